@@ -1,0 +1,93 @@
+// SPDX-License-Identifier: MIT
+pragma solidity ^0.8.24;
+
+/// @notice Everything the participants agree on when they open a channel. The channel id is the
+/// EIP-712 digest of this struct (domain "Parley", chain id, manager address), which is also
+/// exactly what every participant signs to consent.
+struct ChannelParams {
+    /// Ordered participant accounts; the index is the participant's identity (2..64 of them).
+    address[] participants;
+    /// The IStateMachine contract whose rules the channel follows.
+    address machine;
+    /// address(0) for ETH, otherwise an ERC-20 token.
+    address asset;
+    /// Amount each participant locks for the machine's outcome (index = participant).
+    uint256[] deposits;
+    /// Amount every participant locks on top of its deposit; returned unless slashed.
+    uint256 bond;
+    /// Seconds the next actor has to broadcast its transaction.
+    uint32 p2pTime;
+    /// Seconds for confirmations to arrive after p2pTime.
+    uint32 agreementTime;
+    /// Seconds to post a transaction on-chain after p2pTime + agreementTime.
+    uint32 chainFallbackTime;
+    /// Seconds a dispute can be challenged.
+    uint32 challengeTime;
+    /// Any value; makes the id of otherwise identical channels unique.
+    bytes32 salt;
+    /// Passed to the machine's initialState.
+    bytes initData;
+}
+
+/// @notice One step of a channel's state machine (EIP-712 type "Transaction").
+struct Transaction {
+    bytes32 channelId;
+    /// Epoch; every state the chain enforces starts a new fork.
+    uint64 fork;
+    /// Height within the fork; the fork's genesis is seq 0, so transactions start at 1.
+    uint64 seq;
+    /// Author's logical-clock time in seconds.
+    uint64 timestamp;
+    /// Index of the author, which must be the machine's nextActor of the previous state.
+    uint16 actor;
+    /// keccak256 of the state this transaction is applied to.
+    bytes32 previousStateHash;
+    /// The move, interpreted by the machine.
+    bytes data;
+    /// keccak256 of the state that transition(previous, actor, data, timestamp) returns.
+    bytes32 stateHash;
+}
+
+/// @notice A transaction with the signatures collected on it.
+struct SignedTransaction {
+    Transaction transaction;
+    /// Bitmap of the participants whose signatures follow (bit i = participant i).
+    uint64 signers;
+    /// 65-byte (r, s, v) signatures over the transaction's EIP-712 digest, concatenated in
+    /// ascending participant order of `signers`.
+    bytes signatures;
+}
+
+/// @notice Lifecycle of a channel. None → Open → (Disputed ↔ Open) → Closed.
+enum Phase {
+    None,
+    Open,
+    Disputed,
+    Closed
+}
+
+/// @notice What the manager stores per channel: hashes and a packed status (6 slots).
+struct Channel {
+    // slot 0
+    address machine;
+    uint64 fork;
+    Phase phase;
+    uint8 n;
+    // slot 1
+    address asset;
+    uint32 p2pTime;
+    uint32 agreementTime;
+    uint32 chainFallbackTime;
+    // slot 2
+    uint64 active;
+    uint64 slashed;
+    uint64 genesisTimestamp;
+    uint32 challengeTime;
+    // slot 3
+    bytes32 participantsHash;
+    // slot 4
+    bytes32 genesisStateHash;
+    // slot 5
+    uint128 locked;
+    uint128 bond;
+}

@@ -1,0 +1,215 @@
+// SPDX-License-Identifier: MIT
+pragma solidity ^0.8.24;
+
+import {Channel, ChannelParams, SignedTransaction, Transaction, Phase} from "./ChannelTypes.sol";
+
+/// @title IBalances
+/// @notice Per-account balances held by the manager, per asset (address(0) = ETH).
+interface IBalances {
+    /// @notice Thrown when an amount is zero where a positive amount is required.
+    error BalanceAmountZero();
+    /// @notice Thrown when msg.value does not match an ETH deposit, or is sent with a token.
+    error BalanceValueMismatch(uint256 value, uint256 amount);
+    /// @notice Thrown when an account has less than it tries to use.
+    error BalanceInsufficient(address account, address asset, uint256 available, uint256 needed);
+    /// @notice Thrown when a token address has no code.
+    error BalanceAssetInvalid(address asset);
+    /// @notice Thrown when sending ETH to the recipient fails.
+    error BalanceTransferFailed(address to, uint256 amount);
+    /// @notice Thrown when the recipient is the zero address.
+    error BalanceRecipientInvalid();
+
+    /// @notice Emitted when `account`'s balance of `asset` grew by a deposit.
+    event Deposited(address indexed account, address indexed asset, uint256 amount);
+    /// @notice Emitted when `account` withdrew `amount` of `asset` to `to`.
+    event Withdrawn(address indexed account, address indexed asset, address to, uint256 amount);
+    /// @notice Emitted when settlement credited `amount` of `asset` to `account`.
+    event Credited(bytes32 indexed channelId, address indexed account, address indexed asset, uint256 amount);
+
+    /// @notice Deposits `amount` of `asset` for `account` (send ETH as msg.value).
+    /// @dev For tokens the credited amount is what the manager actually received.
+    /// @param asset address(0) for ETH, otherwise an ERC-20 token approved to the manager.
+    /// @param account Whose balance grows (anyone may fund anyone).
+    /// @param amount The amount to deposit; for ETH it must equal msg.value.
+    function deposit(address asset, address account, uint256 amount) external payable;
+
+    /// @notice Withdraws `amount` of `asset` from the caller's balance to `to`.
+    /// @param asset address(0) for ETH, otherwise an ERC-20 token.
+    /// @param amount The amount to withdraw.
+    /// @param to The recipient.
+    function withdraw(address asset, uint256 amount, address to) external;
+
+    /// @notice The balance of `account` in `asset` that it may use or withdraw.
+    /// @param account The account.
+    /// @param asset address(0) for ETH, otherwise an ERC-20 token.
+    /// @return The balance.
+    function balanceOf(address account, address asset) external view returns (uint256);
+}
+
+/// @title IStateChannelManager
+/// @notice Opens channels, verifies signatures and finality proofs, closes and settles.
+interface IStateChannelManager is IBalances {
+    // ─── Open ────────────────────────────────────────────────────────────────────────────────
+    /// @notice Thrown when the participant count is outside 2..64.
+    error ChannelParticipantCountInvalid(uint256 n);
+    /// @notice Thrown when a participant is the zero address.
+    error ChannelParticipantInvalid(uint256 index);
+    /// @notice Thrown when an account appears twice among the participants.
+    error ChannelParticipantDuplicate(uint256 index, address participant);
+    /// @notice Thrown when deposits and participants differ in length.
+    error ChannelDepositsLengthMismatch(uint256 participants, uint256 deposits);
+    /// @notice Thrown when the machine address has no code.
+    error ChannelMachineInvalid(address machine);
+    /// @notice Thrown when a time parameter is zero or above the maximum (index: 0 p2pTime,
+    /// 1 agreementTime, 2 chainFallbackTime, 3 challengeTime).
+    error ChannelTimeInvalid(uint256 which, uint256 value);
+    /// @notice Thrown when the locked total or bond does not fit in 128 bits.
+    error ChannelAmountTooLarge();
+    /// @notice Thrown when a channel with this id was already opened.
+    error ChannelExists(bytes32 channelId);
+    /// @notice Thrown when the channel is not in the phase the call needs.
+    error ChannelNotOpen(bytes32 channelId, Phase phase);
+    /// @notice Thrown when the supplied participant list is not the channel's.
+    error ChannelParticipantsMismatch(bytes32 channelId);
+
+    // ─── Signatures ──────────────────────────────────────────────────────────────────────────
+    /// @notice Thrown when the signer bitmap names an index at or above n.
+    error SignerIndexOutOfRange(uint64 signers, uint256 n);
+    /// @notice Thrown when the signature bytes are not 65 bytes per signer.
+    error SignaturesLengthInvalid(uint256 expected, uint256 actual);
+    /// @notice Thrown when a signature's s is in the upper half order (malleable).
+    error SignatureMalleable(uint256 index);
+    /// @notice Thrown when a signature does not recover to any address (bad v, r or s).
+    error SignatureInvalid(uint256 index);
+    /// @notice Thrown when a signature recovers to an account that is not a participant.
+    error SignerNotParticipant(uint256 index, address recovered);
+    /// @notice Thrown when a signature in slot `index` is another signer's, already present.
+    error SignatureDuplicate(uint256 index, address signer);
+    /// @notice Thrown when the signature in slot `index` belongs to another participant.
+    error SignerMismatch(uint256 index, address recovered);
+    /// @notice Thrown when a removed participant's signature is supplied.
+    error SignerInactive(uint256 index);
+    /// @notice Thrown when fewer active participants signed than the threshold.
+    error SignaturesBelowThreshold(uint256 count, uint256 threshold);
+
+    // ─── Finality proofs ─────────────────────────────────────────────────────────────────────
+    /// @notice Thrown when a proof has no transactions or more than the active participants.
+    error ProofLengthInvalid(uint256 length, uint256 max);
+    /// @notice Thrown when proof transaction `i` is for another channel.
+    error ProofChannelMismatch(uint256 i);
+    /// @notice Thrown when proof transaction `i` is not on the channel's current fork.
+    error ProofForkMismatch(uint256 i, uint64 fork, uint64 current);
+    /// @notice Thrown when proof transaction `i` has seq 0 or does not follow transaction i-1.
+    error ProofNotLinked(uint256 i);
+    /// @notice Thrown when the author of proof transaction `i` is out of range or removed.
+    error ProofActorInvalid(uint256 i, uint16 actor);
+    /// @notice Thrown when proof transaction `i` lacks its author's signature.
+    error ProofActorNotSigned(uint256 i, uint16 actor);
+    /// @notice Thrown when the proof's signers do not cover every active participant.
+    error ProofNotFinal(uint64 missing);
+
+    // ─── Close and settlement ────────────────────────────────────────────────────────────────
+    /// @notice Thrown when supplied state bytes do not hash to the proven state hash.
+    error StateHashMismatch(bytes32 expected, bytes32 actual);
+    /// @notice Thrown when concluding from a state the machine says is not terminal.
+    error StateNotTerminal(bytes32 stateHash);
+    /// @notice Thrown when a call to the machine reverts or runs out of its gas cap.
+    error MachineCallFailed(bytes4 selector, bytes reason);
+    /// @notice Thrown when the caller left too little gas for a capped machine call.
+    error MachineGasTooLow(uint256 available, uint256 needed);
+    /// @notice Thrown when the machine's outcome has the wrong length.
+    error OutcomeLengthInvalid(uint256 length, uint256 n);
+    /// @notice Thrown when the machine's outcome pays more than the locked deposits.
+    error OutcomeExceedsLocked(uint256 total, uint256 locked);
+
+    // ─── Events ──────────────────────────────────────────────────────────────────────────────
+    /// @notice Emitted when a channel opened; carries every parameter.
+    event ChannelOpened(bytes32 indexed channelId, ChannelParams params);
+    /// @notice Emitted when the chain set the genesis state of a fork (fork 0 at open). Carries
+    /// the full state so a peer can recover from chain data alone.
+    event StateSet(
+        bytes32 indexed channelId, uint64 indexed fork, bytes32 stateHash, bytes state, uint64 timestamp, uint64 active
+    );
+    /// @notice Emitted when a channel closed and its funds became withdrawable.
+    event ChannelClosed(bytes32 indexed channelId, uint64 fork, bytes32 stateHash, uint256[] payouts);
+
+    // ─── Functions ───────────────────────────────────────────────────────────────────────────
+    /// @notice Opens a channel: checks every participant's consent signature, moves deposits
+    /// and bonds from balances into the channel and runs the machine's initialState, all or
+    /// nothing.
+    /// @param params The channel parameters.
+    /// @param signatures One 65-byte signature per participant, in participant order, over the
+    /// EIP-712 digest of `params` (= the channel id).
+    /// @return channelId The id of the new channel.
+    function open(ChannelParams calldata params, bytes calldata signatures) external returns (bytes32 channelId);
+
+    /// @notice Settles a channel from a final, terminal state.
+    /// @param channelId The channel.
+    /// @param participants The channel's participant list.
+    /// @param proof A finality proof of the state's transaction (see verifyFinalityProof).
+    /// @param state The state bytes of proof[0].
+    function conclude(
+        bytes32 channelId,
+        address[] calldata participants,
+        SignedTransaction[] calldata proof,
+        bytes calldata state
+    ) external;
+
+    /// @notice Settles a channel from any state that every active participant signed as the
+    /// closing state (EIP-712 type CloseChannel).
+    /// @param channelId The channel.
+    /// @param participants The channel's participant list.
+    /// @param state The closing state.
+    /// @param signers Bitmap of signers; must equal the active set.
+    /// @param signatures The signatures, in ascending participant order.
+    function close(
+        bytes32 channelId,
+        address[] calldata participants,
+        bytes calldata state,
+        uint64 signers,
+        bytes calldata signatures
+    ) external;
+
+    /// @notice Verifies a finality proof on the channel's current fork: a linked sequence of
+    /// transactions, each signed by its author, whose signers together cover every active
+    /// participant. Proves proof[0] final (virtual voting).
+    /// @param channelId The channel.
+    /// @param participants The channel's participant list.
+    /// @param proof The transactions, oldest first (at most the number of active participants).
+    /// @return stateHash The final state's hash (proof[0].stateHash).
+    /// @return seq The final transaction's height.
+    function verifyFinalityProof(
+        bytes32 channelId,
+        address[] calldata participants,
+        SignedTransaction[] calldata proof
+    ) external view returns (bytes32 stateHash, uint64 seq);
+
+    /// @notice Verifies k-of-N signatures on any digest for a channel's active participants.
+    /// @param channelId The channel.
+    /// @param participants The channel's participant list.
+    /// @param digest The signed digest.
+    /// @param signers Bitmap of signers.
+    /// @param signatures The signatures, in ascending participant order.
+    /// @param threshold How many active participants must have signed (k).
+    /// @return The verified signer bitmap.
+    function verifySignatures(
+        bytes32 channelId,
+        address[] calldata participants,
+        bytes32 digest,
+        uint64 signers,
+        bytes calldata signatures,
+        uint256 threshold
+    ) external view returns (uint64);
+
+    /// @notice The channel id (= EIP-712 digest) of `params` on this manager and chain.
+    function channelIdOf(ChannelParams calldata params) external view returns (bytes32);
+
+    /// @notice The EIP-712 digest every signer of `transaction` signs.
+    function hashTransaction(Transaction calldata transaction) external view returns (bytes32);
+
+    /// @notice The EIP-712 digest of CloseChannel(channelId, fork, stateHash).
+    function hashClose(bytes32 channelId, uint64 fork, bytes32 stateHash) external view returns (bytes32);
+
+    /// @notice The stored record of a channel (hashes and packed status).
+    function getChannel(bytes32 channelId) external view returns (Channel memory);
+}

@@ -1,0 +1,199 @@
+// SPDX-License-Identifier: MIT
+pragma solidity ^0.8.24;
+
+import {EIP712} from "@openzeppelin/contracts/utils/cryptography/EIP712.sol";
+import {IStateMachine} from "../interfaces/IStateMachine.sol";
+import {IStateChannelManager} from "../interfaces/IStateChannelManager.sol";
+import {Channel, ChannelParams, Phase} from "../interfaces/ChannelTypes.sol";
+import {Bitmap} from "../libraries/Bitmap.sol";
+import {ParleyHash} from "../libraries/ParleyHash.sol";
+import {Signatures} from "../libraries/Signatures.sol";
+import {ABalances} from "./ABalances.sol";
+
+/// @title AChannels
+/// @notice Channel storage, opening, capped machine calls and settlement.
+abstract contract AChannels is IStateChannelManager, ABalances, EIP712 {
+    /// @notice Most participants a channel may have (bitmaps are 64 bits; bounds every loop).
+    uint256 public constant MAX_PARTICIPANTS = 64;
+    /// @notice Upper bound of every time parameter (30 days).
+    uint256 public constant MAX_TIME = 30 days;
+    /// @notice Gas given to each machine call; a machine that needs more cannot be enforced.
+    uint256 public constant MACHINE_GAS = 5_000_000;
+
+    mapping(bytes32 channelId => Channel) internal _channels;
+
+    constructor() EIP712("Parley", "1") {}
+
+    /// @inheritdoc IStateChannelManager
+    function open(ChannelParams calldata params, bytes calldata signatures)
+        external
+        nonReentrant
+        returns (bytes32 channelId)
+    {
+        uint256 n = params.participants.length;
+        _checkParams(params, n);
+        channelId = _hashTypedDataV4(ParleyHash.channelParams(params));
+        if (_channels[channelId].phase != Phase.None) revert ChannelExists(channelId);
+        Signatures.verify(channelId, params.participants, Bitmap.full(n), signatures);
+
+        uint256 locked;
+        for (uint256 i; i < n; ++i) {
+            locked += params.deposits[i];
+            _debit(params.participants[i], params.asset, params.deposits[i] + params.bond);
+        }
+        if (locked > type(uint128).max || params.bond > type(uint128).max / n) revert ChannelAmountTooLarge();
+
+        bytes memory state = abi.decode(
+            _callMachine(
+                params.machine, abi.encodeCall(IStateMachine.initialState, (params.deposits, params.initData))
+            ),
+            (bytes)
+        );
+        bytes32 stateHash = keccak256(state);
+        uint64 active = Bitmap.full(n);
+        _channels[channelId] = Channel({
+            machine: params.machine,
+            fork: 0,
+            phase: Phase.Open,
+            n: uint8(n),
+            asset: params.asset,
+            p2pTime: params.p2pTime,
+            agreementTime: params.agreementTime,
+            chainFallbackTime: params.chainFallbackTime,
+            active: active,
+            slashed: 0,
+            genesisTimestamp: uint64(block.timestamp),
+            challengeTime: params.challengeTime,
+            participantsHash: keccak256(abi.encodePacked(params.participants)),
+            genesisStateHash: stateHash,
+            locked: uint128(locked),
+            bond: uint128(params.bond)
+        });
+        emit ChannelOpened(channelId, params);
+        emit StateSet(channelId, 0, stateHash, state, uint64(block.timestamp), active);
+    }
+
+    /// @inheritdoc IStateChannelManager
+    function channelIdOf(ChannelParams calldata params) external view returns (bytes32) {
+        return _hashTypedDataV4(ParleyHash.channelParams(params));
+    }
+
+    /// @inheritdoc IStateChannelManager
+    function getChannel(bytes32 channelId) external view returns (Channel memory) {
+        return _channels[channelId];
+    }
+
+    /// @dev Validates everything about `params` that does not need storage or signatures.
+    function _checkParams(ChannelParams calldata params, uint256 n) private {
+        if (n < 2 || n > MAX_PARTICIPANTS) revert ChannelParticipantCountInvalid(n);
+        if (params.deposits.length != n) revert ChannelDepositsLengthMismatch(n, params.deposits.length);
+        if (params.machine.code.length == 0) revert ChannelMachineInvalid(params.machine);
+        if (params.asset != address(0) && params.asset.code.length == 0) revert BalanceAssetInvalid(params.asset);
+        _checkTime(0, params.p2pTime);
+        _checkTime(1, params.agreementTime);
+        _checkTime(2, params.chainFallbackTime);
+        _checkTime(3, params.challengeTime);
+        _checkUnique(params.participants);
+    }
+
+    function _checkTime(uint256 which, uint256 value) private pure {
+        if (value == 0 || value > MAX_TIME) revert ChannelTimeInvalid(which, value);
+    }
+
+    /// @dev O(n) duplicate check with transient markers, cleared before returning so a second
+    /// open in the same transaction starts clean.
+    function _checkUnique(address[] calldata participants) private {
+        uint256 n = participants.length;
+        for (uint256 i; i < n; ++i) {
+            address p = participants[i];
+            if (p == address(0)) revert ChannelParticipantInvalid(i);
+            uint256 seen;
+            // Slot = keccak256(participant); cannot meet the reentrancy guard's fixed slot.
+            assembly ("memory-safe") {
+                mstore(0, p)
+                let slot := keccak256(0, 32)
+                seen := tload(slot)
+                tstore(slot, 1)
+            }
+            if (seen != 0) revert ChannelParticipantDuplicate(i, p);
+        }
+        for (uint256 i; i < n; ++i) {
+            address p = participants[i];
+            assembly ("memory-safe") {
+                mstore(0, p)
+                tstore(keccak256(0, 32), 0)
+            }
+        }
+    }
+
+    /// @dev Loads an open channel and checks that `participants` is its participant list.
+    function _openChannel(bytes32 channelId, address[] calldata participants)
+        internal
+        view
+        returns (Channel storage ch)
+    {
+        ch = _channels[channelId];
+        if (ch.phase != Phase.Open) revert ChannelNotOpen(channelId, ch.phase);
+        if (keccak256(abi.encodePacked(participants)) != ch.participantsHash) {
+            revert ChannelParticipantsMismatch(channelId);
+        }
+    }
+
+    /// @dev Static call into the machine with a fixed gas cap. Reverts MachineGasTooLow when
+    /// the caller did not leave enough gas to pass the full cap (so a caller cannot make a
+    /// valid machine call fail on purpose), and MachineCallFailed when the machine reverts.
+    function _callMachine(address machine, bytes memory callData) internal view returns (bytes memory) {
+        // EIP-150 forwards at most 63/64 of the remaining gas; keep a margin for the call.
+        uint256 needed = MACHINE_GAS + MACHINE_GAS / 63 + 10_000;
+        if (gasleft() < needed) revert MachineGasTooLow(gasleft(), needed);
+        (bool ok, bytes memory ret) = machine.staticcall{gas: MACHINE_GAS}(callData);
+        if (!ok) revert MachineCallFailed(bytes4(callData), ret);
+        return ret;
+    }
+
+    /// @dev Pays out `state` by the machine's outcome and closes the channel. Each participant
+    /// gets its outcome share plus its bond; whatever the outcome leaves of the locked deposits
+    /// is split equally among active participants (dust to the lowest active index).
+    function _settle(
+        bytes32 channelId,
+        Channel storage ch,
+        address[] calldata participants,
+        bytes calldata state,
+        bytes32 stateHash
+    ) internal {
+        uint256 n = ch.n;
+        uint256[] memory payouts = abi.decode(
+            _callMachine(ch.machine, abi.encodeCall(IStateMachine.outcome, (state))), (uint256[])
+        );
+        if (payouts.length != n) revert OutcomeLengthInvalid(payouts.length, n);
+        uint256 total;
+        for (uint256 i; i < n; ++i) {
+            total += payouts[i];
+        }
+        uint256 locked = ch.locked;
+        if (total > locked) revert OutcomeExceedsLocked(total, locked);
+        _distributeRemainder(payouts, locked - total, ch.active);
+
+        ch.phase = Phase.Closed;
+        ch.locked = 0;
+        address asset = ch.asset;
+        uint256 bond = ch.bond;
+        for (uint256 i; i < n; ++i) {
+            _credit(channelId, participants[i], asset, payouts[i] + bond);
+        }
+        emit ChannelClosed(channelId, ch.fork, stateHash, payouts);
+    }
+
+    function _distributeRemainder(uint256[] memory payouts, uint256 remainder, uint64 active) private pure {
+        if (remainder == 0) return;
+        uint256 k = Bitmap.count(active);
+        uint256 each = remainder / k;
+        uint256 dust = remainder - each * k;
+        for (uint256 i; i < payouts.length; ++i) {
+            if (Bitmap.has(active, i)) {
+                payouts[i] += each + dust;
+                dust = 0;
+            }
+        }
+    }
+}

@@ -1,0 +1,131 @@
+/**
+ * Starts a real anvil node (npm `@foundry-rs/anvil`) on a free loopback port and stops it.
+ * Used by tests, benchmarks and the demo; production points the SDK at any JSON-RPC URL.
+ */
+import { spawn, type ChildProcess } from 'node:child_process'
+import { createRequire } from 'node:module'
+import { dirname, join } from 'node:path'
+import { JsonRpcProvider, Wallet, HDNodeWallet, Mnemonic } from 'ethers'
+import { RuntimeError } from '../errors/ParleyError.js'
+import { EVM_VERSION } from './compiler.js'
+
+const require = createRequire(import.meta.url)
+
+/** anvil's default mnemonic; its accounts are funded with `balance` ETH each. */
+export const ANVIL_MNEMONIC = 'test test test test test test test test test test test junk'
+
+export interface AnvilOptions {
+  /** Number of funded accounts (default 10). */
+  accounts?: number
+  /** ETH per account (default 10000). */
+  balance?: number
+  /** Extra command-line flags. */
+  args?: string[]
+  /** Seconds to wait for the node (default 30). */
+  timeoutSeconds?: number
+}
+
+export interface Anvil {
+  url: string
+  port: number
+  provider: JsonRpcProvider
+  /** Funded wallets connected to `provider` (anvil's deterministic accounts). */
+  wallets: Wallet[]
+  /** Advances the chain clock by `seconds` and mines a block. */
+  increaseTime(seconds: number): Promise<void>
+  /** Mines one block. */
+  mine(): Promise<void>
+  /** Timestamp of the latest block. */
+  now(): Promise<number>
+  stop(): Promise<void>
+}
+
+function anvilBinary(): string {
+  const arch = process.arch === 'x64' ? 'amd64' : process.arch
+  const platform = process.platform === 'win32' ? 'win32' : process.platform
+  try {
+    const pkg = require.resolve(`@foundry-rs/anvil-${platform}-${arch}/package.json`)
+    return join(dirname(pkg), 'bin', platform === 'win32' ? 'anvil.exe' : 'anvil')
+  } catch (cause) {
+    throw new RuntimeError('ANVIL_MISSING', `no anvil binary for ${platform}-${arch}: run \`npm install\``, { cause })
+  }
+}
+
+/**
+ * Starts anvil with `--port 0` on 127.0.0.1 and waits until it listens.
+ * @example
+ * const anvil = await startAnvil()
+ * try { await anvil.provider.getBlockNumber() } finally { await anvil.stop() }
+ */
+export async function startAnvil(opts: AnvilOptions = {}): Promise<Anvil> {
+  const accounts = opts.accounts ?? 10
+  const args = [
+    '--host', '127.0.0.1', '--port', '0',
+    '--hardfork', EVM_VERSION,
+    '--accounts', String(accounts),
+    '--balance', String(opts.balance ?? 10000),
+    '--mnemonic', ANVIL_MNEMONIC,
+    ...(opts.args ?? []),
+  ]
+  const child = spawn(anvilBinary(), args, { stdio: ['ignore', 'pipe', 'pipe'] })
+  const port = await waitForPort(child, (opts.timeoutSeconds ?? 30) * 1000)
+  const url = `http://127.0.0.1:${port}`
+  const provider = new JsonRpcProvider(url, undefined, { cacheTimeout: -1, staticNetwork: true, pollingInterval: 50 })
+  const root = HDNodeWallet.fromMnemonic(Mnemonic.fromPhrase(ANVIL_MNEMONIC), "m/44'/60'/0'/0")
+  const wallets = Array.from({ length: accounts }, (_, i) => new Wallet(root.deriveChild(i).privateKey, provider))
+  let stopped = false
+  return {
+    url,
+    port,
+    provider,
+    wallets,
+    async increaseTime(seconds) {
+      await provider.send('evm_increaseTime', [seconds])
+      await provider.send('evm_mine', [])
+    },
+    async mine() {
+      await provider.send('evm_mine', [])
+    },
+    async now() {
+      const b = await provider.getBlock('latest')
+      return b!.timestamp
+    },
+    async stop() {
+      if (stopped) return
+      stopped = true
+      provider.destroy()
+      await new Promise<void>((res) => {
+        if (child.exitCode !== null) return res()
+        child.once('exit', () => res())
+        child.kill('SIGTERM')
+        setTimeout(() => child.kill('SIGKILL'), 2000).unref()
+      })
+    },
+  }
+}
+
+function waitForPort(child: ChildProcess, timeoutMs: number): Promise<number> {
+  return new Promise((resolve, reject) => {
+    let log = ''
+    const timer = setTimeout(() => {
+      child.kill('SIGKILL')
+      reject(new RuntimeError('ANVIL_TIMEOUT', `anvil did not start within ${timeoutMs} ms`, { details: { log } }))
+    }, timeoutMs)
+    const onData = (buf: Buffer) => {
+      log += buf.toString()
+      const m = /Listening on 127\.0\.0\.1:(\d+)/.exec(log)
+      if (m) {
+        clearTimeout(timer)
+        child.stdout!.off('data', onData)
+        child.stdout!.resume() // keep draining so anvil never blocks on a full pipe
+        resolve(Number(m[1]))
+      }
+    }
+    child.stdout!.on('data', onData)
+    child.stderr!.on('data', (b: Buffer) => (log += b.toString()))
+    child.once('exit', (code) => {
+      clearTimeout(timer)
+      reject(new RuntimeError('ANVIL_EXITED', `anvil exited with code ${code}`, { details: { log } }))
+    })
+  })
+}

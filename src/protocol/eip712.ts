@@ -1,0 +1,189 @@
+/**
+ * EIP-712 typed data of the Parley protocol, identical to contracts/libraries/ParleyHash.sol.
+ * Pure functions: no I/O. Struct hashes are computed directly (precomputed type hashes,
+ * fixed-width words) because the client hashes every transaction it sees; tests check them
+ * against ethers' generic encoder and against the deployed contract.
+ */
+import { getBytes, hexlify, keccak256, toUtf8Bytes } from 'ethers'
+import type { ChannelParams, Hex, Transaction } from './types.js'
+
+/** Domain name and version shared with the contract's EIP712 constructor. */
+export const DOMAIN_NAME = 'Parley'
+export const DOMAIN_VERSION = '1'
+
+/** The EIP-712 domain of one manager deployment. */
+export interface Domain {
+  chainId: bigint
+  verifyingContract: Hex
+}
+
+/** EIP-712 type definitions (the shape ethers' `signTypedData` takes). */
+export const TYPES = {
+  Transaction: [
+    { name: 'channelId', type: 'bytes32' },
+    { name: 'fork', type: 'uint64' },
+    { name: 'seq', type: 'uint64' },
+    { name: 'timestamp', type: 'uint64' },
+    { name: 'actor', type: 'uint16' },
+    { name: 'previousStateHash', type: 'bytes32' },
+    { name: 'data', type: 'bytes' },
+    { name: 'stateHash', type: 'bytes32' },
+  ],
+  ChannelParams: [
+    { name: 'participants', type: 'address[]' },
+    { name: 'machine', type: 'address' },
+    { name: 'asset', type: 'address' },
+    { name: 'deposits', type: 'uint256[]' },
+    { name: 'bond', type: 'uint256' },
+    { name: 'p2pTime', type: 'uint32' },
+    { name: 'agreementTime', type: 'uint32' },
+    { name: 'chainFallbackTime', type: 'uint32' },
+    { name: 'challengeTime', type: 'uint32' },
+    { name: 'salt', type: 'bytes32' },
+    { name: 'initData', type: 'bytes' },
+  ],
+  CloseChannel: [
+    { name: 'channelId', type: 'bytes32' },
+    { name: 'fork', type: 'uint64' },
+    { name: 'stateHash', type: 'bytes32' },
+  ],
+} as const
+
+type TypeName = keyof typeof TYPES
+
+function encodeType(name: TypeName): string {
+  return `${name}(${TYPES[name].map((f) => `${f.type} ${f.name}`).join(',')})`
+}
+
+const typeHash = (name: TypeName): Uint8Array => getBytes(keccak256(toUtf8Bytes(encodeType(name))))
+const TX_TYPEHASH = typeHash('Transaction')
+const PARAMS_TYPEHASH = typeHash('ChannelParams')
+const CLOSE_TYPEHASH = typeHash('CloseChannel')
+const DOMAIN_TYPEHASH = getBytes(
+  keccak256(toUtf8Bytes('EIP712Domain(string name,string version,uint256 chainId,address verifyingContract)')),
+)
+
+/** Writes `value` as a big-endian 32-byte word at `offset` (uints and addresses). */
+function putUint(buf: Uint8Array, offset: number, value: bigint): void {
+  let v = value
+  for (let i = 31; i >= 0 && v > 0n; i--) {
+    buf[offset + i] = Number(v & 0xffn)
+    v >>= 8n
+  }
+}
+
+function putBytes32(buf: Uint8Array, offset: number, hex: Hex): void {
+  const b = getBytes(hex)
+  if (b.length !== 32) throw new TypeError(`expected 32 bytes, got ${b.length}`)
+  buf.set(b, offset)
+}
+
+function words(count: number): Uint8Array {
+  return new Uint8Array(32 * count)
+}
+
+/** keccak256 of the domain separator for one deployment. */
+export function domainSeparator(domain: Domain): Hex {
+  const buf = words(5)
+  buf.set(DOMAIN_TYPEHASH, 0)
+  buf.set(getBytes(keccak256(toUtf8Bytes(DOMAIN_NAME))), 32)
+  buf.set(getBytes(keccak256(toUtf8Bytes(DOMAIN_VERSION))), 64)
+  putUint(buf, 96, domain.chainId)
+  putUint(buf, 128, BigInt(domain.verifyingContract))
+  return keccak256(buf) as Hex
+}
+
+/** `keccak256("\x19\x01" ‖ domainSeparator ‖ structHash)`. */
+export function typedDigest(separator: Hex, structHash: Hex): Hex {
+  const buf = new Uint8Array(66)
+  buf[0] = 0x19
+  buf[1] = 0x01
+  buf.set(getBytes(separator), 2)
+  buf.set(getBytes(structHash), 34)
+  return keccak256(buf) as Hex
+}
+
+/** hashStruct(Transaction). */
+export function hashTransactionStruct(tx: Transaction): Hex {
+  const buf = words(9)
+  buf.set(TX_TYPEHASH, 0)
+  putBytes32(buf, 32, tx.channelId)
+  putUint(buf, 64, tx.fork)
+  putUint(buf, 96, tx.seq)
+  putUint(buf, 128, tx.timestamp)
+  putUint(buf, 160, BigInt(tx.actor))
+  putBytes32(buf, 192, tx.previousStateHash)
+  buf.set(getBytes(keccak256(tx.data)), 224)
+  putBytes32(buf, 256, tx.stateHash)
+  return keccak256(buf) as Hex
+}
+
+/** hashStruct(ChannelParams); arrays hash as keccak256 of their 32-byte-padded elements. */
+export function hashParamsStruct(p: ChannelParams): Hex {
+  const parts = words(p.participants.length)
+  p.participants.forEach((a, i) => putUint(parts, 32 * i, BigInt(a)))
+  const deps = words(p.deposits.length)
+  p.deposits.forEach((d, i) => putUint(deps, 32 * i, d))
+  const buf = words(12)
+  buf.set(PARAMS_TYPEHASH, 0)
+  buf.set(getBytes(keccak256(parts)), 32)
+  putUint(buf, 64, BigInt(p.machine))
+  putUint(buf, 96, BigInt(p.asset))
+  buf.set(getBytes(keccak256(deps)), 128)
+  putUint(buf, 160, p.bond)
+  putUint(buf, 192, BigInt(p.p2pTime))
+  putUint(buf, 224, BigInt(p.agreementTime))
+  putUint(buf, 256, BigInt(p.chainFallbackTime))
+  putUint(buf, 288, BigInt(p.challengeTime))
+  putBytes32(buf, 320, p.salt)
+  buf.set(getBytes(keccak256(p.initData)), 352)
+  return keccak256(buf) as Hex
+}
+
+/** hashStruct(CloseChannel). */
+export function hashCloseStruct(channelId: Hex, fork: bigint, stateHash: Hex): Hex {
+  const buf = words(4)
+  buf.set(CLOSE_TYPEHASH, 0)
+  putBytes32(buf, 32, channelId)
+  putUint(buf, 64, fork)
+  putBytes32(buf, 96, stateHash)
+  return keccak256(buf) as Hex
+}
+
+/**
+ * Digests of one manager deployment. Create once per manager and reuse: the domain
+ * separator is computed a single time.
+ *
+ * @example
+ * const h = new ParleyHasher({ chainId: 31337n, verifyingContract: manager })
+ * const channelId = h.channelId(params)      // what every participant signs to open
+ * const digest = h.transaction(tx)            // what author and confirmers sign
+ */
+export class ParleyHasher {
+  readonly separator: Hex
+  constructor(readonly domain: Domain) {
+    this.separator = domainSeparator(domain)
+  }
+  /** The channel id = EIP-712 digest of the params. */
+  channelId(params: ChannelParams): Hex {
+    return typedDigest(this.separator, hashParamsStruct(params))
+  }
+  /** The digest every signer of `tx` signs. */
+  transaction(tx: Transaction): Hex {
+    return typedDigest(this.separator, hashTransactionStruct(tx))
+  }
+  /** The digest of CloseChannel(channelId, fork, stateHash). */
+  close(channelId: Hex, fork: bigint, stateHash: Hex): Hex {
+    return typedDigest(this.separator, hashCloseStruct(channelId, fork, stateHash))
+  }
+}
+
+/** keccak256 of state bytes: the `stateHash` of a state. */
+export function hashState(state: Hex | Uint8Array): Hex {
+  return keccak256(state) as Hex
+}
+
+/** Normalises bytes to lowercase 0x-hex. */
+export function toHex(b: Uint8Array | Hex): Hex {
+  return hexlify(b).toLowerCase() as Hex
+}

@@ -1,0 +1,129 @@
+/**
+ * Shared test fixture: a real anvil, the deployed manager, example machines and a token,
+ * plus helpers to build, sign and open channels.
+ */
+import { Contract, type Wallet, AbiCoder, hexlify, randomBytes } from 'ethers'
+import { startAnvil, type Anvil } from '../../src/chain/anvil.js'
+import { deploy } from '../../src/chain/deploy.js'
+import { ParleyHasher, hashState } from '../../src/protocol/eip712.js'
+import { signDigest, packSignatures } from '../../src/protocol/signatures.js'
+import { ETH, type ChannelParams, type Hex, type Transaction } from '../../src/protocol/types.js'
+
+export interface Fixture {
+  anvil: Anvil
+  manager: Contract
+  counter: Contract
+  payments: Contract
+  tictactoe: Contract
+  token: Contract
+  hasher: ParleyHasher
+  wallets: Wallet[]
+  stop(): Promise<void>
+}
+
+export const abi = AbiCoder.defaultAbiCoder()
+
+/** Starts anvil and deploys everything. `accounts` funded wallets (default 10). */
+export async function setup(accounts = 10): Promise<Fixture> {
+  const anvil = await startAnvil({ accounts })
+  const deployer = anvil.wallets[0]!
+  const manager = (await deploy('StateChannelManager', deployer)) as unknown as Contract
+  const counter = (await deploy('Counter', deployer)) as unknown as Contract
+  const payments = (await deploy('Payments', deployer)) as unknown as Contract
+  const tictactoe = (await deploy('TicTacToe', deployer)) as unknown as Contract
+  const token = (await deploy('TestToken', deployer)) as unknown as Contract
+  const { chainId } = await anvil.provider.getNetwork()
+  const hasher = new ParleyHasher({ chainId, verifyingContract: (await manager.getAddress()).toLowerCase() as Hex })
+  return { anvil, manager, counter, payments, tictactoe, token, hasher, wallets: anvil.wallets, stop: () => anvil.stop() }
+}
+
+/** Default channel parameters for `wallets` on `machine` (ETH, 1 ETH deposits unless given). */
+export function makeParams(wallets: Wallet[], machine: Hex, over: Partial<ChannelParams> = {}): ChannelParams {
+  return {
+    participants: wallets.map((w) => w.address.toLowerCase() as Hex),
+    machine,
+    asset: ETH,
+    deposits: wallets.map(() => 10n ** 18n),
+    bond: 0n,
+    p2pTime: 60,
+    agreementTime: 30,
+    chainFallbackTime: 120,
+    challengeTime: 300,
+    salt: hexlify(randomBytes(32)) as Hex,
+    initData: '0x',
+    ...over,
+  }
+}
+
+/** Every participant's consent signature over the channel id, concatenated in order. */
+export function signOpen(f: Fixture, wallets: Wallet[], params: ChannelParams): Hex {
+  const id = f.hasher.channelId(params)
+  return hexlify(Buffer.concat(wallets.map((w) => Buffer.from(signDigest(w.signingKey, id).slice(2), 'hex')))) as Hex
+}
+
+/** Deposits each participant's deposit + bond into the manager from its own wallet. */
+export async function fund(f: Fixture, wallets: Wallet[], params: ChannelParams): Promise<void> {
+  for (const [i, w] of wallets.entries()) {
+    const amount = params.deposits[i]! + params.bond
+    if (amount === 0n) continue
+    const m = f.manager.connect(w) as Contract
+    if (params.asset === ETH) {
+      await (await m.getFunction('deposit')(ETH, w.address, amount, { value: amount })).wait()
+    } else {
+      await (await (f.token.connect(w) as Contract).getFunction('mint')(w.address, amount)).wait()
+      await (await (f.token.connect(w) as Contract).getFunction('approve')(await f.manager.getAddress(), amount)).wait()
+      await (await m.getFunction('deposit')(params.asset, w.address, amount)).wait()
+    }
+  }
+}
+
+/** Funds, signs and opens; returns the channel id and the genesis state bytes. */
+export async function openChannel(f: Fixture, wallets: Wallet[], params: ChannelParams): Promise<{ channelId: Hex; genesis: Hex }> {
+  await fund(f, wallets, params)
+  const receipt = await (await f.manager.getFunction('open')(params, signOpen(f, wallets, params))).wait()
+  const ev = receipt.logs.map((l: { topics: string[]; data: string }) => f.manager.interface.parseLog(l)).find((e: { name: string } | null) => e?.name === 'StateSet')
+  return { channelId: f.hasher.channelId(params), genesis: ev!.args.state as Hex }
+}
+
+/** Signs `tx` by the given participant indices; returns the packed on-chain form. */
+export function signTx(f: Fixture, wallets: Wallet[], tx: Transaction, signers: number[]) {
+  const digest = f.hasher.transaction(tx)
+  const sigs = new Map<number, Hex>(signers.map((i) => [i, signDigest(wallets[i]!.signingKey, digest)]))
+  return { transaction: tx, ...packSignatures(sigs) }
+}
+
+/** Computes a transaction on `machine` from `state` via eth_call (the chain's own result). */
+export async function step(
+  machine: Contract,
+  channelId: Hex,
+  prev: { state: Hex; seq: bigint },
+  actor: number,
+  data: Hex,
+  fork = 0n,
+  timestamp = BigInt(Math.floor(Date.now() / 1000)),
+): Promise<{ tx: Transaction; state: Hex }> {
+  const state = (await machine.getFunction('transition')(prev.state, actor, data, timestamp)) as Hex
+  const tx: Transaction = {
+    channelId,
+    fork,
+    seq: prev.seq + 1n,
+    timestamp,
+    actor,
+    previousStateHash: hashState(prev.state),
+    data,
+    stateHash: hashState(state),
+  }
+  return { tx, state }
+}
+
+/** Decodes a revert into its custom error name (or rethrows). */
+export async function revertName(p: Promise<unknown>): Promise<string> {
+  try {
+    await p
+  } catch (e) {
+    const err = e as { revert?: { name: string }; data?: string; info?: { error?: { data?: string } } }
+    if (err.revert?.name) return err.revert.name
+    throw e
+  }
+  throw new Error('expected a revert, but the call succeeded')
+}
