@@ -1,0 +1,145 @@
+/**
+ * Turns what ethers throws for a failed call or transaction into a {@link ParleyError}:
+ * a contract's custom error becomes a ProtocolError whose `code` is the error name in
+ * UPPER_SNAKE_CASE (`ProofNotFinal` → `PROOF_NOT_FINAL`) and whose `details` carry the name
+ * and the decoded arguments; anything that is not a revert (RPC down, no funds for gas)
+ * becomes a RuntimeError.
+ */
+import { ErrorFragment, Interface, type Result } from 'ethers'
+import { ParleyError, ProtocolError, RuntimeError } from '../errors/ParleyError.js'
+import { loadArtifact, type ContractName } from './artifacts.js'
+import type { Hex } from '../protocol/types.js'
+
+/** A revert decoded against the custom errors of every Parley contract. */
+export interface DecodedRevert {
+  /** Custom error name, e.g. `ProofNotFinal`; `Error` / `Panic` for Solidity's built-ins. */
+  name: string
+  /** Full signature, e.g. `ProofNotFinal(uint64)`. */
+  signature: string
+  /** Arguments by name (by position when unnamed). */
+  args: Record<string, unknown>
+  /** For `MachineCallFailed`: the machine's own revert, decoded. */
+  inner?: DecodedRevert
+  /** The raw revert data. */
+  data: Hex
+}
+
+/** Contracts whose custom errors the decoder knows (the manager, example machines, token). */
+const KNOWN: readonly ContractName[] = ['StateChannelManager', 'Counter', 'Payments', 'TicTacToe', 'TestToken']
+
+let known: Interface | undefined
+
+/** One Interface holding every custom error of the known contracts (deduplicated). */
+function errorInterface(): Interface {
+  if (known) return known
+  const seen = new Set<string>()
+  const fragments: ErrorFragment[] = []
+  for (const name of KNOWN) {
+    for (const f of new Interface(loadArtifact(name).abi as never).fragments) {
+      if (f instanceof ErrorFragment && !seen.has(f.selector)) {
+        seen.add(f.selector)
+        fragments.push(f)
+      }
+    }
+  }
+  known = new Interface(fragments)
+  return known
+}
+
+/** `ProofNotFinal` → `PROOF_NOT_FINAL`, `SafeERC20FailedOperation` → `SAFE_ERC20_FAILED_OPERATION`. */
+export function errorCode(name: string): string {
+  return name.replace(/([a-z0-9])([A-Z])/g, '$1_$2').replace(/([A-Z])([A-Z][a-z])/g, '$1_$2').toUpperCase()
+}
+
+function namedArgs(inputs: readonly { name: string }[], values: Result): Record<string, unknown> {
+  const out: Record<string, unknown> = {}
+  inputs.forEach((p, i) => (out[p.name || String(i)] = values[i]))
+  return out
+}
+
+/**
+ * Decodes revert data against every known Parley error, or returns undefined when the
+ * selector is unknown.
+ * @example decodeRevert(e.data)?.name === 'ProofNotFinal'
+ */
+export function decodeRevert(data: Hex): DecodedRevert | undefined {
+  if (data.length < 10) return undefined
+  let parsed
+  try {
+    parsed = errorInterface().parseError(data)
+  } catch {
+    return undefined
+  }
+  if (!parsed) return undefined
+  const decoded: DecodedRevert = {
+    name: parsed.name,
+    signature: parsed.signature,
+    args: namedArgs(parsed.fragment.inputs, parsed.args),
+    data: data.toLowerCase() as Hex,
+  }
+  if (parsed.name === 'MachineCallFailed') {
+    const inner = decodeRevert(parsed.args[1] as Hex)
+    if (inner) decoded.inner = inner
+  }
+  return decoded
+}
+
+/** Finds revert data in the nested error objects ethers and JSON-RPC produce. */
+export function findRevertData(error: unknown, depth = 0): Hex | undefined {
+  if (depth > 5 || error === null || typeof error !== 'object') return undefined
+  const e = error as Record<string, unknown>
+  if (typeof e.data === 'string' && /^0x[0-9a-fA-F]{8}/.test(e.data)) return e.data as Hex
+  for (const key of ['error', 'info', 'cause', 'data']) {
+    const found = findRevertData(e[key], depth + 1)
+    if (found) return found
+  }
+  return undefined
+}
+
+/** Whether any message in the nested error objects matches `pattern` (e.g. the node's "OutOfGas"). */
+export function errorMentions(error: unknown, pattern: RegExp, depth = 0): boolean {
+  if (depth > 5 || error === null || typeof error !== 'object') return false
+  const e = error as Record<string, unknown>
+  if (typeof e.message === 'string' && pattern.test(e.message)) return true
+  return ['error', 'info', 'cause'].some((key) => errorMentions(e[key], pattern, depth + 1))
+}
+
+function describe(d: DecodedRevert): string {
+  const args = Object.entries(d.args).map(([k, v]) => `${k}=${String(v)}`).join(', ')
+  return `${d.name}(${args})${d.inner ? ` ← ${describe(d.inner)}` : ''}`
+}
+
+/**
+ * Wraps a failure of `action` (e.g. `open`) as a ParleyError; ParleyErrors pass through.
+ * - custom error → ProtocolError, code from the error name, `details.error` / `details.args`;
+ * - `Error(string)`, `Panic` or empty revert → ProtocolError `CONTRACT_REVERTED`;
+ * - everything else → RuntimeError `RPC_FAILED` (or `INSUFFICIENT_FUNDS` for gas money).
+ *
+ * @example
+ * try { await manager.conclude(id, parts, proof, state) } catch (e) {
+ *   if (e instanceof ProtocolError && e.code === 'PROOF_NOT_FINAL') askForMoreSignatures()
+ * }
+ */
+export function toParleyError(error: unknown, action: string): ParleyError {
+  if (error instanceof ParleyError) return error
+  const data = findRevertData(error)
+  const decoded = data ? decodeRevert(data) : undefined
+  if (decoded && decoded.name !== 'Error' && decoded.name !== 'Panic') {
+    return new ProtocolError(errorCode(decoded.name), `${action} reverted: ${describe(decoded)}`, {
+      details: { action, error: decoded.name, args: decoded.args, ...(decoded.inner ? { inner: decoded.inner } : {}) },
+      cause: error,
+    })
+  }
+  const code = (error as { code?: unknown })?.code
+  const message = (error as { shortMessage?: string; message?: string })?.shortMessage ?? String(error)
+  if (code === 'CALL_EXCEPTION' || decoded) {
+    return new ProtocolError('CONTRACT_REVERTED', `${action} reverted: ${message}`, {
+      details: { action, ...(data ? { data } : {}), ...(decoded ? { error: decoded.name, args: decoded.args } : {}) },
+      cause: error,
+    })
+  }
+  if (code === 'INSUFFICIENT_FUNDS') {
+    return new RuntimeError('INSUFFICIENT_FUNDS', `${action}: the sender cannot pay for gas and value`, { details: { action }, cause: error })
+  }
+  return new RuntimeError('RPC_FAILED', `${action} failed: ${message}`, { details: { action }, cause: error })
+}

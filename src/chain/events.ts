@@ -1,0 +1,78 @@
+/**
+ * Typed forms of the manager's events (same names as in Solidity) and their extraction from
+ * a transaction receipt.
+ */
+import type { Interface, Log, TransactionReceipt } from 'ethers'
+import type { Hex } from '../protocol/types.js'
+
+/** `StateSet`: the chain set the genesis state of a fork (fork 0 at open). */
+export interface StateSetEvent {
+  channelId: Hex
+  fork: bigint
+  stateHash: Hex
+  state: Hex
+  timestamp: bigint
+  /** Bitmap of active participants. */
+  active: bigint
+}
+
+/** `ChannelClosed`: the channel settled; `payouts[i]` went to participant i (plus its bond). */
+export interface ChannelClosedEvent {
+  channelId: Hex
+  fork: bigint
+  stateHash: Hex
+  payouts: bigint[]
+}
+
+/** `Credited`: settlement credited `amount` of `asset` to `account`'s manager balance. */
+export interface CreditedEvent {
+  channelId: Hex
+  account: Hex
+  asset: Hex
+  amount: bigint
+}
+
+/** Every parsed event of `address` in `receipt`, in log order. */
+export function parseEvents(iface: Interface, address: string, receipt: TransactionReceipt): { name: string; args: Record<string, unknown> }[] {
+  const out: { name: string; args: Record<string, unknown> }[] = []
+  for (const log of receipt.logs as readonly Log[]) {
+    if (log.address.toLowerCase() !== address.toLowerCase()) continue
+    const parsed = iface.parseLog({ topics: [...log.topics], data: log.data })
+    if (parsed) out.push({ name: parsed.name, args: parsed.args.toObject() })
+  }
+  return out
+}
+
+const lower = (v: unknown): Hex => String(v).toLowerCase() as Hex
+
+/** Converts parsed `StateSet` args. */
+export function toStateSet(args: Record<string, unknown>): StateSetEvent {
+  return {
+    channelId: lower(args.channelId),
+    fork: BigInt(args.fork as bigint),
+    stateHash: lower(args.stateHash),
+    state: lower(args.state),
+    timestamp: BigInt(args.timestamp as bigint),
+    active: BigInt(args.active as bigint),
+  }
+}
+
+/** Converts parsed `ChannelClosed` args. */
+export function toChannelClosed(args: Record<string, unknown>): ChannelClosedEvent {
+  return {
+    channelId: lower(args.channelId),
+    fork: BigInt(args.fork as bigint),
+    stateHash: lower(args.stateHash),
+    payouts: [...(args.payouts as Iterable<bigint>)].map((p) => BigInt(p)),
+  }
+}
+
+/** Converts parsed `Credited` args. */
+export function toCredited(args: Record<string, unknown>): CreditedEvent {
+  return {
+    channelId: lower(args.channelId),
+    account: lower(args.account),
+    asset: lower(args.asset),
+    amount: BigInt(args.amount as bigint),
+  }
+}
