@@ -1,0 +1,101 @@
+/**
+ * What a peer persists, and the narrow interface both stores implement.
+ *
+ * The interface is **synchronous** on purpose: when `putOwnSignature` returns, the record is
+ * on disk (SqliteStore) and only then may the signature leave the process. An async store
+ * would make that ordering a convention; here it is the call order.
+ */
+import type { ChannelParams, Hex, Transaction } from '../protocol/types.js'
+
+/** One channel this peer takes part in. */
+export interface ChannelRecord {
+  channelId: Hex
+  params: ChannelParams
+  /** Our own participant index. */
+  me: number
+}
+
+/** The genesis of one fork, as the chain set it (fork 0 = the channel's opening state). */
+export interface ForkRecord {
+  fork: bigint
+  state: Hex
+  stateHash: Hex
+  /** Block timestamp of the genesis (seconds). */
+  timestamp: bigint
+  /** Active participants on this fork (bit i = participant i). */
+  active: bigint
+  /** A dispute on this fork was seen: sign nothing more on it. */
+  disputed: boolean
+}
+
+/** An accepted transaction with the state it produced. */
+export interface TxRecord {
+  transaction: Transaction
+  /** EIP-712 digest of `transaction`. */
+  digest: Hex
+  /** The state after the transaction (its keccak256 is `transaction.stateHash`). */
+  state: Hex
+  /** `nextActor(state)`, cached so a restart needs no machine call. */
+  nextActor: number
+  /** Our logical clock when the transaction reached us (seconds). */
+  receivedAt: bigint
+}
+
+/** What we signed ourselves: one per (kind, fork, seq). Close signatures use seq 0. */
+export interface OwnSignatureRecord {
+  kind: 'tx' | 'close'
+  fork: bigint
+  seq: bigint
+  digest: Hex
+  signature: Hex
+}
+
+/** Row counts, for tests and diagnostics. */
+export interface StoreStats {
+  txs: number
+  signatures: number
+  ownSignatures: number
+  forks: number
+}
+
+/**
+ * Crash-safe persistence of every channel record, fork, accepted transaction, signature and
+ * our own signing log. Implementations: {@link SqliteStore} (durable) and
+ * {@link MemoryStore} (tests, benchmarks). Methods throw RuntimeError `STORE_*` on I/O
+ * failure and `STORE_CONFLICT` when a write would overwrite a different value.
+ */
+export interface Store {
+  putChannel(record: ChannelRecord): void
+  getChannel(channelId: Hex): ChannelRecord | undefined
+  listChannels(): Hex[]
+
+  putFork(channelId: Hex, fork: ForkRecord): void
+  /** All forks of a channel, ascending. */
+  getForks(channelId: Hex): ForkRecord[]
+  setForkDisputed(channelId: Hex, fork: bigint): void
+
+  /** Stores an accepted tx; `STORE_CONFLICT` if another digest is stored at (fork, seq). */
+  putTx(channelId: Hex, record: TxRecord): void
+  getTx(channelId: Hex, fork: bigint, seq: bigint): TxRecord | undefined
+  /** Txs of a fork with seq ≥ `fromSeq`, ascending, at most `limit`. */
+  getTxs(channelId: Hex, fork: bigint, fromSeq: bigint, limit?: number): TxRecord[]
+
+  /** Idempotent; `STORE_CONFLICT` if another signature of `signer` is stored for `digest`. */
+  putSignature(channelId: Hex, digest: Hex, signer: number, signature: Hex): void
+  getSignatures(channelId: Hex, digest: Hex): Map<number, Hex>
+
+  /** Our signing log; `STORE_CONFLICT` if another digest was signed at (kind, fork, seq). */
+  putOwnSignature(channelId: Hex, record: OwnSignatureRecord): void
+  getOwnSignature(channelId: Hex, kind: OwnSignatureRecord['kind'], fork: bigint, seq: bigint): OwnSignatureRecord | undefined
+  /** Our signatures on a fork with seq ≥ `fromSeq`, ascending. */
+  getOwnSignatures(channelId: Hex, fork: bigint, fromSeq?: bigint): OwnSignatureRecord[]
+
+  /** Small per-channel key/value facts (phase, refusals, …). */
+  putMeta(channelId: Hex, key: string, value: string): void
+  getMeta(channelId: Hex, key: string): string | undefined
+
+  /** Runs `fn` atomically: all of its writes land, or none. Nests (inner calls join). */
+  transaction<T>(fn: () => T): T
+  stats(channelId: Hex): StoreStats
+  close(): void
+}
