@@ -1,0 +1,236 @@
+/**
+ * StateManager: runs incoming transactions through the verification pipeline, holds the ones
+ * that arrive before their parent, persists accepted ones (tx, state, author signature) and
+ * hands each to agreement inside the same store transaction. It also prepares our own moves.
+ *
+ * Calls must not overlap (the Channel serializes them): the pipeline reads the head, awaits
+ * the machine, and the head must not move meanwhile.
+ */
+import { ProtocolError, UsageError } from '../errors/ParleyError.js'
+import { hashState, type ParleyHasher } from '../protocol/eip712.js'
+import { bitmapOf } from '../protocol/bitmap.js'
+import type { Clock } from '../clock/Clock.js'
+import type { StateMachine } from '../machine/StateMachine.js'
+import type { ChannelParams, Hex, Transaction } from '../protocol/types.js'
+import type { Store } from '../store/types.js'
+import type { AuthoredTransaction } from './evidence.js'
+import { Ledger, type Entry } from './ledger.js'
+import { verifyTransaction, type PipelineContext } from './pipeline.js'
+import { checkWellFormed, MAX_AHEAD, MAX_DATA_BYTES, type Timing, type TxSource } from './steps.js'
+
+export interface StateManagerOptions {
+  channelId: Hex
+  params: ChannelParams
+  me: number
+  store: Store
+  machine: StateMachine
+  hasher: ParleyHasher
+  clock: Clock
+  timing: Timing
+  /** Called for every accepted tx inside its store transaction (agreement's hand-off). */
+  onCommit?: (entry: Entry) => void
+  /** Called after the tx extends the ledger (agreement re-evaluates finality). */
+  onAppended?: (entry: Entry) => void
+}
+
+/** How a received transaction ended. */
+export interface ReceiveResult {
+  /** Accepted entries in order: the input and any held txs it released. */
+  accepted: Entry[]
+  /** The input arrived before its parent and is held. */
+  held: boolean
+  /** Rejections of released held txs (the input's own rejection is thrown). */
+  rejected: ProtocolError[]
+}
+
+interface Held {
+  input: AuthoredTransaction
+  source: TxSource
+  receivedAt: bigint
+}
+
+export class StateManager {
+  ledger!: Ledger
+  private held = new Map<bigint, Held[]>()
+  private heldCount = 0
+  private readonly participants: Hex[]
+
+  constructor(private readonly o: StateManagerOptions) {
+    this.participants = o.params.participants.map((p) => p.toLowerCase() as Hex)
+  }
+
+  /** Replaces the current fork's view (new fork or restore); drops held txs. */
+  setLedger(ledger: Ledger): void {
+    this.ledger = ledger
+    this.held.clear()
+    this.heldCount = 0
+  }
+
+  /**
+   * Verifies and, if valid, persists `input` (a tx with its author signature). Rejections
+   * throw the pipeline's ProtocolError; nothing is persisted or signed for them.
+   * @example const { accepted } = await state.receive({ transaction, signature }, { source: 'peer' })
+   */
+  async receive(input: unknown, meta: { source: TxSource; receivedAt?: bigint }): Promise<ReceiveResult> {
+    const receivedAt = meta.receivedAt ?? this.o.clock.now()
+    const result: ReceiveResult = { accepted: [], held: false, rejected: [] }
+    try {
+      result.accepted.push(await this.accept(input, meta.source, receivedAt))
+    } catch (e) {
+      if (e instanceof ProtocolError && e.code === 'TX_BAD_SEQ' && e.details?.holdable === true) {
+        this.hold(checkWellFormed(input, this.participants.length), meta.source, receivedAt)
+        result.held = true
+        return result
+      }
+      throw e
+    }
+    await this.release(result)
+    return result
+  }
+
+  /**
+   * Our own next move: checks the turn, runs the machine and returns an unsigned entry for
+   * {@link commit}. Throws UsageError `NOT_YOUR_TURN`, `MOVE_INVALID` (machine revert, with
+   * the decoded error), `DATA_INVALID`, or `BROADCAST_WINDOW_PASSED`.
+   */
+  async prepare(data: Hex): Promise<Entry> {
+    if (typeof data !== 'string' || !/^0x([0-9a-fA-F]{2})*$/.test(data)) {
+      throw new UsageError('DATA_INVALID', 'move data must be 0x-prefixed hex with an even number of digits', { details: { data } })
+    }
+    if ((data.length - 2) / 2 > MAX_DATA_BYTES) throw new UsageError('DATA_TOO_LARGE', `move data exceeds ${MAX_DATA_BYTES} bytes`)
+    const head = this.ledger.head
+    const me = this.o.me
+    if (head.nextActor !== me) {
+      throw new UsageError('NOT_YOUR_TURN', `it is participant ${head.nextActor}'s turn, not yours (${me})`, { details: { nextActor: head.nextActor, me } })
+    }
+    const now = this.o.clock.now()
+    const timestamp = now > head.timestamp ? now : head.timestamp
+    if (timestamp > head.timestamp + this.o.timing.p2pTime) {
+      throw new UsageError('BROADCAST_WINDOW_PASSED', 'the off-chain window for this move has passed; post it on-chain instead', {
+        details: { deadline: head.timestamp + this.o.timing.p2pTime, now },
+      })
+    }
+    let state: Hex
+    try {
+      state = await this.o.machine.transition(head.state, me, data.toLowerCase() as Hex, timestamp)
+    } catch (cause) {
+      if (cause instanceof ProtocolError && cause.code.startsWith('MACHINE_')) {
+        throw new UsageError('MOVE_INVALID', `the machine rejects this move: ${cause.message}`, { cause, details: cause.details })
+      }
+      throw cause
+    }
+    const transaction: Transaction = {
+      channelId: this.o.channelId, fork: this.ledger.fork.fork, seq: head.seq + 1n, timestamp, actor: me,
+      previousStateHash: head.stateHash, data: data.toLowerCase() as Hex, stateHash: hashState(state),
+    }
+    const nextActor = await this.o.machine.nextActor(state)
+    return { transaction, digest: this.o.hasher.transaction(transaction), state, nextActor, receivedAt: now, signatures: new Map(), signers: 0n }
+  }
+
+  /**
+   * Persists `entry` with its signatures, runs `inTx` (e.g. signing our own move) and the
+   * agreement hand-off in the same store transaction, then extends the ledger.
+   */
+  commit(entry: Entry, inTx?: (entry: Entry) => void): void {
+    const { store, channelId } = this.o
+    store.transaction(() => {
+      inTx?.(entry)
+      const t = entry.transaction
+      store.putTx(channelId, { transaction: t, digest: entry.digest, state: entry.state, nextActor: entry.nextActor, receivedAt: entry.receivedAt })
+      for (const [i, sig] of entry.signatures) store.putSignature(channelId, entry.digest, i, sig)
+      this.o.onCommit?.(entry)
+      store.putMeta(channelId, `final:${t.fork}`, String(this.ledger.final.seq))
+    })
+    entry.signers = bitmapOf(entry.signatures.keys())
+    this.ledger.append(entry)
+    this.o.onAppended?.(entry)
+  }
+
+  /** The stored tx at `seq` of the current fork with its author's signature. */
+  signedAt(seq: bigint): { signed: AuthoredTransaction; digest: Hex; state: Hex } | undefined {
+    const e = this.ledger.get(seq)
+    if (e) return { signed: { transaction: e.transaction, signature: e.signatures.get(e.transaction.actor)! }, digest: e.digest, state: e.state }
+    const r = this.o.store.getTx(this.o.channelId, this.ledger.fork.fork, seq)
+    if (!r) return undefined
+    const signature = this.o.store.getSignatures(this.o.channelId, r.digest).get(r.transaction.actor)!
+    return { signed: { transaction: r.transaction, signature }, digest: r.digest, state: r.state }
+  }
+
+  /** Number of txs waiting for their parent. */
+  get heldSize(): number {
+    return this.heldCount
+  }
+
+  private async accept(input: unknown, source: TxSource, receivedAt: bigint): Promise<Entry> {
+    const v = await verifyTransaction(this.context(source, receivedAt), input)
+    const entry: Entry = {
+      transaction: v.transaction, digest: v.digest, state: v.state, nextActor: v.nextActor, receivedAt,
+      signatures: new Map([[v.transaction.actor, v.signature]]), signers: 0n,
+    }
+    this.commit(entry)
+    return entry
+  }
+
+  private context(source: TxSource, receivedAt: bigint): PipelineContext {
+    const l = this.ledger
+    return {
+      channelId: this.o.channelId, participants: this.participants, fork: l.fork.fork, active: l.fork.active, head: l.head,
+      historic: (seq) => this.signedAt(seq),
+      stateAt: (seq) => (seq === 0n ? l.fork.state : seq === l.head.seq ? l.head.state : this.signedAt(seq)?.state),
+      hasher: this.o.hasher, machine: this.o.machine, timing: this.o.timing, now: this.o.clock.now(), receivedAt, source,
+    }
+  }
+
+  private hold(input: AuthoredTransaction, source: TxSource, receivedAt: bigint): void {
+    if (this.heldCount >= Number(MAX_AHEAD) * 2) return // bounded: a flood of future txs is dropped
+    const seq = input.transaction.seq
+    const list = this.held.get(seq) ?? []
+    list.push({ input, source, receivedAt })
+    this.held.set(seq, list)
+    this.heldCount++
+  }
+
+  /** Feeds held txs whose parent is now the head, until none fits. */
+  private async release(result: ReceiveResult): Promise<void> {
+    for (;;) {
+      const next = this.ledger.head.seq + 1n
+      const list = this.held.get(next)
+      for (const s of [...this.held.keys()]) if (s <= this.ledger.head.seq) this.forget(s)
+      if (!list) return
+      this.forget(next)
+      let progressed = false
+      for (const h of list) {
+        try {
+          result.accepted.push(await this.accept(h.input, h.source, h.receivedAt))
+          progressed = true
+        } catch (e) {
+          if (!(e instanceof ProtocolError)) throw e
+          result.rejected.push(e)
+        }
+      }
+      if (!progressed) return
+    }
+  }
+
+  private forget(seq: bigint): void {
+    this.heldCount -= this.held.get(seq)?.length ?? 0
+    this.held.delete(seq)
+  }
+}
+
+/** Builds the view of a fork from its stored genesis and txs (restore, or a new fork). */
+export async function loadLedger(o: { channelId: Hex; store: Store; machine: StateMachine; forkIndex?: number }): Promise<Ledger> {
+  const forks = o.store.getForks(o.channelId)
+  const fork = forks[o.forkIndex ?? forks.length - 1]
+  if (!fork) throw new UsageError('CHANNEL_NOT_FOUND', `the store has no fork for channel ${o.channelId}`)
+  const ledger = new Ledger(fork, await o.machine.nextActor(fork.state))
+  const hint = BigInt(o.store.getMeta(o.channelId, `final:${fork.fork}`) ?? '0')
+  const records = o.store.getTxs(o.channelId, fork.fork, hint > 0n ? hint : 1n)
+  const entries: Entry[] = records.map((r) => {
+    const signatures = o.store.getSignatures(o.channelId, r.digest)
+    return { ...r, signatures, signers: bitmapOf(signatures.keys()) }
+  })
+  if (hint > 0n && entries[0]) ledger.restoreFinal(entries.shift()!)
+  for (const e of entries) ledger.append(e)
+  return ledger
+}

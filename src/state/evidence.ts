@@ -1,0 +1,61 @@
+/**
+ * Rejection codes of the verification pipeline and the evidence a provable violation carries.
+ * A rejection is a {@link ProtocolError}; when the violation can be proven on-chain
+ * (`proveInvalidTransition`, `proveEquivocation`) its `details.evidence` holds everything the
+ * proof needs besides the prover's checkpoint.
+ */
+import { ProtocolError } from '../errors/ParleyError.js'
+import type { Hex, Transaction } from '../protocol/types.js'
+
+/** Every code the pipeline rejects with, in step order. */
+export const TX_REJECTIONS = {
+  TX_MALFORMED: 'well-formed',
+  TX_WRONG_CHANNEL: 'channel',
+  TX_WRONG_FORK: 'fork',
+  TX_BAD_SEQ: 'seq',
+  NOT_YOUR_TURN: 'actor',
+  SIGNATURE_INVALID: 'author signature',
+  TX_DUPLICATE: 'duplicate',
+  TX_EQUIVOCATION: 'duplicate',
+  TX_TIMESTAMP_REGRESSED: 'timestamp',
+  TX_TIMESTAMP_SKEW: 'timestamp',
+  TX_LATE: 'timestamp',
+  TX_PREVIOUS_HASH_MISMATCH: 'previous hash',
+  TX_INVALID_TRANSITION: 'execute',
+  TX_STATE_MISMATCH: 'execute',
+} as const
+
+export type TxRejectionCode = keyof typeof TX_REJECTIONS
+
+/** A transaction with its author's signature. */
+export interface AuthoredTransaction {
+  transaction: Transaction
+  signature: Hex
+}
+
+/**
+ * Evidence of a provable violation.
+ * - `InvalidTransition`: the author signed a tx whose actor is not `nextActor(previousState)`,
+ *   whose transition reverts, or whose result hash differs from `stateHash`.
+ * - `Equivocation`: `culprit` signed two different txs at one (channel, fork, seq).
+ */
+export type Evidence =
+  | {
+      kind: 'InvalidTransition'
+      reason: 'actor' | 'reverted' | 'stateHash'
+      culprit: number
+      signed: AuthoredTransaction
+      /** The state bytes the tx claims to extend (keccak256 = previousStateHash). */
+      previousState: Hex
+    }
+  | { kind: 'Equivocation'; culprit: number; a: AuthoredTransaction; b: AuthoredTransaction }
+
+/** Builds a pipeline rejection. */
+export function reject(code: TxRejectionCode, message: string, details: Record<string, unknown> = {}, cause?: unknown): ProtocolError {
+  return new ProtocolError(code, message, { details: { step: TX_REJECTIONS[code], ...details }, ...(cause === undefined ? {} : { cause }) })
+}
+
+/** The evidence attached to a rejection, if the violation is provable. */
+export function evidenceOf(e: unknown): Evidence | undefined {
+  return e instanceof ProtocolError ? (e.details?.evidence as Evidence | undefined) : undefined
+}
