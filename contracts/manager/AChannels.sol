@@ -36,12 +36,20 @@ abstract contract AChannels is IStateChannelManager, ABalances, EIP712 {
         if (_channels[channelId].phase != Phase.None) revert ChannelExists(channelId);
         Signatures.verify(channelId, params.participants, Bitmap.full(n), signatures);
 
+        // Amounts are bounded before any arithmetic on them, so oversized input gets
+        // ChannelAmountTooLarge rather than an arithmetic panic (the sum of 64 deposits below
+        // 2^128 cannot overflow, nor can deposit + bond).
+        if (params.bond > type(uint128).max / n) revert ChannelAmountTooLarge();
         uint256 locked;
         for (uint256 i; i < n; ++i) {
-            locked += params.deposits[i];
+            uint256 amount = params.deposits[i];
+            if (amount > type(uint128).max) revert ChannelAmountTooLarge();
+            locked += amount;
+        }
+        if (locked > type(uint128).max) revert ChannelAmountTooLarge();
+        for (uint256 i; i < n; ++i) {
             _debit(params.participants[i], params.asset, params.deposits[i] + params.bond);
         }
-        if (locked > type(uint128).max || params.bond > type(uint128).max / n) revert ChannelAmountTooLarge();
 
         bytes memory state = abi.decode(
             _callMachine(
