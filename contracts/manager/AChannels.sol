@@ -176,7 +176,10 @@ abstract contract AChannels is IStateChannelManager, ABalances, EIP712 {
         if (payouts.length != n) revert OutcomeLengthInvalid(payouts.length, n);
         uint256 total;
         for (uint256 i; i < n; ++i) {
-            total += payouts[i];
+            // Saturates instead of overflowing, so an absurd outcome gets OutcomeExceedsLocked
+            // rather than an arithmetic panic.
+            uint256 p = payouts[i];
+            total = p > type(uint256).max - total ? type(uint256).max : total + p;
         }
         uint256 locked = ch.locked;
         if (total > locked) revert OutcomeExceedsLocked(total, locked);
