@@ -130,7 +130,10 @@ abstract contract AFinality is AChannels {
         if (t.seq == 0) revert ProofNotLinked(i);
         if (i > 0) {
             Transaction calldata prev = proof[i - 1].transaction;
-            if (t.seq != prev.seq + 1 || t.previousStateHash != prev.stateHash) revert ProofNotLinked(i);
+            // Widened so that prev.seq = 2^64 - 1 is "not linked", not an overflow panic.
+            if (uint256(t.seq) != uint256(prev.seq) + 1 || t.previousStateHash != prev.stateHash) {
+                revert ProofNotLinked(i);
+            }
         }
         if (!Bitmap.has(active, t.actor)) revert ProofActorInvalid(i, t.actor);
         signers = st.signers;
