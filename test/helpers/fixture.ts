@@ -127,3 +127,15 @@ export async function revertName(p: Promise<unknown>): Promise<string> {
   }
   throw new Error('expected a revert, but the call succeeded')
 }
+
+/**
+ * Takes an anvil snapshot; the returned function reverts the chain to it. Use one per test case
+ * (`evm_revert` consumes the snapshot) to isolate cases on one anvil.
+ */
+export async function snapshot(f: Fixture): Promise<() => Promise<void>> {
+  const id = (await f.anvil.provider.send('evm_snapshot', [])) as string
+  return async () => {
+    const ok = (await f.anvil.provider.send('evm_revert', [id])) as boolean
+    if (!ok) throw new Error(`evm_revert(${id}) failed`)
+  }
+}
