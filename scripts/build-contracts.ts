@@ -10,7 +10,7 @@ import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync
 import { createRequire } from 'node:module'
 import { dirname, join, relative, resolve } from 'node:path'
 import { fileURLToPath } from 'node:url'
-import { EVM_VERSION, SOLC_SETTINGS } from '../src/chain/compiler.js'
+import { EVM_VERSION, MAX_CODE_SIZE, SOLC_SETTINGS } from '../src/chain/compiler.js'
 
 const require = createRequire(import.meta.url)
 const solc = require('solc') as {
@@ -55,7 +55,7 @@ if (!process.argv.includes('--force') && existsSync(stampFile) && readFileSync(s
   process.exit(0)
 }
 
-console.log(`contracts: compiling ${files.length} sources with solc ${solc.version()} (evm ${EVM_VERSION}, optimizer on)…`)
+console.log(`contracts: compiling ${files.length} sources with solc ${solc.version()} (evm ${EVM_VERSION}, optimizer on, via IR)…`)
 const started = Date.now()
 const input = {
   language: 'Solidity',
@@ -77,6 +77,21 @@ for (const e of output.errors ?? []) {
 if (errors.length > 0) {
   for (const e of errors) console.error(e.formattedMessage)
   console.error(`contracts: ${errors.length} compile error(s)`)
+  process.exit(1)
+}
+
+// EIP-170: a contract above the limit cannot be deployed on any real chain (anvil is never
+// started with the limit lifted), so fail here rather than at deployment.
+const oversized: string[] = []
+for (const [sourceName, contracts] of Object.entries(output.contracts)) {
+  if (!sources[sourceName]) continue
+  for (const [name, c] of Object.entries(contracts)) {
+    const size = c.evm.deployedBytecode.object.length / 2
+    if (size > MAX_CODE_SIZE) oversized.push(`${name}: ${size} bytes`)
+  }
+}
+if (oversized.length > 0) {
+  console.error(`contracts: runtime code above the EIP-170 limit of ${MAX_CODE_SIZE} bytes: ${oversized.join(', ')}`)
   process.exit(1)
 }
 

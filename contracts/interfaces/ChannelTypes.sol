@@ -91,3 +91,39 @@ struct Channel {
     uint128 locked;
     uint128 bond;
 }
+
+/// @notice Kinds of on-chain dispute (see docs/protocol.md, "Disputes").
+enum DisputeKind {
+    None,
+    /// The next actor of the candidate state failed to move; it is removed at resolution.
+    Timeout,
+    /// The disputer leaves from its latest final state; it is removed at resolution.
+    Exit,
+    /// The disputer asks the chain to settle from its latest final state.
+    ForceClose,
+    /// Proven fraud: the culprits were removed and slashed at once; a new fork starts from the
+    /// candidate (the latest state final under the remaining participants) at resolution.
+    Fraud
+}
+
+/// @notice An open dispute. The manager stores only keccak256(abi.encode(record)) (one slot);
+/// every call that acts on the dispute re-supplies the record, taken from the latest
+/// DisputeRaised or DisputeAnswered event of the channel.
+struct DisputeRecord {
+    DisputeKind kind;
+    /// Participant index that raised the dispute (for Fraud: the latest prover).
+    uint16 disputer;
+    /// Timeout: index of the participant that failed to move; otherwise 0.
+    uint16 accused;
+    /// Height of the candidate state on the current fork (0 = the fork's genesis).
+    uint64 seq;
+    /// Timestamp of the candidate state (its transaction's timestamp, or the genesis time).
+    uint64 timestamp;
+    /// Last second at which the dispute can be challenged or answered; resolvable after it.
+    uint64 deadline;
+    /// Participants removed at resolution (Timeout: the accused; Exit: the disputer; Fraud: the
+    /// culprits, already inactive and slashed).
+    uint64 removals;
+    /// keccak256 of the candidate state: the state the dispute resolves from.
+    bytes32 stateHash;
+}

@@ -20,6 +20,11 @@ library Bitmap {
         return n >= 64 ? type(uint64).max : uint64((uint256(1) << n) - 1);
     }
 
+    /// @dev The bitmap with only bit `i` set (i < 64).
+    function bit(uint256 i) internal pure returns (uint64) {
+        return uint64(uint256(1) << i);
+    }
+
     /// @dev Whether bit `i` is set.
     function has(uint64 x, uint256 i) internal pure returns (bool) {
         return (x >> i) & 1 == 1;

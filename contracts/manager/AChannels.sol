@@ -21,6 +21,9 @@ abstract contract AChannels is IStateChannelManager, ABalances, EIP712 {
     uint256 public constant MACHINE_GAS = 5_000_000;
 
     mapping(bytes32 channelId => Channel) internal _channels;
+    /// @dev Beneficiary of each slashed participant: one byte (its participant index) per
+    /// participant, 32 per word, word = index / 32.
+    mapping(bytes32 channelId => mapping(uint256 word => uint256)) private _beneficiaries;
 
     constructor() EIP712("Parley", "1") {}
 
@@ -151,31 +154,75 @@ abstract contract AChannels is IStateChannelManager, ABalances, EIP712 {
     /// the caller did not leave enough gas to pass the full cap (so a caller cannot make a
     /// valid machine call fail on purpose), and MachineCallFailed when the machine reverts.
     function _callMachine(address machine, bytes memory callData) internal view returns (bytes memory) {
-        // EIP-150 forwards at most 63/64 of the remaining gas; keep a margin for the call.
-        uint256 needed = MACHINE_GAS + MACHINE_GAS / 63 + 10_000;
-        if (gasleft() < needed) revert MachineGasTooLow(gasleft(), needed);
-        (bool ok, bytes memory ret) = machine.staticcall{gas: MACHINE_GAS}(callData);
+        (bool ok, bytes memory ret) = _tryCallMachine(machine, callData);
         if (!ok) revert MachineCallFailed(bytes4(callData), ret);
         return ret;
     }
 
-    /// @dev Pays out `state` by the machine's outcome and closes the channel. Each participant
-    /// gets its outcome share plus its bond; whatever the outcome leaves of the locked deposits
-    /// is split equally among active participants (dust to the lowest active index).
+    /// @dev Like _callMachine, but returns the failure instead of reverting (fraud proofs judge
+    /// it). Still reverts MachineGasTooLow: only the cap, never the caller, may starve a call.
+    function _tryCallMachine(address machine, bytes memory callData) internal view returns (bool, bytes memory) {
+        // EIP-150 forwards at most 63/64 of the remaining gas; keep a margin for the call.
+        uint256 needed = MACHINE_GAS + MACHINE_GAS / 63 + 10_000;
+        if (gasleft() < needed) revert MachineGasTooLow(gasleft(), needed);
+        return machine.staticcall{gas: MACHINE_GAS}(callData);
+    }
+
+    /// @dev Settles the channel from `state` and closes it. `unpaid` holds every participant
+    /// whose outcome share was not paid yet: the active ones, plus those a resolving dispute
+    /// removes now (a participant removed earlier was paid at its removal, so its entry in the
+    /// outcome is ignored). Whatever the outcome leaves of the locked deposits is split equally
+    /// among active participants (dust to the lowest active index); active participants also
+    /// get their bond back. A slashed participant's share goes to its beneficiary.
     function _settle(
         bytes32 channelId,
         Channel storage ch,
         address[] calldata participants,
-        bytes calldata state,
-        bytes32 stateHash
+        bytes memory state,
+        bytes32 stateHash,
+        uint64 unpaid
     ) internal {
+        (uint256[] memory payouts, uint256 total) = _outcome(ch, state, unpaid);
+        _distributeRemainder(payouts, ch.locked - total, ch.active);
+        ch.phase = Phase.Closed;
+        ch.locked = 0;
+        _creditPayouts(channelId, ch, participants, payouts);
+        emit ChannelClosed(channelId, ch.fork, stateHash, payouts);
+    }
+
+    /// @dev Credits every payout, plus the bond of each active participant.
+    function _creditPayouts(
+        bytes32 channelId,
+        Channel storage ch,
+        address[] calldata participants,
+        uint256[] memory payouts
+    ) private {
+        uint64 active = ch.active;
+        uint64 slashed = ch.slashed;
+        address asset = ch.asset;
+        uint256 bond = ch.bond;
+        for (uint256 i; i < payouts.length; ++i) {
+            uint256 amount = payouts[i];
+            if (Bitmap.has(active, i)) amount += bond;
+            _credit(channelId, _payee(channelId, participants, slashed, i), asset, amount);
+        }
+    }
+
+    /// @dev The machine's outcome of `state`, checked (length n; the shares of `unpaid` sum to
+    /// at most the locked deposits) and with every entry outside `unpaid` zeroed.
+    function _outcome(Channel storage ch, bytes memory state, uint64 unpaid)
+        internal
+        view
+        returns (uint256[] memory payouts, uint256 total)
+    {
         uint256 n = ch.n;
-        uint256[] memory payouts = abi.decode(
-            _callMachine(ch.machine, abi.encodeCall(IStateMachine.outcome, (state))), (uint256[])
-        );
+        payouts = abi.decode(_callMachine(ch.machine, abi.encodeCall(IStateMachine.outcome, (state))), (uint256[]));
         if (payouts.length != n) revert OutcomeLengthInvalid(payouts.length, n);
-        uint256 total;
         for (uint256 i; i < n; ++i) {
+            if (!Bitmap.has(unpaid, i)) {
+                payouts[i] = 0;
+                continue;
+            }
             // Saturates instead of overflowing, so an absurd outcome gets OutcomeExceedsLocked
             // rather than an arithmetic panic.
             uint256 p = payouts[i];
@@ -183,16 +230,34 @@ abstract contract AChannels is IStateChannelManager, ABalances, EIP712 {
         }
         uint256 locked = ch.locked;
         if (total > locked) revert OutcomeExceedsLocked(total, locked);
-        _distributeRemainder(payouts, locked - total, ch.active);
+    }
 
-        ch.phase = Phase.Closed;
-        ch.locked = 0;
-        address asset = ch.asset;
-        uint256 bond = ch.bond;
-        for (uint256 i; i < n; ++i) {
-            _credit(channelId, participants[i], asset, payouts[i] + bond);
+    /// @dev Who receives participant `i`'s funds: itself, or its beneficiary if it was slashed.
+    function _payee(bytes32 channelId, address[] calldata participants, uint64 slashed, uint256 i)
+        internal
+        view
+        returns (address)
+    {
+        if (!Bitmap.has(slashed, i)) return participants[i];
+        // One byte per participant, 32 per word (see _setBeneficiaries).
+        return participants[uint8(_beneficiaries[channelId][i >> 5] >> ((i & 31) << 3))];
+    }
+
+    /// @dev Records `beneficiary` for every participant in `culprits` (bytes of two words).
+    function _setBeneficiaries(bytes32 channelId, uint64 culprits, uint256 beneficiary) internal {
+        for (uint256 w; w < 2; ++w) {
+            uint256 bits = uint32(culprits >> (w << 5));
+            if (bits == 0) continue;
+            uint256 word = _beneficiaries[channelId][w];
+            for (uint256 j; bits != 0; ++j) {
+                if (bits & 1 == 1) {
+                    uint256 shift = j << 3;
+                    word = (word & ~(uint256(0xff) << shift)) | (beneficiary << shift);
+                }
+                bits >>= 1;
+            }
+            _beneficiaries[channelId][w] = word;
         }
-        emit ChannelClosed(channelId, ch.fork, stateHash, payouts);
     }
 
     function _distributeRemainder(uint256[] memory payouts, uint256 remainder, uint64 active) private pure {

@@ -60,3 +60,87 @@ export const ETH: Hex = '0x0000000000000000000000000000000000000000'
 
 /** Largest channel (bitmaps are 64 bits wide). */
 export const MAX_PARTICIPANTS = 64
+
+/** Kinds of on-chain dispute (contract enum `DisputeKind`). */
+export enum DisputeKind {
+  None = 0,
+  /** The next actor of the candidate failed to move; removed at resolution. */
+  Timeout = 1,
+  /** The disputer leaves from its latest final state; removed at resolution. */
+  Exit = 2,
+  /** The disputer asks the chain to settle from its latest final state. */
+  ForceClose = 3,
+  /** Proven fraud: culprits removed and slashed at once; a new fork at resolution. */
+  Fraud = 4,
+}
+
+/**
+ * An open dispute (contract struct `DisputeRecord`). The chain stores only its hash; every call
+ * acting on a dispute re-supplies the record of the latest `DisputeRaised` / `DisputeAnswered`.
+ */
+export interface DisputeRecord {
+  kind: DisputeKind
+  disputer: number
+  accused: number
+  seq: bigint
+  timestamp: bigint
+  deadline: bigint
+  removals: bigint
+  stateHash: Hex
+}
+
+/** Contract event `TransactionPosted`: a transaction published as calldata. */
+export interface TransactionPosted {
+  channelId: Hex
+  digest: Hex
+  transaction: Transaction
+  signature: Hex
+}
+
+/** Contract event `DisputeRaised` (`state` is set for timeouts, `0x` otherwise). */
+export interface DisputeRaised {
+  channelId: Hex
+  fork: bigint
+  dispute: DisputeRecord
+  state: Hex
+}
+
+/** Contract event `DisputeAnswered`: the open dispute's record changed. */
+export interface DisputeAnswered {
+  channelId: Hex
+  fork: bigint
+  dispute: DisputeRecord
+}
+
+/** Contract event `DisputeCancelled`: the accused's move at `seq` answered a timeout. */
+export interface DisputeCancelled {
+  channelId: Hex
+  fork: bigint
+  seq: bigint
+}
+
+/** Contract event `DisputeResolved`; `StateSet` or `ChannelClosed` follows. */
+export interface DisputeResolved {
+  channelId: Hex
+  fork: bigint
+  dispute: DisputeRecord
+}
+
+/** Contract event `ParticipantRemoved`: `index` left the active set. */
+export interface ParticipantRemoved {
+  channelId: Hex
+  index: number
+}
+
+/** Contract event `ParticipantSlashed`: `index`'s bond and outcome share go to `beneficiary`. */
+export interface ParticipantSlashed {
+  channelId: Hex
+  index: number
+  beneficiary: number
+}
+
+/** Largest `data` of a posted transaction (contract `MAX_DATA_BYTES`). */
+export const MAX_DATA_BYTES = 4096
+
+/** Largest candidate state a timeout may publish (contract `MAX_STATE_BYTES`). */
+export const MAX_STATE_BYTES = 32768

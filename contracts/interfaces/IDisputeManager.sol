@@ -1,0 +1,252 @@
+// SPDX-License-Identifier: MIT
+pragma solidity ^0.8.24;
+
+import {DisputeKind, DisputeRecord, SignedTransaction, Transaction} from "./ChannelTypes.sol";
+
+/// @title IDisputeManager
+/// @notice The on-chain court: calldata posts, timeout disputes and their challenges, exit and
+/// force-close, fraud proofs with slashing, and resolution into a new fork or a settlement.
+/// @dev Only participants may dispute, challenge, answer or prove fraud (`participants[index]`
+/// must be msg.sender and active), so the slashed funds a proof earns always go to a party of the
+/// channel and a proof copied from the mempool is worthless. Rules: docs/protocol.md, "Disputes".
+interface IDisputeManager {
+    // ─── Callers and phases ──────────────────────────────────────────────────────────────────
+    /// @notice Thrown when `participants[index]` is not the caller.
+    error CallerNotParticipant(uint256 index, address caller);
+    /// @notice Thrown when the calling participant was removed.
+    error CallerInactive(uint256 index);
+    /// @notice Thrown when the caller is the disputer it tries to challenge.
+    error CallerIsDisputer(uint256 index);
+    /// @notice Thrown when raising a dispute while another one is open.
+    error DisputeAlreadyOpen(bytes32 channelId);
+    /// @notice Thrown when acting on a dispute of a channel that has none open.
+    error DisputeNotOpen(bytes32 channelId);
+    /// @notice Thrown when the supplied dispute record is not the stored one.
+    error DisputeRecordMismatch(bytes32 channelId);
+    /// @notice Thrown when the call does not apply to a dispute of this kind.
+    error DisputeKindInvalid(DisputeKind kind);
+    /// @notice Thrown when a timeout is raised before the accused's posting deadline passed.
+    error DisputeTooEarly(uint256 time, uint256 earliest);
+    /// @notice Thrown when a dispute is challenged or answered after its deadline.
+    error DisputeExpired(uint256 time, uint256 deadline);
+    /// @notice Thrown when a dispute is resolved before its deadline passed.
+    error DisputePending(uint256 time, uint256 deadline);
+    /// @notice Thrown when a timeout names a candidate older than a move the chain has seen.
+    error DisputeStale(uint64 seq, uint64 latestSeq);
+
+    // ─── Candidates ──────────────────────────────────────────────────────────────────────────
+    /// @notice Thrown when a transaction list is neither a finality proof nor linked to the
+    /// fork's genesis.
+    error CandidateNotAnchored();
+    /// @notice Thrown when an answer or refutation is not later than the dispute's candidate.
+    error CandidateNotLater(uint64 seq, uint64 current);
+    /// @notice Thrown when the last transaction of a timeout lacks the disputer's signature.
+    error DisputerNotSigned(uint256 disputer);
+    /// @notice Thrown when the state's next actor is the disputer or not an active participant.
+    error AccusedInvalid(uint256 accused);
+    /// @notice Thrown when a timeout names a terminal state (conclude it instead).
+    error StateTerminal(bytes32 stateHash);
+    /// @notice Thrown when supplied state bytes exceed MAX_STATE_BYTES.
+    error StateTooLarge(uint256 length, uint256 max);
+
+    // ─── Single transactions (posts, responses, refutations, fraud) ──────────────────────────
+    /// @notice Thrown when a transaction is for another channel.
+    error TransactionChannelMismatch(bytes32 channelId);
+    /// @notice Thrown when a transaction is not on the channel's current fork.
+    error TransactionForkMismatch(uint64 fork, uint64 current);
+    /// @notice Thrown when a posted transaction's author is out of range or removed.
+    error TransactionActorInvalid(uint16 actor);
+    /// @notice Thrown when a posted transaction's data exceeds MAX_DATA_BYTES.
+    error TransactionDataTooLarge(uint256 length, uint256 max);
+    /// @notice Thrown when a response is not the accused's move on the candidate state.
+    error ResponseInvalid();
+
+    // ─── Fraud ───────────────────────────────────────────────────────────────────────────────
+    /// @notice Thrown when the transaction is a valid transition: nothing to slash.
+    error FraudNotProven();
+    /// @notice Thrown when the prover itself signed the fraudulent transaction(s).
+    error FraudProverSigned(uint256 prover);
+    /// @notice Thrown when no active participant signed the fraudulent transaction(s).
+    error FraudNoCulprit();
+    /// @notice Thrown when two transactions are not a conflicting pair at one height.
+    error EquivocationInvalid();
+
+    // ─── Events ──────────────────────────────────────────────────────────────────────────────
+    /// @notice Emitted when a transaction was posted as calldata; peers treat it exactly like a
+    /// broadcast one.
+    event TransactionPosted(bytes32 indexed channelId, bytes32 digest, Transaction transaction, bytes signature);
+    /// @notice Emitted when a dispute opened (or a fraud proof replaced the open one). `state`
+    /// carries the candidate state for timeouts (the accused may never have received it) and is
+    /// empty otherwise (the candidate is final, so every active participant holds it).
+    event DisputeRaised(bytes32 indexed channelId, uint64 fork, DisputeRecord dispute, bytes state);
+    /// @notice Emitted when an answer or a challenge changed the open dispute; `dispute` is the
+    /// record to re-supply from now on.
+    event DisputeAnswered(bytes32 indexed channelId, uint64 fork, DisputeRecord dispute);
+    /// @notice Emitted when the accused's move answered a timeout; the channel is open again and
+    /// `seq` is the move's height.
+    event DisputeCancelled(bytes32 indexed channelId, uint64 fork, uint64 seq);
+    /// @notice Emitted when a dispute was resolved; StateSet (new fork) or ChannelClosed follows.
+    event DisputeResolved(bytes32 indexed channelId, uint64 fork, DisputeRecord dispute);
+    /// @notice Emitted when a participant left the active set (timeout, exit or fraud).
+    event ParticipantRemoved(bytes32 indexed channelId, uint16 index);
+    /// @notice Emitted when a participant was slashed: its bond is credited to `beneficiary` now,
+    /// its outcome share at resolution.
+    event ParticipantSlashed(bytes32 indexed channelId, uint16 index, uint16 beneficiary);
+
+    // ─── Functions ───────────────────────────────────────────────────────────────────────────
+    /// @notice Posts a transaction as calldata (data availability when peers do not confirm).
+    /// Checks channel, fork, author and size; stores nothing; emits TransactionPosted.
+    /// @param channelId The channel (open or disputed).
+    /// @param participants The channel's participant list.
+    /// @param transaction The transaction, on the current fork.
+    /// @param signature Its author's 65-byte signature.
+    function postTransaction(
+        bytes32 channelId,
+        address[] calldata participants,
+        Transaction calldata transaction,
+        bytes calldata signature
+    ) external;
+
+    /// @notice Raises a timeout: the next actor of the candidate state failed to move.
+    /// @param channelId The channel (open).
+    /// @param participants The channel's participant list.
+    /// @param index The caller's participant index.
+    /// @param txs Empty (candidate = fork genesis) or a linked list on the current fork, each
+    /// signed by its author, that is a finality proof or starts at the genesis; the last one
+    /// carries the caller's signature (the latest transaction it signed).
+    /// @param state The candidate state's bytes.
+    function disputeTimeout(
+        bytes32 channelId,
+        address[] calldata participants,
+        uint256 index,
+        SignedTransaction[] calldata txs,
+        bytes calldata state
+    ) external;
+
+    /// @notice Asks the chain to settle (force-close) or to let the caller leave, from the
+    /// caller's latest final state.
+    /// @param channelId The channel (open).
+    /// @param participants The channel's participant list.
+    /// @param index The caller's participant index.
+    /// @param proof Empty (candidate = fork genesis) or a finality proof of the candidate.
+    /// @param leave True to leave (the caller is removed at resolution), false to force-close.
+    function exit(
+        bytes32 channelId,
+        address[] calldata participants,
+        uint256 index,
+        SignedTransaction[] calldata proof,
+        bool leave
+    ) external;
+
+    /// @notice Challenges a timeout with the accused's move on the candidate state (posted
+    /// earlier or supplied now); cancels the dispute.
+    /// @param channelId The disputed channel.
+    /// @param participants The channel's participant list.
+    /// @param index The caller's participant index.
+    /// @param dispute The open dispute's record.
+    /// @param transaction The accused's transaction at the candidate's seq + 1.
+    /// @param signature The accused's signature on it.
+    function respond(
+        bytes32 channelId,
+        address[] calldata participants,
+        uint256 index,
+        DisputeRecord calldata dispute,
+        Transaction calldata transaction,
+        bytes calldata signature
+    ) external;
+
+    /// @notice Answers a dispute with a later final state. On an exit, force-close or fraud
+    /// dispute it becomes the candidate (deadline unchanged). On a timeout it proves that the
+    /// disputer lied (it signed a later transaction): the disputer is removed and slashed, and
+    /// the dispute becomes a fraud dispute from that state.
+    /// @param channelId The disputed channel.
+    /// @param participants The channel's participant list.
+    /// @param index The caller's participant index.
+    /// @param dispute The open dispute's record.
+    /// @param proof A finality proof whose first transaction is later than the candidate.
+    function answer(
+        bytes32 channelId,
+        address[] calldata participants,
+        uint256 index,
+        DisputeRecord calldata dispute,
+        SignedTransaction[] calldata proof
+    ) external;
+
+    /// @notice Challenges a timeout with the disputer's own signature on a later transaction:
+    /// the disputer lied, is removed and slashed; the dispute becomes a fraud dispute.
+    /// @param channelId The disputed channel.
+    /// @param participants The channel's participant list.
+    /// @param index The caller's participant index.
+    /// @param dispute The open dispute's record.
+    /// @param transaction Any transaction on the current fork later than the candidate.
+    /// @param signature The disputer's signature on it.
+    function refute(
+        bytes32 channelId,
+        address[] calldata participants,
+        uint256 index,
+        DisputeRecord calldata dispute,
+        Transaction calldata transaction,
+        bytes calldata signature
+    ) external;
+
+    /// @notice Proves that signed transaction `fraud` is not a valid transition of
+    /// `previousState` (wrong actor, machine revert, or a different result). Every active
+    /// signer is removed and slashed in favour of the caller; a fraud dispute replaces any open
+    /// one, from `checkpoint`.
+    /// @param channelId The channel (open or disputed).
+    /// @param participants The channel's participant list.
+    /// @param index The caller's participant index (must not have signed `fraud`).
+    /// @param dispute The open dispute's record (ignored when none is open).
+    /// @param fraud The invalid transaction on the current fork with signatures.
+    /// @param previousState The state it was applied to.
+    /// @param checkpoint Empty (fork genesis) or a finality proof under the remaining participants.
+    function proveInvalidTransition(
+        bytes32 channelId,
+        address[] calldata participants,
+        uint256 index,
+        DisputeRecord calldata dispute,
+        SignedTransaction calldata fraud,
+        bytes calldata previousState,
+        SignedTransaction[] calldata checkpoint
+    ) external;
+
+    /// @notice Proves equivocation: two different transactions at one height of the current
+    /// fork. Every active participant that signed both is removed and slashed in favour of the
+    /// caller; a fraud dispute replaces any open one, from `checkpoint`.
+    /// @param channelId The channel (open or disputed).
+    /// @param participants The channel's participant list.
+    /// @param index The caller's participant index.
+    /// @param dispute The open dispute's record (ignored when none is open).
+    /// @param first One transaction with signatures.
+    /// @param second The other, at the same seq.
+    /// @param checkpoint Empty (fork genesis) or a finality proof under the remaining participants.
+    function proveEquivocation(
+        bytes32 channelId,
+        address[] calldata participants,
+        uint256 index,
+        DisputeRecord calldata dispute,
+        SignedTransaction calldata first,
+        SignedTransaction calldata second,
+        SignedTransaction[] calldata checkpoint
+    ) external;
+
+    /// @notice Resolves a dispute after its deadline (anyone may call): pays removed
+    /// participants their outcome share (a slashed one's to its beneficiary) and starts a new
+    /// fork from the candidate after `onRemove`, or settles the channel.
+    /// @param channelId The disputed channel.
+    /// @param participants The channel's participant list.
+    /// @param dispute The open dispute's record.
+    /// @param state The candidate state's bytes.
+    function resolve(
+        bytes32 channelId,
+        address[] calldata participants,
+        DisputeRecord calldata dispute,
+        bytes calldata state
+    ) external;
+
+    /// @notice The stored dispute slot of a channel.
+    /// @return recordHash keccak256(abi.encode(record)) of the open dispute, or 0.
+    /// @return latestSeq With no dispute open: the latest move the chain has seen on the
+    /// current fork (a timeout must not name an older candidate).
+    function getDispute(bytes32 channelId) external view returns (bytes32 recordHash, uint64 latestSeq);
+}

@@ -1,0 +1,116 @@
+// SPDX-License-Identifier: MIT
+pragma solidity ^0.8.24;
+
+import {IStateMachine} from "../interfaces/IStateMachine.sol";
+import {IDisputeManager} from "../interfaces/IDisputeManager.sol";
+import {Channel, DisputeKind, DisputeRecord, Phase} from "../interfaces/ChannelTypes.sol";
+import {Bitmap} from "../libraries/Bitmap.sol";
+import {ADisputes} from "./ADisputes.sol";
+import {AFraud} from "./AFraud.sol";
+
+/// @title ADisputeManager
+/// @notice The court: posts, timeouts, exits and answers (ADisputes), fraud proofs (AFraud),
+/// and resolution into a new fork or a settlement (here).
+abstract contract ADisputeManager is ADisputes, AFraud {
+    /// @inheritdoc IDisputeManager
+    function resolve(
+        bytes32 channelId,
+        address[] calldata participants,
+        DisputeRecord calldata dispute,
+        bytes calldata state
+    ) external {
+        Channel storage ch = _disputed(channelId, participants, dispute);
+        if (block.timestamp <= dispute.deadline) revert DisputePending(block.timestamp, dispute.deadline);
+        bytes32 stateHash = dispute.stateHash;
+        _requireStateHash(state, stateHash);
+        emit DisputeResolved(channelId, ch.fork, dispute);
+        if (dispute.kind == DisputeKind.ForceClose) {
+            _settle(channelId, ch, participants, state, stateHash, ch.active);
+            return;
+        }
+        uint64 removals = dispute.removals;
+        // Fraud culprits left the active set (and their bonds went to the prover) when the fraud
+        // was proven; the accused of a timeout and a leaving participant leave it now.
+        if (dispute.kind != DisputeKind.Fraud) _removeHonest(channelId, ch, participants, removals);
+
+        bytes memory genesis = state;
+        address machine = ch.machine;
+        for (uint256 i; removals >> i != 0; ++i) {
+            if (Bitmap.has(removals, i)) {
+                genesis = abi.decode(
+                    _callMachine(machine, abi.encodeCall(IStateMachine.onRemove, (genesis, uint16(i)))), (bytes)
+                );
+            }
+        }
+        if (_mustSettle(machine, ch.active, genesis)) {
+            _settle(channelId, ch, participants, genesis, keccak256(genesis), ch.active | removals);
+        } else {
+            _payRemoved(channelId, ch, participants, genesis, removals);
+            _startFork(channelId, ch, genesis);
+        }
+    }
+
+    /// @dev Removes honest participants (timeout accused, leaving participant) from the active
+    /// set and returns their bonds.
+    function _removeHonest(bytes32 channelId, Channel storage ch, address[] calldata participants, uint64 removals)
+        private
+    {
+        ch.active &= ~removals;
+        address asset = ch.asset;
+        uint256 bond = ch.bond;
+        for (uint256 i; removals >> i != 0; ++i) {
+            if (Bitmap.has(removals, i)) {
+                _credit(channelId, participants[i], asset, bond);
+                emit ParticipantRemoved(channelId, uint16(i));
+            }
+        }
+    }
+
+    /// @dev Whether the channel settles instead of continuing on a new fork: fewer than two
+    /// participants left, a terminal genesis, or a next actor that is not active (a machine
+    /// error on isTerminal or nextActor also settles, so no machine can keep a channel stuck).
+    function _mustSettle(address machine, uint64 active, bytes memory genesis) private view returns (bool) {
+        if (Bitmap.count(active) < 2) return true;
+        (bool ok, bytes memory ret) = _tryCallMachine(machine, abi.encodeCall(IStateMachine.isTerminal, (genesis)));
+        if (!ok || ret.length != 32 || abi.decode(ret, (uint256)) != 0) return true;
+        (ok, ret) = _tryCallMachine(machine, abi.encodeCall(IStateMachine.nextActor, (genesis)));
+        if (!ok || ret.length != 32) return true;
+        uint256 next = abi.decode(ret, (uint256));
+        return next >= 64 || !Bitmap.has(active, next);
+    }
+
+    /// @dev Pays each removed participant its outcome share of the new genesis now (a slashed
+    /// one's to its beneficiary), so what it is owed no longer depends on the others.
+    function _payRemoved(
+        bytes32 channelId,
+        Channel storage ch,
+        address[] calldata participants,
+        bytes memory genesis,
+        uint64 removals
+    ) private {
+        (uint256[] memory payouts,) = _outcome(ch, genesis, ch.active | removals);
+        address asset = ch.asset;
+        uint64 slashed = ch.slashed;
+        uint256 paid;
+        for (uint256 i; removals >> i != 0; ++i) {
+            if (Bitmap.has(removals, i)) {
+                paid += payouts[i];
+                _credit(channelId, _payee(channelId, participants, slashed, i), asset, payouts[i]);
+            }
+        }
+        // paid <= the checked outcome total <= locked, which fits in 128 bits.
+        ch.locked -= uint128(paid);
+    }
+
+    /// @dev Starts the next fork from `genesis`: no signatures needed, timed from now.
+    function _startFork(bytes32 channelId, Channel storage ch, bytes memory genesis) private {
+        uint64 fork = ch.fork + 1;
+        bytes32 stateHash = keccak256(genesis);
+        ch.fork = fork;
+        ch.phase = Phase.Open;
+        ch.genesisStateHash = stateHash;
+        ch.genesisTimestamp = uint64(block.timestamp);
+        _storeLatest(channelId, fork, 0);
+        emit StateSet(channelId, fork, stateHash, genesis, uint64(block.timestamp), ch.active);
+    }
+}

@@ -1,0 +1,170 @@
+/**
+ * Pure rules of the on-chain court, mirroring contracts/manager/{ADisputes,AFraud,
+ * ADisputeManager}.sol and AChannels._settle: timeout deadlines, the dispute record hash,
+ * the resolution choice, and who is credited what at removal and at settlement.
+ * No I/O; the contract tests and the client's dispute handler both use these.
+ */
+import { AbiCoder, keccak256 } from 'ethers'
+import { bitCount, hasBit } from './bitmap.js'
+import type { ChannelParams, DisputeRecord, Hex } from './types.js'
+
+/** The time parameters a deadline depends on. */
+export type TimeParams = Pick<ChannelParams, 'p2pTime' | 'agreementTime' | 'chainFallbackTime'>
+
+/**
+ * The accused's posting deadline after a state with timestamp `T`: it must have broadcast,
+ * gathered confirmations or posted its move by `T + p2pTime + agreementTime + chainFallbackTime`
+ * (chain seconds). A timeout dispute is accepted only strictly after it.
+ *
+ * @example
+ * timeoutDeadline(1_000n, { p2pTime: 60, agreementTime: 30, chainFallbackTime: 120 }) === 1_210n
+ */
+export function timeoutDeadline(T: bigint, params: TimeParams): bigint {
+  return T + BigInt(params.p2pTime) + BigInt(params.agreementTime) + BigInt(params.chainFallbackTime)
+}
+
+/**
+ * Whether a timeout against the next actor of a state with timestamp `T` may be raised in a
+ * block with timestamp `now` (the contract reverts `DisputeTooEarly` otherwise).
+ *
+ * @example canRaiseTimeout(1_211n, 1_000n, params) // true when the deadline is 1_210
+ */
+export function canRaiseTimeout(now: bigint, T: bigint, params: TimeParams): boolean {
+  return now > timeoutDeadline(T, params)
+}
+
+/** The deadline of a dispute raised (or a fraud dispute restarted) at `now`. */
+export function challengeDeadline(now: bigint, challengeTime: number): bigint {
+  return now + BigInt(challengeTime)
+}
+
+const RECORD_TYPES = ['uint8', 'uint16', 'uint16', 'uint64', 'uint64', 'uint64', 'uint64', 'bytes32'] as const
+
+/**
+ * keccak256(abi.encode(record)): what the manager stores for an open dispute (compare with
+ * `getDispute(channelId).recordHash` before re-supplying a record).
+ *
+ * @example const ok = hashDisputeRecord(record) === (await manager.getDispute(id)).recordHash
+ */
+export function hashDisputeRecord(r: DisputeRecord): Hex {
+  return keccak256(
+    AbiCoder.defaultAbiCoder().encode(RECORD_TYPES, [
+      r.kind, r.disputer, r.accused, r.seq, r.timestamp, r.deadline, r.removals, r.stateHash,
+    ]),
+  ) as Hex
+}
+
+/** What the machine says about a new fork's genesis (after every `onRemove`). */
+export interface GenesisFacts {
+  /** isTerminal(genesis); `undefined` if the call failed. */
+  terminal: boolean | undefined
+  /** nextActor(genesis); `undefined` if the call failed. */
+  nextActor: number | undefined
+}
+
+/**
+ * Whether a resolving (non force-close) dispute settles the channel instead of starting a new
+ * fork: fewer than two participants remain, the genesis is terminal, or its next actor is not
+ * active. A machine error counts as "settle", so no machine can keep a channel stuck.
+ *
+ * @example mustSettle(0b011n, { terminal: false, nextActor: 2 }) === true // actor 2 was removed
+ */
+export function mustSettle(active: bigint, facts: GenesisFacts): boolean {
+  if (bitCount(active) < 2) return true
+  if (facts.terminal !== false) return true
+  return facts.nextActor === undefined || !hasBit(active, facts.nextActor)
+}
+
+/** Channel funds as settlement sees them. */
+export interface SettlementInput {
+  /** machine.outcome(state), one entry per participant. */
+  outcome: readonly bigint[]
+  /** Locked deposits not yet paid out. */
+  locked: bigint
+  bond: bigint
+  /** Active participants after the dispute's removals. */
+  active: bigint
+  /** Participants whose share is still owed: the active ones plus those removed right now. */
+  unpaid: bigint
+  slashed: bigint
+  /** Beneficiary index of each slashed participant. */
+  beneficiary: ReadonlyMap<number, number>
+}
+
+/** Per recipient index: the amount credited. */
+export type Credits = Map<number, bigint>
+
+function add(credits: Credits, to: number, amount: bigint): void {
+  if (amount > 0n) credits.set(to, (credits.get(to) ?? 0n) + amount)
+}
+
+function payee(i: number, s: Pick<SettlementInput, 'slashed' | 'beneficiary'>): number {
+  if (!hasBit(s.slashed, i)) return i
+  const b = s.beneficiary.get(i)
+  if (b === undefined) throw new RangeError(`slashed participant ${i} has no beneficiary`)
+  return b
+}
+
+/** The outcome restricted to `unpaid` and its total; throws if it exceeds `locked` (as the contract reverts). */
+function owed(s: Pick<SettlementInput, 'outcome' | 'locked' | 'unpaid'>): { payouts: bigint[]; total: bigint } {
+  const payouts = s.outcome.map((p, i) => (hasBit(s.unpaid, i) ? p : 0n))
+  const total = payouts.reduce((a, b) => a + b, 0n)
+  if (total > s.locked) throw new RangeError(`OutcomeExceedsLocked: ${total} > ${s.locked}`)
+  return { payouts, total }
+}
+
+/**
+ * Credits of a settlement: each unpaid participant's outcome share, the remainder of the locked
+ * deposits split equally among active participants (dust to the lowest active index), and a
+ * bond for each active participant; a slashed participant's share goes to its beneficiary.
+ * Also returns the `payouts` of the `ChannelClosed` event.
+ *
+ * @example
+ * settlementCredits({ outcome: [3n, 1n], locked: 5n, bond: 0n, active: 0b11n, unpaid: 0b11n,
+ *   slashed: 0n, beneficiary: new Map() }).credits // Map { 0 => 4n, 1 => 1n }
+ */
+export function settlementCredits(s: SettlementInput): { credits: Credits; payouts: bigint[] } {
+  const { payouts, total } = owed(s)
+  const remainder = s.locked - total
+  const k = BigInt(bitCount(s.active))
+  if (remainder > 0n && k > 0n) {
+    const each = remainder / k
+    let dust = remainder - each * k
+    for (let i = 0; i < payouts.length; i++) {
+      if (!hasBit(s.active, i)) continue
+      payouts[i]! += each + dust
+      dust = 0n
+    }
+  }
+  const credits: Credits = new Map()
+  payouts.forEach((p, i) => add(credits, payee(i, s), p + (hasBit(s.active, i) ? s.bond : 0n)))
+  return { credits, payouts }
+}
+
+/**
+ * Credits of a resolution that continues on a new fork: each participant in `removals` is paid
+ * its outcome share of the new genesis (to its beneficiary if slashed); `paid` leaves the
+ * locked deposits. (Bonds of removed participants are credited when they leave the active set:
+ * see {@link removalBondCredits}.)
+ */
+export function removalCredits(s: SettlementInput, removals: bigint): { credits: Credits; paid: bigint } {
+  const { payouts } = owed(s)
+  const credits: Credits = new Map()
+  let paid = 0n
+  payouts.forEach((p, i) => {
+    if (!hasBit(removals, i)) return
+    paid += p
+    add(credits, payee(i, s), p)
+  })
+  return { credits, paid }
+}
+
+/**
+ * Bond credits when `removed` leave the active set: to the prover for slashed culprits (at the
+ * proof), to themselves for a timeout's accused or a leaving participant (at resolution).
+ */
+export function removalBondCredits(removed: bigint, bond: bigint, slashedTo?: number): Credits {
+  const credits: Credits = new Map()
+  for (let i = 0, m = removed; m > 0n; i++, m >>= 1n) if (m & 1n) add(credits, slashedTo ?? i, bond)
+  return credits
+}

@@ -1,0 +1,290 @@
+/**
+ * Test harness for the on-chain court: a channel simulated off-chain (history of signed
+ * transactions on the current fork, computed by the deployed machine via eth_call), calls sent
+ * from a chosen participant, and the latest dispute record tracked from the manager's events.
+ */
+import assert from 'node:assert/strict'
+import { Contract, type TransactionReceipt, type Wallet } from 'ethers'
+import { hashState } from '../../src/protocol/eip712.js'
+import { signDigest, packSignatures } from '../../src/protocol/signatures.js'
+import { bitIndices, fullBitmap } from '../../src/protocol/bitmap.js'
+import {
+  DisputeKind, ETH, type ChannelParams, type DisputeRecord, type Hex, type PackedSignedTransaction, type Transaction,
+} from '../../src/protocol/types.js'
+import { abi, makeParams, openChannel, type Fixture } from './fixture.js'
+import { contractInterface } from '../../src/chain/artifacts.js'
+
+/** One transaction of the simulated history with its resulting state. */
+export interface Entry {
+  tx: Transaction
+  state: Hex
+}
+
+/** The all-zero record passed to fraud proofs when no dispute is open. */
+export const NO_DISPUTE: DisputeRecord = {
+  kind: DisputeKind.None, disputer: 0, accused: 0, seq: 0n, timestamp: 0n, deadline: 0n, removals: 0n,
+  stateHash: `0x${'00'.repeat(32)}`,
+}
+
+/** Counter move data (increment by `k`). */
+export const inc = (k = 1n): Hex => abi.encode(['uint64'], [k]) as Hex
+/** Payments move data: pay `amount` to `to` (`'0x'` is a pass). */
+export const pay = (to: number, amount: bigint): Hex => abi.encode(['uint16', 'uint256'], [to, amount]) as Hex
+
+function toRecord(r: Record<string, unknown>): DisputeRecord {
+  return {
+    kind: Number(r.kind) as DisputeKind, disputer: Number(r.disputer), accused: Number(r.accused),
+    seq: BigInt(r.seq as bigint), timestamp: BigInt(r.timestamp as bigint), deadline: BigInt(r.deadline as bigint),
+    removals: BigInt(r.removals as bigint), stateHash: String(r.stateHash).toLowerCase() as Hex,
+  }
+}
+
+/** A channel on the real manager plus its off-chain history. */
+export class Sim {
+  fork = 0n
+  genesis: Hex
+  genesisTimestamp = 0n
+  active: bigint
+  history: Entry[] = []
+  /** The record to re-supply (latest DisputeRaised / DisputeAnswered), or NO_DISPUTE. */
+  record: DisputeRecord = NO_DISPUTE
+  /** Events of the last call, by name. */
+  last: Map<string, Record<string, unknown>[]> = new Map()
+
+  constructor(
+    readonly f: Fixture,
+    readonly wallets: Wallet[],
+    readonly params: ChannelParams,
+    readonly channelId: Hex,
+    genesis: Hex,
+    readonly machine: Contract,
+  ) {
+    this.genesis = genesis
+    this.active = fullBitmap(wallets.length)
+  }
+
+  /** Funds and opens a channel of `wallets` on `machine` (params overridable). */
+  static async open(f: Fixture, wallets: Wallet[], machine: Contract, over: Partial<ChannelParams> = {}): Promise<Sim> {
+    const params = makeParams(wallets, (await machine.getAddress()).toLowerCase() as Hex, over)
+    const { channelId, genesis } = await openChannel(f, wallets, params)
+    const sim = new Sim(f, wallets, params, channelId, genesis, machine)
+    sim.genesisTimestamp = BigInt(await f.anvil.now())
+    return sim
+  }
+
+  /**
+   * Snapshots the chain (evm_snapshot) and this simulation; the returned function reverts both.
+   * One snapshot per restore (evm_revert consumes it).
+   */
+  async checkpoint(): Promise<() => Promise<void>> {
+    const id = (await this.f.anvil.provider.send('evm_snapshot', [])) as string
+    const saved = {
+      fork: this.fork, genesis: this.genesis, genesisTimestamp: this.genesisTimestamp, active: this.active,
+      history: [...this.history], record: this.record,
+    }
+    return async () => {
+      assert.ok(await this.f.anvil.provider.send('evm_revert', [id]), `evm_revert(${id}) failed`)
+      Object.assign(this, saved, { history: [...saved.history] })
+    }
+  }
+
+  get participants(): Hex[] {
+    return this.params.participants
+  }
+
+  /** The latest state of the history (the genesis if empty). */
+  get head(): { state: Hex; seq: bigint; hash: Hex } {
+    const e = this.history.at(-1)
+    return e ? { state: e.state, seq: e.tx.seq, hash: e.tx.stateHash } : { state: this.genesis, seq: 0n, hash: hashState(this.genesis) }
+  }
+
+  entry(seq: bigint): Entry {
+    const e = this.history.find((x) => x.tx.seq === seq)
+    if (!e) throw new Error(`no transaction at seq ${seq}`)
+    return e
+  }
+
+  /** Builds (and appends) the next transaction by `actor` with `data` on the head state. */
+  async move(actor: number, data: Hex, timestamp?: bigint, append = true): Promise<Entry> {
+    const prev = this.head
+    const ts = timestamp ?? BigInt(await this.f.anvil.now())
+    const state = (await this.machine.getFunction('transition')(prev.state, actor, data, ts)) as Hex
+    const tx: Transaction = {
+      channelId: this.channelId, fork: this.fork, seq: prev.seq + 1n, timestamp: ts, actor,
+      previousStateHash: prev.hash, data, stateHash: hashState(state),
+    }
+    const e = { tx, state }
+    if (append) this.history.push(e)
+    return e
+  }
+
+  /** A transaction with arbitrary fields on top of the head (for invalid ones). */
+  forge(over: Partial<Transaction>): Transaction {
+    const prev = this.head
+    return {
+      channelId: this.channelId, fork: this.fork, seq: prev.seq + 1n, timestamp: 1n, actor: 0,
+      previousStateHash: prev.hash, data: '0x', stateHash: hashState('0x'), ...over,
+    }
+  }
+
+  sig(tx: Transaction, i: number): Hex {
+    return signDigest(this.wallets[i]!.signingKey, this.f.hasher.transaction(tx))
+  }
+
+  /** `tx` signed by `signers` in the contract's packed form. */
+  signed(tx: Transaction, signers: number[]): PackedSignedTransaction {
+    return { transaction: tx, ...packSignatures(new Map(signers.map((i) => [i, this.sig(tx, i)]))) }
+  }
+
+  /** History entries `from..to` (seqs), each signed by its author plus `extra(seq)` signers. */
+  chain(from: bigint, to: bigint, extra: (e: Entry) => number[] = () => []): PackedSignedTransaction[] {
+    const out: PackedSignedTransaction[] = []
+    for (let s = from; s <= to; s++) {
+      const e = this.entry(s)
+      out.push(this.signed(e.tx, [...new Set([e.tx.actor, ...extra(e)])].sort((a, b) => a - b)))
+    }
+    return out
+  }
+
+  /** A one-transaction finality proof of `seq`, signed by every active participant. */
+  final(seq: bigint): PackedSignedTransaction[] {
+    return [this.signed(this.entry(seq).tx, bitIndices(this.active))]
+  }
+
+  /** Calls `method` from participant `i`'s wallet (or `from`), waits, records events. */
+  async send(i: number | Wallet, method: string, ...args: unknown[]): Promise<TransactionReceipt> {
+    const w = typeof i === 'number' ? this.wallets[i]! : i
+    const m = this.f.manager.connect(w) as Contract
+    const receipt = (await (await m.getFunction(method)(...args)).wait()) as TransactionReceipt
+    this.observe(receipt)
+    return receipt
+  }
+
+  /** Updates fork/genesis/record/active from a receipt's events. */
+  observe(receipt: TransactionReceipt): void {
+    this.last = new Map()
+    for (const log of receipt.logs) {
+      const ev = this.f.manager.interface.parseLog(log)
+      if (!ev) continue
+      const args = ev.args.toObject(true) as Record<string, unknown>
+      this.last.set(ev.name, [...(this.last.get(ev.name) ?? []), args])
+      if (ev.name === 'DisputeRaised' || ev.name === 'DisputeAnswered') this.record = toRecord(args.dispute as Record<string, unknown>)
+      if (ev.name === 'DisputeCancelled' || ev.name === 'DisputeResolved') this.record = NO_DISPUTE
+      if (ev.name === 'ParticipantRemoved') this.active &= ~(1n << BigInt(args.index as bigint))
+      if (ev.name === 'StateSet') {
+        this.fork = BigInt(args.fork as bigint)
+        this.genesis = String(args.state) as Hex
+        this.genesisTimestamp = BigInt(args.timestamp as bigint)
+        this.active = BigInt(args.active as bigint)
+        this.history = []
+      }
+    }
+  }
+
+  events(name: string): Record<string, unknown>[] {
+    return this.last.get(name) ?? []
+  }
+
+  async balance(i: number): Promise<bigint> {
+    return (await this.f.manager.getFunction('balanceOf')(this.wallets[i]!.address, this.params.asset)) as bigint
+  }
+
+  async balances(): Promise<bigint[]> {
+    return Promise.all(this.wallets.map((_, i) => this.balance(i)))
+  }
+
+  async channel(): Promise<Record<string, unknown>> {
+    return ((await this.f.manager.getFunction('getChannel')(this.channelId)) as { toObject(): Record<string, unknown> }).toObject()
+  }
+
+  // ─── Entry points with the usual arguments ───────────────────────────────────────────────
+  timeout(i: number, txs: PackedSignedTransaction[], state: Hex) {
+    return this.send(i, 'disputeTimeout', this.channelId, this.participants, i, txs, state)
+  }
+  exit(i: number, proof: PackedSignedTransaction[], leave: boolean) {
+    return this.send(i, 'exit', this.channelId, this.participants, i, proof, leave)
+  }
+  respond(i: number, tx: Transaction, signature: Hex) {
+    return this.send(i, 'respond', this.channelId, this.participants, i, this.record, tx, signature)
+  }
+  answer(i: number, proof: PackedSignedTransaction[]) {
+    return this.send(i, 'answer', this.channelId, this.participants, i, this.record, proof)
+  }
+  refute(i: number, tx: Transaction, signature: Hex) {
+    return this.send(i, 'refute', this.channelId, this.participants, i, this.record, tx, signature)
+  }
+  proveInvalid(i: number, fraud: PackedSignedTransaction, previous: Hex, checkpoint: PackedSignedTransaction[] = []) {
+    return this.send(i, 'proveInvalidTransition', this.channelId, this.participants, i, this.record, fraud, previous, checkpoint)
+  }
+  proveEquivocation(i: number, a: PackedSignedTransaction, b: PackedSignedTransaction, checkpoint: PackedSignedTransaction[] = []) {
+    return this.send(i, 'proveEquivocation', this.channelId, this.participants, i, this.record, a, b, checkpoint)
+  }
+  post(i: number, tx: Transaction, signature: Hex) {
+    return this.send(i, 'postTransaction', this.channelId, this.participants, tx, signature)
+  }
+  /** Waits out the deadline and resolves from `state` (by participant `by`). */
+  async resolve(state: Hex, by = 0): Promise<TransactionReceipt> {
+    const now = BigInt(await this.f.anvil.now())
+    if (now <= this.record.deadline) await this.f.anvil.increaseTime(Number(this.record.deadline - now) + 1)
+    return this.send(by, 'resolve', this.channelId, this.participants, this.record, state)
+  }
+}
+
+/**
+ * The manager's solvency invariant, per asset: its ETH (or token) holdings equal the sum of all
+ * account balances plus, for every channel not closed, the locked deposits and the bonds of its
+ * active participants (a removed participant's bond is credited when it leaves).
+ */
+export async function assertSolvent(f: Fixture, assets: Hex[] = [ETH]): Promise<void> {
+  const m = f.manager
+  const [deposited, credited, opened] = await Promise.all([
+    m.queryFilter(m.filters.Deposited!(), 0, 'latest'),
+    m.queryFilter(m.filters.Credited!(), 0, 'latest'),
+    m.queryFilter(m.filters.ChannelOpened!(), 0, 'latest'),
+  ])
+  const accounts = new Set<string>()
+  for (const e of deposited) accounts.add(String(m.interface.parseLog(e)!.args[0]).toLowerCase())
+  for (const e of credited) accounts.add(String(m.interface.parseLog(e)!.args[1]).toLowerCase())
+  const channels = await Promise.all(opened.map((e) => m.getFunction('getChannel')(m.interface.parseLog(e)!.args[0])))
+  const address = await m.getAddress()
+  for (const asset of assets) {
+    const held = asset === ETH
+      ? await f.anvil.provider.getBalance(address)
+      : ((await f.token.getFunction('balanceOf')(address)) as bigint)
+    let sum = 0n
+    for (const a of accounts) sum += (await m.getFunction('balanceOf')(a, asset)) as bigint
+    for (const ch of channels) {
+      if (String(ch.asset).toLowerCase() !== asset || Number(ch.phase) === 3) continue
+      sum += BigInt(ch.locked) + BigInt(bitIndices(BigInt(ch.active)).length) * BigInt(ch.bond)
+    }
+    assert.equal(held, sum, `manager holds ${held} of ${asset}; balances + locked = ${sum}`)
+  }
+}
+
+/** The custom error a call reverts with: name and arguments (BigInt-normalised). */
+export async function revertOf(p: Promise<unknown>): Promise<{ name: string; args: unknown[] }> {
+  try {
+    await p
+  } catch (e) {
+    const err = e as { revert?: { name: string; args: unknown[] } | null; data?: string | null }
+    const norm = (args: Iterable<unknown>) => [...args].map((a) => (typeof a === 'number' ? BigInt(a) : a))
+    if (err.revert?.name) return { name: err.revert.name, args: norm(err.revert.args) }
+    // A sent transaction's failed gas estimate carries only the raw revert data.
+    if (typeof err.data === 'string' && err.data.length >= 10) {
+      const parsed = contractInterface('StateChannelManager').parseError(err.data)
+      if (parsed) return { name: parsed.name, args: norm(parsed.args) }
+    }
+    throw e
+  }
+  throw new Error('expected a revert, but the call succeeded')
+}
+
+/** Asserts that `p` reverts with `name` (and `args`, if given). */
+export async function expectRevert(p: Promise<unknown>, name: string, args?: unknown[]): Promise<void> {
+  const r = await revertOf(p)
+  assert.equal(r.name, name, `expected ${name}, got ${r.name}(${r.args.map(String).join(', ')})`)
+  if (args) {
+    const norm = (v: unknown) => (typeof v === 'number' ? BigInt(v) : typeof v === 'string' ? v.toLowerCase() : v)
+    assert.deepEqual(r.args.map(norm), args.map(norm), `arguments of ${name}`)
+  }
+}
