@@ -6,6 +6,7 @@
  */
 import { AbiCoder, keccak256 } from 'ethers'
 import { bitCount, hasBit } from './bitmap.js'
+import { postingDeadline } from './timing.js'
 import type { ChannelParams, DisputeRecord, Hex } from './types.js'
 
 /** The time parameters a deadline depends on. */
@@ -20,7 +21,7 @@ export type TimeParams = Pick<ChannelParams, 'p2pTime' | 'agreementTime' | 'chai
  * timeoutDeadline(1_000n, { p2pTime: 60, agreementTime: 30, chainFallbackTime: 120 }) === 1_210n
  */
 export function timeoutDeadline(T: bigint, params: TimeParams): bigint {
-  return T + BigInt(params.p2pTime) + BigInt(params.agreementTime) + BigInt(params.chainFallbackTime)
+  return postingDeadline(T, params)
 }
 
 /**

@@ -202,7 +202,7 @@ describe('respond: the accused moves', () => {
       await bobTimesOutCarol(); const m = await sim.move(CAROL, inc())
       return sim.send(outsider, 'respond', sim.channelId, sim.participants, CAROL, sim.record, m.tx, sim.sig(m.tx, CAROL)) } },
   ]
-  for (const c of cases) test(`rejected: ${c.name}`, async () => expectRevert(c.run(), c.error, c.args))
+  for (const c of cases) test(`rejected: ${c.name}`, async () => { await expectRevert(c.run(), c.error, c.args) })
 })
 
 describe('answer and refute: the disputer lied', () => {
@@ -259,7 +259,7 @@ describe('answer and refute: the disputer lied', () => {
     { name: 'refute: by the disputer itself', error: 'CallerIsDisputer', args: [BOB],
       run: async () => { await bobLies(); const t = sim.entry(3n).tx; return sim.refute(BOB, t, sim.sig(t, BOB)) } },
   ]
-  for (const c of cases) test(`rejected: ${c.name}`, async () => expectRevert(c.run(), c.error, c.args))
+  for (const c of cases) test(`rejected: ${c.name}`, async () => { await expectRevert(c.run(), c.error, c.args) })
 })
 
 describe('resolve a timeout', () => {

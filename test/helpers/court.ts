@@ -9,10 +9,9 @@ import { hashState } from '../../src/protocol/eip712.js'
 import { signDigest, packSignatures } from '../../src/protocol/signatures.js'
 import { bitIndices, fullBitmap } from '../../src/protocol/bitmap.js'
 import {
-  DisputeKind, ETH, type ChannelParams, type DisputeRecord, type Hex, type PackedSignedTransaction, type Transaction,
+  DisputeKind, type ChannelParams, type DisputeRecord, type Hex, type PackedSignedTransaction, type Transaction,
 } from '../../src/protocol/types.js'
 import { abi, makeParams, openChannel, type Fixture } from './fixture.js'
-import { contractInterface } from '../../src/chain/artifacts.js'
 
 /** One transaction of the simulated history with its resulting state. */
 export interface Entry {
@@ -230,61 +229,5 @@ export class Sim {
   }
 }
 
-/**
- * The manager's solvency invariant, per asset: its ETH (or token) holdings equal the sum of all
- * account balances plus, for every channel not closed, the locked deposits and the bonds of its
- * active participants (a removed participant's bond is credited when it leaves).
- */
-export async function assertSolvent(f: Fixture, assets: Hex[] = [ETH]): Promise<void> {
-  const m = f.manager
-  const [deposited, credited, opened] = await Promise.all([
-    m.queryFilter(m.filters.Deposited!(), 0, 'latest'),
-    m.queryFilter(m.filters.Credited!(), 0, 'latest'),
-    m.queryFilter(m.filters.ChannelOpened!(), 0, 'latest'),
-  ])
-  const accounts = new Set<string>()
-  for (const e of deposited) accounts.add(String(m.interface.parseLog(e)!.args[0]).toLowerCase())
-  for (const e of credited) accounts.add(String(m.interface.parseLog(e)!.args[1]).toLowerCase())
-  const channels = await Promise.all(opened.map((e) => m.getFunction('getChannel')(m.interface.parseLog(e)!.args[0])))
-  const address = await m.getAddress()
-  for (const asset of assets) {
-    const held = asset === ETH
-      ? await f.anvil.provider.getBalance(address)
-      : ((await f.token.getFunction('balanceOf')(address)) as bigint)
-    let sum = 0n
-    for (const a of accounts) sum += (await m.getFunction('balanceOf')(a, asset)) as bigint
-    for (const ch of channels) {
-      if (String(ch.asset).toLowerCase() !== asset || Number(ch.phase) === 3) continue
-      sum += BigInt(ch.locked) + BigInt(bitIndices(BigInt(ch.active)).length) * BigInt(ch.bond)
-    }
-    assert.equal(held, sum, `manager holds ${held} of ${asset}; balances + locked = ${sum}`)
-  }
-}
-
-/** The custom error a call reverts with: name and arguments (BigInt-normalised). */
-export async function revertOf(p: Promise<unknown>): Promise<{ name: string; args: unknown[] }> {
-  try {
-    await p
-  } catch (e) {
-    const err = e as { revert?: { name: string; args: unknown[] } | null; data?: string | null }
-    const norm = (args: Iterable<unknown>) => [...args].map((a) => (typeof a === 'number' ? BigInt(a) : a))
-    if (err.revert?.name) return { name: err.revert.name, args: norm(err.revert.args) }
-    // A sent transaction's failed gas estimate carries only the raw revert data.
-    if (typeof err.data === 'string' && err.data.length >= 10) {
-      const parsed = contractInterface('StateChannelManager').parseError(err.data)
-      if (parsed) return { name: parsed.name, args: norm(parsed.args) }
-    }
-    throw e
-  }
-  throw new Error('expected a revert, but the call succeeded')
-}
-
-/** Asserts that `p` reverts with `name` (and `args`, if given). */
-export async function expectRevert(p: Promise<unknown>, name: string, args?: unknown[]): Promise<void> {
-  const r = await revertOf(p)
-  assert.equal(r.name, name, `expected ${name}, got ${r.name}(${r.args.map(String).join(', ')})`)
-  if (args) {
-    const norm = (v: unknown) => (typeof v === 'number' ? BigInt(v) : typeof v === 'string' ? v.toLowerCase() : v)
-    assert.deepEqual(r.args.map(norm), args.map(norm), `arguments of ${name}`)
-  }
-}
+export { assertSolvent } from './solvency.js'
+export { expectRevert, decodeRevert } from './revert.js'

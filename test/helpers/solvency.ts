@@ -1,10 +1,12 @@
 /**
  * The manager's solvency invariant: for every asset, what the manager holds (ETH balance or
  * token balance) equals the sum of all account balances plus the funds locked in channels that
- * are not closed (locked deposits + n × bond).
+ * are not closed (locked deposits + the bonds of active participants: a removed participant's
+ * bond is credited when it leaves the active set).
  */
 import assert from 'node:assert/strict'
 import { Contract } from 'ethers'
+import { bitCount } from '../../src/protocol/bitmap.js'
 import { ETH, Phase, type Hex } from '../../src/protocol/types.js'
 import type { Fixture } from './fixture.js'
 
@@ -63,7 +65,7 @@ export async function assertSolvent(
     for (const ch of records) {
       const phase = Number(ch.phase)
       if (String(ch.asset).toLowerCase() !== asset || (phase !== Phase.Open && phase !== Phase.Disputed)) continue
-      locked += BigInt(ch.locked) + BigInt(ch.n) * BigInt(ch.bond)
+      locked += BigInt(ch.locked) + BigInt(bitCount(BigInt(ch.active))) * BigInt(ch.bond)
     }
     assert.equal(held, balances + locked, `manager holds ${held} of ${asset}, accounts ${balances} + locked ${locked}`)
     reports.push({ asset, held, balances, locked })
