@@ -1,0 +1,221 @@
+/**
+ * AgreementManager: decides whether to confirm each accepted tx (refusal rules), signs through
+ * the SigningGuard, collects and verifies confirmations, and moves finality with virtual voting
+ * (src/protocol/finality.ts — the contract's rule). Builds finality proofs for the contract.
+ *
+ * It produces messages to send in an outbox the Channel drains after the store transaction
+ * that recorded them has committed. Calls must not overlap (the Channel serializes them).
+ */
+import { ProtocolError, RuntimeError, UsageError } from '../errors/ParleyError.js'
+import { bitCount, bitIndices, hasBit, withBit } from '../protocol/bitmap.js'
+import { checkFinalityProof } from '../protocol/finality.js'
+import { packSignedTransaction, recoverSigner } from '../protocol/signatures.js'
+import type { Clock } from '../clock/Clock.js'
+import type { ChannelParams, Hex, PackedSignedTransaction } from '../protocol/types.js'
+import type { Store } from '../store/types.js'
+import type { Entry, Ledger } from '../state/ledger.js'
+import { MAX_AHEAD, type Timing } from '../state/steps.js'
+import type { ConfirmMessage, Message } from '../transport/messages.js'
+import { newlyFinal, noConfirmReason, proofSpan, refusersOf, type NoConfirmReason } from './rules.js'
+import type { SigningGuard } from './SigningGuard.js'
+
+export interface AgreementOptions {
+  channelId: Hex
+  params: ChannelParams
+  me: number
+  store: Store
+  clock: Clock
+  timing: Timing
+  guard: SigningGuard
+  /** Newly final entries, ascending (final by a proof or as ancestors of a final tx). */
+  onFinal?: (entries: Entry[]) => void
+}
+
+/** What happened to a received confirmation. */
+export type ConfirmationOutcome = 'applied' | 'held' | 'stale' | 'duplicate'
+
+const MAX_HELD_CONFIRMATIONS = 1024
+
+export class AgreementManager {
+  ledger!: Ledger
+  /** Why the last committed tx was not confirmed (undefined: it was). */
+  lastDecision: NoConfirmReason | undefined
+  private refusers = 0n
+  private held = new Map<bigint, ConfirmMessage[]>()
+  private heldCount = 0
+  private outbox: Message[] = []
+  private readonly participants: Hex[]
+
+  constructor(private readonly o: AgreementOptions) {
+    this.participants = o.params.participants.map((p) => p.toLowerCase() as Hex)
+  }
+
+  /** Switches to a fork's view (new fork or restore); refusals are per fork. */
+  setLedger(ledger: Ledger): void {
+    this.ledger = ledger
+    this.held.clear()
+    this.heldCount = 0
+    this.refusers = BigInt(this.o.store.getMeta(this.o.channelId, `refusers:${ledger.fork.fork}`) ?? '0')
+  }
+
+  /** Peers that refused to confirm one of our txs in time on this fork (bitmap). */
+  get refused(): bigint {
+    return this.refusers
+  }
+
+  /** Messages to send; call after the store transaction that produced them committed. */
+  takeOutbox(): Message[] {
+    const out = this.outbox
+    this.outbox = []
+    return out
+  }
+
+  /** Hand-off from StateManager, inside the tx's store transaction: confirm it or not. */
+  onCommit(entry: Entry): void {
+    const t = entry.transaction
+    this.noteRefusals()
+    const fork = this.ledger.fork
+    this.lastDecision = noConfirmReason({
+      author: t.actor, me: this.o.me, active: fork.active, receivedAt: entry.receivedAt, parentTimestamp: this.ledger.head.timestamp,
+      timing: this.o.timing, refusers: this.refusers, disputed: fork.disputed, closing: this.o.guard.closeSigned(fork.fork) !== undefined,
+    })
+    if (this.lastDecision) return
+    const signature = this.o.guard.signTransaction(fork, t.seq, entry.digest)
+    entry.signatures.set(this.o.me, signature)
+    this.outbox.push({ type: 'confirm', fork: fork.fork, seq: t.seq, digest: entry.digest, signer: this.o.me, signature })
+  }
+
+  /** Signs our own tx (inside its store transaction) and queues its broadcast. */
+  signOwn(entry: Entry): void {
+    const signature = this.o.guard.signTransaction(this.ledger.fork, entry.transaction.seq, entry.digest)
+    entry.signatures.set(this.o.me, signature)
+    this.outbox.push({ type: 'tx', transaction: entry.transaction, signature })
+  }
+
+  /** After a tx extended the ledger: apply confirmations that were waiting for it, move finality. */
+  onAppended(entry: Entry): ProtocolError[] {
+    const errors: ProtocolError[] = []
+    const waiting = this.held.get(entry.transaction.seq)
+    if (waiting) {
+      this.held.delete(entry.transaction.seq)
+      this.heldCount -= waiting.length
+      for (const c of waiting) {
+        try {
+          this.receiveConfirmation(c)
+        } catch (e) {
+          if (!(e instanceof ProtocolError)) throw e
+          errors.push(e)
+        }
+      }
+    }
+    this.updateFinality()
+    return errors
+  }
+
+  /**
+   * Verifies and records a confirmation. Throws ProtocolError `CONFIRMATION_MALFORMED`,
+   * `SIGNER_INACTIVE`, `CONFIRMATION_MISMATCH` (it signs another tx at that height) or
+   * `SIGNATURE_INVALID`.
+   */
+  receiveConfirmation(c: ConfirmMessage): ConfirmationOutcome {
+    const n = this.participants.length
+    if (typeof c.fork !== 'bigint' || typeof c.seq !== 'bigint' || !Number.isInteger(c.signer) || c.signer < 0 || c.signer >= n ||
+      typeof c.digest !== 'string' || !/^0x[0-9a-fA-F]{64}$/.test(c.digest) || typeof c.signature !== 'string' || !/^0x[0-9a-fA-F]{130}$/.test(c.signature)) {
+      throw new ProtocolError('CONFIRMATION_MALFORMED', 'malformed confirmation', { details: { signer: c.signer } })
+    }
+    const fork = this.ledger.fork
+    if (c.fork !== fork.fork || c.seq < 1n) return 'stale'
+    if (!hasBit(fork.active, c.signer)) throw new ProtocolError('SIGNER_INACTIVE', `participant ${c.signer} is not active on fork ${fork.fork}`)
+    // A confirmation of an already final tx is still kept: an earlier tx's bounded proof may need it.
+    const e = this.ledger.get(c.seq) ?? (c.seq < this.ledger.final.seq ? this.stored(c.seq) : undefined)
+    if (!e) {
+      if (c.seq > this.ledger.head.seq + MAX_AHEAD || this.heldCount >= MAX_HELD_CONFIRMATIONS) return 'stale'
+      this.held.set(c.seq, [...(this.held.get(c.seq) ?? []), c])
+      this.heldCount++
+      return 'held'
+    }
+    const digest = c.digest.toLowerCase() as Hex
+    if (e.digest !== digest) {
+      throw new ProtocolError('CONFIRMATION_MISMATCH', `participant ${c.signer} confirms another transaction at seq ${c.seq}`, { details: { seq: c.seq, signer: c.signer, digest } })
+    }
+    if (e.signatures.has(c.signer)) return 'duplicate'
+    const signature = c.signature.toLowerCase() as Hex
+    let recovered: Hex
+    try {
+      recovered = recoverSigner(digest, signature)
+    } catch (cause) {
+      throw new ProtocolError('SIGNATURE_INVALID', `confirmation by ${c.signer} is not a valid signature`, { cause, details: { seq: c.seq, signer: c.signer } })
+    }
+    if (recovered !== this.participants[c.signer]) {
+      throw new ProtocolError('SIGNATURE_INVALID', `confirmation is not participant ${c.signer}'s signature`, { details: { seq: c.seq, signer: c.signer, recovered } })
+    }
+    this.o.store.transaction(() => {
+      this.noteRefusals()
+      this.o.store.putSignature(this.o.channelId, digest, c.signer, signature)
+    })
+    e.signatures.set(c.signer, signature)
+    e.signers = withBit(e.signers, c.signer)
+    this.updateFinality()
+    return 'applied'
+  }
+
+  /**
+   * A finality proof of the tx at `seq` (default: the latest final one), packed for the
+   * contract. Throws UsageError `NOT_FINAL`, or `PROOF_UNAVAILABLE` for a tx that is final
+   * only as the ancestor of a later final tx (prove that one instead).
+   * @example const proof = agreement.finalityProof(); await manager.conclude(id, participants, proof, state)
+   */
+  finalityProof(seq: bigint = this.ledger.final.seq): PackedSignedTransaction[] {
+    const fork = this.ledger.fork
+    if (seq < 1n || seq > this.ledger.final.seq) {
+      throw new UsageError('NOT_FINAL', `seq ${seq} is not a final transaction (final: ${this.ledger.final.seq})`, { details: { seq, final: this.ledger.final.seq } })
+    }
+    const A = bitCount(fork.active)
+    const run: { transaction: Entry['transaction']; signatures: Map<number, Hex>; signers: bigint }[] = []
+    for (let s = seq; s < seq + BigInt(A) && s <= this.ledger.head.seq; s++) {
+      const e = this.ledger.get(s) ?? this.stored(s)
+      run.push({ transaction: e.transaction, signatures: e.signatures, signers: e.signers & fork.active })
+    }
+    const span = proofSpan(run, fork.active)
+    if (span === 0) {
+      throw new UsageError('PROOF_UNAVAILABLE', `seq ${seq} is final as an ancestor only; prove seq ${this.ledger.final.seq} instead`, { details: { seq } })
+    }
+    const active = bitIndices(fork.active)
+    const proof = run.slice(0, span).map((r) => packSignedTransaction({ transaction: r.transaction, signatures: r.signatures }, active))
+    const verdict = checkFinalityProof({ channelId: this.o.channelId, fork: fork.fork, active: fork.active }, proof)
+    if (!verdict.final) throw new RuntimeError('PROOF_INCONSISTENT', `built proof for seq ${seq} does not verify: ${verdict.fault}`)
+    return proof
+  }
+
+  private stored(seq: bigint): Entry {
+    const r = this.o.store.getTx(this.o.channelId, this.ledger.fork.fork, seq)
+    if (!r) throw new RuntimeError('STORE_INCOMPLETE', `no stored transaction at seq ${seq}`)
+    const signatures = this.o.store.getSignatures(this.o.channelId, r.digest)
+    let signers = 0n
+    for (const i of signatures.keys()) signers = withBit(signers, i)
+    return { ...r, signatures, signers }
+  }
+
+  /** Marks peers that let one of our txs pass its confirmation deadline unsupported. */
+  private noteRefusals(): void {
+    const l = this.ledger
+    let parent = l.final.timestamp
+    const window = l.pending().map((e) => {
+      const row = { author: e.transaction.actor, signers: e.signers, parentTimestamp: parent }
+      parent = e.transaction.timestamp
+      return row
+    })
+    const found = refusersOf(window, { me: this.o.me, active: l.fork.active, now: this.o.clock.now(), timing: this.o.timing })
+    if ((found & ~this.refusers) === 0n) return
+    this.refusers |= found
+    this.o.store.putMeta(this.o.channelId, `refusers:${l.fork.fork}`, String(this.refusers))
+  }
+
+  private updateFinality(): void {
+    const window = this.ledger.pending()
+    const k = newlyFinal(window, this.ledger.fork.active)
+    if (k === 0) return
+    const entries = this.ledger.finalize(window[k - 1]!.transaction.seq)
+    this.o.onFinal?.(entries)
+  }
+}

@@ -1,0 +1,82 @@
+/**
+ * Agreement rules as pure functions: when to confirm, who refused us, how far finality moved.
+ * Finality itself is src/protocol/finality.ts (the contract's rule); this file only applies it.
+ */
+import { bitCount, hasBit } from '../protocol/bitmap.js'
+import { latestFinal, proofLength } from '../protocol/finality.js'
+import type { Entry } from '../state/ledger.js'
+import type { Timing } from '../state/steps.js'
+
+/** Why we do not confirm a transaction (or `undefined`: confirm it). */
+export type NoConfirmReason = 'own' | 'late' | 'refuser' | 'disputed' | 'closing' | 'inactive'
+
+/**
+ * Last moment (our clock) a confirmation of a tx whose parent has timestamp `parentTimestamp`
+ * may be given: T + p2pTime + agreementTime.
+ */
+export function confirmDeadline(parentTimestamp: bigint, timing: Timing): bigint {
+  return parentTimestamp + timing.p2pTime + timing.agreementTime
+}
+
+/**
+ * The refusal rules: never confirm our own tx (we authored it), a tx that reached us after
+ * its confirmation deadline, a tx by a peer that refused ours, or anything on a disputed or
+ * closing fork, or when we are no longer active.
+ *
+ * @example if (!noConfirmReason({ ... })) sign(entry)
+ */
+export function noConfirmReason(x: {
+  author: number
+  me: number
+  active: bigint
+  receivedAt: bigint
+  parentTimestamp: bigint
+  timing: Timing
+  refusers: bigint
+  disputed: boolean
+  closing: boolean
+}): NoConfirmReason | undefined {
+  if (x.author === x.me) return 'own'
+  if (x.disputed) return 'disputed'
+  if (x.closing) return 'closing'
+  if (!hasBit(x.active, x.me)) return 'inactive'
+  if (x.receivedAt > confirmDeadline(x.parentTimestamp, x.timing)) return 'late'
+  if (hasBit(x.refusers, x.author)) return 'refuser'
+  return undefined
+}
+
+/**
+ * Participants who refused one of our txs: for each tx we authored whose confirmation
+ * deadline passed at `now`, every active participant not supporting it (no signature on it
+ * or on a later linked tx). `window[i].parentTimestamp` is the timestamp its deadline counts
+ * from.
+ */
+export function refusersOf(
+  window: readonly { author: number; signers: bigint; parentTimestamp: bigint }[],
+  x: { me: number; active: bigint; now: bigint; timing: Timing },
+): bigint {
+  let refusers = 0n
+  let support = 0n
+  for (let i = window.length - 1; i >= 0; i--) {
+    const w = window[i]!
+    support |= w.signers
+    if (w.author === x.me && x.now > confirmDeadline(w.parentTimestamp, x.timing)) refusers |= x.active & ~support
+  }
+  return refusers & ~(1n << BigInt(x.me))
+}
+
+/**
+ * How many entries of the finality window became final: the window holds the entries after
+ * the current final one, ascending. Returns 0 when none did.
+ */
+export function newlyFinal(window: readonly Entry[], active: bigint): number {
+  return latestFinal(window.map((e) => e.signers), active) + 1
+}
+
+/**
+ * Length of the contract-bounded proof for `entries[0]` (entries linked, ascending), or 0 if
+ * none fits in A = |active| transactions.
+ */
+export function proofSpan(entries: readonly { signers: bigint }[], active: bigint): number {
+  return proofLength(entries.slice(0, bitCount(active)).map((e) => e.signers), 0, active)
+}
