@@ -17,12 +17,12 @@ import { MemoryStore } from '../store/MemoryStore.js'
 import { SqliteStore } from '../store/SqliteStore.js'
 import type { ForkRecord, Store } from '../store/types.js'
 import { Ledger, type Entry } from '../state/ledger.js'
-import { TestClock } from '../../test/helpers/clock.js'
+import { ManualClock } from '../clock/ManualClock.js'
 import { noConfirmReason, refusersOf } from './rules.js'
 import { SigningGuard } from './SigningGuard.js'
 import { AgreementManager } from './AgreementManager.js'
 
-const timing = { p2pTime: 60n, agreementTime: 30n, skew: 15n }
+const timing = { p2pTime: 60, agreementTime: 30, chainFallbackTime: 120, skew: 15n }
 const wallets = [0, 1, 2].map((i) => new Wallet(keccak256(toBeHex(i + 1, 32))))
 const hasher = new ParleyHasher({ chainId: 31337n, verifyingContract: ('0x' + '99'.repeat(20)) as Hex })
 const params: ChannelParams = {
@@ -116,7 +116,7 @@ describe('AgreementManager confirmations', () => {
     store.putChannel({ channelId, params, me: 0 })
     const finals: bigint[] = []
     const a = new AgreementManager({
-      channelId, params, me: 0, store, clock: new TestClock(150n), timing,
+      channelId, params, me: 0, store, clock: new ManualClock(150n), timing,
       guard: new SigningGuard(store, channelId, wallets[0]!.signingKey, 0), onFinal: (es) => finals.push(...es.map((e) => e.transaction.seq)),
     })
     const ledger = new Ledger(fork0, 1)

@@ -20,7 +20,7 @@ import { ETH, type ChannelParams, type Hex, type PackedSignedTransaction, type T
 import type { ParleyHasher } from '../protocol/eip712.js'
 import { MemoryStore } from '../store/MemoryStore.js'
 import { Ledger, type Entry } from '../state/ledger.js'
-import { TestClock } from '../../test/helpers/clock.js'
+import { ManualClock } from '../clock/ManualClock.js'
 import { AgreementManager } from './AgreementManager.js'
 import { SigningGuard } from './SigningGuard.js'
 
@@ -71,7 +71,7 @@ test('AgreementManager finality agrees with the contract verifier', async () => 
       const fork = { fork: 0n, state: '0x' as Hex, stateHash: genesisHash, timestamp: 1n, active: fullBitmap(N), disputed: false }
       const ledger = new Ledger(fork, 0)
       const agreement = new AgreementManager({
-        channelId, params, me: 0, store, clock: new TestClock(1n), timing: { p2pTime: 60n, agreementTime: 30n, skew: 15n },
+        channelId, params, me: 0, store, clock: new ManualClock(1n), timing: { p2pTime: 60, agreementTime: 30, chainFallbackTime: 120, skew: 15n },
         guard: new SigningGuard(store, channelId, wallets[0]!.signingKey, 0),
       })
       agreement.setLedger(ledger)

@@ -4,19 +4,13 @@
  */
 import { bitCount, hasBit } from '../protocol/bitmap.js'
 import { latestFinal, proofLength } from '../protocol/finality.js'
+import { confirmationDeadline } from '../protocol/timing.js'
 import type { Entry } from '../state/ledger.js'
 import type { Timing } from '../state/steps.js'
 
 /** Why we do not confirm a transaction (or `undefined`: confirm it). */
 export type NoConfirmReason = 'own' | 'late' | 'refuser' | 'disputed' | 'closing' | 'inactive'
 
-/**
- * Last moment (our clock) a confirmation of a tx whose parent has timestamp `parentTimestamp`
- * may be given: T + p2pTime + agreementTime.
- */
-export function confirmDeadline(parentTimestamp: bigint, timing: Timing): bigint {
-  return parentTimestamp + timing.p2pTime + timing.agreementTime
-}
 
 /**
  * The refusal rules: never confirm our own tx (we authored it), a tx that reached us after
@@ -40,7 +34,7 @@ export function noConfirmReason(x: {
   if (x.disputed) return 'disputed'
   if (x.closing) return 'closing'
   if (!hasBit(x.active, x.me)) return 'inactive'
-  if (x.receivedAt > confirmDeadline(x.parentTimestamp, x.timing)) return 'late'
+  if (x.receivedAt > confirmationDeadline(x.parentTimestamp, x.timing)) return 'late'
   if (hasBit(x.refusers, x.author)) return 'refuser'
   return undefined
 }
@@ -60,7 +54,7 @@ export function refusersOf(
   for (let i = window.length - 1; i >= 0; i--) {
     const w = window[i]!
     support |= w.signers
-    if (w.author === x.me && x.now > confirmDeadline(w.parentTimestamp, x.timing)) refusers |= x.active & ~support
+    if (w.author === x.me && x.now > confirmationDeadline(w.parentTimestamp, x.timing)) refusers |= x.active & ~support
   }
   return refusers & ~(1n << BigInt(x.me))
 }

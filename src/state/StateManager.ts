@@ -9,6 +9,7 @@
 import { ProtocolError, UsageError } from '../errors/ParleyError.js'
 import { hashState, type ParleyHasher } from '../protocol/eip712.js'
 import { bitmapOf } from '../protocol/bitmap.js'
+import { broadcastDeadline } from '../protocol/timing.js'
 import type { Clock } from '../clock/Clock.js'
 import type { StateMachine } from '../machine/StateMachine.js'
 import type { ChannelParams, Hex, Transaction } from '../protocol/types.js'
@@ -105,9 +106,10 @@ export class StateManager {
     }
     const now = this.o.clock.now()
     const timestamp = now > head.timestamp ? now : head.timestamp
-    if (timestamp > head.timestamp + this.o.timing.p2pTime) {
+    const deadline = broadcastDeadline(head.timestamp, this.o.timing)
+    if (timestamp > deadline) {
       throw new UsageError('BROADCAST_WINDOW_PASSED', 'the off-chain window for this move has passed; post it on-chain instead', {
-        details: { deadline: head.timestamp + this.o.timing.p2pTime, now },
+        details: { deadline, now },
       })
     }
     let state: Hex

@@ -5,6 +5,7 @@
  */
 import { hasBit } from '../protocol/bitmap.js'
 import { recoverSigner } from '../protocol/signatures.js'
+import { broadcastDeadline, type TimingParams } from '../protocol/timing.js'
 import type { Hex, Transaction } from '../protocol/types.js'
 import { reject, type AuthoredTransaction } from './evidence.js'
 
@@ -17,10 +18,8 @@ const UINT64_MAX = (1n << 64n) - 1n
 /** Where a transaction came from; the clock checks depend on it. */
 export type TxSource = 'peer' | 'sync' | 'chain'
 
-/** Timing parameters in seconds. */
-export interface Timing {
-  p2pTime: bigint
-  agreementTime: bigint
+/** The channel's timing parameters (seconds) and our skew tolerance (default: `defaultSkew`). */
+export interface Timing extends TimingParams {
   /** Tolerated difference between a tx timestamp and our clock. */
   skew: bigint
 }
@@ -125,8 +124,9 @@ export function checkTimestamp(t: Transaction, ctx: { parentTimestamp: bigint; n
   if (source === 'peer' && t.timestamp + timing.skew < receivedAt) {
     throw reject('TX_TIMESTAMP_SKEW', `timestamp ${t.timestamp} is behind our clock ${receivedAt} by more than ${timing.skew} s`, { timestamp: t.timestamp, now: receivedAt, skew: timing.skew })
   }
-  if (t.timestamp > T + timing.p2pTime) {
-    throw reject('TX_LATE', `timestamp ${t.timestamp} is after the broadcast deadline ${T + timing.p2pTime}`, { timestamp: t.timestamp, deadline: T + timing.p2pTime })
+  const deadline = broadcastDeadline(T, timing)
+  if (t.timestamp > deadline) {
+    throw reject('TX_LATE', `timestamp ${t.timestamp} is after the broadcast deadline ${deadline}`, { timestamp: t.timestamp, deadline })
   }
 }
 
