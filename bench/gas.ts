@@ -41,6 +41,8 @@ interface Row {
   verify: CallGas
   /** verifyFinalityProof of N linked transactions, each signed by its author only. */
   verifyChain: CallGas
+  /** verifySignatures with one signature, by participant 0 and by participant N-1. */
+  lone: [CallGas, CallGas]
 }
 
 function params(ws: readonly Wallet[], machine: Hex, tag: string, target: number): ChannelParams {
@@ -60,7 +62,7 @@ async function measure(ctx: Ctx, n: number): Promise<Row> {
   const manager = stack.manager.connect(submitter)
   const token = stack.token.address
   const none: CallGas = { total: 0n, calldata: 0n, execution: 0n }
-  const row: Row = { n, depositEth: [], depositToken: [], open: 0n, close: 0n, conclude: 0n, withdrawEth: [], withdrawToken: [], verify: none, verifyChain: none }
+  const row: Row = { n, depositEth: [], depositToken: [], open: 0n, close: 0n, conclude: 0n, withdrawEth: [], withdrawToken: [], verify: none, verifyChain: none, lone: [none, none] }
 
   progress(`N=${n}: ${n} ETH deposits, ${n} ERC-20 deposits and withdrawals`)
   for (const w of ws) row.depositEth.push((await stack.manager.connect(w).deposit(ETH, DEPOSIT)).gasUsed)
@@ -105,6 +107,13 @@ async function measure(ctx: Ctx, n: number): Promise<Row> {
   }
   const proof = [sign(tx, ws.map((_, i) => i))]
   row.verify = await measureVerify(ctx, b.channelId, pb.participants, proof, 1n)
+  // The cost of one signature by its signer's index (the bitmap walk), on any digest.
+  const lone = async (i: number) => {
+    const d = keccak256(toUtf8Bytes('parley-bench-gas:lone')) as Hex
+    const args = [b.channelId, pb.participants, d, 1n << BigInt(i), signDigest(ws[i]!.signingKey, d), 1]
+    return measureCall(submitter, manager.address, manager.contract.interface.encodeFunctionData('verifySignatures', args) as Hex)
+  }
+  row.lone = [await lone(0), await lone(n - 1)]
   row.conclude = (await manager.conclude(b.channelId, pb.participants, proof, stateB)).gasUsed
 
   progress(`N=${n}: ${n} ETH withdrawals`)
@@ -163,6 +172,11 @@ function report(rows: readonly Row[], started: Date): string {
     ['N → N′', '1 tx × N sigs: total', 'calldata', 'execution', 'N txs × 1 sig: total', 'calldata', 'execution'],
     pairs.map((pq, i) => [label(pq), ...ver.map((c) => fmt(c[i]!))]),
   ), '')
+  const last = rows[rows.length - 1]!
+  const [lo, hi] = last.lone
+  out.push(`One signature alone (\`verifySignatures\`, N = ${last.n}): ${fmt(lo.execution)} gas of execution from ` +
+    `participant 0, ${fmt(hi.execution)} from participant ${last.n - 1}, i.e. ` +
+    `${fmt(marginal(lo.execution, 0, hi.execution, last.n - 1))} gas per bit of the signer bitmap below the signer.`, '')
   const worst = Math.max(...ver[0]!)
   const worstExec = Math.max(...ver[2]!)
   out.push(`### Target: finality-proof verification ≤ ${fmt(TARGET)} gas per extra participant`, '')
