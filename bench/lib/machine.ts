@@ -4,7 +4,7 @@
 import { readFileSync } from 'node:fs'
 import { createRequire } from 'node:module'
 import { cpus, totalmem, type as osType, release, arch } from 'node:os'
-import { EVM_VERSION } from '../../src/chain/compiler.js'
+import { SOLC_SETTINGS } from '../../src/chain/compiler.js'
 
 const require = createRequire(import.meta.url)
 
@@ -16,6 +16,8 @@ export interface MachineInfo {
   node: string
   solc: string
   evmVersion: string
+  /** solc optimizer and pipeline, e.g. `optimizer runs 200, viaIR`. */
+  solcSettings: string
   anvil: string
 }
 
@@ -36,13 +38,19 @@ export function machineInfo(): MachineInfo {
     os: `${osType()} ${release()} ${arch()}`,
     node: process.version,
     solc: solc.version(),
-    evmVersion: EVM_VERSION,
+    evmVersion: SOLC_SETTINGS.evmVersion,
+    solcSettings: describeSettings(SOLC_SETTINGS as { optimizer: { enabled: boolean; runs: number }; viaIR?: boolean }),
     anvil,
   }
+}
+
+function describeSettings(s: { optimizer: { enabled: boolean; runs: number }; viaIR?: boolean }): string {
+  const opt = s.optimizer.enabled ? `optimizer runs ${s.optimizer.runs}` : 'optimizer off'
+  return s.viaIR ? `${opt}, viaIR` : opt
 }
 
 /** One line, e.g. `Machine: AMD EPYC … (2 cores), 23.4 GiB RAM, Linux 6.1 x64; Node v20…`. */
 export function machineLine(m: MachineInfo = machineInfo()): string {
   return `Machine: ${m.cpu} (${m.cores} cores), ${m.ramGiB} GiB RAM, ${m.os}; Node ${m.node}; ` +
-    `solc ${m.solc} (evmVersion ${m.evmVersion}, optimizer on); anvil ${m.anvil} (npm)`
+    `solc ${m.solc} (evmVersion ${m.evmVersion}, ${m.solcSettings}); anvil ${m.anvil} (npm)`
 }
