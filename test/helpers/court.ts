@@ -221,6 +221,18 @@ export class Sim {
   post(i: number, tx: Transaction, signature: Hex) {
     return this.send(i, 'postTransaction', this.channelId, this.participants, tx, signature)
   }
+  /** Closes cooperatively from `state`: every active participant signs CloseChannel. */
+  closeCoop(state: Hex, by = bitIndices(this.active)[0]!) {
+    const digest = this.f.hasher.close(this.channelId, this.fork, hashState(state))
+    const { signers, signatures } = packSignatures(new Map(bitIndices(this.active).map((i) => [i, signDigest(this.wallets[i]!.signingKey, digest)])))
+    return this.send(by, 'close', this.channelId, this.participants, state, signers, signatures)
+  }
+
+  /** The machine's next actor of the head state. */
+  async turn(): Promise<number> {
+    return Number(await this.machine.getFunction('nextActor')(this.head.state))
+  }
+
   /** Waits out the deadline and resolves from `state` (by participant `by`). */
   async resolve(state: Hex, by = 0): Promise<TransactionReceipt> {
     const now = BigInt(await this.f.anvil.now())
