@@ -58,6 +58,11 @@ export class AgreementManager {
     this.refusers = BigInt(this.o.store.getMeta(this.o.channelId, `refusers:${ledger.fork.fork}`) ?? '0')
   }
 
+  /** Re-evaluates finality from the signatures held (after a restore). */
+  refresh(): void {
+    this.updateFinality()
+  }
+
   /** Peers that refused to confirm one of our txs in time on this fork (bitmap). */
   get refused(): bigint {
     return this.refusers

@@ -12,12 +12,12 @@ import { bitmapOf } from '../protocol/bitmap.js'
 import { broadcastDeadline } from '../protocol/timing.js'
 import type { Clock } from '../clock/Clock.js'
 import type { StateMachine } from '../machine/StateMachine.js'
-import type { ChannelParams, Hex, Transaction } from '../protocol/types.js'
+import { MAX_DATA_BYTES, type ChannelParams, type Hex, type Transaction } from '../protocol/types.js'
 import type { Store } from '../store/types.js'
 import type { AuthoredTransaction } from './evidence.js'
 import { Ledger, type Entry } from './ledger.js'
 import { verifyTransaction, type PipelineContext } from './pipeline.js'
-import { checkWellFormed, MAX_AHEAD, MAX_DATA_BYTES, type Timing, type TxSource } from './steps.js'
+import { checkWellFormed, MAX_AHEAD, type Timing, type TxSource } from './steps.js'
 
 export interface StateManagerOptions {
   channelId: Hex

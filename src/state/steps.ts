@@ -6,11 +6,9 @@
 import { hasBit } from '../protocol/bitmap.js'
 import { recoverSigner } from '../protocol/signatures.js'
 import { broadcastDeadline, type TimingParams } from '../protocol/timing.js'
-import type { Hex, Transaction } from '../protocol/types.js'
+import { MAX_DATA_BYTES, type Hex, type Transaction } from '../protocol/types.js'
 import { reject, type AuthoredTransaction } from './evidence.js'
 
-/** Largest move the client accepts (the contract's suggested MAX_DATA_BYTES). */
-export const MAX_DATA_BYTES = 4096
 /** How far ahead of the head a transaction may be held until its parent arrives. */
 export const MAX_AHEAD = 64n
 const UINT64_MAX = (1n << 64n) - 1n

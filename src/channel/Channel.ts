@@ -1,0 +1,275 @@
+/**
+ * The one object an application uses for a channel: propose moves, read the state, observe
+ * events, close cooperatively, feed chain events. Validation and the public API live here;
+ * the work is done by the internal {@link Engine}, which serializes every input.
+ */
+import { UsageError } from '../errors/ParleyError.js'
+import { fullBitmap, hasBit } from '../protocol/bitmap.js'
+import { hashState } from '../protocol/eip712.js'
+import type { ChannelParams, Hex, PackedSignedTransaction, Transaction } from '../protocol/types.js'
+import type { ChannelClosedEvent, StateSetEvent } from '../chain/events.js'
+import { iterate } from '../observe/iterate.js'
+import type { CloseResult } from './CloseCoordinator.js'
+import { Engine } from './Engine.js'
+import type { ChannelEvents, FinalEvent, StateEvent } from './events.js'
+import { checkGenesis, checkParams, checkRuntime, indexOf, type ChannelCreateOptions, type ChannelRestoreOptions } from './options.js'
+import { ChannelPhase } from './phase.js'
+
+/** A read-only snapshot of the channel as this peer sees it. */
+export interface ChannelSnapshot {
+  channelId: Hex
+  me: number
+  phase: ChannelPhase
+  fork: bigint
+  /** Active participants on this fork (bitmap). */
+  active: bigint
+  /** Latest accepted state. */
+  seq: bigint
+  state: Hex
+  stateHash: Hex
+  timestamp: bigint
+  nextActor: number
+  isMyTurn: boolean
+  /** Latest final state. */
+  finalSeq: bigint
+  finalState: Hex
+  finalStateHash: Hex
+}
+
+/** What `propose` returns: our signed tx, accepted locally and broadcast. */
+export interface Proposal {
+  transaction: Transaction
+  digest: Hex
+  seq: bigint
+  state: Hex
+}
+
+export class Channel {
+  readonly channelId: Hex
+  readonly params: ChannelParams
+  readonly me: number
+
+  private constructor(private readonly e: Engine) {
+    this.channelId = e.channelId
+    this.params = e.params
+    this.me = e.me
+  }
+
+  /**
+   * Starts a channel that was just opened on-chain. Validates every option (UsageError with
+   * a precise code), checks the genesis against the machine, persists the channel record and
+   * starts listening on the transport.
+   *
+   * @example
+   * const { channelId, genesis } = await manager.open(params, consents)
+   * const channel = await Channel.create({
+   *   params, genesis, signer: wallet, machine, store: new SqliteStore('alice.db'),
+   *   transport: hub.connect(0), clock, hasher,
+   * })
+   */
+  static async create(opts: ChannelCreateOptions): Promise<Channel> {
+    const { key, address } = checkRuntime(opts)
+    checkParams(opts.params)
+    checkGenesis(opts.genesis)
+    const me = indexOf(opts.params, address)
+    if (opts.transport.me !== me) throw new UsageError('TRANSPORT_INDEX_MISMATCH', `the transport is participant ${opts.transport.me}'s, the signer is participant ${me}`)
+    const channelId = opts.hasher.channelId(opts.params)
+    if (opts.channelId !== undefined && opts.channelId.toLowerCase() !== channelId) {
+      throw new UsageError('CHANNEL_ID_MISMATCH', 'channelId does not match the params on this manager and chain', { details: { given: opts.channelId, computed: channelId } })
+    }
+    if (opts.store.getChannel(channelId)) throw new UsageError('CHANNEL_EXISTS', 'this channel is already in the store: use Channel.restore', { details: { channelId } })
+    const state = opts.genesis.state.toLowerCase() as Hex
+    let expected: Hex
+    try {
+      expected = (await opts.machine.initialState(opts.params.deposits, opts.params.initData)).toLowerCase() as Hex
+    } catch (cause) {
+      throw new UsageError('GENESIS_MISMATCH', 'the machine rejects these params in initialState', { cause })
+    }
+    if (expected !== state) throw new UsageError('GENESIS_MISMATCH', 'genesis.state is not what the machine computes for these params (wrong machine or params?)')
+    opts.store.transaction(() => {
+      opts.store.putChannel({ channelId, params: opts.params, me })
+      opts.store.putFork(channelId, { fork: 0n, state, stateHash: hashState(state), timestamp: opts.genesis.timestamp, active: fullBitmap(opts.params.participants.length), disputed: false })
+      opts.store.putMeta(channelId, 'phase', ChannelPhase.Open)
+    })
+    const engine = new Engine(opts, channelId, opts.params, me, key)
+    await engine.start(false)
+    return new Channel(engine)
+  }
+
+  /**
+   * Reopens a channel from its store after a restart: resumes exactly where it was, asks the
+   * peers for what it missed and re-sends the signatures it gave since the last final state.
+   *
+   * @example const channel = await Channel.restore({ channelId, signer, machine, store: new SqliteStore('alice.db'), transport, clock, hasher })
+   */
+  static async restore(opts: ChannelRestoreOptions): Promise<Channel> {
+    const { key, address } = checkRuntime(opts)
+    const rec = typeof opts.channelId === 'string' ? opts.store.getChannel(opts.channelId.toLowerCase() as Hex) : undefined
+    if (!rec) throw new UsageError('CHANNEL_NOT_FOUND', `the store holds no channel ${String(opts.channelId)}`)
+    if (rec.params.participants[rec.me]!.toLowerCase() !== address) {
+      throw new UsageError('SIGNER_MISMATCH', `the store belongs to participant ${rec.me} (${rec.params.participants[rec.me]}), not to ${address}`)
+    }
+    if (opts.transport.me !== rec.me) throw new UsageError('TRANSPORT_INDEX_MISMATCH', `the transport is participant ${opts.transport.me}'s, the store is participant ${rec.me}'s`)
+    const engine = new Engine(opts, rec.channelId, rec.params, rec.me, key)
+    await engine.start(true)
+    return new Channel(engine)
+  }
+
+  /** Current phase. */
+  get phase(): ChannelPhase {
+    return this.e.phase
+  }
+
+  /** The latest state, the latest final state, whose turn it is. */
+  get state(): ChannelSnapshot {
+    const l = this.e.sm.ledger
+    return {
+      channelId: this.channelId, me: this.me, phase: this.e.phase, fork: l.fork.fork, active: l.fork.active,
+      seq: l.head.seq, state: l.head.state, stateHash: l.head.stateHash, timestamp: l.head.timestamp, nextActor: l.head.nextActor,
+      isMyTurn: this.e.isMyTurn(), finalSeq: l.final.seq, finalState: l.final.state, finalStateHash: l.final.stateHash,
+    }
+  }
+
+  /**
+   * Subscribes to an event; returns the unsubscribe function.
+   * @example const off = channel.on('final', (f) => console.log('final', f.seq)); off()
+   */
+  on<K extends keyof ChannelEvents>(name: K, fn: (payload: ChannelEvents[K]) => void): () => void {
+    return this.e.events.on(name, fn)
+  }
+
+  /**
+   * The next `name` event (optionally the next one matching `filter`).
+   * @example const closed = await channel.next('closed')
+   */
+  next<K extends keyof ChannelEvents>(name: K, opts: { signal?: AbortSignal; filter?: (p: ChannelEvents[K]) => boolean } = {}): Promise<ChannelEvents[K]> {
+    return this.e.events.next(name, opts)
+  }
+
+  /**
+   * Every new state, as an async iterator that ends when the channel closes or is disposed.
+   * @example for await (const s of channel.states()) if (s.isMyTurn) await channel.propose(move(s.state))
+   */
+  states(): AsyncIterableIterator<StateEvent> {
+    return iterate(this.e.events, 'state', { endOn: ['closed', 'disposed'], ended: () => this.e.disposed || this.e.phase === ChannelPhase.Closed })
+  }
+
+  /** Every newly final state, as an async iterator (ends like {@link states}). */
+  finals(): AsyncIterableIterator<FinalEvent> {
+    return iterate(this.e.events, 'final', { endOn: ['closed', 'disposed'], ended: () => this.e.disposed || this.e.phase === ChannelPhase.Closed })
+  }
+
+  /**
+   * Authors the next transaction. Only when it is our turn (UsageError `NOT_YOUR_TURN`) and
+   * the channel is open (`CHANNEL_NOT_OPEN`); an invalid move is UsageError `MOVE_INVALID`
+   * with the machine's decoded error. Resolves once the tx is stored and sent.
+   *
+   * @example
+   * const { seq } = await channel.propose(abi.encode(['uint8'], [4]))
+   * await channel.waitFinal(seq)
+   */
+  propose(data: Hex): Promise<Proposal> {
+    this.usable()
+    return this.e.job(async () => {
+      this.usable()
+      if (this.e.phase !== ChannelPhase.Open) throw new UsageError('CHANNEL_NOT_OPEN', `cannot propose while the channel is ${this.e.phase}`, { details: { phase: this.e.phase } })
+      if (!hasBit(this.e.sm.ledger.fork.active, this.me)) throw new UsageError('NOT_ACTIVE', 'we were removed from this channel')
+      const entry = await this.e.sm.prepare(data)
+      this.e.sm.commit(entry, (e) => this.e.agreement.signOwn(e))
+      return { transaction: entry.transaction, digest: entry.digest, seq: entry.transaction.seq, state: entry.state }
+    })
+  }
+
+  /**
+   * Resolves when the state at `seq` (of the current fork) is final; rejects with UsageError
+   * `CHANNEL_DISPOSED` on dispose and UsageError `FORK_CHANGED` if the chain set a new fork first.
+   * @example await channel.waitFinal((await channel.propose(move)).seq)
+   */
+  waitFinal(seq: bigint, opts: { signal?: AbortSignal } = {}): Promise<{ fork: bigint; seq: bigint }> {
+    this.usable()
+    const fork = this.e.sm.ledger.fork.fork
+    if (seq <= this.e.sm.ledger.final.seq) return Promise.resolve({ fork, seq: this.e.sm.ledger.final.seq })
+    return new Promise((resolve, reject) => {
+      const offs: (() => void)[] = []
+      const done = () => offs.forEach((f) => f())
+      offs.push(this.on('final', (f) => f.fork === fork && f.seq >= seq && (done(), resolve({ fork, seq: f.seq }))))
+      offs.push(this.on('fork', () => (done(), reject(new UsageError('FORK_CHANGED', `fork ${fork} was replaced before seq ${seq} became final`)))))
+      offs.push(this.on('disposed', () => (done(), reject(new UsageError('CHANNEL_DISPOSED', 'the channel was disposed')))))
+      if (opts.signal) {
+        const abort = () => (done(), reject(opts.signal!.reason))
+        opts.signal.addEventListener('abort', abort, { once: true })
+        offs.push(() => opts.signal!.removeEventListener('abort', abort))
+      }
+    })
+  }
+
+  /**
+   * A finality proof (packed for the contract) of the tx at `seq`, default the latest final.
+   * @example await manager.conclude(channel.channelId, params.participants, channel.finalityProof(), channel.state.finalState)
+   */
+  finalityProof(seq?: bigint): PackedSignedTransaction[] {
+    this.usable()
+    return this.e.agreement.finalityProof(seq)
+  }
+
+  /**
+   * Cooperative close on the latest final state: signs CloseChannel, collects every active
+   * participant's signature over the transport and, when a chain client is configured,
+   * submits `close` on-chain. No transaction is signed on this fork afterwards.
+   * @example const { transactionHash } = await channel.close()
+   */
+  async close(): Promise<CloseResult> {
+    this.usable()
+    const started = await this.e.job(async () => {
+      if (this.e.phase !== ChannelPhase.Open && this.e.phase !== ChannelPhase.Closing && this.e.phase !== ChannelPhase.Closed) {
+        throw new UsageError('CHANNEL_NOT_OPEN', `cannot close while the channel is ${this.e.phase}`, { details: { phase: this.e.phase } })
+      }
+      return { result: this.e.closer.begin() }
+    })
+    return started.result
+  }
+
+  /** The chain set a new fork (StateSet): drop the old one, build on the new genesis. */
+  applyStateSet(ev: StateSetEvent): Promise<void> {
+    return this.e.job(() => this.e.stateSet(ev))
+  }
+
+
+  /** A dispute was raised on-chain (DisputeRaised): sign nothing more on this fork. */
+  applyDispute(ev: { fork: bigint }): Promise<void> {
+    return this.e.job(async () => this.e.dispute(ev))
+  }
+
+
+  /** The chain settled the channel (ChannelClosed). */
+  applyClosed(ev: ChannelClosedEvent): Promise<void> {
+    return this.e.job(async () => this.e.settled(ev))
+  }
+
+
+  /** A tx posted on-chain as calldata (TransactionPosted): treated as if broadcast. */
+  applyPostedTransaction(tx: Transaction, signature: Hex): Promise<void> {
+    return this.e.job(() => this.e.posted(tx, signature))
+  }
+
+
+  /** Resolves when every message and call received so far has been processed. */
+  idle(): Promise<void> {
+    return this.e.idle()
+  }
+
+
+  /** Stops this instance (the channel itself goes on; restore it later from the store). */
+  async dispose(): Promise<void> {
+    if (this.e.disposed) return
+    await this.e.stop()
+    await this.e.o.transport.close()
+    this.e.events.emit('disposed', undefined)
+  }
+
+
+
+  private usable(): void {
+    if (this.e.disposed) throw new UsageError('CHANNEL_DISPOSED', 'this channel instance was disposed; restore it from the store')
+  }
+}

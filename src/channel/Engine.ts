@@ -1,0 +1,285 @@
+/**
+ * The imperative shell behind a Channel: it owns the components (StateManager,
+ * AgreementManager, CloseCoordinator), runs every input — peer messages, our proposals, chain
+ * events — one at a time, and after each one sends what it produced (only after the store
+ * transaction recording it committed) and emits its events in order (states before finals).
+ * Internal: applications use {@link Channel}.
+ */
+import type { SigningKey } from 'ethers'
+import { ProtocolError } from '../errors/ParleyError.js'
+import { bitIndices, hasBit } from '../protocol/bitmap.js'
+import { hashState } from '../protocol/eip712.js'
+import { defaultSkew } from '../protocol/timing.js'
+import type { ChannelParams, Hex, Transaction } from '../protocol/types.js'
+import type { ChannelClosedEvent, StateSetEvent } from '../chain/events.js'
+import { AgreementManager } from '../agreement/AgreementManager.js'
+import { SigningGuard } from '../agreement/SigningGuard.js'
+import { Emitter } from '../observe/Emitter.js'
+import { evidenceOf } from '../state/evidence.js'
+import { Ledger, type Entry } from '../state/ledger.js'
+import { StateManager, loadLedger } from '../state/StateManager.js'
+import type { TxSource } from '../state/steps.js'
+import type { Message, SyncResponseMessage, TxMessage } from '../transport/messages.js'
+import { CloseCoordinator } from './CloseCoordinator.js'
+import type { ChannelEvents } from './events.js'
+import type { ChannelRuntimeOptions } from './options.js'
+import { ChannelPhase, assertTransition, parsePhase } from './phase.js'
+import { SerialQueue } from './SerialQueue.js'
+import { SYNC_BATCH, announcement, syncResponse } from './sync.js'
+
+export class Engine {
+  readonly events = new Emitter<ChannelEvents>()
+  readonly sm: StateManager
+  readonly agreement: AgreementManager
+  readonly closer: CloseCoordinator
+  phase = ChannelPhase.Open
+  disposed = false
+  private readonly queue = new SerialQueue()
+  private offTransport: (() => void) | undefined
+  private outbox: Message[] = []
+  private buffered: { name: keyof ChannelEvents; payload: unknown }[] = []
+  private finalMoved = false
+  private syncAskedAt = -1n
+
+  constructor(
+    readonly o: ChannelRuntimeOptions,
+    readonly channelId: Hex,
+    readonly params: ChannelParams,
+    readonly me: number,
+    key: SigningKey,
+  ) {
+    const p = params
+    const timing = { p2pTime: p.p2pTime, agreementTime: p.agreementTime, chainFallbackTime: p.chainFallbackTime, skew: o.skew ?? defaultSkew(p.agreementTime) }
+    const guard = new SigningGuard(o.store, channelId, key, me)
+    this.agreement = new AgreementManager({ channelId, params: p, me, store: o.store, clock: o.clock, timing, guard, onFinal: (es) => this.onFinal(es) })
+    this.sm = new StateManager({
+      channelId, params: p, me, store: o.store, machine: o.machine, hasher: o.hasher, clock: o.clock, timing,
+      onCommit: (e) => this.agreement.onCommit(e),
+      onAppended: (e) => this.onAppended(e),
+    })
+    this.closer = new CloseCoordinator({
+      channelId, participants: p.participants.map((a) => a.toLowerCase() as Hex), me, hasher: o.hasher, guard, store: o.store,
+      autoAccept: o.autoAcceptClose ?? true, ...(o.chain ? { chain: o.chain } : {}),
+      ledger: () => this.sm.ledger,
+      finalStateAt: (seq) => this.finalStateAt(seq),
+      broadcast: (m) => this.outbox.push(m),
+      closing: () => this.setPhase(ChannelPhase.Closing),
+      closed: (e) => {
+        this.setPhase(ChannelPhase.Closed)
+        this.emitLater('closed', e)
+      },
+    })
+  }
+
+  /** Loads the current fork from the store, subscribes to the transport; after a restore, announces itself. */
+  async start(restored: boolean): Promise<void> {
+    this.useLedger(await loadLedger({ channelId: this.channelId, store: this.o.store, machine: this.o.machine }))
+    this.agreement.refresh()
+    this.phase = parsePhase(this.o.store.getMeta(this.channelId, 'phase'))
+    this.closer.load()
+    this.buffered = []
+    this.offTransport = this.o.transport.onMessage((from, m) => {
+      if (!this.disposed) this.job(() => this.handle(from, m)).catch((error) => this.report(error, from))
+    })
+    if (restored) {
+      this.outbox.push(...announcement(this.sm.ledger, this.o.store, this.channelId, this.me))
+      this.closer.resend()
+      this.flush()
+    }
+  }
+
+  /** Stops listening and waits for the work in progress. */
+  async stop(): Promise<void> {
+    this.disposed = true
+    this.offTransport?.()
+    await this.queue.idle()
+  }
+
+  /** Runs `fn` in the queue, then sends what it produced and emits its events in order. */
+  job<T>(fn: () => Promise<T>): Promise<T> {
+    return this.queue.run(async () => {
+      try {
+        return await fn()
+      } finally {
+        this.flush()
+        while (this.finalMoved && !this.disposed) {
+          this.finalMoved = false
+          await this.closer.onFinal().catch((e) => this.report(e))
+          this.flush()
+        }
+      }
+    })
+  }
+
+  idle(): Promise<void> {
+    return this.queue.idle()
+  }
+
+  isMyTurn(): boolean {
+    const l = this.sm.ledger
+    return l.head.nextActor === this.me && this.phase === ChannelPhase.Open && hasBit(l.fork.active, this.me)
+  }
+
+  // ─── chain events ──────────────────────────────────────────────────────────────────────
+
+  async stateSet(ev: StateSetEvent): Promise<void> {
+    const old = this.sm.ledger.fork
+    if (ev.fork <= old.fork) return
+    const state = ev.state.toLowerCase() as Hex
+    if (hashState(state) !== ev.stateHash.toLowerCase()) throw new ProtocolError('STATE_HASH_MISMATCH', 'StateSet state does not hash to its stateHash')
+    const fork = { fork: ev.fork, state, stateHash: hashState(state), timestamp: ev.timestamp, active: ev.active, disputed: false }
+    this.o.store.putFork(this.channelId, fork)
+    this.useLedger(new Ledger(fork, await this.o.machine.nextActor(state)))
+    this.closer.reset()
+    if (this.phase !== ChannelPhase.Open && this.phase !== ChannelPhase.Closed) this.setPhase(ChannelPhase.Open)
+    this.emitLater('fork', { fork: ev.fork, state, stateHash: fork.stateHash, timestamp: ev.timestamp, active: ev.active })
+    for (const index of bitIndices(old.active & ~ev.active)) this.emitLater('removed', { fork: ev.fork, index })
+  }
+
+  dispute(ev: { fork: bigint }): void {
+    const fork = this.sm.ledger.fork
+    if (ev.fork !== fork.fork || fork.disputed) return
+    this.o.store.setForkDisputed(this.channelId, fork.fork)
+    fork.disputed = true
+    if (this.phase !== ChannelPhase.Closed) this.setPhase(ChannelPhase.Disputed)
+    this.emitLater('dispute', { fork: fork.fork })
+  }
+
+  settled(ev: ChannelClosedEvent): void {
+    if (this.phase === ChannelPhase.Closed) return
+    this.setPhase(ChannelPhase.Closed)
+    this.emitLater('closed', { fork: ev.fork, stateHash: ev.stateHash })
+  }
+
+  async posted(tx: Transaction, signature: Hex): Promise<void> {
+    await this.onTx(-1, { type: 'tx', transaction: tx, signature }, 'chain')
+  }
+
+  // ─── peer messages ─────────────────────────────────────────────────────────────────────
+
+  private async handle(from: number, m: Message): Promise<void> {
+    if (this.phase === ChannelPhase.Closed) return
+    switch (m?.type) {
+      case 'tx':
+        await this.onTx(from, m, 'peer')
+        return
+      case 'confirm':
+        this.agreement.receiveConfirmation(m)
+        return
+      case 'sync-request':
+        if (m.fork === this.sm.ledger.fork.fork && typeof m.fromSeq === 'bigint') {
+          this.send(from, syncResponse(this.sm.ledger, this.o.store, this.channelId, m.fromSeq))
+          this.closer.resend()
+        }
+        return
+      case 'sync-response':
+        return this.onSyncResponse(from, m)
+      case 'close':
+        return this.closer.receive(m)
+      case 'ping':
+        this.send(from, { type: 'pong', nonce: m.nonce })
+        return
+      case 'pong':
+        return
+      default:
+        throw new ProtocolError('MESSAGE_UNKNOWN', `unknown message type ${String((m as { type?: unknown })?.type)}`)
+    }
+  }
+
+  /** Runs a tx through the pipeline; rejections are reported. Returns whether it was not rejected. */
+  private async onTx(from: number, m: TxMessage, source: TxSource): Promise<boolean> {
+    try {
+      const r = await this.sm.receive({ transaction: m.transaction, signature: m.signature }, { source })
+      for (const e of r.rejected) this.report(e, from)
+      if (r.held && from >= 0 && this.syncAskedAt !== this.sm.ledger.head.seq) {
+        this.syncAskedAt = this.sm.ledger.head.seq // ask the sender for the gap, once per height
+        this.send(from, { type: 'sync-request', fork: this.sm.ledger.fork.fork, fromSeq: this.sm.ledger.head.seq + 1n })
+      }
+      return true
+    } catch (e) {
+      const ahead = e instanceof ProtocolError && e.code === 'TX_WRONG_FORK' && (e.details?.got as bigint) > this.sm.ledger.fork.fork
+      if (!ahead) this.report(e, from)
+      return false
+    }
+  }
+
+  private async onSyncResponse(from: number, m: SyncResponseMessage): Promise<void> {
+    if (m.fork !== this.sm.ledger.fork.fork || !Array.isArray(m.entries)) return
+    for (const e of m.entries) {
+      const t = e?.transaction
+      const sigs = new Map(Array.isArray(e?.signatures) ? e.signatures : [])
+      if (typeof t?.seq !== 'bigint') return this.report(new ProtocolError('SYNC_MALFORMED', 'malformed sync entry'), from)
+      if (t.seq > this.sm.ledger.head.seq && !(await this.onTx(from, { type: 'tx', transaction: t, signature: sigs.get(t.actor)! }, 'sync'))) return
+      const digest = this.sm.ledger.get(t.seq)?.digest ?? this.o.store.getTx(this.channelId, this.sm.ledger.fork.fork, t.seq)?.digest
+      for (const [signer, signature] of sigs) {
+        if (signer === this.me || digest === undefined) continue
+        try {
+          this.agreement.receiveConfirmation({ type: 'confirm', fork: m.fork, seq: t.seq, digest, signer, signature })
+        } catch (err) {
+          this.report(err, from)
+        }
+      }
+    }
+    if (m.entries.length === SYNC_BATCH) this.send(from, { type: 'sync-request', fork: m.fork, fromSeq: this.sm.ledger.head.seq + 1n })
+  }
+
+  // ─── hooks and effects ─────────────────────────────────────────────────────────────────
+
+  private onAppended(e: Entry): void {
+    const t = e.transaction
+    this.emitLater('state', {
+      fork: t.fork, seq: t.seq, state: e.state, stateHash: t.stateHash, transaction: t, digest: e.digest,
+      author: t.actor, nextActor: e.nextActor, isMyTurn: this.isMyTurn(),
+    })
+    for (const err of this.agreement.onAppended(e)) this.report(err)
+  }
+
+  private onFinal(entries: Entry[]): void {
+    this.finalMoved = true
+    for (const e of entries) this.emitLater('final', { fork: e.transaction.fork, seq: e.transaction.seq, state: e.state, stateHash: e.transaction.stateHash, transaction: e.transaction })
+  }
+
+  private finalStateAt(seq: bigint): Hex | undefined {
+    const l = this.sm.ledger
+    if (seq > l.final.seq) return undefined
+    if (seq === 0n) return l.fork.state
+    return l.get(seq)?.state ?? this.o.store.getTx(this.channelId, l.fork.fork, seq)?.state
+  }
+
+  private useLedger(l: Ledger): void {
+    this.sm.setLedger(l)
+    this.agreement.setLedger(l)
+    this.syncAskedAt = -1n
+  }
+
+  /** Broadcasts the outbox (it only holds what committed), then emits buffered events. */
+  private flush(): void {
+    for (const m of [...this.agreement.takeOutbox(), ...this.outbox.splice(0)]) this.o.transport.broadcast(m).catch((e) => this.report(e))
+    for (const { name, payload } of this.buffered.splice(0)) this.events.emit(name, payload as never)
+  }
+
+  private send(to: number, m: Message): void {
+    this.o.transport.send(to, m).catch((e) => this.report(e, to))
+  }
+
+  private emitLater<K extends keyof ChannelEvents>(name: K, payload: ChannelEvents[K]): void {
+    this.buffered.push({ name, payload })
+  }
+
+  setPhase(to: ChannelPhase): void {
+    if (to === this.phase) return
+    assertTransition(this.phase, to)
+    this.o.store.putMeta(this.channelId, 'phase', to)
+    this.emitLater('phase', { from: this.phase, to })
+    this.phase = to
+  }
+
+  /** Peer misbehaviour and failures go to `error` listeners; provable ones also to `fraud`. */
+  report(error: unknown, from?: number): void {
+    if (error instanceof ProtocolError && error.code === 'TX_DUPLICATE') return
+    const who = from !== undefined && from >= 0 ? { from } : {}
+    const evidence = evidenceOf(error)
+    if (evidence) this.events.emit('fraud', { evidence, error: error as Error, ...who })
+    this.events.emit('error', { error, ...who })
+  }
+}

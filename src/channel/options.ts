@@ -1,0 +1,113 @@
+/**
+ * What Channel.create / Channel.restore take, and their validation: every mistake a caller
+ * can make here becomes a UsageError with a stable code and a message that says what to fix.
+ */
+import { SigningKey, computeAddress, isAddress } from 'ethers'
+import { UsageError } from '../errors/ParleyError.js'
+import type { Clock } from '../clock/Clock.js'
+import type { StateMachine } from '../machine/StateMachine.js'
+import type { ParleyHasher } from '../protocol/eip712.js'
+import { MAX_PARTICIPANTS, type ChannelParams, type Hex } from '../protocol/types.js'
+import type { Store } from '../store/types.js'
+import type { Transport } from '../transport/Transport.js'
+
+/** Submits a cooperative close on-chain. `ManagerClient` (src/chain) implements it. */
+export interface CloseSubmitter {
+  close(channelId: Hex, participants: readonly Hex[], state: Hex, signatures: ReadonlyMap<number, Hex>): Promise<{ hash: Hex }>
+}
+
+/** What both create and restore need. */
+export interface ChannelRuntimeOptions {
+  /** Our key: an ethers Wallet (anything with `signingKey`) or a SigningKey. */
+  signer: SigningKey | { signingKey: SigningKey }
+  /** The channel's state machine (EvmStateMachine, or RpcStateMachine for tools). */
+  machine: StateMachine
+  store: Store
+  /** This channel's transport; its `me` must be our participant index. */
+  transport: Transport
+  clock: Clock
+  /** The manager deployment's EIP-712 hasher (chain id + manager address). */
+  hasher: ParleyHasher
+  /** Submits the cooperative close on-chain when we initiated it. */
+  chain?: CloseSubmitter
+  /** Tolerated timestamp skew in seconds (default: agreementTime / 2, at least 1). */
+  skew?: bigint
+  /** Sign a peer's cooperative close request on a state final for us (default true). */
+  autoAcceptClose?: boolean
+}
+
+export interface ChannelCreateOptions extends ChannelRuntimeOptions {
+  params: ChannelParams
+  /** If given, must equal `hasher.channelId(params)`. */
+  channelId?: Hex
+  /** The fork-0 genesis the chain set at open (the `StateSet` event: state and block time). */
+  genesis: { state: Hex; timestamp: bigint }
+}
+
+export interface ChannelRestoreOptions extends ChannelRuntimeOptions {
+  channelId: Hex
+}
+
+const fail = (code: string, message: string, details?: Record<string, unknown>) => new UsageError(code, message, details ? { details } : {})
+
+/** Validates the runtime collaborators; returns our signing key and address. */
+export function checkRuntime(o: ChannelRuntimeOptions): { key: SigningKey; address: Hex } {
+  if (typeof o !== 'object' || o === null) throw fail('OPTIONS_INVALID', 'options must be an object')
+  const key = o.signer instanceof SigningKey ? o.signer : (o.signer as { signingKey?: unknown } | undefined)?.signingKey
+  if (!(key instanceof SigningKey)) throw fail('SIGNER_INVALID', 'signer must be an ethers Wallet or SigningKey')
+  const m = o.machine as Partial<StateMachine> | undefined
+  if (!m || typeof m.transition !== 'function' || typeof m.nextActor !== 'function' || typeof m.initialState !== 'function') {
+    throw fail('MACHINE_INVALID', 'machine must implement StateMachine (e.g. an EvmStateMachine)')
+  }
+  const s = o.store as Partial<Store> | undefined
+  if (!s || typeof s.putTx !== 'function' || typeof s.transaction !== 'function') throw fail('STORE_INVALID', 'store must be a SqliteStore or MemoryStore')
+  const t = o.transport as Partial<Transport> | undefined
+  if (!t || typeof t.send !== 'function' || typeof t.onMessage !== 'function' || !Number.isInteger(t.me)) {
+    throw fail('TRANSPORT_INVALID', 'transport must implement Transport (e.g. MemoryHub.connect(index))')
+  }
+  if (!o.clock || typeof o.clock.now !== 'function') throw fail('CLOCK_INVALID', 'clock must implement Clock (e.g. LogicalClock)')
+  const h = o.hasher as Partial<ParleyHasher> | undefined
+  if (!h || typeof h.transaction !== 'function' || typeof h.channelId !== 'function') {
+    throw fail('HASHER_INVALID', 'hasher must be the ParleyHasher of the manager deployment')
+  }
+  if (o.skew !== undefined && (typeof o.skew !== 'bigint' || o.skew < 1n)) throw fail('SKEW_INVALID', 'skew must be a bigint ≥ 1 (seconds)')
+  return { key, address: computeAddress(key.publicKey).toLowerCase() as Hex }
+}
+
+/** Validates channel parameters as the contract would at open (so mistakes surface early). */
+export function checkParams(p: ChannelParams): void {
+  if (typeof p !== 'object' || p === null) throw fail('PARAMS_INVALID', 'params must be a ChannelParams object')
+  const n = Array.isArray(p.participants) ? p.participants.length : -1
+  if (n < 2 || n > MAX_PARTICIPANTS) throw fail('PARAMS_INVALID', `a channel has 2..${MAX_PARTICIPANTS} participants, got ${n}`, { field: 'participants' })
+  const seen = new Set<string>()
+  p.participants.forEach((a, i) => {
+    if (!isAddress(a) || BigInt(a) === 0n) throw fail('PARAMS_INVALID', `participant ${i} is not a non-zero address`, { field: 'participants', index: i })
+    if (seen.has(a.toLowerCase())) throw fail('PARAMS_INVALID', `participant ${i} appears twice`, { field: 'participants', index: i })
+    seen.add(a.toLowerCase())
+  })
+  if (!isAddress(p.machine)) throw fail('PARAMS_INVALID', 'machine must be an address', { field: 'machine' })
+  if (!isAddress(p.asset)) throw fail('PARAMS_INVALID', 'asset must be an address (0x0 for ETH)', { field: 'asset' })
+  if (!Array.isArray(p.deposits) || p.deposits.length !== n || p.deposits.some((d) => typeof d !== 'bigint' || d < 0n)) {
+    throw fail('PARAMS_INVALID', `deposits must be ${n} non-negative bigints`, { field: 'deposits' })
+  }
+  if (typeof p.bond !== 'bigint' || p.bond < 0n) throw fail('PARAMS_INVALID', 'bond must be a non-negative bigint', { field: 'bond' })
+  for (const f of ['p2pTime', 'agreementTime', 'chainFallbackTime', 'challengeTime'] as const) {
+    if (!Number.isInteger(p[f]) || p[f] < 1 || p[f] > 30 * 86400) throw fail('PARAMS_INVALID', `${f} must be 1 s .. 30 days, got ${p[f]}`, { field: f })
+  }
+  if (typeof p.salt !== 'string' || !/^0x[0-9a-fA-F]{64}$/.test(p.salt)) throw fail('PARAMS_INVALID', 'salt must be 32-byte hex', { field: 'salt' })
+  if (typeof p.initData !== 'string' || !/^0x([0-9a-fA-F]{2})*$/.test(p.initData)) throw fail('PARAMS_INVALID', 'initData must be hex', { field: 'initData' })
+}
+
+/** Our index in the participant list; UsageError `SIGNER_NOT_PARTICIPANT` if absent. */
+export function indexOf(params: ChannelParams, address: Hex): number {
+  const me = params.participants.findIndex((p) => p.toLowerCase() === address)
+  if (me < 0) throw fail('SIGNER_NOT_PARTICIPANT', `the signer ${address} is not a participant of this channel`, { address })
+  return me
+}
+
+/** Validates the genesis shape. */
+export function checkGenesis(g: ChannelCreateOptions['genesis']): void {
+  if (typeof g !== 'object' || g === null || typeof g.state !== 'string' || !/^0x([0-9a-fA-F]{2})*$/.test(g.state) || typeof g.timestamp !== 'bigint') {
+    throw fail('GENESIS_INVALID', 'genesis must be { state: Hex, timestamp: bigint } — the StateSet event of the open')
+  }
+}

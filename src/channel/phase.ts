@@ -1,0 +1,51 @@
+/**
+ * The lifecycle of a channel as one peer sees it, with the moves allowed between phases.
+ * Anything else is a bug or a misuse and throws UsageError `PHASE_TRANSITION_INVALID`.
+ *
+ * ```
+ * Open ──close()──▶ Closing ──all signatures──▶ Closed
+ *   │  ▲              │                           ▲
+ *   │  └─StateSet─┐   └──dispute──┐               │
+ *   └──dispute──▶ Disputed ◀──────┘ ──settled─────┘
+ * ```
+ */
+import { UsageError } from '../errors/ParleyError.js'
+
+export enum ChannelPhase {
+  /** Transactions flow. */
+  Open = 'open',
+  /** We signed CloseChannel: no more transactions on this fork; collecting signatures. */
+  Closing = 'closing',
+  /** A dispute is open on-chain on the current fork: nothing is signed until a new fork. */
+  Disputed = 'disputed',
+  /** Settled (or every active participant signed the close): final. */
+  Closed = 'closed',
+}
+
+const ALLOWED: Record<ChannelPhase, readonly ChannelPhase[]> = {
+  [ChannelPhase.Open]: [ChannelPhase.Closing, ChannelPhase.Disputed, ChannelPhase.Closed],
+  [ChannelPhase.Closing]: [ChannelPhase.Closed, ChannelPhase.Disputed],
+  [ChannelPhase.Disputed]: [ChannelPhase.Open, ChannelPhase.Closed],
+  [ChannelPhase.Closed]: [],
+}
+
+/** Whether `from → to` is a legal move. */
+export function canTransition(from: ChannelPhase, to: ChannelPhase): boolean {
+  return ALLOWED[from].includes(to)
+}
+
+/**
+ * Throws UsageError `PHASE_TRANSITION_INVALID` unless `from → to` is legal.
+ * @example assertTransition(ChannelPhase.Open, ChannelPhase.Closing)
+ */
+export function assertTransition(from: ChannelPhase, to: ChannelPhase): void {
+  if (!canTransition(from, to)) {
+    throw new UsageError('PHASE_TRANSITION_INVALID', `a channel cannot go from ${from} to ${to}`, { details: { from, to } })
+  }
+}
+
+/** Parses a stored phase name. */
+export function parsePhase(value: string | undefined): ChannelPhase {
+  const p = Object.values(ChannelPhase).find((v) => v === value)
+  return p ?? ChannelPhase.Open
+}

@@ -1,0 +1,61 @@
+/**
+ * Parley's public API. Applications start from {@link Channel}; everything else is here for
+ * wiring (stores, transports, clocks, machines, the chain binding) and for tools.
+ */
+
+// Channel facade
+export { Channel, type ChannelSnapshot, type Proposal } from './channel/Channel.js'
+export { ChannelPhase, canTransition, assertTransition } from './channel/phase.js'
+export type { ChannelCreateOptions, ChannelRestoreOptions, ChannelRuntimeOptions, CloseSubmitter } from './channel/options.js'
+export type { CloseResult } from './channel/CloseCoordinator.js'
+export type {
+  ChannelEvents, StateEvent, FinalEvent, ForkEvent, DisputeEvent, RemovedEvent, ClosedEvent, PhaseEvent, FraudEvent, ErrorEvent,
+} from './channel/events.js'
+
+// Errors
+export { ParleyError, UsageError, ProtocolError, RuntimeError } from './errors/ParleyError.js'
+
+// Protocol (pure)
+export * from './protocol/types.js'
+export { ParleyHasher, hashState, type Domain } from './protocol/eip712.js'
+export { signDigest, recoverSigner, packSignatures, packSignedTransaction } from './protocol/signatures.js'
+export { checkFinalityProof, proofLength, latestFinal, type FinalityVerdict, type ProofEntry } from './protocol/finality.js'
+export { deadlines, broadcastDeadline, confirmationDeadline, postingDeadline, defaultSkew, type TimingParams, type Deadlines } from './protocol/timing.js'
+export { fullBitmap, hasBit, withBit, bitCount, bitIndices, bitmapOf } from './protocol/bitmap.js'
+
+// Verification pipeline, agreement (for tools and dispute handling)
+export { TX_REJECTIONS, evidenceOf, type Evidence, type AuthoredTransaction, type TxRejectionCode } from './state/evidence.js'
+export { verifyTransaction, type PipelineContext, type VerifiedTransaction } from './state/pipeline.js'
+export type { TxSource, Timing } from './state/steps.js'
+export { noConfirmReason, refusersOf, type NoConfirmReason } from './agreement/rules.js'
+
+// Persistence
+export { SqliteStore, type SqliteStoreOptions } from './store/SqliteStore.js'
+export { MemoryStore } from './store/MemoryStore.js'
+export type { Store, ChannelRecord, ForkRecord, TxRecord, OwnSignatureRecord } from './store/types.js'
+
+// Transport
+export type { Transport, MessageHandler } from './transport/Transport.js'
+export type { Message, MessageType, TxMessage, ConfirmMessage, SyncRequestMessage, SyncResponseMessage, CloseMessage, PingMessage } from './transport/messages.js'
+export { MemoryHub, type MemoryHubOptions, type HubStats } from './transport/MemoryHub.js'
+
+// Observe
+export { Emitter, type EventMap, type Listener } from './observe/Emitter.js'
+export { iterate, type IterateOptions } from './observe/iterate.js'
+
+// Clock
+export type { Clock } from './clock/Clock.js'
+export { LogicalClock, type LogicalClockOptions } from './clock/LogicalClock.js'
+export { ManualClock, type ManualClockOptions } from './clock/ManualClock.js'
+export { startChainClockFeed, type ChainClockFeedOptions } from './clock/ChainClockFeed.js'
+
+// Machines
+export type { StateMachine } from './machine/StateMachine.js'
+export { RpcStateMachine, MACHINE_GAS } from './chain/RpcStateMachine.js'
+
+// Chain
+export { ManagerClient, type TxResult, type OpenResult, type SettleResult } from './chain/ManagerClient.js'
+export { signOpenConsent, signCloseConsent } from './chain/consent.js'
+export { deployLocalStack, type LocalStack, type ExampleMachines } from './chain/stack.js'
+export { startAnvil, type Anvil, type AnvilOptions } from './chain/anvil.js'
+export type { StateSetEvent, ChannelClosedEvent, CreditedEvent } from './chain/events.js'
