@@ -44,6 +44,9 @@ declare module 'hyperswarm' {
     readonly destroyed: boolean
     join(topic: Uint8Array, opts?: { server?: boolean; client?: boolean }): Hyperswarm.PeerDiscovery
     leave(topic: Uint8Array): Promise<void>
+    /** Connects to (and keeps reconnecting to) one peer by its Noise public key. */
+    joinPeer(publicKey: Uint8Array): void
+    leavePeer(publicKey: Uint8Array): void
     listen(): Promise<void>
     flush(): Promise<boolean>
     destroy(opts?: { force?: boolean }): Promise<void>

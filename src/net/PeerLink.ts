@@ -1,0 +1,124 @@
+/**
+ * PeerLink: one Parley channel on one connection — a protomux channel (protocol `parley/1`,
+ * id = channel id bytes) whose first act is the identity handshake. Until the peer's proof
+ * verifies nothing it sends is delivered; after that every message passes the bounds (size,
+ * rate), the strict decoder, and reaches the NetChannel tagged with the peer's verified index.
+ * Any fault closes this link only (never the process, never the other channels on the
+ * connection) with a typed error and a log line.
+ */
+import c from 'compact-encoding'
+import type Protomux from 'protomux'
+import { ParleyError, ProtocolError } from '../errors/ParleyError.js'
+import type { Message } from '../transport/messages.js'
+import { createHandshake, verifyHandshake } from './handshake.js'
+import { short } from './logger.js'
+import type { Peer } from './Peer.js'
+import type { NetChannel } from './NetChannel.js'
+import { decodeMessage, encodeMessage } from './wire.js'
+
+/** Protomux protocol name of a Parley channel (wire version 1). */
+export const PROTOCOL = 'parley/1'
+
+export class PeerLink {
+  /** The peer's participant index, once its handshake verified. */
+  index: number | undefined
+  closed = false
+  /** Why this link closed, if a fault closed it. */
+  error: ParleyError | undefined
+  private readonly channel: Protomux.Channel | null
+  private data!: Protomux.Message<Uint8Array>
+
+  /** Opens the link; returns undefined when protomux already has one for this channel. */
+  static open(peer: Peer, net: NetChannel): PeerLink | undefined {
+    const link = new PeerLink(peer, net)
+    if (!link.channel) return undefined
+    peer.links.set(net.key, link)
+    return link
+  }
+
+  private constructor(readonly peer: Peer, readonly net: NetChannel) {
+    const ch = peer.mux.createChannel({
+      protocol: PROTOCOL,
+      id: net.idBytes,
+      unique: true,
+      handshake: c.raw,
+      onopen: (hs: Uint8Array) => this.onopen(hs),
+      onclose: (isRemote: boolean) => this.onclose(isRemote),
+    })
+    this.channel = ch
+    if (!ch) return
+    this.data = ch.addMessage({ encoding: c.raw, onmessage: (b: Uint8Array) => this.onmessage(b) })
+    const conn = peer.conn
+    ch.open(createHandshake(net.signer, net.me, { channelId: net.channelId, signerKey: conn.publicKey, verifierKey: conn.remotePublicKey, handshakeHash: conn.handshakeHash }))
+  }
+
+  /** Sends one message; false if the link is not (or no longer) open. */
+  send(message: Message): boolean {
+    return this.sendBytes(encodeMessage(message))
+  }
+
+  /** Sends pre-encoded bytes (broadcast encodes once). */
+  sendBytes(bytes: Uint8Array): boolean {
+    if (this.closed || this.index === undefined) return false
+    this.data.send(bytes)
+    return true
+  }
+
+  /** Closes the link; `error` marks it as the peer's fault. */
+  close(error?: ParleyError): void {
+    if (error && !this.error) this.error = error
+    this.channel?.close()
+  }
+
+  private onopen(handshake: Uint8Array): void {
+    const conn = this.peer.conn
+    const net = this.net
+    try {
+      this.index = verifyHandshake(handshake, {
+        channelId: net.channelId, participants: net.participants, me: net.me,
+        signerKey: conn.remotePublicKey, verifierKey: conn.publicKey, handshakeHash: conn.handshakeHash,
+      })
+    } catch (e) {
+      const error = e instanceof ParleyError ? e : new ProtocolError('HANDSHAKE_INVALID', String(e), { cause: e })
+      net.log.warn('refused peer: identity handshake failed', { channel: short(net.channelId), peer: short(conn.remotePublicKey), code: error.code, reason: error.message })
+      this.error = error
+      net.emit('refused', { remoteKey: conn.remotePublicKey, error })
+      this.channel?.close()
+      this.peer.onFault()
+      return
+    }
+    net.attach(this)
+  }
+
+  private onmessage(bytes: Uint8Array): void {
+    // protomux may still drain messages queued before a close; they are not delivered
+    if (this.closed || this.index === undefined) return
+    const max = this.net.limits.maxMessageSize
+    if (bytes.byteLength > max) {
+      return this.fault(new ProtocolError('MESSAGE_TOO_LARGE', `message of ${bytes.byteLength} bytes exceeds the limit of ${max}`, { details: { size: bytes.byteLength, max } }))
+    }
+    if (!this.peer.admit(bytes.byteLength)) {
+      return this.fault(new ProtocolError('RATE_LIMITED', 'peer exceeded its message rate', { details: { size: bytes.byteLength } }))
+    }
+    let message: Message
+    try {
+      message = decodeMessage(bytes)
+    } catch (e) {
+      return this.fault(e as ParleyError)
+    }
+    this.net.deliver(this.index, message)
+  }
+
+  private fault(error: ParleyError): void {
+    this.net.log.warn('closed peer link: protocol violation', { channel: short(this.net.channelId), peer: short(this.peer.conn.remotePublicKey), index: this.index, code: error.code, reason: error.message })
+    this.close(error)
+    this.peer.onFault()
+  }
+
+  private onclose(isRemote: boolean): void {
+    if (this.closed) return
+    this.closed = true
+    if (this.peer.links.get(this.net.key) === this) this.peer.links.delete(this.net.key)
+    this.net.detach(this, isRemote)
+  }
+}
