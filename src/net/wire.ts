@@ -7,8 +7,7 @@
  * to itself, and anything else is a {@link DecodeError}.
  */
 import type { Transaction } from '../protocol/types.js'
-import { MAX_PARTICIPANTS } from '../protocol/types.js'
-import { MAX_DATA_BYTES } from '../state/steps.js'
+import { MAX_DATA_BYTES, MAX_PARTICIPANTS } from '../protocol/types.js'
 import type { Message, MessageType } from '../transport/messages.js'
 import { Invalid, bytes32, decode, encode, list, sig65, u16, u32, u64, u8, varHex, type Codec } from './codec.js'
 
