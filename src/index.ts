@@ -20,7 +20,10 @@ export * from './protocol/types.js'
 export { ParleyHasher, hashState, type Domain } from './protocol/eip712.js'
 export { signDigest, recoverSigner, packSignatures, packSignedTransaction } from './protocol/signatures.js'
 export { checkFinalityProof, proofLength, latestFinal, type FinalityVerdict, type ProofEntry } from './protocol/finality.js'
-export { deadlines, broadcastDeadline, confirmationDeadline, postingDeadline, defaultSkew, type TimingParams, type Deadlines } from './protocol/timing.js'
+export {
+  deadlines, broadcastDeadline, confirmationDeadline, postingDeadline, defaultSkew, acceptableTimestamp, timestampProblem,
+  type TimingParams, type Deadlines, type TimestampProblem,
+} from './protocol/timing.js'
 export { fullBitmap, hasBit, withBit, bitCount, bitIndices, bitmapOf } from './protocol/bitmap.js'
 
 // Verification pipeline, agreement (for tools and dispute handling)
@@ -51,6 +54,9 @@ export { startChainClockFeed, type ChainClockFeedOptions } from './clock/ChainCl
 
 // Machines
 export type { StateMachine } from './machine/StateMachine.js'
+export { EvmStateMachine, type EvmStateMachineOptions, type FromChainArgs } from './machine/EvmStateMachine.js'
+export { MACHINE_INTERFACE, type MachineMethod } from './machine/abi.js'
+export { decodeMachineRevert, type MachineRevert } from './machine/revert.js'
 export { RpcStateMachine, MACHINE_GAS } from './chain/RpcStateMachine.js'
 
 // Chain

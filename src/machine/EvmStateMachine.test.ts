@@ -173,6 +173,7 @@ describe('EvmStateMachine', () => {
       const d = (e as ProtocolError).details!
       assert.equal(d.method, 'transition')
       assert.equal(d.errorName, 'PaymentsInsufficientBalance')
+      assert.equal(d.error, 'PaymentsInsufficientBalance') // the key RpcStateMachine uses too
       assert.deepEqual(d.args, { from: 0n, balance: 5n, amount: 6n })
       return true
     })

@@ -6,7 +6,8 @@
  *
  * Errors:
  * - the machine reverts or halts → ProtocolError `MACHINE_REVERTED`, `details` = `{ method,
- *   machine, errorName?, signature?, args?, data, halt? }` (custom error decoded when known);
+ *   machine, errorName?, error?, signature?, args?, data, halt? }` (custom error decoded when
+ *   known; `error` repeats `errorName` under the key RpcStateMachine and toParleyError use);
  * - it exceeds the gas cap → ProtocolError `MACHINE_OUT_OF_GAS`;
  * - it returns data that does not decode → ProtocolError `MACHINE_RESULT_INVALID`;
  * - bad arguments (non-hex, out-of-range numbers) → UsageError `MACHINE_INPUT_INVALID`;
@@ -168,6 +169,8 @@ export class EvmStateMachine implements StateMachine {
       throw new ProtocolError('MACHINE_REVERTED', `machine ${method} halted: ${out.reason}`, { details: { ...base, halt: out.reason, data: '0x' } })
     }
     const r = decodeMachineRevert(out.data, this.errors)
-    throw new ProtocolError('MACHINE_REVERTED', `machine ${method} reverted${r.errorName ? `: ${r.errorName}` : ''}`, { details: { ...base, ...r } })
+    throw new ProtocolError('MACHINE_REVERTED', `machine ${method} reverted${r.errorName ? `: ${r.errorName}` : ''}`, {
+      details: { ...base, ...r, ...(r.errorName ? { error: r.errorName } : {}) },
+    })
   }
 }
