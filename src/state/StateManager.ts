@@ -117,7 +117,10 @@ export class StateManager {
       state = await this.o.machine.transition(head.state, me, data.toLowerCase() as Hex, timestamp)
     } catch (cause) {
       if (cause instanceof ProtocolError && cause.code.startsWith('MACHINE_')) {
-        throw new UsageError('MOVE_INVALID', `the machine rejects this move: ${cause.message}`, { cause, details: cause.details })
+        const d = cause.details ?? {}
+        throw new UsageError('MOVE_INVALID', `the machine rejects this move: ${cause.message}`, {
+          cause, details: { ...d, error: d.errorName ?? d.error },
+        })
       }
       throw cause
     }

@@ -1,14 +1,15 @@
 /**
  * The verification pipeline through StateManager: every step rejects its bad input with its
  * own code and nothing is persisted or signed for it; provable violations carry evidence;
- * out-of-order txs are held until their parent arrives. Machine = Counter deployed on anvil.
+ * out-of-order txs are held until their parent arrives. Machine = Counter deployed on anvil,
+ * run from its bytecode in the local EVM.
  */
 import { after, before, beforeEach, describe, test } from 'node:test'
 import assert from 'node:assert/strict'
 import { AbiCoder, keccak256, toUtf8Bytes, type Wallet } from 'ethers'
 import { startAnvil, type Anvil } from '../chain/anvil.js'
 import { deployLocalStack } from '../chain/stack.js'
-import { RpcStateMachine } from '../chain/RpcStateMachine.js'
+import { EvmStateMachine } from '../machine/EvmStateMachine.js'
 import { ProtocolError } from '../errors/ParleyError.js'
 import { hashState, type ParleyHasher } from '../protocol/eip712.js'
 import { signDigest } from '../protocol/signatures.js'
@@ -36,7 +37,7 @@ before(async () => {
   anvil = await startAnvil({ accounts: 4 })
   const stack = await deployLocalStack(anvil.wallets[0]!)
   hasher = await stack.manager.hasher()
-  machine = new RpcStateMachine(stack.machines.counter, anvil.provider)
+  machine = await EvmStateMachine.fromChain({ provider: anvil.provider, address: stack.machines.counter })
   wallets = anvil.wallets.slice(1, 4)
   params = {
     participants: wallets.map((w) => w.address.toLowerCase() as Hex), machine: stack.machines.counter, asset: ETH,

@@ -62,7 +62,7 @@ describe('facade', () => {
 
   test('create / restore: every bad option is a UsageError with its own code', async () => {
     const base = {
-      params: ttt.params, genesis: ttt.genesis, signer: ttt.wallets[0]!, machine: ttt.machine(), store: new MemoryStore(),
+      params: ttt.params, genesis: ttt.genesis, signer: ttt.wallets[0]!, machine: await ttt.machine(), store: new MemoryStore(),
       transport: new MemoryHub().connect(0), clock: new ManualClock(ttt.genesis.timestamp), hasher,
     }
     const cases: [string, Partial<typeof base> & Record<string, unknown>][] = [
@@ -139,7 +139,7 @@ describe('chain events', () => {
     const signedBefore = p.stores[0]!.stats(p.channelId).ownSignatures
 
     // the dispute resolves: b removed, new genesis on fork 1 (what the chain would emit)
-    const machine = p.machine()
+    const machine = await p.machine()
     const genesis1 = await machine.onRemove(a.state.finalState, 1)
     const stateSet = { channelId: p.channelId, fork: 1n, stateHash: hashState(genesis1), state: genesis1, timestamp: a.state.timestamp + 5n, active: 0b101n }
     const removed: number[] = []

@@ -58,7 +58,7 @@ describe('resilience', () => {
     const store = new SqliteStore(join(dir, 'peer2.db'))
     const waiting = p.channels[0]!.next('state', { filter: (s) => s.seq === 6n })
     const back = await Channel.restore({
-      channelId: p.channelId, signer: wallets[2]!, machine: p.machine(), store, transport: p.hub.connect(2), clock: p.clocks[2]!, hasher,
+      channelId: p.channelId, signer: wallets[2]!, machine: await p.machine(), store, transport: p.hub.connect(2), clock: p.clocks[2]!, hasher,
     })
     const resumed = back.state
     assert.deepEqual([resumed.seq, resumed.finalSeq, resumed.stateHash, resumed.phase], [before.seq, before.finalSeq, before.stateHash, before.phase])
@@ -114,7 +114,7 @@ describe('resilience', () => {
     await settle(p.hub, [alice])
     const head = alice.state
     const sign = (t: Transaction) => signDigest(wallets[1]!.signingKey, hasher.transaction(t))
-    const machine = p.machine()
+    const machine = await p.machine()
     const valid = async (data: Hex): Promise<Transaction> => {
       const state = await machine.transition(head.state, 1, data, head.timestamp)
       return { channelId: p.channelId, fork: 0n, seq: 2n, timestamp: head.timestamp, actor: 1, previousStateHash: head.stateHash, data, stateHash: hashState(state) }

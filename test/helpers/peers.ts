@@ -8,7 +8,7 @@ import { join } from 'node:path'
 import type { Anvil } from '../../src/chain/anvil.js'
 import type { LocalStack } from '../../src/chain/stack.js'
 import { signOpenConsent } from '../../src/chain/consent.js'
-import { RpcStateMachine } from '../../src/chain/RpcStateMachine.js'
+import { EvmStateMachine } from '../../src/machine/EvmStateMachine.js'
 import { ManualClock } from '../../src/clock/ManualClock.js'
 import { Channel } from '../../src/channel/Channel.js'
 import type { StateMachine } from '../../src/machine/StateMachine.js'
@@ -28,8 +28,8 @@ export interface Peers {
   params: ChannelParams
   channelId: Hex
   genesis: { state: Hex; timestamp: bigint }
-  /** Builds the machine runtime a peer uses. */
-  machine(): StateMachine
+  /** Builds the machine runtime a peer uses (the deployed bytecode in a local EVM). */
+  machine(): Promise<StateMachine>
 }
 
 export interface PeersOptions {
@@ -47,8 +47,8 @@ export interface PeersOptions {
   salt?: string
   /** Connect the on-chain manager (for close) with each peer's wallet. */
   withChain?: boolean
-  /** Builds a machine runtime (default: RpcStateMachine on anvil). */
-  machineFactory?: (address: Hex) => StateMachine
+  /** Builds a machine runtime (default: EvmStateMachine from the code deployed on anvil). */
+  machineFactory?: (address: Hex) => Promise<StateMachine>
 }
 
 /** Deposits, opens the channel on-chain and creates one Channel per participant. */
@@ -64,14 +64,15 @@ export async function openPeers(o: PeersOptions): Promise<Peers> {
   const opened = await o.stack.manager.open(params, o.wallets.map((w) => signOpenConsent(w.signingKey, o.hasher, params)))
   const genesis = { state: opened.genesis.state, timestamp: opened.genesis.timestamp }
   const hub = new MemoryHub(o.hub)
-  const machine = () => (o.machineFactory ?? ((a: Hex) => new RpcStateMachine(a, o.anvil.provider)))(params.machine)
+  const machine = () =>
+    (o.machineFactory ?? ((address: Hex) => EvmStateMachine.fromChain({ provider: o.anvil.provider, address })))(params.machine)
   const stores: Store[] = o.wallets.map((_, i) => (o.sqliteDir ? new SqliteStore(join(o.sqliteDir, `peer${i}.db`)) : new MemoryStore()))
   const clocks = o.wallets.map(() => new ManualClock(genesis.timestamp))
   const channels: Channel[] = []
   for (let i = 0; i < n; i++) {
     channels.push(
       await Channel.create({
-        params, genesis, signer: o.wallets[i]!, machine: machine(), store: stores[i]!, transport: hub.connect(i), clock: clocks[i]!, hasher: o.hasher,
+        params, genesis, signer: o.wallets[i]!, machine: await machine(), store: stores[i]!, transport: hub.connect(i), clock: clocks[i]!, hasher: o.hasher,
         ...(o.withChain ? { chain: o.stack.manager.connect(o.wallets[i]!) } : {}),
       }),
     )
