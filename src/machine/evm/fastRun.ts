@@ -1,5 +1,6 @@
 /**
- * A leaner main loop for ethereumjs's interpreter, switched on per EVM instance.
+ * A leaner main loop for ethereumjs's interpreter, switched on per EVM instance, and a direct
+ * way to run a top-level static frame ({@link runStaticFrame}).
  *
  * ethereumjs's `Interpreter.run` awaits an async `runStep` for every opcode and redoes the
  * jump-destination analysis of the whole contract (one BigInt per PUSH) on every call. For a
@@ -222,8 +223,3 @@ interface EvmInternals {
 }
 
 const ZERO = createZeroAddress()
-
-/** Turns the fast loop off again (the stock loop runs); used by tests to compare. */
-export function disableFastRun(evm: EVM): void {
-  ;(evm as { [FAST]?: boolean })[FAST] = false
-}
