@@ -69,7 +69,11 @@ export class NetChannel extends EventEmitter<NetChannelEvents> {
    * @example net.send(1, { type: 'ping', nonce: 7 })
    */
   send(to: number, message: Message): boolean {
-    const bytes = encodeMessage(message)
+    return this.sendBytes(to, encodeMessage(message))
+  }
+
+  /** Sends an already encoded message to participant `to` (false: no link now). */
+  sendBytes(to: number, bytes: Uint8Array): boolean {
     return this.links.get(to)?.sendBytes(bytes) ?? false
   }
 

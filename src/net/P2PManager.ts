@@ -90,6 +90,11 @@ export class P2PManager extends EventEmitter {
     return this.swarm.keyPair.publicKey
   }
 
+  /** Live connections, one per remote peer (destroying one simulates a network failure). */
+  get connections(): ReadonlySet<Hyperswarm.Connection> {
+    return this.swarm?.connections ?? new Set()
+  }
+
   /** Starts the DHT node and the swarm. Idempotent. */
   ready(): Promise<void> {
     if (this.closing) return Promise.reject(new RuntimeError('NET_CLOSED', 'the P2PManager is closed'))
