@@ -1,6 +1,7 @@
 /**
- * `npm run bench:gas`: gas of every milestone-1 on-chain operation at N = 2 … 64 on a real
- * anvil, plus the marginal gas per extra participant. Progress goes to stderr; stdout is a
+ * `npm run bench:gas`: gas of every on-chain operation (channel lifecycle, finality proofs, and
+ * the court: posts, disputes, challenges, fraud proofs, resolution) at N = 2 … 64 on a real
+ * anvil, plus the marginal gas per extra participant. `-- --court` runs the court part only. Progress goes to stderr; stdout is a
  * markdown report (machine, date, parameters, tables, target verdict) for docs/gas.md.
  *
  * Every figure is a receipt's gasUsed of a real transaction; finality-proof verification (a
@@ -18,6 +19,7 @@ import { ETH, type ChannelParams, type Hex, type PackedSignedTransaction, type T
 import { measureCall, type CallGas } from './lib/gas.js'
 import { machineLine } from './lib/machine.js'
 import { fmt, marginal, progress, table } from './lib/report.js'
+import { disputesReport, measureDisputes, type DisputeRow } from './lib/disputes.js'
 
 const NS = [2, 3, 4, 8, 16, 32, 64] as const
 const DEPOSIT = 10n ** 18n
@@ -200,9 +202,15 @@ async function main(): Promise<void> {
     await stack.manager.deposit(stack.token.address, 1n)
     progress(`minting test tokens to ${Math.max(...NS)} participants`)
     for (const w of anvil.wallets.slice(1)) await (await (stack.token.connect(submitter) as Contract).getFunction('mint')(w.address, 2n * DEPOSIT)).wait()
+    // `--court` measures the dispute operations only (a quicker run while tuning them).
+    const courtOnly = process.argv.includes('--court')
     const rows: Row[] = []
-    for (const n of NS) rows.push(await measure(ctx, n))
-    process.stdout.write(report(rows, started) + '\n')
+    if (!courtOnly) for (const n of NS) rows.push(await measure(ctx, n))
+    const court: DisputeRow[] = []
+    for (const n of NS) court.push(await measureDisputes(ctx, n))
+    if (!courtOnly) process.stdout.write(report(rows, started) + '\n\n')
+    else process.stdout.write(`${machineLine()}\n\nDate: ${started.toISOString()}\n\n`)
+    process.stdout.write(disputesReport(court, fmt, table) + '\n')
     progress('done')
   } finally {
     await anvil.stop()

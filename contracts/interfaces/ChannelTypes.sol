@@ -66,13 +66,17 @@ enum Phase {
     Closed
 }
 
-/// @notice What the manager stores per channel: hashes and a packed status (6 slots).
+/// @notice What the manager stores per channel: hashes and a packed status (6 slots). Fields a
+/// dispute needs sit together, so raising one reads three slots and writes two it already read.
 struct Channel {
     // slot 0
     address machine;
-    uint64 fork;
+    /// Epoch; grows by one per resolved dispute, at most once per challengeTime.
+    uint40 fork;
     Phase phase;
     uint8 n;
+    /// p2pTime + agreementTime + chainFallbackTime: how long the next actor has to move or post.
+    uint24 postingWindow;
     // slot 1
     address asset;
     uint32 p2pTime;
@@ -81,9 +85,15 @@ struct Channel {
     // slot 2
     uint64 active;
     uint64 slashed;
-    uint64 genesisTimestamp;
-    uint32 challengeTime;
+    uint40 genesisTimestamp;
+    uint24 challengeTime;
+    /// The latest move the chain has seen on this fork outside a finality proof (the accused's
+    /// response that cancelled a timeout); a timeout must not name an older candidate.
+    uint64 latestSeq;
     // slot 3
+    /// keccak256(abi.encodePacked(participants)). While a dispute is open it holds
+    /// keccak256(abi.encode(that hash, record)) instead: the dispute's only storage (see
+    /// DisputeRecord), so a dispute never pays for a fresh slot.
     bytes32 participantsHash;
     // slot 4
     bytes32 genesisStateHash;
@@ -106,23 +116,20 @@ enum DisputeKind {
     Fraud
 }
 
-/// @notice An open dispute. The manager stores only keccak256(abi.encode(record)) (one slot);
+/// @notice An open dispute. The manager keeps only a commitment to it (in Channel.participantsHash);
 /// every call that acts on the dispute re-supplies the record, taken from the latest
 /// DisputeRaised or DisputeAnswered event of the channel.
 struct DisputeRecord {
     DisputeKind kind;
     /// Participant index that raised the dispute (for Fraud: the latest prover).
     uint16 disputer;
-    /// Timeout: index of the participant that failed to move; otherwise 0.
-    uint16 accused;
     /// Height of the candidate state on the current fork (0 = the fork's genesis).
     uint64 seq;
-    /// Timestamp of the candidate state (its transaction's timestamp, or the genesis time).
-    uint64 timestamp;
     /// Last second at which the dispute can be challenged or answered; resolvable after it.
     uint64 deadline;
-    /// Participants removed at resolution (Timeout: the accused; Exit: the disputer; Fraud: the
-    /// culprits, already inactive and slashed).
+    /// Participants removed at resolution. Timeout: exactly the accused (the candidate's next
+    /// actor); Exit: the disputer; ForceClose: none; Fraud: the culprits, already inactive and
+    /// slashed.
     uint64 removals;
     /// keccak256 of the candidate state: the state the dispute resolves from.
     bytes32 stateHash;

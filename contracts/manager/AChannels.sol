@@ -15,14 +15,14 @@ import {ABalances} from "./ABalances.sol";
 abstract contract AChannels is IStateChannelManager, ABalances, EIP712 {
     /// @notice Most participants a channel may have (bitmaps are 64 bits; bounds every loop).
     uint256 public constant MAX_PARTICIPANTS = 64;
-    /// @notice Upper bound of every time parameter (30 days).
+    /// @notice Upper bound of every time parameter (30 days; so three of them fit in 24 bits).
     uint256 public constant MAX_TIME = 30 days;
     /// @notice Gas given to each machine call; a machine that needs more cannot be enforced.
     uint256 public constant MACHINE_GAS = 5_000_000;
 
     mapping(bytes32 channelId => Channel) internal _channels;
-    /// @dev Beneficiary of each slashed participant: one byte (its participant index) per
-    /// participant, 32 per word, word = index / 32.
+    /// @dev Beneficiaries of slashed participants recorded when a fraud dispute changes prover:
+    /// one byte per participant (0 = none, else beneficiary index + 1), 32 per word.
     mapping(bytes32 channelId => mapping(uint256 word => uint256)) private _beneficiaries;
 
     constructor() EIP712("Parley", "1") {}
@@ -67,14 +67,17 @@ abstract contract AChannels is IStateChannelManager, ABalances, EIP712 {
             fork: 0,
             phase: Phase.Open,
             n: uint8(n),
+            // Each time is at most MAX_TIME (30 days), so the sum fits in 24 bits.
+            postingWindow: uint24(uint256(params.p2pTime) + params.agreementTime + params.chainFallbackTime),
             asset: params.asset,
             p2pTime: params.p2pTime,
             agreementTime: params.agreementTime,
             chainFallbackTime: params.chainFallbackTime,
             active: active,
             slashed: 0,
-            genesisTimestamp: uint64(block.timestamp),
-            challengeTime: params.challengeTime,
+            genesisTimestamp: uint40(block.timestamp),
+            challengeTime: uint24(params.challengeTime),
+            latestSeq: 0,
             participantsHash: keccak256(abi.encodePacked(params.participants)),
             genesisStateHash: stateHash,
             locked: uint128(locked),
@@ -173,20 +176,22 @@ abstract contract AChannels is IStateChannelManager, ABalances, EIP712 {
     /// removes now (a participant removed earlier was paid at its removal, so its entry in the
     /// outcome is ignored). Whatever the outcome leaves of the locked deposits is split equally
     /// among active participants (dust to the lowest active index); active participants also
-    /// get their bond back. A slashed participant's share goes to its beneficiary.
+    /// get their bond back. A slashed participant's share goes to its beneficiary (`prover` unless
+    /// recorded otherwise, see _payee).
     function _settle(
         bytes32 channelId,
         Channel storage ch,
         address[] calldata participants,
         bytes memory state,
         bytes32 stateHash,
-        uint64 unpaid
+        uint64 unpaid,
+        uint256 prover
     ) internal {
         (uint256[] memory payouts, uint256 total) = _outcome(ch, state, unpaid);
         _distributeRemainder(payouts, ch.locked - total, ch.active);
         ch.phase = Phase.Closed;
         ch.locked = 0;
-        _creditPayouts(channelId, ch, participants, payouts);
+        _creditPayouts(channelId, ch, participants, payouts, prover);
         emit ChannelClosed(channelId, ch.fork, stateHash, payouts);
     }
 
@@ -195,7 +200,8 @@ abstract contract AChannels is IStateChannelManager, ABalances, EIP712 {
         bytes32 channelId,
         Channel storage ch,
         address[] calldata participants,
-        uint256[] memory payouts
+        uint256[] memory payouts,
+        uint256 prover
     ) private {
         uint64 active = ch.active;
         uint64 slashed = ch.slashed;
@@ -204,7 +210,7 @@ abstract contract AChannels is IStateChannelManager, ABalances, EIP712 {
         for (uint256 i; i < payouts.length; ++i) {
             uint256 amount = payouts[i];
             if (Bitmap.has(active, i)) amount += bond;
-            _credit(channelId, _payee(channelId, participants, slashed, i), asset, amount);
+            if (amount != 0) _credit(channelId, _payee(channelId, participants, slashed, i, prover), asset, amount);
         }
     }
 
@@ -232,28 +238,30 @@ abstract contract AChannels is IStateChannelManager, ABalances, EIP712 {
         if (total > locked) revert OutcomeExceedsLocked(total, locked);
     }
 
-    /// @dev Who receives participant `i`'s funds: itself, or its beneficiary if it was slashed.
-    function _payee(bytes32 channelId, address[] calldata participants, uint64 slashed, uint256 i)
+    /// @dev Who receives participant `i`'s funds: itself; if it was slashed, the beneficiary
+    /// recorded for it, or else `prover` (the resolving fraud dispute's latest prover).
+    function _payee(bytes32 channelId, address[] calldata participants, uint64 slashed, uint256 i, uint256 prover)
         internal
         view
         returns (address)
     {
         if (!Bitmap.has(slashed, i)) return participants[i];
-        // One byte per participant, 32 per word (see _setBeneficiaries).
-        return participants[uint8(_beneficiaries[channelId][i >> 5] >> ((i & 31) << 3))];
+        // One byte per participant, 32 per word: 0 = none recorded, else beneficiary index + 1.
+        uint256 recorded = uint8(_beneficiaries[channelId][i >> 5] >> ((i & 31) << 3));
+        return participants[recorded == 0 ? prover : recorded - 1];
     }
 
-    /// @dev Records `beneficiary` for every participant in `culprits` (bytes of two words).
-    function _setBeneficiaries(bytes32 channelId, uint64 culprits, uint256 beneficiary) internal {
+    /// @dev Records `beneficiary` for each participant in `culprits` that has none recorded yet.
+    /// Only needed when a second, different prover joins a fraud dispute: until then the record's
+    /// prover is every culprit's beneficiary, and no storage is written.
+    function _keepBeneficiaries(bytes32 channelId, uint64 culprits, uint256 beneficiary) internal {
         for (uint256 w; w < 2; ++w) {
             uint256 bits = uint32(culprits >> (w << 5));
             if (bits == 0) continue;
             uint256 word = _beneficiaries[channelId][w];
             for (uint256 j; bits != 0; ++j) {
-                if (bits & 1 == 1) {
-                    uint256 shift = j << 3;
-                    word = (word & ~(uint256(0xff) << shift)) | (beneficiary << shift);
-                }
+                uint256 shift = j << 3;
+                if (bits & 1 == 1 && (word >> shift) & 0xff == 0) word |= (beneficiary + 1) << shift;
                 bits >>= 1;
             }
             _beneficiaries[channelId][w] = word;

@@ -17,17 +17,11 @@ abstract contract ADisputeBase is IDisputeManager, AFinality {
     /// @notice Largest candidate state a timeout may publish (bytes).
     uint256 public constant MAX_STATE_BYTES = 32768;
 
-    /// @dev One slot per channel. While the channel is Disputed: keccak256(abi.encode(record)).
-    /// Otherwise: fork << 64 | latestSeq, where latestSeq is the latest move the chain has seen
-    /// on the fork (set when a response cancels a timeout). The fork in the high bits only keeps
-    /// the slot non-zero after the first dispute, which makes later disputes 17,100 gas cheaper.
-    mapping(bytes32 channelId => bytes32) private _disputes;
 
     /// @inheritdoc IDisputeManager
-    function getDispute(bytes32 channelId) external view returns (bytes32 recordHash, uint64 latestSeq) {
-        bytes32 slot = _disputes[channelId];
-        if (_channels[channelId].phase == Phase.Disputed) return (slot, 0);
-        return (0, uint64(uint256(slot)));
+    function getDispute(bytes32 channelId) external view returns (bytes32 commitment, uint64 latestSeq) {
+        Channel storage ch = _channels[channelId];
+        return (ch.phase == Phase.Disputed ? ch.participantsHash : bytes32(0), ch.latestSeq);
     }
 
     // ─── Channel, caller and record ──────────────────────────────────────────────────────────
@@ -44,16 +38,20 @@ abstract contract ADisputeBase is IDisputeManager, AFinality {
         _requireCaller(participants, index, ch.active);
     }
 
-    /// @dev Loads a Disputed channel, checks `participants` and that `record` is the stored one.
+    /// @dev Loads a Disputed channel and checks that `participants` and `record` are the ones
+    /// committed to. Returns the plain participants hash (what the slot holds again once the
+    /// dispute ends).
     function _disputed(bytes32 channelId, address[] calldata participants, DisputeRecord calldata record)
         internal
         view
-        returns (Channel storage ch)
+        returns (Channel storage ch, bytes32 participantsHash)
     {
         ch = _channels[channelId];
         if (ch.phase != Phase.Disputed) revert DisputeNotOpen(channelId);
-        _requireParticipants(channelId, ch, participants);
-        if (_disputes[channelId] != keccak256(abi.encode(record))) revert DisputeRecordMismatch(channelId);
+        participantsHash = keccak256(abi.encodePacked(participants));
+        if (keccak256(abi.encode(participantsHash, record)) != ch.participantsHash) {
+            revert DisputeRecordMismatch(channelId);
+        }
     }
 
     /// @dev Like _disputed, for challenges and answers: before the deadline, by an active caller.
@@ -62,19 +60,10 @@ abstract contract ADisputeBase is IDisputeManager, AFinality {
         address[] calldata participants,
         uint256 index,
         DisputeRecord calldata record
-    ) internal view returns (Channel storage ch) {
-        ch = _disputed(channelId, participants, record);
+    ) internal view returns (Channel storage ch, bytes32 participantsHash) {
+        (ch, participantsHash) = _disputed(channelId, participants, record);
         if (block.timestamp > record.deadline) revert DisputeExpired(block.timestamp, record.deadline);
         _requireCaller(participants, index, ch.active);
-    }
-
-    function _requireParticipants(bytes32 channelId, Channel storage ch, address[] calldata participants)
-        internal
-        view
-    {
-        if (keccak256(abi.encodePacked(participants)) != ch.participantsHash) {
-            revert ChannelParticipantsMismatch(channelId);
-        }
     }
 
     /// @dev The caller must be `participants[index]` and active.
@@ -85,19 +74,9 @@ abstract contract ADisputeBase is IDisputeManager, AFinality {
         if (!Bitmap.has(active, index)) revert CallerInactive(index);
     }
 
-    /// @dev Stores `record` as the open dispute (the phase is the caller's business).
-    function _storeRecord(bytes32 channelId, DisputeRecord memory record) internal {
-        _disputes[channelId] = keccak256(abi.encode(record));
-    }
-
-    /// @dev Stores the no-dispute slot value: `fork` and the latest seen move.
-    function _storeLatest(bytes32 channelId, uint64 fork, uint64 latestSeq) internal {
-        _disputes[channelId] = bytes32((uint256(fork) << 64) | latestSeq);
-    }
-
-    /// @dev The latest move the chain has seen on the current fork (no dispute open).
-    function _latestSeq(bytes32 channelId) internal view returns (uint64) {
-        return uint64(uint256(_disputes[channelId]));
+    /// @dev Commits to `record` as the open dispute (the phase is the caller's business).
+    function _storeRecord(Channel storage ch, bytes32 participantsHash, DisputeRecord memory record) internal {
+        ch.participantsHash = keccak256(abi.encode(participantsHash, record));
     }
 
     // ─── Candidates ──────────────────────────────────────────────────────────────────────────
@@ -169,7 +148,7 @@ abstract contract ADisputeBase is IDisputeManager, AFinality {
 
     /// @dev Removes `culprits` from the active set and slashes them in favour of participant
     /// `beneficiary`: their bonds are credited to it at once, their outcome shares at resolution
-    /// (see AChannels._payee). Returns the remaining active set.
+    /// (the fraud record's prover, see AChannels._payee). Returns the remaining active set.
     function _slash(
         bytes32 channelId,
         Channel storage ch,
@@ -180,7 +159,6 @@ abstract contract ADisputeBase is IDisputeManager, AFinality {
         active = ch.active & ~culprits;
         ch.active = active;
         ch.slashed |= culprits;
-        _setBeneficiaries(channelId, culprits, beneficiary);
         _credit(channelId, participants[beneficiary], ch.asset, Bitmap.count(culprits) * ch.bond);
         for (uint256 i; culprits >> i != 0; ++i) {
             if (Bitmap.has(culprits, i)) {
@@ -190,15 +168,21 @@ abstract contract ADisputeBase is IDisputeManager, AFinality {
         }
     }
 
-    /// @dev Opens a dispute: phase Disputed, the record stored, DisputeRaised emitted.
-    function _raise(bytes32 channelId, Channel storage ch, DisputeRecord memory record, bytes memory state) internal {
+    /// @dev Opens a dispute: phase Disputed, the record committed to, DisputeRaised emitted.
+    function _raise(
+        bytes32 channelId,
+        Channel storage ch,
+        bytes32 participantsHash,
+        DisputeRecord memory record,
+        bytes memory state
+    ) internal {
         ch.phase = Phase.Disputed;
-        _storeRecord(channelId, record);
+        _storeRecord(ch, participantsHash, record);
         emit DisputeRaised(channelId, ch.fork, record, state);
     }
 
     /// @dev A record for a fraud dispute (also what a refuted timeout becomes).
-    function _fraudRecord(uint256 prover, uint64 seq, uint64 timestamp, uint64 removals, bytes32 stateHash, Channel storage ch)
+    function _fraudRecord(uint256 prover, uint64 seq, uint64 removals, bytes32 stateHash, Channel storage ch)
         internal
         view
         returns (DisputeRecord memory)
@@ -206,9 +190,7 @@ abstract contract ADisputeBase is IDisputeManager, AFinality {
         return DisputeRecord({
             kind: DisputeKind.Fraud,
             disputer: uint16(prover),
-            accused: 0,
             seq: seq,
-            timestamp: timestamp,
             deadline: uint64(block.timestamp) + ch.challengeTime,
             removals: removals,
             stateHash: stateHash

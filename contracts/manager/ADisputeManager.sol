@@ -19,13 +19,14 @@ abstract contract ADisputeManager is ADisputes, AFraud {
         DisputeRecord calldata dispute,
         bytes calldata state
     ) external {
-        Channel storage ch = _disputed(channelId, participants, dispute);
+        (Channel storage ch, bytes32 participantsHash) = _disputed(channelId, participants, dispute);
         if (block.timestamp <= dispute.deadline) revert DisputePending(block.timestamp, dispute.deadline);
+        ch.participantsHash = participantsHash;
         bytes32 stateHash = dispute.stateHash;
         _requireStateHash(state, stateHash);
         emit DisputeResolved(channelId, ch.fork, dispute);
         if (dispute.kind == DisputeKind.ForceClose) {
-            _settle(channelId, ch, participants, state, stateHash, ch.active);
+            _settle(channelId, ch, participants, state, stateHash, ch.active, 0);
             return;
         }
         uint64 removals = dispute.removals;
@@ -43,9 +44,9 @@ abstract contract ADisputeManager is ADisputes, AFraud {
             }
         }
         if (_mustSettle(machine, ch.active, genesis)) {
-            _settle(channelId, ch, participants, genesis, keccak256(genesis), ch.active | removals);
+            _settle(channelId, ch, participants, genesis, keccak256(genesis), ch.active | removals, dispute.disputer);
         } else {
-            _payRemoved(channelId, ch, participants, genesis, removals);
+            _payRemoved(channelId, ch, participants, genesis, removals, dispute.disputer);
             _startFork(channelId, ch, genesis);
         }
     }
@@ -86,7 +87,8 @@ abstract contract ADisputeManager is ADisputes, AFraud {
         Channel storage ch,
         address[] calldata participants,
         bytes memory genesis,
-        uint64 removals
+        uint64 removals,
+        uint256 prover
     ) private {
         (uint256[] memory payouts,) = _outcome(ch, genesis, ch.active | removals);
         address asset = ch.asset;
@@ -95,7 +97,7 @@ abstract contract ADisputeManager is ADisputes, AFraud {
         for (uint256 i; removals >> i != 0; ++i) {
             if (Bitmap.has(removals, i)) {
                 paid += payouts[i];
-                _credit(channelId, _payee(channelId, participants, slashed, i), asset, payouts[i]);
+                _credit(channelId, _payee(channelId, participants, slashed, i, prover), asset, payouts[i]);
             }
         }
         // paid <= the checked outcome total <= locked, which fits in 128 bits.
@@ -104,13 +106,13 @@ abstract contract ADisputeManager is ADisputes, AFraud {
 
     /// @dev Starts the next fork from `genesis`: no signatures needed, timed from now.
     function _startFork(bytes32 channelId, Channel storage ch, bytes memory genesis) private {
-        uint64 fork = ch.fork + 1;
+        uint40 fork = ch.fork + 1;
         bytes32 stateHash = keccak256(genesis);
         ch.fork = fork;
         ch.phase = Phase.Open;
         ch.genesisStateHash = stateHash;
-        ch.genesisTimestamp = uint64(block.timestamp);
-        _storeLatest(channelId, fork, 0);
+        ch.genesisTimestamp = uint40(block.timestamp);
+        ch.latestSeq = 0;
         emit StateSet(channelId, fork, stateHash, genesis, uint64(block.timestamp), ch.active);
     }
 }

@@ -18,9 +18,9 @@ abstract contract ADisputes is ADisputeBase {
         Transaction calldata transaction,
         bytes calldata signature
     ) external {
-        Channel storage ch = _channels[channelId];
-        if (ch.phase != Phase.Open && ch.phase != Phase.Disputed) revert ChannelNotOpen(channelId, ch.phase);
-        _requireParticipants(channelId, ch, participants);
+        // Open channels only: while a dispute is open nobody signs on the fork, and the one move
+        // that matters then (the accused's) is published by respond.
+        Channel storage ch = _openChannel(channelId, participants);
         bytes32 digest = _checkMove(channelId, ch, participants, transaction, signature);
         emit TransactionPosted(channelId, digest, transaction, signature);
     }
@@ -38,21 +38,20 @@ abstract contract ADisputes is ADisputeBase {
         DisputeRecord memory record;
         record.kind = DisputeKind.Timeout;
         record.disputer = uint16(index);
+        uint64 timestamp;
         uint64 lastSigners;
-        (record.seq, record.timestamp, record.stateHash, lastSigners) =
-            _candidate(channelId, ch, participants, txs, false);
+        (record.seq, timestamp, record.stateHash, lastSigners) = _candidate(channelId, ch, participants, txs, false);
         // The last transaction must be the latest the disputer signed (refute punishes a lie).
         if (txs.length != 0 && !Bitmap.has(lastSigners, index)) revert DisputerNotSigned(index);
         _requireStateHash(state, record.stateHash);
-        uint64 latest = _latestSeq(channelId);
+        uint64 latest = ch.latestSeq;
         if (record.seq < latest) revert DisputeStale(record.seq, latest);
-        record.accused = _accused(ch, index, state, record.stateHash);
+        record.removals = Bitmap.bit(_accused(ch, index, state, record.stateHash));
         // The accused had until T + p2pTime + agreementTime + chainFallbackTime to move.
-        uint256 earliest = uint256(record.timestamp) + ch.p2pTime + ch.agreementTime + ch.chainFallbackTime;
+        uint256 earliest = uint256(timestamp) + ch.postingWindow;
         if (block.timestamp <= earliest) revert DisputeTooEarly(block.timestamp, earliest + 1);
         record.deadline = uint64(block.timestamp) + ch.challengeTime;
-        record.removals = Bitmap.bit(record.accused);
-        _raise(channelId, ch, record, state);
+        _raise(channelId, ch, ch.participantsHash, record, state);
     }
 
     /// @dev The next actor of a non-terminal candidate state: active and not the disputer.
@@ -78,16 +77,15 @@ abstract contract ADisputes is ADisputeBase {
         bool leave
     ) external {
         Channel storage ch = _openForDispute(channelId, participants, index);
-        (uint64 seq, uint64 timestamp, bytes32 stateHash,) = _candidate(channelId, ch, participants, proof, true);
+        (uint64 seq,, bytes32 stateHash,) = _candidate(channelId, ch, participants, proof, true);
         _raise(
             channelId,
             ch,
+            ch.participantsHash,
             DisputeRecord({
                 kind: leave ? DisputeKind.Exit : DisputeKind.ForceClose,
                 disputer: uint16(index),
-                accused: 0,
                 seq: seq,
-                timestamp: timestamp,
                 deadline: uint64(block.timestamp) + ch.challengeTime,
                 removals: leave ? Bitmap.bit(index) : 0,
                 stateHash: stateHash
@@ -105,20 +103,20 @@ abstract contract ADisputes is ADisputeBase {
         Transaction calldata transaction,
         bytes calldata signature
     ) external {
-        Channel storage ch = _challengeable(channelId, participants, index, dispute);
+        (Channel storage ch, bytes32 participantsHash) = _challengeable(channelId, participants, index, dispute);
         if (dispute.kind != DisputeKind.Timeout) revert DisputeKindInvalid(dispute.kind);
         uint64 seq = transaction.seq;
         if (
-            transaction.actor != dispute.accused || seq != dispute.seq + 1
+            Bitmap.bit(transaction.actor) != dispute.removals || seq != dispute.seq + 1
                 || transaction.previousStateHash != dispute.stateHash
         ) revert ResponseInvalid();
         bytes32 digest = _checkMove(channelId, ch, participants, transaction, signature);
 
         ch.phase = Phase.Open;
-        uint64 fork = ch.fork;
-        _storeLatest(channelId, fork, seq);
+        ch.participantsHash = participantsHash;
+        ch.latestSeq = seq;
         emit TransactionPosted(channelId, digest, transaction, signature);
-        emit DisputeCancelled(channelId, fork, seq);
+        emit DisputeCancelled(channelId, ch.fork, seq);
     }
 
     /// @inheritdoc IDisputeManager
@@ -129,8 +127,8 @@ abstract contract ADisputes is ADisputeBase {
         DisputeRecord calldata dispute,
         SignedTransaction[] calldata proof
     ) external {
-        Channel storage ch = _challengeable(channelId, participants, index, dispute);
-        (uint64 seq, uint64 timestamp, bytes32 stateHash,) = _candidate(channelId, ch, participants, proof, true);
+        (Channel storage ch, bytes32 participantsHash) = _challengeable(channelId, participants, index, dispute);
+        (uint64 seq,, bytes32 stateHash,) = _candidate(channelId, ch, participants, proof, true);
         if (seq <= dispute.seq) revert CandidateNotLater(seq, dispute.seq);
         DisputeRecord memory next = dispute;
         if (dispute.kind == DisputeKind.Timeout) {
@@ -139,9 +137,8 @@ abstract contract ADisputes is ADisputeBase {
             next = _convictDisputer(channelId, ch, participants, index, dispute);
         }
         next.seq = seq;
-        next.timestamp = timestamp;
         next.stateHash = stateHash;
-        _storeRecord(channelId, next);
+        _storeRecord(ch, participantsHash, next);
         emit DisputeAnswered(channelId, ch.fork, next);
     }
 
@@ -154,12 +151,12 @@ abstract contract ADisputes is ADisputeBase {
         Transaction calldata transaction,
         bytes calldata signature
     ) external {
-        Channel storage ch = _challengeable(channelId, participants, index, dispute);
+        (Channel storage ch, bytes32 participantsHash) = _challengeable(channelId, participants, index, dispute);
         if (dispute.kind != DisputeKind.Timeout) revert DisputeKindInvalid(dispute.kind);
         if (transaction.seq <= dispute.seq) revert CandidateNotLater(transaction.seq, dispute.seq);
         _verifyOne(_onFork(channelId, ch, transaction), participants, dispute.disputer, signature);
         DisputeRecord memory next = _convictDisputer(channelId, ch, participants, index, dispute);
-        _storeRecord(channelId, next);
+        _storeRecord(ch, participantsHash, next);
         emit DisputeAnswered(channelId, ch.fork, next);
     }
 
@@ -176,7 +173,7 @@ abstract contract ADisputes is ADisputeBase {
         if (challenger == disputer) revert CallerIsDisputer(challenger);
         uint64 culprit = Bitmap.bit(disputer);
         _slash(channelId, ch, participants, culprit, challenger);
-        return _fraudRecord(challenger, dispute.seq, dispute.timestamp, culprit, dispute.stateHash, ch);
+        return _fraudRecord(challenger, dispute.seq, culprit, dispute.stateHash, ch);
     }
 
     /// @dev A move by an active author on the current fork, data within bounds, signed by its

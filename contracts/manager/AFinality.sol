@@ -25,7 +25,7 @@ abstract contract AFinality is AChannels {
         bool terminal =
             abi.decode(_callMachine(ch.machine, abi.encodeCall(IStateMachine.isTerminal, (state))), (bool));
         if (!terminal) revert StateNotTerminal(stateHash);
-        _settle(channelId, ch, participants, state, stateHash, ch.active);
+        _settle(channelId, ch, participants, state, stateHash, ch.active, 0);
     }
 
     /// @inheritdoc IStateChannelManager
@@ -40,7 +40,7 @@ abstract contract AFinality is AChannels {
         bytes32 stateHash = keccak256(state);
         bytes32 digest = _hashTypedDataV4(ParleyHash.close(channelId, ch.fork, stateHash));
         _verifyThreshold(ch.active, participants, digest, signers, signatures, Bitmap.count(ch.active));
-        _settle(channelId, ch, participants, state, stateHash, ch.active);
+        _settle(channelId, ch, participants, state, stateHash, ch.active, 0);
     }
 
     /// @inheritdoc IStateChannelManager

@@ -23,12 +23,12 @@ abstract contract AFraud is ADisputeBase {
         bytes calldata previousState,
         SignedTransaction[] calldata checkpoint
     ) external {
-        Channel storage ch = _fraudChannel(channelId, participants, index, dispute);
+        (Channel storage ch, bytes32 participantsHash) = _fraudChannel(channelId, participants, index, dispute);
         Transaction calldata t = fraud.transaction;
         Signatures.verify(_onFork(channelId, ch, t), participants, fraud.signers, fraud.signatures);
         _requireStateHash(previousState, t.previousStateHash);
         if (!_isInvalid(ch.machine, previousState, t)) revert FraudNotProven();
-        _convict(channelId, ch, participants, index, dispute, fraud.signers, checkpoint);
+        _convict(channelId, ch, participants, participantsHash, index, dispute, fraud.signers, checkpoint);
     }
 
     /// @inheritdoc IDisputeManager
@@ -41,13 +41,13 @@ abstract contract AFraud is ADisputeBase {
         SignedTransaction calldata second,
         SignedTransaction[] calldata checkpoint
     ) external {
-        Channel storage ch = _fraudChannel(channelId, participants, index, dispute);
+        (Channel storage ch, bytes32 participantsHash) = _fraudChannel(channelId, participants, index, dispute);
         bytes32 a = _onFork(channelId, ch, first.transaction);
         bytes32 b = _onFork(channelId, ch, second.transaction);
         if (a == b || first.transaction.seq != second.transaction.seq) revert EquivocationInvalid();
         Signatures.verify(a, participants, first.signers, first.signatures);
         Signatures.verify(b, participants, second.signers, second.signatures);
-        _convict(channelId, ch, participants, index, dispute, first.signers & second.signers, checkpoint);
+        _convict(channelId, ch, participants, participantsHash, index, dispute, first.signers & second.signers, checkpoint);
     }
 
     /// @dev A channel that accepts fraud proofs (open, or disputed with `dispute` its record)
@@ -57,10 +57,14 @@ abstract contract AFraud is ADisputeBase {
         address[] calldata participants,
         uint256 index,
         DisputeRecord calldata dispute
-    ) private view returns (Channel storage ch) {
+    ) private view returns (Channel storage ch, bytes32 participantsHash) {
         ch = _channels[channelId];
-        if (ch.phase == Phase.Disputed) ch = _disputed(channelId, participants, dispute);
-        else ch = _openChannel(channelId, participants);
+        if (ch.phase == Phase.Disputed) {
+            (ch, participantsHash) = _disputed(channelId, participants, dispute);
+        } else {
+            ch = _openChannel(channelId, participants);
+            participantsHash = ch.participantsHash;
+        }
         _requireCaller(participants, index, ch.active);
     }
 
@@ -92,6 +96,7 @@ abstract contract AFraud is ADisputeBase {
         bytes32 channelId,
         Channel storage ch,
         address[] calldata participants,
+        bytes32 participantsHash,
         uint256 prover,
         DisputeRecord calldata dispute,
         uint64 signers,
@@ -100,15 +105,19 @@ abstract contract AFraud is ADisputeBase {
         uint64 culprits = signers & ch.active;
         if (culprits == 0) revert FraudNoCulprit();
         if (Bitmap.has(culprits, prover)) revert FraudProverSigned(prover);
+        bool joins = ch.phase == Phase.Disputed && dispute.kind == DisputeKind.Fraud;
+        // The record names one prover, the beneficiary of all its culprits: when another prover
+        // takes over, the earlier culprits' beneficiary is written down first.
+        if (joins && dispute.disputer != prover) _keepBeneficiaries(channelId, dispute.removals, dispute.disputer);
         _slash(channelId, ch, participants, culprits, prover);
-        DisputeRecord memory record = _fraudRecord(prover, 0, 0, culprits, 0, ch);
-        (record.seq, record.timestamp, record.stateHash,) = _candidate(channelId, ch, participants, checkpoint, true);
-        if (ch.phase == Phase.Disputed && dispute.kind == DisputeKind.Fraud) {
+        DisputeRecord memory record = _fraudRecord(prover, 0, culprits, 0, ch);
+        (record.seq,, record.stateHash,) = _candidate(channelId, ch, participants, checkpoint, true);
+        if (joins) {
             record.removals |= dispute.removals;
             if (record.seq <= dispute.seq) {
-                (record.seq, record.timestamp, record.stateHash) = (dispute.seq, dispute.timestamp, dispute.stateHash);
+                (record.seq, record.stateHash) = (dispute.seq, dispute.stateHash);
             }
         }
-        _raise(channelId, ch, record, "");
+        _raise(channelId, ch, participantsHash, record, "");
     }
 }

@@ -45,6 +45,8 @@ export interface ChannelRecord {
   fork: bigint
   phase: Phase
   n: number
+  /** p2pTime + agreementTime + chainFallbackTime. */
+  postingWindow: number
   asset: Hex
   p2pTime: number
   agreementTime: number
@@ -53,6 +55,9 @@ export interface ChannelRecord {
   slashed: bigint
   genesisTimestamp: bigint
   challengeTime: number
+  /** The latest move the chain has seen on this fork (a response that cancelled a timeout). */
+  latestSeq: bigint
+  /** keccak256 of the participant list; while a dispute is open, the commitment to it (see protocol/disputes). */
   participantsHash: Hex
   genesisStateHash: Hex
   locked: bigint
@@ -195,10 +200,10 @@ export class ManagerClient {
     const lower = (v: unknown) => String(v).toLowerCase() as Hex
     return {
       machine: lower(c.machine), fork: BigInt(c.fork as bigint), phase: Number(c.phase) as Phase, n: Number(c.n),
-      asset: lower(c.asset), p2pTime: Number(c.p2pTime), agreementTime: Number(c.agreementTime),
+      postingWindow: Number(c.postingWindow), asset: lower(c.asset), p2pTime: Number(c.p2pTime), agreementTime: Number(c.agreementTime),
       chainFallbackTime: Number(c.chainFallbackTime), active: BigInt(c.active as bigint),
       slashed: BigInt(c.slashed as bigint), genesisTimestamp: BigInt(c.genesisTimestamp as bigint),
-      challengeTime: Number(c.challengeTime), participantsHash: lower(c.participantsHash),
+      challengeTime: Number(c.challengeTime), latestSeq: BigInt(c.latestSeq as bigint), participantsHash: lower(c.participantsHash),
       genesisStateHash: lower(c.genesisStateHash), locked: BigInt(c.locked as bigint), bond: BigInt(c.bond as bigint),
     }
   }

@@ -2,11 +2,11 @@ import { test } from 'node:test'
 import assert from 'node:assert/strict'
 import fc from 'fast-check'
 import {
-  canRaiseTimeout, challengeDeadline, hashDisputeRecord, mustSettle, removalBondCredits, removalCredits,
+  accusedOf, canRaiseTimeout, challengeDeadline, disputeCommitment, mustSettle, removalBondCredits, removalCredits,
   settlementCredits, timeoutDeadline, type SettlementInput,
 } from './disputes.js'
 import { bitCount, fullBitmap, hasBit } from './bitmap.js'
-import { DisputeKind } from './types.js'
+import { DisputeKind, type Hex } from './types.js'
 
 const params = { p2pTime: 60, agreementTime: 30, chainFallbackTime: 120 }
 const sum = (m: Map<number, bigint>) => [...m.values()].reduce((a, b) => a + b, 0n)
@@ -18,12 +18,20 @@ test('timeoutDeadline is T + p2p + agreement + fallback; a timeout needs a later
   assert.equal(challengeDeadline(5n, 300), 305n)
 })
 
-test('hashDisputeRecord changes with every field', () => {
-  const r = { kind: DisputeKind.Timeout, disputer: 1, accused: 2, seq: 3n, timestamp: 4n, deadline: 5n, removals: 4n, stateHash: `0x${'ab'.repeat(32)}` as const }
-  const h = hashDisputeRecord(r)
-  for (const [k, v] of Object.entries({ kind: DisputeKind.Exit, disputer: 0, accused: 1, seq: 4n, timestamp: 5n, deadline: 6n, removals: 2n, stateHash: `0x${'cd'.repeat(32)}` })) {
-    assert.notEqual(hashDisputeRecord({ ...r, [k]: v }), h, k)
+test('disputeCommitment changes with every record field and with the participants', () => {
+  const ps: Hex[] = ['0x00000000000000000000000000000000000000aa', '0x00000000000000000000000000000000000000bb']
+  const r = { kind: DisputeKind.Timeout, disputer: 1, seq: 3n, deadline: 5n, removals: 4n, stateHash: `0x${'ab'.repeat(32)}` as const }
+  const h = disputeCommitment(ps, r)
+  for (const [k, v] of Object.entries({ kind: DisputeKind.Exit, disputer: 0, seq: 4n, deadline: 6n, removals: 2n, stateHash: `0x${'cd'.repeat(32)}` })) {
+    assert.notEqual(disputeCommitment(ps, { ...r, [k]: v }), h, k)
   }
+  assert.notEqual(disputeCommitment([...ps].reverse(), r), h)
+})
+
+test('accusedOf: the single removal of a timeout record', () => {
+  const r = { kind: DisputeKind.Timeout, disputer: 0, seq: 1n, deadline: 2n, removals: 0b100n, stateHash: `0x${'00'.repeat(32)}` as const }
+  assert.equal(accusedOf(r), 2)
+  assert.throws(() => accusedOf({ ...r, kind: DisputeKind.Exit }), { code: 'DISPUTE_NOT_TIMEOUT' })
 })
 
 test('mustSettle: fewer than two left, terminal, next actor removed, or a machine error', () => {

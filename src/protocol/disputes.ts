@@ -5,9 +5,10 @@
  * No I/O; the contract tests and the client's dispute handler both use these.
  */
 import { AbiCoder, keccak256 } from 'ethers'
-import { bitCount, hasBit } from './bitmap.js'
+import { UsageError } from '../errors/ParleyError.js'
+import { bitCount, bitIndices, hasBit } from './bitmap.js'
 import { postingDeadline } from './timing.js'
-import type { ChannelParams, DisputeRecord, Hex } from './types.js'
+import { DisputeKind, type ChannelParams, type DisputeRecord, type Hex } from './types.js'
 
 /** The time parameters a deadline depends on. */
 export type TimeParams = Pick<ChannelParams, 'p2pTime' | 'agreementTime' | 'chainFallbackTime'>
@@ -39,20 +40,36 @@ export function challengeDeadline(now: bigint, challengeTime: number): bigint {
   return now + BigInt(challengeTime)
 }
 
-const RECORD_TYPES = ['uint8', 'uint16', 'uint16', 'uint64', 'uint64', 'uint64', 'uint64', 'bytes32'] as const
+const COMMITMENT_TYPES = ['bytes32', 'tuple(uint8,uint16,uint64,uint64,uint64,bytes32)'] as const
 
 /**
- * keccak256(abi.encode(record)): what the manager stores for an open dispute (compare with
- * `getDispute(channelId).recordHash` before re-supplying a record).
+ * What the manager keeps of an open dispute, in `Channel.participantsHash`:
+ * keccak256(abi.encode(keccak256(abi.encodePacked(participants)), record)). Compare it with
+ * `getDispute(channelId).commitment` before re-supplying a record.
  *
- * @example const ok = hashDisputeRecord(record) === (await manager.getDispute(id)).recordHash
+ * @example const ok = disputeCommitment(params.participants, record) === (await manager.getDispute(id))[0]
  */
-export function hashDisputeRecord(r: DisputeRecord): Hex {
+export function disputeCommitment(participants: readonly Hex[], r: DisputeRecord): Hex {
+  const coder = AbiCoder.defaultAbiCoder()
+  const participantsHash = keccak256(coder.encode(participants.map(() => 'address'), participants))
   return keccak256(
-    AbiCoder.defaultAbiCoder().encode(RECORD_TYPES, [
-      r.kind, r.disputer, r.accused, r.seq, r.timestamp, r.deadline, r.removals, r.stateHash,
+    coder.encode(COMMITMENT_TYPES, [
+      participantsHash, [r.kind, r.disputer, r.seq, r.deadline, r.removals, r.stateHash],
     ]),
   ) as Hex
+}
+
+/**
+ * The accused of a timeout record (its `removals` holds exactly that participant); throws on
+ * another kind.
+ *
+ * @example if (accusedOf(record) === me) await respond(record, myMove)
+ */
+export function accusedOf(r: DisputeRecord): number {
+  if (r.kind !== DisputeKind.Timeout || bitCount(r.removals) !== 1) {
+    throw new UsageError('DISPUTE_NOT_TIMEOUT', `record of kind ${DisputeKind[r.kind]} has no accused`)
+  }
+  return bitIndices(r.removals)[0]!
 }
 
 /** What the machine says about a new fork's genesis (after every `onRemove`). */

@@ -80,12 +80,15 @@ export enum DisputeKind {
  */
 export interface DisputeRecord {
   kind: DisputeKind
+  /** Participant that raised it (for `Fraud`: the latest prover). */
   disputer: number
-  accused: number
+  /** Height of the candidate state (0 = the fork's genesis). */
   seq: bigint
-  timestamp: bigint
+  /** Last second to challenge or answer; resolvable after it. */
   deadline: bigint
+  /** Removed at resolution; for a `Timeout`, exactly the accused. */
   removals: bigint
+  /** keccak256 of the candidate state. */
   stateHash: Hex
 }
 

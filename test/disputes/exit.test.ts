@@ -5,7 +5,7 @@
  */
 import { after, afterEach, before, beforeEach, describe, test } from 'node:test'
 import assert from 'node:assert/strict'
-import type { Contract, Wallet } from 'ethers'
+import { AbiCoder, keccak256, type Contract, type Wallet } from 'ethers'
 import { setup, type Fixture } from '../helpers/fixture.js'
 import { Sim, inc, expectRevert, assertSolvent } from '../helpers/court.js'
 import { deploy } from '../../src/chain/deploy.js'
@@ -46,7 +46,7 @@ describe('exit', () => {
     const r = await sim.exit(BOB, sim.final(2n), true)
     const now = BigInt((await f.anvil.provider.getBlock(r.blockNumber))!.timestamp)
     assert.deepEqual(sim.record, {
-      kind: DisputeKind.Exit, disputer: BOB, accused: 0, seq: 2n, timestamp: sim.entry(2n).tx.timestamp,
+      kind: DisputeKind.Exit, disputer: BOB, seq: 2n,
       deadline: now + 300n, removals: 0b010n, stateHash: sim.entry(2n).tx.stateHash,
     })
     assert.equal(sim.events('DisputeRaised')[0]!.state, '0x') // final: every active participant holds it
@@ -115,6 +115,7 @@ describe('resolve', () => {
     const ch = await sim.channel()
     assert.deepEqual([ch.phase, ch.locked, ch.genesisTimestamp], [BigInt(Phase.Open), 4n * ETH1, sim.genesisTimestamp])
     assert.deepEqual([...(await f.manager.getFunction('getDispute')(sim.channelId))], [`0x${'00'.repeat(32)}`, 0n])
+    assert.equal(ch.participantsHash, keccak256(AbiCoder.defaultAbiCoder().encode(sim.participants.map(() => 'address'), sim.participants)))
     await assertSolvent(f)
     // The rest continue (Alice's turn after tx3), then a force-close from the new fork's
     // latest final state pays the others their deposits and bonds.
@@ -170,7 +171,7 @@ describe('resolve', () => {
       run: () => sim.send(ALICE, 'resolve', sim.channelId, sim.participants, sim.record, sim.genesis) },
     { name: 'state bytes of another state', error: 'StateHashMismatch',
       run: async () => { await sim.exit(ALICE, [], false); return sim.resolve(sim.entry(1n).state) } },
-    { name: 'a wrong participant list', error: 'ChannelParticipantsMismatch', args: () => [sim.channelId],
+    { name: 'a wrong participant list (committed to with the record)', error: 'DisputeRecordMismatch', args: () => [sim.channelId],
       run: async () => {
         await sim.exit(ALICE, [], false); await f.anvil.increaseTime(301)
         return sim.send(ALICE, 'resolve', sim.channelId, sim.participants.slice(0, 2), sim.record, sim.genesis)

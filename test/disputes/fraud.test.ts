@@ -8,7 +8,7 @@ import assert from 'node:assert/strict'
 import type { Wallet } from 'ethers'
 import { setup, type Fixture } from '../helpers/fixture.js'
 import { Sim, inc, expectRevert, assertSolvent, NO_DISPUTE, type Entry } from '../helpers/court.js'
-import { timeoutDeadline } from '../../src/protocol/disputes.js'
+import { accusedOf, timeoutDeadline } from '../../src/protocol/disputes.js'
 import { hashState } from '../../src/protocol/eip712.js'
 import { DisputeKind, Phase, type PackedSignedTransaction } from '../../src/protocol/types.js'
 
@@ -57,7 +57,7 @@ describe('proveInvalidTransition: accepted', () => {
     const r = await sim.proveInvalid(BOB, revertingTx3(), sim.entry(2n).state, checkpoint2())
     const now = BigInt((await f.anvil.provider.getBlock(r.blockNumber))!.timestamp)
     assert.deepEqual(sim.record, {
-      kind: DisputeKind.Fraud, disputer: BOB, accused: 0, seq: 2n, timestamp: sim.entry(2n).tx.timestamp,
+      kind: DisputeKind.Fraud, disputer: BOB, seq: 2n,
       deadline: now + 300n, removals: 0b100n, stateHash: sim.entry(2n).tx.stateHash,
     })
     assert.deepEqual(sim.events('ParticipantSlashed').map((e) => [e.index, e.beneficiary]), [[2n, 1n]])
@@ -85,7 +85,7 @@ describe('proveInvalidTransition: accepted', () => {
     const T = sim.entry(2n).tx.timestamp
     await f.anvil.increaseTime(Number(timeoutDeadline(T, sim.params) - BigInt(await f.anvil.now())) + 1)
     await sim.timeout(ALICE, sim.chain(1n, 2n, () => [ALICE]), sim.entry(2n).state)
-    assert.equal(sim.record.accused, MALLORY)
+    assert.equal(accusedOf(sim.record), MALLORY)
     await sim.proveInvalid(BOB, revertingTx3(), sim.entry(2n).state, checkpoint2())
     assert.deepEqual([sim.record.kind, sim.record.removals, sim.record.disputer], [DisputeKind.Fraud, 0b100n, BOB])
   })
@@ -100,6 +100,26 @@ describe('proveInvalidTransition: accepted', () => {
     assert.deepEqual([sim.record.removals, sim.record.seq, sim.record.disputer], [0b110n, first.seq, ALICE])
     assert.ok(sim.record.deadline > first.deadline)
     assert.equal((await sim.channel()).active, 0b001n)
+    await assertSolvent(f)
+  })
+
+  test('several provers: each gets the shares of the culprits it proved (Alice, Bob, then Alice again)', async () => {
+    const s = await Sim.open(f, f.wallets.slice(1, 6), f.counter, { bond: BOND, deposits: [1n, 2n, 3n, 4n, 5n].map((k) => k * ETH1) })
+    for (const actor of [0, 1, 2, 3, 4]) await s.move(actor, inc())
+    const head = s.entry(5n)
+    const wrongActor = (culprit: number) => s.signed(s.forge({ actor: culprit, data: inc() }), [culprit])
+    await s.proveInvalid(0, wrongActor(2), head.state, [s.signed(head.tx, [0, 1, 3, 4])])
+    const a = s.forge({ actor: 3, data: inc(1n) })
+    await s.proveEquivocation(1, s.signed(a, [3]), s.signed({ ...a, data: inc(2n) }, [3]))
+    assert.equal(s.record.disputer, 1)
+    await s.proveInvalid(0, wrongActor(4), head.state)
+    assert.deepEqual([s.record.removals, s.record.disputer, s.record.seq], [0b11100n, 0, 5n])
+    const before = await s.balances()
+    await s.resolve(head.state)
+    const after = await s.balances()
+    // Mallory-like 2 (3 ETH) and 4 (5 ETH) to Alice, 3 (4 ETH) to Bob; their bonds were paid at each proof.
+    assert.deepEqual(after.map((b, i) => b - before[i]!), [8n * ETH1, 4n * ETH1, 0n, 0n, 0n])
+    assert.deepEqual([s.fork, s.active], [1n, 0b11n])
     await assertSolvent(f)
   })
 

@@ -9,7 +9,7 @@ import assert from 'node:assert/strict'
 import { setup, type Fixture } from '../helpers/fixture.js'
 import { pay, type Sim } from '../helpers/court.js'
 import { BOND, ETH1, NAMES, Play } from '../helpers/play.js'
-import { timeoutDeadline } from '../../src/protocol/disputes.js'
+import { accusedOf, timeoutDeadline } from '../../src/protocol/disputes.js'
 import { bitIndices } from '../../src/protocol/bitmap.js'
 import { DisputeKind, Phase, type Hex, type PackedSignedTransaction } from '../../src/protocol/types.js'
 
@@ -69,7 +69,7 @@ const scenarios: Record<string, (n: number) => Promise<void>> = {
     await pastPostingDeadline(sim)
     const disputer = n - 2 // signed the head: it is its latest transaction
     await sim.timeout(disputer, sim.final(sim.head.seq), sim.head.state)
-    assert.equal(sim.record.accused, silent)
+    assert.equal(accusedOf(sim.record), silent)
     await sim.resolve(sim.head.state)
     p.credit(silent, p.bal[silent]! + BOND)
     await finish(p)
@@ -154,7 +154,7 @@ const scenarios: Record<string, (n: number) => Promise<void>> = {
     const m = await p.move(pay(ALICE, ETH1 / 10n))
     await pastPostingDeadline(sim)
     await sim.timeout(mallory, [...sim.final(m.tx.seq - 1n), sim.signed(m.tx, [mallory])], m.state)
-    assert.deepEqual([sim.record.accused, sim.events('DisputeRaised')[0]!.state], [ALICE, m.state])
+    assert.deepEqual([accusedOf(sim.record), sim.events('DisputeRaised')[0]!.state], [ALICE, m.state])
     const reply = await p.move(pay(1, ETH1 / 20n))
     await sim.respond(ALICE, reply.tx, sim.sig(reply.tx, ALICE))
     assert.equal(Number((await sim.channel()).phase), Phase.Open)
@@ -175,7 +175,7 @@ async function lyingDisputer(n: number, challenge: 'answer' | 'refute'): Promise
   const stale = BigInt(n)
   await f.anvil.increaseTime(211)
   await sim.timeout(mallory, sim.final(stale), sim.entry(stale).state)
-  assert.equal(sim.record.accused, ALICE)
+  assert.equal(accusedOf(sim.record), ALICE)
   if (challenge === 'answer') {
     await sim.answer(ALICE, sim.final(sim.head.seq))
   } else {

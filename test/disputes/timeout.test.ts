@@ -8,7 +8,7 @@ import assert from 'node:assert/strict'
 import type { Wallet } from 'ethers'
 import { setup, type Fixture } from '../helpers/fixture.js'
 import { Sim, inc, assertSolvent, expectRevert, NO_DISPUTE } from '../helpers/court.js'
-import { hashDisputeRecord, timeoutDeadline } from '../../src/protocol/disputes.js'
+import { accusedOf, disputeCommitment, timeoutDeadline } from '../../src/protocol/disputes.js'
 import { hashState } from '../../src/protocol/eip712.js'
 import { DisputeKind, Phase, type Hex } from '../../src/protocol/types.js'
 
@@ -58,7 +58,7 @@ describe('disputeTimeout: accepted', () => {
     const r = await s.timeout(BOB, [], s.genesis)
     const now = BigInt((await f.anvil.provider.getBlock(r.blockNumber))!.timestamp)
     assert.deepEqual(s.record, {
-      kind: DisputeKind.Timeout, disputer: BOB, accused: ALICE, seq: 0n, timestamp: s.genesisTimestamp,
+      kind: DisputeKind.Timeout, disputer: BOB, seq: 0n,
       deadline: now + 300n, removals: 1n, stateHash: hashState(s.genesis),
     })
     assert.equal(s.events('DisputeRaised')[0]!.state, s.genesis)
@@ -68,12 +68,12 @@ describe('disputeTimeout: accepted', () => {
 
   test('anchored by the genesis: a chain from seq 1, the last tx signed by the disputer', async () => {
     await bobTimesOutCarol()
-    assert.equal(sim.record.accused, CAROL)
+    assert.equal(accusedOf(sim.record), CAROL)
     assert.equal(sim.record.seq, 2n)
     assert.equal(sim.record.removals, 0b100n)
-    assert.equal(sim.record.timestamp, sim.entry(2n).tx.timestamp)
-    const [recordHash, latest] = await f.manager.getFunction('getDispute')(sim.channelId)
-    assert.equal(recordHash, hashDisputeRecord(sim.record))
+    const [commitment, latest] = await f.manager.getFunction('getDispute')(sim.channelId)
+    assert.equal(commitment, disputeCommitment(sim.participants, sim.record))
+    assert.equal((await sim.channel()).participantsHash, commitment)
     assert.equal(latest, 0n)
   })
 
@@ -83,8 +83,19 @@ describe('disputeTimeout: accepted', () => {
     await pastDeadline()
     // tx3 is signed by everyone, tx4 by its author Alice: final from tx3, Bob is accused.
     await sim.timeout(ALICE, [sim.final(3n)[0]!, ...sim.chain(4n, 4n)], sim.head.state)
-    assert.deepEqual([sim.record.seq, sim.record.accused, sim.record.disputer], [4n, BOB, ALICE])
+    assert.deepEqual([sim.record.seq, accusedOf(sim.record), sim.record.disputer], [4n, BOB, ALICE])
   })
+})
+
+test('the posting deadline is exact: rejected at T + p2p + agreement + fallback, accepted one second later', async () => {
+  const T = sim.entry(2n).tx.timestamp
+  const deadline = timeoutDeadline(T, sim.params)
+  const at = async (t: bigint) => f.anvil.provider.send('evm_setNextBlockTimestamp', [Number(t)])
+  await at(deadline)
+  await expectRevert(sim.timeout(BOB, sim.chain(1n, 2n), sim.head.state), 'DisputeTooEarly', [deadline, deadline + 1n])
+  await at(deadline + 1n)
+  await sim.timeout(BOB, sim.chain(1n, 2n), sim.head.state)
+  assert.equal(accusedOf(sim.record), CAROL)
 })
 
 describe('disputeTimeout: rejected', () => {
@@ -219,8 +230,8 @@ describe('answer and refute: the disputer lied', () => {
     const r = await sim.answer(ALICE, sim.final(3n))
     assert.deepEqual(sim.events('ParticipantSlashed').map((e) => [e.index, e.beneficiary]), [[BigInt(BOB), BigInt(ALICE)]])
     const now = BigInt((await f.anvil.provider.getBlock(r.blockNumber))!.timestamp)
-    assert.deepEqual({ ...sim.record, timestamp: 0n }, {
-      kind: DisputeKind.Fraud, disputer: ALICE, accused: 0, seq: 3n, timestamp: 0n, deadline: now + 300n,
+    assert.deepEqual(sim.record, {
+      kind: DisputeKind.Fraud, disputer: ALICE, seq: 3n, deadline: now + 300n,
       removals: 1n << BigInt(BOB), stateHash: sim.entry(3n).tx.stateHash,
     })
     assert.equal(await sim.balance(ALICE), before + BOND) // Bob's bond, at once

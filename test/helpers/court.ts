@@ -21,7 +21,7 @@ export interface Entry {
 
 /** The all-zero record passed to fraud proofs when no dispute is open. */
 export const NO_DISPUTE: DisputeRecord = {
-  kind: DisputeKind.None, disputer: 0, accused: 0, seq: 0n, timestamp: 0n, deadline: 0n, removals: 0n,
+  kind: DisputeKind.None, disputer: 0, seq: 0n, deadline: 0n, removals: 0n,
   stateHash: `0x${'00'.repeat(32)}`,
 }
 
@@ -32,8 +32,8 @@ export const pay = (to: number, amount: bigint): Hex => abi.encode(['uint16', 'u
 
 function toRecord(r: Record<string, unknown>): DisputeRecord {
   return {
-    kind: Number(r.kind) as DisputeKind, disputer: Number(r.disputer), accused: Number(r.accused),
-    seq: BigInt(r.seq as bigint), timestamp: BigInt(r.timestamp as bigint), deadline: BigInt(r.deadline as bigint),
+    kind: Number(r.kind) as DisputeKind, disputer: Number(r.disputer),
+    seq: BigInt(r.seq as bigint), deadline: BigInt(r.deadline as bigint),
     removals: BigInt(r.removals as bigint), stateHash: String(r.stateHash).toLowerCase() as Hex,
   }
 }
