@@ -35,7 +35,7 @@ const quick = process.argv.includes('--quick')
 const only = process.argv.find((a) => a.startsWith('--n='))
 const NS = only ? [Number(only.slice(4))] : [2, 3, 5, 8, 16]
 /** Measured txs per channel size (after a warm-up of 2N txs). */
-const TXS: Record<number, number> = quick ? { 2: 200, 3: 150, 5: 80, 8: 40, 16: 20 } : { 2: 3000, 3: 1500, 5: 600, 8: 250, 16: 80 }
+const TXS: Record<number, number> = quick ? { 2: 200, 3: 150, 5: 80, 8: 40, 16: 20 } : { 2: 1000, 3: 500, 5: 200, 8: 80, 16: 30 }
 type StoreKind = 'memory' | 'sqlite'
 const storeArg = process.argv.find((a) => a.startsWith('--store='))?.slice(8) as StoreKind | undefined
 const STORES: StoreKind[] = storeArg ? [storeArg] : ['memory', 'sqlite']

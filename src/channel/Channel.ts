@@ -215,18 +215,26 @@ export class Channel {
   /**
    * Cooperative close on the latest final state: signs CloseChannel, collects every active
    * participant's signature over the transport and, when a chain client is configured,
-   * submits `close` on-chain. No transaction is signed on this fork afterwards.
-   * @example const { transactionHash } = await channel.close()
+   * submits `close` on-chain. No transaction is signed on this fork afterwards. `signal`
+   * stops waiting (the signature stays given: the channel remains Closing).
+   * @example const { transactionHash } = await channel.close({ signal: AbortSignal.timeout(30_000) })
    */
-  async close(): Promise<CloseResult> {
+  async close(opts: { signal?: AbortSignal } = {}): Promise<CloseResult> {
     this.usable()
     const started = await this.e.job(async () => {
-      if (this.e.phase !== ChannelPhase.Open && this.e.phase !== ChannelPhase.Closing && this.e.phase !== ChannelPhase.Closed) {
+      if (this.e.phase === ChannelPhase.Disputed) {
         throw new UsageError('CHANNEL_NOT_OPEN', `cannot close while the channel is ${this.e.phase}`, { details: { phase: this.e.phase } })
       }
       return { result: this.e.closer.begin() }
     })
-    return started.result
+    const { signal } = opts
+    if (!signal) return started.result
+    signal.throwIfAborted()
+    return new Promise((resolve, reject) => {
+      const onAbort = () => reject(signal.reason)
+      signal.addEventListener('abort', onAbort, { once: true })
+      started.result.then(resolve, reject).finally(() => signal.removeEventListener('abort', onAbort))
+    })
   }
 
   /** The chain set a new fork (StateSet): drop the old one, build on the new genesis. */

@@ -9,9 +9,10 @@ import { startAnvil, type Anvil } from '../../src/chain/anvil.js'
 import { deployLocalStack, type LocalStack } from '../../src/chain/stack.js'
 import { RpcStateMachine } from '../../src/chain/RpcStateMachine.js'
 import { ChannelPhase } from '../../src/channel/phase.js'
+import type { Channel } from '../../src/channel/Channel.js'
 import { ETH, type Hex } from '../../src/protocol/types.js'
 import type { ParleyHasher } from '../../src/protocol/eip712.js'
-import { openPeers, play } from '../helpers/peers.js'
+import { openPeers, play, settle } from '../helpers/peers.js'
 
 const abi = AbiCoder.defaultAbiCoder()
 let anvil: Anvil
@@ -67,4 +68,37 @@ describe('games through the facade', () => {
       await Promise.all(p.channels.map((c) => c.dispose()))
     })
   }
+})
+
+describe('cooperative close', () => {
+  test('a close request on a state not yet final for a peer is held until it is, then signed', async () => {
+    const wallets = anvil.wallets.slice(6, 9)
+    // participant 2's confirmation of seq 4 reaches participant 1 late
+    const p = await openPeers({
+      anvil, stack, hasher, machine: 'payments', wallets, withChain: true, salt: 'held-close',
+      hub: { delayMs: (from, to, m) => (from === 2 && to === 1 && m.type === 'confirm' && m.seq === 4n ? 300 : 0) },
+    })
+    const pay = (who: number) => abi.encode(['uint16', 'uint256'], [(who + 1) % 3, 5]) as Hex
+    await play(p.channels, 3, pay)
+    const [a, b] = p.channels as [Channel, Channel, Channel]
+    const order: string[] = []
+    b.on('final', (f) => order.push(`final ${f.seq}`))
+    b.on('phase', (ph) => order.push(ph.to))
+    const streams = p.channels.map(async (c) => {
+      let n = 0
+      for await (const _ of c.states()) n++
+      return n
+    })
+    await a.propose(pay(0)) // seq 4
+    await a.waitFinal(4n)
+    assert.equal(b.state.finalSeq, 3n, 'b still waits for a confirmation of seq 4')
+    const result = await a.close({ signal: AbortSignal.timeout(20_000) })
+    assert.equal(result.seq, 4n)
+    assert.ok(result.transactionHash)
+    await settle(p.hub, p.channels)
+    assert.deepEqual(order, ['final 4', ChannelPhase.Closing, ChannelPhase.Closed], 'b signed only once seq 4 was final for it')
+    assert.deepEqual(await Promise.all(streams), [1, 1, 1], 'state iterators end when the channel closes')
+    const outcome = await new RpcStateMachine(p.params.machine, anvil.provider).outcome(result.state)
+    for (const [i, w] of wallets.entries()) assert.equal(await stack.manager.balanceOf(w.address.toLowerCase() as Hex, ETH), outcome[i])
+  })
 })
