@@ -35,7 +35,8 @@ const quick = process.argv.includes('--quick')
 const only = process.argv.find((a) => a.startsWith('--n='))
 const NS = only ? [Number(only.slice(4))] : [2, 3, 5, 8, 16]
 /** Measured txs per channel size (after a warm-up of 2N txs). */
-const TXS: Record<number, number> = quick ? { 2: 200, 3: 150, 5: 80, 8: 40, 16: 20 } : { 2: 1000, 3: 500, 5: 200, 8: 80, 16: 30 }
+const txsArg = process.argv.find((a) => a.startsWith('--txs='))
+const TXS: Record<number, number> = txsArg ? Object.fromEntries([2, 3, 5, 8, 16].map((n) => [n, Number(txsArg.slice(6))])) : quick ? { 2: 200, 3: 150, 5: 80, 8: 40, 16: 20 } : { 2: 1000, 3: 500, 5: 200, 8: 80, 16: 30 }
 type StoreKind = 'memory' | 'sqlite'
 const storeArg = process.argv.find((a) => a.startsWith('--store='))?.slice(8) as StoreKind | undefined
 const STORES: StoreKind[] = storeArg ? [storeArg] : ['memory', 'sqlite']
@@ -45,6 +46,8 @@ interface Result {
   store: StoreKind
   txs: number
   seconds: number
+  /** Process CPU time (user + system, all threads) per measured tx, ms. */
+  cpuMsPerTx: number
   p50: number
   p99: number
 }
@@ -77,13 +80,17 @@ async function runChannel(anvil: Anvil, stack: LocalStack, hasher: ParleyHasher,
   const proposedAt = new Map<bigint, number>()
   const latencies: number[] = []
   let startedAt = 0
+  let cpuAt = process.cpuUsage()
   const move = abi.encode(['uint64'], [1]) as Hex
   let failure: unknown
   const turn = (c: Channel) => {
     const s = c.state
     if (!s.isMyTurn || s.seq >= BigInt(total)) return
     const seq = s.seq + 1n
-    if (seq === BigInt(warmup + 1)) startedAt = performance.now()
+    if (seq === BigInt(warmup + 1)) {
+      startedAt = performance.now()
+      cpuAt = process.cpuUsage()
+    }
     proposedAt.set(seq, performance.now())
     c.propose(move).catch((e) => (failure ??= e))
   }
@@ -99,11 +106,12 @@ async function runChannel(anvil: Anvil, stack: LocalStack, hasher: ParleyHasher,
   turn(channels[0]!)
   await done
   const seconds = (performance.now() - startedAt) / 1000
+  const cpu = process.cpuUsage(cpuAt)
   if (failure) throw failure
   await Promise.all(channels.map((c) => c.dispose()))
   stores.forEach((s) => s.close())
   latencies.sort((a, b) => a - b)
-  return { n, store, txs: TXS[n]!, seconds, p50: percentile(latencies, 50), p99: percentile(latencies, 99) }
+  return { n, store, txs: TXS[n]!, seconds, cpuMsPerTx: (cpu.user + cpu.system) / 1000 / TXS[n]!, p50: percentile(latencies, 50), p99: percentile(latencies, 99) }
 }
 
 /** Microseconds per call of `fn`, over `iterations` after a warm-up. */
@@ -155,9 +163,11 @@ async function main(): Promise<void> {
         results.push(await runChannel(anvil, stack, hasher, n, store, dir))
       }
     }
-    console.log(table(['N', 'store', 'txs measured', 'finalized tx/s', 'latency p50 (ms)', 'latency p99 (ms)'], results.map((r) => [
+    console.log(table(['N', 'store', 'txs measured', 'finalized tx/s', 'latency p50 (ms)', 'latency p99 (ms)', 'CPU ms / tx', 'tx/s per CPU-s'], results.map((r) => [
       String(r.n), r.store, fmt(r.txs), fmt(Math.round(r.txs / r.seconds)), r.p50.toFixed(2), r.p99.toFixed(2),
+      r.cpuMsPerTx.toFixed(2), fmt(Math.round(1000 / r.cpuMsPerTx)),
     ])))
+    console.log('\n(CPU ms / tx: process CPU time, all threads, per measured tx — less sensitive than wall time to other load on the machine.)')
     const two = results.find((r) => r.n === 2 && r.store === 'memory')!
     console.log(`\nTarget ≥ 1,000 finalized tx/s at N = 2 (memory store): measured ${fmt(Math.round(two.txs / two.seconds))} tx/s.`)
     console.log(`Target EVM transition ≤ 200 µs: measured ${transitionUs.toFixed(1)} µs.`)
