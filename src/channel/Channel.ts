@@ -225,7 +225,9 @@ export class Channel {
       if (this.e.phase === ChannelPhase.Disputed) {
         throw new UsageError('CHANNEL_NOT_OPEN', `cannot close while the channel is ${this.e.phase}`, { details: { phase: this.e.phase } })
       }
-      return { result: this.e.closer.begin() }
+      const done = this.e.closer.completed
+      if (this.e.phase === ChannelPhase.Closed && !done) throw new UsageError('CHANNEL_CLOSED', 'the channel was settled on-chain')
+      return { result: done ? Promise.resolve(done) : this.e.closer.begin() }
     })
     const { signal } = opts
     if (!signal) return started.result

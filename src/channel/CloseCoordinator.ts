@@ -69,6 +69,11 @@ export class CloseCoordinator {
 
   constructor(private readonly c: CloseContext) {}
 
+  /** The result of a completed cooperative close, if any. */
+  get completed(): CloseResult | undefined {
+    return this.result
+  }
+
   /** Reloads a close in progress from the store (restore). */
   load(): void {
     const saved = this.c.store.getMeta(this.c.channelId, 'close')

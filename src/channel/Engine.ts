@@ -130,7 +130,7 @@ export class Engine {
     const fork = { fork: ev.fork, state, stateHash: hashState(state), timestamp: ev.timestamp, active: ev.active, disputed: false }
     this.o.store.putFork(this.channelId, fork)
     this.useLedger(new Ledger(fork, await this.o.machine.nextActor(state)))
-    this.closer.reset()
+    this.closer.reset() // a close signed on the old fork is void on the new one
     if (this.phase !== ChannelPhase.Open && this.phase !== ChannelPhase.Closed) this.setPhase(ChannelPhase.Open)
     this.emitLater('fork', { fork: ev.fork, state, stateHash: fork.stateHash, timestamp: ev.timestamp, active: ev.active })
     for (const index of bitIndices(old.active & ~ev.active)) this.emitLater('removed', { fork: ev.fork, index })

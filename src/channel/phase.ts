@@ -4,10 +4,12 @@
  *
  * ```
  * Open ──close()──▶ Closing ──all signatures──▶ Closed
- *   │  ▲              │                           ▲
- *   │  └─StateSet─┐   └──dispute──┐               │
- *   └──dispute──▶ Disputed ◀──────┘ ──settled─────┘
+ *  ▲ │  ▲              │ │                         ▲
+ *  │ │  └──StateSet────┘ └──dispute──┐             │
+ *  │ └──dispute──▶ Disputed ◀────────┘──settled────┘
+ *  └──StateSet──────┘
  * ```
+ * A StateSet (new fork) voids a close signed on the old fork, so Closing → Open is legal.
  */
 import { UsageError } from '../errors/ParleyError.js'
 
@@ -24,7 +26,7 @@ export enum ChannelPhase {
 
 const ALLOWED: Record<ChannelPhase, readonly ChannelPhase[]> = {
   [ChannelPhase.Open]: [ChannelPhase.Closing, ChannelPhase.Disputed, ChannelPhase.Closed],
-  [ChannelPhase.Closing]: [ChannelPhase.Closed, ChannelPhase.Disputed],
+  [ChannelPhase.Closing]: [ChannelPhase.Closed, ChannelPhase.Disputed, ChannelPhase.Open],
   [ChannelPhase.Disputed]: [ChannelPhase.Open, ChannelPhase.Closed],
   [ChannelPhase.Closed]: [],
 }

@@ -108,7 +108,8 @@ describe('facade', () => {
   test('phases: illegal moves are rejected', () => {
     assert.ok(canTransition(ChannelPhase.Open, ChannelPhase.Closing))
     assert.ok(canTransition(ChannelPhase.Disputed, ChannelPhase.Open))
-    for (const [from, to] of [[ChannelPhase.Closed, ChannelPhase.Open], [ChannelPhase.Closing, ChannelPhase.Open], [ChannelPhase.Closed, ChannelPhase.Disputed]] as const) {
+    assert.ok(canTransition(ChannelPhase.Closing, ChannelPhase.Open), 'a new fork voids a close on the old one')
+    for (const [from, to] of [[ChannelPhase.Closed, ChannelPhase.Open], [ChannelPhase.Closed, ChannelPhase.Closing], [ChannelPhase.Closed, ChannelPhase.Disputed], [ChannelPhase.Disputed, ChannelPhase.Closing]] as const) {
       assert.throws(() => assertTransition(from, to), (e: ParleyError) => e.code === 'PHASE_TRANSITION_INVALID')
     }
   })
@@ -159,6 +160,15 @@ describe('chain events', () => {
     const proof = a.finalityProof()
     assert.ok(proof.every((t) => t.transaction.fork === 1n && (t.signers & 0b010n) === 0n), 'no removed signer in the proof')
     await settle(p.hub, p.channels)
+
+    // the chain settles (say, by conclude): the channel is closed, nothing more can be signed
+    await a.applyClosed({ channelId: p.channelId, fork: 1n, stateHash: a.state.finalStateHash, payouts: [] })
+    assert.equal(a.phase, ChannelPhase.Closed)
+    assert.equal(await code(a.close()), 'CHANNEL_CLOSED')
+    assert.equal(await code(a.propose(pay(2, 1))), 'CHANNEL_NOT_OPEN')
+    const left: unknown[] = []
+    for await (const s of a.states()) left.push(s)
+    assert.deepEqual(left, [], 'iterators over a closed channel are empty')
     await Promise.all(p.channels.map((ch) => ch.dispose()))
   })
 })
