@@ -43,7 +43,9 @@ export function noConfirmReason(x: {
  * Participants who refused one of our txs: for each tx we authored whose confirmation
  * deadline passed at `now`, every active participant not supporting it (no signature on it
  * or on a later linked tx). `window[i].parentTimestamp` is the timestamp its deadline counts
- * from.
+ * from. Support counts virtual votes, so a peer that built on our tx in time did not refuse it.
+ *
+ * @example refusersOf([{ author: 0, signers: 0b011n, parentTimestamp: 100n }], { me: 0, active: 0b111n, now: 191n, timing }) // 0b100n
  */
 export function refusersOf(
   window: readonly { author: number; signers: bigint; parentTimestamp: bigint }[],

@@ -55,7 +55,10 @@ export function reject(code: TxRejectionCode, message: string, details: Record<s
   return new ProtocolError(code, message, { details: { step: TX_REJECTIONS[code], ...details }, ...(cause === undefined ? {} : { cause }) })
 }
 
-/** The evidence attached to a rejection, if the violation is provable. */
+/**
+ * The evidence attached to a rejection, if the violation is provable.
+ * @example channel.on('error', ({ error }) => { const ev = evidenceOf(error); if (ev) disputes.prove(ev) })
+ */
 export function evidenceOf(e: unknown): Evidence | undefined {
   return e instanceof ProtocolError ? (e.details?.evidence as Evidence | undefined) : undefined
 }
