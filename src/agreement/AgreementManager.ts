@@ -201,7 +201,7 @@ export class AgreementManager {
     return { ...r, signatures, signers }
   }
 
-  /** Marks peers that let one of our txs pass its confirmation deadline unsupported. */
+  /** Marks peers that let one of our txs pass its confirmation deadline without signing it (§6.5). */
   private noteRefusals(): void {
     const l = this.ledger
     let parent = l.final.timestamp

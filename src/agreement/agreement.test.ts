@@ -62,9 +62,9 @@ describe('refusal rules', () => {
     const window = [{ author: 0, signers: 0b011n, parentTimestamp: 100n }]
     assert.equal(refusersOf(window, { me: 0, active: 0b111n, now: 190n, timing }), 0n)
     assert.equal(refusersOf(window, { me: 0, active: 0b111n, now: 191n, timing }), 0b100n)
-    // a later tx signed by peer 2 supports ours (virtual voting)
+    // a later tx by peer 2 is no confirmation of ours (§6.5: it must sign our tx itself)
     const later = [...window, { author: 2, signers: 0b100n, parentTimestamp: 120n }]
-    assert.equal(refusersOf(later, { me: 0, active: 0b111n, now: 500n, timing }), 0n)
+    assert.equal(refusersOf(later, { me: 0, active: 0b111n, now: 500n, timing }), 0b100n)
     // someone else's tx past its deadline does not make refusers
     assert.equal(refusersOf([{ author: 1, signers: 0b010n, parentTimestamp: 0n }], { me: 0, active: 0b111n, now: 500n, timing }), 0n)
   })

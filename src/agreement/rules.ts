@@ -40,10 +40,10 @@ export function noConfirmReason(x: {
 }
 
 /**
- * Participants who refused one of our txs: for each tx we authored whose confirmation
- * deadline passed at `now`, every active participant not supporting it (no signature on it
- * or on a later linked tx). `window[i].parentTimestamp` is the timestamp its deadline counts
- * from. Support counts virtual votes, so a peer that built on our tx in time did not refuse it.
+ * Participants who refused one of our txs (docs/protocol.md §6.5): for each tx we authored
+ * whose confirmation deadline passed at `now`, every active participant whose signature on
+ * that very tx we do not hold. `window[i].parentTimestamp` is the timestamp its deadline
+ * counts from. (A later tx by the peer does not count: an honest client confirms first.)
  *
  * @example refusersOf([{ author: 0, signers: 0b011n, parentTimestamp: 100n }], { me: 0, active: 0b111n, now: 191n, timing }) // 0b100n
  */
@@ -52,11 +52,8 @@ export function refusersOf(
   x: { me: number; active: bigint; now: bigint; timing: Timing },
 ): bigint {
   let refusers = 0n
-  let support = 0n
-  for (let i = window.length - 1; i >= 0; i--) {
-    const w = window[i]!
-    support |= w.signers
-    if (w.author === x.me && x.now > confirmationDeadline(w.parentTimestamp, x.timing)) refusers |= x.active & ~support
+  for (const w of window) {
+    if (w.author === x.me && x.now > confirmationDeadline(w.parentTimestamp, x.timing)) refusers |= x.active & ~w.signers
   }
   return refusers & ~(1n << BigInt(x.me))
 }
