@@ -5,7 +5,7 @@
  * an evm_snapshot of that channel, so each figure is the first dispute of a channel (its
  * dispute slot still empty: the worst case, 17,100 gas above later disputes).
  */
-import { AbiCoder, Contract, keccak256, toUtf8Bytes, type TransactionReceipt, type Wallet } from 'ethers'
+import { AbiCoder, keccak256, toUtf8Bytes, type TransactionReceipt, type Wallet } from 'ethers'
 import type { Anvil } from '../../src/chain/anvil.js'
 import { contractInterface } from '../../src/chain/artifacts.js'
 import { signOpenConsent } from '../../src/chain/consent.js'
@@ -145,18 +145,17 @@ export async function measureDisputes(ctx: DisputeCtx, n: number): Promise<Dispu
 
   progress(`N=${n}: court — fraud proofs`)
   // Participant 0 (the next actor) cheats; participant n-1 proves it, checkpoint = tx n
-  // signed by everyone else.
-  const others = all.filter((i) => i !== 0)
+  // signed by everyone (the culprit stays in the active set until resolution).
   const none: DisputeRecord = { kind: 0, disputer: 0, seq: 0n, deadline: 0n, removals: 0n, stateHash: `0x${'00'.repeat(32)}` }
   const bad = { ...move, data: inc(0) } // a zero increment: the machine reverts
   await fresh()
-  const fraud = await send(last, 'proveInvalidTransition', [channelId, participants, last, none, signed(bad, [0]), states[head], final(head, others)])
+  const fraud = await send(last, 'proveInvalidTransition', [channelId, participants, last, none, signed(bad, [0]), states[head], final(head)])
   row.proveInvalid = fraud.gas
   await pastDeadline(recordOf(fraud.receipt))
   row.resolveFraud = (await send(last, 'resolve', [channelId, participants, recordOf(fraud.receipt), states[head]])).gas
   await fresh()
   const move2 = await moveTx(0, 2)
-  row.proveEquivocation = (await send(last, 'proveEquivocation', [channelId, participants, last, none, signed(move, [0]), signed(move2, [0]), final(head, others)])).gas
+  row.proveEquivocation = (await send(last, 'proveEquivocation', [channelId, participants, last, none, signed(move, [0]), signed(move2, [0]), final(head)])).gas
 
   await ctx.anvil.provider.send('evm_revert', [snap])
   return row

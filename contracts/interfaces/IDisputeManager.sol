@@ -15,6 +15,9 @@ interface IDisputeManager {
     error CallerNotParticipant(uint256 index, address caller);
     /// @notice Thrown when the calling participant was removed.
     error CallerInactive(uint256 index);
+    /// @notice Thrown when the calling participant was slashed (it leaves the active set when the
+    /// dispute that slashed it is resolved).
+    error CallerSlashed(uint256 index);
     /// @notice Thrown when the caller is the disputer it tries to challenge.
     error CallerIsDisputer(uint256 index);
     /// @notice Thrown when raising a dispute while another one is open.
@@ -87,10 +90,11 @@ interface IDisputeManager {
     event DisputeCancelled(bytes32 indexed channelId, uint64 fork, uint64 seq);
     /// @notice Emitted when a dispute was resolved; StateSet (new fork) or ChannelClosed follows.
     event DisputeResolved(bytes32 indexed channelId, uint64 fork, DisputeRecord dispute);
-    /// @notice Emitted when a participant left the active set (timeout, exit or fraud).
+    /// @notice Emitted when a participant left the active set (at the resolution of the timeout,
+    /// exit or fraud dispute that removed it).
     event ParticipantRemoved(bytes32 indexed channelId, uint16 index);
-    /// @notice Emitted when a participant was slashed: its bond is credited to `beneficiary` now,
-    /// its outcome share at resolution.
+    /// @notice Emitted when a participant was slashed: it can no longer act, and at resolution it
+    /// is removed and its bond and outcome share go to `beneficiary`.
     event ParticipantSlashed(bytes32 indexed channelId, uint16 index, uint16 beneficiary);
 
     // ─── Functions ───────────────────────────────────────────────────────────────────────────

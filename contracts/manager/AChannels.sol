@@ -175,9 +175,9 @@ abstract contract AChannels is IStateChannelManager, ABalances, EIP712 {
     /// whose outcome share was not paid yet: the active ones, plus those a resolving dispute
     /// removes now (a participant removed earlier was paid at its removal, so its entry in the
     /// outcome is ignored). Whatever the outcome leaves of the locked deposits is split equally
-    /// among active participants (dust to the lowest active index); active participants also
-    /// get their bond back. A slashed participant's share goes to its beneficiary (`prover` unless
-    /// recorded otherwise, see _payee).
+    /// among active participants (dust to the lowest active index); every unpaid participant also
+    /// gets its bond back. A slashed participant's share and bond go to its beneficiary (`prover`
+    /// unless recorded otherwise, see _payee).
     function _settle(
         bytes32 channelId,
         Channel storage ch,
@@ -191,25 +191,25 @@ abstract contract AChannels is IStateChannelManager, ABalances, EIP712 {
         _distributeRemainder(payouts, ch.locked - total, ch.active);
         ch.phase = Phase.Closed;
         ch.locked = 0;
-        _creditPayouts(channelId, ch, participants, payouts, prover);
+        _creditPayouts(channelId, ch, participants, payouts, unpaid, prover);
         emit ChannelClosed(channelId, ch.fork, stateHash, payouts);
     }
 
-    /// @dev Credits every payout, plus the bond of each active participant.
+    /// @dev Credits every payout, plus the bond of each unpaid participant.
     function _creditPayouts(
         bytes32 channelId,
         Channel storage ch,
         address[] calldata participants,
         uint256[] memory payouts,
+        uint64 unpaid,
         uint256 prover
     ) private {
-        uint64 active = ch.active;
         uint64 slashed = ch.slashed;
         address asset = ch.asset;
         uint256 bond = ch.bond;
         for (uint256 i; i < payouts.length; ++i) {
             uint256 amount = payouts[i];
-            if (Bitmap.has(active, i)) amount += bond;
+            if (Bitmap.has(unpaid, i)) amount += bond;
             if (amount != 0) _credit(channelId, _payee(channelId, participants, slashed, i, prover), asset, amount);
         }
     }

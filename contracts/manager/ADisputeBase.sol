@@ -35,7 +35,7 @@ abstract contract ADisputeBase is IDisputeManager, AFinality {
         ch = _channels[channelId];
         if (ch.phase == Phase.Disputed) revert DisputeAlreadyOpen(channelId);
         ch = _openChannel(channelId, participants);
-        _requireCaller(participants, index, ch.active);
+        _requireCaller(participants, index, ch);
     }
 
     /// @dev Loads a Disputed channel and checks that `participants` and `record` are the ones
@@ -63,15 +63,16 @@ abstract contract ADisputeBase is IDisputeManager, AFinality {
     ) internal view returns (Channel storage ch, bytes32 participantsHash) {
         (ch, participantsHash) = _disputed(channelId, participants, record);
         if (block.timestamp > record.deadline) revert DisputeExpired(block.timestamp, record.deadline);
-        _requireCaller(participants, index, ch.active);
+        _requireCaller(participants, index, ch);
     }
 
-    /// @dev The caller must be `participants[index]` and active.
-    function _requireCaller(address[] calldata participants, uint256 index, uint64 active) internal view {
+    /// @dev The caller must be `participants[index]`, active and not slashed.
+    function _requireCaller(address[] calldata participants, uint256 index, Channel storage ch) internal view {
         if (index >= participants.length || participants[index] != msg.sender) {
             revert CallerNotParticipant(index, msg.sender);
         }
-        if (!Bitmap.has(active, index)) revert CallerInactive(index);
+        if (!Bitmap.has(ch.active, index)) revert CallerInactive(index);
+        if (Bitmap.has(ch.slashed, index)) revert CallerSlashed(index);
     }
 
     /// @dev Commits to `record` as the open dispute (the phase is the caller's business).
@@ -146,25 +147,14 @@ abstract contract ADisputeBase is IDisputeManager, AFinality {
 
     // ─── Slashing ────────────────────────────────────────────────────────────────────────────
 
-    /// @dev Removes `culprits` from the active set and slashes them in favour of participant
-    /// `beneficiary`: their bonds are credited to it at once, their outcome shares at resolution
-    /// (the fraud record's prover, see AChannels._payee). Returns the remaining active set.
-    function _slash(
-        bytes32 channelId,
-        Channel storage ch,
-        address[] calldata participants,
-        uint64 culprits,
-        uint256 beneficiary
-    ) internal returns (uint64 active) {
-        active = ch.active & ~culprits;
-        ch.active = active;
+    /// @dev Slashes `culprits` in favour of participant `beneficiary`: they can no longer act, and
+    /// at resolution they are removed and their bonds and outcome shares go to the beneficiary
+    /// (the fraud record's prover, see AChannels._payee). They stay in the active set until then,
+    /// so answers and checkpoints are judged by the set every final state was final under.
+    function _slash(bytes32 channelId, Channel storage ch, uint64 culprits, uint256 beneficiary) internal {
         ch.slashed |= culprits;
-        _credit(channelId, participants[beneficiary], ch.asset, Bitmap.count(culprits) * ch.bond);
         for (uint256 i; culprits >> i != 0; ++i) {
-            if (Bitmap.has(culprits, i)) {
-                emit ParticipantRemoved(channelId, uint16(i));
-                emit ParticipantSlashed(channelId, uint16(i), uint16(beneficiary));
-            }
+            if (Bitmap.has(culprits, i)) emit ParticipantSlashed(channelId, uint16(i), uint16(beneficiary));
         }
     }
 

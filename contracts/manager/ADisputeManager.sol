@@ -25,14 +25,12 @@ abstract contract ADisputeManager is ADisputes, AFraud {
         bytes32 stateHash = dispute.stateHash;
         _requireStateHash(state, stateHash);
         emit DisputeResolved(channelId, ch.fork, dispute);
+        uint64 removals = dispute.removals;
+        _remove(channelId, ch, removals);
         if (dispute.kind == DisputeKind.ForceClose) {
             _settle(channelId, ch, participants, state, stateHash, ch.active, 0);
             return;
         }
-        uint64 removals = dispute.removals;
-        // Fraud culprits left the active set (and their bonds went to the prover) when the fraud
-        // was proven; the accused of a timeout and a leaving participant leave it now.
-        if (dispute.kind != DisputeKind.Fraud) _removeHonest(channelId, ch, participants, removals);
 
         bytes memory genesis = state;
         address machine = ch.machine;
@@ -51,19 +49,12 @@ abstract contract ADisputeManager is ADisputes, AFraud {
         }
     }
 
-    /// @dev Removes honest participants (timeout accused, leaving participant) from the active
-    /// set and returns their bonds.
-    function _removeHonest(bytes32 channelId, Channel storage ch, address[] calldata participants, uint64 removals)
-        private
-    {
+    /// @dev Takes `removals` out of the active set (they are paid below, with their bonds).
+    function _remove(bytes32 channelId, Channel storage ch, uint64 removals) private {
+        if (removals == 0) return;
         ch.active &= ~removals;
-        address asset = ch.asset;
-        uint256 bond = ch.bond;
         for (uint256 i; removals >> i != 0; ++i) {
-            if (Bitmap.has(removals, i)) {
-                _credit(channelId, participants[i], asset, bond);
-                emit ParticipantRemoved(channelId, uint16(i));
-            }
+            if (Bitmap.has(removals, i)) emit ParticipantRemoved(channelId, uint16(i));
         }
     }
 
@@ -80,8 +71,8 @@ abstract contract ADisputeManager is ADisputes, AFraud {
         return next >= 64 || !Bitmap.has(active, next);
     }
 
-    /// @dev Pays each removed participant its outcome share of the new genesis now (a slashed
-    /// one's to its beneficiary), so what it is owed no longer depends on the others.
+    /// @dev Pays each removed participant its outcome share of the new genesis and its bond now
+    /// (a slashed one's to its beneficiary), so what it is owed no longer depends on the others.
     function _payRemoved(
         bytes32 channelId,
         Channel storage ch,
@@ -93,11 +84,12 @@ abstract contract ADisputeManager is ADisputes, AFraud {
         (uint256[] memory payouts,) = _outcome(ch, genesis, ch.active | removals);
         address asset = ch.asset;
         uint64 slashed = ch.slashed;
+        uint256 bond = ch.bond;
         uint256 paid;
         for (uint256 i; removals >> i != 0; ++i) {
             if (Bitmap.has(removals, i)) {
                 paid += payouts[i];
-                _credit(channelId, _payee(channelId, participants, slashed, i, prover), asset, payouts[i]);
+                _credit(channelId, _payee(channelId, participants, slashed, i, prover), asset, payouts[i] + bond);
             }
         }
         // paid <= the checked outcome total <= locked, which fits in 128 bits.

@@ -134,7 +134,7 @@ abstract contract ADisputes is ADisputeBase {
         if (dispute.kind == DisputeKind.Timeout) {
             // A later final state carries the disputer's signature on a transaction after the
             // one it claimed to be its latest: the disputer lied.
-            next = _convictDisputer(channelId, ch, participants, index, dispute);
+            next = _convictDisputer(channelId, ch, index, dispute);
         }
         next.seq = seq;
         next.stateHash = stateHash;
@@ -155,7 +155,7 @@ abstract contract ADisputes is ADisputeBase {
         if (dispute.kind != DisputeKind.Timeout) revert DisputeKindInvalid(dispute.kind);
         if (transaction.seq <= dispute.seq) revert CandidateNotLater(transaction.seq, dispute.seq);
         _verifyOne(_onFork(channelId, ch, transaction), participants, dispute.disputer, signature);
-        DisputeRecord memory next = _convictDisputer(channelId, ch, participants, index, dispute);
+        DisputeRecord memory next = _convictDisputer(channelId, ch, index, dispute);
         _storeRecord(ch, participantsHash, next);
         emit DisputeAnswered(channelId, ch.fork, next);
     }
@@ -165,14 +165,13 @@ abstract contract ADisputes is ADisputeBase {
     function _convictDisputer(
         bytes32 channelId,
         Channel storage ch,
-        address[] calldata participants,
         uint256 challenger,
         DisputeRecord calldata dispute
     ) private returns (DisputeRecord memory) {
         uint256 disputer = dispute.disputer;
         if (challenger == disputer) revert CallerIsDisputer(challenger);
         uint64 culprit = Bitmap.bit(disputer);
-        _slash(channelId, ch, participants, culprit, challenger);
+        _slash(channelId, ch, culprit, challenger);
         return _fraudRecord(challenger, dispute.seq, culprit, dispute.stateHash, ch);
     }
 

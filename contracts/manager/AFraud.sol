@@ -65,7 +65,7 @@ abstract contract AFraud is ADisputeBase {
             ch = _openChannel(channelId, participants);
             participantsHash = ch.participantsHash;
         }
-        _requireCaller(participants, index, ch.active);
+        _requireCaller(participants, index, ch);
     }
 
     /// @dev Whether `t` is not a valid transition of `previousState`: its actor is not the
@@ -88,8 +88,8 @@ abstract contract AFraud is ADisputeBase {
     }
 
     /// @dev Slashes the active signers in `signers` in favour of the prover and opens (or
-    /// replaces the open dispute with) a fraud dispute from `checkpoint`, a state final under the
-    /// remaining participants. A fraud dispute already open keeps its removals and its candidate
+    /// replaces the open dispute with) a fraud dispute from `checkpoint`, a final state (judged,
+    /// like every proof in the dispute, by the active set that includes the culprits). A fraud dispute already open keeps its removals and its candidate
     /// unless the checkpoint is later; the deadline restarts (each restart removes at least one
     /// participant, so there are at most N).
     function _convict(
@@ -102,14 +102,15 @@ abstract contract AFraud is ADisputeBase {
         uint64 signers,
         SignedTransaction[] calldata checkpoint
     ) private {
-        uint64 culprits = signers & ch.active;
+        // Already slashed signers are pending removal: nothing more to take from them.
+        uint64 culprits = signers & ch.active & ~ch.slashed;
         if (culprits == 0) revert FraudNoCulprit();
         if (Bitmap.has(culprits, prover)) revert FraudProverSigned(prover);
         bool joins = ch.phase == Phase.Disputed && dispute.kind == DisputeKind.Fraud;
         // The record names one prover, the beneficiary of all its culprits: when another prover
         // takes over, the earlier culprits' beneficiary is written down first.
         if (joins && dispute.disputer != prover) _keepBeneficiaries(channelId, dispute.removals, dispute.disputer);
-        _slash(channelId, ch, participants, culprits, prover);
+        _slash(channelId, ch, culprits, prover);
         DisputeRecord memory record = _fraudRecord(prover, 0, culprits, 0, ch);
         (record.seq,, record.stateHash,) = _candidate(channelId, ch, participants, checkpoint, true);
         if (joins) {

@@ -2,7 +2,7 @@ import { test } from 'node:test'
 import assert from 'node:assert/strict'
 import fc from 'fast-check'
 import {
-  accusedOf, canRaiseTimeout, challengeDeadline, disputeCommitment, mustSettle, removalBondCredits, removalCredits,
+  accusedOf, canRaiseTimeout, challengeDeadline, disputeCommitment, mustSettle, removalCredits,
   settlementCredits, timeoutDeadline, type SettlementInput,
 } from './disputes.js'
 import { bitCount, fullBitmap, hasBit } from './bitmap.js'
@@ -48,9 +48,9 @@ test('settlementCredits: a worked example with a slashed participant and dust', 
     outcome: [5n, 1n, 2n], locked: 10n, bond: 100n, active: 0b011n, unpaid: 0b111n, slashed: 0b100n,
     beneficiary: new Map([[2, 0]]),
   })
-  // remainder 2 split among {0, 1}: 1 each; participant 2's share (2) goes to 0; no bond for 2.
+  // remainder 2 split among {0, 1}: 1 each; participant 2's share (2) and bond go to 0.
   assert.deepEqual(payouts, [6n, 2n, 2n])
-  assert.deepEqual(credits, new Map([[0, 6n + 100n + 2n], [1, 2n + 100n]]))
+  assert.deepEqual(credits, new Map([[0, 6n + 100n + 2n + 100n], [1, 2n + 100n]]))
 })
 
 /** Random channels: n participants, an outcome within the locked total, some removed and slashed. */
@@ -81,12 +81,12 @@ function input(c: Channel) {
   return { s, removals }
 }
 
-test('property: a settlement pays exactly the locked deposits plus one bond per active participant', () => {
+test('property: a settlement pays exactly the locked deposits plus one bond per unpaid participant', () => {
   fc.assert(
     fc.property(channel, (c) => {
       const { s } = input(c)
       const { credits } = settlementCredits(s)
-      assert.equal(sum(credits), s.locked + BigInt(bitCount(s.active)) * s.bond)
+      assert.equal(sum(credits), s.locked + BigInt(bitCount(s.unpaid)) * s.bond)
       for (const i of credits.keys()) assert.ok(hasBit(s.active, i) || (hasBit(s.unpaid, i) && !hasBit(s.slashed, i)), `credit to ${i}`)
     }),
   )
@@ -96,12 +96,11 @@ test('property: removal then settlement pays the same total as settling at once'
   fc.assert(
     fc.property(channel, (c) => {
       const { s, removals } = input(c)
-      const { paid } = removalCredits(s, removals)
-      const bonds = removalBondCredits(removals, s.bond)
+      const { credits, paid } = removalCredits(s, removals)
       // After the removal, only the active remain unpaid and the locked total shrinks.
       const later = settlementCredits({ ...s, unpaid: s.active, locked: s.locked - paid })
       const atOnce = settlementCredits(s)
-      assert.equal(paid + sum(bonds) + sum(later.credits), sum(atOnce.credits) + BigInt(bitCount(removals)) * s.bond)
+      assert.equal(sum(credits) + sum(later.credits), sum(atOnce.credits))
     }),
   )
 })

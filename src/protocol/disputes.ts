@@ -132,10 +132,10 @@ function owed(s: Pick<SettlementInput, 'outcome' | 'locked' | 'unpaid'>): { payo
 }
 
 /**
- * Credits of a settlement: each unpaid participant's outcome share, the remainder of the locked
- * deposits split equally among active participants (dust to the lowest active index), and a
- * bond for each active participant; a slashed participant's share goes to its beneficiary.
- * Also returns the `payouts` of the `ChannelClosed` event.
+ * Credits of a settlement: each unpaid participant's outcome share and bond, and the remainder
+ * of the locked deposits split equally among active participants (dust to the lowest active
+ * index); a slashed participant's share and bond go to its beneficiary. Also returns the
+ * `payouts` of the `ChannelClosed` event (shares with the remainder, without bonds).
  *
  * @example
  * settlementCredits({ outcome: [3n, 1n], locked: 5n, bond: 0n, active: 0b11n, unpaid: 0b11n,
@@ -155,15 +155,14 @@ export function settlementCredits(s: SettlementInput): { credits: Credits; payou
     }
   }
   const credits: Credits = new Map()
-  payouts.forEach((p, i) => add(credits, payee(i, s), p + (hasBit(s.active, i) ? s.bond : 0n)))
+  payouts.forEach((p, i) => add(credits, payee(i, s), p + (hasBit(s.unpaid, i) ? s.bond : 0n)))
   return { credits, payouts }
 }
 
 /**
  * Credits of a resolution that continues on a new fork: each participant in `removals` is paid
- * its outcome share of the new genesis (to its beneficiary if slashed); `paid` leaves the
- * locked deposits. (Bonds of removed participants are credited when they leave the active set:
- * see {@link removalBondCredits}.)
+ * its outcome share of the new genesis and its bond (to its beneficiary if slashed); `paid`
+ * (the shares) leaves the locked deposits.
  */
 export function removalCredits(s: SettlementInput, removals: bigint): { credits: Credits; paid: bigint } {
   const { payouts } = owed(s)
@@ -172,17 +171,7 @@ export function removalCredits(s: SettlementInput, removals: bigint): { credits:
   payouts.forEach((p, i) => {
     if (!hasBit(removals, i)) return
     paid += p
-    add(credits, payee(i, s), p)
+    add(credits, payee(i, s), p + s.bond)
   })
   return { credits, paid }
-}
-
-/**
- * Bond credits when `removed` leave the active set: to the prover for slashed culprits (at the
- * proof), to themselves for a timeout's accused or a leaving participant (at resolution).
- */
-export function removalBondCredits(removed: bigint, bond: bigint, slashedTo?: number): Credits {
-  const credits: Credits = new Map()
-  for (let i = 0, m = removed; m > 0n; i++, m >>= 1n) if (m & 1n) add(credits, slashedTo ?? i, bond)
-  return credits
 }

@@ -24,8 +24,11 @@ let other: Sim
 let outsider: Wallet
 let restore: () => Promise<void>
 
-/** tx2 signed by Alice and Bob only: a checkpoint final once Mallory is removed. */
-const checkpoint2 = (): PackedSignedTransaction[] => [sim.signed(sim.entry(2n).tx, [ALICE, BOB])]
+/**
+ * tx2 signed by everyone: a checkpoint. Culprits stay in the active set until resolution, so
+ * every proof in a fraud dispute is judged by the set the states were final under.
+ */
+const checkpoint2 = (): PackedSignedTransaction[] => sim.final(2n)
 
 /** Mallory's tx3 with a zero increment: the machine reverts (MachineInvalidMove). */
 function revertingTx3(signers = [MALLORY]): PackedSignedTransaction {
@@ -52,7 +55,7 @@ beforeEach(async () => (restore = await sim.checkpoint()))
 afterEach(() => restore())
 
 describe('proveInvalidTransition: accepted', () => {
-  test('the machine reverts: Mallory removed and slashed, bond to the prover, fraud dispute from the checkpoint', async () => {
+  test('the machine reverts: Mallory slashed at once, a fraud dispute from the checkpoint', async () => {
     const before = await sim.balance(BOB)
     const r = await sim.proveInvalid(BOB, revertingTx3(), sim.entry(2n).state, checkpoint2())
     const now = BigInt((await f.anvil.provider.getBlock(r.blockNumber))!.timestamp)
@@ -61,9 +64,9 @@ describe('proveInvalidTransition: accepted', () => {
       deadline: now + 300n, removals: 0b100n, stateHash: sim.entry(2n).tx.stateHash,
     })
     assert.deepEqual(sim.events('ParticipantSlashed').map((e) => [e.index, e.beneficiary]), [[2n, 1n]])
-    assert.equal(await sim.balance(BOB), before + BOND)
+    assert.equal(await sim.balance(BOB), before) // bond and share are paid at resolution
     const ch = await sim.channel()
-    assert.deepEqual([ch.phase, ch.active, ch.slashed], [BigInt(Phase.Disputed), 0b011n, 0b100n])
+    assert.deepEqual([ch.phase, ch.active, ch.slashed], [BigInt(Phase.Disputed), 0b111n, 0b100n])
     await assertSolvent(f)
   })
 
@@ -71,7 +74,7 @@ describe('proveInvalidTransition: accepted', () => {
     const t = sim.forge({ actor: ALICE, data: inc(), seq: 3n }) // Mallory's turn, Alice moves; Mallory signs too
     await sim.proveInvalid(BOB, sim.signed(t, [ALICE, MALLORY]), sim.entry(2n).state)
     assert.deepEqual([sim.record.removals, sim.record.seq, sim.record.stateHash], [0b101n, 0n, hashState(sim.genesis)])
-    assert.equal((await sim.channel()).active, 0b010n)
+    assert.equal((await sim.channel()).slashed, 0b101n)
   })
 
   test('a different result hash, by every signer but the prover', async () => {
@@ -99,7 +102,8 @@ describe('proveInvalidTransition: accepted', () => {
     await sim.proveEquivocation(ALICE, sim.signed(sim.entry(1n).tx, [BOB]), sim.signed(tx1b, [BOB]))
     assert.deepEqual([sim.record.removals, sim.record.seq, sim.record.disputer], [0b110n, first.seq, ALICE])
     assert.ok(sim.record.deadline > first.deadline)
-    assert.equal((await sim.channel()).active, 0b001n)
+    const ch = await sim.channel()
+    assert.deepEqual([ch.active, ch.slashed], [0b111n, 0b110n])
     await assertSolvent(f)
   })
 
@@ -108,7 +112,7 @@ describe('proveInvalidTransition: accepted', () => {
     for (const actor of [0, 1, 2, 3, 4]) await s.move(actor, inc())
     const head = s.entry(5n)
     const wrongActor = (culprit: number) => s.signed(s.forge({ actor: culprit, data: inc() }), [culprit])
-    await s.proveInvalid(0, wrongActor(2), head.state, [s.signed(head.tx, [0, 1, 3, 4])])
+    await s.proveInvalid(0, wrongActor(2), head.state, s.final(5n))
     const a = s.forge({ actor: 3, data: inc(1n) })
     await s.proveEquivocation(1, s.signed(a, [3]), s.signed({ ...a, data: inc(2n) }, [3]))
     assert.equal(s.record.disputer, 1)
@@ -117,8 +121,8 @@ describe('proveInvalidTransition: accepted', () => {
     const before = await s.balances()
     await s.resolve(head.state)
     const after = await s.balances()
-    // Mallory-like 2 (3 ETH) and 4 (5 ETH) to Alice, 3 (4 ETH) to Bob; their bonds were paid at each proof.
-    assert.deepEqual(after.map((b, i) => b - before[i]!), [8n * ETH1, 4n * ETH1, 0n, 0n, 0n])
+    // Culprits 2 (3 ETH) and 4 (5 ETH) with their bonds to Alice, 3 (4 ETH) and its bond to Bob.
+    assert.deepEqual(after.map((b, i) => b - before[i]!), [8n * ETH1 + 2n * BOND, 4n * ETH1 + BOND, 0n, 0n, 0n])
     assert.deepEqual([s.fork, s.active], [1n, 0b11n])
     await assertSolvent(f)
   })
@@ -130,12 +134,12 @@ describe('proveInvalidTransition: accepted', () => {
     assert.equal(sim.record.kind, DisputeKind.Fraud)
   })
 
-  test('resolve: the culprit\'s share goes to the prover, the others continue on fork 1', async () => {
+  test('resolve: the culprit\'s share and bond go to the prover, the others continue on fork 1', async () => {
     await sim.proveInvalid(BOB, revertingTx3(), sim.entry(2n).state, checkpoint2())
     const before = await sim.balances()
     await sim.resolve(sim.entry(2n).state)
     const after = await sim.balances()
-    assert.deepEqual(after.map((b, i) => b - before[i]!), [0n, ETH1, 0n])
+    assert.deepEqual(after.map((b, i) => b - before[i]!), [0n, ETH1 + BOND, 0n])
     assert.deepEqual([sim.fork, sim.active], [1n, 0b011n])
     assert.deepEqual((await sim.channel()).locked, 2n * ETH1)
     await assertSolvent(f)
@@ -158,13 +162,13 @@ describe('proveInvalidTransition: rejected', () => {
       run: () => sim.proveInvalid(ALICE, sim.signed({ ...revertingTx3().transaction, channelId: other.channelId }, [MALLORY]), sim.entry(2n).state) },
     { name: 'a forged signature', error: 'SignerMismatch',
       run: () => { const t = revertingTx3().transaction; return sim.proveInvalid(ALICE, { transaction: t, signers: 0b100n, signatures: sim.sig(t, BOB) }, sim.entry(2n).state) } },
-    { name: 'a checkpoint still carrying the culprit\'s signature', error: 'SignerInactive', args: () => [BigInt(MALLORY)],
-      run: () => sim.proveInvalid(BOB, revertingTx3(), sim.entry(2n).state, sim.final(2n)) },
-    { name: 'a checkpoint not final under the remaining participants', error: 'ProofNotFinal', args: () => [0b001n],
+    { name: 'a checkpoint without the culprit\'s signature (it still counts until resolution)', error: 'ProofNotFinal', args: () => [0b100n],
+      run: () => sim.proveInvalid(BOB, revertingTx3(), sim.entry(2n).state, [sim.signed(sim.entry(2n).tx, [ALICE, BOB])]) },
+    { name: 'a checkpoint that is not final', error: 'ProofNotFinal', args: () => [0b101n],
       run: () => sim.proveInvalid(BOB, revertingTx3(), sim.entry(2n).state, sim.chain(2n, 2n)) },
     { name: 'non-participant caller', error: 'CallerNotParticipant',
       run: () => sim.send(outsider, 'proveInvalidTransition', sim.channelId, sim.participants, 0, NO_DISPUTE, revertingTx3(), sim.entry(2n).state, []) },
-    { name: 'removed caller', error: 'CallerInactive', args: () => [BigInt(MALLORY)],
+    { name: 'slashed caller', error: 'CallerSlashed', args: () => [BigInt(MALLORY)],
       run: async () => { await sim.proveInvalid(ALICE, revertingTx3(), sim.entry(2n).state); return sim.proveInvalid(MALLORY, revertingTx3([BOB]), sim.entry(2n).state) } },
     { name: 'a tampered record during a dispute', error: 'DisputeRecordMismatch',
       run: async () => { await sim.exit(ALICE, [], false); sim.record = { ...sim.record, seq: 1n }; return sim.proveInvalid(ALICE, revertingTx3(), sim.entry(2n).state) } },

@@ -31,12 +31,13 @@ async function pastPostingDeadline(sim: Sim): Promise<void> {
   if (wait > 0n) await f.anvil.increaseTime(Number(wait))
 }
 
-/** The latest transaction not authored by `culprits`, signed by everyone else: a checkpoint. */
-function checkpoint(p: Play, culprits: number[]): PackedSignedTransaction[] {
-  const remaining = p.active.filter((i) => !culprits.includes(i))
-  let k = p.sim.head.seq
-  while (culprits.includes(p.sim.entry(k).tx.actor)) k--
-  return [p.sim.signed(p.sim.entry(k).tx, remaining)]
+/**
+ * The prover's checkpoint: its latest final state, the head signed by everyone (culprits
+ * included: they stay in the active set until resolution, so the proof is judged by the same
+ * set the state was final under, even if a culprit authored it).
+ */
+function checkpoint(p: Play): PackedSignedTransaction[] {
+  return p.sim.final(p.sim.head.seq)
 }
 
 /** After a resolution: settle the expectations, or continue one round and close cooperatively. */
@@ -45,7 +46,6 @@ async function finish(p: Play): Promise<void> {
     p.settleActive()
     return p.check(true)
   }
-  p.newFork()
   await p.check()
   await p.round((a) => BigInt(a + 1) * ETH1 / 100n)
   await p.sim.closeCoop(p.sim.head.state)
@@ -83,14 +83,11 @@ const scenarios: Record<string, (n: number) => Promise<void>> = {
     await playUntilLastsTurn(p)
     // Mallory pays Alice 100 ETH she does not have, claiming some resulting state.
     const bad = sim.forge({ actor: mallory, data: pay(ALICE, 100n * ETH1), timestamp: BigInt(await f.anvil.now()) })
-    const cp = checkpoint(p, culprits)
-    await sim.proveInvalid(ALICE, sim.signed(bad, culprits), sim.head.state, cp)
+    await sim.proveInvalid(ALICE, sim.signed(bad, culprits), sim.head.state, checkpoint(p))
     assert.deepEqual(bitIndices(sim.record.removals), culprits)
-    for (const _ of culprits) p.credit(ALICE, BOND) // bonds go to the prover at once
-    await p.check()
-    p.rollback(cp[0]!.transaction.seq)
-    await sim.resolve(sim.entry(cp[0]!.transaction.seq).state, 1)
-    for (const c of culprits) p.credit(ALICE, p.bal[c]!) // and their shares at resolution
+    await p.check() // nothing moves until resolution
+    await sim.resolve(sim.head.state, 1)
+    for (const c of culprits) p.credit(ALICE, p.bal[c]! + BOND) // shares and bonds to the prover
     await finish(p)
   },
 
@@ -103,13 +100,11 @@ const scenarios: Record<string, (n: number) => Promise<void>> = {
     const posted = await sim.move(mallory, '0x', undefined, false)
     await sim.post(mallory, posted.tx, sim.sig(posted.tx, mallory))
     const signature = sim.events('TransactionPosted')[0]!.signature as Hex
-    const cp = checkpoint(p, [mallory])
     await sim.proveEquivocation(ALICE, sim.signed(toAlice.tx, [mallory]),
-      { transaction: posted.tx, signers: 1n << BigInt(mallory), signatures: signature }, cp)
-    p.credit(ALICE, BOND)
+      { transaction: posted.tx, signers: 1n << BigInt(mallory), signatures: signature }, checkpoint(p))
     await p.check()
     await sim.resolve(sim.head.state)
-    p.credit(ALICE, p.bal[mallory]!)
+    p.credit(ALICE, p.bal[mallory]! + BOND)
     await finish(p)
   },
 
@@ -185,10 +180,9 @@ async function lyingDisputer(n: number, challenge: 'answer' | 'refute'): Promise
     await sim.answer(n >= 3 ? 1 : ALICE, sim.final(sim.head.seq))
   }
   assert.deepEqual([sim.record.kind, sim.record.removals, sim.record.seq], [DisputeKind.Fraud, 1n << BigInt(mallory), sim.head.seq])
-  p.credit(ALICE, BOND)
   await p.check()
   await sim.resolve(sim.head.state)
-  p.credit(ALICE, p.bal[mallory]!)
+  p.credit(ALICE, p.bal[mallory]! + BOND)
   await finish(p)
 }
 

@@ -234,9 +234,9 @@ describe('answer and refute: the disputer lied', () => {
       kind: DisputeKind.Fraud, disputer: ALICE, seq: 3n, deadline: now + 300n,
       removals: 1n << BigInt(BOB), stateHash: sim.entry(3n).tx.stateHash,
     })
-    assert.equal(await sim.balance(ALICE), before + BOND) // Bob's bond, at once
+    assert.equal(await sim.balance(ALICE), before) // Bob's bond and share come at resolution
     const ch = await sim.channel()
-    assert.deepEqual([ch.active, ch.slashed], [0b101n, 0b010n])
+    assert.deepEqual([ch.active, ch.slashed], [0b111n, 0b010n])
     await assertSolvent(f)
   })
 

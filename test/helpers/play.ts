@@ -17,14 +17,11 @@ export const NAMES = ['Alice', 'Bob', 'Carol', 'Dave', 'Erin']
 export class Play {
   /** Payments balances of the head state. */
   bal: bigint[]
-  /** Balances after each height of the current fork. */
-  at = new Map<bigint, bigint[]>()
   /** What each participant's manager balance must be. */
   expected: bigint[]
 
   private constructor(readonly sim: Sim, readonly n: number) {
     this.bal = sim.params.deposits.slice()
-    this.at.set(0n, this.bal.slice())
     this.expected = this.bal.map(() => 0n)
   }
 
@@ -48,7 +45,6 @@ export class Play {
       this.bal[actor]! -= amount
       this.bal[Number(to)]! += amount
     }
-    this.at.set(e.tx.seq, this.bal.slice())
     return e
   }
 
@@ -61,16 +57,6 @@ export class Play {
       const a = amount(actor)
       await this.move(a === 0n ? '0x' : pay(to, a))
     }
-  }
-
-  /** The candidate a dispute resolves from: balances go back to those at `seq`. */
-  rollback(seq: bigint): void {
-    this.bal = this.at.get(seq)!.slice()
-  }
-
-  /** After a StateSet: heights restart at the new genesis with the current balances. */
-  newFork(): void {
-    this.at = new Map([[0n, this.bal.slice()]])
   }
 
   /** `to` is credited `amount` (a removal, a bond, a settlement). */
