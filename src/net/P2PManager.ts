@@ -38,6 +38,12 @@ export interface P2PManagerOptions {
   host?: string
   /** Preferred DHT port (falls back to any free one). */
   port?: number
+  /**
+   * Whether this node is behind a firewall/NAT (default: the DHT finds out). Set `false` when
+   * it is directly reachable — a server with a public address, or peers on one host (tests):
+   * on this machine, processes on loopback only connect with `firewalled: false`.
+   */
+  firewalled?: boolean
   /** 32-byte seed of the Noise key pair (same seed ⇒ same public key across restarts); random if absent. */
   seed?: Uint8Array | Hex
   /** Largest message accepted from a peer, bytes (default 256 KiB). */
@@ -143,6 +149,7 @@ export class P2PManager extends EventEmitter {
       ...(o.bootstrap ? { bootstrap: o.bootstrap } : {}),
       ...(o.host ? { host: o.host } : {}),
       ...(o.port ? { port: o.port } : {}),
+      ...(o.firewalled === undefined ? {} : { firewalled: o.firewalled }),
     })
     const swarm = new Hyperswarm({ keyPair, dht })
     swarm.on('connection', (conn, info) => this.onConnection(conn, info))

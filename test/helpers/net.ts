@@ -38,9 +38,17 @@ export class CaptureLogger implements Logger {
   }
 }
 
-/** A P2PManager on the testnet, bound to loopback. */
+/**
+ * Options for a peer on the testnet: bound to loopback, and not firewalled — on this machine a
+ * DHT node that thinks it may be firewalled is never reached by peers in other processes.
+ */
+export function local(testnet: { bootstrap: { host: string; port: number }[] }): P2PManagerOptions {
+  return { bootstrap: testnet.bootstrap, host: '127.0.0.1', firewalled: false }
+}
+
+/** A P2PManager on the testnet (see {@link local}). */
 export function manager(testnet: Testnet, opts: P2PManagerOptions = {}): P2PManager {
-  return new P2PManager({ bootstrap: testnet.bootstrap, host: '127.0.0.1', logger: new CaptureLogger(), ...opts })
+  return new P2PManager({ ...local(testnet), logger: new CaptureLogger(), ...opts })
 }
 
 /** A fresh channel: random id and `n` participant wallets. */
@@ -54,7 +62,7 @@ export function channel(n: number): { channelId: Hex; wallets: Wallet[]; partici
  * with a handshake signed by `key` as participant `index`, and exposes raw sends.
  */
 export async function mallory(testnet: Testnet, o: { target: Uint8Array; channelId: Hex; key: Wallet; index: number }) {
-  const swarm = new Hyperswarm({ dht: new DHT({ bootstrap: testnet.bootstrap, host: '127.0.0.1' }) })
+  const swarm = new Hyperswarm({ dht: new DHT({ bootstrap: testnet.bootstrap, host: '127.0.0.1', firewalled: false }) })
   const connected = once(swarm, 'connection') as Promise<[Hyperswarm.Connection]>
   swarm.joinPeer(Buffer.from(o.target))
   const [conn] = await connected
