@@ -2,8 +2,8 @@
  * The court's part of `npm run bench:gas`: gas of postTransaction, every dispute, challenge,
  * answer, fraud proof and resolution at one channel size N, on a real anvil. One channel per
  * N is opened and played (N moves, each signed by everyone); every operation then starts from
- * an evm_snapshot of that channel, so each figure is the first dispute of a channel (its
- * dispute slot still empty: the worst case, 17,100 gas above later disputes).
+ * an evm_snapshot of that channel, so each figure is the first dispute of a channel (which
+ * costs the same as later ones: a dispute writes no storage slot that was empty).
  */
 import { AbiCoder, keccak256, toUtf8Bytes, type TransactionReceipt, type Wallet } from 'ethers'
 import type { Anvil } from '../../src/chain/anvil.js'
