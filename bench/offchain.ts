@@ -11,6 +11,7 @@
  * `npm run bench:offchain` (add `-- --quick` for a short run).
  */
 import { mkdtempSync, rmSync } from 'node:fs'
+import { createRequire } from 'node:module'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { AbiCoder, keccak256, toUtf8Bytes, type Wallet } from 'ethers'
@@ -50,6 +51,16 @@ interface Result {
   cpuMsPerTx: number
   p50: number
   p99: number
+}
+
+/** Which ECDSA the `secp256k1` package runs: its native binding, or its pure-JS fallback. */
+function ecdsaBackend(): string {
+  try {
+    createRequire(import.meta.url)('secp256k1/bindings')
+    return 'native libsecp256k1'
+  } catch {
+    return 'secp256k1 pure-JS fallback (the native binding did not load)'
+  }
 }
 
 const percentile = (sorted: number[], p: number) => sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))]!
@@ -151,8 +162,8 @@ async function main(): Promise<void> {
     console.log(table(['operation', 'µs per call'], [
       ['EVM transition (Counter, reused EVM)', transitionUs.toFixed(1)],
       ['EVM nextActor (Counter)', nextActorUs.toFixed(1)],
-      ['ECDSA sign (ethers / noble)', signUs.toFixed(1)],
-      ['ECDSA recover (ethers / noble)', recoverUs.toFixed(1)],
+      [`ECDSA sign (${ecdsaBackend()})`, signUs.toFixed(1)],
+      [`ECDSA recover + address (${ecdsaBackend()})`, recoverUs.toFixed(1)],
     ]))
     console.log()
 

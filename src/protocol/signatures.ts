@@ -1,41 +1,83 @@
 /**
  * Signing and recovery of protocol digests (secp256k1, as Ethereum), and the packed on-chain
  * form (signer bitmap + 65-byte signatures in ascending participant order). Pure functions.
+ *
+ * ECDSA runs in libsecp256k1 (npm `secp256k1`, native binding; the package falls back to
+ * pure JS where no binary loads): every tx costs each peer one signature and up to N − 1
+ * recoveries, and the pure-JS curve code was most of the client's CPU time. Signatures are
+ * identical to ethers' (RFC 6979 nonces, low s); the tests check both libraries agree.
  */
-import { Signature, SigningKey, concat, getBytes, recoverAddress } from 'ethers'
-import { ProtocolError } from '../errors/ParleyError.js'
+import { concat, keccak256 } from 'ethers'
+import secp256k1 from 'secp256k1'
+import { ProtocolError, UsageError } from '../errors/ParleyError.js'
 import { bitmapOf } from './bitmap.js'
 import type { Hex, PackedSignedTransaction, SignedTransaction } from './types.js'
 
 /** Half the secp256k1 group order: signatures with a larger s are malleable and rejected. */
 export const SECP256K1_HALF_N = 0x7fffffffffffffffffffffffffffffff5d576e7357a4501ddfe92f46681b20a0n
 
-/**
- * Signs a 32-byte digest; returns the 65-byte (r, s, v) signature with low s and v ∈ {27, 28}.
- * @example const sig = signDigest(wallet.signingKey, hasher.transaction(tx))
- */
-export function signDigest(key: SigningKey, digest: Hex): Hex {
-  return key.sign(digest).serialized as Hex
+/** Anything holding a secp256k1 private key as 32-byte hex, such as an ethers `SigningKey`. */
+export interface PrivateKeyHolder {
+  readonly privateKey: string
+}
+
+const HEX32 = /^0x[0-9a-fA-F]{64}$/
+
+/** Bytes of a 32-byte hex value, or undefined if it is not one. */
+function bytes32(hex: unknown): Buffer | undefined {
+  return typeof hex === 'string' && HEX32.test(hex) ? Buffer.from(hex.slice(2), 'hex') : undefined
 }
 
 /**
- * Recovers the signer of `digest`. Throws ProtocolError `SIGNATURE_MALFORMED` for a wrong
- * length or bad v, `SIGNATURE_MALLEABLE` for a high s — the same rules as OpenZeppelin's ECDSA.
+ * Signs a 32-byte digest; returns the 65-byte (r, s, v) signature, lowercase hex, with low s
+ * and v ∈ {27, 28}. `key` is an ethers `SigningKey` (or anything with its `privateKey`).
+ * Throws UsageError `DIGEST_INVALID` or `SIGNER_INVALID` for a bad digest or key.
+ * @example const sig = signDigest(wallet.signingKey, hasher.transaction(tx))
+ */
+export function signDigest(key: PrivateKeyHolder, digest: Hex): Hex {
+  const message = bytes32(digest)
+  if (!message) throw new UsageError('DIGEST_INVALID', 'a digest must be 32-byte 0x-hex', { details: { digest } })
+  const secret = bytes32(key?.privateKey)
+  let signed: { signature: Uint8Array; recid: number }
+  try {
+    if (!secret) throw new TypeError('privateKey is not 32-byte 0x-hex')
+    signed = secp256k1.ecdsaSign(message, secret)
+  } catch (cause) {
+    throw new UsageError('SIGNER_INVALID', 'the signing key is not a valid secp256k1 private key', { cause })
+  }
+  // libsecp256k1 always returns the low-s form, with the recovery id adjusted to it.
+  return `0x${Buffer.from(signed.signature).toString('hex')}${(27 + signed.recid).toString(16)}`
+}
+
+/**
+ * Recovers the signer of `digest`, as a lowercase address. Throws ProtocolError
+ * `SIGNATURE_MALFORMED` for a wrong length, bad v or an (r, s) that recovers no key, and
+ * `SIGNATURE_MALLEABLE` for a high s — the same rules as OpenZeppelin's ECDSA.
+ * @example if (recoverSigner(digest, signature) !== participants[actor]) reject()
  */
 export function recoverSigner(digest: Hex, signature: Hex): Hex {
-  const b = getBytes(signature)
+  if (typeof signature !== 'string' || !/^0x(?:[0-9a-fA-F]{2})*$/.test(signature)) {
+    throw new ProtocolError('SIGNATURE_MALFORMED', 'signature must be 0x-prefixed hex')
+  }
+  const b = Buffer.from(signature.slice(2), 'hex')
   if (b.length !== 65) {
     throw new ProtocolError('SIGNATURE_MALFORMED', `signature must be 65 bytes, got ${b.length}`)
   }
   const v = b[64]!
   if (v !== 27 && v !== 28) throw new ProtocolError('SIGNATURE_MALFORMED', `signature v must be 27 or 28, got ${v}`)
-  const s = BigInt('0x' + Buffer.from(b.subarray(32, 64)).toString('hex'))
+  const s = BigInt('0x' + b.toString('hex', 32, 64))
   if (s > SECP256K1_HALF_N) throw new ProtocolError('SIGNATURE_MALLEABLE', 'signature s is in the upper half order')
+  const message = bytes32(digest)
+  if (!message) throw new ProtocolError('SIGNATURE_MALFORMED', 'the signed digest is not 32-byte hex')
+  let publicKey: Uint8Array
   try {
-    return recoverAddress(digest, Signature.from(signature)).toLowerCase() as Hex
+    // r = 0, r ≥ n, s = 0 or no curve point for r: libsecp256k1 throws.
+    publicKey = secp256k1.ecdsaRecover(b.subarray(0, 64), v - 27, message, false)
   } catch (cause) {
     throw new ProtocolError('SIGNATURE_MALFORMED', 'signature does not recover to an address', { cause })
   }
+  // Address = the last 20 bytes of keccak256(x ‖ y) of the uncompressed key (minus its 0x04 prefix).
+  return `0x${keccak256(publicKey.subarray(1)).slice(26)}`
 }
 
 /** Concatenates signatures in ascending participant order, with their bitmap. */
