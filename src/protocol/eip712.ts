@@ -4,7 +4,9 @@
  * fixed-width words) because the client hashes every transaction it sees; tests check them
  * against ethers' generic encoder and against the deployed contract.
  */
-import { getBytes, hexlify, keccak256, toUtf8Bytes } from 'ethers'
+import { hexlify, toUtf8Bytes } from 'ethers'
+import { bytesToHex, hexToBytes, isHex } from './hex.js'
+import { keccak256 } from './keccak.js'
 import type { ChannelParams, Hex, Transaction } from './types.js'
 
 /** Domain name and version shared with the contract's EIP712 constructor. */
@@ -55,13 +57,11 @@ function encodeType(name: TypeName): string {
   return `${name}(${TYPES[name].map((f) => `${f.type} ${f.name}`).join(',')})`
 }
 
-const typeHash = (name: TypeName): Uint8Array => getBytes(keccak256(toUtf8Bytes(encodeType(name))))
+const typeHash = (name: TypeName): Uint8Array => keccak256(toUtf8Bytes(encodeType(name)))
 const TX_TYPEHASH = typeHash('Transaction')
 const PARAMS_TYPEHASH = typeHash('ChannelParams')
 const CLOSE_TYPEHASH = typeHash('CloseChannel')
-const DOMAIN_TYPEHASH = getBytes(
-  keccak256(toUtf8Bytes('EIP712Domain(string name,string version,uint256 chainId,address verifyingContract)')),
-)
+const DOMAIN_TYPEHASH = keccak256(toUtf8Bytes('EIP712Domain(string name,string version,uint256 chainId,address verifyingContract)'))
 
 /** Writes `value` as a big-endian 32-byte word at `offset` (uints and addresses). */
 function putUint(buf: Uint8Array, offset: number, value: bigint): void {
@@ -72,39 +72,46 @@ function putUint(buf: Uint8Array, offset: number, value: bigint): void {
   }
 }
 
-function putBytes32(buf: Uint8Array, offset: number, hex: Hex): void {
-  const b = getBytes(hex)
-  if (b.length !== 32) throw new TypeError(`expected 32 bytes, got ${b.length}`)
-  buf.set(b, offset)
+function putBytes32(buf: Buffer, offset: number, hex: Hex): void {
+  if (!isHex(hex, 32)) throw new TypeError(`expected 32-byte 0x-hex, got ${String(hex).slice(0, 80)}`)
+  buf.write(hex.slice(2), offset, 32, 'hex')
 }
 
-function words(count: number): Uint8Array {
-  return new Uint8Array(32 * count)
+function words(count: number): Buffer {
+  return Buffer.alloc(32 * count)
 }
 
 /** keccak256 of the domain separator for one deployment. */
 export function domainSeparator(domain: Domain): Hex {
   const buf = words(5)
   buf.set(DOMAIN_TYPEHASH, 0)
-  buf.set(getBytes(keccak256(toUtf8Bytes(DOMAIN_NAME))), 32)
-  buf.set(getBytes(keccak256(toUtf8Bytes(DOMAIN_VERSION))), 64)
+  buf.set(keccak256(toUtf8Bytes(DOMAIN_NAME)), 32)
+  buf.set(keccak256(toUtf8Bytes(DOMAIN_VERSION)), 64)
   putUint(buf, 96, domain.chainId)
   putUint(buf, 128, BigInt(domain.verifyingContract))
-  return keccak256(buf) as Hex
+  return bytesToHex(keccak256(buf))
 }
 
 /** `keccak256("\x19\x01" ‖ domainSeparator ‖ structHash)`. */
 export function typedDigest(separator: Hex, structHash: Hex): Hex {
+  return digestOf(hexToBytes(separator), hexToBytes(structHash))
+}
+
+function digestOf(separator: Uint8Array, structHash: Uint8Array): Hex {
   const buf = new Uint8Array(66)
   buf[0] = 0x19
   buf[1] = 0x01
-  buf.set(getBytes(separator), 2)
-  buf.set(getBytes(structHash), 34)
-  return keccak256(buf) as Hex
+  buf.set(separator, 2)
+  buf.set(structHash, 34)
+  return bytesToHex(keccak256(buf))
 }
 
 /** hashStruct(Transaction). */
 export function hashTransactionStruct(tx: Transaction): Hex {
+  return bytesToHex(transactionStruct(tx))
+}
+
+function transactionStruct(tx: Transaction): Uint8Array {
   const buf = words(9)
   buf.set(TX_TYPEHASH, 0)
   putBytes32(buf, 32, tx.channelId)
@@ -113,41 +120,49 @@ export function hashTransactionStruct(tx: Transaction): Hex {
   putUint(buf, 128, tx.timestamp)
   putUint(buf, 160, BigInt(tx.actor))
   putBytes32(buf, 192, tx.previousStateHash)
-  buf.set(getBytes(keccak256(tx.data)), 224)
+  buf.set(keccak256(hexToBytes(tx.data)), 224)
   putBytes32(buf, 256, tx.stateHash)
-  return keccak256(buf) as Hex
+  return keccak256(buf)
 }
 
 /** hashStruct(ChannelParams); arrays hash as keccak256 of their 32-byte-padded elements. */
 export function hashParamsStruct(p: ChannelParams): Hex {
+  return bytesToHex(paramsStruct(p))
+}
+
+function paramsStruct(p: ChannelParams): Uint8Array {
   const parts = words(p.participants.length)
   p.participants.forEach((a, i) => putUint(parts, 32 * i, BigInt(a)))
   const deps = words(p.deposits.length)
   p.deposits.forEach((d, i) => putUint(deps, 32 * i, d))
   const buf = words(12)
   buf.set(PARAMS_TYPEHASH, 0)
-  buf.set(getBytes(keccak256(parts)), 32)
+  buf.set(keccak256(parts), 32)
   putUint(buf, 64, BigInt(p.machine))
   putUint(buf, 96, BigInt(p.asset))
-  buf.set(getBytes(keccak256(deps)), 128)
+  buf.set(keccak256(deps), 128)
   putUint(buf, 160, p.bond)
   putUint(buf, 192, BigInt(p.p2pTime))
   putUint(buf, 224, BigInt(p.agreementTime))
   putUint(buf, 256, BigInt(p.chainFallbackTime))
   putUint(buf, 288, BigInt(p.challengeTime))
   putBytes32(buf, 320, p.salt)
-  buf.set(getBytes(keccak256(p.initData)), 352)
-  return keccak256(buf) as Hex
+  buf.set(keccak256(hexToBytes(p.initData)), 352)
+  return keccak256(buf)
 }
 
 /** hashStruct(CloseChannel). */
 export function hashCloseStruct(channelId: Hex, fork: bigint, stateHash: Hex): Hex {
+  return bytesToHex(closeStruct(channelId, fork, stateHash))
+}
+
+function closeStruct(channelId: Hex, fork: bigint, stateHash: Hex): Uint8Array {
   const buf = words(4)
   buf.set(CLOSE_TYPEHASH, 0)
   putBytes32(buf, 32, channelId)
   putUint(buf, 64, fork)
   putBytes32(buf, 96, stateHash)
-  return keccak256(buf) as Hex
+  return keccak256(buf)
 }
 
 /**
@@ -161,26 +176,28 @@ export function hashCloseStruct(channelId: Hex, fork: bigint, stateHash: Hex): H
  */
 export class ParleyHasher {
   readonly separator: Hex
+  private readonly separatorBytes: Uint8Array
   constructor(readonly domain: Domain) {
     this.separator = domainSeparator(domain)
+    this.separatorBytes = hexToBytes(this.separator)
   }
   /** The channel id = EIP-712 digest of the params. */
   channelId(params: ChannelParams): Hex {
-    return typedDigest(this.separator, hashParamsStruct(params))
+    return digestOf(this.separatorBytes, paramsStruct(params))
   }
   /** The digest every signer of `tx` signs. */
   transaction(tx: Transaction): Hex {
-    return typedDigest(this.separator, hashTransactionStruct(tx))
+    return digestOf(this.separatorBytes, transactionStruct(tx))
   }
   /** The digest of CloseChannel(channelId, fork, stateHash). */
   close(channelId: Hex, fork: bigint, stateHash: Hex): Hex {
-    return typedDigest(this.separator, hashCloseStruct(channelId, fork, stateHash))
+    return digestOf(this.separatorBytes, closeStruct(channelId, fork, stateHash))
   }
 }
 
 /** keccak256 of state bytes: the `stateHash` of a state. */
 export function hashState(state: Hex | Uint8Array): Hex {
-  return keccak256(state) as Hex
+  return bytesToHex(keccak256(typeof state === 'string' ? hexToBytes(state) : state))
 }
 
 /** Normalises bytes to lowercase 0x-hex. */

@@ -7,10 +7,12 @@
  * recoveries, and the pure-JS curve code was most of the client's CPU time. Signatures are
  * identical to ethers' (RFC 6979 nonces, low s); the tests check both libraries agree.
  */
-import { concat, keccak256 } from 'ethers'
+import { concat } from 'ethers'
 import secp256k1 from 'secp256k1'
 import { ProtocolError, UsageError } from '../errors/ParleyError.js'
 import { bitmapOf } from './bitmap.js'
+import { bytesToHex, isHex } from './hex.js'
+import { keccak256 } from './keccak.js'
 import type { Hex, PackedSignedTransaction, SignedTransaction } from './types.js'
 
 /** Half the secp256k1 group order: signatures with a larger s are malleable and rejected. */
@@ -21,11 +23,9 @@ export interface PrivateKeyHolder {
   readonly privateKey: string
 }
 
-const HEX32 = /^0x[0-9a-fA-F]{64}$/
-
 /** Bytes of a 32-byte hex value, or undefined if it is not one. */
 function bytes32(hex: unknown): Buffer | undefined {
-  return typeof hex === 'string' && HEX32.test(hex) ? Buffer.from(hex.slice(2), 'hex') : undefined
+  return isHex(hex, 32) ? Buffer.from(hex.slice(2), 'hex') : undefined
 }
 
 /**
@@ -46,7 +46,7 @@ export function signDigest(key: PrivateKeyHolder, digest: Hex): Hex {
     throw new UsageError('SIGNER_INVALID', 'the signing key is not a valid secp256k1 private key', { cause })
   }
   // libsecp256k1 always returns the low-s form, with the recovery id adjusted to it.
-  return `0x${Buffer.from(signed.signature).toString('hex')}${(27 + signed.recid).toString(16)}`
+  return `${bytesToHex(signed.signature)}${(27 + signed.recid).toString(16)}`
 }
 
 /**
@@ -56,9 +56,7 @@ export function signDigest(key: PrivateKeyHolder, digest: Hex): Hex {
  * @example if (recoverSigner(digest, signature) !== participants[actor]) reject()
  */
 export function recoverSigner(digest: Hex, signature: Hex): Hex {
-  if (typeof signature !== 'string' || !/^0x(?:[0-9a-fA-F]{2})*$/.test(signature)) {
-    throw new ProtocolError('SIGNATURE_MALFORMED', 'signature must be 0x-prefixed hex')
-  }
+  if (!isHex(signature)) throw new ProtocolError('SIGNATURE_MALFORMED', 'signature must be 0x-prefixed hex')
   const b = Buffer.from(signature.slice(2), 'hex')
   if (b.length !== 65) {
     throw new ProtocolError('SIGNATURE_MALFORMED', `signature must be 65 bytes, got ${b.length}`)
@@ -77,7 +75,7 @@ export function recoverSigner(digest: Hex, signature: Hex): Hex {
     throw new ProtocolError('SIGNATURE_MALFORMED', 'signature does not recover to an address', { cause })
   }
   // Address = the last 20 bytes of keccak256(x ‖ y) of the uncompressed key (minus its 0x04 prefix).
-  return `0x${keccak256(publicKey.subarray(1)).slice(26)}`
+  return bytesToHex(keccak256(publicKey.subarray(1)).subarray(12))
 }
 
 /** Concatenates signatures in ascending participant order, with their bitmap. */
