@@ -25,6 +25,10 @@ export {
   type TimingParams, type Deadlines, type TimestampProblem,
 } from './protocol/timing.js'
 export { fullBitmap, hasBit, withBit, bitCount, bitIndices, bitmapOf } from './protocol/bitmap.js'
+export {
+  timeoutDeadline, canRaiseTimeout, challengeDeadline, disputeCommitment, accusedOf, mustSettle, settlementCredits,
+  removalCredits, type TimeParams, type GenesisFacts, type SettlementInput, type Credits,
+} from './protocol/disputes.js'
 
 // Verification pipeline, agreement (for tools and dispute handling)
 export { TX_REJECTIONS, evidenceOf, type Evidence, type AuthoredTransaction, type TxRejectionCode } from './state/evidence.js'

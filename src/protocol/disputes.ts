@@ -35,7 +35,11 @@ export function canRaiseTimeout(now: bigint, T: bigint, params: TimeParams): boo
   return now > timeoutDeadline(T, params)
 }
 
-/** The deadline of a dispute raised (or a fraud dispute restarted) at `now`. */
+/**
+ * The deadline of a dispute raised (or a fraud dispute restarted) at block time `now`.
+ *
+ * @example challengeDeadline(BigInt(block.timestamp), params.challengeTime) // record.deadline
+ */
 export function challengeDeadline(now: bigint, challengeTime: number): bigint {
   return now + BigInt(challengeTime)
 }
@@ -163,6 +167,10 @@ export function settlementCredits(s: SettlementInput): { credits: Credits; payou
  * Credits of a resolution that continues on a new fork: each participant in `removals` is paid
  * its outcome share of the new genesis and its bond (to its beneficiary if slashed); `paid`
  * (the shares) leaves the locked deposits.
+ *
+ * @example
+ * removalCredits({ outcome: [3n, 1n, 2n], locked: 6n, bond: 1n, active: 0b011n, unpaid: 0b111n,
+ *   slashed: 0n, beneficiary: new Map() }, 0b100n) // { credits: Map { 2 => 3n }, paid: 2n }
  */
 export function removalCredits(s: SettlementInput, removals: bigint): { credits: Credits; paid: bigint } {
   const { payouts } = owed(s)
