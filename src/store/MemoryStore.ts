@@ -6,7 +6,7 @@ import { RuntimeError } from '../errors/ParleyError.js'
 import type { Hex } from '../protocol/types.js'
 import type { ChannelRecord, ForkRecord, OwnSignatureRecord, Store, StoreStats, TxRecord } from './types.js'
 
-const k = (...parts: unknown[]): string => parts.map(String).join('|')
+const k = (...parts: (string | number | bigint)[]): string => parts.join('|')
 
 /**
  * @example

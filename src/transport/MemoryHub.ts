@@ -79,16 +79,18 @@ export class MemoryHub {
     const d = this.opts.delayMs
     const delay = (typeof d === 'function' ? d(from, to, message) : d ?? 0) + (this.opts.reorderMs ? this.random() * this.opts.reorderMs : 0)
     this.inFlight++
-    const deliver = () => {
-      const peer = this.peers.get(to)
-      if (peer && !peer.closed) {
-        this.stats.delivered++
-        peer.deliver(from, copy)
-      } else this.stats.dropped++
-      if (--this.inFlight === 0) for (const w of this.idleWaiters.splice(0)) w()
-    }
-    if (delay > 0) setTimeout(deliver, delay)
-    else setImmediate(deliver)
+    if (delay > 0) setTimeout(this.deliver, delay, from, to, copy)
+    else setImmediate(this.deliver, from, to, copy)
+  }
+
+  /** Hands a message to its recipient (one function for every delivery: no closure per message). */
+  private readonly deliver = (from: number, to: number, message: Message): void => {
+    const peer = this.peers.get(to)
+    if (peer && !peer.closed) {
+      this.stats.delivered++
+      peer.deliver(from, message)
+    } else this.stats.dropped++
+    if (--this.inFlight === 0) for (const w of this.idleWaiters.splice(0)) w()
   }
 
   /** @internal */
