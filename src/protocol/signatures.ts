@@ -17,6 +17,8 @@ import type { Hex, PackedSignedTransaction, SignedTransaction } from './types.js
 
 /** Half the secp256k1 group order: signatures with a larger s are malleable and rejected. */
 export const SECP256K1_HALF_N = 0x7fffffffffffffffffffffffffffffff5d576e7357a4501ddfe92f46681b20a0n
+/** The same, as 32 big-endian bytes: s is compared byte-wise, as it sits in the signature. */
+const HALF_N_BYTES = Buffer.from(SECP256K1_HALF_N.toString(16).padStart(64, '0'), 'hex')
 
 /** Anything holding a secp256k1 private key as 32-byte hex, such as an ethers `SigningKey`. */
 export interface PrivateKeyHolder {
@@ -63,8 +65,7 @@ export function recoverSigner(digest: Hex, signature: Hex): Hex {
   }
   const v = b[64]!
   if (v !== 27 && v !== 28) throw new ProtocolError('SIGNATURE_MALFORMED', `signature v must be 27 or 28, got ${v}`)
-  const s = BigInt('0x' + b.toString('hex', 32, 64))
-  if (s > SECP256K1_HALF_N) throw new ProtocolError('SIGNATURE_MALLEABLE', 'signature s is in the upper half order')
+  if (b.compare(HALF_N_BYTES, 0, 32, 32, 64) > 0) throw new ProtocolError('SIGNATURE_MALLEABLE', 'signature s is in the upper half order')
   const message = bytes32(digest)
   if (!message) throw new ProtocolError('SIGNATURE_MALFORMED', 'the signed digest is not 32-byte hex')
   let publicKey: Uint8Array
