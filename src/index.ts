@@ -46,6 +46,18 @@ export type { Transport, MessageHandler } from './transport/Transport.js'
 export type { Message, MessageType, TxMessage, ConfirmMessage, SyncRequestMessage, SyncResponseMessage, CloseMessage, PingMessage } from './transport/messages.js'
 export { MemoryHub, type MemoryHubOptions, type HubStats } from './transport/MemoryHub.js'
 
+// Networking (hyperswarm / HyperDHT)
+export { P2PManager, DEFAULT_LIMITS, type P2PManagerOptions, type JoinOptions } from './net/P2PManager.js'
+export { HyperswarmTransport, type HyperswarmTransportOptions, type PeerHandler, type TransportStats } from './net/HyperswarmTransport.js'
+export { NetChannel, type NetChannelEvents } from './net/NetChannel.js'
+export type { Limits } from './net/Peer.js'
+export { DEFAULT_BACKLOG, type BacklogLimits } from './net/Backlog.js'
+export { DecodeError, EncodeError } from './net/errors.js'
+export { encodeMessage, decodeMessage, TAGS as MESSAGE_TAGS, MAX_SYNC_ENTRIES } from './net/wire.js'
+export { channelTopic, TOPIC_TAG } from './net/topic.js'
+export { createHandshake, verifyHandshake, handshakeDigest, HANDSHAKE_TAG, type Handshake, type HandshakeContext } from './net/handshake.js'
+export { defaultLogger, silentLogger, type Logger } from './net/logger.js'
+
 // Observe
 export { Emitter, type EventMap, type Listener } from './observe/Emitter.js'
 export { iterate, type IterateOptions } from './observe/iterate.js'
