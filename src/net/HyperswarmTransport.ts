@@ -89,13 +89,12 @@ export class HyperswarmTransport implements Transport {
     if (!log) {
       throw new UsageError(to === this.me ? 'TRANSPORT_SELF' : 'TRANSPORT_INDEX_INVALID', `cannot send to participant ${to} of ${this.net.participants.length} (we are ${this.me})`)
     }
-    this.deliverTo(to, log, message.type, this.encode(message))
+    for (const bytes of this.encode(message)) this.deliverTo(to, log, message.type, bytes)
   }
 
   async broadcast(message: Message): Promise<void> {
     this.usable()
-    const bytes = this.encode(message)
-    for (const [to, log] of this.backlogs) this.deliverTo(to, log, message.type, bytes)
+    for (const bytes of this.encode(message)) for (const [to, log] of this.backlogs) this.deliverTo(to, log, message.type, bytes)
   }
 
   /**
@@ -133,13 +132,20 @@ export class HyperswarmTransport implements Transport {
     await this.net.close()
   }
 
-  private encode(message: Message): Uint8Array {
+  /**
+   * Encodes `message` as one wire message, or — a sync response above `maxMessageSize` — as
+   * several sync responses of consecutive entries, each within the limit. (The requester asks
+   * for more only after a full batch, so a split full batch is completed by its next request.)
+   */
+  private encode(message: Message): Uint8Array[] {
     const bytes = encodeMessage(message)
     const max = this.net.limits.maxMessageSize
-    if (bytes.byteLength > max) {
-      throw new UsageError('MESSAGE_TOO_LARGE', `a ${message.type} message of ${bytes.byteLength} bytes exceeds maxMessageSize ${max}`, { details: { size: bytes.byteLength, max } })
+    if (bytes.byteLength <= max) return [bytes]
+    if (message.type === 'sync-response' && message.entries.length > 1) {
+      const half = Math.ceil(message.entries.length / 2)
+      return [message.entries.slice(0, half), message.entries.slice(half)].flatMap((entries) => this.encode({ ...message, entries }))
     }
-    return bytes
+    throw new UsageError('MESSAGE_TOO_LARGE', `a ${message.type} message of ${bytes.byteLength} bytes exceeds maxMessageSize ${max}`, { details: { size: bytes.byteLength, max } })
   }
 
   private deliverTo(to: number, log: Backlog, type: Message['type'], bytes: Uint8Array): void {

@@ -29,6 +29,7 @@ import { NetChannel } from './NetChannel.js'
 import { Peer, type Limits } from './Peer.js'
 import { PeerLink, PROTOCOL } from './PeerLink.js'
 import { channelTopic } from './topic.js'
+import { MAX_WIRE_BYTES } from './wire.js'
 import { computeAddress } from 'ethers'
 
 export interface P2PManagerOptions {
@@ -46,7 +47,11 @@ export interface P2PManagerOptions {
   firewalled?: boolean
   /** 32-byte seed of the Noise key pair (same seed ⇒ same public key across restarts); random if absent. */
   seed?: Uint8Array | Hex
-  /** Largest message accepted from a peer, bytes (default 256 KiB). */
+  /**
+   * Largest message accepted from a peer, bytes. Default {@link MAX_WIRE_BYTES} (≈ 2.1 MB, the
+   * largest well-formed message); with a smaller value our own sync responses are split to fit,
+   * and a larger tx message than the limit cannot be sent (at most MAX_TX_BYTES + 66 ≈ 4.3 KB).
+   */
   maxMessageSize?: number
   /** Per-peer rate limit; `false` disables it (benchmarks). */
   rateLimit?: Partial<Omit<Limits, 'maxMessageSize'>> | false
@@ -64,7 +69,7 @@ export interface JoinOptions {
 }
 
 export const DEFAULT_LIMITS: Limits = {
-  maxMessageSize: 256 * 1024,
+  maxMessageSize: MAX_WIRE_BYTES,
   messagesPerSecond: 5_000,
   bytesPerSecond: 16 * 1024 * 1024,
   burstSeconds: 2,

@@ -14,6 +14,15 @@ import { Invalid, bytes32, decode, encode, list, sig65, u16, u32, u64, u8, varHe
 /** Most entries one sync response carries (the requester asks again from where it ended). */
 export const MAX_SYNC_ENTRIES = 256
 
+/** Largest encoded transaction: fixed fields, a 4-byte length and MAX_DATA_BYTES of data. */
+export const MAX_TX_BYTES = 32 + 3 * 8 + 2 + 32 + 4 + MAX_DATA_BYTES + 32
+/**
+ * Largest well-formed message: a sync response of MAX_SYNC_ENTRIES largest txs, each with a
+ * signature of every one of MAX_PARTICIPANTS participants (≈ 2.1 MB). Every other message is
+ * far smaller (a tx message is MAX_TX_BYTES + 66).
+ */
+export const MAX_WIRE_BYTES = 1 + 8 + 2 + MAX_SYNC_ENTRIES * (MAX_TX_BYTES + 2 + MAX_PARTICIPANTS * (2 + 65))
+
 /** Tag byte of each message type. Stable: a new type gets a new tag, never a reused one. */
 export const TAGS = { tx: 1, confirm: 2, 'sync-request': 3, 'sync-response': 4, close: 5, ping: 6, pong: 7 } as const satisfies Record<MessageType, number>
 

@@ -57,13 +57,31 @@ describe('HyperswarmTransport', () => {
     assert.equal(t.me, 0)
     assert.equal(await t.send(0, confirm(1)).catch(code), 'TRANSPORT_SELF')
     assert.equal(await t.send(2, confirm(1)).catch(code), 'TRANSPORT_INDEX_INVALID')
-    const big: Message = { type: 'sync-response', fork: 0n, entries: Array.from({ length: 8 }, () => ({ transaction: { channelId, fork: 0n, seq: 1n, timestamp: 0n, actor: 0, previousStateHash: channelId, data: '0x', stateHash: channelId }, signatures: [] })) }
-    assert.equal(await t.send(1, big).catch(code), 'MESSAGE_TOO_LARGE')
+    const tx = { channelId, fork: 0n, seq: 1n, timestamp: 0n, actor: 0, previousStateHash: channelId, data: `0x${'00'.repeat(1000)}` as const, stateHash: channelId }
+    assert.equal(await t.send(1, { type: 'tx', transaction: tx, signature: `0x${'cd'.repeat(64)}1b` }).catch(code), 'MESSAGE_TOO_LARGE')
     assert.equal(await t.send(1, { type: 'ping', nonce: -1 }).catch(code), 'MESSAGE_INVALID')
     await t.close()
     await t.close()
     assert.equal(await t.send(1, confirm(1)).catch(code), 'TRANSPORT_CLOSED')
     assert.equal(await t.broadcast(confirm(1)).catch(code), 'TRANSPORT_CLOSED')
+  })
+
+  it('splits a sync response above maxMessageSize into consecutive responses that fit', async () => {
+    const { channelId, wallets, participants } = channel(2)
+    const [a, b] = await Promise.all([0, 1].map((i) => HyperswarmTransport.join(start({ maxMessageSize: 1024 }), { channelId, participants, me: i, signer: wallets[i]!.signingKey })))
+    const ib = inbox(b!)
+    const entries = Array.from({ length: 20 }, (_, k) => ({
+      transaction: { channelId, fork: 0n, seq: BigInt(k + 1), timestamp: 0n, actor: 0, previousStateHash: channelId, data: '0x' as const, stateHash: channelId },
+      signatures: [] as [number, `0x${string}`][],
+    }))
+    await a!.send(1, { type: 'sync-response', fork: 0n, entries })
+    await ib.until(1)
+    const marker = new Promise<void>((resolve) => b!.onMessage((_, m) => m.type === 'ping' && resolve()))
+    await a!.send(1, { type: 'ping', nonce: 1 }) // everything sent before it has arrived once it has
+    await marker
+    const parts = ib.got.filter(([, m]) => m.type === 'sync-response').map(([, m]) => (m as { entries: { transaction: { seq: bigint } }[] }).entries)
+    assert.ok(parts.length > 1, 'split')
+    assert.deepEqual(parts.flat().map((e) => e.transaction.seq), entries.map((e) => e.transaction.seq), 'every entry, in order')
   })
 
   it('delivers what was sent before the peer connected, in order, once per one-shot message', async () => {
