@@ -75,6 +75,7 @@ export class HyperswarmTransport implements Transport {
     net.on('peer-close', (i) => {
       for (const h of [...this.peerHandlers]) h(i, false)
     })
+    net.on('close', () => void (this.closed = true)) // the P2PManager was closed under us
     for (const i of net.connected()) this.onPeerOpen(i)
   }
 

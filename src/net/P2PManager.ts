@@ -21,7 +21,7 @@
 import { EventEmitter } from 'node:events'
 import DHT from 'hyperdht'
 import Hyperswarm from 'hyperswarm'
-import type { SigningKey } from 'ethers'
+import { computeAddress, type SigningKey } from 'ethers'
 import { RuntimeError, UsageError } from '../errors/ParleyError.js'
 import type { Hex } from '../protocol/types.js'
 import { defaultLogger, short, type Logger } from './logger.js'
@@ -30,7 +30,6 @@ import { Peer, type Limits } from './Peer.js'
 import { PeerLink, PROTOCOL } from './PeerLink.js'
 import { channelTopic } from './topic.js'
 import { MAX_WIRE_BYTES } from './wire.js'
-import { computeAddress } from 'ethers'
 
 export interface P2PManagerOptions {
   /** DHT bootstrap nodes (`{ host, port }` or `'host:port'`); default: the public HyperDHT. */
@@ -128,7 +127,12 @@ export class P2PManager extends EventEmitter {
     this.channels.set(key, net)
     for (const peer of this.peers) PeerLink.open(peer, net)
     const discovery = swarm.join(channelTopic(o.channelId), { server: true, client: true })
-    await discovery.flushed()
+    try {
+      await discovery.flushed()
+    } catch (cause) {
+      await net.close()
+      throw new RuntimeError('NET_JOIN_FAILED', `could not announce channel ${short(o.channelId)} on the DHT`, { cause })
+    }
     // A second lookup after our announce is stored: of two peers joining at once, the later
     // refresh is sure to see the other's announcement (their first lookups may cross).
     discovery.refresh().catch((e: unknown) => this.log.warn('topic refresh failed', { channel: short(o.channelId), error: String(e) }))

@@ -51,8 +51,10 @@ export const u64: Codec<bigint> = {
 }
 
 function toBytes(hex: Hex, length?: number): Uint8Array {
-  if (typeof hex !== 'string' || !/^0x([0-9a-fA-F]{2})*$/.test(hex)) throw new Invalid(`not 0x-prefixed hex bytes: ${String(hex).slice(0, 20)}`)
+  if (typeof hex !== 'string' || hex.length % 2 !== 0 || !hex.startsWith('0x')) throw new Invalid(`not 0x-prefixed hex bytes: ${String(hex).slice(0, 20)}`)
+  // Buffer stops at the first non-hex pair, so a short result means a bad digit
   const bytes = Buffer.from(hex.slice(2), 'hex')
+  if (bytes.length * 2 !== hex.length - 2) throw new Invalid(`not hex: ${hex.slice(0, 20)}`)
   if (length !== undefined && bytes.length !== length) throw new Invalid(`expected ${length} bytes, got ${bytes.length}`)
   return bytes
 }

@@ -126,6 +126,8 @@ describe('net wire codecs', () => {
       { type: 'sync-request', fork: 1n << 64n, fromSeq: 0n },
       { type: 'confirm', fork: 0n, seq: 0n, digest: '0x12', signer: 0, signature: `0x${'00'.repeat(65)}` },
       { type: 'confirm', fork: 0n, seq: 0n, digest: `0x${'00'.repeat(32)}`, signer: 64, signature: `0x${'00'.repeat(65)}` },
+      { type: 'confirm', fork: 0n, seq: 0n, digest: `0x${'zz'.repeat(32)}`, signer: 0, signature: `0x${'00'.repeat(65)}` },
+      { type: 'confirm', fork: 0n, seq: 0n, digest: `${'00'.repeat(33)}`, signer: 0, signature: `0x${'00'.repeat(65)}` },
       { type: 'nope' },
     ]
     for (const m of bad) assert.throws(() => encodeMessage(m as Message), EncodeError, JSON.stringify(m, (_, v) => (typeof v === 'bigint' ? String(v) : v)))

@@ -42,6 +42,31 @@ const tx = (channelId: `0x${string}`): TxMessage => ({
 })
 
 describe('P2PManager on a local HyperDHT', () => {
+  it('rejects bad configuration and joins with typed UsageErrors', async () => {
+    const { channelId, wallets, participants } = channel(2)
+    const codeOf = (fn: () => unknown) => {
+      try {
+        fn()
+      } catch (e) {
+        return (e as { code?: string }).code
+      }
+    }
+    assert.equal(codeOf(() => start({ maxMessageSize: 0 })), 'NET_CONFIG_INVALID')
+    assert.equal(codeOf(() => start({ seed: '0x1234' })), 'NET_CONFIG_INVALID')
+    assert.equal(codeOf(() => start({ rateLimit: { messagesPerSecond: -1 } })), 'NET_CONFIG_INVALID')
+    const m = start()
+    assert.equal(codeOf(() => m.publicKey), 'NET_NOT_READY')
+    const join = (o: Partial<Parameters<P2PManager['join']>[0]>) => m.join({ channelId, participants, me: 0, signer: wallets[0]!.signingKey, ...o }).then(() => 'JOINED', (e) => e.code)
+    assert.equal(await join({ signer: wallets[1]!.signingKey }), 'NET_CONFIG_INVALID', 'the signer must be participants[me]')
+    assert.equal(await join({ me: 2 }), 'NET_CONFIG_INVALID')
+    assert.equal(await join({ channelId: '0x12' }), 'NET_CONFIG_INVALID')
+    assert.equal(await join({ participants: participants.slice(0, 1) }), 'NET_CONFIG_INVALID')
+    assert.equal(await join({}), 'JOINED')
+    assert.equal(await join({}), 'NET_ALREADY_JOINED')
+    await m.close()
+    assert.equal(await join({}), 'NET_CLOSED')
+  })
+
   it('two peers discover each other and exchange every message type', async () => {
     const { channelId, wallets, participants } = channel(2)
     const [a, b] = [start(), start()]

@@ -64,6 +64,11 @@ describe('HyperswarmTransport', () => {
     await t.close()
     assert.equal(await t.send(1, confirm(1)).catch(code), 'TRANSPORT_CLOSED')
     assert.equal(await t.broadcast(confirm(1)).catch(code), 'TRANSPORT_CLOSED')
+    // closing the P2PManager closes its transports too
+    const m = start()
+    const u = await HyperswarmTransport.join(m, { channelId, participants, me: 1, signer: wallets[1]!.signingKey })
+    await m.close()
+    assert.equal(await u.send(0, confirm(1)).catch(code), 'TRANSPORT_CLOSED')
   })
 
   it('splits a sync response above maxMessageSize into consecutive responses that fit', async () => {
