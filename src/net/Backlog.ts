@@ -12,13 +12,13 @@
  * (a held tx triggers a sync request) covers it.
  */
 export interface BacklogLimits {
-  /** Most messages kept per peer (default 1024). */
+  /** Most messages kept per peer (default 512: the last ~256 txs with our confirmations). */
   messages: number
-  /** Most bytes kept per peer (default 8 MiB). */
+  /** Most bytes kept per peer (default 2 MiB; bounds memory at N = 64 to ~126 MiB). */
   bytes: number
 }
 
-export const DEFAULT_BACKLOG: BacklogLimits = { messages: 1024, bytes: 8 * 1024 * 1024 }
+export const DEFAULT_BACKLOG: BacklogLimits = { messages: 512, bytes: 2 * 1024 * 1024 }
 
 interface Item {
   bytes: Uint8Array
