@@ -1,0 +1,262 @@
+/**
+ * ChainListener [DLTEventListener]: watches the manager's events for one or more channels by
+ * polling `eth_getLogs` over block ranges (works the same on anvil and on public RPCs, which
+ * rarely keep filters alive), decodes each into its typed form (Solidity names, ./decode.ts)
+ * and delivers it to the channel's handler in chain order, once the block is `confirmations`
+ * deep. Each watch keeps a cursor — in the channel's store meta when a store is given — so a
+ * restarted client resumes after the last delivered event without missing or repeating one.
+ * RPC failures are reported as RuntimeError `CHAIN_POLL_FAILED` on `error` and retried with a
+ * doubling backoff. Every new head block also feeds the clock.
+ */
+import type { Provider } from 'ethers'
+import { RuntimeError, UsageError } from '../errors/ParleyError.js'
+import type { Clock } from '../clock/Clock.js'
+import { Emitter } from '../observe/Emitter.js'
+import type { Hex } from '../protocol/types.js'
+import type { Store } from '../store/types.js'
+import { contractInterface } from './artifacts.js'
+import { after, backoff, delivered, formatCursor, nextRange, parseCursor, type Cursor } from './cursor.js'
+import { MANAGER_EVENTS, decodeManagerLog, type ManagerEvent } from './decode.js'
+
+/** A decoded event with where and when it happened. */
+export type ChainEvent = ManagerEvent & {
+  blockNumber: number
+  /** Index of the log in its block. */
+  logIndex: number
+  transactionHash: Hex
+  /** Timestamp of its block (chain seconds). */
+  blockTimestamp: bigint
+}
+
+/** A block as the listener saw it. */
+export interface HeadBlock {
+  number: number
+  timestamp: bigint
+}
+
+/** Events of the listener itself. */
+export type ChainListenerEvents = {
+  /** A new head block was seen (before its events are delivered). */
+  head: HeadBlock
+  /** A poll round completed: every event up to the confirmed block was delivered. */
+  tick: HeadBlock
+  /** An RPC failure (RuntimeError `CHAIN_POLL_FAILED`, retried) or a handler that threw. */
+  error: { error: unknown; channelId?: Hex }
+}
+
+export interface ChainListenerOptions {
+  /** Any ethers provider (JSON-RPC, WebSocket, fallback). */
+  provider: Provider
+  /** The StateChannelManager's address. */
+  manager: string
+  /** Deliver an event once its block has this many blocks on top (default 0). */
+  confirmations?: number
+  /** Delay between polls in ms (default 1000). */
+  pollMs?: number
+  /** Largest block range per `eth_getLogs` (default 2000; public RPCs often cap it). */
+  maxBlockRange?: number
+  /** Retry delays after RPC failures: doubling from `initialMs` (default `pollMs`) up to `maxMs` (default 30 s). */
+  retry?: { initialMs?: number; maxMs?: number }
+  /** Fed with every new head block's timestamp. */
+  clock?: Clock
+  /** Local time in ms for clock samples (default Date.now). */
+  localTime?: () => number
+}
+
+/** Per-watch options. */
+export interface WatchOptions {
+  /** First block to read when no cursor is stored (default 0; use the channel's open block on public chains). */
+  fromBlock?: number
+  /** Keep the cursor in this store's meta for the channel, to resume after a restart. */
+  store?: Store
+}
+
+/** Receives one channel's events in chain order; the next one waits until it resolves. */
+export type ChainEventHandler = (event: ChainEvent) => void | Promise<void>
+
+interface Watch {
+  channelId: Hex
+  handler: ChainEventHandler
+  cursor: Cursor
+  store: Store | undefined
+  live: boolean
+}
+
+/**
+ * @example
+ * const listener = new ChainListener({ provider, manager: manager.address, confirmations: 2, clock })
+ * const unwatch = listener.watch(channelId, (e) => console.log(e.name, e.blockNumber), { store, fromBlock: openBlock })
+ * listener.on('error', ({ error }) => log.warn(error))
+ * // … later
+ * unwatch(); await listener.close()
+ */
+export class ChainListener {
+  readonly events = new Emitter<ChainListenerEvents>()
+  readonly manager: Hex
+  private readonly watches = new Set<Watch>()
+  private readonly topics: string[]
+  private readonly iface = contractInterface('StateChannelManager')
+  private lastHead: HeadBlock | undefined
+  private running: Promise<void> | undefined
+  private lock: Promise<void> = Promise.resolve()
+  private closed = false
+  private wake: (() => void) | undefined
+
+  constructor(private readonly o: ChainListenerOptions) {
+    if (!o?.provider || typeof o.provider.getLogs !== 'function') throw new UsageError('PROVIDER_REQUIRED', 'ChainListener needs an ethers provider')
+    if (typeof o.manager !== 'string' || !/^0x[0-9a-fA-F]{40}$/.test(o.manager)) throw new UsageError('ADDRESS_INVALID', 'manager must be an address')
+    for (const k of ['confirmations', 'pollMs', 'maxBlockRange'] as const) {
+      const v = o[k]
+      if (v !== undefined && (!Number.isInteger(v) || v < (k === 'confirmations' ? 0 : 1))) throw new UsageError('OPTIONS_INVALID', `${k} must be a ${k === 'confirmations' ? 'non-negative' : 'positive'} integer`)
+    }
+    this.manager = o.manager.toLowerCase() as Hex
+    this.topics = MANAGER_EVENTS.map((name) => this.iface.getEvent(name)!.topicHash)
+  }
+
+  /** The latest head block seen, if any. */
+  get head(): HeadBlock | undefined {
+    return this.lastHead
+  }
+
+  /** Subscribes to a listener event; returns the unsubscribe. @example listener.on('tick', (b) => …) */
+  on<K extends keyof ChainListenerEvents>(name: K, fn: (p: ChainListenerEvents[K]) => void): () => void {
+    return this.events.on(name, fn)
+  }
+
+  /**
+   * Delivers every observed event of `channelId` to `handler`, in chain order, from the stored
+   * cursor (or `fromBlock`); starts polling if needed. Returns the unwatch function.
+   * @example const off = listener.watch(channelId, (e) => e.name === 'StateSet' && channel.applyStateSet(e.args), { store })
+   */
+  watch(channelId: Hex, handler: ChainEventHandler, opts: WatchOptions = {}): () => void {
+    if (this.closed) throw new UsageError('LISTENER_CLOSED', 'this listener was closed')
+    if (typeof channelId !== 'string' || !/^0x[0-9a-fA-F]{64}$/.test(channelId)) throw new UsageError('CHANNEL_ID_INVALID', 'channelId must be 32-byte hex')
+    const id = channelId.toLowerCase() as Hex
+    const stored = opts.store ? parseCursor(opts.store.getMeta(id, this.cursorKey)) : undefined
+    const w: Watch = { channelId: id, handler, cursor: stored ?? { block: opts.fromBlock ?? 0, index: 0 }, store: opts.store, live: true }
+    this.watches.add(w)
+    this.running ??= this.loop()
+    this.wake?.()
+    return () => {
+      w.live = false
+      this.watches.delete(w)
+    }
+  }
+
+  /**
+   * Runs one poll round now (and waits for it): head, then every confirmed event. Throws
+   * RuntimeError `CHAIN_POLL_FAILED` on an RPC failure.
+   * @example await listener.poll() // in tests, right after mining
+   */
+  poll(): Promise<void> {
+    const run = this.lock.then(() => this.round())
+    this.lock = run.catch(() => {})
+    return run
+  }
+
+  /** Stops polling; waits for the round in progress. */
+  async close(): Promise<void> {
+    this.closed = true
+    this.wake?.()
+    await this.running
+    await this.lock
+  }
+
+  private get cursorKey(): string {
+    return `chain:cursor:${this.manager}`
+  }
+
+  private async loop(): Promise<void> {
+    const pollMs = this.o.pollMs ?? 1000
+    const initial = this.o.retry?.initialMs ?? pollMs
+    const max = this.o.retry?.maxMs ?? 30_000
+    let failures = 0
+    while (!this.closed) {
+      try {
+        await this.poll()
+        failures = 0
+      } catch (error) {
+        failures++
+        this.events.emit('error', { error })
+      }
+      if (this.closed) break
+      await new Promise<void>((resolve) => {
+        const timer = setTimeout(done, failures > 0 ? backoff(failures, initial, max) : pollMs)
+        function done(): void {
+          clearTimeout(timer)
+          resolve()
+        }
+        this.wake = done
+      })
+      this.wake = undefined
+    }
+  }
+
+  private async round(): Promise<void> {
+    if (this.closed) return
+    const head = await this.rpc('eth_getBlockByNumber', () => this.o.provider.getBlock('latest'))
+    if (!head) throw new RuntimeError('CHAIN_POLL_FAILED', 'the node returned no latest block')
+    const block: HeadBlock = { number: head.number, timestamp: BigInt(head.timestamp) }
+    if (!this.lastHead || block.number > this.lastHead.number) {
+      this.lastHead = block
+      this.o.clock?.observeBlock(block.timestamp, (this.o.localTime ?? Date.now)())
+      this.events.emit('head', block)
+    }
+    const target = block.number - (this.o.confirmations ?? 0)
+    const times = new Map<number, bigint>([[block.number, block.timestamp]])
+    for (;;) {
+      const pending = [...this.watches].filter((w) => w.cursor.block <= target)
+      if (pending.length === 0 || this.closed) break
+      const from = Math.min(...pending.map((w) => w.cursor.block))
+      const group = pending.filter((w) => w.cursor.block === from)
+      const range = nextRange(from, target, this.o.maxBlockRange ?? 2000)!
+      await this.scan(group, range, times)
+    }
+    if (!this.closed) this.events.emit('tick', block)
+  }
+
+  /** Delivers the logs of `group`'s channels in `range`, then moves their cursors past it. */
+  private async scan(group: Watch[], range: { from: number; to: number }, times: Map<number, bigint>): Promise<void> {
+    const ids = [...new Set(group.map((w) => w.channelId))]
+    const logs = await this.rpc('eth_getLogs', () =>
+      this.o.provider.getLogs({ address: this.manager, topics: [this.topics, ids], fromBlock: range.from, toBlock: range.to }),
+    )
+    const sorted = [...logs].sort((a, b) => a.blockNumber - b.blockNumber || a.index - b.index)
+    for (const log of sorted) {
+      const decoded = decodeManagerLog(this.iface, log)
+      if (!decoded) continue
+      const channelId = String(log.topics[1]).toLowerCase()
+      for (const w of group) {
+        if (!w.live || w.channelId !== channelId || delivered(w.cursor, log.blockNumber, log.index)) continue
+        let blockTimestamp = times.get(log.blockNumber)
+        if (blockTimestamp === undefined) {
+          const b = await this.rpc('eth_getBlockByNumber', () => this.o.provider.getBlock(log.blockNumber))
+          if (!b) throw new RuntimeError('CHAIN_POLL_FAILED', `the node returned no block ${log.blockNumber}`)
+          blockTimestamp = BigInt(b.timestamp)
+          times.set(log.blockNumber, blockTimestamp)
+        }
+        const event = { ...decoded, blockNumber: log.blockNumber, logIndex: log.index, transactionHash: log.transactionHash.toLowerCase() as Hex, blockTimestamp } as ChainEvent
+        try {
+          await w.handler(event)
+        } catch (error) {
+          this.events.emit('error', { error, channelId: w.channelId })
+        }
+        this.advance(w, after(log.blockNumber, log.index))
+      }
+    }
+    for (const w of group) if (w.live) this.advance(w, { block: range.to + 1, index: 0 })
+  }
+
+  private advance(w: Watch, c: Cursor): void {
+    w.cursor = c
+    w.store?.putMeta(w.channelId, this.cursorKey, formatCursor(c))
+  }
+
+  private async rpc<T>(method: string, call: () => Promise<T>): Promise<T> {
+    try {
+      return await call()
+    } catch (cause) {
+      throw new RuntimeError('CHAIN_POLL_FAILED', `${method} failed: ${(cause as Error)?.message ?? String(cause)}`, { cause, details: { method } })
+    }
+  }
+}
