@@ -23,8 +23,10 @@ export class SigningGuard {
    * Signs transaction `digest` at height `seq` of `fork`. Re-signing the same digest returns
    * the logged signature. Throws ProtocolError `DOUBLE_SIGN_REFUSED` for a different digest
    * at that height, UsageError `FORK_DISPUTED`, `CHANNEL_CLOSING` or `NOT_ACTIVE`.
+   * `response` signs our own move on a fork whose open dispute is a timeout against us: the
+   * one move made during a dispute, published by the chain (docs/protocol.md §7.3).
    */
-  signTransaction(fork: ForkRecord, seq: bigint, digest: Hex): Hex {
+  signTransaction(fork: ForkRecord, seq: bigint, digest: Hex, opts: { response?: boolean } = {}): Hex {
     const prev = this.store.getOwnSignature(this.channelId, 'tx', fork.fork, seq)
     if (prev) {
       if (prev.digest === digest) return prev.signature
@@ -32,7 +34,7 @@ export class SigningGuard {
         details: { fork: fork.fork, seq, signed: prev.digest, requested: digest },
       })
     }
-    this.usable(fork)
+    this.usable(fork, opts.response === true)
     if (this.store.getOwnSignature(this.channelId, 'close', fork.fork, 0n)) {
       throw new UsageError('CHANNEL_CLOSING', `we signed CloseChannel on fork ${fork.fork}: no more transactions on it`)
     }
@@ -60,8 +62,8 @@ export class SigningGuard {
     return this.store.getOwnSignature(this.channelId, 'close', fork, 0n)?.digest
   }
 
-  private usable(fork: ForkRecord): void {
-    if (fork.disputed) throw new UsageError('FORK_DISPUTED', `fork ${fork.fork} is disputed on-chain: nothing more is signed on it`)
+  private usable(fork: ForkRecord, response = false): void {
+    if (fork.disputed && !response) throw new UsageError('FORK_DISPUTED', `fork ${fork.fork} is disputed on-chain: nothing more is signed on it`)
     if (!hasBit(fork.active, this.me)) throw new UsageError('NOT_ACTIVE', `participant ${this.me} is not active on fork ${fork.fork}`)
   }
 

@@ -44,6 +44,20 @@ export interface Proposal {
   state: Hex
 }
 
+/** Engines by facade, for in-package components that need the internals (the court). */
+const engines = new WeakMap<Channel, Engine>()
+
+/**
+ * The engine behind a Channel. Internal to the package (the dispute handler reads the ledger
+ * and store through it); not exported from the index.
+ * @example const engine = engineOf(channel)
+ */
+export function engineOf(channel: Channel): Engine {
+  const e = engines.get(channel)
+  if (!e) throw new UsageError('CHANNEL_INVALID', 'not a Channel created by Channel.create or Channel.restore')
+  return e
+}
+
 export class Channel {
   readonly channelId: Hex
   readonly params: ChannelParams
@@ -53,6 +67,7 @@ export class Channel {
     this.channelId = e.channelId
     this.params = e.params
     this.me = e.me
+    engines.set(this, e)
   }
 
   /**
@@ -250,6 +265,11 @@ export class Channel {
     return this.e.job(async () => this.e.dispute(ev))
   }
 
+
+  /** The accused's move cancelled the dispute (DisputeCancelled): signing resumes on this fork. */
+  applyDisputeCancelled(ev: { fork: bigint }): Promise<void> {
+    return this.e.job(async () => this.e.disputeCancelled(ev))
+  }
 
   /** The chain settled the channel (ChannelClosed). */
   applyClosed(ev: ChannelClosedEvent): Promise<void> {

@@ -32,6 +32,7 @@ export class Engine {
   readonly sm: StateManager
   readonly agreement: AgreementManager
   readonly closer: CloseCoordinator
+  readonly guard: SigningGuard
   phase = ChannelPhase.Open
   disposed = false
   private readonly queue = new SerialQueue()
@@ -51,6 +52,7 @@ export class Engine {
     const p = params
     const timing = { p2pTime: p.p2pTime, agreementTime: p.agreementTime, chainFallbackTime: p.chainFallbackTime, skew: o.skew ?? defaultSkew(p.agreementTime) }
     const guard = new SigningGuard(o.store, channelId, key, me)
+    this.guard = guard
     this.agreement = new AgreementManager({ channelId, params: p, me, store: o.store, clock: o.clock, timing, guard, onFinal: (es) => this.onFinal(es) })
     this.sm = new StateManager({
       channelId, params: p, me, store: o.store, machine: o.machine, hasher: o.hasher, clock: o.clock, timing,
@@ -143,6 +145,28 @@ export class Engine {
     fork.disputed = true
     if (this.phase !== ChannelPhase.Closed) this.setPhase(ChannelPhase.Disputed)
     this.emitLater('dispute', { fork: fork.fork })
+  }
+
+  /** The accused's move cancelled the dispute (DisputeCancelled): the fork goes on. */
+  disputeCancelled(ev: { fork: bigint }): void {
+    const fork = this.sm.ledger.fork
+    if (ev.fork !== fork.fork || !fork.disputed) return
+    this.o.store.setForkDisputed(this.channelId, fork.fork, false)
+    fork.disputed = false
+    if (this.phase === ChannelPhase.Disputed) this.setPhase(ChannelPhase.Open)
+  }
+
+  /**
+   * Our move on the head during a timeout against us (docs/protocol.md §7.3): prepared without
+   * the broadcast window, signed on the disputed fork, stored, not broadcast (the chain
+   * publishes it when it answers the dispute).
+   */
+  async responseMove(data: Hex): Promise<Entry> {
+    const entry = await this.sm.prepare(data, { late: true })
+    this.sm.commit(entry, (e) => {
+      e.signatures.set(this.me, this.guard.signTransaction(this.sm.ledger.fork, e.transaction.seq, e.digest, { response: true }))
+    })
+    return entry
   }
 
   settled(ev: ChannelClosedEvent): void {

@@ -92,9 +92,10 @@ export class StateManager {
   /**
    * Our own next move: checks the turn, runs the machine and returns an unsigned entry for
    * {@link commit}. Throws UsageError `NOT_YOUR_TURN`, `MOVE_INVALID` (machine revert, with
-   * the decoded error), `DATA_INVALID`, or `BROADCAST_WINDOW_PASSED`.
+   * the decoded error), `DATA_INVALID`, or `BROADCAST_WINDOW_PASSED` — unless `late` (a move
+   * published through the chain: a post or a timeout response, which have no broadcast window).
    */
-  async prepare(data: Hex): Promise<Entry> {
+  async prepare(data: Hex, opts: { late?: boolean } = {}): Promise<Entry> {
     if (typeof data !== 'string' || !/^0x([0-9a-fA-F]{2})*$/.test(data)) {
       throw new UsageError('DATA_INVALID', 'move data must be 0x-prefixed hex with an even number of digits', { details: { data } })
     }
@@ -107,7 +108,7 @@ export class StateManager {
     const now = this.o.clock.now()
     const timestamp = now > head.timestamp ? now : head.timestamp
     const deadline = broadcastDeadline(head.timestamp, this.o.timing)
-    if (timestamp > deadline) {
+    if (timestamp > deadline && opts.late !== true) {
       throw new UsageError('BROADCAST_WINDOW_PASSED', 'the off-chain window for this move has passed; post it on-chain instead', {
         details: { deadline, now },
       })

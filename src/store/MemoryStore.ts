@@ -55,12 +55,12 @@ export class MemoryStore implements Store {
     return [...(this.forks.get(channelId)?.values() ?? [])].sort((a, b) => (a.fork < b.fork ? -1 : 1)).map((f) => ({ ...f }))
   }
 
-  setForkDisputed(channelId: Hex, fork: bigint): void {
+  setForkDisputed(channelId: Hex, fork: bigint, disputed = true): void {
     this.open()
     const f = this.forks.get(channelId)?.get(fork)
     if (!f) throw new RuntimeError('STORE_NOT_FOUND', `no fork ${fork} stored for channel ${channelId}`)
     const prev = f.disputed
-    f.disputed = true
+    f.disputed = disputed
     this.onUndo(() => (f.disputed = prev))
   }
 

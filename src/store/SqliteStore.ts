@@ -92,8 +92,8 @@ export class SqliteStore implements Store {
     )
   }
 
-  setForkDisputed(channelId: Hex, fork: bigint): void {
-    const info = this.run(() => this.q.setForkDisputed.run(channelId, fork))
+  setForkDisputed(channelId: Hex, fork: bigint, disputed = true): void {
+    const info = this.run(() => this.q.setForkDisputed.run(disputed ? 1 : 0, channelId, fork))
     if (info.changes === 0) throw new RuntimeError('STORE_NOT_FOUND', `no fork ${fork} stored for channel ${channelId}`)
   }
 
@@ -205,7 +205,7 @@ function prepare(db: Database.Database) {
         'ON CONFLICT (channel_id, fork) DO UPDATE SET state = excluded.state, state_hash = excluded.state_hash, timestamp = excluded.timestamp, active = excluded.active, disputed = excluded.disputed',
     ),
     getForks: db.prepare('SELECT * FROM forks WHERE channel_id = ? ORDER BY fork'),
-    setForkDisputed: db.prepare('UPDATE forks SET disputed = 1 WHERE channel_id = ? AND fork = ?'),
+    setForkDisputed: db.prepare('UPDATE forks SET disputed = ? WHERE channel_id = ? AND fork = ?'),
     putTx: db.prepare(
       'INSERT INTO txs (channel_id, fork, seq, digest, tx, state, next_actor, received_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT DO NOTHING',
     ),

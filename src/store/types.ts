@@ -72,7 +72,8 @@ export interface Store {
   putFork(channelId: Hex, fork: ForkRecord): void
   /** All forks of a channel, ascending. */
   getForks(channelId: Hex): ForkRecord[]
-  setForkDisputed(channelId: Hex, fork: bigint): void
+  /** Marks a fork disputed (default) or, when the chain cancelled the dispute, not disputed again. */
+  setForkDisputed(channelId: Hex, fork: bigint, disputed?: boolean): void
 
   /** Stores an accepted tx; `STORE_CONFLICT` if another digest is stored at (fork, seq). */
   putTx(channelId: Hex, record: TxRecord): void
