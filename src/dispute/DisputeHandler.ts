@@ -1,0 +1,283 @@
+/**
+ * DisputeHandler: the imperative shell around ./decide.ts. It keeps the chain's view of one
+ * channel (reduced from the events the ChainListener delivers), collects fraud evidence from
+ * the channel, and on every tick reads our side of the channel, asks `decide` what to do and
+ * performs it through the ManagerClient — each action at most once: its key is persisted
+ * before the call and marked done or failed after it. A revert (someone else acted first, the
+ * dispute moved on) is final; an RPC failure is retried on a later tick.
+ */
+import type { ChainEvent, HeadBlock } from '../chain/ChainListener.js'
+import type { ManagerClient, RaiseResult } from '../chain/ManagerClient.js'
+import type { ChannelClosedEvent, CreditedEvent, StateSetEvent } from '../chain/events.js'
+import type { Engine } from '../channel/Engine.js'
+import { ParleyError, ProtocolError, UsageError } from '../errors/ParleyError.js'
+import { Emitter } from '../observe/Emitter.js'
+import { accusedOf } from '../protocol/disputes.js'
+import { DisputeKind, type DisputeRecord, type Hex, type Transaction } from '../protocol/types.js'
+import type { Evidence } from '../state/evidence.js'
+import { applyChainEvent, initialChainView, isApplied } from './chainView.js'
+import { decodeJson, encodeJson } from './codec.js'
+import { decide } from './decide.js'
+import { readLocalView } from './localView.js'
+import { perform } from './perform.js'
+import type { Action, ChainView, ChannelFacts, DisputePolicy, PendingEvidence } from './types.js'
+
+/** What the handler reports. Chain facts use the contract's event names in lower camel case. */
+export type DisputeHandlerEvents = {
+  /** A dispute was raised on the channel (DisputeRaised; also a fraud proof replacing one). */
+  dispute: { fork: bigint; record: DisputeRecord; state?: Hex }
+  /** The open dispute's record changed (DisputeAnswered). */
+  answered: { fork: bigint; record: DisputeRecord }
+  /** The accused's move cancelled a timeout (DisputeCancelled). */
+  cancelled: { fork: bigint; seq: bigint }
+  /** A dispute was resolved (DisputeResolved); `fork` or `closed` follows. */
+  resolved: { fork: bigint; record: DisputeRecord }
+  /** A participant left the active set (ParticipantRemoved). */
+  removed: { index: number }
+  /** A participant was slashed (ParticipantSlashed). */
+  slashed: { index: number; beneficiary: number }
+  /** The chain set a new fork (StateSet). */
+  fork: StateSetEvent
+  /** The channel settled (ChannelClosed). */
+  closed: ChannelClosedEvent
+  /** The channel credited an account (Credited). */
+  credited: CreditedEvent
+  /** We submitted an action and it was mined. */
+  submitted: { action: Action; hash: Hex; gasUsed: bigint }
+  /** Our action reverted (usually someone acted first) or failed; RPC failures are retried. */
+  failed: { action: Action; error: unknown; retried: boolean }
+  /** A timeout accuses us and it is our turn: call `move(data)` before `deadline` (chain time). */
+  'move-needed': { fork: bigint; seq: bigint; state: Hex; deadline: bigint }
+  error: { error: unknown }
+}
+
+export interface DisputeHandlerOptions {
+  /** The manager, connected to our participant's signer. */
+  manager: ManagerClient
+  policy?: Partial<DisputePolicy>
+  /**
+   * Our move when a timeout accuses us and we have not moved; without it (or when it returns
+   * undefined) the handler emits `move-needed` and waits for {@link DisputeHandler.move}.
+   */
+  autoMove?: (ctx: { state: Hex; seq: bigint }) => Hex | undefined | Promise<Hex | undefined>
+}
+
+interface Saved {
+  chain: ChainView
+  done: Record<string, string>
+  evidence: PendingEvidence[]
+}
+
+const STATE_KEY = 'court:state'
+
+export class DisputeHandler {
+  readonly events = new Emitter<DisputeHandlerEvents>()
+  private chain: ChainView
+  private done: Record<string, string>
+  private evidence: PendingEvidence[]
+  private readonly inflight = new Set<string>()
+  private readonly terminal = new Map<Hex, boolean>()
+  private readonly facts: ChannelFacts
+  private readonly policy: DisputePolicy
+  private readonly account: Hex
+  private running: Promise<void> | undefined
+  private again = false
+  private stopped = false
+
+  constructor(private readonly e: Engine, private readonly o: DisputeHandlerOptions) {
+    const p = e.params
+    this.facts = { participants: p.participants.map((a) => a.toLowerCase() as Hex), p2pTime: p.p2pTime, agreementTime: p.agreementTime, chainFallbackTime: p.chainFallbackTime, challengeTime: p.challengeTime }
+    this.policy = { post: true, timeout: true, autoWithdraw: false, ...o.policy }
+    this.account = this.facts.participants[e.me]!
+    const saved = e.o.store.getMeta(e.channelId, STATE_KEY)
+    const s = saved ? decodeJson<Saved>(saved) : undefined
+    this.chain = s?.chain ?? initialChainView(e.o.store.getForks(e.channelId).at(-1)!)
+    this.done = s?.done ?? {}
+    this.evidence = s?.evidence ?? []
+  }
+
+  /** The chain's view of the channel (from its events). */
+  get chainView(): ChainView {
+    return this.chain
+  }
+
+  /** Applies an event (after the Channel did); returns false for one already applied. */
+  onChainEvent(ev: ChainEvent): boolean {
+    if (isApplied(this.chain, ev)) return false
+    this.chain = applyChainEvent(this.chain, ev, this.account)
+    if (ev.name === 'StateSet') this.evidence = this.evidence.filter((x) => x.fork >= ev.args.fork)
+    this.save()
+    this.report(ev)
+    return true
+  }
+
+  /** A new head block: the chain's time moved. */
+  onHead(head: HeadBlock): void {
+    if (head.timestamp > this.chain.now) this.chain = { ...this.chain, now: head.timestamp }
+  }
+
+  /**
+   * Fraud evidence from the channel's pipeline (the `fraud` event): proven on the next tick.
+   * @example channel.on('fraud', ({ evidence }) => handler.addEvidence(evidence))
+   */
+  addEvidence(evidence: Evidence): void {
+    const digest = (t: Transaction) => this.e.o.hasher.transaction(t)
+    const key = evidence.kind === 'InvalidTransition' ? digest(evidence.signed.transaction) : [digest(evidence.a.transaction), digest(evidence.b.transaction)].sort().join(':')
+    if (this.evidence.some((x) => x.key === key) || this.done[`fraud:${key}`] !== undefined) return
+    const fork = evidence.kind === 'InvalidTransition' ? evidence.signed.transaction.fork : evidence.a.transaction.fork
+    this.evidence = [...this.evidence, { key, fork, evidence }]
+    this.save()
+  }
+
+  /** Looks at the channel and the chain and performs what is due (coalesces overlapping calls). */
+  evaluate(): Promise<void> {
+    if (this.running) {
+      this.again = true
+      return this.running
+    }
+    this.running = (async () => {
+      do {
+        this.again = false
+        try {
+          await this.round()
+        } catch (error) {
+          this.events.emit('error', { error })
+        }
+      } while (this.again && !this.stopped)
+      this.running = undefined
+    })()
+    return this.running
+  }
+
+  /**
+   * Our move when a timeout accuses us (after `move-needed`): signed on the disputed fork,
+   * stored, and sent to the chain as the response.
+   * @example court.on('move-needed', async ({ state }) => court.move(chooseMove(state)))
+   */
+  async move(data: Hex): Promise<{ transaction: Transaction; digest: Hex }> {
+    const r = this.chain.dispute?.record
+    if (!r || r.kind !== DisputeKind.Timeout || accusedOf(r) !== this.e.me) throw new UsageError('NOT_ACCUSED', 'no open timeout accuses us')
+    const entry = await this.e.job(async () => {
+      const head = this.e.sm.ledger.head
+      if (head.seq !== r.seq || head.stateHash !== r.stateHash) throw new UsageError('CANDIDATE_UNKNOWN', `our head ${head.seq} is not the disputed state ${r.seq}`)
+      return this.e.responseMove(data)
+    })
+    void this.evaluate()
+    return { transaction: entry.transaction, digest: entry.digest }
+  }
+
+  /**
+   * Leaves the channel (`leave`) or forces a settlement from our latest final state.
+   * @example await court.exit(false) // force-close
+   */
+  async exit(leave: boolean): Promise<RaiseResult> {
+    const proof = await this.e.job(async () => (this.e.sm.ledger.final.seq === 0n ? [] : this.e.agreement.finalityProof()))
+    return this.o.manager.exit(this.e.channelId, this.facts.participants, proof, leave)
+  }
+
+  /** Resolves when no evaluation is running. */
+  async idle(): Promise<void> {
+    while (this.running) await this.running
+  }
+
+  /** Stops acting (the state stays in the store for the next handler). */
+  async stop(): Promise<void> {
+    this.stopped = true
+    await this.idle()
+  }
+
+  private async round(): Promise<void> {
+    if (this.stopped || this.e.disposed) return
+    const local = await this.e.job(() => readLocalView(this.e, this.chain, (s) => this.isTerminal(s)))
+    const done = new Set([...Object.entries(this.done).filter(([, v]) => v !== 'pending').map(([k]) => k), ...this.inflight])
+    const actions = decide({ chain: this.chain, local, channel: this.facts, evidence: this.evidence, policy: this.policy, done })
+    for (const a of actions) {
+      if (this.stopped) return
+      if (this.inflight.has(a.key) || (this.done[a.key] !== undefined && this.done[a.key] !== 'pending')) continue
+      await this.run(a)
+    }
+  }
+
+  private async run(a: Action): Promise<void> {
+    if (a.kind === 'moveNeeded') return this.askMove(a)
+    this.inflight.add(a.key)
+    this.mark(a.key, 'pending')
+    try {
+      const r = await perform(this.o.manager, this.e.channelId, this.facts.participants, a)
+      this.mark(a.key, `done:${r.hash}`)
+      this.events.emit('submitted', { action: a, hash: r.hash, gasUsed: r.gasUsed })
+    } catch (error) {
+      const retried = !(error instanceof ProtocolError) && !(error instanceof UsageError)
+      if (retried) delete this.done[a.key]
+      else this.mark(a.key, `failed:${error instanceof ParleyError ? error.code : 'ERROR'}`)
+      this.save()
+      this.events.emit('failed', { action: a, error, retried })
+    } finally {
+      this.inflight.delete(a.key)
+    }
+    if (a.kind === 'proveInvalidTransition' || a.kind === 'proveEquivocation') {
+      this.evidence = this.evidence.filter((x) => `fraud:${x.key}` !== a.key)
+      this.save()
+    }
+  }
+
+  private async askMove(a: Extract<Action, { kind: 'moveNeeded' }>): Promise<void> {
+    this.mark(a.key, 'asked')
+    const state = await this.e.job(async () => this.e.sm.ledger.head.state)
+    const ctx = { fork: this.chain.fork, seq: a.seq, state, deadline: a.record.deadline }
+    this.events.emit('move-needed', ctx)
+    if (!this.o.autoMove) return
+    try {
+      const data = await this.o.autoMove({ state, seq: a.seq })
+      if (data !== undefined) await this.move(data)
+    } catch (error) {
+      this.events.emit('error', { error })
+    }
+  }
+
+  private async isTerminal(state: Hex): Promise<boolean> {
+    let t = this.terminal.get(state)
+    if (t === undefined) {
+      t = await this.e.o.machine.isTerminal(state).catch(() => true) // a failing machine cannot be timed out
+      if (this.terminal.size > 64) this.terminal.clear()
+      this.terminal.set(state, t)
+    }
+    return t
+  }
+
+  private mark(key: string, status: string): void {
+    this.done[key] = status
+    this.save()
+  }
+
+  private save(): void {
+    this.e.o.store.putMeta(this.e.channelId, STATE_KEY, encodeJson({ chain: this.chain, done: this.done, evidence: this.evidence } satisfies Saved))
+  }
+
+  private report(ev: ChainEvent): void {
+    const emit = this.events
+    switch (ev.name) {
+      case 'DisputeRaised':
+        return emit.emit('dispute', { fork: ev.args.fork, record: ev.args.dispute, ...(ev.args.state !== '0x' ? { state: ev.args.state } : {}) })
+      case 'DisputeAnswered':
+        return emit.emit('answered', { fork: ev.args.fork, record: ev.args.dispute })
+      case 'DisputeCancelled':
+        return emit.emit('cancelled', { fork: ev.args.fork, seq: ev.args.seq })
+      case 'DisputeResolved':
+        return emit.emit('resolved', { fork: ev.args.fork, record: ev.args.dispute })
+      case 'ParticipantRemoved':
+        return emit.emit('removed', { index: ev.args.index })
+      case 'ParticipantSlashed':
+        return emit.emit('slashed', { index: ev.args.index, beneficiary: ev.args.beneficiary })
+      case 'StateSet':
+        return emit.emit('fork', ev.args)
+      case 'ChannelClosed':
+        return emit.emit('closed', ev.args)
+      case 'Credited':
+        return emit.emit('credited', ev.args)
+      default:
+        return
+    }
+  }
+}
+

@@ -1,0 +1,121 @@
+/**
+ * Attaches the chain side to a Channel: a ChainListener watch feeds every observed event to
+ * the channel (StateSet, DisputeRaised, DisputeCancelled, TransactionPosted, ChannelClosed)
+ * and then to a DisputeHandler, which acts on-chain by itself on every tick. The Channel API
+ * is unchanged; `detach()` undoes everything.
+ */
+import type { ChainEvent, ChainListener } from '../chain/ChainListener.js'
+import type { ManagerClient, RaiseResult } from '../chain/ManagerClient.js'
+import { engineOf, type Channel } from '../channel/Channel.js'
+import { UsageError } from '../errors/ParleyError.js'
+import type { Hex, Transaction } from '../protocol/types.js'
+import { DisputeHandler, type DisputeHandlerEvents, type DisputeHandlerOptions } from './DisputeHandler.js'
+import type { ChainView } from './types.js'
+
+export interface CourtOptions extends Omit<DisputeHandlerOptions, 'manager'> {
+  /** The listener for the manager the channel lives on (may serve many channels). */
+  listener: ChainListener
+  /** The manager, connected to this participant's signer (it pays for the calls it makes). */
+  manager: ManagerClient
+  /** First block to read when the store holds no cursor (default 0: the whole history). */
+  fromBlock?: number
+}
+
+/** The chain side of one channel. */
+export interface Court {
+  readonly handler: DisputeHandler
+  /** The chain's view of the channel (fork, active set, open dispute, chain time). */
+  readonly chain: ChainView
+  /** Subscribes to a court event; returns the unsubscribe. */
+  on<K extends keyof DisputeHandlerEvents>(name: K, fn: (p: DisputeHandlerEvents[K]) => void): () => void
+  /** The next court event (matching `filter`). */
+  next<K extends keyof DisputeHandlerEvents>(name: K, opts?: { signal?: AbortSignal; filter?: (p: DisputeHandlerEvents[K]) => boolean }): Promise<DisputeHandlerEvents[K]>
+  /** Our response move when a timeout accuses us (after `move-needed`). */
+  move(data: Hex): Promise<{ transaction: Transaction; digest: Hex }>
+  /** Leaves the channel from our latest final state (removed at resolution, paid our share). */
+  exit(): Promise<RaiseResult>
+  /** Forces a settlement from our latest final state. */
+  forceClose(): Promise<RaiseResult>
+  /** Resolves when the handler is not evaluating. */
+  idle(): Promise<void>
+  /** Stops watching and acting; the channel goes on without its chain side. */
+  detach(): Promise<void>
+}
+
+/**
+ * Gives `channel` its chain side: it observes the manager's events for the channel and
+ * defends it in the court by itself (posts, timeouts, responses, answers, refutations, fraud
+ * proofs, resolution).
+ *
+ * @example
+ * const listener = new ChainListener({ provider, manager: manager.address, clock })
+ * const court = attachCourt(channel, { listener, manager: manager.connect(wallet), fromBlock: openBlock })
+ * court.on('slashed', ({ index, beneficiary }) => console.log(`${index} slashed, paid to ${beneficiary}`))
+ * court.on('move-needed', ({ state }) => court.move(myMove(state)))
+ * // … later
+ * await court.detach()
+ */
+export function attachCourt(channel: Channel, opts: CourtOptions): Court {
+  if (!opts?.listener || typeof opts.listener.watch !== 'function') throw new UsageError('LISTENER_REQUIRED', 'attachCourt needs a ChainListener')
+  if (!opts.manager || typeof opts.manager.disputeTimeout !== 'function') throw new UsageError('MANAGER_REQUIRED', 'attachCourt needs a ManagerClient connected to our signer')
+  if (opts.manager.address !== opts.listener.manager) throw new UsageError('MANAGER_MISMATCH', 'the listener watches another manager')
+  const engine = engineOf(channel)
+  const handler = new DisputeHandler(engine, opts)
+  const kick = () => void handler.evaluate()
+
+  const onEvent = async (ev: ChainEvent): Promise<void> => {
+    // The channel first, so the handler reads a ledger that already reflects the event.
+    switch (ev.name) {
+      case 'StateSet':
+        await channel.applyStateSet(ev.args)
+        break
+      case 'DisputeRaised':
+        await channel.applyDispute(ev.args)
+        break
+      case 'DisputeCancelled':
+        await channel.applyDisputeCancelled(ev.args)
+        break
+      case 'TransactionPosted':
+        if (ev.args.transaction.fork >= channel.state.fork) await channel.applyPostedTransaction(ev.args.transaction, ev.args.signature)
+        break
+      case 'ChannelClosed':
+        await channel.applyClosed(ev.args)
+        break
+      default:
+        break
+    }
+    if (handler.onChainEvent(ev)) kick()
+  }
+
+  const offs = [
+    opts.listener.watch(channel.channelId, onEvent, { store: engine.o.store, ...(opts.fromBlock !== undefined ? { fromBlock: opts.fromBlock } : {}) }),
+    opts.listener.on('tick', (head) => {
+      handler.onHead(head)
+      kick()
+    }),
+    channel.on('fraud', ({ evidence }) => {
+      handler.addEvidence(evidence)
+      kick()
+    }),
+    channel.on('fork', kick),
+  ]
+  let detached = false
+  return {
+    handler,
+    get chain() {
+      return handler.chainView
+    },
+    on: (name, fn) => handler.events.on(name, fn),
+    next: (name, o = {}) => handler.events.next(name, o),
+    move: (data) => handler.move(data),
+    exit: () => handler.exit(true),
+    forceClose: () => handler.exit(false),
+    idle: () => handler.idle(),
+    async detach() {
+      if (detached) return
+      detached = true
+      offs.forEach((off) => off())
+      await handler.stop()
+    },
+  }
+}

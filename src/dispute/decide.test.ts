@@ -1,0 +1,168 @@
+/**
+ * The dispute handler's functional core, table-driven: each policy of docs/protocol.md §7 as
+ * the view that triggers it, and the near misses that must not.
+ */
+import { describe, test } from 'node:test'
+import assert from 'node:assert/strict'
+import { ChannelPhase } from '../channel/phase.js'
+import { DisputeKind, type DisputeRecord, type Hex, type Transaction } from '../protocol/types.js'
+import { decide } from './decide.js'
+import type { Action, DisputeView } from './types.js'
+
+const h = (n: number) => `0x${n.toString(16).padStart(64, '0')}` as Hex
+const sig = `0x${'11'.repeat(65)}` as Hex
+const T = 1_000n
+const tx = (seq: bigint, actor: number, prev = h(Number(seq) - 1)): Transaction => ({
+  channelId: h(99), fork: 0n, seq, timestamp: T, actor, previousStateHash: prev, data: '0x', stateHash: h(Number(seq)),
+})
+const record = (over: Partial<DisputeRecord> = {}): DisputeRecord => ({
+  kind: DisputeKind.Timeout, disputer: 2, seq: 5n, deadline: 2_000n, removals: 0b001n, stateHash: h(5), ...over,
+})
+const proof = [{ transaction: tx(6n, 1), signers: 0b111n, signatures: sig }]
+
+/** Alice (0) of Alice, Bob, Mallory, on an open channel at seq 5 (final 5), Mallory to move. */
+function view(over: { chain?: Partial<DisputeView['chain']>; local?: Partial<DisputeView['local']>; policy?: Partial<DisputeView['policy']> } & Partial<Omit<DisputeView, 'chain' | 'local' | 'policy'>> = {}): DisputeView {
+  return {
+    chain: {
+      fork: 0n, active: 0b111n, slashed: 0n, phase: 'open', genesis: { state: '0x', stateHash: h(0), timestamp: 900n },
+      latestSeq: 0n, now: T + 100n, posted: [], credits: [], ...over.chain,
+    },
+    local: {
+      me: 0, phase: ChannelPhase.Open, fork: 0n, active: 0b111n, clock: T + 100n,
+      head: { seq: 5n, stateHash: h(5), timestamp: T, nextActor: 2 }, final: { seq: 5n, stateHash: h(5) }, finalProof: proof,
+      own: [], canMove: false,
+      timeout: { txs: proof, seq: 5n, state: '0x05', stateHash: h(5), timestamp: T, accused: 2, terminal: false },
+      ...over.local,
+    },
+    channel: { participants: [h(1), h(2), h(3)], p2pTime: 60, agreementTime: 30, chainFallbackTime: 120, challengeTime: 300 },
+    evidence: over.evidence ?? [],
+    policy: { post: true, timeout: true, autoWithdraw: false, ...over.policy },
+    done: over.done ?? new Set(),
+  }
+}
+
+const kinds = (actions: Action[]) => actions.map((a) => a.kind)
+const POSTING = T + 210n // T + p2p + agreement + fallback
+
+describe('decide: an open channel', () => {
+  test('nothing to do while the next actor still has time', () => {
+    assert.deepEqual(kinds(decide(view())), [])
+    assert.deepEqual(kinds(decide(view({ chain: { now: POSTING } }))), [], 'the deadline itself is still in time')
+  })
+
+  test('timeout against a silent next actor, once the chain is past its posting deadline', () => {
+    const [a] = decide(view({ chain: { now: POSTING + 1n } }))
+    assert.equal(a?.kind, 'timeout')
+    assert.ok(a?.kind === 'timeout' && a.accused === 2 && a.txs === proof && a.key === 'timeout:0:5')
+  })
+
+  for (const [name, over] of [
+    ['it is our turn', { local: { timeout: { txs: [], seq: 5n, state: '0x', stateHash: h(5), timestamp: T, accused: 0, terminal: false } } }],
+    ['the head is terminal', { local: { timeout: { txs: [], seq: 5n, state: '0x', stateHash: h(5), timestamp: T, accused: 2, terminal: true } } }],
+    ['we did not sign the head', { local: { timeout: undefined } }],
+    ['we signed CloseChannel', { local: { phase: ChannelPhase.Closing } }],
+    ['the chain saw a later move', { chain: { latestSeq: 6n } }],
+    ['the accused was removed', { chain: { active: 0b011n } }],
+    ['we are slashed', { chain: { slashed: 0b001n } }],
+    ['our ledger is behind the chain fork', { chain: { fork: 1n } }],
+    ['the policy is off', { policy: { timeout: false } }],
+    ['it was already done', { done: new Set(['timeout:0:5']) }],
+  ] as const) {
+    test(`no timeout when ${name}`, () => {
+      const v = view(over as never)
+      v.chain.now = POSTING + 1n
+      assert.deepEqual(kinds(decide(v)), [])
+    })
+  }
+
+  test('post our move when someone has not confirmed it by its confirmation deadline', () => {
+    const own = [{ signed: { transaction: tx(6n, 0), signature: sig }, digest: h(600), supporters: 0b011n, parentTimestamp: T }]
+    assert.deepEqual(kinds(decide(view({ local: { own, clock: T + 90n } }))), [], 'still time to confirm')
+    const [a] = decide(view({ local: { own, clock: T + 91n } }))
+    assert.ok(a?.kind === 'post' && a.transaction.seq === 6n && a.key === 'post:0:6')
+    assert.deepEqual(kinds(decide(view({ local: { own: [{ ...own[0]!, supporters: 0b111n }], clock: T + 91n } }))), [], 'supported by all')
+    assert.deepEqual(kinds(decide(view({ local: { own, clock: T + 91n }, chain: { posted: [h(600)] } }))), [], 'already on chain')
+  })
+})
+
+describe('decide: an open timeout', () => {
+  const disputed = (r: DisputeRecord, local: Partial<DisputeView['local']> = {}, now = 1_500n) =>
+    view({ chain: { phase: 'disputed', dispute: { record: r }, now }, local: { final: { seq: 5n, stateHash: h(5) }, ...local } })
+
+  test('accused with our move at seq + 1: respond at once', () => {
+    const move = { transaction: tx(6n, 0), signature: sig }
+    const [a] = decide(disputed(record(), { move }))
+    assert.ok(a?.kind === 'respond' && a.transaction.seq === 6n)
+  })
+
+  test('accused without a move, our turn: ask for one', () => {
+    assert.deepEqual(kinds(decide(disputed(record(), { canMove: true }))), ['moveNeeded'])
+    assert.deepEqual(kinds(decide(disputed(record(), { canMove: false }))), [])
+  })
+
+  test("another's move we hold: relay it only after half the challenge time", () => {
+    const r = record({ removals: 0b010n }) // Bob accused, raised at 1_700
+    const move = { transaction: tx(6n, 1), signature: sig }
+    assert.deepEqual(kinds(decide(disputed(r, { move }, 1_849n))), [])
+    assert.deepEqual(kinds(decide(disputed(r, { move }, 1_850n))), ['respond'])
+  })
+
+  test('a later final state convicts the disputer: answer, before responding', () => {
+    const move = { transaction: tx(6n, 0), signature: sig }
+    const [a] = decide(disputed(record(), { move, final: { seq: 6n, stateHash: h(6) } }))
+    assert.ok(a?.kind === 'answer' && a.proof === proof)
+  })
+
+  test("the disputer's signature on a later transaction: refute", () => {
+    const later = { transaction: tx(7n, 2), signature: sig }
+    const [a] = decide(disputed(record(), { disputerLater: later }))
+    assert.ok(a?.kind === 'refute' && a.transaction.seq === 7n)
+  })
+
+  test('our own timeout: nothing to answer', () => {
+    assert.deepEqual(kinds(decide(disputed(record({ disputer: 0, removals: 0b100n }), { final: { seq: 6n, stateHash: h(6) } }))), [])
+  })
+
+  test('after the deadline: resolve from the candidate, if we know its bytes', () => {
+    assert.deepEqual(kinds(decide(disputed(record(), {}, 2_001n))), [])
+    const [a] = decide(disputed(record(), { candidateState: '0x05' }, 2_001n))
+    assert.ok(a?.kind === 'resolve' && a.state === '0x05')
+    assert.deepEqual(kinds(decide(disputed(record(), { candidateState: '0x05' }, 2_000n))), [], 'the deadline itself is still open')
+    const removed = disputed(record(), { candidateState: '0x05' }, 2_001n)
+    removed.chain.active = 0b110n
+    assert.deepEqual(kinds(decide(removed)), ['resolve'], 'anyone may resolve')
+  })
+})
+
+describe('decide: exits and fraud', () => {
+  test('an exit or force-close from an older state: answer with our later final state', () => {
+    for (const kind of [DisputeKind.Exit, DisputeKind.ForceClose, DisputeKind.Fraud]) {
+      const v = view({ chain: { phase: 'disputed', dispute: { record: record({ kind, seq: 4n }) }, now: 1_500n } })
+      assert.deepEqual(kinds(decide(v)), ['answer'], DisputeKind[kind])
+      v.chain.dispute!.record.seq = 5n
+      assert.deepEqual(kinds(decide(v)), [], `${DisputeKind[kind]} from our final state`)
+    }
+  })
+
+  test('fraud evidence: proven with our checkpoint, the open record re-supplied; not twice, not for a slashed culprit', () => {
+    const evidence = [{ key: 'k', fork: 0n, evidence: { kind: 'InvalidTransition' as const, reason: 'stateHash' as const, culprit: 2, signed: { transaction: tx(6n, 2), signature: sig }, previousState: '0x05' as Hex } }]
+    const [a] = decide(view({ evidence }))
+    assert.ok(a?.kind === 'proveInvalidTransition' && a.fraud.signers === 0b100n && a.checkpoint === proof && a.record === undefined)
+    const r = record({ kind: DisputeKind.Exit, disputer: 1, removals: 0b010n })
+    const [b] = decide(view({ evidence, chain: { phase: 'disputed', dispute: { record: r }, now: 1_500n } }))
+    assert.ok(b?.kind === 'proveInvalidTransition' && b.record === r, 'fraud proofs take precedence and carry the record')
+    assert.deepEqual(kinds(decide(view({ evidence, done: new Set(['fraud:k']) }))), [])
+    assert.deepEqual(kinds(decide(view({ evidence, chain: { slashed: 0b100n } }))), [])
+    assert.deepEqual(kinds(decide(view({ evidence: [{ ...evidence[0]!, fork: 1n }] }))), [], 'evidence of another fork')
+    const eq = [{ key: 'e', fork: 0n, evidence: { kind: 'Equivocation' as const, culprit: 2, a: { transaction: tx(6n, 2), signature: sig }, b: { transaction: { ...tx(6n, 2), data: '0x01' as Hex }, signature: sig } } }]
+    const [c] = decide(view({ evidence: eq }))
+    assert.ok(c?.kind === 'proveEquivocation' && c.first.signers === 0b100n && c.second.transaction.data === '0x01')
+  })
+
+  test('credits are withdrawn only when asked to', () => {
+    const credits = [{ key: '7:1', asset: h(0), amount: 5n }]
+    assert.deepEqual(kinds(decide(view({ chain: { phase: 'closed', credits } }))), [])
+    const [a] = decide(view({ chain: { phase: 'closed', credits }, policy: { autoWithdraw: true } }))
+    assert.ok(a?.kind === 'withdraw' && a.amount === 5n && a.key === 'withdraw:7:1')
+  })
+})

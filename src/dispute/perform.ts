@@ -1,0 +1,38 @@
+/**
+ * Performs one chain action of the dispute handler through the ManagerClient (imperative
+ * shell; the decision was taken by ./decide.ts). `moveNeeded` is not a chain call and is
+ * handled by the DisputeHandler itself.
+ */
+import type { ManagerClient, TxResult } from '../chain/ManagerClient.js'
+import { UsageError } from '../errors/ParleyError.js'
+import type { Hex } from '../protocol/types.js'
+import type { Action } from './types.js'
+
+/**
+ * Sends `action` for channel `channelId` and waits for its receipt.
+ * @example const { hash } = await perform(manager, channelId, participants, action)
+ */
+export async function perform(manager: ManagerClient, channelId: Hex, participants: readonly Hex[], a: Action): Promise<TxResult> {
+  switch (a.kind) {
+    case 'post':
+      return manager.postTransaction(channelId, participants, a.transaction, a.signature)
+    case 'timeout':
+      return manager.disputeTimeout(channelId, participants, a.txs, a.state)
+    case 'respond':
+      return manager.respond(channelId, participants, a.record, a.transaction, a.signature)
+    case 'answer':
+      return manager.answer(channelId, participants, a.record, a.proof)
+    case 'refute':
+      return manager.refute(channelId, participants, a.record, a.transaction, a.signature)
+    case 'proveInvalidTransition':
+      return manager.proveInvalidTransition(channelId, participants, a.record, a.fraud, a.previousState, a.checkpoint)
+    case 'proveEquivocation':
+      return manager.proveEquivocation(channelId, participants, a.record, a.first, a.second, a.checkpoint)
+    case 'resolve':
+      return manager.resolve(channelId, participants, a.record, a.state)
+    case 'withdraw':
+      return manager.withdraw(a.asset, a.amount)
+    case 'moveNeeded':
+      throw new UsageError('ACTION_NOT_CHAIN', 'moveNeeded is not a chain call')
+  }
+}

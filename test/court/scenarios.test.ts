@@ -1,0 +1,324 @@
+/**
+ * The court client end to end, with scripted roles on a real anvil (go-perun style): honest
+ * Alice and Bob run a Channel with an attached court (ChainListener + DisputeHandler) and act
+ * on-chain by themselves; Mallory (participant 2) is a plain Channel the test silences or uses
+ * to cheat. Time travel replaces waiting. Each scenario asserts exact balances (deltas of the
+ * manager balances) and the manager's solvency.
+ */
+import { after, before, describe, test } from 'node:test'
+import assert from 'node:assert/strict'
+import { startAnvil, type Anvil } from '../../src/chain/anvil.js'
+import { deployLocalStack, type LocalStack } from '../../src/chain/stack.js'
+import { ChannelPhase } from '../../src/channel/phase.js'
+import type { ParleyHasher } from '../../src/protocol/eip712.js'
+import { hashState } from '../../src/protocol/eip712.js'
+import { signDigest, packSignedTransaction } from '../../src/protocol/signatures.js'
+import { timeoutCandidates } from '../../src/dispute/anchor.js'
+import { DisputeKind, type Hex, type Transaction } from '../../src/protocol/types.js'
+import { BOND, ETH1, balances, move, openCourtChannel, pay, solvent, travel, type CourtChannel } from '../helpers/courtPeers.js'
+
+const [ALICE, BOB, MALLORY] = [0, 1, 2]
+let anvil: Anvil
+let stack: LocalStack
+let hasher: ParleyHasher
+
+before(async () => {
+  anvil = await startAnvil({ accounts: 5 })
+  stack = await deployLocalStack(anvil.wallets[0]!)
+  hasher = await stack.manager.hasher()
+})
+after(() => anvil.stop())
+
+/** A Payments mirror: balances by participant as the moves go. */
+class Ledger {
+  constructor(public bal: bigint[]) {}
+  pay(from: number, to: number, amount: bigint): bigint {
+    this.bal[from]! -= amount
+    this.bal[to]! += amount
+    return amount
+  }
+}
+
+/** Opens a 3-party channel (Alice, Bob honest with courts; Mallory plain) and plays one honest round. */
+async function start(label: string): Promise<{ c: CourtChannel; m: Ledger; before: bigint[] }> {
+  const wallets = anvil.wallets.slice(1, 4)
+  const before = await balances(stack, wallets)
+  const c = await openCourtChannel({ anvil, stack, hasher, wallets, label: `${label}-${Date.now()}`, honest: [ALICE, BOB] })
+  const m = new Ledger([ETH1, 2n * ETH1, 3n * ETH1])
+  const all = c.roles.map((r) => r.channel)
+  for (const who of [ALICE, BOB, MALLORY]) await move(all[who]!, pay((who + 1) % 3, m.pay(who, (who + 1) % 3, ETH1 / 10n)), all)
+  return { c, m, before }
+}
+
+/** Mallory signs a transaction on her head with `data` (the machine's result, or `stateHash` when given). */
+async function craft(c: CourtChannel, data: Hex, stateHash?: Hex): Promise<{ transaction: Transaction; signature: Hex }> {
+  const m = c.roles[MALLORY]!
+  const head = m.channel.state
+  const timestamp = m.clock.now()
+  const result = stateHash ?? hashState(await (await c.machine()).transition(head.state, MALLORY, data, timestamp))
+  const transaction: Transaction = {
+    channelId: c.channelId, fork: head.fork, seq: head.seq + 1n, timestamp, actor: MALLORY, previousStateHash: head.stateHash, data, stateHash: result,
+  }
+  return { transaction, signature: signDigest(m.wallet.signingKey, hasher.transaction(transaction)) }
+}
+
+/** Mallory sends a transaction to Alice and Bob directly. */
+function broadcast(c: CourtChannel, t: { transaction: Transaction; signature: Hex }): void {
+  for (const to of [ALICE, BOB]) c.hub.route(MALLORY, to, { type: 'tx', ...t })
+}
+
+/** After a fraud resolution: Alice and Bob are on fork 1; they play a round and close. */
+async function continueAndClose(c: CourtChannel, m: Ledger): Promise<void> {
+  const [alice, bob] = [c.roles[ALICE]!.channel, c.roles[BOB]!.channel]
+  for (const ch of [alice, bob]) assert.deepEqual([ch.state.fork, ch.state.active, ch.phase], [1n, 0b011n, ChannelPhase.Open])
+  const first = alice.state.isMyTurn ? alice : bob
+  const second = first === alice ? bob : alice
+  await move(first, pay(second.me, m.pay(first.me, second.me, ETH1 / 50n)), [second])
+  const last = await move(second, pay(first.me, m.pay(second.me, first.me, ETH1 / 40n)), [first])
+  await Promise.all([alice.waitFinal(last), bob.waitFinal(last)])
+  const closed = c.roles[ALICE]!.court!.next('closed')
+  await alice.close()
+  await closed
+}
+
+async function deltas(c: CourtChannel, before: bigint[]): Promise<bigint[]> {
+  const now = await balances(stack, c.roles.map((r) => r.wallet))
+  return now.map((b, i) => b - before[i]!)
+}
+
+describe('the court acts by itself', () => {
+  test('(a) Mallory goes silent on her turn: timeout, unanswered, resolved; Alice and Bob continue and close', async () => {
+    const { c, m, before } = await start('silent')
+    const [alice, bob] = [c.roles[ALICE]!, c.roles[BOB]!]
+    try {
+      c.hub.filter = (from, to) => from !== MALLORY && to !== MALLORY // Mallory hears and says nothing
+      await move(alice.channel, pay(BOB, m.pay(ALICE, BOB, ETH1 / 5n)), [bob.channel])
+      const head = await move(bob.channel, pay(ALICE, m.pay(BOB, ALICE, ETH1 / 4n)), [alice.channel])
+      const atRemoval = [...m.bal]
+
+      // Past Mallory's posting deadline: Alice and Bob post their unconfirmed moves and accuse her.
+      const raised = alice.court!.next('dispute')
+      await travel(anvil, c, 60 + 30 + 120 + 1)
+      const { record } = await raised
+      assert.equal(record.kind, DisputeKind.Timeout)
+      assert.equal(record.seq, head)
+      assert.equal(record.removals, 1n << BigInt(MALLORY))
+      assert.equal(alice.channel.phase, ChannelPhase.Disputed)
+
+      // Nobody answers; after the deadline the honest clients resolve: Mallory removed, fork 1.
+      const forked = Promise.all([alice.channel.next('fork'), bob.channel.next('fork')])
+      const removed = alice.court!.next('removed')
+      await travel(anvil, c, 300 + 1)
+      assert.equal((await removed).index, MALLORY)
+      const [fork] = await forked
+      assert.equal(fork.fork, 1n)
+      assert.equal(fork.active, 0b011n)
+
+      // Alice and Bob play on and close cooperatively.
+      for (const ch of [alice.channel, bob.channel]) assert.equal(ch.phase, ChannelPhase.Open)
+      await move(alice.channel, pay(BOB, m.pay(ALICE, BOB, ETH1 / 10n)), [bob.channel])
+      const last = await move(bob.channel, pay(ALICE, m.pay(BOB, ALICE, ETH1 / 20n)), [alice.channel])
+      await Promise.all([alice.channel.waitFinal(last), bob.channel.waitFinal(last)])
+      const closed = alice.court!.next('closed')
+      await alice.channel.close()
+      await closed
+
+      assert.deepEqual(await deltas(c, before), [m.bal[ALICE]! + BOND, m.bal[BOB]! + BOND, atRemoval[MALLORY]! + BOND])
+      await solvent(anvil, stack)
+    } finally {
+      await c.close()
+    }
+  })
+
+  test('(b) Mallory broadcasts an invalid transition: proven by an honest client, Mallory slashed, the prover paid, the channel goes on', async () => {
+    const { c, m, before } = await start('invalid')
+    const [alice, bob] = [c.roles[ALICE]!, c.roles[BOB]!]
+    try {
+      const all = c.roles.map((r) => r.channel)
+      await move(alice.channel, pay(BOB, m.pay(ALICE, BOB, ETH1 / 5n)), all)
+      const last = await move(bob.channel, pay(MALLORY, m.pay(BOB, MALLORY, ETH1 / 4n)), all)
+      await Promise.all(all.map((ch) => ch.waitFinal(last)))
+      const atFraud = [...m.bal]
+
+      // Mallory "pays" Alice 100 ETH she does not have, with a made-up resulting state.
+      const slashed = alice.court!.next('slashed')
+      const raised = alice.court!.next('dispute')
+      broadcast(c, await craft(c, pay(ALICE, 100n * ETH1), hashState('0xdead')))
+      const { index, beneficiary } = await slashed
+      assert.equal(index, MALLORY)
+      assert.ok(beneficiary === ALICE || beneficiary === BOB, `beneficiary ${beneficiary}`)
+      const { record } = await raised
+      assert.deepEqual([record.kind, record.seq, record.removals], [DisputeKind.Fraud, last, 1n << BigInt(MALLORY)])
+
+      const forked = Promise.all([alice.channel.next('fork'), bob.channel.next('fork')])
+      await travel(anvil, c, 300 + 1)
+      await forked
+      await continueAndClose(c, m)
+
+      const expected = [m.bal[ALICE]! + BOND, m.bal[BOB]! + BOND, 0n]
+      expected[beneficiary]! += atFraud[MALLORY]! + BOND
+      assert.deepEqual(await deltas(c, before), expected)
+      await solvent(anvil, stack)
+    } finally {
+      await c.close()
+    }
+  })
+
+  test('(c) Mallory equivocates: slashed by an honest client', async () => {
+    const { c, m, before } = await start('equivocate')
+    const [alice, bob] = [c.roles[ALICE]!, c.roles[BOB]!]
+    try {
+      const all = c.roles.map((r) => r.channel)
+      await move(alice.channel, pay(MALLORY, m.pay(ALICE, MALLORY, ETH1 / 5n)), all)
+      await move(bob.channel, pay(ALICE, m.pay(BOB, ALICE, ETH1 / 4n)), all)
+
+      // Two valid transactions at one height: first paying Alice, then paying Bob.
+      const x = await craft(c, pay(ALICE, m.pay(MALLORY, ALICE, ETH1 / 2n)))
+      const y = await craft(c, pay(BOB, ETH1 / 2n))
+      broadcast(c, x)
+      await Promise.all([alice.channel, bob.channel].map((ch) => ch.waitFinal(x.transaction.seq)))
+      const atFraud = [...m.bal]
+      const slashed = alice.court!.next('slashed')
+      const raised = alice.court!.next('dispute')
+      broadcast(c, y)
+      const { index, beneficiary } = await slashed
+      assert.equal(index, MALLORY)
+      assert.equal((await raised).record.seq, x.transaction.seq, 'the checkpoint is the final state with x')
+
+      const forked = Promise.all([alice.channel.next('fork'), bob.channel.next('fork')])
+      await travel(anvil, c, 300 + 1)
+      await forked
+      await continueAndClose(c, m)
+
+      const expected = [m.bal[ALICE]! + BOND, m.bal[BOB]! + BOND, 0n]
+      expected[beneficiary]! += atFraud[MALLORY]! + BOND
+      assert.deepEqual(await deltas(c, before), expected)
+      await solvent(anvil, stack)
+    } finally {
+      await c.close()
+    }
+  })
+
+  test('(d) Mallory raises a timeout from a stale state: an honest client answers with a later final state, Mallory slashed', async () => {
+    const { c, m, before } = await start('stale')
+    const [alice, bob, mallory] = [c.roles[ALICE]!, c.roles[BOB]!, c.roles[MALLORY]!]
+    try {
+      const all = c.roles.map((r) => r.channel)
+      // Two more rounds 40 s apart: the head's deadlines stay ahead of the stale candidate's.
+      let last = 0n
+      for (let round = 0; round < 2; round++) {
+        await travel(anvil, c, 40)
+        for (const who of [ALICE, BOB, MALLORY]) last = await move(all[who]!, pay((who + 1) % 3, m.pay(who, (who + 1) % 3, ETH1 / 100n)), all)
+      }
+      await Promise.all(all.map((ch) => ch.waitFinal(last)))
+      const atAnswer = [...m.bal]
+
+      // Mallory claims seq 3 (her own move) was the last she signed and accuses Alice.
+      const stale = [1n, 2n, 3n].map((seq) => {
+        const r = mallory.store.getTx(c.channelId, 0n, seq)!
+        return { record: r, packed: packSignedTransaction({ transaction: r.transaction, signatures: mallory.store.getSignatures(c.channelId, r.digest) }, [r.transaction.actor]) }
+      })
+      const T3 = stale[2]!.record.transaction.timestamp
+      await travel(anvil, c, Number(T3 + 211n - BigInt(await anvil.now())))
+      const slashed = alice.court!.next('slashed')
+      const answered = alice.court!.next('answered')
+      const { raised } = await mallory.manager.disputeTimeout(c.channelId, c.params.participants, stale.map((s) => s.packed), stale[2]!.record.state)
+      assert.equal(raised.dispute.removals, 1n << BigInt(ALICE), 'Alice is accused')
+
+      const { index, beneficiary } = await slashed
+      assert.equal(index, MALLORY)
+      const { record } = await answered
+      assert.deepEqual([record.kind, record.seq], [DisputeKind.Fraud, last], 'the candidate moved to the latest final state')
+      assert.equal(alice.channel.state.fork, 0n)
+
+      const forked = Promise.all([alice.channel.next('fork'), bob.channel.next('fork')])
+      await travel(anvil, c, 300 + 1)
+      await forked
+      await continueAndClose(c, m)
+
+      const expected = [m.bal[ALICE]! + BOND, m.bal[BOB]! + BOND, 0n]
+      expected[beneficiary]! += atAnswer[MALLORY]! + BOND
+      assert.deepEqual(await deltas(c, before), expected)
+      await solvent(anvil, stack)
+    } finally {
+      await c.close()
+    }
+  })
+
+  test('(e) the accused responds by itself with the move Mallory claims she never got; the timeout is cancelled', async () => {
+    const { c, m, before } = await start('respond-existing')
+    const [alice, bob, mallory] = [c.roles[ALICE]!, c.roles[BOB]!, c.roles[MALLORY]!]
+    try {
+      const all = c.roles.map((r) => r.channel)
+      const four = await move(alice.channel, pay(BOB, m.pay(ALICE, BOB, ETH1 / 5n)), all)
+      await Promise.all(all.map((ch) => ch.waitFinal(four)))
+      const atClose = [...m.bal]
+      await travel(anvil, c, 30)
+      c.hub.filter = (from, to) => from !== MALLORY && to !== MALLORY
+      await move(bob.channel, pay(ALICE, ETH1 / 4n), [alice.channel])
+
+      // Mallory's latest signature is on seq 4: she accuses Bob once his deadline after it passed.
+      const T4 = mallory.channel.state.timestamp
+      await travel(anvil, c, Number(T4 + 211n - BigInt(await anvil.now())))
+      const fork = mallory.channel.state.fork
+      const rec = mallory.store.getTx(c.channelId, fork, four)!
+      const anchor = timeoutCandidates([{ transaction: rec.transaction, signatures: mallory.store.getSignatures(c.channelId, rec.digest) }], hashState(c.roles[MALLORY]!.store.getForks(c.channelId)[0]!.state), 0b111n)!
+      const cancelled = alice.court!.next('cancelled')
+      const responded = bob.court!.next('submitted', { filter: (x) => x.action.kind === 'respond' })
+      const { raised } = await mallory.manager.disputeTimeout(c.channelId, c.params.participants, anchor, rec.state)
+      assert.equal(raised.dispute.removals, 1n << BigInt(BOB), 'Bob is accused')
+      assert.equal((await cancelled).seq, four + 1n)
+      assert.equal((await responded).action.kind, 'respond')
+      await bob.court!.idle()
+      for (const ch of [alice.channel, bob.channel]) assert.equal(ch.phase, ChannelPhase.Open)
+      assert.equal(alice.court!.chain.active, 0b111n, 'nobody removed')
+
+      // The channel goes on: everyone signs the close of the latest state final for all (seq 4).
+      c.hub.filter = undefined
+      const closed = alice.court!.next('closed')
+      await alice.channel.close()
+      await closed
+      assert.deepEqual(await deltas(c, before), atClose.map((b) => b + BOND))
+      await solvent(anvil, stack)
+    } finally {
+      await c.close()
+    }
+  })
+
+  test('(e) a slow accused answers a timeout with a fresh move by itself (autoMove) and play resumes', async () => {
+    const wallets = anvil.wallets.slice(1, 4)
+    const before = await balances(stack, wallets)
+    const c = await openCourtChannel({ anvil, stack, hasher, wallets, label: `respond-fresh-${Date.now()}`, honest: [ALICE] })
+    const m = new Ledger([ETH1, 2n * ETH1, 3n * ETH1])
+    const bobPays = m.pay(BOB, MALLORY, ETH1 / 3n)
+    c.attach(BOB, { autoMove: () => pay(MALLORY, bobPays) })
+    const [alice, bob, mallory] = [c.roles[ALICE]!, c.roles[BOB]!, c.roles[MALLORY]!]
+    try {
+      const all = c.roles.map((r) => r.channel)
+      const one = await move(alice.channel, pay(MALLORY, m.pay(ALICE, MALLORY, ETH1 / 5n)), all)
+      await Promise.all(all.map((ch) => ch.waitFinal(one)))
+
+      // Bob does not move. Past his deadline Alice's court accuses him; his court answers with a move.
+      const needed = bob.court!.next('move-needed')
+      const cancelled = alice.court!.next('cancelled')
+      await travel(anvil, c, 60 + 30 + 120 + 1)
+      assert.equal((await needed).seq, one + 1n)
+      assert.equal((await cancelled).seq, one + 1n)
+      await bob.court!.idle()
+      assert.equal(alice.channel.state.seq, one + 1n, 'Alice took the move from the chain')
+      // Mallory has no chain listener here: hand her the posted move as hers would.
+      const two = bob.store.getTx(c.channelId, 0n, one + 1n)!
+      await mallory.channel.applyPostedTransaction(two.transaction, bob.store.getSignatures(c.channelId, two.digest).get(BOB)!)
+
+      for (const who of [MALLORY, ALICE, BOB]) await move(all[who]!, pay((who + 1) % 3, m.pay(who, (who + 1) % 3, ETH1 / 100n)), all)
+      await Promise.all(all.map((ch) => ch.waitFinal(one + 4n)))
+      const closed = alice.court!.next('closed')
+      await alice.channel.close()
+      await closed
+      assert.deepEqual(await deltas(c, before), m.bal.map((b) => b + BOND))
+      await solvent(anvil, stack)
+    } finally {
+      await c.close()
+    }
+  })
+})
