@@ -12,6 +12,12 @@ export type {
   ChannelEvents, StateEvent, FinalEvent, ForkEvent, DisputeEvent, RemovedEvent, ClosedEvent, PhaseEvent, FraudEvent, ErrorEvent,
 } from './channel/events.js'
 
+// Court client: the chain side of a channel
+export { attachCourt, type Court, type CourtOptions } from './dispute/attachCourt.js'
+export { DisputeHandler, type DisputeHandlerEvents, type DisputeHandlerOptions } from './dispute/DisputeHandler.js'
+export { decide } from './dispute/decide.js'
+export type { Action, ActionKind, ChainView, LocalView, DisputeView, DisputePolicy, PendingEvidence } from './dispute/types.js'
+
 // Errors
 export { ParleyError, UsageError, ProtocolError, RuntimeError } from './errors/ParleyError.js'
 
@@ -76,7 +82,14 @@ export { decodeMachineRevert, type MachineRevert } from './machine/revert.js'
 export { RpcStateMachine, MACHINE_GAS } from './chain/RpcStateMachine.js'
 
 // Chain
-export { ManagerClient, type TxResult, type OpenResult, type SettleResult } from './chain/ManagerClient.js'
+export {
+  ManagerClient, NO_DISPUTE, type TxResult, type OpenResult, type SettleResult, type CourtResult, type RaiseResult, type ResolveResult,
+  type ChannelRecord, type OpenDispute,
+} from './chain/ManagerClient.js'
+export {
+  ChainListener, type ChainEvent, type ChainEventHandler, type ChainListenerEvents, type ChainListenerOptions, type HeadBlock, type WatchOptions,
+} from './chain/ChainListener.js'
+export { decodeManagerLog, MANAGER_EVENTS, type ManagerEvent, type ManagerEventArgs, type ManagerEventName, type ChannelOpenedEvent } from './chain/decode.js'
 export { signOpenConsent, signCloseConsent } from './chain/consent.js'
 export { deployLocalStack, type LocalStack, type ExampleMachines } from './chain/stack.js'
 export { startAnvil, type Anvil, type AnvilOptions } from './chain/anvil.js'
