@@ -84,7 +84,7 @@ export { RpcStateMachine, MACHINE_GAS } from './chain/RpcStateMachine.js'
 // Chain
 export {
   ManagerClient, NO_DISPUTE, type TxResult, type OpenResult, type SettleResult, type CourtResult, type RaiseResult, type ResolveResult,
-  type ChannelRecord, type OpenDispute,
+  type ChannelRecord as ChainChannelRecord, type OpenDispute,
 } from './chain/ManagerClient.js'
 export {
   ChainListener, type ChainEvent, type ChainEventHandler, type ChainListenerEvents, type ChainListenerOptions, type HeadBlock, type WatchOptions,
