@@ -1,7 +1,6 @@
 // SPDX-License-Identifier: MIT
 pragma solidity ^0.8.24;
 
-import {ECDSA} from "@openzeppelin/contracts/utils/cryptography/ECDSA.sol";
 import {IStateChannelManager as I} from "../interfaces/IStateChannelManager.sol";
 import {Bitmap} from "./Bitmap.sol";
 
@@ -9,53 +8,114 @@ import {Bitmap} from "./Bitmap.sol";
 /// @notice Verifies a set of ECDSA signatures over one digest into a signer bitmap.
 /// @dev Signatures are 65-byte (r, s, v) entries concatenated in ascending participant order of
 /// the `signers` bitmap, so each one is checked against exactly one participant: O(1) per
-/// signature, and no signer can be counted twice. OpenZeppelin's ECDSA rejects malleable
-/// (upper-half s) and malformed signatures.
+/// signature, and no signer can be counted twice.
+///
+/// Recovery applies exactly OpenZeppelin's `ECDSA.tryRecover(hash, v, r, s)` (5.x) rules, inlined
+/// in one assembly loop because the per-signature glue of a library call cost about a third of
+/// the `ecrecover` precompile itself (docs/gas.md):
+/// - s above secp256k1n / 2 is the malleable twin of a valid signature → SignatureMalleable
+///   (OZ's InvalidSignatureS), checked before any recovery, as OZ does;
+/// - otherwise the precompile decides: v ∉ {27, 28}, r or s out of range, or no point → no
+///   output, and a recovered zero address, are SignatureInvalid (OZ's InvalidSignature);
+/// - a precompile call that fails (only out of gas) reverts, as Solidity's `ecrecover` does.
+/// contracts/test/SignaturesHarness.sol keeps the OZ-based reference implementation, and
+/// test/contracts/signatures-equivalence.test.ts checks both give the same result (or the same
+/// revert) on random, malleable and malformed signature sets.
 library Signatures {
+    /// @dev OZ's bound: s above it is the upper-half (malleable) twin.
+    uint256 private constant HALF_ORDER = 0x7FFFFFFFFFFFFFFFFFFFFFFFFFFFFFFF5D576E7357A4501DDFE92F46681B20A0;
+    /// @dev A 64-bit de Bruijn sequence: bits 58..63 of (2^i · DEBRUIJN) differ for every i < 64.
+    uint256 private constant DEBRUIJN = 0x03f79d71b4ca8b09;
+    /// @dev The bit index i for each 6-bit de Bruijn key k: byte k of INDEX_LOW (k < 32) or
+    /// byte k − 32 of INDEX_HIGH.
+    uint256 private constant INDEX_LOW = 0x0001380239311c033d3a2a32261d11043e2f3b242d2b33163527211e18120c05;
+    uint256 private constant INDEX_HIGH = 0x3f37301b3c2925102e232c153420170b361a280f22141f0a190e13090d080706;
+
+    uint256 private constant MALLEABLE = 1;
+    uint256 private constant INVALID = 2;
+    uint256 private constant MISMATCH = 3;
+
     /// @dev Reverts unless every bit of `signers` is backed by that participant's signature.
     function verify(bytes32 digest, address[] calldata participants, uint64 signers, bytes calldata sigs)
         internal
-        pure
+        view
     {
         uint256 n = participants.length;
         if (n < 64 && signers >> n != 0) revert I.SignerIndexOutOfRange(signers, n);
         uint256 expected = Bitmap.count(signers) * 65;
         if (sigs.length != expected) revert I.SignaturesLengthInvalid(expected, sigs.length);
-        uint256 offset;
-        uint64 rest = signers;
-        for (uint256 i; rest != 0; ++i) {
-            if (rest & 1 == 1) {
-                address recovered = _recover(digest, sigs, offset, i);
-                if (recovered != participants[i]) _revertMismatch(i, recovered, participants, signers);
-                offset += 65;
-            }
-            rest >>= 1;
-        }
+        (uint256 failure, uint256 i, address recovered) = _recoverAll(digest, participants, signers, sigs);
+        if (failure != 0) _revert(failure, i, recovered, participants, signers);
     }
 
-    function _recover(bytes32 digest, bytes calldata sigs, uint256 offset, uint256 i) private pure returns (address) {
-        bytes32 r;
-        bytes32 s;
-        uint8 v;
-        // Reads one 65-byte entry straight from calldata; offset + 65 <= sigs.length holds
-        // because the length was checked against the number of signers.
+    /// @dev Recovers the signature of each set bit of `signers`, lowest first, and compares it
+    /// with that participant. Stops at the first failure and returns its kind (0 = none), the
+    /// participant index and the recovered address (MISMATCH only). Only the set bits are
+    /// visited: the lowest is isolated with x & −x and its index read from a de Bruijn table
+    /// (cancun has no CLZ/CTZ opcode), so a signer's cost does not depend on its index. The
+    /// error path re-derives the kind after the loop, keeping the loop's stack small.
+    function _recoverAll(bytes32 digest, address[] calldata participants, uint64 signers, bytes calldata sigs)
+        private
+        view
+        returns (uint256 failure, uint256 i, address recovered)
+    {
+        // Bounds: every set bit i is below participants.length (checked by the caller, or
+        // i < 64 <= length), so participants[i] is in calldata without a per-signature check;
+        // the caller also checked sigs.length == 65 · popcount(signers), so each 65-byte entry
+        // read below lies inside `sigs`. The precompile input (digest, v, r, s) is built in
+        // the 128 bytes above the free memory pointer, which stays unmoved (scratch use).
         assembly ("memory-safe") {
-            let p := add(sigs.offset, offset)
-            r := calldataload(p)
-            s := calldataload(add(p, 32))
-            v := byte(0, calldataload(add(p, 64)))
+            let m := mload(0x40)
+            mstore(m, digest)
+            // The de Bruijn index table, as 64 bytes after the precompile input.
+            let table := add(m, 0x80)
+            mstore(table, INDEX_LOW)
+            mstore(add(table, 0x20), INDEX_HIGH)
+            let parts := participants.offset
+            let rest := signers
+            let p := sigs.offset
+            for {} rest {} {
+                let low := and(rest, sub(0, rest))
+                let word := shl(5, shr(248, mload(add(table, and(shr(58, mul(low, DEBRUIJN)), 0x3f)))))
+                let s := calldataload(add(p, 0x20))
+                if gt(s, HALF_ORDER) { break }
+                mstore(add(m, 0x20), byte(0, calldataload(add(p, 0x40))))
+                mstore(add(m, 0x40), calldataload(p))
+                mstore(add(m, 0x60), s)
+                // The precompile writes nothing when it cannot recover: clear the output word.
+                mstore(0, 0)
+                if iszero(staticcall(gas(), 1, m, 0x80, 0, 0x20)) { revert(0, 0) }
+                let r := mload(0)
+                // Zero (no recovery) never passes, even against a zero participant word; a
+                // word with dirty upper bits never equals a recovered address.
+                if iszero(mul(r, eq(r, calldataload(add(parts, word))))) { break }
+                rest := xor(rest, low)
+                p := add(p, 65)
+            }
+            // A break leaves the failed signer's bit in `rest` and `p` at its entry.
+            if rest {
+                let low := and(rest, sub(0, rest))
+                i := shr(248, mload(add(table, and(shr(58, mul(low, DEBRUIJN)), 0x3f))))
+                switch gt(calldataload(add(p, 0x20)), HALF_ORDER)
+                case 1 { failure := MALLEABLE }
+                default {
+                    // The output word: zero when the precompile recovered nothing.
+                    recovered := mload(0)
+                    failure := INVALID
+                    if recovered { failure := MISMATCH }
+                }
+            }
         }
-        (address recovered, ECDSA.RecoverError err,) = ECDSA.tryRecover(digest, v, r, s);
-        if (err == ECDSA.RecoverError.InvalidSignatureS) revert I.SignatureMalleable(i);
-        if (err != ECDSA.RecoverError.NoError) revert I.SignatureInvalid(i);
-        return recovered;
     }
 
-    /// @dev Only runs on failure, so the linear scan costs honest callers nothing.
-    function _revertMismatch(uint256 i, address recovered, address[] calldata participants, uint64 signers)
+    /// @dev Only runs on failure: names the error of the signature at participant index `i`.
+    function _revert(uint256 failure, uint256 i, address recovered, address[] calldata participants, uint64 signers)
         private
         pure
     {
+        if (failure == MALLEABLE) revert I.SignatureMalleable(i);
+        if (failure == INVALID) revert I.SignatureInvalid(i);
+        // The linear scan costs honest callers nothing.
         for (uint256 j; j < participants.length; ++j) {
             if (participants[j] == recovered) {
                 if (Bitmap.has(signers, j)) revert I.SignatureDuplicate(i, recovered);

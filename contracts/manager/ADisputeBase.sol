@@ -140,7 +140,7 @@ abstract contract ADisputeBase is IDisputeManager, AFinality {
     /// @dev Verifies participant `signer`'s single 65-byte signature on `digest`.
     function _verifyOne(bytes32 digest, address[] calldata participants, uint256 signer, bytes calldata signature)
         internal
-        pure
+        view
     {
         Signatures.verify(digest, participants, Bitmap.bit(signer), signature);
     }

@@ -84,7 +84,7 @@ abstract contract AFinality is AChannels {
         uint64 signers,
         bytes calldata signatures,
         uint256 threshold
-    ) internal pure {
+    ) internal view {
         _requireActiveSigners(signers, active);
         Signatures.verify(digest, participants, signers, signatures);
         uint256 count = Bitmap.count(signers);
