@@ -78,7 +78,7 @@ abstract contract AChannels is IStateChannelManager, ABalances, EIP712 {
             genesisTimestamp: uint40(block.timestamp),
             challengeTime: uint24(params.challengeTime),
             latestSeq: 0,
-            participantsHash: keccak256(abi.encodePacked(params.participants)),
+            participantsHash: ParleyHash.participants(params.participants),
             genesisStateHash: stateHash,
             locked: uint128(locked),
             bond: uint128(params.bond)
@@ -148,7 +148,7 @@ abstract contract AChannels is IStateChannelManager, ABalances, EIP712 {
     {
         ch = _channels[channelId];
         if (ch.phase != Phase.Open) revert ChannelNotOpen(channelId, ch.phase);
-        if (keccak256(abi.encodePacked(participants)) != ch.participantsHash) {
+        if (ParleyHash.participants(participants) != ch.participantsHash) {
             revert ChannelParticipantsMismatch(channelId);
         }
     }

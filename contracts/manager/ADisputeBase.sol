@@ -48,7 +48,7 @@ abstract contract ADisputeBase is IDisputeManager, AFinality {
     {
         ch = _channels[channelId];
         if (ch.phase != Phase.Disputed) revert DisputeNotOpen(channelId);
-        participantsHash = keccak256(abi.encodePacked(participants));
+        participantsHash = ParleyHash.participants(participants);
         if (keccak256(abi.encode(participantsHash, record)) != ch.participantsHash) {
             revert DisputeRecordMismatch(channelId);
         }

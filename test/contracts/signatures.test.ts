@@ -92,6 +92,16 @@ describe('signature errors', () => {
     const reversed = [...params.participants].reverse()
     await expectRevert(verify(1n, s(0), 1, channelId, reversed), 'ChannelParticipantsMismatch', [channelId])
   })
+
+  test('a participant word with dirty upper bits → ChannelParticipantsMismatch (the list hashes as sent)', async () => {
+    const data = f.manager.interface.encodeFunctionData('verifySignatures', [channelId, params.participants, digest, 0b10n, s(1), 1])
+    const clean = '0'.repeat(24) + params.participants[1]!.slice(2).toLowerCase()
+    assert.equal(data.split(clean).length, 2, 'the participant word occurs once')
+    const dirty = data.replace(clean, '01' + clean.slice(2))
+    const to = await f.manager.getAddress()
+    assert.equal(f.manager.interface.decodeFunctionResult('verifySignatures', await f.anvil.provider.call({ to, data }))[0], 0b10n)
+    await expectRevert(f.anvil.provider.call({ to, data: dirty }), 'ChannelParticipantsMismatch', [channelId])
+  })
 })
 
 describe('TypeScript recovery applies the same rules', () => {
