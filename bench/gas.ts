@@ -1,7 +1,8 @@
 /**
  * `npm run bench:gas`: gas of every on-chain operation (channel lifecycle, finality proofs, and
  * the court: posts, disputes, challenges, fraud proofs, resolution) at N = 2 … 64 on a real
- * anvil, plus the marginal gas per extra participant. `-- --court` runs the court part only. Progress goes to stderr; stdout is a
+ * anvil, plus the marginal gas per extra participant. `-- --court` runs the court part only,
+ * `-- --channels` all but the court. Progress goes to stderr; stdout is a
  * markdown report (machine, date, parameters, tables, target verdict) for docs/gas.md.
  *
  * Every figure is a receipt's gasUsed of a real transaction; finality-proof verification (a
@@ -202,15 +203,17 @@ async function main(): Promise<void> {
     await stack.manager.deposit(stack.token.address, 1n)
     progress(`minting test tokens to ${Math.max(...NS)} participants`)
     for (const w of anvil.wallets.slice(1)) await (await (stack.token.connect(submitter) as Contract).getFunction('mint')(w.address, 2n * DEPOSIT)).wait()
-    // `--court` measures the dispute operations only (a quicker run while tuning them).
+    // `--court` measures the dispute operations only, `--channels` everything but them (quicker
+    // runs while tuning one part).
     const courtOnly = process.argv.includes('--court')
+    const channelsOnly = process.argv.includes('--channels')
     const rows: Row[] = []
     if (!courtOnly) for (const n of NS) rows.push(await measure(ctx, n))
     const court: DisputeRow[] = []
-    for (const n of NS) court.push(await measureDisputes(ctx, n))
+    if (!channelsOnly) for (const n of NS) court.push(await measureDisputes(ctx, n))
     if (!courtOnly) process.stdout.write(report(rows, started) + '\n\n')
     else process.stdout.write(`${machineLine()}\n\nDate: ${started.toISOString()}\n\n`)
-    process.stdout.write(disputesReport(court, fmt, table) + '\n')
+    if (!channelsOnly) process.stdout.write(disputesReport(court, fmt, table) + '\n')
     progress('done')
   } finally {
     await anvil.stop()
