@@ -7,6 +7,13 @@
  */
 import { after, before, describe, test } from 'node:test'
 import assert from 'node:assert/strict'
+import { mkdtempSync, rmSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import { ChainListener } from '../../src/chain/ChainListener.js'
+import { Channel } from '../../src/channel/Channel.js'
+import { attachCourt } from '../../src/dispute/attachCourt.js'
+import { SqliteStore } from '../../src/store/SqliteStore.js'
 import { startAnvil, type Anvil } from '../../src/chain/anvil.js'
 import { deployLocalStack, type LocalStack } from '../../src/chain/stack.js'
 import { ChannelPhase } from '../../src/channel/phase.js'
@@ -21,13 +28,18 @@ const [ALICE, BOB, MALLORY] = [0, 1, 2]
 let anvil: Anvil
 let stack: LocalStack
 let hasher: ParleyHasher
+let dir: string
 
 before(async () => {
   anvil = await startAnvil({ accounts: 5 })
   stack = await deployLocalStack(anvil.wallets[0]!)
   hasher = await stack.manager.hasher()
+  dir = mkdtempSync(join(tmpdir(), 'parley-court-'))
 })
-after(() => anvil.stop())
+after(async () => {
+  await anvil.stop()
+  rmSync(dir, { recursive: true, force: true })
+})
 
 /** A Payments mirror: balances by participant as the moves go. */
 class Ledger {
@@ -319,6 +331,59 @@ describe('the court acts by itself', () => {
       await solvent(anvil, stack)
     } finally {
       await c.close()
+    }
+  })
+
+  test('a client restarted from its SQLite store in the middle of a dispute resumes its court: no event handled twice, the dispute resolved', async () => {
+    const wallets = anvil.wallets.slice(1, 4)
+    const label = `restart-${Date.now()}`
+    const [mallory0] = await balances(stack, [wallets[MALLORY]!])
+    const c = await openCourtChannel({ anvil, stack, hasher, wallets, label, honest: [ALICE], sqliteDir: dir })
+    const alice = c.roles[ALICE]!
+    try {
+      const all = c.roles.map((r) => r.channel)
+      for (const who of [ALICE, BOB, MALLORY]) await move(all[who]!, pay((who + 1) % 3, ETH1 / 10n), all)
+      c.hub.filter = (from, to) => from !== MALLORY && to !== MALLORY
+      await move(alice.channel, pay(BOB, ETH1 / 5n), [c.roles[BOB]!.channel])
+      await move(c.roles[BOB]!.channel, pay(ALICE, ETH1 / 5n), [alice.channel])
+      const raised = alice.court!.next('dispute')
+      await travel(anvil, c, 60 + 30 + 120 + 1)
+      const { record } = await raised
+      await alice.court!.idle()
+
+      // Alice crashes while the dispute is open; its deadline passes while she is down.
+      await alice.court!.detach()
+      await alice.listener!.close()
+      await alice.channel.dispose()
+      alice.store.close()
+      await travel(anvil, c, 300 + 1)
+
+      const store = new SqliteStore(join(dir, `${label}-${ALICE}.db`))
+      const channel = await Channel.restore({
+        channelId: c.channelId, signer: alice.wallet, machine: await c.machine(), store, transport: c.hub.connect(ALICE), clock: alice.clock, hasher, chain: alice.manager,
+      })
+      assert.equal(channel.phase, ChannelPhase.Disputed)
+      const listener = new ChainListener({ provider: anvil.provider, manager: stack.manager.address, pollMs: 30, clock: alice.clock })
+      const court = attachCourt(channel, { listener, manager: alice.manager }) // the cursor is in the store
+      const seen: string[] = []
+      for (const name of ['dispute', 'resolved', 'removed'] as const) court.on(name, () => seen.push(name))
+      const resolvedByUs = court.next('submitted', { filter: (x) => x.action.kind === 'resolve' })
+      const forked = channel.next('fork')
+      assert.deepEqual(court.chain.dispute?.record, record, 'the open dispute survived the restart')
+      assert.equal((await resolvedByUs).action.kind, 'resolve')
+      assert.equal((await forked).fork, 1n)
+      await court.idle()
+      assert.deepEqual(seen, ['resolved', 'removed'], 'events before the crash are not handled again')
+      const [credited] = await balances(stack, [wallets[MALLORY]!])
+      assert.equal(credited! - mallory0!, 3n * ETH1 + BOND, 'Mallory paid her share at removal')
+      await court.detach()
+      await listener.close()
+      await channel.dispose()
+      store.close()
+      await solvent(anvil, stack)
+    } finally {
+      await c.close()
+      for (const r of c.roles) if (r !== alice) r.store.close()
     }
   })
 })

@@ -19,7 +19,9 @@ import { EvmStateMachine } from '../../src/machine/EvmStateMachine.js'
 import type { StateMachine } from '../../src/machine/StateMachine.js'
 import type { ParleyHasher } from '../../src/protocol/eip712.js'
 import { ETH, type ChannelParams, type Hex } from '../../src/protocol/types.js'
+import { join } from 'node:path'
 import { MemoryStore } from '../../src/store/MemoryStore.js'
+import { SqliteStore } from '../../src/store/SqliteStore.js'
 import type { Store } from '../../src/store/types.js'
 import { MemoryHub } from '../../src/transport/MemoryHub.js'
 import type { Transport } from '../../src/transport/Transport.js'
@@ -65,9 +67,11 @@ export interface CourtChannelOptions {
   /** Participants whose court is attached at once (default: none). */
   honest?: number[]
   deposits?: bigint[]
-  /** Transports (default: an in-memory hub). */
-  transport?: (i: number, hub: MemoryHub) => Transport | Promise<Transport>
+  /** Transports (default: the in-memory hub). */
+  transport?: (i: number, ctx: { hub: MemoryHub; channelId: Hex; participants: Hex[] }) => Transport | Promise<Transport>
   pollMs?: number
+  /** SQLite stores in this directory (default: in memory). */
+  sqliteDir?: string
 }
 
 /** Deposits, opens a Payments channel with bonds and starts one Channel per wallet. */
@@ -86,10 +90,10 @@ export async function openCourtChannel(o: CourtChannelOptions): Promise<CourtCha
   const machine = () => EvmStateMachine.fromChain({ provider: o.anvil.provider, address: params.machine })
   const roles: Role[] = []
   for (let i = 0; i < n; i++) {
-    const store = new MemoryStore()
+    const store = o.sqliteDir ? new SqliteStore(join(o.sqliteDir, `${o.label}-${i}.db`)) : new MemoryStore()
     const clock = new ManualClock(genesis.timestamp, { followBlocks: true })
     const manager = o.stack.manager.connect(o.wallets[i]!)
-    const transport = o.transport ? await o.transport(i, hub) : hub.connect(i)
+    const transport = o.transport ? await o.transport(i, { hub, channelId: opened.channelId, participants: params.participants }) : hub.connect(i)
     const channel = await Channel.create({ params, genesis, signer: o.wallets[i]!, machine: await machine(), store, transport, clock, hasher: o.hasher, chain: manager })
     roles.push({ wallet: o.wallets[i]!, channel, store, clock, manager })
   }
