@@ -6,7 +6,7 @@ import { spawn, type ChildProcess } from 'node:child_process'
 import { createRequire } from 'node:module'
 import { dirname, join } from 'node:path'
 import { JsonRpcProvider, Wallet, HDNodeWallet, Mnemonic } from 'ethers'
-import { RuntimeError } from '../errors/ParleyError.js'
+import { RuntimeError, UsageError } from '../errors/ParleyError.js'
 import { EVM_VERSION } from './compiler.js'
 
 const require = createRequire(import.meta.url)
@@ -23,6 +23,8 @@ export interface AnvilOptions {
   args?: string[]
   /** Seconds to wait for the node (default 30). */
   timeoutSeconds?: number
+  /** Port on 127.0.0.1 (default 0: any free port). */
+  port?: number
 }
 
 export interface Anvil {
@@ -52,15 +54,17 @@ function anvilBinary(): string {
 }
 
 /**
- * Starts anvil with `--port 0` on 127.0.0.1 and waits until it listens.
+ * Starts anvil on 127.0.0.1 (any free port unless `port` is given) and waits until it listens.
  * @example
  * const anvil = await startAnvil()
  * try { await anvil.provider.getBlockNumber() } finally { await anvil.stop() }
  */
 export async function startAnvil(opts: AnvilOptions = {}): Promise<Anvil> {
   const accounts = opts.accounts ?? 10
+  const wanted = opts.port ?? 0
+  if (!Number.isInteger(wanted) || wanted < 0 || wanted > 65535) throw new UsageError('ANVIL_PORT_INVALID', `port must be an integer in 0..65535, got ${wanted}`)
   const args = [
-    '--host', '127.0.0.1', '--port', '0',
+    '--host', '127.0.0.1', '--port', String(wanted),
     '--hardfork', EVM_VERSION,
     '--accounts', String(accounts),
     '--balance', String(opts.balance ?? 10000),
@@ -125,7 +129,8 @@ function waitForPort(child: ChildProcess, timeoutMs: number): Promise<number> {
     child.stderr!.on('data', (b: Buffer) => (log += b.toString()))
     child.once('exit', (code) => {
       clearTimeout(timer)
-      reject(new RuntimeError('ANVIL_EXITED', `anvil exited with code ${code}`, { details: { log } }))
+      const last = log.trim().split('\n').filter((l) => l.trim() !== '').at(-1)
+      reject(new RuntimeError('ANVIL_EXITED', `anvil exited with code ${code}${last ? `: ${last.trim()}` : ''}`, { details: { log } }))
     })
   })
 }

@@ -1,0 +1,120 @@
+/**
+ * `parley run <params> --store FILE`: runs this participant's peer until the channel settles,
+ * `quit`, or Ctrl-C. Moves come from stdin (or --moves FILE) one per line; channel, court and
+ * link events are printed as they happen. Restarting with the same store resumes.
+ */
+import { createReadStream } from 'node:fs'
+import { createInterface } from 'node:readline'
+import { Phase } from '../../src/protocol/types.js'
+import { CHAIN, CHAIN_HELP, COMMON, JSON_HELP, KEY, KEY_HELP, flag, int, list, parse, str } from '../lib/args.js'
+import { assetAt } from '../lib/assets.js'
+import { loadWallet } from '../lib/chain.js'
+import { openChannelContext, participantIndex } from '../lib/channel.js'
+import { untilSignal, type Command } from '../lib/command.js'
+import { argError } from '../lib/errors.js'
+import { readText } from '../lib/files.js'
+import { MOVE_HELP, machineNameOf } from '../lib/machines.js'
+import { Driver, COMMAND_HELP } from '../run/driver.js'
+import { startPeer } from '../run/peer.js'
+import { Printer } from '../run/printer.js'
+
+const usage = `parley run PARAMS_FILE --store FILE [--bootstrap HOST:PORT,…] [--moves FILE|-] [--json]
+
+Runs this key's peer of the channel in PARAMS_FILE (opened on-chain) until the channel settles
+on-chain, \`quit\`, or Ctrl-C. Reads one command per line from stdin (or --moves):
+  pay <to> <amount> · pass          (payments)
+  cell <0-8>                        (tictactoe)
+  inc <n>                           (counter)
+  0x<data>                          raw move data, any machine
+  close · leave · force-close · status · help · quit
+A move waits for our turn; close waits until every state is final. Events (state, final,
+peer, dispute, closed, …) are printed as they happen; with --json one JSON object per line.
+Disputes are handled by themselves: timeouts, answers, fraud proofs, resolution.
+
+  --store <file>       SQLite store of this peer (created; reuse it to resume after a restart)
+  --bootstrap <list>   DHT bootstrap nodes host:port,… (default: the public HyperDHT); loopback
+                       nodes (\`parley testnet\`) make the peer bind to 127.0.0.1
+  --host <address>     address the DHT node binds to (default: 127.0.0.1 with a loopback
+                       bootstrap, else all interfaces)
+  --moves <file|->     read commands from a file (default -: stdin); the peer keeps running after it
+  --poll <ms>          chain poll interval (default 1000)
+  --from-block <n>     first block to search for the channel's opening (default 0)
+  --auto-withdraw      withdraw what the channel credits us once it settles
+  --verbose            network log lines on stderr
+${CHAIN_HELP}
+${KEY_HELP}
+${JSON_HELP}`
+
+export const command: Command = {
+  usage,
+  async run(argv) {
+    const { values, positionals } = parse(argv, {
+      ...COMMON, ...CHAIN, ...KEY, store: { type: 'string' }, bootstrap: { type: 'string', multiple: true }, host: { type: 'string' },
+      moves: { type: 'string' }, poll: { type: 'string' }, 'from-block': { type: 'string' }, 'auto-withdraw': { type: 'boolean' },
+      verbose: { type: 'boolean' },
+    }, usage, { min: 1, max: 1 })
+    const storePath = str(values, 'store')
+    if (!storePath) throw argError('ARG_MISSING', '--store <file> is required: the peer keeps every signed transaction there')
+    const bootstrap = list(values, 'bootstrap').map(parseNode)
+    const loopback = bootstrap.length > 0 && bootstrap.every((b) => b.host === '127.0.0.1' || b.host === 'localhost')
+    const host = str(values, 'host') ?? (loopback ? '127.0.0.1' : undefined)
+    const pollMs = int(values, 'poll', 1000, { min: 10, max: 600_000 })
+    const fromBlock = int(values, 'from-block', 0)
+    const moves = str(values, 'moves') ?? '-'
+    if (moves !== '-') readText(moves, 'moves file') // fail before joining the network
+    const json = flag(values, 'json')
+
+    const ctx = await openChannelContext(positionals[0]!, values, (chain) => loadWallet(values, chain))
+    try {
+      const wallet = ctx.wallet!
+      const me = participantIndex(ctx, wallet.address)
+      const asset = await assetAt(ctx.params.asset, ctx.chain.provider)
+      const machine = ctx.machineName ?? machineNameOf(ctx.params.machine, ctx.chain.deployment)
+      const printer = new Printer({ json, machine, asset, participants: ctx.params.participants })
+      const record = await ctx.manager.getChannel(ctx.channelId)
+      if (record.phase === Phase.Closed) {
+        printer.event('closed', { channelId: ctx.channelId }, `channel ${ctx.channelId} is already settled on-chain — \`parley withdraw\` moves your funds to your wallet`)
+        return 0
+      }
+
+      const peer = await startPeer({
+        ctx, wallet, me, storePath, pollMs, fromBlock, autoWithdraw: flag(values, 'auto-withdraw'), verbose: flag(values, 'verbose'),
+        ...(bootstrap.length > 0 ? { bootstrap } : {}), ...(host ? { host } : {}), ...(loopback ? { firewalled: false } : {}),
+      })
+      const detach = printer.attach(peer)
+      let stopRequested!: (why: string) => void
+      const stopping = new Promise<string>((resolve) => (stopRequested = resolve))
+      const driver = new Driver(peer, printer, machine, { participants: ctx.params.participants, asset }, () => stopRequested('quit'))
+      const s = peer.channel.state
+      const view = printer.view(s.state, s.stateHash)
+      printer.event('ready', {
+        channelId: ctx.channelId, me, address: wallet.address.toLowerCase(), restored: peer.restored, phase: s.phase, fork: s.fork, seq: s.seq,
+        finalSeq: s.finalSeq, nextActor: s.nextActor, isMyTurn: s.isMyTurn, connected: peer.transport.connected, ...view.data,
+      }, `channel ${ctx.channelId} as #${me} (${wallet.address.toLowerCase()}), ${peer.restored ? 'resumed from' : 'new store'} ${storePath}: ` +
+        `fork ${s.fork} seq ${s.seq} (final ${s.finalSeq}), ${view.text}; next #${s.nextActor}${s.isMyTurn ? ' (you)' : ''}`)
+      if (!json) process.stderr.write(`${COMMAND_HELP.split('\n')[0]}\nmoves: ${machine ? `${MOVE_HELP[machine]} · ` : ''}0x<data>\n`)
+
+      peer.court.on('closed', () => stopRequested('settled'))
+      void untilSignal().then((signal) => stopRequested(signal))
+      const input = createInterface({ input: moves === '-' ? process.stdin : createReadStream(moves), terminal: false })
+      input.on('line', (line) => driver.line(line))
+
+      const why = await stopping
+      input.close()
+      driver.stop()
+      if (why === 'settled') await peer.court.idle() // let an auto-withdrawal finish
+      await peer.stop()
+      detach()
+      printer.event('stopped', { reason: why }, why === 'settled' ? 'the channel is settled; peer stopped' : `peer stopped (${why}); run again with --store ${storePath} to resume`)
+      return 0
+    } finally {
+      ctx.chain.close()
+    }
+  },
+}
+
+function parseNode(text: string): { host: string; port: number } {
+  const m = /^([^:\s]+):(\d{1,5})$/.exec(text)
+  if (!m || Number(m[2]) < 1 || Number(m[2]) > 65535) throw argError('BOOTSTRAP_INVALID', `--bootstrap entries are host:port, got ${JSON.stringify(text)}`)
+  return { host: m[1]!, port: Number(m[2]) }
+}

@@ -1,0 +1,69 @@
+/**
+ * Deployment files: where a manager and the example machines live, written by `parley devnet`
+ * (with the devnet's funded keys) and `parley deploy`, read by every other command so that
+ * `--rpc` and `--manager` can be left out.
+ */
+import { existsSync, rmSync } from 'node:fs'
+import { isAddress } from 'ethers'
+import type { Hex } from '../../src/protocol/types.js'
+import { str, type Values } from './args.js'
+import { argError } from './errors.js'
+import { readJson, writeText } from './files.js'
+import { toPrettyJson } from './output.js'
+
+export const DEVNET_FILE = '.parley/devnet.json'
+export const DEPLOYMENT_FILE = '.parley/deployment.json'
+
+/** A devnet account: anvil's deterministic keys, funded with ETH and test tokens. */
+export interface Account {
+  address: Hex
+  key: Hex
+}
+
+export interface Deployment {
+  rpc: string
+  chainId: string
+  manager: Hex
+  machines: { payments: Hex; tictactoe: Hex; counter: Hex }
+  /** TestToken (open mint), an ERC-20 for token channels. */
+  token: Hex
+  deployer: Hex
+  /** Funded keys (devnet only). */
+  accounts?: Account[]
+}
+
+/**
+ * The deployment file in use: `--deployment`, else $PARLEY_DEPLOYMENT, else
+ * ./.parley/deployment.json, else ./.parley/devnet.json; undefined when none exists.
+ */
+export function findDeployment(values: Values): { path: string; deployment: Deployment } | undefined {
+  const explicit = str(values, 'deployment') ?? process.env.PARLEY_DEPLOYMENT
+  if (explicit) return { path: explicit, deployment: readDeployment(explicit) }
+  for (const path of [DEPLOYMENT_FILE, DEVNET_FILE]) if (existsSync(path)) return { path, deployment: readDeployment(path) }
+  return undefined
+}
+
+/** Reads and checks a deployment file (ArgumentError `FILE_NOT_FOUND` / `FILE_INVALID`). */
+export function readDeployment(path: string): Deployment {
+  const d = readJson(path, 'deployment file') as Partial<Deployment> | null
+  const bad = (field: string) => argError('FILE_INVALID', `deployment file ${path}: ${field} is missing or invalid`, { path, field })
+  if (typeof d !== 'object' || d === null) throw bad('the top-level object')
+  if (typeof d.rpc !== 'string') throw bad('rpc')
+  if (typeof d.chainId !== 'string' || !/^\d+$/.test(d.chainId)) throw bad('chainId')
+  if (typeof d.manager !== 'string' || !isAddress(d.manager)) throw bad('manager')
+  if (typeof d.token !== 'string' || !isAddress(d.token)) throw bad('token')
+  const m = d.machines
+  if (!m || !(['payments', 'tictactoe', 'counter'] as const).every((k) => typeof m[k] === 'string' && isAddress(m[k]))) throw bad('machines')
+  if (d.accounts !== undefined && (!Array.isArray(d.accounts) || d.accounts.some((a) => !/^0x[0-9a-fA-F]{64}$/.test(String(a?.key))))) throw bad('accounts')
+  return d as Deployment
+}
+
+/** Writes a deployment file (mode 600 when it holds keys). */
+export function writeDeployment(path: string, d: Deployment): void {
+  writeText(path, `${toPrettyJson(d)}\n`, d.accounts ? 0o600 : undefined)
+}
+
+/** Removes a deployment file (the devnet it describes is gone). */
+export function removeDeployment(path: string): void {
+  rmSync(path, { force: true })
+}

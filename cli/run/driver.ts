@@ -1,0 +1,138 @@
+/**
+ * The commands a running peer reads, one per line (stdin or a file): moves (`pay 1 0.5`,
+ * `pass`, `cell 4`, `inc 2`, `0x…`), `close`, `leave`, `force-close`, `status`, `help`,
+ * `quit`. Moves and closes run in order, each waiting for what it needs (our turn; every
+ * state final before a close); `status`, `help` and `quit` act at once.
+ */
+import { ChannelPhase } from '../../src/channel/phase.js'
+import { UsageError } from '../../src/errors/ParleyError.js'
+import { bitIndices } from '../../src/protocol/bitmap.js'
+import type { Hex } from '../../src/protocol/types.js'
+import { MOVE_HELP, parseMove, type MachineContext, type MachineName } from '../lib/machines.js'
+import type { Peer } from './peer.js'
+import type { Printer } from './printer.js'
+
+export const COMMAND_HELP = `commands: <move> · close · leave · force-close · status · help · quit
+  close        cooperative close on the latest final state (after our moves are final)
+  leave        leave through the chain from our latest final state (paid our share)
+  force-close  ask the chain to settle from our latest final state
+  status       print the current state
+  quit         stop this peer (restart it with the same --store to resume)`
+
+export class Driver {
+  private queue: Promise<void> = Promise.resolve()
+  private accused = false
+  private readonly aborter = new AbortController()
+
+  constructor(
+    private readonly peer: Peer,
+    private readonly printer: Printer,
+    private readonly machine: MachineName | undefined,
+    private readonly mctx: MachineContext,
+    private readonly quit: () => void,
+  ) {
+    peer.court.on('move-needed', () => void (this.accused = true))
+  }
+
+  /** Handles one input line. */
+  line(raw: string): void {
+    const text = raw.trim()
+    if (text === '' || text.startsWith('#')) return
+    const verb = text.split(/\s+/)[0]!
+    switch (verb) {
+      case 'quit':
+      case 'exit':
+        return this.quit()
+      case 'status':
+        return this.status()
+      case 'help':
+        return this.printer.event('help', { help: COMMAND_HELP }, `${COMMAND_HELP}\nmoves: ${this.machine ? `${MOVE_HELP[this.machine]} · ` : ''}0x<data>`)
+      case 'close':
+        return this.enqueue(text, () => this.close())
+      case 'leave':
+        return this.enqueue(text, async () => void (await this.peer.court.exit()))
+      case 'force-close':
+        return this.enqueue(text, async () => void (await this.peer.court.forceClose()))
+      default: {
+        let data: Hex
+        try {
+          data = parseMove(text, this.machine, this.mctx)
+        } catch (e) {
+          return this.printer.error(e, text)
+        }
+        return this.enqueue(text, () => this.move(data))
+      }
+    }
+  }
+
+  /** Stops waiting: queued commands are dropped. */
+  stop(): void {
+    this.aborter.abort(new UsageError('PEER_STOPPING', 'the peer is stopping'))
+  }
+
+  /** Resolves when every queued command has run. */
+  idle(): Promise<void> {
+    return this.queue
+  }
+
+  private enqueue(text: string, job: () => Promise<void>): void {
+    this.queue = this.queue.then(async () => {
+      if (this.aborter.signal.aborted) return
+      try {
+        await job()
+      } catch (e) {
+        if (!this.aborter.signal.aborted) this.printer.error(e, text)
+      }
+    })
+  }
+
+  private async move(data: Hex): Promise<void> {
+    const { channel, court } = this.peer
+    if (this.accused) {
+      this.accused = false
+      const r = await court.move(data)
+      this.printer.event('responded', { seq: r.transaction.seq, digest: r.digest }, `seq ${r.transaction.seq} signed as our answer to the timeout; the court submits it`)
+      return
+    }
+    await this.until(() => channel.state.isMyTurn, () => `waiting for #${channel.state.nextActor} to move`)
+    await channel.propose(data)
+  }
+
+  private async close(): Promise<void> {
+    const { channel } = this.peer
+    await this.until(() => channel.state.finalSeq >= channel.state.seq, () => `waiting for seq ${channel.state.seq} to become final before closing`)
+    await channel.close({ signal: this.aborter.signal })
+  }
+
+  /** Waits until `ready()` holds (re-checked on every state and phase change). */
+  private async until(ready: () => boolean, waiting: () => string): Promise<void> {
+    const { channel } = this.peer
+    const usable = () => channel.phase === ChannelPhase.Open || channel.phase === ChannelPhase.Disputed
+    if (ready()) return
+    if (!usable()) throw new UsageError('CHANNEL_NOT_OPEN', `the channel is ${channel.phase}`)
+    this.printer.event('waiting', {}, waiting())
+    const signal = this.aborter.signal
+    await new Promise<void>((resolve, reject) => {
+      const offs: (() => void)[] = []
+      const done = (f: () => void) => (offs.forEach((off) => off()), signal.removeEventListener('abort', abort), f())
+      const check = () => {
+        if (ready()) done(resolve)
+        else if (!usable()) done(() => reject(new UsageError('CHANNEL_NOT_OPEN', `the channel is ${channel.phase}`)))
+      }
+      const abort = () => done(() => reject(signal.reason))
+      offs.push(channel.on('state', check), channel.on('final', check), channel.on('phase', check), channel.on('fork', check))
+      signal.addEventListener('abort', abort, { once: true })
+    })
+  }
+
+  private status(): void {
+    const s = this.peer.channel.state
+    const head = this.printer.view(s.state, s.stateHash)
+    const final = this.printer.view(s.finalState, s.finalStateHash)
+    const connected = this.peer.transport.connected
+    this.printer.event('status', {
+      phase: s.phase, fork: s.fork, active: bitIndices(s.active), seq: s.seq, nextActor: s.nextActor, isMyTurn: s.isMyTurn,
+      finalSeq: s.finalSeq, connected, ...head.data,
+    }, `${s.phase}, fork ${s.fork}, seq ${s.seq} (final ${s.finalSeq}): ${head.text}; final: ${final.text}; next #${s.nextActor}${s.isMyTurn ? ' (you)' : ''}; connected: ${connected.map((i) => `#${i}`).join(' ') || 'nobody'}`)
+  }
+}

@@ -1,0 +1,92 @@
+/**
+ * What `parley run` prints while the peer runs: every channel, court and link event as one
+ * line — readable text, or with `--json` one JSON object per line (`{"event":"final",…}`),
+ * bigints as decimal strings. In text mode errors go to stderr; in JSON mode everything is
+ * one stream on stdout.
+ */
+import { bitIndices } from '../../src/protocol/bitmap.js'
+import { DisputeKind, type Hex } from '../../src/protocol/types.js'
+import { ParleyError } from '../../src/errors/ParleyError.js'
+import { formatAmount, type Asset } from '../lib/assets.js'
+import { oneLine } from '../lib/errors.js'
+import { describeState, type MachineName } from '../lib/machines.js'
+import { out, short, toJson } from '../lib/output.js'
+import type { Peer } from './peer.js'
+
+export interface PrinterOptions {
+  json: boolean
+  machine: MachineName | undefined
+  asset: Asset
+  participants: readonly Hex[]
+}
+
+export class Printer {
+  constructor(private readonly o: PrinterOptions) {}
+
+  /** Prints one event: `text` in text mode, `{ event, ...data }` in JSON mode. */
+  event(event: string, data: Record<string, unknown>, text: string): void {
+    if (this.o.json) out(toJson({ event, ...data }))
+    else out(`${event.padEnd(12)} ${text}`)
+  }
+
+  /** Prints an error (one line; stderr in text mode). */
+  error(e: unknown, context?: string): void {
+    const code = e instanceof ParleyError ? e.code : 'INTERNAL'
+    const message = oneLine(e instanceof Error ? e.message : String(e))
+    if (this.o.json) out(toJson({ event: 'error', code, message, ...(context ? { context } : {}) }))
+    else process.stderr.write(`error ${code}: ${context ? `${context}: ` : ''}${message}\n`)
+  }
+
+  /** A state as text (decoded for the example machines, else its hash) and as data. */
+  view(state: Hex, stateHash: Hex): { text: string; data: Record<string, unknown> } {
+    const v = describeState(state, this.o.machine, { participants: this.o.participants, asset: this.o.asset })
+    return v ? { text: v.text, data: { stateHash, view: v.data } } : { text: `state ${short(stateHash)}`, data: { stateHash } }
+  }
+
+  amounts(values: readonly bigint[]): string {
+    return values.map((v, i) => `#${i} ${formatAmount(v, this.o.asset)}`).join(' · ')
+  }
+
+  /** Subscribes to everything the peer reports; returns the unsubscribe. */
+  attach(peer: Peer): () => void {
+    const { channel, court, transport, listener } = peer
+    const me = channel.me
+    const who = (i: number) => (i === me ? `#${i} (you)` : `#${i}`)
+    const offs = [
+      transport.onPeer((index, up) => this.event('peer', { index, up }, `#${index} ${up ? 'connected' : 'disconnected'}`)),
+      channel.on('state', (s) => {
+        const v = this.view(s.state, s.stateHash)
+        this.event('state', { fork: s.fork, seq: s.seq, author: s.author, nextActor: s.nextActor, isMyTurn: s.isMyTurn, ...v.data },
+          `seq ${s.seq} by ${who(s.author)}: ${v.text} — next ${who(s.nextActor)}`)
+      }),
+      channel.on('final', (f) => this.event('final', { fork: f.fork, seq: f.seq, stateHash: f.stateHash }, `seq ${f.seq} is final`)),
+      channel.on('phase', (p) => this.event('phase', { from: p.from, to: p.to }, `${p.from} → ${p.to}`)),
+      channel.on('fork', (f) => {
+        const v = this.view(f.state, f.stateHash)
+        this.event('fork', { fork: f.fork, active: bitIndices(f.active), ...v.data }, `the chain set fork ${f.fork}: active ${bitIndices(f.active).map((i) => `#${i}`).join(' ')}; ${v.text}`)
+      }),
+      channel.on('closed', (c) => this.event('close-signed', { fork: c.fork, stateHash: c.stateHash, ...(c.transactionHash ? { transactionHash: c.transactionHash } : {}) },
+        `every participant signed the close${c.transactionHash ? `; close submitted in ${c.transactionHash}` : '; waiting for it on-chain'}`)),
+      channel.on('fraud', (f) => this.event('fraud', { kind: f.evidence.kind, from: f.from }, `${f.evidence.kind} by a peer${f.from !== undefined ? ` (from #${f.from})` : ''}: the court proves it`)),
+      channel.on('error', (e) => this.error(e.error, e.from !== undefined ? `from #${e.from}` : 'channel')),
+      court.on('dispute', (d) => this.event('dispute', { fork: d.fork, kind: DisputeKind[d.record.kind], disputer: d.record.disputer, seq: d.record.seq, deadline: d.record.deadline, removals: bitIndices(d.record.removals) },
+        `${DisputeKind[d.record.kind]} raised by ${who(d.record.disputer)} on seq ${d.record.seq}; deadline ${d.record.deadline} (chain time)`)),
+      court.on('answered', (d) => this.event('answered', { fork: d.fork, seq: d.record.seq }, `the dispute was answered: candidate seq ${d.record.seq}`)),
+      court.on('cancelled', (d) => this.event('cancelled', { fork: d.fork, seq: d.seq }, `the timeout was answered with seq ${d.seq}; the channel goes on`)),
+      court.on('resolved', (d) => this.event('resolved', { fork: d.fork, kind: DisputeKind[d.record.kind] }, `the ${DisputeKind[d.record.kind]} dispute was resolved`)),
+      court.on('removed', (r) => this.event('removed', { index: r.index }, `${who(r.index)} was removed from the channel`)),
+      court.on('slashed', (s) => this.event('slashed', { index: s.index, beneficiary: s.beneficiary }, `${who(s.index)} was slashed; its share goes to ${who(s.beneficiary)}`)),
+      court.on('credited', (c) => c.account === this.o.participants[me] &&
+        this.event('credited', { account: c.account, asset: c.asset, amount: c.amount }, `${formatAmount(c.amount, this.o.asset)} credited to your manager balance`)),
+      court.on('closed', (c) => this.event('closed', { fork: c.fork, stateHash: c.stateHash, payouts: c.payouts },
+        `settled on-chain: ${this.amounts(c.payouts)} — \`parley withdraw\` moves yours to your wallet`)),
+      court.on('submitted', (s) => this.event('submitted', { action: s.action.kind, why: s.action.why, transactionHash: s.hash, gasUsed: s.gasUsed }, `${s.action.kind} (${s.action.why}): ${s.hash}`)),
+      court.on('failed', (f) => this.error(f.error, `court ${f.action.kind}${f.retried ? ' (will retry)' : ''}`)),
+      court.on('move-needed', (m) => this.event('move-needed', { fork: m.fork, seq: m.seq, deadline: m.deadline },
+        `a timeout accuses you: type your move before chain time ${m.deadline} or be removed`)),
+      court.on('error', (e) => this.error(e.error, 'court')),
+      listener.on('error', (e) => this.error(e.error, 'chain')),
+    ]
+    return () => offs.forEach((off) => off())
+  }
+}
