@@ -1,0 +1,135 @@
+/**
+ * The court's entry points (docs/protocol.md §7, §10) as typed calls: each returns the
+ * transaction and the events it emitted, decoded. The caller's participant index is found from
+ * the signer's address. Part of {@link ManagerClient}.
+ */
+import { UsageError } from '../errors/ParleyError.js'
+import type {
+  DisputeAnswered, DisputeCancelled, DisputeRecord, Hex, PackedSignedTransaction, ParticipantSlashed, Transaction, TransactionPosted,
+} from '../protocol/types.js'
+import { latestDispute, type OpenDispute } from './disputeLog.js'
+import { toParleyError } from './errors.js'
+import { ManagerBase, NO_DISPUTE, type CourtResult, type RaiseResult, type ResolveResult } from './ManagerBase.js'
+
+/** The court calls of the manager binding (use {@link ManagerClient}). */
+export class CourtClient extends ManagerBase {
+
+  /**
+   * Posts `transaction` with its author's `signature` as calldata (data availability); peers
+   * treat it like a broadcast one. Anyone may send it.
+   * @example await manager.postTransaction(channelId, params.participants, tx, signature)
+   */
+  async postTransaction(channelId: Hex, participants: readonly Hex[], transaction: Transaction, signature: Hex): Promise<CourtResult & { posted: TransactionPosted }> {
+    const r = await this.court('postTransaction', [channelId, participants, transaction, signature])
+    return { ...r, posted: this.one(r, 'TransactionPosted') }
+  }
+
+  /**
+   * Raises a timeout against the next actor of the candidate: `txs` is empty (the fork genesis)
+   * or an anchored list ending with the latest transaction the caller signed; `state` is the
+   * candidate's bytes.
+   * @example const { raised } = await manager.disputeTimeout(channelId, participants, anchor, state)
+   */
+  async disputeTimeout(channelId: Hex, participants: readonly Hex[], txs: readonly PackedSignedTransaction[], state: Hex): Promise<RaiseResult> {
+    return this.raise(await this.court('disputeTimeout', [channelId, participants, await this.callerIndex(participants), txs, state]))
+  }
+
+  /**
+   * Leaves (`leave = true`) or force-closes (`false`) from the caller's latest final state
+   * (`proof` empty = the fork genesis).
+   * @example await manager.exit(channelId, participants, channel.finalityProof(), false)
+   */
+  async exit(channelId: Hex, participants: readonly Hex[], proof: readonly PackedSignedTransaction[], leave: boolean): Promise<RaiseResult> {
+    return this.raise(await this.court('exit', [channelId, participants, await this.callerIndex(participants), proof, leave]))
+  }
+
+  /**
+   * Cancels a timeout with the accused's move at the candidate's seq + 1 (ours or relayed).
+   * @example await manager.respond(channelId, participants, record, move, moveSignature)
+   */
+  async respond(channelId: Hex, participants: readonly Hex[], dispute: DisputeRecord, transaction: Transaction, signature: Hex): Promise<CourtResult & { cancelled: DisputeCancelled }> {
+    const r = await this.court('respond', [channelId, participants, await this.callerIndex(participants), dispute, transaction, signature])
+    return { ...r, cancelled: this.one(r, 'DisputeCancelled') }
+  }
+
+  /**
+   * Answers a dispute with a later final state (`proof` is its finality proof); on a timeout
+   * this convicts the disputer.
+   * @example await manager.answer(channelId, participants, record, channel.finalityProof())
+   */
+  async answer(channelId: Hex, participants: readonly Hex[], dispute: DisputeRecord, proof: readonly PackedSignedTransaction[]): Promise<CourtResult & { answered: DisputeAnswered; slashed: ParticipantSlashed[] }> {
+    const r = await this.court('answer', [channelId, participants, await this.callerIndex(participants), dispute, proof])
+    return { ...r, answered: this.one(r, 'DisputeAnswered'), slashed: this.all(r, 'ParticipantSlashed') }
+  }
+
+  /**
+   * Convicts a timeout's disputer with its own `signature` on a `transaction` later than the candidate.
+   * @example await manager.refute(channelId, participants, record, laterTx, disputerSignature)
+   */
+  async refute(channelId: Hex, participants: readonly Hex[], dispute: DisputeRecord, transaction: Transaction, signature: Hex): Promise<CourtResult & { answered: DisputeAnswered; slashed: ParticipantSlashed[] }> {
+    const r = await this.court('refute', [channelId, participants, await this.callerIndex(participants), dispute, transaction, signature])
+    return { ...r, answered: this.one(r, 'DisputeAnswered'), slashed: this.all(r, 'ParticipantSlashed') }
+  }
+
+  /**
+   * Proves that `fraud` is not a valid transition of `previousState`; `checkpoint` is the
+   * caller's latest finality proof (empty = fork genesis); `dispute` the open record, if any.
+   * @example await manager.proveInvalidTransition(channelId, participants, undefined, packed, previousState, channel.finalityProof())
+   */
+  async proveInvalidTransition(
+    channelId: Hex, participants: readonly Hex[], dispute: DisputeRecord | undefined, fraud: PackedSignedTransaction, previousState: Hex,
+    checkpoint: readonly PackedSignedTransaction[],
+  ): Promise<RaiseResult> {
+    const index = await this.callerIndex(participants)
+    return this.raise(await this.court('proveInvalidTransition', [channelId, participants, index, dispute ?? NO_DISPUTE, fraud, previousState, checkpoint]))
+  }
+
+  /**
+   * Proves equivocation: two different signed transactions at one height of the current fork.
+   * @example await manager.proveEquivocation(channelId, participants, undefined, a, b, channel.finalityProof())
+   */
+  async proveEquivocation(
+    channelId: Hex, participants: readonly Hex[], dispute: DisputeRecord | undefined, first: PackedSignedTransaction, second: PackedSignedTransaction,
+    checkpoint: readonly PackedSignedTransaction[],
+  ): Promise<RaiseResult> {
+    const index = await this.callerIndex(participants)
+    return this.raise(await this.court('proveEquivocation', [channelId, participants, index, dispute ?? NO_DISPUTE, first, second, checkpoint]))
+  }
+
+  /**
+   * Resolves a dispute after its deadline from the candidate's `state` (anyone may call).
+   * @example const { stateSet, closed } = await manager.resolve(channelId, participants, record, candidateState)
+   */
+  async resolve(channelId: Hex, participants: readonly Hex[], dispute: DisputeRecord, state: Hex): Promise<ResolveResult> {
+    const r = await this.court('resolve', [channelId, participants, dispute, state])
+    const stateSet = this.all(r, 'StateSet')[0]
+    const closed = this.all(r, 'ChannelClosed')[0]
+    return {
+      ...r, resolved: this.one(r, 'DisputeResolved'), removed: this.all(r, 'ParticipantRemoved').map((e) => e.index),
+      ...(stateSet ? { stateSet } : {}), ...(closed ? { closed } : {}), credits: this.all(r, 'Credited'),
+    }
+  }
+
+  /**
+   * The stored dispute slot: the commitment to the open record (zero when none) and `latestSeq`.
+   * @example const { commitment } = await manager.getDispute(channelId)
+   */
+  async getDispute(channelId: Hex): Promise<{ commitment: Hex; latestSeq: bigint }> {
+    const [commitment, latestSeq] = (await this.read('getDispute', [channelId])) as [string, bigint]
+    return { commitment: commitment.toLowerCase() as Hex, latestSeq: BigInt(latestSeq) }
+  }
+
+  /**
+   * The open dispute of a channel, read from the events since `fromBlock`, or undefined.
+   * @example const open = await manager.currentDispute(channelId); if (open) await manager.resolve(channelId, participants, open.record, state)
+   */
+  async currentDispute(channelId: Hex, opts: { fromBlock?: number } = {}): Promise<OpenDispute | undefined> {
+    const provider = this.runner.provider
+    if (!provider) throw new UsageError('PROVIDER_REQUIRED', 'the runner has no provider to read events from')
+    try {
+      return await latestDispute(provider, this.contract.interface, this.address, channelId.toLowerCase() as Hex, opts.fromBlock ?? 0)
+    } catch (e) {
+      throw toParleyError(e, 'currentDispute')
+    }
+  }
+}

@@ -1,0 +1,160 @@
+/**
+ * The shared part of the manager binding: the contract, the EIP-712 hasher, and how calls are
+ * sent and read (every failure a ParleyError, custom errors decoded; see ./errors.ts) and how
+ * the events of a court call are decoded. {@link ManagerClient} adds the actions.
+ */
+import { Contract, type ContractRunner, type Signer, type TransactionReceipt, type TransactionResponse } from 'ethers'
+import { UsageError, ProtocolError } from '../errors/ParleyError.js'
+import { ParleyHasher } from '../protocol/eip712.js'
+import { DisputeKind, type DisputeRaised, type DisputeRecord, type DisputeResolved, type Hex, type ParticipantSlashed } from '../protocol/types.js'
+import { contractInterface } from './artifacts.js'
+import { decodeManagerLog, type ManagerEvent, type ManagerEventArgs, type ManagerEventName } from './decode.js'
+import { toParleyError } from './errors.js'
+import { parseEvents, type ChannelClosedEvent, type CreditedEvent, type StateSetEvent } from './events.js'
+
+/** What every state-changing call returns. */
+export interface TxResult {
+  hash: Hex
+  blockNumber: number
+  /** Gas the transaction used (after refunds). */
+  gasUsed: bigint
+  receipt: TransactionReceipt
+}
+
+/** Result of {@link ManagerClient.open}. */
+export interface OpenResult extends TxResult {
+  channelId: Hex
+  /** The fork-0 genesis the chain set (from the `StateSet` event). */
+  genesis: StateSetEvent
+}
+
+/** Result of {@link ManagerClient.close} and {@link ManagerClient.conclude}. */
+export interface SettleResult extends TxResult {
+  closed: ChannelClosedEvent
+  credits: CreditedEvent[]
+}
+
+/** What every court call returns: the transaction and the manager events it emitted. */
+export interface CourtResult extends TxResult {
+  events: ManagerEvent[]
+}
+
+/** Result of a call that opens or replaces a dispute (timeout, exit, fraud proofs). */
+export interface RaiseResult extends CourtResult {
+  raised: DisputeRaised
+  /** Participants slashed by this call (fraud proofs). */
+  slashed: ParticipantSlashed[]
+}
+
+/** Result of {@link ManagerClient.resolve}: a new fork (`stateSet`) or a settlement (`closed`). */
+export interface ResolveResult extends CourtResult {
+  resolved: DisputeResolved
+  removed: number[]
+  stateSet?: StateSetEvent
+  closed?: ChannelClosedEvent
+  credits: CreditedEvent[]
+}
+
+/** The all-zero record passed to fraud proofs when no dispute is open (the contract ignores it). */
+export const NO_DISPUTE: DisputeRecord = {
+  kind: DisputeKind.None, disputer: 0, seq: 0n, deadline: 0n, removals: 0n, stateHash: `0x${'00'.repeat(32)}`,
+}
+
+/** Binding internals shared by the manager's actions (use {@link ManagerClient}). */
+export class ManagerBase {
+  /** Lowercase address of the manager. */
+  readonly address: Hex
+  /** The raw ethers binding, for calls this class does not wrap (e.g. encoding calldata). */
+  readonly contract: Contract
+  private hasherPromise: Promise<ParleyHasher> | undefined
+
+  /** Binds the manager at `address`; `runner` is a Signer for writes or a Provider for reads. */
+  constructor(address: string, readonly runner: ContractRunner) {
+    this.address = address.toLowerCase() as Hex
+    this.contract = new Contract(this.address, contractInterface('StateChannelManager'), runner)
+  }
+
+  /**
+   * The EIP-712 hasher of this deployment (chain id read once from the provider).
+   * @example const channelId = (await manager.hasher()).channelId(params)
+   */
+  hasher(): Promise<ParleyHasher> {
+    this.hasherPromise ??= (async () => {
+      const provider = this.runner.provider
+      if (!provider) throw new UsageError('PROVIDER_REQUIRED', 'the runner has no provider to read the chain id from')
+      const { chainId } = await provider.getNetwork()
+      return new ParleyHasher({ chainId, verifyingContract: this.address })
+    })()
+    return this.hasherPromise
+  }
+
+  /** Parsed events of this manager in `receipt`. */
+  events(receipt: TransactionReceipt): { name: string; args: Record<string, unknown> }[] {
+    return parseEvents(this.contract.interface, this.address, receipt)
+  }
+
+  protected signer(action: string): Signer {
+    const r = this.runner as Partial<Signer>
+    if (typeof r.sendTransaction !== 'function' || typeof r.getAddress !== 'function') {
+      throw new UsageError('SIGNER_REQUIRED', `${action} sends a transaction: connect the client to a Signer`)
+    }
+    return this.runner as Signer
+  }
+
+  protected async read(method: string, args: unknown[]): Promise<unknown> {
+    try {
+      return await this.contract.getFunction(method).staticCall(...args)
+    } catch (e) {
+      throw toParleyError(e, method)
+    }
+  }
+
+  protected async send(method: string, args: unknown[]): Promise<TxResult> {
+    this.signer(method)
+    let receipt: TransactionReceipt | null
+    let sent = false
+    try {
+      const tx = (await this.contract.getFunction(method).send(...args)) as TransactionResponse
+      sent = true
+      receipt = await tx.wait()
+    } catch (e) {
+      // A transaction that passed estimation and reverted when mined (someone acted first in
+      // the same block) carries no reason: replay it as a call to name the custom error.
+      if (sent && (e as { code?: unknown })?.code === 'CALL_EXCEPTION') {
+        const why = await this.contract.getFunction(method).staticCall(...args).then(() => undefined, (r: unknown) => r)
+        if (why !== undefined) throw toParleyError(why, method)
+      }
+      throw toParleyError(e, method)
+    }
+    if (!receipt) throw toParleyError(new Error('no receipt'), method)
+    return { hash: receipt.hash as Hex, blockNumber: receipt.blockNumber, gasUsed: receipt.gasUsed, receipt }
+  }
+
+  /** The caller's index in `participants` (UsageError `CALLER_NOT_PARTICIPANT`). */
+  protected async callerIndex(participants: readonly Hex[]): Promise<number> {
+    const me = (await this.signer('court call').getAddress()).toLowerCase()
+    const index = participants.findIndex((p) => p.toLowerCase() === me)
+    if (index < 0) throw new UsageError('CALLER_NOT_PARTICIPANT', `${me} is not a participant of this channel`, { details: { address: me } })
+    return index
+  }
+
+  protected async court(method: string, args: unknown[]): Promise<CourtResult> {
+    const r = await this.send(method, args)
+    const events = r.receipt.logs.flatMap((log) => (log.address.toLowerCase() === this.address ? [decodeManagerLog(this.contract.interface, log)] : []))
+    return { ...r, events: events.filter((e): e is ManagerEvent => e !== undefined) }
+  }
+
+  protected all<K extends ManagerEventName>(r: CourtResult, name: K): ManagerEventArgs[K][] {
+    return r.events.filter((e) => e.name === name).map((e) => e.args as ManagerEventArgs[K])
+  }
+
+  protected one<K extends ManagerEventName>(r: CourtResult, name: K): ManagerEventArgs[K] {
+    const found = this.all(r, name)[0]
+    if (!found) throw new ProtocolError('EVENT_MISSING', `the call emitted no ${name}`, { details: { hash: r.hash } })
+    return found
+  }
+
+  protected raise(r: CourtResult): RaiseResult {
+    return { ...r, raised: this.one(r, 'DisputeRaised'), slashed: this.all(r, 'ParticipantSlashed') }
+  }
+}
