@@ -206,7 +206,7 @@ export class AgreementManager {
     const l = this.ledger
     let parent = l.final.timestamp
     const window = l.pending().map((e) => {
-      const row = { author: e.transaction.actor, signers: e.signers, parentTimestamp: parent }
+      const row = { author: e.transaction.actor, signers: e.signers, parentTimestamp: parent, timestamp: e.transaction.timestamp }
       parent = e.transaction.timestamp
       return row
     })

@@ -65,6 +65,9 @@ describe('refusal rules', () => {
     // a later tx by peer 2 is no confirmation of ours (§6.5: it must sign our tx itself)
     const later = [...window, { author: 2, signers: 0b100n, parentTimestamp: 120n }]
     assert.equal(refusersOf(later, { me: 0, active: 0b111n, now: 500n, timing }), 0b100n)
+    // a move published late through the chain (stamped after its broadcast window) makes none
+    assert.equal(refusersOf([{ author: 0, signers: 0b001n, parentTimestamp: 100n, timestamp: 161n }], { me: 0, active: 0b111n, now: 500n, timing }), 0n)
+    assert.equal(refusersOf([{ author: 0, signers: 0b001n, parentTimestamp: 100n, timestamp: 160n }], { me: 0, active: 0b111n, now: 500n, timing }), 0b110n)
     // someone else's tx past its deadline does not make refusers
     assert.equal(refusersOf([{ author: 1, signers: 0b010n, parentTimestamp: 0n }], { me: 0, active: 0b111n, now: 500n, timing }), 0n)
   })

@@ -4,7 +4,7 @@
  */
 import { bitCount, hasBit } from '../protocol/bitmap.js'
 import { latestFinal, proofLength } from '../protocol/finality.js'
-import { confirmationDeadline } from '../protocol/timing.js'
+import { broadcastDeadline, confirmationDeadline } from '../protocol/timing.js'
 import type { Entry } from '../state/ledger.js'
 import type { Timing } from '../state/steps.js'
 
@@ -44,15 +44,19 @@ export function noConfirmReason(x: {
  * whose confirmation deadline passed at `now`, every active participant whose signature on
  * that very tx we do not hold. `window[i].parentTimestamp` is the timestamp its deadline
  * counts from. (A later tx by the peer does not count: an honest client confirms first.)
+ * A tx whose `timestamp` is past its broadcast window (`parentTimestamp + p2pTime`) was
+ * published through the chain — a late post or a timeout response — and no peer was allowed to
+ * confirm it: it makes no refusers.
  *
  * @example refusersOf([{ author: 0, signers: 0b011n, parentTimestamp: 100n }], { me: 0, active: 0b111n, now: 191n, timing }) // 0b100n
  */
 export function refusersOf(
-  window: readonly { author: number; signers: bigint; parentTimestamp: bigint }[],
+  window: readonly { author: number; signers: bigint; parentTimestamp: bigint; timestamp?: bigint }[],
   x: { me: number; active: bigint; now: bigint; timing: Timing },
 ): bigint {
   let refusers = 0n
   for (const w of window) {
+    if (w.timestamp !== undefined && w.timestamp > broadcastDeadline(w.parentTimestamp, x.timing)) continue
     if (w.author === x.me && x.now > confirmationDeadline(w.parentTimestamp, x.timing)) refusers |= x.active & ~w.signers
   }
   return refusers & ~(1n << BigInt(x.me))
