@@ -157,14 +157,15 @@ export class Engine {
   }
 
   /**
-   * Our move on the head during a timeout against us (docs/protocol.md §7.3): prepared without
-   * the broadcast window, signed on the disputed fork, stored, not broadcast (the chain
-   * publishes it when it answers the dispute).
+   * Our move on the head when it goes through the chain: after our broadcast window (a post,
+   * docs/protocol.md §6.3) or, with `response`, during a timeout against us (§7.3, signed on the
+   * disputed fork). Prepared without the window, signed, stored; not broadcast — peers would
+   * reject it as late, and the chain publishes it.
    */
-  async responseMove(data: Hex): Promise<Entry> {
+  async lateMove(data: Hex, opts: { response?: boolean } = {}): Promise<Entry> {
     const entry = await this.sm.prepare(data, { late: true })
     this.sm.commit(entry, (e) => {
-      e.signatures.set(this.me, this.guard.signTransaction(this.sm.ledger.fork, e.transaction.seq, e.digest, { response: true }))
+      e.signatures.set(this.me, this.guard.signTransaction(this.sm.ledger.fork, e.transaction.seq, e.digest, { response: opts.response === true }))
     })
     return entry
   }

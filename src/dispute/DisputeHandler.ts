@@ -160,10 +160,41 @@ export class DisputeHandler {
     const entry = await this.e.job(async () => {
       const head = this.e.sm.ledger.head
       if (head.seq !== r.seq || head.stateHash !== r.stateHash) throw new UsageError('CANDIDATE_UNKNOWN', `our head ${head.seq} is not the disputed state ${r.seq}`)
-      return this.e.responseMove(data)
+      return this.e.lateMove(data, { response: true })
     })
     void this.evaluate()
     return { transaction: entry.transaction, digest: entry.digest }
+  }
+
+  /** Whether an open timeout accuses us (our move must go to the chain as its response). */
+  get accused(): boolean {
+    const r = this.chain.dispute?.record
+    return this.chain.phase === 'disputed' && r?.kind === DisputeKind.Timeout && accusedOf(r) === this.e.me
+  }
+
+  /**
+   * Our move after our broadcast window passed: signed, stored and posted on-chain, where peers
+   * take it (docs/protocol.md §6.3).
+   * @example await handler.postMove(data) // after channel.propose threw BROADCAST_WINDOW_PASSED
+   */
+  async postMove(data: Hex): Promise<{ transaction: Transaction; digest: Hex; hash: Hex }> {
+    if (this.chain.phase !== 'open') throw new UsageError('CHANNEL_NOT_OPEN', `the channel is ${this.chain.phase} on-chain: nothing can be posted`)
+    const entry = await this.e.job(() => this.e.lateMove(data))
+    const key = `post:${entry.transaction.fork}:${entry.transaction.seq}`
+    this.inflight.add(key)
+    this.mark(key, 'pending')
+    const signature = entry.signatures.get(this.e.me)!
+    try {
+      const r = await this.o.manager.postTransaction(this.e.channelId, this.facts.participants, entry.transaction, signature)
+      this.mark(key, `done:${r.hash}`)
+      return { transaction: entry.transaction, digest: entry.digest, hash: r.hash }
+    } catch (e) {
+      delete this.done[key] // the move is stored and ours: the post policy retries it on a later tick
+      this.save()
+      throw e
+    } finally {
+      this.inflight.delete(key)
+    }
   }
 
   /**

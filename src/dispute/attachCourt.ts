@@ -32,6 +32,11 @@ export interface Court {
   next<K extends keyof DisputeHandlerEvents>(name: K, opts?: { signal?: AbortSignal; filter?: (p: DisputeHandlerEvents[K]) => boolean }): Promise<DisputeHandlerEvents[K]>
   /** Our response move when a timeout accuses us (after `move-needed`). */
   move(data: Hex): Promise<{ transaction: Transaction; digest: Hex }>
+  /**
+   * Our next move, by the right road: off-chain while our broadcast window is open (as
+   * `channel.propose`), posted on-chain after it, or as the response when a timeout accuses us.
+   */
+  propose(data: Hex): Promise<{ transaction: Transaction; digest: Hex; via: 'peers' | 'chain' | 'response' }>
   /** Leaves the channel from our latest final state (removed at resolution, paid our share). */
   exit(): Promise<RaiseResult>
   /** Forces a settlement from our latest final state. */
@@ -108,6 +113,17 @@ export function attachCourt(channel: Channel, opts: CourtOptions): Court {
     on: (name, fn) => handler.events.on(name, fn),
     next: (name, o = {}) => handler.events.next(name, o),
     move: (data) => handler.move(data),
+    async propose(data) {
+      if (handler.accused) return { ...(await handler.move(data)), via: 'response' }
+      try {
+        const p = await channel.propose(data)
+        return { transaction: p.transaction, digest: p.digest, via: 'peers' }
+      } catch (e) {
+        if (!(e instanceof UsageError && e.code === 'BROADCAST_WINDOW_PASSED')) throw e
+      }
+      const posted = await handler.postMove(data)
+      return { transaction: posted.transaction, digest: posted.digest, via: 'chain' }
+    },
     exit: () => handler.exit(true),
     forceClose: () => handler.exit(false),
     idle: () => handler.idle(),

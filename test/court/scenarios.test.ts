@@ -22,7 +22,8 @@ import { hashState } from '../../src/protocol/eip712.js'
 import { signDigest, packSignedTransaction } from '../../src/protocol/signatures.js'
 import { timeoutCandidates } from '../../src/dispute/anchor.js'
 import { DisputeKind, type Hex, type Transaction } from '../../src/protocol/types.js'
-import { BOND, ETH1, balances, move, openCourtChannel, pay, solvent, travel, type CourtChannel } from '../helpers/courtPeers.js'
+import { BOND, ETH1, balances, move, openCourtChannel, pay, reach, solvent, travel, type CourtChannel } from '../helpers/courtPeers.js'
+import type { ParleyError } from '../../src/errors/ParleyError.js'
 
 const [ALICE, BOB, MALLORY] = [0, 1, 2]
 let anvil: Anvil
@@ -257,40 +258,50 @@ describe('the court acts by itself', () => {
     }
   })
 
-  test('(e) the accused responds by itself with the move Mallory claims she never got; the timeout is cancelled', async () => {
+  test('(e) the accused responds by itself with the move Mallory claims she never got; the timeout is cancelled and play goes on', async () => {
     const { c, m, before } = await start('respond-existing')
     const [alice, bob, mallory] = [c.roles[ALICE]!, c.roles[BOB]!, c.roles[MALLORY]!]
     try {
       const all = c.roles.map((r) => r.channel)
       const four = await move(alice.channel, pay(BOB, m.pay(ALICE, BOB, ETH1 / 5n)), all)
       await Promise.all(all.map((ch) => ch.waitFinal(four)))
-      const atClose = [...m.bal]
       await travel(anvil, c, 30)
       c.hub.filter = (from, to) => from !== MALLORY && to !== MALLORY
-      await move(bob.channel, pay(ALICE, ETH1 / 4n), [alice.channel])
+      await move(bob.channel, pay(ALICE, m.pay(BOB, ALICE, ETH1 / 4n)), [alice.channel])
 
       // Mallory's latest signature is on seq 4: she accuses Bob once his deadline after it passed.
       const T4 = mallory.channel.state.timestamp
       await travel(anvil, c, Number(T4 + 211n - BigInt(await anvil.now())))
-      const fork = mallory.channel.state.fork
-      const rec = mallory.store.getTx(c.channelId, fork, four)!
-      const anchor = timeoutCandidates([{ transaction: rec.transaction, signatures: mallory.store.getSignatures(c.channelId, rec.digest) }], hashState(c.roles[MALLORY]!.store.getForks(c.channelId)[0]!.state), 0b111n)!
+      const rec = mallory.store.getTx(c.channelId, 0n, four)!
+      const genesisHash = mallory.store.getForks(c.channelId)[0]!.stateHash
+      const anchor = timeoutCandidates([{ transaction: rec.transaction, signatures: mallory.store.getSignatures(c.channelId, rec.digest) }], genesisHash, 0b111n)!
       const cancelled = alice.court!.next('cancelled')
       const responded = bob.court!.next('submitted', { filter: (x) => x.action.kind === 'respond' })
       const { raised } = await mallory.manager.disputeTimeout(c.channelId, c.params.participants, anchor, rec.state)
       assert.equal(raised.dispute.removals, 1n << BigInt(BOB), 'Bob is accused')
       assert.equal((await cancelled).seq, four + 1n)
-      assert.equal((await responded).action.kind, 'respond')
+      assert.equal((await responded).action.key.startsWith('respond:'), true)
       await bob.court!.idle()
       for (const ch of [alice.channel, bob.channel]) assert.equal(ch.phase, ChannelPhase.Open)
       assert.equal(alice.court!.chain.active, 0b111n, 'nobody removed')
 
-      // The channel goes on: everyone signs the close of the latest state final for all (seq 4).
+      // Mallory comes back with a court: she learns Bob's move from the chain; her broadcast
+      // window after it is long gone, so her move goes on-chain, and play resumes off-chain.
       c.hub.filter = undefined
+      const court = c.attach(MALLORY)
+      await court.next('cancelled') // her listener replays the history: raise, Bob's move, cancel
+      assert.deepEqual([mallory.channel.state.seq, mallory.channel.phase], [four + 1n, ChannelPhase.Open])
+      const late = await court.propose(pay(ALICE, m.pay(MALLORY, ALICE, ETH1 / 2n)))
+      assert.equal(late.via, 'chain')
+      await Promise.all([alice.channel, bob.channel].map((ch) => reach(ch, four + 2n)))
+      await assert.rejects(court.propose('0x'), (e: ParleyError) => e.code === 'NOT_YOUR_TURN')
+      await move(alice.channel, pay(BOB, m.pay(ALICE, BOB, ETH1 / 100n)), all)
+      const last = await move(bob.channel, pay(MALLORY, m.pay(BOB, MALLORY, ETH1 / 100n)), all)
+      await Promise.all(all.map((ch) => ch.waitFinal(last)))
       const closed = alice.court!.next('closed')
-      await alice.channel.close()
+      assert.equal((await alice.channel.close()).seq, last)
       await closed
-      assert.deepEqual(await deltas(c, before), atClose.map((b) => b + BOND))
+      assert.deepEqual(await deltas(c, before), m.bal.map((b) => b + BOND))
       await solvent(anvil, stack)
     } finally {
       await c.close()
