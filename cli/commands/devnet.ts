@@ -10,7 +10,7 @@ import { deployLocalStack } from '../../src/chain/stack.js'
 import type { Hex } from '../../src/protocol/types.js'
 import { COMMON, JSON_HELP, flag, int, parse, str } from '../lib/args.js'
 import { untilSignal, type Command } from '../lib/command.js'
-import { DEVNET_FILE, removeDeployment, writeDeployment, type Deployment } from '../lib/deployment.js'
+import { DEVNET_FILE, removeStateFile, writeDeployment, type Deployment } from '../lib/deployment.js'
 import { out, progress, table, toJson } from '../lib/output.js'
 
 const usage = `parley devnet [--accounts N] [--port P] [--heartbeat S] [-o FILE] [--json]
@@ -74,7 +74,7 @@ export const command: Command = {
     } finally {
       if (timer) clearInterval(timer)
       await anvil.stop()
-      if (written) removeDeployment(file)
+      if (written) removeStateFile(file)
     }
     return 0
   },

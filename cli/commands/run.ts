@@ -13,6 +13,7 @@ import { openChannelContext, participantIndex } from '../lib/channel.js'
 import { untilSignal, type Command } from '../lib/command.js'
 import { argError } from '../lib/errors.js'
 import { readText } from '../lib/files.js'
+import { TESTNET_FILE, readTestnetFile } from '../lib/deployment.js'
 import { MOVE_HELP, machineNameOf } from '../lib/machines.js'
 import { Driver, COMMAND_HELP } from '../run/driver.js'
 import { startPeer } from '../run/peer.js'
@@ -32,8 +33,9 @@ peer, dispute, closed, …) are printed as they happen; with --json one JSON obj
 Disputes are handled by themselves: timeouts, answers, fraud proofs, resolution.
 
   --store <file>       SQLite store of this peer (created; reuse it to resume after a restart)
-  --bootstrap <list>   DHT bootstrap nodes host:port,… (default: the public HyperDHT); loopback
-                       nodes (\`parley testnet\`) make the peer bind to 127.0.0.1
+  --bootstrap <list>   DHT bootstrap nodes host:port,… (default: the running \`parley testnet\`'s
+                       from ${TESTNET_FILE} if present, else the public HyperDHT); loopback
+                       nodes make the peer bind to 127.0.0.1
   --host <address>     address the DHT node binds to (default: 127.0.0.1 with a loopback
                        bootstrap, else all interfaces)
   --moves <file|->     read commands from a file (default -: stdin); the peer keeps running after it
@@ -55,7 +57,8 @@ export const command: Command = {
     }, usage, { min: 1, max: 1 })
     const storePath = str(values, 'store')
     if (!storePath) throw argError('ARG_MISSING', '--store <file> is required: the peer keeps every signed transaction there')
-    const bootstrap = list(values, 'bootstrap').map(parseNode)
+    const given = list(values, 'bootstrap')
+    const bootstrap = (given.length > 0 ? given : readTestnetFile() ?? []).map(parseNode)
     const loopback = bootstrap.length > 0 && bootstrap.every((b) => b.host === '127.0.0.1' || b.host === 'localhost')
     const host = str(values, 'host') ?? (loopback ? '127.0.0.1' : undefined)
     const pollMs = int(values, 'poll', 1000, { min: 10, max: 600_000 })
@@ -91,7 +94,8 @@ export const command: Command = {
         channelId: ctx.channelId, me, address: wallet.address.toLowerCase(), restored: peer.restored, phase: s.phase, fork: s.fork, seq: s.seq,
         finalSeq: s.finalSeq, nextActor: s.nextActor, isMyTurn: s.isMyTurn, connected: peer.transport.connected, ...view.data,
       }, `channel ${ctx.channelId} as #${me} (${wallet.address.toLowerCase()}), ${peer.restored ? 'resumed from' : 'new store'} ${storePath}: ` +
-        `fork ${s.fork} seq ${s.seq} (final ${s.finalSeq}), ${view.text}; next #${s.nextActor}${s.isMyTurn ? ' (you)' : ''}`)
+        `fork ${s.fork} seq ${s.seq} (final ${s.finalSeq}), ${view.text}; next #${s.nextActor}${s.isMyTurn ? ' (you)' : ''}` +
+        (peer.transport.connected.length > 0 ? `; connected: ${peer.transport.connected.map((i) => `#${i}`).join(' ')}` : ''))
       if (!json) process.stderr.write(`${COMMAND_HELP.split('\n')[0]}\nmoves: ${machine ? `${MOVE_HELP[machine]} · ` : ''}0x<data>\n`)
 
       peer.court.on('closed', () => stopRequested('settled'))

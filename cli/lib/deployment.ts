@@ -13,6 +13,8 @@ import { toPrettyJson } from './output.js'
 
 export const DEVNET_FILE = '.parley/devnet.json'
 export const DEPLOYMENT_FILE = '.parley/deployment.json'
+/** Written by `parley testnet` while it runs: the local DHT's bootstrap nodes. */
+export const TESTNET_FILE = '.parley/testnet.json'
 
 /** A devnet account: anvil's deterministic keys, funded with ETH and test tokens. */
 export interface Account {
@@ -63,7 +65,22 @@ export function writeDeployment(path: string, d: Deployment): void {
   writeText(path, `${toPrettyJson(d)}\n`, d.accounts ? 0o600 : undefined)
 }
 
-/** Removes a deployment file (the devnet it describes is gone). */
-export function removeDeployment(path: string): void {
+/** Removes a file describing a service that stopped (devnet, testnet). */
+export function removeStateFile(path: string): void {
   rmSync(path, { force: true })
+}
+
+/** The bootstrap nodes of a running `parley testnet` in this folder, if any. */
+export function readTestnetFile(path = TESTNET_FILE): string[] | undefined {
+  if (!existsSync(path)) return undefined
+  const o = readJson(path, 'testnet file') as { bootstrap?: unknown } | null
+  if (!Array.isArray(o?.bootstrap) || o.bootstrap.some((b) => typeof b !== 'string')) {
+    throw argError('FILE_INVALID', `testnet file ${path}: bootstrap must be a list of host:port strings`, { path })
+  }
+  return o.bootstrap as string[]
+}
+
+/** Writes the testnet file. */
+export function writeTestnetFile(path: string, bootstrap: string[]): void {
+  writeText(path, `${toPrettyJson({ bootstrap })}\n`)
 }
