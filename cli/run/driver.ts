@@ -21,7 +21,6 @@ export const COMMAND_HELP = `commands: <move> · close · leave · force-close �
 
 export class Driver {
   private queue: Promise<void> = Promise.resolve()
-  private accused = false
   private readonly aborter = new AbortController()
 
   constructor(
@@ -30,9 +29,7 @@ export class Driver {
     private readonly machine: MachineName | undefined,
     private readonly mctx: MachineContext,
     private readonly quit: () => void,
-  ) {
-    peer.court.on('move-needed', () => void (this.accused = true))
-  }
+  ) {}
 
   /** Handles one input line. */
   line(raw: string): void {
@@ -86,16 +83,16 @@ export class Driver {
     })
   }
 
+  /**
+   * Our move by the court's road: to the peers in our broadcast window, posted on-chain after
+   * it, or as our answer when a timeout accuses us.
+   */
   private async move(data: Hex): Promise<void> {
     const { channel, court } = this.peer
-    if (this.accused) {
-      this.accused = false
-      const r = await court.move(data)
-      this.printer.event('responded', { seq: r.transaction.seq, digest: r.digest }, `seq ${r.transaction.seq} signed as our answer to the timeout; the court submits it`)
-      return
-    }
-    await this.until(() => channel.state.isMyTurn, () => `waiting for #${channel.state.nextActor} to move`)
-    await channel.propose(data)
+    await this.until(() => channel.state.isMyTurn || court.handler.accused, () => `waiting for #${channel.state.nextActor} to move`)
+    const r = await court.propose(data)
+    if (r.via === 'chain') this.printer.event('posted', { seq: r.transaction.seq, digest: r.digest }, `seq ${r.transaction.seq} was late for the peers: posted on-chain`)
+    if (r.via === 'response') this.printer.event('responded', { seq: r.transaction.seq, digest: r.digest }, `seq ${r.transaction.seq} answers the timeout against us; the court submits it`)
   }
 
   private async close(): Promise<void> {
@@ -120,7 +117,7 @@ export class Driver {
         else if (!usable()) done(() => reject(new UsageError('CHANNEL_NOT_OPEN', `the channel is ${channel.phase}`)))
       }
       const abort = () => done(() => reject(signal.reason))
-      offs.push(channel.on('state', check), channel.on('final', check), channel.on('phase', check), channel.on('fork', check))
+      offs.push(channel.on('state', check), channel.on('final', check), channel.on('phase', check), channel.on('fork', check), this.peer.court.on('move-needed', check))
       signal.addEventListener('abort', abort, { once: true })
     })
   }
