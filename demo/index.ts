@@ -1,10 +1,13 @@
 /**
  * `npm run demo`: starts a local anvil, deploys Parley, and plays the cooperative scenario
- * (three participants, a Payments channel, off-chain payments, cooperative close). Exits 0 on
- * success, 1 with a clear message on failure, 130 on Ctrl-C; anvil is always stopped.
+ * (three participants, a Payments channel, off-chain payments, cooperative close), then the
+ * punishment scenario (a cheater's invalid transaction proven on-chain by the honest clients'
+ * courts, slashed and removed). Exits 0 on success, 1 with a clear message on failure, 130 on
+ * Ctrl-C; anvil is always stopped.
  */
 import { startAnvil, type Anvil } from '../src/chain/anvil.js'
 import { ParleyError } from '../src/errors/ParleyError.js'
+import { runCheater } from './scenarios/cheater.js'
 import { runCooperative } from './scenarios/cooperative.js'
 import { Timeline } from './timeline.js'
 import { setupWorld } from './world.js'
@@ -28,9 +31,10 @@ for (const signal of ['SIGINT', 'SIGTERM'] as const) {
 async function main(): Promise<void> {
   const timeline = new Timeline()
   timeline.title('Parley demo: three participants pay each other off-chain on one channel, then settle on-chain')
-  anvil = await startAnvil({ accounts: 4 })
+  anvil = await startAnvil({ accounts: 5 })
   const world = await setupWorld(anvil, timeline, ['alice', 'bob', 'carol'])
   await runCooperative(world)
+  await runCheater(world, anvil.wallets[4]!)
 }
 
 try {

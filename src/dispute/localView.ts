@@ -90,7 +90,8 @@ function finalProof(e: Engine): LocalView['finalProof'] {
 async function timeoutAnchor(e: Engine, at: (seq: bigint) => (SignedEntry & { state: Hex }) | undefined, terminal: (s: Hex) => Promise<boolean>): Promise<TimeoutAnchor | undefined> {
   const l = e.sm.ledger
   const fork = l.fork
-  const signed = e.o.store.getOwnSignatures(e.channelId, fork.fork).filter((s) => s.kind === 'tx')
+  // Only whether we signed the head matters (a later signature cannot exist): read from there.
+  const signed = e.o.store.getOwnSignatures(e.channelId, fork.fork, l.head.seq).filter((x) => x.kind === 'tx')
   const s = signed.length === 0 ? 0n : signed[signed.length - 1]!.seq
   if (s !== l.head.seq) return undefined
   let txs: TimeoutAnchor['txs'] = []
