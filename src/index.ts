@@ -12,6 +12,9 @@ export type {
   ChannelEvents, StateEvent, FinalEvent, ForkEvent, DisputeEvent, RemovedEvent, ClosedEvent, PhaseEvent, FraudEvent, ErrorEvent,
 } from './channel/events.js'
 
+// A complete peer (channel + network + chain listener + court), wired in one call
+export { createPeer, type CreatePeerOptions, type Peer } from './peer/createPeer.js'
+
 // Court client: the chain side of a channel
 export { attachCourt, type Court, type CourtOptions } from './dispute/attachCourt.js'
 export { DisputeHandler, type DisputeHandlerEvents, type DisputeHandlerOptions } from './dispute/DisputeHandler.js'
@@ -91,6 +94,7 @@ export {
 } from './chain/ChainListener.js'
 export { decodeManagerLog, MANAGER_EVENTS, type ManagerEvent, type ManagerEventArgs, type ManagerEventName, type ChannelOpenedEvent } from './chain/decode.js'
 export { signOpenConsent, signCloseConsent } from './chain/consent.js'
+export { findGenesis, type Genesis } from './chain/genesis.js'
 export { deployLocalStack, type LocalStack, type ExampleMachines } from './chain/stack.js'
 export { startAnvil, type Anvil, type AnvilOptions } from './chain/anvil.js'
 export type { StateSetEvent, ChannelClosedEvent, CreditedEvent } from './chain/events.js'

@@ -3,10 +3,10 @@
  * (state bytes, block timestamp, block). Any participant can start its peer from this, not
  * only whoever submitted `open`.
  */
-import { RuntimeError, UsageError } from '../../src/errors/ParleyError.js'
-import type { ManagerClient } from '../../src/chain/ManagerClient.js'
-import { decodeManagerLog } from '../../src/chain/decode.js'
-import type { Hex } from '../../src/protocol/types.js'
+import { RuntimeError, UsageError } from '../errors/ParleyError.js'
+import type { Hex } from '../protocol/types.js'
+import { decodeManagerLog } from './decode.js'
+import type { ManagerClient } from './ManagerClient.js'
 
 export interface Genesis {
   state: Hex
@@ -28,11 +28,11 @@ export async function findGenesis(manager: ManagerClient, channelId: Hex, fromBl
   try {
     logs = await provider.getLogs({ address: manager.address, topics: [iface.getEvent('StateSet')!.topicHash, channelId], fromBlock, toBlock: 'latest' })
   } catch (cause) {
-    throw new RuntimeError('RPC_FAILED', `eth_getLogs failed while looking for the channel's opening (try --from-block): ${(cause as Error).message}`, { cause })
+    throw new RuntimeError('RPC_FAILED', `eth_getLogs failed while looking for the channel's opening (a later fromBlock narrows the search): ${(cause as Error).message}`, { cause })
   }
   for (const log of logs) {
     const e = decodeManagerLog(iface, log)
     if (e?.name === 'StateSet' && e.args.fork === 0n) return { state: e.args.state, timestamp: e.args.timestamp, blockNumber: log.blockNumber }
   }
-  throw new UsageError('CHANNEL_NOT_OPENED', `channel ${channelId} was not opened on this manager (from block ${fromBlock}): \`parley open\` it first`)
+  throw new UsageError('CHANNEL_NOT_OPENED', `channel ${channelId} was not opened on this manager (searched from block ${fromBlock}): open it on-chain first`)
 }

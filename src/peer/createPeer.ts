@@ -1,0 +1,148 @@
+/**
+ * createPeer: one participant's complete client for one channel, wired from the public parts
+ * the way every application needs them — the machine's deployed bytecode in the local EVM, a
+ * logical clock that follows the chain's blocks, a P2PManager and HyperswarmTransport for the
+ * peers, the Channel (created from the chain's genesis, or restored from the store), and a
+ * ChainListener with the court attached, so chain events reach the channel and disputes are
+ * raised, answered and resolved by themselves. The CLI's `parley run` and the demo use it.
+ */
+import { concat, keccak256, toUtf8Bytes, type Wallet } from 'ethers'
+import { ChainListener } from '../chain/ChainListener.js'
+import { findGenesis, type Genesis } from '../chain/genesis.js'
+import type { ManagerClient } from '../chain/ManagerClient.js'
+import { Channel } from '../channel/Channel.js'
+import type { Clock } from '../clock/Clock.js'
+import { LogicalClock } from '../clock/LogicalClock.js'
+import { attachCourt, type Court, type CourtOptions } from '../dispute/attachCourt.js'
+import { RuntimeError, UsageError } from '../errors/ParleyError.js'
+import { EvmStateMachine } from '../machine/EvmStateMachine.js'
+import { HyperswarmTransport } from '../net/HyperswarmTransport.js'
+import { P2PManager, type P2PManagerOptions } from '../net/P2PManager.js'
+import type { ChannelParams, Hex } from '../protocol/types.js'
+import type { Store } from '../store/types.js'
+
+export interface CreatePeerOptions {
+  /** Our participant key, connected to a provider: it signs, and pays for our court calls. */
+  wallet: Wallet
+  /** The manager the channel lives on (connected to `wallet` here). */
+  manager: ManagerClient
+  channelId: Hex
+  /** The channel's params; required unless the store already holds the channel. */
+  params?: ChannelParams
+  /** The fork-0 genesis (the open's `StateSet`); read from the chain when absent. */
+  genesis?: Genesis
+  /** Where the channel lives (the caller owns it and closes it after {@link Peer.stop}). */
+  store: Store
+  /** Network options; `seed` defaults to one derived from our key and the channel. */
+  net?: P2PManagerOptions
+  /** keccak256 of the machine's runtime code, checked against the chain's. */
+  machineCodeHash?: Hex
+  /** Default: a {@link LogicalClock} fed by the listener's blocks. */
+  clock?: Clock
+  /** Chain poll interval in ms (default 1000) and confirmation depth (default 0). */
+  pollMs?: number
+  confirmations?: number
+  /**
+   * First block to search for the channel's opening (default 0); the listener starts at the
+   * open's block (or here, for a restored channel whose store holds no cursor).
+   */
+  fromBlock?: number
+  /** Court behaviour: `policy` (post, timeout, relayAfter, autoWithdraw) and `autoMove`. */
+  court?: Pick<CourtOptions, 'policy' | 'autoMove'>
+}
+
+/** A running peer. */
+export interface Peer {
+  channel: Channel
+  court: Court
+  transport: HyperswarmTransport
+  listener: ChainListener
+  p2p: P2PManager
+  machine: EvmStateMachine
+  clock: Clock
+  /** True when the channel was restored from the store (a restart). */
+  restored: boolean
+  /** Stops the court, the listener, the channel and the network (not the store). Idempotent. */
+  stop(): Promise<void>
+}
+
+/**
+ * Starts our peer of `channelId`. Everything started is stopped again if a later step fails.
+ * Errors: UsageError `PARAMS_REQUIRED` (a new channel without params), `CHANNEL_ID_MISMATCH`,
+ * `CHANNEL_NOT_OPENED`, the Channel's and the network's own; ProtocolError
+ * `MACHINE_CODE_MISMATCH` when the chain's machine is not the expected code.
+ *
+ * @example
+ * const peer = await createPeer({
+ *   wallet, manager, channelId, params, store: new SqliteStore('alice.db'),
+ *   net: { bootstrap: testnet.bootstrap, host: '127.0.0.1' },
+ * })
+ * peer.channel.on('final', (f) => console.log('final', f.seq))
+ * peer.court.on('slashed', ({ index }) => console.log(`participant ${index} slashed`))
+ * await peer.channel.propose(move)
+ * // … later
+ * await peer.stop()
+ */
+export async function createPeer(o: CreatePeerOptions): Promise<Peer> {
+  const provider = o.wallet?.provider
+  if (!provider) throw new UsageError('PROVIDER_REQUIRED', 'createPeer needs a wallet connected to a provider')
+  if (typeof o.channelId !== 'string' || !/^0x[0-9a-fA-F]{64}$/.test(o.channelId)) throw new UsageError('CHANNEL_ID_INVALID', 'channelId must be 32-byte hex')
+  const channelId = o.channelId.toLowerCase() as Hex
+  const record = o.store.getChannel(channelId)
+  const params = record?.params ?? o.params
+  if (!params) throw new UsageError('PARAMS_REQUIRED', `the store holds no channel ${channelId}: pass its params to create it`)
+  const manager = o.manager.connect(o.wallet)
+  const hasher = await manager.hasher()
+  if (hasher.channelId(params) !== channelId) {
+    throw new UsageError('CHANNEL_ID_MISMATCH', 'channelId does not match the params on this manager and chain', { details: { channelId } })
+  }
+  const me = params.participants.findIndex((p) => p.toLowerCase() === o.wallet.address.toLowerCase())
+  if (me < 0) throw new UsageError('SIGNER_NOT_PARTICIPANT', `${o.wallet.address.toLowerCase()} is not a participant of channel ${channelId}`)
+
+  const cleanup: (() => Promise<void> | void)[] = []
+  const stop = async () => {
+    for (const f of cleanup.splice(0).reverse()) await Promise.resolve(f()).catch(() => {})
+  }
+  try {
+    const genesis = record ? undefined : (o.genesis ?? (await findGenesis(manager, channelId, o.fromBlock ?? 0)))
+    const machine = await EvmStateMachine.fromChain({ provider, address: params.machine, ...(o.machineCodeHash ? { expectedCodeHash: o.machineCodeHash } : {}) })
+    const clock = o.clock ?? new LogicalClock()
+    const head = await provider.getBlock('latest').catch((cause: unknown) => {
+      throw new RuntimeError('RPC_FAILED', `eth_getBlockByNumber failed: ${(cause as Error).message}`, { cause })
+    })
+    if (head) clock.observeBlock(BigInt(head.timestamp))
+
+    const p2p = new P2PManager({ seed: noiseSeed(o.wallet, channelId), ...o.net })
+    cleanup.push(() => p2p.close())
+    const transport = await HyperswarmTransport.join(p2p, { channelId, participants: params.participants, me, signer: o.wallet.signingKey })
+    cleanup.push(() => transport.close())
+
+    const runtime = { signer: o.wallet, machine, store: o.store, transport, clock, hasher, chain: manager }
+    const channel = record
+      ? await Channel.restore({ ...runtime, channelId })
+      : await Channel.create({ ...runtime, params, channelId, genesis: { state: genesis!.state, timestamp: genesis!.timestamp } })
+    cleanup.push(() => channel.dispose())
+
+    const listener = new ChainListener({
+      provider, manager: manager.address, clock,
+      ...(o.pollMs !== undefined ? { pollMs: o.pollMs } : {}), ...(o.confirmations !== undefined ? { confirmations: o.confirmations } : {}),
+    })
+    cleanup.push(() => listener.close())
+    const fromBlock = genesis?.blockNumber ?? o.fromBlock
+    const court = attachCourt(channel, { listener, manager, ...(fromBlock !== undefined ? { fromBlock } : {}), ...o.court })
+    cleanup.push(() => court.detach())
+    return { channel, court, transport, listener, p2p, machine, clock, restored: record !== undefined, stop }
+  } catch (e) {
+    await stop()
+    throw e
+  }
+}
+
+/**
+ * The Noise key seed: derived from our key and the channel, so a restarted peer keeps its
+ * network identity (peers recognise the reconnection) and two channels of one key do not
+ * share a DHT identity. One-way: the seed reveals nothing about the key.
+ */
+function noiseSeed(wallet: Wallet, channelId: Hex): Hex {
+  return keccak256(concat([toUtf8Bytes('parley/peer/noise-seed'), wallet.privateKey, channelId])) as Hex
+}
