@@ -99,6 +99,23 @@ describe('parley CLI', () => {
     assert.match(help.stdout, /^parley open PARAMS_FILE --sig/)
   })
 
+  it('deploy writes a deployment file other commands use; token deposits', async () => {
+    const devnetFile = JSON.parse(readFileSync(join(dir, '.parley/devnet.json'), 'utf8')) as { manager: string; accounts: { key: string; address: string }[] }
+    const [deployed, token] = await Promise.all([
+      parley(['deploy', '--key', devnetFile.accounts[0]!.key, '-o', 'other.json', '--json'], dir),
+      parley(['deposit', '2.5', '--token', 'test', '--account', '4', '--json'], dir),
+    ])
+    assert.equal(deployed.code, 0, deployed.stderr)
+    assert.notEqual(deployed.json!.manager, devnetFile.manager)
+    assert.equal(token.code, 0, token.stderr)
+    assert.deepEqual([token.json!.account, token.json!.balance], [devnetFile.accounts[4]!.address, String(25n * ETH / 10n)])
+    // The same account on the other deployment (its own manager and TestToken) has nothing there.
+    const account = devnetFile.accounts[4]!.address
+    const onOther = await parley(['balance', account, '--token', 'test', '--deployment', 'other.json', '--json'], dir)
+    assert.equal(onOther.code, 0, onOther.stderr)
+    assert.deepEqual([onOther.json!.asset, onOther.json!.manager], [deployed.json!.token, '0'])
+  })
+
   it('devnet and testnet stop cleanly on Ctrl-C and remove their files', async () => {
     assert.ok(existsSync(join(dir, '.parley/devnet.json')) && existsSync(join(dir, '.parley/testnet.json')))
     const [devnet, testnet] = [walk!.services.get('devnet')!, walk!.services.get('testnet')!]

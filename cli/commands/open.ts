@@ -5,7 +5,7 @@
  * must already be in the participants' manager balances (`parley deposit`).
  */
 import { recoverSigner } from '../../src/protocol/signatures.js'
-import type { Hex } from '../../src/protocol/types.js'
+import { Phase, type Hex } from '../../src/protocol/types.js'
 import { CHAIN, CHAIN_HELP, COMMON, JSON_HELP, KEY, KEY_HELP, flag, list, parse } from '../lib/args.js'
 import { assetAt, formatAmount } from '../lib/assets.js'
 import { loadWallet } from '../lib/chain.js'
@@ -51,6 +51,9 @@ export const command: Command = {
         if (ordered[i] !== undefined) throw argError('CONSENT_DUPLICATE', `participant #${i} (${signer}) consented twice`)
         ordered[i] = sig.toLowerCase() as Hex
       })
+      if ((await ctx.manager.getChannel(channelId)).phase !== Phase.None) {
+        throw new UsageError('CHANNEL_EXISTS', `channel ${channelId} was already opened on this manager (\`parley status\` shows it)`)
+      }
       const asset = await assetAt(params.asset, ctx.chain.provider)
       for (const [i, p] of params.participants.entries()) {
         const need = params.deposits[i]! + params.bond

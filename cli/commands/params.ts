@@ -59,7 +59,7 @@ export const command: Command = {
       const deposits = participants.map((_, i) => parseAmount(depositText[depositText.length === 1 ? 0 : i]!, asset, '--deposit'))
       const times = parseTimes(str(values, 'times'))
       const init = str(values, 'init') ?? '0x'
-      if (!isHexString(init)) throw argError('PARAMS_INVALID', `--init must be hex bytes, got ${JSON.stringify(init)}`)
+      if (!isHexString(init, true)) throw argError('PARAMS_INVALID', `--init must be hex bytes, got ${JSON.stringify(init)}`)
       const salt = str(values, 'salt') ?? `0x${randomBytes(32).toString('hex')}`
       if (!isHexString(salt, 32)) throw argError('PARAMS_INVALID', `--salt must be 32-byte hex, got ${JSON.stringify(salt)}`)
       const params: ChannelParams = {

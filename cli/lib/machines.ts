@@ -52,7 +52,7 @@ export function parseMove(line: string, machine: MachineName | undefined, ctx: M
   const words = line.trim().split(/\s+/)
   const [verb, ...rest] = words
   if (verb?.startsWith('0x')) {
-    if (rest.length > 0 || !isHexString(verb)) throw argError('MOVE_INVALID', `raw move data must be one 0x-hex string of whole bytes, got ${JSON.stringify(line)}`)
+    if (rest.length > 0 || !isHexString(verb, true)) throw argError('MOVE_INVALID', `raw move data must be one 0x-hex string of whole bytes, got ${JSON.stringify(line)}`)
     return verb.toLowerCase() as Hex
   }
   const wrong = (syntax: string) => argError('MOVE_INVALID', `${JSON.stringify(line.trim())}: expected ${syntax}`)

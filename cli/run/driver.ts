@@ -55,7 +55,7 @@ export class Driver {
         try {
           data = parseMove(text, this.machine, this.mctx)
         } catch (e) {
-          return this.printer.error(e, text)
+          return this.printer.error(e) // the message quotes the line
         }
         return this.enqueue(text, () => this.move(data))
       }
