@@ -79,7 +79,7 @@ function collector() {
 }
 
 describe('ChainListener', () => {
-  test('delivers decoded events in chain order, only once they are confirmations deep', async () => {
+  test('delivers decoded events in chain order, only once they are confirmations deep', { timeout: 120_000 }, async () => {
     const c = await channel('order')
     await c.post(3)
     const listener = new ChainListener({ provider: anvil.provider, manager: stack.manager.address, confirmations: 2, pollMs: 20 })
@@ -102,7 +102,7 @@ describe('ChainListener', () => {
     await listener.close()
   })
 
-  test('(f) resumes after a restart from the stored cursor: nothing missed, nothing repeated', async () => {
+  test('(f) resumes after a restart from the stored cursor: nothing missed, nothing repeated', { timeout: 120_000 }, async () => {
     const c = await channel('restart')
     const path = join(dir, 'listener.db')
     const open = (): Store => {
@@ -143,7 +143,7 @@ describe('ChainListener', () => {
     assert.deepEqual(got.seen.map(id), all.seen.map(id), 'the same events, in the same order, each once')
   })
 
-  test('RPC failures are reported as RuntimeErrors and retried until the node answers again', async () => {
+  test('RPC failures are reported as RuntimeErrors and retried until the node answers again', { timeout: 120_000 }, async () => {
     const c = await channel('failures')
     let failing = false
     let requests = 0

@@ -4,6 +4,7 @@
  * and then to a DisputeHandler, which acts on-chain by itself on every tick. The Channel API
  * is unchanged; `detach()` undoes everything.
  */
+import { calldataTransactions } from '../chain/calldata.js'
 import type { ChainEvent, ChainListener } from '../chain/ChainListener.js'
 import type { ManagerClient, RaiseResult } from '../chain/ManagerClient.js'
 import { engineOf, type Channel } from '../channel/Channel.js'
@@ -68,6 +69,25 @@ export function attachCourt(channel: Channel, opts: CourtOptions): Court {
   const handler = new DisputeHandler(engine, opts)
   const kick = () => void handler.evaluate()
 
+  /**
+   * A dispute names a state later than ours: the moves we missed are in the call's calldata
+   * (the candidate list, a finality proof); take them like posted ones, so we can respond to a
+   * timeout that accuses us on a state nobody sent us, or answer and resolve like everyone.
+   */
+  const catchUp = async (ev: Extract<ChainEvent, { name: 'DisputeRaised' | 'DisputeAnswered' }>): Promise<void> => {
+    const head = channel.state
+    const provider = opts.manager.runner.provider
+    if (ev.args.fork !== head.fork || ev.args.dispute.seq <= head.seq || !provider) return
+    try {
+      for (const t of await calldataTransactions(provider, opts.manager.contract.interface, ev.transactionHash)) {
+        const signature = t.signatures.get(t.transaction.actor)
+        if (t.transaction.seq > channel.state.seq && signature) await channel.applyPostedTransaction(t.transaction, signature)
+      }
+    } catch (error) {
+      handler.events.emit('error', { error })
+    }
+  }
+
   const onEvent = async (ev: ChainEvent): Promise<void> => {
     // The channel first, so the handler reads a ledger that already reflects the event.
     switch (ev.name) {
@@ -76,6 +96,10 @@ export function attachCourt(channel: Channel, opts: CourtOptions): Court {
         break
       case 'DisputeRaised':
         await channel.applyDispute(ev.args)
+        await catchUp(ev)
+        break
+      case 'DisputeAnswered':
+        await catchUp(ev)
         break
       case 'DisputeCancelled':
         await channel.applyDisputeCancelled(ev.args)

@@ -36,7 +36,7 @@ after(async () => {
 })
 
 describe('the court over hyperswarm', () => {
-  test('Mallory drops off the network on her turn: removed by the chain, Alice and Bob continue and close', async () => {
+  test('Mallory drops off the network on her turn: removed by the chain, Alice and Bob continue and close', { timeout: 120_000 }, async () => {
     const wallets = anvil.wallets.slice(1, 4)
     const before = await balances(stack, wallets)
     const label = `court-net-${Date.now()}`

@@ -100,7 +100,7 @@ async function deltas(c: CourtChannel, before: bigint[]): Promise<bigint[]> {
 }
 
 describe('the court acts by itself', () => {
-  test('(a) Mallory goes silent on her turn: timeout, unanswered, resolved; Alice and Bob continue and close', async () => {
+  test('(a) Mallory goes silent on her turn: timeout, unanswered, resolved; Alice and Bob continue and close', { timeout: 120_000 }, async () => {
     const { c, m, before } = await start('silent')
     const [alice, bob] = [c.roles[ALICE]!, c.roles[BOB]!]
     try {
@@ -143,7 +143,7 @@ describe('the court acts by itself', () => {
     }
   })
 
-  test('(b) Mallory broadcasts an invalid transition: proven by an honest client, Mallory slashed, the prover paid, the channel goes on', async () => {
+  test('(b) Mallory broadcasts an invalid transition: proven by an honest client, Mallory slashed, the prover paid, the channel goes on', { timeout: 120_000 }, async () => {
     const { c, m, before } = await start('invalid')
     const [alice, bob] = [c.roles[ALICE]!, c.roles[BOB]!]
     try {
@@ -177,7 +177,7 @@ describe('the court acts by itself', () => {
     }
   })
 
-  test('(c) Mallory equivocates: slashed by an honest client', async () => {
+  test('(c) Mallory equivocates: slashed by an honest client', { timeout: 120_000 }, async () => {
     const { c, m, before } = await start('equivocate')
     const [alice, bob] = [c.roles[ALICE]!, c.roles[BOB]!]
     try {
@@ -212,7 +212,7 @@ describe('the court acts by itself', () => {
     }
   })
 
-  test('(d) Mallory raises a timeout from a stale state: an honest client answers with a later final state, Mallory slashed', async () => {
+  test('(d) Mallory raises a timeout from a stale state: an honest client answers with a later final state, Mallory slashed', { timeout: 120_000 }, async () => {
     const { c, m, before } = await start('stale')
     const [alice, bob, mallory] = [c.roles[ALICE]!, c.roles[BOB]!, c.roles[MALLORY]!]
     try {
@@ -258,7 +258,7 @@ describe('the court acts by itself', () => {
     }
   })
 
-  test('(e) the accused responds by itself with the move Mallory claims she never got; the timeout is cancelled and play goes on', async () => {
+  test('(e) the accused responds by itself with the move Mallory claims she never got; the timeout is cancelled and play goes on', { timeout: 120_000 }, async () => {
     const { c, m, before } = await start('respond-existing')
     const [alice, bob, mallory] = [c.roles[ALICE]!, c.roles[BOB]!, c.roles[MALLORY]!]
     try {
@@ -308,7 +308,7 @@ describe('the court acts by itself', () => {
     }
   })
 
-  test('(e) a slow accused answers a timeout with a fresh move by itself (autoMove) and play resumes', async () => {
+  test('(e) a slow accused answers a timeout with a fresh move by itself (autoMove) and play resumes', { timeout: 120_000 }, async () => {
     const wallets = anvil.wallets.slice(1, 4)
     const before = await balances(stack, wallets)
     const c = await openCourtChannel({ anvil, stack, hasher, wallets, label: `respond-fresh-${Date.now()}`, honest: [ALICE] })
@@ -345,7 +345,44 @@ describe('the court acts by itself', () => {
     }
   })
 
-  test('a client restarted from its SQLite store in the middle of a dispute resumes its court: no event handled twice, the dispute resolved', async () => {
+  test('(e) the accused never received the disputed state: its court takes it from the dispute\'s calldata and responds', { timeout: 120_000 }, async () => {
+    const wallets = anvil.wallets.slice(1, 4)
+    const c = await openCourtChannel({ anvil, stack, hasher, wallets, label: `withheld-${Date.now()}`, honest: [BOB] })
+    c.attach(ALICE, { policy: { timeout: false }, autoMove: () => pay(BOB, ETH1 / 7n) }) // Alice would otherwise accuse Mallory first
+    const [alice, bob, mallory] = [c.roles[ALICE]!, c.roles[BOB]!, c.roles[MALLORY]!]
+    try {
+      const all = c.roles.map((r) => r.channel)
+      for (const who of [ALICE, BOB, MALLORY, ALICE, BOB]) await move(all[who]!, pay((who + 1) % 3, ETH1 / 10n), all)
+      await Promise.all(all.map((ch) => ch.waitFinal(5n)))
+      await travel(anvil, c, 50)
+      // Mallory's move 6 goes to Bob only; then she accuses Alice of not answering it.
+      const six = await craft(c, pay(BOB, ETH1 / 10n))
+      c.hub.route(MALLORY, BOB, { type: 'tx', ...six })
+      await reach(bob.channel, 6n)
+      assert.equal(alice.channel.state.seq, 5n, 'Alice never got seq 6')
+      const packed = [4n, 5n].map((seq) => {
+        const r = mallory.store.getTx(c.channelId, 0n, seq)!
+        return packSignedTransaction({ transaction: r.transaction, signatures: mallory.store.getSignatures(c.channelId, r.digest) })
+      })
+      packed.push({ transaction: six.transaction, signers: 1n << BigInt(MALLORY), signatures: six.signature })
+      const state6 = await (await c.machine()).transition(mallory.channel.state.state, MALLORY, six.transaction.data, six.transaction.timestamp)
+      await travel(anvil, c, Number(six.transaction.timestamp + 211n - BigInt(await anvil.now())))
+      const cancelled = alice.court!.next('cancelled')
+      const needed = alice.court!.next('move-needed')
+      const { raised } = await mallory.manager.disputeTimeout(c.channelId, c.params.participants, packed, state6)
+      assert.equal(raised.dispute.removals, 1n << BigInt(ALICE))
+      assert.equal((await needed).seq, 7n, 'Alice caught up to seq 6 from the calldata')
+      assert.equal((await cancelled).seq, 7n)
+      await alice.court!.idle()
+      assert.deepEqual([alice.channel.state.seq, alice.channel.phase, alice.court!.chain.active], [7n, ChannelPhase.Open, 0b111n])
+      await reach(bob.channel, 7n)
+      await solvent(anvil, stack)
+    } finally {
+      await c.close()
+    }
+  })
+
+  test('a client restarted from its SQLite store in the middle of a dispute resumes its court: no event handled twice, the dispute resolved', { timeout: 120_000 }, async () => {
     const wallets = anvil.wallets.slice(1, 4)
     const label = `restart-${Date.now()}`
     const [mallory0] = await balances(stack, [wallets[MALLORY]!])
