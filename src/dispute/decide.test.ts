@@ -75,6 +75,13 @@ describe('decide: an open channel', () => {
     })
   }
 
+  test('stagger: the k-th honest client waits k · stagger seconds past the deadline', () => {
+    const bob = (now: bigint) => view({ chain: { now }, local: { me: 1 }, policy: { stagger: 12 } })
+    assert.deepEqual(kinds(decide(view({ chain: { now: POSTING + 1n }, policy: { stagger: 12 } }))), ['timeout'], 'Alice is first')
+    assert.deepEqual(kinds(decide(bob(POSTING + 12n))), [], 'Bob, second, waits 12 s more')
+    assert.deepEqual(kinds(decide(bob(POSTING + 13n))), ['timeout'])
+  })
+
   test('post our move when someone has not confirmed it by its confirmation deadline', () => {
     const own = [{ signed: { transaction: tx(6n, 0), signature: sig }, digest: h(600), supporters: 0b011n, parentTimestamp: T }]
     assert.deepEqual(kinds(decide(view({ local: { own, clock: T + 90n } }))), [], 'still time to confirm')

@@ -75,7 +75,7 @@ function disputeDuties(v: DisputeView): Action[] {
   const tag = `${chain.fork}:${r.kind}:${r.seq}:${r.deadline}`
   if (chain.now > r.deadline) {
     // Anyone may resolve; a removed participant too (it is paid by then, but it helps).
-    if (local.candidateState === undefined || !sameFork(v)) return []
+    if (local.candidateState === undefined || !sameFork(v) || chain.now <= r.deadline + delay(v, 0n)) return []
     return [{ kind: 'resolve', key: `resolve:${tag}`, why: `the ${DisputeKind[r.kind]} dispute's deadline ${r.deadline} passed`, record: r, state: local.candidateState }]
   }
   if (!canAct(v) || !sameFork(v)) return []
@@ -120,13 +120,21 @@ function openDuties(v: DisputeView): Action[] {
   }
   const a = local.timeout
   if (policy.timeout && a && local.phase === ChannelPhase.Open && a.seq === local.head.seq && a.seq >= chain.latestSeq && !a.terminal &&
-    a.accused !== local.me && hasBit(chain.active, a.accused) && chain.now > postingDeadline(a.timestamp, channel)) {
+    a.accused !== local.me && hasBit(chain.active, a.accused) && chain.now > postingDeadline(a.timestamp, channel) + delay(v, 1n << BigInt(a.accused))) {
     out.push({
       kind: 'timeout', key: `timeout:${chain.fork}:${a.seq}`, why: `participant ${a.accused} did not move after seq ${a.seq} by ${postingDeadline(a.timestamp, channel)}`,
       txs: a.txs, state: a.state, accused: a.accused,
     })
   }
   return out
+}
+
+/** Our wait in a race of honest clients: our rank among the active, unslashed participants (minus `skip`) times the stagger. */
+function delay(v: DisputeView, skip: bigint): bigint {
+  const stagger = BigInt(v.policy.stagger ?? 0)
+  if (stagger === 0n) return 0n
+  const rank = bitIndices(v.chain.active & ~v.chain.slashed & ~skip).indexOf(v.local.me)
+  return rank < 0 ? 0n : BigInt(rank) * stagger
 }
 
 function withdrawals(v: DisputeView): Action[] {

@@ -97,6 +97,12 @@ export interface DisputePolicy {
   relayAfter?: number
   /** Withdraw what the channel credits us. Default false. */
   autoWithdraw: boolean
+  /**
+   * Seconds of chain time between honest clients racing for the same call (a timeout, a
+   * resolution): the k-th active participant by index waits k · stagger past the deadline, so on
+   * a public chain usually one of them pays for it and the others see it done. Default 0.
+   */
+  stagger?: number
 }
 
 /** Channel facts the rules need. */
