@@ -6,7 +6,8 @@
 import { ProtocolError } from '../src/errors/ParleyError.js'
 import { ETH, Phase, type ChannelParams, type Hex } from '../src/protocol/types.js'
 import { eth, gas } from './timeline.js'
-import type { World } from './world.js'
+import type { Client } from './clients.js'
+import { addressOf, type World } from './world.js'
 
 /** What the scenario played off-chain, and the balances its own arithmetic expects. */
 export interface Script {
@@ -23,11 +24,11 @@ export interface Settlement {
   phase: Phase
 }
 
-export async function printSummary(world: World, params: ChannelParams, script: Script, s: Settlement): Promise<void> {
-  const { timeline: tl, peers, stack } = world
-  const machineBalances = await peers[0]!.machine.outcome(s.state)
+export async function printSummary(world: World, peers: readonly Client[], params: ChannelParams, script: Script, s: Settlement): Promise<void> {
+  const { timeline: tl, stack } = world
+  const machineBalances = await peers[0]!.peer.machine.outcome(s.state)
   const { expected, transactions, passes } = script
-  const managerLeft = await Promise.all(peers.map((p) => stack.manager.balanceOf(p.address, ETH)))
+  const managerLeft = await Promise.all(peers.map((p) => stack.manager.balanceOf(addressOf(p.wallet), ETH)))
   const checks: [string, boolean][] = [
     ['the machine\'s final balances equal the script\'s arithmetic', same(machineBalances, expected)],
     ['settlement paid exactly the final off-chain balances', same(s.payouts, machineBalances)],
@@ -39,7 +40,7 @@ export async function printSummary(world: World, params: ChannelParams, script: 
 
   tl.section('Summary')
   tl.line(`  off-chain: ${transactions} transactions (${transactions - passes} payments, ${passes} passes), ` +
-    `${transactions * peers.length} signatures, all final, 0 gas`)
+    `${transactions * peers.length} signatures, all final, exchanged over hyperswarm, 0 gas`)
   const onchain = tl.onchain.filter((o) => o.who !== 'deployer')
   const total = onchain.reduce((g, o) => g + o.gasUsed, 0n)
   tl.line(`  on-chain:  ${onchain.length} transactions by the participants, ${gas(total)} gas in all (deployment not counted)`)
