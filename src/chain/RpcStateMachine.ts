@@ -2,7 +2,7 @@
  * A {@link StateMachine} that asks a node to run the deployed machine (`eth_call`). Simple and
  * exactly the chain's result, but one RPC round trip per call: the client's EVM runtime
  * (machine/EvmStateMachine) runs the same bytecode locally and is what peers use for speed.
- * Useful for tools, the demo and cross-checks.
+ * Useful for tools, tests and cross-checks (the demo runs the machine in the local EVM).
  */
 import { Contract, Interface, getBytes, type ContractRunner } from 'ethers'
 import { ProtocolError } from '../errors/ParleyError.js'
