@@ -275,11 +275,13 @@ describe('the court acts by itself', () => {
       const rec = mallory.store.getTx(c.channelId, 0n, four)!
       const genesisHash = mallory.store.getForks(c.channelId)[0]!.stateHash
       const anchor = timeoutCandidates([{ transaction: rec.transaction, signatures: mallory.store.getSignatures(c.channelId, rec.digest) }], genesisHash, 0b111n)!
-      const cancelled = alice.court!.next('cancelled')
+      // Both courts report the cancellation only after their channel applied it: wait for both
+      // (Bob's listener may see the event after Alice's) before reading the phases.
+      const cancelled = Promise.all([alice.court!.next('cancelled'), bob.court!.next('cancelled')])
       const responded = bob.court!.next('submitted', { filter: (x) => x.action.kind === 'respond' })
       const { raised } = await mallory.manager.disputeTimeout(c.channelId, c.params.participants, anchor, rec.state)
       assert.equal(raised.dispute.removals, 1n << BigInt(BOB), 'Bob is accused')
-      assert.equal((await cancelled).seq, four + 1n)
+      assert.deepEqual((await cancelled).map((x) => x.seq), [four + 1n, four + 1n])
       assert.equal((await responded).action.key.startsWith('respond:'), true)
       await bob.court!.idle()
       for (const ch of [alice.channel, bob.channel]) assert.equal(ch.phase, ChannelPhase.Open)
@@ -323,10 +325,10 @@ describe('the court acts by itself', () => {
 
       // Bob does not move. Past his deadline Alice's court accuses him; his court answers with a move.
       const needed = bob.court!.next('move-needed')
-      const cancelled = alice.court!.next('cancelled')
+      const cancelled = Promise.all([alice.court!.next('cancelled'), bob.court!.next('cancelled')])
       await travel(anvil, c, 60 + 30 + 120 + 1)
       assert.equal((await needed).seq, one + 1n)
-      assert.equal((await cancelled).seq, one + 1n)
+      assert.deepEqual((await cancelled).map((x) => x.seq), [one + 1n, one + 1n])
       await bob.court!.idle()
       assert.equal(alice.channel.state.seq, one + 1n, 'Alice took the move from the chain')
       // Mallory has no chain listener here: hand her the posted move as hers would.
