@@ -20,34 +20,31 @@ import { mkdtempSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { once } from 'node:events'
-import { AbiCoder, Wallet, keccak256, toUtf8Bytes } from 'ethers'
+import { Wallet, keccak256, toUtf8Bytes } from 'ethers'
 import c from 'compact-encoding'
 import createTestnet from '@hyperswarm/testnet'
 import DHT from 'hyperdht'
 import Hyperswarm from 'hyperswarm'
 import Protomux from 'protomux'
 import { startAnvil, type Anvil } from '../src/chain/anvil.js'
-import { signOpenConsent } from '../src/chain/consent.js'
 import { deployLocalStack, type LocalStack } from '../src/chain/stack.js'
-import { Channel } from '../src/channel/Channel.js'
-import { LogicalClock } from '../src/clock/LogicalClock.js'
-import { EvmStateMachine } from '../src/machine/EvmStateMachine.js'
+import type { Channel } from '../src/channel/Channel.js'
 import { HyperswarmTransport } from '../src/net/HyperswarmTransport.js'
 import { silentLogger } from '../src/net/logger.js'
 import { P2PManager } from '../src/net/P2PManager.js'
 import type { ParleyHasher } from '../src/protocol/eip712.js'
-import { ETH, type ChannelParams, type Hex } from '../src/protocol/types.js'
+import type { Hex } from '../src/protocol/types.js'
 import { MemoryStore } from '../src/store/MemoryStore.js'
 import { SqliteStore } from '../src/store/SqliteStore.js'
 import type { Store } from '../src/store/types.js'
 import { MemoryHub } from '../src/transport/MemoryHub.js'
 import type { Message } from '../src/transport/messages.js'
 import type { Transport } from '../src/transport/Transport.js'
+import { COUNTER_MOVE, createChannels, latencyStats, openCounterChannel, runSaturated, type Latency, type SaturatedRun } from './lib/channel.js'
 import { machineLine } from './lib/machine.js'
 import { fmt, progress, table } from './lib/report.js'
 
 type Testnet = Awaited<ReturnType<typeof createTestnet>>
-const abi = AbiCoder.defaultAbiCoder()
 const quick = process.argv.includes('--quick')
 const only = process.argv.find((a) => a.startsWith('--n='))
 const NS = only ? [Number(only.slice(4))] : [2, 3, 5, 8, 16]
@@ -58,18 +55,6 @@ const SEQ: Record<number, number> = quick ? { 2: 60, 3: 45, 5: 30, 8: 24, 16: 16
 const ECHOES = quick ? 500 : 3000
 /** Loopback peers in one process: bound to 127.0.0.1 and not firewalled (see test/helpers/net.ts). */
 const local = (t: Testnet) => ({ bootstrap: t.bootstrap, host: '127.0.0.1', firewalled: false, logger: silentLogger })
-
-const percentile = (sorted: number[], p: number) => sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))]!
-
-interface Latency {
-  p50: number
-  p99: number
-}
-
-function stats(samples: number[]): Latency {
-  const s = [...samples].sort((a, b) => a - b)
-  return { p50: percentile(s, 50), p99: percentile(s, 99) }
-}
 
 /** (a) Bare protomux echo between two hyperswarm nodes on the testnet. */
 async function protomuxEcho(testnet: Testnet): Promise<Latency> {
@@ -96,7 +81,7 @@ async function protomuxEcho(testnet: Testnet): Promise<Latency> {
       await new Promise<void>((resolve) => ((reply = resolve), call.send(payload)))
       if (i >= 200) samples.push(performance.now() - t)
     }
-    return stats(samples)
+    return latencyStats(samples)
   } finally {
     await Promise.all(swarms.map((s) => s.destroy()))
   }
@@ -120,7 +105,7 @@ async function parleyPing(testnet: Testnet): Promise<Latency> {
       await new Promise<void>((resolve) => ((reply = resolve), nets[0]!.send(1, { type: 'ping', nonce: i } as Message)))
       if (i >= 200) samples.push(performance.now() - t)
     }
-    return stats(samples)
+    return latencyStats(samples)
   } finally {
     await Promise.all(managers.map((m) => m.close()))
   }
@@ -128,91 +113,47 @@ async function parleyPing(testnet: Testnet): Promise<Latency> {
 
 type TransportKind = 'hyperswarm' | 'memory'
 
-interface Result extends Latency {
+interface Result extends SaturatedRun {
   n: number
   transport: TransportKind
   /** Latency with one tx in flight at a time (no queueing behind other txs). */
   single: Latency
   txs: number
-  seconds: number
-  cpuMsPerTx: number
   connectMs: number
 }
 
 /** (b) One Counter channel of `n` peers, networked (or on the in-memory hub, for comparison). */
 async function runChannel(anvil: Anvil, stack: LocalStack, hasher: ParleyHasher, testnet: Testnet, n: number, kind: TransportKind, dir: string): Promise<Result> {
   const wallets = anvil.wallets.slice(1, 1 + n) as Wallet[]
-  const params: ChannelParams = {
-    participants: wallets.map((w) => w.address.toLowerCase() as Hex), machine: stack.machines.counter, asset: ETH,
-    deposits: wallets.map(() => 0n), bond: 0n, p2pTime: 60, agreementTime: 30, chainFallbackTime: 120, challengeTime: 300,
-    salt: keccak256(toUtf8Bytes(`bench-net-${n}-${kind}-${Date.now()}`)) as Hex, initData: abi.encode(['uint64'], [0]) as Hex,
-  }
-  const opened = await stack.manager.open(params, wallets.map((w) => signOpenConsent(w.signingKey, hasher, params)))
-  const genesis = { state: opened.genesis.state, timestamp: opened.genesis.timestamp }
+  const opened = await openCounterChannel(stack, hasher, wallets, `bench-net-${n}-${kind}-${Date.now()}`)
   const managers = kind === 'hyperswarm' ? wallets.map(() => new P2PManager(local(testnet))) : []
   const hub = new MemoryHub({ clone: false })
   const stores: Store[] = wallets.map((_, i) => (STORE === 'memory' ? new MemoryStore() : new SqliteStore(join(dir, `n${n}-${kind}-p${i}.db`))))
-  const channels: Channel[] = []
+  let channels: Channel[] = []
   try {
     const connectStart = performance.now()
     const transports: Transport[] = kind === 'memory'
       ? wallets.map((_, i) => hub.connect(i))
-      : await Promise.all(managers.map((m, i) => HyperswarmTransport.join(m, { channelId: opened.channelId, participants: params.participants, me: i, signer: wallets[i]!.signingKey })))
+      : await Promise.all(managers.map((m, i) => HyperswarmTransport.join(m, { channelId: opened.channelId, participants: opened.params.participants, me: i, signer: wallets[i]!.signingKey })))
     await Promise.all(transports.map((t) => (t instanceof HyperswarmTransport ? t.waitForPeers(undefined, 60_000) : undefined)))
     const connectMs = performance.now() - connectStart
-    for (let i = 0; i < n; i++) {
-      const clock = new LogicalClock()
-      clock.observeBlock(genesis.timestamp)
-      channels.push(await Channel.create({
-        params, genesis, signer: wallets[i]!, store: stores[i]!, transport: transports[i]!, clock, hasher,
-        machine: await EvmStateMachine.fromChain({ provider: anvil.provider, address: params.machine }),
-      }))
-    }
-    const warmup = 2 * n
-    const total = warmup + TXS[n]!
-    const proposedAt = new Map<bigint, number>()
-    const latencies: number[] = []
-    let startedAt = 0
-    let cpuAt = process.cpuUsage()
-    const move = abi.encode(['uint64'], [1]) as Hex
-    let failure: unknown
-    const turn = (ch: Channel) => {
-      const s = ch.state
-      if (!s.isMyTurn || s.seq >= BigInt(total)) return
-      const seq = s.seq + 1n
-      if (seq === BigInt(warmup + 1)) {
-        startedAt = performance.now()
-        cpuAt = process.cpuUsage()
-      }
-      proposedAt.set(seq, performance.now())
-      ch.propose(move).catch((e) => (failure ??= e))
-    }
-    for (const ch of channels) {
-      ch.on('state', (s) => s.isMyTurn && turn(ch))
-      ch.on('final', (f) => {
-        if (f.transaction.actor !== ch.me || f.seq <= BigInt(warmup) || f.seq > BigInt(total)) return
-        latencies.push(performance.now() - proposedAt.get(f.seq)!)
-      })
-      ch.on('error', (e) => (failure ??= e.error))
-    }
-    const done = Promise.all(channels.map((ch) => ch.waitFinal(BigInt(total))))
-    turn(channels[0]!)
-    await done
-    const seconds = (performance.now() - startedAt) / 1000
-    const cpu = process.cpuUsage(cpuAt)
-    if (failure) throw failure
+    channels = await createChannels(anvil, hasher, opened, wallets, stores, transports)
+    const saturated = await runSaturated(channels, 2 * n, TXS[n]!)
     // one at a time: the latency of a tx that does not queue behind others
+    let failure: unknown
+    const offs = channels.map((ch) => ch.on('error', (e) => (failure ??= e.error)))
     const single: number[] = []
-    for (let k = 0; k < SEQ[n]!; k++) {
+    for (let k = 0; k < SEQ[n]! && !failure; k++) {
       const proposer = channels.find((ch) => ch.state.isMyTurn)!
       const t = performance.now()
-      const { seq } = await proposer.propose(move)
+      const { seq } = await proposer.propose(COUNTER_MOVE)
       await proposer.waitFinal(seq)
       single.push(performance.now() - t)
       await Promise.all(channels.map((ch) => ch.waitFinal(seq)))
     }
+    offs.forEach((off) => off())
     if (failure) throw failure
-    return { n, transport: kind, txs: TXS[n]!, seconds, connectMs, cpuMsPerTx: (cpu.user + cpu.system) / 1000 / TXS[n]!, ...stats(latencies), single: stats(single) }
+    return { n, transport: kind, txs: TXS[n]!, connectMs, ...saturated, single: latencyStats(single) }
   } finally {
     await Promise.allSettled(channels.map((ch) => ch.dispose()))
     await Promise.allSettled(managers.map((m) => m.close()))

@@ -17,17 +17,15 @@ import { join } from 'node:path'
 import { AbiCoder, keccak256, toUtf8Bytes, type Wallet } from 'ethers'
 import { startAnvil, type Anvil } from '../src/chain/anvil.js'
 import { deployLocalStack, type LocalStack } from '../src/chain/stack.js'
-import { signOpenConsent } from '../src/chain/consent.js'
-import { Channel } from '../src/channel/Channel.js'
-import { LogicalClock } from '../src/clock/LogicalClock.js'
 import { EvmStateMachine } from '../src/machine/EvmStateMachine.js'
 import { hashState, type ParleyHasher } from '../src/protocol/eip712.js'
 import { recoverSigner, signDigest } from '../src/protocol/signatures.js'
-import { ETH, type ChannelParams, type Hex } from '../src/protocol/types.js'
+import type { Hex } from '../src/protocol/types.js'
 import { MemoryStore } from '../src/store/MemoryStore.js'
 import { SqliteStore } from '../src/store/SqliteStore.js'
 import type { Store } from '../src/store/types.js'
 import { MemoryHub } from '../src/transport/MemoryHub.js'
+import { createChannels, openCounterChannel, runSaturated, type SaturatedRun } from './lib/channel.js'
 import { machineLine } from './lib/machine.js'
 import { fmt, progress, table } from './lib/report.js'
 
@@ -44,15 +42,10 @@ type StoreKind = 'memory' | 'sqlite'
 const storeArg = process.argv.find((a) => a.startsWith('--store='))?.slice(8) as StoreKind | undefined
 const STORES: StoreKind[] = storeArg ? [storeArg] : ['memory', 'sqlite']
 
-interface Result {
+interface Result extends SaturatedRun {
   n: number
   store: StoreKind
   txs: number
-  seconds: number
-  /** Process CPU time (user + system, all threads) per measured tx, ms. */
-  cpuMsPerTx: number
-  p50: number
-  p99: number
   /** 1-minute load average when the run started (2 cores shared with other work). */
   load: number
 }
@@ -67,67 +60,20 @@ function ecdsaBackend(): string {
   }
 }
 
-const percentile = (sorted: number[], p: number) => sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))]!
-
 /** Runs one channel of `n` peers for `measured` txs (after 2N warm-up txs). */
 async function runChannel(anvil: Anvil, stack: LocalStack, hasher: ParleyHasher, n: number, store: StoreKind, dir: string, measured = TXS[n]!, label = 'bench'): Promise<Result> {
   const wallets = anvil.wallets.slice(1, 1 + n) as Wallet[]
-  const params: ChannelParams = {
-    participants: wallets.map((w) => w.address.toLowerCase() as Hex), machine: stack.machines.counter, asset: ETH,
-    deposits: wallets.map(() => 0n), bond: 0n, p2pTime: 60, agreementTime: 30, chainFallbackTime: 120, challengeTime: 300,
-    salt: keccak256(toUtf8Bytes(`${label}-${n}-${store}`)) as Hex, initData: abi.encode(['uint64'], [0]) as Hex,
-  }
-  const opened = await stack.manager.open(params, wallets.map((w) => signOpenConsent(w.signingKey, hasher, params)))
-  const genesis = { state: opened.genesis.state, timestamp: opened.genesis.timestamp }
+  const opened = await openCounterChannel(stack, hasher, wallets, `${label}-${n}-${store}`)
   const hub = new MemoryHub()
   const stores: Store[] = wallets.map((_, i) => (store === 'memory' ? new MemoryStore() : new SqliteStore(join(dir, `${label}-n${n}-p${i}.db`))))
-  const channels: Channel[] = []
-  for (let i = 0; i < n; i++) {
-    const clock = new LogicalClock()
-    clock.observeBlock(genesis.timestamp)
-    channels.push(await Channel.create({
-      params, genesis, signer: wallets[i]!, store: stores[i]!, transport: hub.connect(i), clock, hasher,
-      machine: await EvmStateMachine.fromChain({ provider: anvil.provider, address: params.machine }),
-    }))
-  }
-  const warmup = 2 * n
-  const total = warmup + measured
-  const proposedAt = new Map<bigint, number>()
-  const latencies: number[] = []
-  let startedAt = 0
-  let cpuAt = process.cpuUsage()
-  const move = abi.encode(['uint64'], [1]) as Hex
-  let failure: unknown
-  const turn = (c: Channel) => {
-    const s = c.state
-    if (!s.isMyTurn || s.seq >= BigInt(total)) return
-    const seq = s.seq + 1n
-    if (seq === BigInt(warmup + 1)) {
-      startedAt = performance.now()
-      cpuAt = process.cpuUsage()
-    }
-    proposedAt.set(seq, performance.now())
-    c.propose(move).catch((e) => (failure ??= e))
-  }
-  for (const c of channels) {
-    c.on('state', (s) => s.isMyTurn && turn(c))
-    c.on('final', (f) => {
-      if (f.transaction.actor !== c.me || f.seq <= BigInt(warmup)) return
-      latencies.push(performance.now() - proposedAt.get(f.seq)!)
-    })
-    c.on('error', (e) => (failure ??= e.error))
-  }
+  const channels = await createChannels(anvil, hasher, opened, wallets, stores, wallets.map((_, i) => hub.connect(i)))
   const load = loadavg()[0]!
-  const done = Promise.all(channels.map((c) => c.waitFinal(BigInt(total))))
-  turn(channels[0]!)
-  await done
-  const seconds = (performance.now() - startedAt) / 1000
-  const cpu = process.cpuUsage(cpuAt)
-  if (failure) throw failure
-  await Promise.all(channels.map((c) => c.dispose()))
-  stores.forEach((s) => s.close())
-  latencies.sort((a, b) => a - b)
-  return { n, store, txs: measured, seconds, cpuMsPerTx: (cpu.user + cpu.system) / 1000 / measured, p50: percentile(latencies, 50), p99: percentile(latencies, 99), load }
+  try {
+    return { n, store, txs: measured, load, ...(await runSaturated(channels, 2 * n, measured)) }
+  } finally {
+    await Promise.all(channels.map((c) => c.dispose()))
+    stores.forEach((s) => s.close())
+  }
 }
 
 /**
