@@ -99,6 +99,22 @@ async function deltas(c: CourtChannel, before: bigint[]): Promise<bigint[]> {
   return now.map((b, i) => b - before[i]!)
 }
 
+/**
+ * After Mallory was slashed to `beneficiary` with `share` at stake: the challenge period passes,
+ * fork 1 starts for Alice and Bob, they play on and close; every credit and the manager's
+ * solvency are checked.
+ */
+async function settleAfterSlash(c: CourtChannel, m: Ledger, before: bigint[], share: bigint, beneficiary: number): Promise<void> {
+  const forked = Promise.all([c.roles[ALICE]!.channel.next('fork'), c.roles[BOB]!.channel.next('fork')])
+  await travel(anvil, c, 300 + 1)
+  await forked
+  await continueAndClose(c, m)
+  const expected = [m.bal[ALICE]! + BOND, m.bal[BOB]! + BOND, 0n]
+  expected[beneficiary]! += share + BOND
+  assert.deepEqual(await deltas(c, before), expected)
+  await solvent(anvil, stack)
+}
+
 describe('the court acts by itself', () => {
   test('(a) Mallory goes silent on her turn: timeout, unanswered, resolved; Alice and Bob continue and close', { timeout: 120_000 }, async () => {
     const { c, m, before } = await start('silent')
@@ -163,15 +179,7 @@ describe('the court acts by itself', () => {
       const { record } = await raised
       assert.deepEqual([record.kind, record.seq, record.removals], [DisputeKind.Fraud, last, 1n << BigInt(MALLORY)])
 
-      const forked = Promise.all([alice.channel.next('fork'), bob.channel.next('fork')])
-      await travel(anvil, c, 300 + 1)
-      await forked
-      await continueAndClose(c, m)
-
-      const expected = [m.bal[ALICE]! + BOND, m.bal[BOB]! + BOND, 0n]
-      expected[beneficiary]! += atFraud[MALLORY]! + BOND
-      assert.deepEqual(await deltas(c, before), expected)
-      await solvent(anvil, stack)
+      await settleAfterSlash(c, m, before, atFraud[MALLORY]!, beneficiary)
     } finally {
       await c.close()
     }
@@ -198,15 +206,7 @@ describe('the court acts by itself', () => {
       assert.equal(index, MALLORY)
       assert.equal((await raised).record.seq, x.transaction.seq, 'the checkpoint is the final state with x')
 
-      const forked = Promise.all([alice.channel.next('fork'), bob.channel.next('fork')])
-      await travel(anvil, c, 300 + 1)
-      await forked
-      await continueAndClose(c, m)
-
-      const expected = [m.bal[ALICE]! + BOND, m.bal[BOB]! + BOND, 0n]
-      expected[beneficiary]! += atFraud[MALLORY]! + BOND
-      assert.deepEqual(await deltas(c, before), expected)
-      await solvent(anvil, stack)
+      await settleAfterSlash(c, m, before, atFraud[MALLORY]!, beneficiary)
     } finally {
       await c.close()
     }
@@ -244,15 +244,7 @@ describe('the court acts by itself', () => {
       assert.deepEqual([record.kind, record.seq], [DisputeKind.Fraud, last], 'the candidate moved to the latest final state')
       assert.equal(alice.channel.state.fork, 0n)
 
-      const forked = Promise.all([alice.channel.next('fork'), bob.channel.next('fork')])
-      await travel(anvil, c, 300 + 1)
-      await forked
-      await continueAndClose(c, m)
-
-      const expected = [m.bal[ALICE]! + BOND, m.bal[BOB]! + BOND, 0n]
-      expected[beneficiary]! += atAnswer[MALLORY]! + BOND
-      assert.deepEqual(await deltas(c, before), expected)
-      await solvent(anvil, stack)
+      await settleAfterSlash(c, m, before, atAnswer[MALLORY]!, beneficiary)
     } finally {
       await c.close()
     }
