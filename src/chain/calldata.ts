@@ -5,26 +5,13 @@
  * input, where a client that fell behind finds the moves it missed.
  */
 import type { Interface, Provider } from 'ethers'
-import { bitIndices } from '../protocol/bitmap.js'
+import { unpackSignatures } from '../protocol/signatures.js'
 import type { Hex, SignedTransaction } from '../protocol/types.js'
 import { toTransaction } from './decode.js'
 
 /** The argument holding the transaction list, per court entry point. */
 const LISTS: Record<string, string> = {
   disputeTimeout: 'txs', exit: 'proof', answer: 'proof', proveInvalidTransition: 'checkpoint', proveEquivocation: 'checkpoint',
-}
-
-/**
- * Splits a packed signature set (bitmap + 65-byte signatures in ascending index order).
- * @example unpackSignatures(0b101n, sigA + sigC.slice(2)) // Map { 0 => sigA, 2 => sigC }
- */
-export function unpackSignatures(signers: bigint, signatures: Hex): Map<number, Hex> {
-  const out = new Map<number, Hex>()
-  bitIndices(signers).forEach((i, k) => {
-    const s = signatures.slice(2 + k * 130, 2 + (k + 1) * 130)
-    if (s.length === 130) out.set(i, `0x${s.toLowerCase()}` as Hex)
-  })
-  return out
 }
 
 /**

@@ -9,7 +9,7 @@ import fc from 'fast-check'
 import { Signature, SigningKey, Wallet, recoverAddress } from 'ethers'
 import secp256k1 from 'secp256k1'
 import { ParleyError, ProtocolError } from '../errors/ParleyError.js'
-import { SECP256K1_HALF_N, recoverSigner, signDigest } from './signatures.js'
+import { SECP256K1_HALF_N, packSignatures, recoverSigner, signDigest, unpackSignatures } from './signatures.js'
 import type { Hex } from './types.js'
 
 const N = 2n * SECP256K1_HALF_N + 1n
@@ -106,4 +106,12 @@ test('malleable and malformed signatures are rejected with their codes', () => {
     assert.throws(() => recoverSigner(d, bad), ProtocolError)
   }
   assert.equal(verdict(() => recoverSigner('0x1234', sig)), 'SIGNATURE_MALFORMED')
+})
+
+test('unpackSignatures inverts packSignatures for any signer set', () => {
+  fc.assert(fc.property(fc.uniqueArray(fc.integer({ min: 0, max: 63 }), { maxLength: 64 }), fc.array(fc.uint8Array({ minLength: 65, maxLength: 65 }), { minLength: 64, maxLength: 64 }), (indices, raw) => {
+    const sigs = new Map(indices.map((i) => [i, `0x${Buffer.from(raw[i]!).toString('hex')}` as Hex]))
+    const { signers, signatures } = packSignatures(sigs)
+    assert.deepEqual(unpackSignatures(signers, signatures), new Map([...sigs].sort(([a], [b]) => a - b)))
+  }))
 })

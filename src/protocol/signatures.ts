@@ -10,7 +10,7 @@
 import { concat } from 'ethers'
 import secp256k1 from 'secp256k1'
 import { ProtocolError, UsageError } from '../errors/ParleyError.js'
-import { bitmapOf } from './bitmap.js'
+import { bitIndices, bitmapOf } from './bitmap.js'
 import { bytesToHex, isHex } from './hex.js'
 import { keccak256 } from './keccak.js'
 import type { Hex, PackedSignedTransaction, SignedTransaction } from './types.js'
@@ -86,6 +86,20 @@ export function packSignatures(signatures: ReadonlyMap<number, Hex>): { signers:
     signers: bitmapOf(indices),
     signatures: (indices.length === 0 ? '0x' : concat(indices.map((i) => signatures.get(i)!))) as Hex,
   }
+}
+
+/**
+ * The inverse of {@link packSignatures}: splits a bitmap and its concatenated 65-byte
+ * signatures (ascending index order) into a map; a truncated tail is left out.
+ * @example unpackSignatures(0b101n, concat([sigA, sigC])) // Map { 0 => sigA, 2 => sigC }
+ */
+export function unpackSignatures(signers: bigint, signatures: Hex): Map<number, Hex> {
+  const out = new Map<number, Hex>()
+  bitIndices(signers).forEach((i, k) => {
+    const s = signatures.slice(2 + k * 130, 2 + (k + 1) * 130)
+    if (s.length === 130) out.set(i, `0x${s.toLowerCase()}` as Hex)
+  })
+  return out
 }
 
 /** The contract's encoding of a signed transaction, restricted to `only` signers if given. */
