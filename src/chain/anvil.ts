@@ -7,7 +7,7 @@ import { createRequire } from 'node:module'
 import { dirname, join } from 'node:path'
 import { JsonRpcProvider, Wallet, HDNodeWallet, Mnemonic } from 'ethers'
 import { RuntimeError, UsageError } from '../errors/ParleyError.js'
-import { EVM_VERSION } from './compiler.js'
+import { DEFAULT_HARDFORK, HARDFORKS, isHardfork, type Hardfork } from './hardfork.js'
 
 const require = createRequire(import.meta.url)
 
@@ -25,6 +25,11 @@ export interface AnvilOptions {
   timeoutSeconds?: number
   /** Port on 127.0.0.1 (default 0: any free port). */
   port?: number
+  /**
+   * The chain's hardfork (default: the contracts' evmVersion, cancun). The contracts run on
+   * any of them; the client EVM must then run the same one (see chain/hardfork.ts).
+   */
+  hardfork?: Hardfork
 }
 
 export interface Anvil {
@@ -58,14 +63,17 @@ function anvilBinary(): string {
  * @example
  * const anvil = await startAnvil()
  * try { await anvil.provider.getBlockNumber() } finally { await anvil.stop() }
+ * const prague = await startAnvil({ hardfork: 'prague' }) // EIP-7702 transactions, BLS precompiles
  */
 export async function startAnvil(opts: AnvilOptions = {}): Promise<Anvil> {
   const accounts = opts.accounts ?? 10
   const wanted = opts.port ?? 0
   if (!Number.isInteger(wanted) || wanted < 0 || wanted > 65535) throw new UsageError('ANVIL_PORT_INVALID', `port must be an integer in 0..65535, got ${wanted}`)
+  const hardfork = opts.hardfork ?? DEFAULT_HARDFORK
+  if (!isHardfork(hardfork)) throw new UsageError('HARDFORK_INVALID', `hardfork must be one of ${HARDFORKS.join(', ')}, got ${JSON.stringify(hardfork)}`)
   const args = [
     '--host', '127.0.0.1', '--port', String(wanted),
-    '--hardfork', EVM_VERSION,
+    '--hardfork', hardfork,
     '--accounts', String(accounts),
     '--balance', String(opts.balance ?? 10000),
     '--mnemonic', ANVIL_MNEMONIC,

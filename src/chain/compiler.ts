@@ -1,9 +1,10 @@
 /**
- * The compiler settings shared by the contract build and the client EVM. The client runs
- * the machines' bytecode under exactly this hardfork (see machine/EvmStateMachine).
+ * The compiler settings of the contract build. Code compiled for this EVM version runs on
+ * every later hardfork; the client EVM follows the chain's hardfork instead, which may be
+ * newer (see chain/hardfork.ts and machine/EvmStateMachine).
  */
 
-/** EVM version the contracts are compiled for, and the hardfork of the client EVM. */
+/** EVM version the contracts are compiled for; the default hardfork of anvil and the client EVM. */
 export const EVM_VERSION = 'cancun' as const
 
 /**
