@@ -1,8 +1,10 @@
 /**
  * The {@link StateMachine} every peer uses: the channel's machine bytecode, fetched from the
- * chain and checked, run in a local EVM (`evm/MachineEvm.ts`) under the contracts' hardfork
+ * chain and checked, run in a local EVM (`evm/MachineEvm.ts`) under the chain's hardfork
  * with the manager's gas cap. Same bytecode, same hardfork, same gas ⇒ same results as the
- * chain's `staticcall`, without a round trip.
+ * chain's `staticcall`, without a round trip. The hardfork is the caller's to give (default
+ * cancun): detect it with chain/hardfork.ts `detectHardfork`, as createPeer does; a wrong one
+ * can make a transition differ from the chain's near a precompile or gas difference.
  *
  * Errors:
  * - the machine reverts or halts → ProtocolError `MACHINE_REVERTED`, `details` = `{ method,
@@ -11,10 +13,12 @@
  * - it exceeds the gas cap → ProtocolError `MACHINE_OUT_OF_GAS`;
  * - it returns data that does not decode → ProtocolError `MACHINE_RESULT_INVALID`;
  * - bad arguments (non-hex, out-of-range numbers) → UsageError `MACHINE_INPUT_INVALID`;
+ *   a hardfork we do not support → UsageError `HARDFORK_INVALID`;
  * - `fromChain`: no code → ProtocolError `MACHINE_CODE_MISSING`; code hash differs from the
  *   committed one → ProtocolError `MACHINE_CODE_MISMATCH`; RPC failure → RuntimeError.
  */
 import { Interface, getAddress, keccak256, type InterfaceAbi, type Provider } from 'ethers'
+import { DEFAULT_HARDFORK, type Hardfork } from '../chain/hardfork.js'
 import { MACHINE_GAS } from '../chain/RpcStateMachine.js'
 import { ProtocolError, RuntimeError, UsageError } from '../errors/ParleyError.js'
 import type { Hex } from '../protocol/types.js'
@@ -39,6 +43,8 @@ export interface EvmStateMachineOptions {
   abi?: InterfaceAbi | Interface
   /** Gas per call (default: the manager's MACHINE_GAS, 5,000,000). */
   gasCap?: bigint
+  /** The chain's hardfork, which the local EVM runs (default cancun). */
+  hardfork?: Hardfork
 }
 
 /** Arguments of {@link EvmStateMachine.fromChain}. */
@@ -56,7 +62,8 @@ const DEFAULT_ADDRESS = '0x000000000000000000000000000000000000ba5e'
 
 /**
  * @example
- * const machine = await EvmStateMachine.fromChain({ provider, address: params.machine })
+ * const hardfork = await detectHardfork(provider)
+ * const machine = await EvmStateMachine.fromChain({ provider, address: params.machine, hardfork })
  * const next = await machine.transition(state, 0, move, clock.now())
  */
 export class EvmStateMachine implements StateMachine {
@@ -66,6 +73,8 @@ export class EvmStateMachine implements StateMachine {
   readonly codeHash: Hex
   /** Gas each call may use. */
   readonly gasCap: bigint
+  /** The hardfork the local EVM runs. */
+  readonly hardfork: Hardfork
   private readonly evm: MachineEvm
   private readonly errors: Interface | undefined
 
@@ -74,6 +83,7 @@ export class EvmStateMachine implements StateMachine {
     this.address = address
     this.codeHash = codeHash
     this.gasCap = opts.gasCap ?? MACHINE_GAS
+    this.hardfork = evm.hardfork
     this.errors = opts.abi === undefined ? undefined : opts.abi instanceof Interface ? opts.abi : new Interface(opts.abi)
   }
 
@@ -85,7 +95,7 @@ export class EvmStateMachine implements StateMachine {
   /**
    * Fetches the runtime code at `address` with `eth_getCode`, checks it, and prepares the EVM.
    * @example
-   * const m = await EvmStateMachine.fromChain({ provider, address, expectedCodeHash })
+   * const m = await EvmStateMachine.fromChain({ provider, address, expectedCodeHash, hardfork: 'prague' })
    */
   static async fromChain(args: FromChainArgs): Promise<EvmStateMachine> {
     const { provider, expectedCodeHash, ...opts } = args
@@ -129,7 +139,8 @@ export class EvmStateMachine implements StateMachine {
     if (opts.gasCap !== undefined && (typeof opts.gasCap !== 'bigint' || opts.gasCap <= 0n)) {
       throw new UsageError('MACHINE_INPUT_INVALID', `gasCap must be a positive bigint, got ${String(opts.gasCap)}`)
     }
-    return new EvmStateMachine(await MachineEvm.create(code, { address }), address, codeHash, opts)
+    const evm = await MachineEvm.create(code, { address, hardfork: opts.hardfork ?? DEFAULT_HARDFORK })
+    return new EvmStateMachine(evm, address, codeHash, opts)
   }
 
   async initialState(deposits: readonly bigint[], initData: Hex): Promise<Hex> {

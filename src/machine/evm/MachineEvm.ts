@@ -1,22 +1,25 @@
 /**
  * One local EVM holding one machine's runtime code, tuned for many small static calls.
  *
- * What is set up once, not per call: the Common (hardfork = the contracts' evmVersion), the EVM
- * and its state manager, the code at a fixed address, the warm-address set, the opcode tables
+ * What is set up once, not per call: the Common (the chain's hardfork, chain/hardfork.ts), the
+ * EVM and its state manager, the code at a fixed address, the warm-address set, the opcode tables
  * (`opcodes.ts`) and the interpreter loop (`fastRun.ts`). A call is `evm.runCode` with
  * `isStatic` — the same frame the manager's `staticcall` creates, without runCall's nonce bump
  * and journal checkpoint/commit, which a static call never needs.
  *
  * Fidelity to the chain: the machine runs with its code at its own address, the given gas as
- * its frame's gas (like `staticcall{gas: MACHINE_GAS}`), precompiles and its own address warm
- * (as they are on chain inside that frame), and a fresh warm set on every call. It sees an
+ * its frame's gas (like `staticcall{gas: MACHINE_GAS}`), the hardfork's precompiles and its own
+ * address warm (as they are on chain inside that frame), and a fresh warm set on every call.
+ * The hardfork must be the chain's: precompiles come and go with it (prague adds BLS12-381 at
+ * 0x0b–0x11, osaka P256VERIFY at 0x100), and so do gas costs and opcodes. It sees an
  * empty world and a default block: machines are pure by contract (IStateMachine), so a machine
  * that reads chain state would already be non-deterministic on chain.
  */
 import { EVMError, createEVM, paramsEVM, type EVM } from '@ethereumjs/evm'
 import { Common, Hardfork, Mainnet } from '@ethereumjs/common'
 import { createAddressFromString, type Account, type Address } from '@ethereumjs/util'
-import { EVM_VERSION } from '../../chain/compiler.js'
+import { DEFAULT_HARDFORK, HARDFORKS, type Hardfork as ChainHardfork } from '../../chain/hardfork.js'
+import { UsageError } from '../../errors/ParleyError.js'
 import { enableFastRun, runStaticFrame } from './fastRun.js'
 import { fastOpcodes } from './opcodes.js'
 
@@ -34,22 +37,24 @@ export interface MachineEvmOptions {
   address?: string
   /** Set false to run ethereumjs's stock interpreter loop and opcodes (for comparisons). */
   fast?: boolean
+  /** The chain's hardfork (default cancun, the contracts' evmVersion). */
+  hardfork?: ChainHardfork
 }
 
-const HARDFORKS: Record<string, Hardfork> = { cancun: Hardfork.Cancun }
-
-/** Cancun's precompiles: 0x01 … 0x0a (0x0a = KZG point evaluation, EIP-4844). */
-const PRECOMPILES = Array.from({ length: 10 }, (_, i) => (i + 1).toString(16).padStart(40, '0'))
+/** ethereumjs's name of each hardfork we support. */
+const ETHEREUMJS_HARDFORKS: Record<ChainHardfork, Hardfork> = { cancun: Hardfork.Cancun, prague: Hardfork.Prague, osaka: Hardfork.Osaka }
 
 /**
  * @example
- * const evm = await MachineEvm.create(runtimeCode)
+ * const evm = await MachineEvm.create(runtimeCode, { hardfork: await detectHardfork(provider) })
  * const out = await evm.execute(calldata, 5_000_000n)
  * if (out.kind === 'ok') use(out.data)
  */
 export class MachineEvm {
   /** Whether the fast interpreter loop is active (false means stock speed, same results). */
   readonly fastRun: boolean
+  /** The hardfork the code runs under. */
+  readonly hardfork: ChainHardfork
   private readonly evm: EVM
   private readonly code: Uint8Array
   private readonly to: Address
@@ -57,21 +62,27 @@ export class MachineEvm {
   private readonly warm: string[]
   private busy: Promise<void> | undefined
 
-  private constructor(evm: EVM, code: Uint8Array, to: Address, contract: Account, fastRun: boolean) {
+  private constructor(evm: EVM, code: Uint8Array, to: Address, contract: Account, fastRun: boolean, hardfork: ChainHardfork) {
     this.evm = evm
     this.code = code
     this.to = to
     this.contract = contract
     this.fastRun = fastRun
-    this.warm = [...PRECOMPILES, to.toString().slice(2)]
+    this.hardfork = hardfork
+    // The hardfork's precompiles as ethereumjs activated them (keys: 40 hex digits, no 0x).
+    this.warm = [...evm.precompiles.keys(), to.toString().slice(2)]
     this.resetWarmSet(true)
   }
 
-  /** Builds the EVM and puts `code` (runtime bytecode) at the machine address. */
+  /**
+   * Builds the EVM and puts `code` (runtime bytecode) at the machine address.
+   * UsageError `HARDFORK_INVALID` for a hardfork we do not support.
+   */
   static async create(code: Uint8Array, opts: MachineEvmOptions = {}): Promise<MachineEvm> {
-    const hardfork = HARDFORKS[EVM_VERSION]
-    if (!hardfork) throw new Error(`no ethereumjs hardfork for evmVersion ${EVM_VERSION}`)
-    // Explicit hardfork: ethereumjs's default is newer than the contracts' evmVersion.
+    const name = opts.hardfork ?? DEFAULT_HARDFORK
+    const hardfork = Object.hasOwn(ETHEREUMJS_HARDFORKS, name) ? ETHEREUMJS_HARDFORKS[name] : undefined
+    if (!hardfork) throw new UsageError('HARDFORK_INVALID', `hardfork must be one of ${HARDFORKS.join(', ')}, got ${JSON.stringify(name)}`)
+    // Always explicit: ethereumjs's default hardfork need not be the chain's.
     const common = new Common({ chain: Mainnet, hardfork, params: paramsEVM })
     const fast = opts.fast ?? true
     const evm = await createEVM({ common, ...(fast ? { customOpcodes: fastOpcodes(common) } : {}) })
@@ -83,7 +94,7 @@ export class MachineEvm {
     const fastRun = fast ? await enableFastRun(evm) : false
     // One empty call sets the EVM's block and transaction context, which runStaticFrame reuses.
     await evm.runCode({ code: Uint8Array.of(0x00), gasLimit: 1n, to, isStatic: true })
-    return new MachineEvm(evm, code, to, contract, fastRun)
+    return new MachineEvm(evm, code, to, contract, fastRun, name)
   }
 
   /**

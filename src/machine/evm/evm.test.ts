@@ -1,7 +1,7 @@
 /**
  * The tuned EVM (custom opcodes, fast loop, direct frames) against ethereumjs as it comes:
  * same outcome, same return or revert data, same gas — on random programs and on the example
- * machines. No chain needed: this pins our changes to ethereumjs's semantics; the anvil test
+ * machines, under every hardfork the client supports. No chain needed: this pins our changes to ethereumjs's semantics; the anvil test
  * (EvmStateMachine.test.ts) pins both to the chain's.
  */
 import { test } from 'node:test'
@@ -9,6 +9,7 @@ import assert from 'node:assert/strict'
 import fc from 'fast-check'
 import { AbiCoder } from 'ethers'
 import { loadArtifact, type ContractName } from '../../chain/artifacts.js'
+import { HARDFORKS, type Hardfork } from '../../chain/hardfork.js'
 import type { Hex } from '../../protocol/types.js'
 import { decodeBytes, encodeInitialState, encodeTransition } from '../codec.js'
 import { MachineEvm, type ExecOutcome } from './MachineEvm.js'
@@ -41,8 +42,11 @@ const OPS: [number, number, boolean][] = [
   [0x16, 2, true], [0x59, 0, true], [0x5a, 0, true], [0x56, 1, false], [0xf3, 2, false], [0xfd, 2, false], [0xfe, 0, false],
 ]
 
+/** Opcodes a hardfork adds that the fast loop must run through ethereumjs's own handlers. */
+const NEW_OPS: Record<Hardfork, [number, number, boolean][]> = { cancun: [], prague: [], osaka: [[0x1e, 1, true]] } // CLZ
+
 /** One opcode with its operands; a result is stored to a memory slot so the final RETURN shows it. */
-const segment = fc.tuple(fc.constantFrom(...OPS), fc.integer({ min: 0, max: 63 })).chain(([[op, arity, result], slot]) =>
+const segment = (ops: [number, number, boolean][]) => fc.tuple(fc.constantFrom(...ops), fc.integer({ min: 0, max: 63 })).chain(([[op, arity, result], slot]) =>
   fc.array(operand, { minLength: arity, maxLength: arity }).map((args) => [
     ...[...args].reverse().flatMap(push),
     op,
@@ -51,19 +55,23 @@ const segment = fc.tuple(fc.constantFrom(...OPS), fc.integer({ min: 0, max: 63 }
 )
 
 /** A random program that ends by returning its whole memory (MSIZE PUSH0 RETURN). */
-const program = fc.array(segment, { minLength: 1, maxLength: 25 }).map((segs) => Uint8Array.from([...segs.flat(), 0x59, 0x5f, 0xf3]))
+const program = (hardfork: Hardfork) =>
+  fc.array(segment([...OPS, ...NEW_OPS[hardfork]]), { minLength: 1, maxLength: 25 }).map((segs) => Uint8Array.from([...segs.flat(), 0x59, 0x5f, 0xf3]))
 
-test('random programs: same outcome, data and gas as stock ethereumjs', async () => {
-  await fc.assert(
-    fc.asyncProperty(program, fc.uint8Array({ maxLength: 100 }), fc.bigInt({ min: 100n, max: 3_000_000n }), async (code, calldata, gas) => {
-      const stock = await MachineEvm.create(code, { fast: false })
-      const fast = await MachineEvm.create(code)
-      assert.equal(fast.fastRun, true)
-      assert.deepEqual(view(await fast.execute(calldata, gas)), view(await stock.execute(calldata, gas)))
-    }),
-    { numRuns: 200 },
-  )
-})
+for (const hardfork of HARDFORKS) {
+  test(`random programs under ${hardfork}: same outcome, data and gas as stock ethereumjs`, async () => {
+    await fc.assert(
+      fc.asyncProperty(program(hardfork), fc.uint8Array({ maxLength: 100 }), fc.bigInt({ min: 100n, max: 3_000_000n }), async (code, calldata, gas) => {
+        const stock = await MachineEvm.create(code, { fast: false, hardfork })
+        const fast = await MachineEvm.create(code, { hardfork })
+        assert.equal(fast.fastRun, true)
+        assert.equal(fast.hardfork, hardfork)
+        assert.deepEqual(view(await fast.execute(calldata, gas)), view(await stock.execute(calldata, gas)))
+      }),
+      { numRuns: 200 },
+    )
+  })
+}
 
 test('word loads and stores at every byte offset match stock ethereumjs', async () => {
   // calldata → memory, then CALLDATALOAD and MLOAD at every offset up to 2 past the end,
@@ -98,11 +106,11 @@ const machines: { name: ContractName; n: number; move: fc.Arbitrary<Hex> }[] = [
   { name: 'TicTacToe', n: 2, move: fc.integer({ min: 0, max: 10 }).map((c) => abi.encode(['uint256'], [c]) as Hex) },
 ]
 
-for (const m of machines) {
-  test(`${m.name}: transitions cost the same gas as on stock ethereumjs, down to the out-of-gas boundary`, async () => {
+for (const [m, hardfork] of machines.flatMap((m) => HARDFORKS.map((h) => [m, h] as const))) {
+  test(`${m.name} under ${hardfork}: transitions cost the same gas as on stock ethereumjs, down to the out-of-gas boundary`, async () => {
     const code = Buffer.from(loadArtifact(m.name).deployedBytecode.slice(2), 'hex')
-    const stock = await MachineEvm.create(code, { fast: false })
-    const fast = await MachineEvm.create(code)
+    const stock = await MachineEvm.create(code, { fast: false, hardfork })
+    const fast = await MachineEvm.create(code, { hardfork })
     const genesisOut = await fast.execute(encodeInitialState(Array.from({ length: m.n }, () => 10n ** 18n), '0x'), 5_000_000n)
     assert.equal(genesisOut.kind, 'ok')
     const genesis = decodeBytes('initialState', (genesisOut as { data: Uint8Array }).data)
@@ -141,6 +149,29 @@ test('every call starts cold: touching an account costs the same on every call',
   assert.deepEqual(view(await stock.execute(new Uint8Array(0), 100_000n)), first)
   // Cold account access is 2,600 gas; the second is warm (100). A precompile is always warm.
   assert.ok(first.gasUsed > 2_600n && first.gasUsed < 3_200n, `gas ${first.gasUsed}`)
+})
+
+test("the hardfork's precompiles are warm, as in a machine frame on chain", async () => {
+  // GAS, STATICCALL(gas 0, address, no input), GAS: the difference is the account access
+  // (warm 100, cold 2,600) plus a constant; return it.
+  const probe = (address: bigint) => Uint8Array.from([
+    0x5a, 0x5f, 0x5f, 0x5f, 0x5f, ...push(address), 0x5f, 0xfa, 0x50, 0x5a, 0x90, 0x03, 0x5f, 0x52, ...push(32n), 0x5f, 0xf3,
+  ])
+  const cost = async (hardfork: Hardfork, address: bigint) => {
+    const out = await (await MachineEvm.create(probe(address), { hardfork })).execute(new Uint8Array(0), 100_000n)
+    assert.equal(out.kind, 'ok')
+    return BigInt(`0x${Buffer.from((out as { data: Uint8Array }).data).toString('hex')}`)
+  }
+  const warm = await cost('cancun', 0x01n) // ecrecover, a precompile on every hardfork
+  const cold = await cost('cancun', 0x0bn)
+  assert.equal(cold - warm, 2_500n) // EIP-2929: cold 2,600, warm 100
+  assert.equal(await cost('prague', 0x0bn), warm) // BLS12-381 G1ADD from prague on
+  assert.equal(await cost('prague', 0x100n), cold)
+  assert.equal(await cost('osaka', 0x100n), warm) // P256VERIFY from osaka on
+})
+
+test('an unsupported hardfork is a UsageError', async () => {
+  await assert.rejects(MachineEvm.create(Uint8Array.of(0x00), { hardfork: 'shanghai' as Hardfork }), (e: unknown) => (e as { code?: string }).code === 'HARDFORK_INVALID')
 })
 
 test('concurrent calls on one EVM give the same results as sequential ones', async () => {
