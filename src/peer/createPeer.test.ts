@@ -1,7 +1,7 @@
 /**
  * createPeer on a real anvil and a local HyperDHT testnet: two peers find each other and play;
  * a peer stopped and created again from its store resumes (restored) and catches up; the
- * options a caller can get wrong fail with their codes.
+ * options a caller can get wrong (another hardfork than the chain's included) fail with their codes.
  */
 import { after, before, describe, test } from 'node:test'
 import assert from 'node:assert/strict'
@@ -65,6 +65,7 @@ describe('createPeer', () => {
     }
     const [a, b] = [await start(0), await start(1)]
     assert.deepEqual([a.restored, b.restored], [false, false])
+    assert.deepEqual([a.machine.hardfork, b.machine.hardfork], ['cancun', 'cancun'], 'the local EVM runs the chain\'s hardfork')
     const one = await a.channel.propose(pay(1, ETH1 / 4n))
     await Promise.all([a.channel.waitFinal(one.seq), b.channel.waitFinal(one.seq)])
     const two = await b.channel.propose(pay(0, ETH1 / 10n))
@@ -80,7 +81,7 @@ describe('createPeer', () => {
     assert.deepEqual(await again.machine.outcome(again.channel.state.state), [ETH1 - ETH1 / 4n + ETH1 / 10n - ETH1 / 20n, ETH1 + ETH1 / 4n - ETH1 / 10n + ETH1 / 20n])
   })
 
-  test('a stranger, a channel without params, or another machine is refused with its code', async () => {
+  test('a stranger, a channel without params, another machine or another hardfork is refused with its code', async () => {
     const [alice, bob, stranger] = [anvil.wallets[1]!, anvil.wallets[2]!, anvil.wallets[3]!]
     const { params, channelId } = await openChannel([alice, bob])
     const base = { manager: stack.manager, channelId, store: new MemoryStore(), net: { bootstrap: testnet.bootstrap, host: '127.0.0.1', logger: silentLogger } }
@@ -89,6 +90,12 @@ describe('createPeer', () => {
     await assert.rejects(createPeer({ ...base, wallet: alice }), code('PARAMS_REQUIRED'))
     await assert.rejects(createPeer({ ...base, wallet: alice, params: { ...params, bond: 1n } }), code('CHANNEL_ID_MISMATCH'))
     await assert.rejects(createPeer({ ...base, wallet: alice, params, machineCodeHash: keccak256('0x00') as Hex }), code('MACHINE_CODE_MISMATCH'))
+    await assert.rejects(createPeer({ ...base, wallet: alice, params, hardfork: 'prague' }), (e: ParleyError) => {
+      assert.equal(e.code, 'HARDFORK_MISMATCH')
+      assert.deepEqual(e.details, { expected: 'prague', chain: 'cancun' })
+      return true
+    })
+    await assert.rejects(createPeer({ ...base, wallet: alice, params, hardfork: 'shanghai' as never }), code('HARDFORK_INVALID'))
     assert.equal(base.store.getChannel(channelId), undefined, 'nothing was stored')
   })
 })

@@ -1,6 +1,7 @@
 /**
  * createPeer: one participant's complete client for one channel, wired from the public parts
- * the way every application needs them — the machine's deployed bytecode in the local EVM, a
+ * the way every application needs them — the machine's deployed bytecode in the local EVM
+ * under the chain's hardfork (detected at start, checked against the caller's), a
  * logical clock that follows the chain's blocks, a P2PManager and HyperswarmTransport for the
  * peers, the Channel (created from the chain's genesis, or restored from the store), and a
  * ChainListener with the court attached, so chain events reach the channel and disputes are
@@ -15,11 +16,13 @@ import type { Clock } from '../clock/Clock.js'
 import { LogicalClock } from '../clock/LogicalClock.js'
 import { attachCourt, type Court, type CourtOptions } from '../dispute/attachCourt.js'
 import { RuntimeError, UsageError } from '../errors/ParleyError.js'
-import { EvmStateMachine } from '../machine/EvmStateMachine.js'
+import type { Hardfork } from '../chain/hardfork.js'
+import type { EvmStateMachine } from '../machine/EvmStateMachine.js'
 import { HyperswarmTransport } from '../net/HyperswarmTransport.js'
 import { P2PManager, type P2PManagerOptions } from '../net/P2PManager.js'
 import type { ChannelParams, Hex } from '../protocol/types.js'
 import type { Store } from '../store/types.js'
+import { loadMachine } from './loadMachine.js'
 
 export interface CreatePeerOptions {
   /** Our participant key, connected to a provider: it signs, and pays for our court calls. */
@@ -37,6 +40,12 @@ export interface CreatePeerOptions {
   net?: P2PManagerOptions
   /** keccak256 of the machine's runtime code, checked against the chain's. */
   machineCodeHash?: Hex
+  /**
+   * The hardfork the caller expects the chain to run (e.g. the deployment file's). The peer
+   * always detects the chain's and runs the machine under it; when this is given and differs,
+   * it refuses to start (`HARDFORK_MISMATCH`) rather than trust either side.
+   */
+  hardfork?: Hardfork
   /** Default: a {@link LogicalClock} fed by the listener's blocks. */
   clock?: Clock
   /** Chain poll interval in ms (default 1000) and confirmation depth (default 0). */
@@ -69,8 +78,10 @@ export interface Peer {
 /**
  * Starts our peer of `channelId`. Everything started is stopped again if a later step fails.
  * Errors: UsageError `PARAMS_REQUIRED` (a new channel without params), `CHANNEL_ID_MISMATCH`,
- * `CHANNEL_NOT_OPENED`, the Channel's and the network's own; ProtocolError
- * `MACHINE_CODE_MISMATCH` when the chain's machine is not the expected code.
+ * `CHANNEL_NOT_OPENED`, `HARDFORK_INVALID`, the Channel's and the network's own; ProtocolError
+ * `MACHINE_CODE_MISMATCH` when the chain's machine is not the expected code, `HARDFORK_MISMATCH`
+ * (`details`: `{ expected, chain }`) when the chain does not run `hardfork`; RuntimeError
+ * `HARDFORK_UNSUPPORTED` when the client EVM cannot run the chain's hardfork.
  *
  * @example
  * const peer = await createPeer({
@@ -104,8 +115,12 @@ export async function createPeer(o: CreatePeerOptions): Promise<Peer> {
     for (const f of cleanup.splice(0).reverse()) await Promise.resolve(f()).catch(() => {})
   }
   try {
+    // First: nothing else is worth starting if the local EVM cannot follow the chain.
+    const machine = await loadMachine({
+      provider, address: params.machine,
+      ...(o.machineCodeHash ? { expectedCodeHash: o.machineCodeHash } : {}), ...(o.hardfork !== undefined ? { hardfork: o.hardfork } : {}),
+    })
     const genesis = record ? undefined : (o.genesis ?? (await findGenesis(manager, channelId, o.fromBlock ?? 0)))
-    const machine = await EvmStateMachine.fromChain({ provider, address: params.machine, ...(o.machineCodeHash ? { expectedCodeHash: o.machineCodeHash } : {}) })
     const clock = o.clock ?? new LogicalClock()
     const head = await provider.getBlock('latest').catch((cause: unknown) => {
       throw new RuntimeError('RPC_FAILED', `eth_getBlockByNumber failed: ${(cause as Error).message}`, { cause })
