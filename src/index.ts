@@ -14,6 +14,7 @@ export type {
 
 // A complete peer (channel + network + chain listener + court), wired in one call
 export { createPeer, type CreatePeerOptions, type Peer } from './peer/createPeer.js'
+export { loadMachine, type LoadMachineArgs } from './peer/loadMachine.js'
 
 // Court client: the chain side of a channel
 export { attachCourt, type Court, type CourtOptions } from './dispute/attachCourt.js'
@@ -97,4 +98,7 @@ export { signOpenConsent, signCloseConsent } from './chain/consent.js'
 export { findGenesis, type Genesis } from './chain/genesis.js'
 export { deployLocalStack, type LocalStack, type ExampleMachines } from './chain/stack.js'
 export { startAnvil, type Anvil, type AnvilOptions } from './chain/anvil.js'
+export {
+  detectHardfork, resolveHardfork, isHardfork, HARDFORKS, DEFAULT_HARDFORK, type Hardfork, type ResolveHardforkArgs,
+} from './chain/hardfork.js'
 export type { StateSetEvent, ChannelClosedEvent, CreditedEvent } from './chain/events.js'

@@ -13,7 +13,7 @@ import { openChannelContext, participantIndex } from '../lib/channel.js'
 import { untilSignal, type Command } from '../lib/command.js'
 import { argError } from '../lib/errors.js'
 import { readText } from '../lib/files.js'
-import { TESTNET_FILE, readTestnetFile } from '../lib/deployment.js'
+import { TESTNET_FILE, expectedHardfork, readTestnetFile } from '../lib/deployment.js'
 import { MOVE_HELP, machineNameOf } from '../lib/machines.js'
 import { Driver, COMMAND_HELP } from '../run/driver.js'
 import { startPeer } from '../run/peer.js'
@@ -80,9 +80,17 @@ export const command: Command = {
         return 0
       }
 
+      // The peer detects the chain's hardfork anyway; the deployment file's must agree with it.
+      const { deployment, deploymentPath } = ctx.chain
+      const expected = deployment ? expectedHardfork(deployment, ctx.chain.chainId) : undefined
+      const file = deploymentPath ?? 'the deployment file'
       const peer = await startPeer({
         ctx, wallet, me, storePath, pollMs, fromBlock, autoWithdraw: flag(values, 'auto-withdraw'), verbose: flag(values, 'verbose'),
         ...(bootstrap.length > 0 ? { bootstrap } : {}), ...(host ? { host } : {}), ...(loopback ? { firewalled: false } : {}),
+        ...(expected ? {
+          hardfork: expected.hardfork,
+          hardforkSource: expected.recorded ? `${file} records ${expected.hardfork}` : `${file} records no hardfork (written before the field), read as cancun`,
+        } : {}),
       })
       const detach = printer.attach(peer)
       let stopRequested!: (why: string) => void

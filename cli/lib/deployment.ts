@@ -5,6 +5,7 @@
  */
 import { existsSync, rmSync } from 'node:fs'
 import { isAddress } from 'ethers'
+import { HARDFORKS, isHardfork, type Hardfork } from '../../src/chain/hardfork.js'
 import type { Hex } from '../../src/protocol/types.js'
 import { str, type Values } from './args.js'
 import { argError } from './errors.js'
@@ -25,6 +26,12 @@ export interface Account {
 export interface Deployment {
   rpc: string
   chainId: string
+  /**
+   * The chain's hardfork, detected when the file was written; the peer's EVM runs it and
+   * refuses to start if the chain no longer does. Absent in files from before the field:
+   * read as cancun (see {@link expectedHardfork}).
+   */
+  hardfork?: Hardfork
   manager: Hex
   machines: { payments: Hex; tictactoe: Hex; counter: Hex }
   /** TestToken (open mint), an ERC-20 for token channels. */
@@ -52,12 +59,25 @@ export function readDeployment(path: string): Deployment {
   if (typeof d !== 'object' || d === null) throw bad('the top-level object')
   if (typeof d.rpc !== 'string') throw bad('rpc')
   if (typeof d.chainId !== 'string' || !/^\d+$/.test(d.chainId)) throw bad('chainId')
+  if (d.hardfork !== undefined && !isHardfork(d.hardfork)) throw bad(`hardfork (one of ${HARDFORKS.join(', ')})`)
   if (typeof d.manager !== 'string' || !isAddress(d.manager)) throw bad('manager')
   if (typeof d.token !== 'string' || !isAddress(d.token)) throw bad('token')
   const m = d.machines
   if (!m || !(['payments', 'tictactoe', 'counter'] as const).every((k) => typeof m[k] === 'string' && isAddress(m[k]))) throw bad('machines')
   if (d.accounts !== undefined && (!Array.isArray(d.accounts) || d.accounts.some((a) => !/^0x[0-9a-fA-F]{64}$/.test(String(a?.key))))) throw bad('accounts')
   return d as Deployment
+}
+
+/**
+ * The hardfork a deployment file says `chainId`'s chain runs, for the peer to check against the
+ * chain: the recorded one; cancun for a file written before the field existed (every Parley
+ * chain ran cancun then; if the chain has moved on, the check fails instead of guessing), with
+ * `recorded` false; undefined when the file describes another chain.
+ * @example const expected = expectedHardfork(deployment, chain.chainId) // { hardfork: 'prague', recorded: true }
+ */
+export function expectedHardfork(d: Deployment, chainId: bigint): { hardfork: Hardfork; recorded: boolean } | undefined {
+  if (BigInt(d.chainId) !== chainId) return undefined
+  return d.hardfork === undefined ? { hardfork: 'cancun', recorded: false } : { hardfork: d.hardfork, recorded: true }
 }
 
 /** Writes a deployment file (mode 600 when it holds keys). */

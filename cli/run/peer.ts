@@ -6,7 +6,8 @@
  * and network log lines on stderr.
  */
 import type { Wallet } from 'ethers'
-import { UsageError } from '../../src/errors/ParleyError.js'
+import type { Hardfork } from '../../src/chain/hardfork.js'
+import { ProtocolError, UsageError } from '../../src/errors/ParleyError.js'
 import type { Logger } from '../../src/net/logger.js'
 import { createPeer, type Peer as RunningPeer } from '../../src/peer/createPeer.js'
 import { SqliteStore } from '../../src/store/SqliteStore.js'
@@ -31,6 +32,10 @@ export interface PeerOptions {
   fromBlock: number
   autoWithdraw: boolean
   verbose: boolean
+  /** The hardfork the deployment file records for this chain; the chain must run it. */
+  hardfork?: Hardfork
+  /** Where `hardfork` came from (e.g. "x.json records cancun"), said when the chain disagrees. */
+  hardforkSource?: string
 }
 
 export type Peer = Pick<RunningPeer, 'channel' | 'court' | 'transport' | 'listener' | 'restored' | 'stop'>
@@ -54,9 +59,13 @@ export async function startPeer(o: PeerOptions): Promise<Peer> {
         ...(o.bootstrap ? { bootstrap: o.bootstrap } : {}), ...(o.host ? { host: o.host } : {}),
         ...(o.firewalled !== undefined ? { firewalled: o.firewalled } : {}), logger: netLogger(o.verbose),
       },
-      court: { policy: { autoWithdraw: o.autoWithdraw } },
+      court: { policy: { autoWithdraw: o.autoWithdraw } }, ...(o.hardfork !== undefined ? { hardfork: o.hardfork } : {}),
     }).catch((e: unknown) => {
       if (e instanceof UsageError && e.code === 'CHANNEL_NOT_OPENED') throw new UsageError(e.code, `${e.message} (\`parley open\`; --from-block)`, { cause: e })
+      if (e instanceof ProtocolError && e.code === 'HARDFORK_MISMATCH') {
+        const hint = `${o.hardforkSource ?? `expected ${o.hardfork}`}: has the chain upgraded? Deploy again, or correct the file's hardfork`
+        throw new ProtocolError(e.code, `${e.message} (${hint})`, { cause: e, ...(e.details ? { details: e.details } : {}) })
+      }
       throw e
     })
     const opened = store
