@@ -62,12 +62,16 @@ const input = {
   sources,
   settings: {
     ...SOLC_SETTINGS,
-    outputSelection: { '*': { '*': ['abi', 'evm.bytecode.object', 'evm.deployedBytecode.object'] } },
+    outputSelection: { '*': { '*': ['abi', 'evm.bytecode.object', 'evm.deployedBytecode.object', 'storageLayout'] } },
   },
 }
 const output = JSON.parse(solc.compile(JSON.stringify(input), { import: findImport })) as {
   errors?: { severity: string; formattedMessage: string; sourceLocation?: { file: string } }[]
-  contracts: Record<string, Record<string, { abi: unknown[]; evm: { bytecode: { object: string }; deployedBytecode: { object: string } } }>>
+  contracts: Record<string, Record<string, {
+    abi: { type: string; name?: string }[]
+    evm: { bytecode: { object: string }; deployedBytecode: { object: string } }
+    storageLayout?: { storage: { label: string; slot: string; offset: number; type: string }[] }
+  }>>
 }
 const errors = (output.errors ?? []).filter((e) => e.severity === 'error')
 // Warnings from our own sources only; dependencies' warnings are theirs to fix.
@@ -94,6 +98,26 @@ if (oversized.length > 0) {
   console.error(`contracts: runtime code above the EIP-170 limit of ${MAX_CODE_SIZE} bytes: ${oversized.join(', ')}`)
   process.exit(1)
 }
+
+// The manager runs the court's code by delegatecall on its own storage: both must declare the
+// same variables in the same slots, or the court would read and write the wrong ones.
+const manager = output.contracts['StateChannelManager.sol']?.StateChannelManager
+const court = output.contracts['StateChannelCourt.sol']?.StateChannelCourt
+if (!manager || !court) {
+  console.error('contracts: StateChannelManager and StateChannelCourt are both required')
+  process.exit(1)
+}
+const layout = (c: typeof manager) => JSON.stringify((c.storageLayout?.storage ?? []).map(({ label, slot, offset, type }) => ({ label, slot, offset, type })))
+if (layout(manager) !== layout(court)) {
+  console.error(`contracts: storage layouts differ\n  manager: ${layout(manager)}\n  court:   ${layout(court)}`)
+  process.exit(1)
+}
+// One address serves both: the manager's artifact carries the court's functions, events and
+// errors too, so clients use one ABI (a function's entry wins over a same-named one only if the
+// signature is identical, which the compiler guarantees for inherited events and errors).
+const key = (e: { type: string; name?: string; inputs?: unknown }) => `${e.type}:${e.name ?? ''}:${JSON.stringify(e.inputs ?? [])}`
+const seen = new Set(manager.abi.map(key))
+manager.abi = [...manager.abi, ...court.abi.filter((e) => e.type !== 'constructor' && !seen.has(key(e)))]
 
 rmSync(outDir, { recursive: true, force: true })
 mkdirSync(outDir, { recursive: true })

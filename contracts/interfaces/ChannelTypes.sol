@@ -107,13 +107,20 @@ enum DisputeKind {
     None,
     /// The next actor of the candidate state failed to move; it is removed at resolution.
     Timeout,
-    /// The disputer leaves from its latest final state; it is removed at resolution.
+    /// The disputer leaves from its latest final state; it is removed at resolution (the
+    /// machine's onRemove decides what leaving means) and the others go on.
     Exit,
-    /// The disputer asks the chain to settle from its latest final state.
+    /// The disputer ends the channel from its latest final state: like an exit (the disputer is
+    /// removed through onRemove, so leaving never pays more than the machine grants a leaver),
+    /// then everyone is settled.
     ForceClose,
-    /// Proven fraud: the culprits were removed and slashed at once; a new fork starts from the
-    /// candidate (the latest state final under the remaining participants) at resolution.
-    Fraud
+    /// Proven fraud: the culprits were slashed at once and are removed at resolution; a new fork
+    /// starts from the candidate (a state final under the active set) unless the channel settles.
+    Fraud,
+    /// The disputer's latest signed transaction reached a terminal state that is not final (the
+    /// others withheld their signatures): the channel settles from it at resolution unless the
+    /// disputer is shown to have signed something later or fraud is proven.
+    Conclude
 }
 
 /// @notice An open dispute. The manager keeps only a commitment to it (in Channel.participantsHash);
@@ -125,11 +132,14 @@ struct DisputeRecord {
     uint16 disputer;
     /// Height of the candidate state on the current fork (0 = the fork's genesis).
     uint64 seq;
+    /// Timestamp of the candidate (its transaction's, or the fork's genesis timestamp): the
+    /// accused's response to a timeout must not be stamped before it.
+    uint64 timestamp;
     /// Last second at which the dispute can be challenged or answered; resolvable after it.
     uint64 deadline;
     /// Participants removed at resolution. Timeout: exactly the accused (the candidate's next
-    /// actor); Exit: the disputer; ForceClose: none; Fraud: the culprits, already inactive and
-    /// slashed.
+    /// actor); Exit and ForceClose: the disputer; Conclude: none; Fraud: the culprits, slashed
+    /// at once and removed at resolution.
     uint64 removals;
     /// keccak256 of the candidate state: the state the dispute resolves from.
     bytes32 stateHash;

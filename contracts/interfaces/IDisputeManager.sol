@@ -45,12 +45,14 @@ interface IDisputeManager {
     error CandidateNotLater(uint64 seq, uint64 current);
     /// @notice Thrown when the last transaction of a timeout lacks the disputer's signature.
     error DisputerNotSigned(uint256 disputer);
-    /// @notice Thrown when the state's next actor is the disputer or not an active participant.
+    /// @notice Thrown when the state's next actor is the disputer or not an active participant
+    /// (type(uint256).max: the machine's nextActor failed).
     error AccusedInvalid(uint256 accused);
-    /// @notice Thrown when a timeout names a terminal state (conclude it instead).
-    error StateTerminal(bytes32 stateHash);
     /// @notice Thrown when supplied state bytes exceed MAX_STATE_BYTES.
     error StateTooLarge(uint256 length, uint256 max);
+    /// @notice Thrown when an exit or force-close is extended after its answer window (the
+    /// deadline minus one challenge time).
+    error AnswerWindowClosed(uint256 time, uint256 until);
 
     // ─── Single transactions (posts, responses, refutations, fraud) ──────────────────────────
     /// @notice Thrown when a transaction is for another channel.
@@ -59,8 +61,11 @@ interface IDisputeManager {
     error TransactionForkMismatch(uint64 fork, uint64 current);
     /// @notice Thrown when a posted transaction's author is out of range or removed.
     error TransactionActorInvalid(uint16 actor);
-    /// @notice Thrown when a posted transaction's data exceeds MAX_DATA_BYTES.
+    /// @notice Thrown when a transaction's data exceeds MAX_DATA_BYTES.
     error TransactionDataTooLarge(uint256 length, uint256 max);
+    /// @notice Thrown when a transaction is stamped before `earliest` (its parent's timestamp,
+    /// or the fork genesis) or after the block's time plus the channel's skew (`latest`).
+    error TransactionTimestampInvalid(uint64 timestamp, uint256 earliest, uint256 latest);
     /// @notice Thrown when a response is not the accused's move on the candidate state.
     error ResponseInvalid();
 
@@ -78,13 +83,19 @@ interface IDisputeManager {
     /// @notice Emitted when a transaction was posted as calldata; peers treat it exactly like a
     /// broadcast one.
     event TransactionPosted(bytes32 indexed channelId, bytes32 digest, Transaction transaction, bytes signature);
-    /// @notice Emitted when a dispute opened (or a fraud proof replaced the open one). `state`
-    /// carries the candidate state for timeouts (the accused may never have received it) and is
-    /// empty otherwise (the candidate is final, so every active participant holds it).
-    event DisputeRaised(bytes32 indexed channelId, uint64 fork, DisputeRecord dispute, bytes state);
-    /// @notice Emitted when an answer or a challenge changed the open dispute; `dispute` is the
-    /// record to re-supply from now on.
-    event DisputeAnswered(bytes32 indexed channelId, uint64 fork, DisputeRecord dispute);
+    /// @notice Emitted when a dispute opened (or a fraud proof replaced or joined the open one).
+    /// `state` is the candidate state's bytes; `txs` the signed transactions the call carried (a
+    /// timeout's candidate list, an exit's finality proof, a fraud proof's checkpoint) — the
+    /// evidence every client checks, published here whatever contract the call came through.
+    event DisputeRaised(
+        bytes32 indexed channelId, uint64 fork, DisputeRecord dispute, bytes state, SignedTransaction[] txs
+    );
+    /// @notice Emitted when an answer, an extension or a challenge changed the open dispute;
+    /// `dispute` is the record to re-supply from now on, `state` its candidate's bytes, `txs`
+    /// the signed transactions the call carried (a proof, an extension, a checkpoint).
+    event DisputeAnswered(
+        bytes32 indexed channelId, uint64 fork, DisputeRecord dispute, bytes state, SignedTransaction[] txs
+    );
     /// @notice Emitted when the accused's move answered a timeout; the channel is open again and
     /// `seq` is the move's height.
     event DisputeCancelled(bytes32 indexed channelId, uint64 fork, uint64 seq);
@@ -99,8 +110,9 @@ interface IDisputeManager {
 
     // ─── Functions ───────────────────────────────────────────────────────────────────────────
     /// @notice Posts a transaction as calldata (data availability when peers do not confirm).
-    /// Checks channel, fork, author and size; stores nothing; emits TransactionPosted.
-    /// @param channelId The channel (open or disputed).
+    /// Checks channel, fork, author, data size and timestamp bounds and the author's signature;
+    /// stores nothing; emits TransactionPosted.
+    /// @param channelId The channel (open).
     /// @param participants The channel's participant list.
     /// @param transaction The transaction, on the current fork.
     /// @param signature Its author's 65-byte signature.
@@ -111,7 +123,10 @@ interface IDisputeManager {
         bytes calldata signature
     ) external;
 
-    /// @notice Raises a timeout: the next actor of the candidate state failed to move.
+    /// @notice Raises a timeout: the next actor of the candidate state failed to move. When the
+    /// candidate is terminal nobody can move, and the dispute is a Conclude instead: the channel
+    /// settles from the candidate at resolution (a winning move others refuse to confirm is
+    /// enforced this way).
     /// @param channelId The channel (open).
     /// @param participants The channel's participant list.
     /// @param index The caller's participant index.
@@ -127,23 +142,27 @@ interface IDisputeManager {
         bytes calldata state
     ) external;
 
-    /// @notice Asks the chain to settle (force-close) or to let the caller leave, from the
-    /// caller's latest final state.
+    /// @notice Leaves the channel (`leave`: the others go on) or ends it (force-close: everyone
+    /// is settled) from the caller's latest final state. Either way the caller is removed
+    /// through the machine's onRemove. Others answer with later final states before the
+    /// deadline, or extend the candidate with valid moves during the answer window.
     /// @param channelId The channel (open).
     /// @param participants The channel's participant list.
     /// @param index The caller's participant index.
     /// @param proof Empty (candidate = fork genesis) or a finality proof of the candidate.
-    /// @param leave True to leave (the caller is removed at resolution), false to force-close.
+    /// @param leave True to leave, false to force-close.
+    /// @param state The candidate state's bytes.
     function exit(
         bytes32 channelId,
         address[] calldata participants,
         uint256 index,
         SignedTransaction[] calldata proof,
-        bool leave
+        bool leave,
+        bytes calldata state
     ) external;
 
     /// @notice Challenges a timeout with the accused's move on the candidate state (posted
-    /// earlier or supplied now); cancels the dispute.
+    /// earlier or supplied now, stamped no earlier than the candidate); cancels the dispute.
     /// @param channelId The disputed channel.
     /// @param participants The channel's participant list.
     /// @param index The caller's participant index.
@@ -160,50 +179,80 @@ interface IDisputeManager {
     ) external;
 
     /// @notice Answers a dispute with a later final state. On an exit, force-close or fraud
-    /// dispute it becomes the candidate (deadline unchanged). On a timeout it proves that the
-    /// disputer lied (it signed a later transaction): the disputer is removed and slashed, and
-    /// the dispute becomes a fraud dispute from that state.
+    /// dispute it becomes the candidate (deadline unchanged). On a timeout or conclude it proves
+    /// that the disputer lied (it signed a later transaction): the disputer is slashed, and the
+    /// dispute becomes a fraud dispute from that state that removes it.
     /// @param channelId The disputed channel.
     /// @param participants The channel's participant list.
     /// @param index The caller's participant index.
     /// @param dispute The open dispute's record.
     /// @param proof A finality proof whose first transaction is later than the candidate.
+    /// @param state The state bytes of proof[0].
     function answer(
         bytes32 channelId,
         address[] calldata participants,
         uint256 index,
         DisputeRecord calldata dispute,
-        SignedTransaction[] calldata proof
+        SignedTransaction[] calldata proof,
+        bytes calldata state
     ) external;
 
-    /// @notice Challenges a timeout with the disputer's own signature on a later transaction:
-    /// the disputer lied, is removed and slashed; the dispute becomes a fraud dispute.
+    /// @notice Moves an exit or force-close forward to a later state reached by valid moves that
+    /// are not final yet (their signers withheld confirmations): a list that is a finality
+    /// proof of its first entry or starts at the genesis, whose last entry becomes the candidate.
+    /// Accepted during the answer window (until the deadline minus one challenge time), so every
+    /// extension stays open to fraud proofs for a full challenge time.
+    /// @param channelId The disputed channel.
+    /// @param participants The channel's participant list.
+    /// @param index The caller's participant index.
+    /// @param dispute The open dispute's record (Exit or ForceClose).
+    /// @param txs The anchored list; its last transaction is later than the candidate.
+    /// @param state The state bytes of the last transaction.
+    function extend(
+        bytes32 channelId,
+        address[] calldata participants,
+        uint256 index,
+        DisputeRecord calldata dispute,
+        SignedTransaction[] calldata txs,
+        bytes calldata state
+    ) external;
+
+    /// @notice Challenges a timeout or conclude with the disputer's own signature on a later
+    /// transaction: the disputer lied and is slashed; the dispute becomes a fraud dispute from
+    /// the caller's latest final state (the liar's candidate may be invalid).
     /// @param channelId The disputed channel.
     /// @param participants The channel's participant list.
     /// @param index The caller's participant index.
     /// @param dispute The open dispute's record.
     /// @param transaction Any transaction on the current fork later than the candidate.
     /// @param signature The disputer's signature on it.
+    /// @param checkpoint Empty (fork genesis) or a finality proof: the new candidate.
+    /// @param state The checkpoint's state bytes.
     function refute(
         bytes32 channelId,
         address[] calldata participants,
         uint256 index,
         DisputeRecord calldata dispute,
         Transaction calldata transaction,
-        bytes calldata signature
+        bytes calldata signature,
+        SignedTransaction[] calldata checkpoint,
+        bytes calldata state
     ) external;
 
     /// @notice Proves that signed transaction `fraud` is not a valid transition of
-    /// `previousState` (wrong actor, machine revert, or a different result). Every active
-    /// signer is removed and slashed in favour of the caller; a fraud dispute replaces any open
-    /// one, from `checkpoint`.
+    /// `previousState` (nextActor fails or differs from its actor, transition fails or returns
+    /// no valid state, or a different result). Every active signer is slashed in favour of the
+    /// caller and removed at resolution; a fraud dispute replaces any other open one, from
+    /// `checkpoint`, or joins an open fraud dispute (its later candidate and deadline stay).
     /// @param channelId The channel (open or disputed).
     /// @param participants The channel's participant list.
     /// @param index The caller's participant index (must not have signed `fraud`).
     /// @param dispute The open dispute's record (ignored when none is open).
     /// @param fraud The invalid transaction on the current fork with signatures.
     /// @param previousState The state it was applied to.
-    /// @param checkpoint Empty (fork genesis) or a finality proof under the remaining participants.
+    /// @param checkpoint Empty (fork genesis) or a finality proof.
+    /// @param state The bytes of the resulting dispute's candidate (the checkpoint's, or the
+    /// open fraud dispute's when that is later).
     function proveInvalidTransition(
         bytes32 channelId,
         address[] calldata participants,
@@ -211,19 +260,21 @@ interface IDisputeManager {
         DisputeRecord calldata dispute,
         SignedTransaction calldata fraud,
         bytes calldata previousState,
-        SignedTransaction[] calldata checkpoint
+        SignedTransaction[] calldata checkpoint,
+        bytes calldata state
     ) external;
 
     /// @notice Proves equivocation: two different transactions at one height of the current
-    /// fork. Every active participant that signed both is removed and slashed in favour of the
-    /// caller; a fraud dispute replaces any open one, from `checkpoint`.
+    /// fork. Every active participant that signed both is slashed in favour of the caller; the
+    /// dispute opens, replaces or joins as for proveInvalidTransition.
     /// @param channelId The channel (open or disputed).
     /// @param participants The channel's participant list.
     /// @param index The caller's participant index.
     /// @param dispute The open dispute's record (ignored when none is open).
     /// @param first One transaction with signatures.
     /// @param second The other, at the same seq.
-    /// @param checkpoint Empty (fork genesis) or a finality proof under the remaining participants.
+    /// @param checkpoint Empty (fork genesis) or a finality proof.
+    /// @param state The bytes of the resulting dispute's candidate.
     function proveEquivocation(
         bytes32 channelId,
         address[] calldata participants,
@@ -231,12 +282,14 @@ interface IDisputeManager {
         DisputeRecord calldata dispute,
         SignedTransaction calldata first,
         SignedTransaction calldata second,
-        SignedTransaction[] calldata checkpoint
+        SignedTransaction[] calldata checkpoint,
+        bytes calldata state
     ) external;
 
-    /// @notice Resolves a dispute after its deadline (anyone may call): pays removed
-    /// participants their outcome share (a slashed one's to its beneficiary) and starts a new
-    /// fork from the candidate after `onRemove`, or settles the channel.
+    /// @notice Resolves a dispute after its deadline (anyone may call): the removals leave
+    /// through onRemove; a force-close or conclude settles everyone, otherwise the removed are
+    /// paid their outcome share (a slashed one's to whoever proved it) and a new fork starts,
+    /// unless the channel must settle (fewer than two left, a terminal or stuck state).
     /// @param channelId The disputed channel.
     /// @param participants The channel's participant list.
     /// @param dispute The open dispute's record.

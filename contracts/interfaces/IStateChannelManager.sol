@@ -3,9 +3,10 @@ pragma solidity ^0.8.24;
 
 import {Channel, ChannelParams, SignedTransaction, Transaction, Phase} from "./ChannelTypes.sol";
 
-/// @title IBalances
-/// @notice Per-account balances held by the manager, per asset (address(0) = ETH).
-interface IBalances {
+/// @title IBalancesEvents
+/// @notice Errors and events of the manager's balances (apart from the functions, so the
+/// court, which credits balances but has no balance functions, can use them).
+interface IBalancesEvents {
     /// @notice Thrown when an amount is zero where a positive amount is required.
     error BalanceAmountZero();
     /// @notice Thrown when msg.value does not match an ETH deposit, or is sent with a token.
@@ -25,7 +26,11 @@ interface IBalances {
     event Withdrawn(address indexed account, address indexed asset, address to, uint256 amount);
     /// @notice Emitted when settlement credited `amount` of `asset` to `account`.
     event Credited(bytes32 indexed channelId, address indexed account, address indexed asset, uint256 amount);
+}
 
+/// @title IBalances
+/// @notice Per-account balances held by the manager, per asset (address(0) = ETH).
+interface IBalances is IBalancesEvents {
     /// @notice Deposits `amount` of `asset` for `account` (send ETH as msg.value).
     /// @dev For tokens the credited amount is what the manager actually received.
     /// @param asset address(0) for ETH, otherwise an ERC-20 token approved to the manager.
@@ -46,9 +51,10 @@ interface IBalances {
     function balanceOf(address account, address asset) external view returns (uint256);
 }
 
-/// @title IStateChannelManager
-/// @notice Opens channels, verifies signatures and finality proofs, closes and settles.
-interface IStateChannelManager is IBalances {
+/// @title IChannelsEvents
+/// @notice Errors and events of channels, signatures, proofs, machine calls and settlement,
+/// shared by the manager and its court (apart from the functions each implements).
+interface IChannelsEvents {
     // ─── Open ────────────────────────────────────────────────────────────────────────────────
     /// @notice Thrown when the participant count is outside 2..64.
     error ChannelParticipantCountInvalid(uint256 n);
@@ -107,14 +113,23 @@ interface IStateChannelManager is IBalances {
     error ProofActorNotSigned(uint256 i, uint16 actor);
     /// @notice Thrown when the proof's signers do not cover every active participant.
     error ProofNotFinal(uint64 missing);
+    /// @notice Thrown when the data of list transaction `i` exceeds MAX_DATA_BYTES.
+    error ProofDataTooLarge(uint256 i, uint256 length, uint256 max);
+    /// @notice Thrown when list transaction `i` is stamped before its parent (the fork genesis
+    /// for the first entry) or after the block's time plus the channel's skew.
+    error ProofTimestampInvalid(uint256 i, uint64 timestamp, uint256 earliest, uint256 latest);
 
     // ─── Close and settlement ────────────────────────────────────────────────────────────────
     /// @notice Thrown when supplied state bytes do not hash to the proven state hash.
     error StateHashMismatch(bytes32 expected, bytes32 actual);
     /// @notice Thrown when concluding from a state the machine says is not terminal.
     error StateNotTerminal(bytes32 stateHash);
-    /// @notice Thrown when a call to the machine reverts or runs out of its gas cap.
+    /// @notice Thrown when a call to the machine reverts, runs out of its gas cap or returns more
+    /// data than its type can need (`reason`: the revert data when within that bound).
     error MachineCallFailed(bytes4 selector, bytes reason);
+    /// @notice Thrown when a machine call returns data that is not exactly its declared type
+    /// (or a state above MAX_STATE_BYTES).
+    error MachineResultInvalid(bytes4 selector);
     /// @notice Thrown when the caller left too little gas for a capped machine call.
     error MachineGasTooLow(uint256 available, uint256 needed);
     /// @notice Thrown when the machine's outcome has the wrong length.
@@ -132,7 +147,12 @@ interface IStateChannelManager is IBalances {
     );
     /// @notice Emitted when a channel closed and its funds became withdrawable.
     event ChannelClosed(bytes32 indexed channelId, uint64 fork, bytes32 stateHash, uint256[] payouts);
+}
 
+/// @title IStateChannelManager
+/// @notice Opens channels, verifies signatures and finality proofs, closes and settles. The
+/// court's functions (IDisputeManager) are served by the same address.
+interface IStateChannelManager is IBalances, IChannelsEvents {
     // ─── Functions ───────────────────────────────────────────────────────────────────────────
     /// @notice Opens a channel: checks every participant's consent signature, moves deposits
     /// and bonds from balances into the channel and runs the machine's initialState, all or

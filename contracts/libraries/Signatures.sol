@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: MIT
 pragma solidity ^0.8.24;
 
-import {IStateChannelManager as I} from "../interfaces/IStateChannelManager.sol";
+import {IChannelsEvents as I} from "../interfaces/IStateChannelManager.sol";
 import {Bitmap} from "./Bitmap.sol";
 
 /// @title Signatures

@@ -5,14 +5,13 @@ import {IERC20} from "@openzeppelin/contracts/token/ERC20/IERC20.sol";
 import {SafeERC20} from "@openzeppelin/contracts/token/ERC20/utils/SafeERC20.sol";
 import {ReentrancyGuardTransient} from "@openzeppelin/contracts/utils/ReentrancyGuardTransient.sol";
 import {IBalances} from "../interfaces/IStateChannelManager.sol";
+import {ABalanceBook} from "./ABalanceBook.sol";
 
 /// @title ABalances
 /// @notice Pull-payment balances per account and asset. Channels lock funds from here and
 /// settlement credits them back; only `withdraw` moves assets out of the manager.
-abstract contract ABalances is IBalances, ReentrancyGuardTransient {
+abstract contract ABalances is IBalances, ABalanceBook, ReentrancyGuardTransient {
     using SafeERC20 for IERC20;
-
-    mapping(address account => mapping(address asset => uint256)) private _balances;
 
     /// @inheritdoc IBalances
     function deposit(address asset, address account, uint256 amount) external payable nonReentrant {
@@ -51,22 +50,5 @@ abstract contract ABalances is IBalances, ReentrancyGuardTransient {
     /// @inheritdoc IBalances
     function balanceOf(address account, address asset) external view returns (uint256) {
         return _balances[account][asset];
-    }
-
-    /// @dev Takes `amount` from `account`'s balance or reverts with BalanceInsufficient.
-    function _debit(address account, address asset, uint256 amount) internal {
-        uint256 available = _balances[account][asset];
-        if (available < amount) revert BalanceInsufficient(account, asset, available, amount);
-        // Cannot underflow: checked just above.
-        unchecked {
-            _balances[account][asset] = available - amount;
-        }
-    }
-
-    /// @dev Adds `amount` to `account`'s balance; emits Credited for the channel.
-    function _credit(bytes32 channelId, address account, address asset, uint256 amount) internal {
-        if (amount == 0) return;
-        _balances[account][asset] += amount;
-        emit Credited(channelId, account, asset, amount);
     }
 }

@@ -6,18 +6,12 @@ import {Channel, DisputeKind, DisputeRecord, Phase, SignedTransaction, Transacti
 import {Bitmap} from "../libraries/Bitmap.sol";
 import {ParleyHash} from "../libraries/ParleyHash.sol";
 import {Signatures} from "../libraries/Signatures.sol";
-import {AFinality} from "./AFinality.sol";
+import {AProofs} from "./AProofs.sol";
 
 /// @title ADisputeBase
 /// @notice Storage and shared checks of the court: the one-slot dispute record, callers,
-/// candidate anchors, single signatures and slashing.
-abstract contract ADisputeBase is IDisputeManager, AFinality {
-    /// @notice Largest `data` of a posted transaction or a timeout response (bytes).
-    uint256 public constant MAX_DATA_BYTES = 4096;
-    /// @notice Largest candidate state a timeout may publish (bytes).
-    uint256 public constant MAX_STATE_BYTES = 32768;
-
-
+/// candidates, single transactions, resolvability and slashing.
+abstract contract ADisputeBase is IDisputeManager, AProofs {
     /// @inheritdoc IDisputeManager
     function getDispute(bytes32 channelId) external view returns (bytes32 commitment, uint64 latestSeq) {
         Channel storage ch = _channels[channelId];
@@ -82,58 +76,60 @@ abstract contract ADisputeBase is IDisputeManager, AFinality {
 
     // ─── Candidates ──────────────────────────────────────────────────────────────────────────
 
-    /// @dev The state a transaction list names. Empty: the fork's genesis. Otherwise the list is
-    /// checked like a finality proof (channel, fork, links, authors, signatures, at most A
-    /// transactions); it must either be final (every active participant signed) or, when
-    /// `requireFinal` is false, start at the genesis. The candidate is the last transaction;
-    /// the returned `signers` are the last transaction's.
+    /// @dev The state a transaction list names, written into `record` (seq, timestamp, hash).
+    /// Empty: the fork's genesis. Otherwise the list is checked entry by entry (_verifyList) and
+    /// must be a finality proof of its first entry — or, when `anchored`, may instead start at
+    /// the genesis (seq 1, linked to the genesis hash). The candidate is the first entry of a
+    /// finality proof, and the last entry of an anchored list. Returns the last entry's signers.
     function _candidate(
+        DisputeRecord memory record,
         bytes32 channelId,
         Channel storage ch,
         address[] calldata participants,
         SignedTransaction[] calldata txs,
-        bool requireFinal
-    ) internal view returns (uint64 seq, uint64 timestamp, bytes32 stateHash, uint64 lastSigners) {
+        bool anchored
+    ) internal view returns (uint64 lastSigners) {
         uint256 m = txs.length;
-        if (m == 0) return (0, ch.genesisTimestamp, ch.genesisStateHash, 0);
+        if (m == 0) {
+            (record.seq, record.timestamp, record.stateHash) = (0, ch.genesisTimestamp, ch.genesisStateHash);
+            return 0;
+        }
         uint64 support;
-        (support, lastSigners) = _verifyLinked(channelId, ch, participants, txs);
+        (support, lastSigners) = _verifyList(channelId, ch, participants, txs);
         Transaction calldata first = txs[0].transaction;
         uint64 active = ch.active;
         if (support != active) {
-            if (requireFinal) revert ProofNotFinal(active & ~support);
+            if (!anchored) revert ProofNotFinal(active & ~support);
             if (first.seq != 1 || first.previousStateHash != ch.genesisStateHash) revert CandidateNotAnchored();
         }
-        Transaction calldata c = requireFinal ? first : txs[m - 1].transaction;
-        return (c.seq, c.timestamp, c.stateHash, lastSigners);
+        Transaction calldata c = anchored ? txs[m - 1].transaction : first;
+        (record.seq, record.timestamp, record.stateHash) = (c.seq, c.timestamp, c.stateHash);
     }
 
-    /// @dev Checks every transaction as a finality-proof entry; returns the union of signers and
-    /// the last transaction's signers.
-    function _verifyLinked(
-        bytes32 channelId,
-        Channel storage ch,
-        address[] calldata participants,
-        SignedTransaction[] calldata txs
-    ) private view returns (uint64 support, uint64 last) {
-        uint64 active = ch.active;
-        uint64 fork = ch.fork;
-        uint256 m = txs.length;
-        uint256 max = Bitmap.count(active);
-        if (m > max) revert ProofLengthInvalid(m, max);
-        for (uint256 i; i < m; ++i) {
-            last = _verifyProofTx(channelId, fork, active, participants, txs, i);
-            support |= last;
-        }
+    /// @dev Reverts unless a dispute with `removals` on candidate `state` can be resolved:
+    /// onRemove succeeds for every removal and the outcome of the result is settleable (n
+    /// entries, the active ones within the locked deposits). Checked whenever a candidate or the
+    /// removals change, so no dispute can reach a `resolve` that reverts forever.
+    function _requireResolvable(Channel storage ch, uint64 removals, bytes calldata state) internal view {
+        _outcome(ch, _afterRemovals(ch.machine, state, removals), ch.active);
     }
 
     // ─── Single transactions ─────────────────────────────────────────────────────────────────
 
-    /// @dev Checks that `t` is on this channel's current fork; returns its EIP-712 digest.
-    function _onFork(bytes32 channelId, Channel storage ch, Transaction calldata t) internal view returns (bytes32) {
+    /// @dev Checks that `t` is on this channel's current fork, its data within MAX_DATA_BYTES and
+    /// its timestamp in [earliest, block time + skew]; returns its EIP-712 digest.
+    function _checkTransaction(bytes32 channelId, Channel storage ch, Transaction calldata t, uint256 earliest)
+        internal
+        view
+        returns (bytes32)
+    {
         if (t.channelId != channelId) revert TransactionChannelMismatch(t.channelId);
         uint64 fork = ch.fork;
         if (t.fork != fork) revert TransactionForkMismatch(t.fork, fork);
+        uint256 size = t.data.length;
+        if (size > MAX_DATA_BYTES) revert TransactionDataTooLarge(size, MAX_DATA_BYTES);
+        uint256 latest = _latestTimestamp(ch);
+        if (t.timestamp < earliest || t.timestamp > latest) revert TransactionTimestampInvalid(t.timestamp, earliest, latest);
         return _hashTypedDataV4(ParleyHash.transaction(t));
     }
 
@@ -158,32 +154,48 @@ abstract contract ADisputeBase is IDisputeManager, AFinality {
         }
     }
 
-    /// @dev Opens a dispute: phase Disputed, the record committed to, DisputeRaised emitted.
+    /// @dev Opens a dispute: phase Disputed, the record committed to, DisputeRaised emitted with
+    /// the candidate's bytes and the signed transactions the call carried.
     function _raise(
         bytes32 channelId,
         Channel storage ch,
         bytes32 participantsHash,
         DisputeRecord memory record,
-        bytes memory state
+        bytes calldata state,
+        SignedTransaction[] calldata txs
     ) internal {
         ch.phase = Phase.Disputed;
         _storeRecord(ch, participantsHash, record);
-        emit DisputeRaised(channelId, ch.fork, record, state);
+        emit DisputeRaised(channelId, ch.fork, record, state, txs);
     }
 
-    /// @dev A record for a fraud dispute (also what a refuted timeout becomes).
-    function _fraudRecord(uint256 prover, uint64 seq, uint64 removals, bytes32 stateHash, Channel storage ch)
+    /// @dev Records the answer `next` of the open dispute and emits DisputeAnswered.
+    function _answered(
+        bytes32 channelId,
+        Channel storage ch,
+        bytes32 participantsHash,
+        DisputeRecord memory next,
+        bytes calldata state,
+        SignedTransaction[] calldata txs
+    ) internal {
+        _storeRecord(ch, participantsHash, next);
+        emit DisputeAnswered(channelId, ch.fork, next, state, txs);
+    }
+
+    /// @dev The timeout or conclude dispute's disputer lied (it signed a transaction after the
+    /// candidate it claimed as its latest): it is slashed in favour of the challenger, and the
+    /// dispute becomes a fraud dispute with a fresh deadline that removes it. The candidate is
+    /// the caller's business (a final state: the timeout's own candidate may be invalid).
+    function _convictDisputer(bytes32 channelId, Channel storage ch, uint256 challenger, DisputeRecord memory next)
         internal
-        view
-        returns (DisputeRecord memory)
     {
-        return DisputeRecord({
-            kind: DisputeKind.Fraud,
-            disputer: uint16(prover),
-            seq: seq,
-            deadline: uint64(block.timestamp) + ch.challengeTime,
-            removals: removals,
-            stateHash: stateHash
-        });
+        uint256 disputer = next.disputer;
+        if (challenger == disputer) revert CallerIsDisputer(challenger);
+        uint64 culprit = Bitmap.bit(disputer);
+        _slash(channelId, ch, culprit, challenger);
+        next.kind = DisputeKind.Fraud;
+        next.disputer = uint16(challenger);
+        next.removals = culprit;
+        next.deadline = uint64(block.timestamp) + ch.challengeTime;
     }
 }

@@ -1,7 +1,6 @@
 // SPDX-License-Identifier: MIT
 pragma solidity ^0.8.24;
 
-import {IStateMachine} from "../interfaces/IStateMachine.sol";
 import {IDisputeManager} from "../interfaces/IDisputeManager.sol";
 import {Channel, DisputeKind, DisputeRecord, Phase} from "../interfaces/ChannelTypes.sol";
 import {Bitmap} from "../libraries/Bitmap.sol";
@@ -22,27 +21,18 @@ abstract contract ADisputeManager is ADisputes, AFraud {
         (Channel storage ch, bytes32 participantsHash) = _disputed(channelId, participants, dispute);
         if (block.timestamp <= dispute.deadline) revert DisputePending(block.timestamp, dispute.deadline);
         ch.participantsHash = participantsHash;
-        bytes32 stateHash = dispute.stateHash;
-        _requireStateHash(state, stateHash);
+        _requireStateHash(state, dispute.stateHash);
         emit DisputeResolved(channelId, ch.fork, dispute);
         uint64 removals = dispute.removals;
+        // Everyone still owed a share: the active participants, those removed now included.
+        uint64 unpaid = ch.active;
         _remove(channelId, ch, removals);
-        if (dispute.kind == DisputeKind.ForceClose) {
-            _settle(channelId, ch, participants, state, stateHash, ch.active, 0);
-            return;
-        }
-
-        bytes memory genesis = state;
         address machine = ch.machine;
-        for (uint256 i; removals >> i != 0; ++i) {
-            if (Bitmap.has(removals, i)) {
-                genesis = abi.decode(
-                    _callMachine(machine, abi.encodeCall(IStateMachine.onRemove, (genesis, uint16(i)))), (bytes)
-                );
-            }
-        }
-        if (_mustSettle(machine, ch.active, genesis)) {
-            _settle(channelId, ch, participants, genesis, keccak256(genesis), ch.active | removals, dispute.disputer);
+        // Checked when the candidate and the removals were last set (_requireResolvable).
+        bytes memory genesis = _afterRemovals(machine, state, removals);
+        DisputeKind kind = dispute.kind;
+        if (kind == DisputeKind.ForceClose || kind == DisputeKind.Conclude || _mustSettle(machine, ch.active, genesis)) {
+            _settle(channelId, ch, participants, genesis, keccak256(genesis), unpaid, dispute.disputer);
         } else {
             _payRemoved(channelId, ch, participants, genesis, removals, dispute.disputer);
             _startFork(channelId, ch, genesis);
@@ -60,19 +50,18 @@ abstract contract ADisputeManager is ADisputes, AFraud {
 
     /// @dev Whether the channel settles instead of continuing on a new fork: fewer than two
     /// participants left, a terminal genesis, or a next actor that is not active (a machine
-    /// error on isTerminal or nextActor also settles, so no machine can keep a channel stuck).
+    /// failure on isTerminal or nextActor also settles, so no machine can keep a channel stuck).
     function _mustSettle(address machine, uint64 active, bytes memory genesis) private view returns (bool) {
         if (Bitmap.count(active) < 2) return true;
-        (bool ok, bytes memory ret) = _tryCallMachine(machine, abi.encodeCall(IStateMachine.isTerminal, (genesis)));
-        if (!ok || ret.length != 32 || abi.decode(ret, (uint256)) != 0) return true;
-        (ok, ret) = _tryCallMachine(machine, abi.encodeCall(IStateMachine.nextActor, (genesis)));
-        if (!ok || ret.length != 32) return true;
-        uint256 next = abi.decode(ret, (uint256));
-        return next >= 64 || !Bitmap.has(active, next);
+        (bool ok, bool terminal) = _tryIsTerminal(machine, genesis);
+        if (!ok || terminal) return true;
+        uint256 next;
+        (ok, next) = _tryNextActor(machine, genesis);
+        return !ok || next >= 64 || !Bitmap.has(active, next);
     }
 
     /// @dev Pays each removed participant its outcome share of the new genesis and its bond now
-    /// (a slashed one's to its beneficiary), so what it is owed no longer depends on the others.
+    /// (a slashed one's to whoever proved it), so what it is owed no longer depends on the others.
     function _payRemoved(
         bytes32 channelId,
         Channel storage ch,

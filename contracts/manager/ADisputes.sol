@@ -1,15 +1,14 @@
 // SPDX-License-Identifier: MIT
 pragma solidity ^0.8.24;
 
-import {IStateMachine} from "../interfaces/IStateMachine.sol";
 import {IDisputeManager} from "../interfaces/IDisputeManager.sol";
 import {Channel, DisputeKind, DisputeRecord, Phase, SignedTransaction, Transaction} from "../interfaces/ChannelTypes.sol";
 import {Bitmap} from "../libraries/Bitmap.sol";
 import {ADisputeBase} from "./ADisputeBase.sol";
 
 /// @title ADisputes
-/// @notice Calldata posts, timeout disputes with their three challenges, exit and force-close
-/// with answers.
+/// @notice Calldata posts, timeout and conclude disputes with their challenges, exit and
+/// force-close with answers and extensions.
 abstract contract ADisputes is ADisputeBase {
     /// @inheritdoc IDisputeManager
     function postTransaction(
@@ -21,7 +20,7 @@ abstract contract ADisputes is ADisputeBase {
         // Open channels only: while a dispute is open nobody signs on the fork, and the one move
         // that matters then (the accused's) is published by respond.
         Channel storage ch = _openChannel(channelId, participants);
-        bytes32 digest = _checkMove(channelId, ch, participants, transaction, signature);
+        bytes32 digest = _checkMove(channelId, ch, participants, transaction, signature, ch.genesisTimestamp);
         emit TransactionPosted(channelId, digest, transaction, signature);
     }
 
@@ -36,36 +35,41 @@ abstract contract ADisputes is ADisputeBase {
         Channel storage ch = _openForDispute(channelId, participants, index);
         if (state.length > MAX_STATE_BYTES) revert StateTooLarge(state.length, MAX_STATE_BYTES);
         DisputeRecord memory record;
-        record.kind = DisputeKind.Timeout;
         record.disputer = uint16(index);
-        uint64 timestamp;
-        uint64 lastSigners;
-        (record.seq, timestamp, record.stateHash, lastSigners) = _candidate(channelId, ch, participants, txs, false);
+        uint64 lastSigners = _candidate(record, channelId, ch, participants, txs, true);
         // The last transaction must be the latest the disputer signed (refute punishes a lie).
         if (txs.length != 0 && !Bitmap.has(lastSigners, index)) revert DisputerNotSigned(index);
         _requireStateHash(state, record.stateHash);
         uint64 latest = ch.latestSeq;
         if (record.seq < latest) revert DisputeStale(record.seq, latest);
-        record.removals = Bitmap.bit(_accused(ch, index, state, record.stateHash));
-        // The accused had until T + p2pTime + agreementTime + chainFallbackTime to move.
-        uint256 earliest = uint256(timestamp) + ch.postingWindow;
-        if (block.timestamp <= earliest) revert DisputeTooEarly(block.timestamp, earliest + 1);
-        record.deadline = uint64(block.timestamp) + ch.challengeTime;
-        _raise(channelId, ch, ch.participantsHash, record, state);
+        uint256 deadline = block.timestamp + ch.challengeTime;
+        if (_isTerminal(ch.machine, state)) {
+            // Nobody can move after a terminal state: it settles unless shown stale or fraudulent.
+            record.kind = DisputeKind.Conclude;
+        } else {
+            record.kind = DisputeKind.Timeout;
+            uint256 accused = _accused(ch, index, state);
+            record.removals = Bitmap.bit(accused);
+            // The accused had until T + p2pTime + agreementTime + chainFallbackTime to move.
+            uint256 window = ch.postingWindow;
+            uint256 earliest = uint256(record.timestamp) + window;
+            if (block.timestamp <= earliest) revert DisputeTooEarly(block.timestamp, earliest + 1);
+            // A candidate the accused did not sign may never have reached it, and its timestamp
+            // is its author's word: the accused's window to move starts now, not at T.
+            if (txs.length != 0 && !Bitmap.has(lastSigners, accused)) deadline += window;
+        }
+        record.deadline = uint64(deadline);
+        _requireResolvable(ch, record.removals, state);
+        _raise(channelId, ch, ch.participantsHash, record, state, txs);
     }
 
-    /// @dev The next actor of a non-terminal candidate state: active and not the disputer.
-    function _accused(Channel storage ch, uint256 disputer, bytes calldata state, bytes32 stateHash)
-        private
-        view
-        returns (uint16 accused)
-    {
-        address machine = ch.machine;
-        accused = abi.decode(_callMachine(machine, abi.encodeCall(IStateMachine.nextActor, (state))), (uint16));
-        if (accused == disputer || !Bitmap.has(ch.active, accused)) revert AccusedInvalid(accused);
-        if (abi.decode(_callMachine(machine, abi.encodeCall(IStateMachine.isTerminal, (state))), (bool))) {
-            revert StateTerminal(stateHash);
-        }
+    /// @dev The next actor of a non-terminal candidate state: active and not the disputer
+    /// (AccusedInvalid; with type(uint256).max when nextActor fails).
+    function _accused(Channel storage ch, uint256 disputer, bytes calldata state) private view returns (uint256 accused) {
+        bool ok;
+        (ok, accused) = _tryNextActor(ch.machine, state);
+        if (!ok) revert AccusedInvalid(type(uint256).max);
+        if (accused == disputer || accused >= 64 || !Bitmap.has(ch.active, accused)) revert AccusedInvalid(accused);
     }
 
     /// @inheritdoc IDisputeManager
@@ -74,24 +78,21 @@ abstract contract ADisputes is ADisputeBase {
         address[] calldata participants,
         uint256 index,
         SignedTransaction[] calldata proof,
-        bool leave
+        bool leave,
+        bytes calldata state
     ) external {
         Channel storage ch = _openForDispute(channelId, participants, index);
-        (uint64 seq,, bytes32 stateHash,) = _candidate(channelId, ch, participants, proof, true);
-        _raise(
-            channelId,
-            ch,
-            ch.participantsHash,
-            DisputeRecord({
-                kind: leave ? DisputeKind.Exit : DisputeKind.ForceClose,
-                disputer: uint16(index),
-                seq: seq,
-                deadline: uint64(block.timestamp) + ch.challengeTime,
-                removals: leave ? Bitmap.bit(index) : 0,
-                stateHash: stateHash
-            }),
-            ""
-        );
+        DisputeRecord memory record;
+        _candidate(record, channelId, ch, participants, proof, false);
+        _requireStateHash(state, record.stateHash);
+        record.kind = leave ? DisputeKind.Exit : DisputeKind.ForceClose;
+        record.disputer = uint16(index);
+        record.removals = Bitmap.bit(index);
+        // An answer window (others bring later states, final or extended by valid moves), then a
+        // full challenge window for the last extension.
+        record.deadline = uint64(block.timestamp) + 2 * uint64(ch.challengeTime);
+        _requireResolvable(ch, record.removals, state);
+        _raise(channelId, ch, ch.participantsHash, record, state, proof);
     }
 
     /// @inheritdoc IDisputeManager
@@ -110,7 +111,7 @@ abstract contract ADisputes is ADisputeBase {
             Bitmap.bit(transaction.actor) != dispute.removals || seq != dispute.seq + 1
                 || transaction.previousStateHash != dispute.stateHash
         ) revert ResponseInvalid();
-        bytes32 digest = _checkMove(channelId, ch, participants, transaction, signature);
+        bytes32 digest = _checkMove(channelId, ch, participants, transaction, signature, dispute.timestamp);
 
         ch.phase = Phase.Open;
         ch.participantsHash = participantsHash;
@@ -125,21 +126,43 @@ abstract contract ADisputes is ADisputeBase {
         address[] calldata participants,
         uint256 index,
         DisputeRecord calldata dispute,
-        SignedTransaction[] calldata proof
+        SignedTransaction[] calldata proof,
+        bytes calldata state
     ) external {
         (Channel storage ch, bytes32 participantsHash) = _challengeable(channelId, participants, index, dispute);
-        (uint64 seq,, bytes32 stateHash,) = _candidate(channelId, ch, participants, proof, true);
-        if (seq <= dispute.seq) revert CandidateNotLater(seq, dispute.seq);
         DisputeRecord memory next = dispute;
-        if (dispute.kind == DisputeKind.Timeout) {
-            // A later final state carries the disputer's signature on a transaction after the
-            // one it claimed to be its latest: the disputer lied.
-            next = _convictDisputer(channelId, ch, index, dispute);
+        _candidate(next, channelId, ch, participants, proof, false);
+        if (next.seq <= dispute.seq) revert CandidateNotLater(next.seq, dispute.seq);
+        _requireStateHash(state, next.stateHash);
+        // A later final state carries the disputer's signature on a transaction after the one
+        // it claimed to be its latest: the disputer lied.
+        if (dispute.kind == DisputeKind.Timeout || dispute.kind == DisputeKind.Conclude) {
+            _convictDisputer(channelId, ch, index, next);
         }
-        next.seq = seq;
-        next.stateHash = stateHash;
-        _storeRecord(ch, participantsHash, next);
-        emit DisputeAnswered(channelId, ch.fork, next);
+        _requireResolvable(ch, next.removals, state);
+        _answered(channelId, ch, participantsHash, next, state, proof);
+    }
+
+    /// @inheritdoc IDisputeManager
+    function extend(
+        bytes32 channelId,
+        address[] calldata participants,
+        uint256 index,
+        DisputeRecord calldata dispute,
+        SignedTransaction[] calldata txs,
+        bytes calldata state
+    ) external {
+        (Channel storage ch, bytes32 participantsHash) = _challengeable(channelId, participants, index, dispute);
+        if (dispute.kind != DisputeKind.Exit && dispute.kind != DisputeKind.ForceClose) revert DisputeKindInvalid(dispute.kind);
+        // The last extension must stay open to fraud proofs for a full challenge time.
+        uint256 until = dispute.deadline - ch.challengeTime;
+        if (block.timestamp > until) revert AnswerWindowClosed(block.timestamp, until);
+        DisputeRecord memory next = dispute;
+        _candidate(next, channelId, ch, participants, txs, true);
+        if (next.seq <= dispute.seq) revert CandidateNotLater(next.seq, dispute.seq);
+        _requireStateHash(state, next.stateHash);
+        _requireResolvable(ch, next.removals, state);
+        _answered(channelId, ch, participantsHash, next, state, txs);
     }
 
     /// @inheritdoc IDisputeManager
@@ -149,46 +172,40 @@ abstract contract ADisputes is ADisputeBase {
         uint256 index,
         DisputeRecord calldata dispute,
         Transaction calldata transaction,
-        bytes calldata signature
+        bytes calldata signature,
+        SignedTransaction[] calldata checkpoint,
+        bytes calldata state
     ) external {
         (Channel storage ch, bytes32 participantsHash) = _challengeable(channelId, participants, index, dispute);
-        if (dispute.kind != DisputeKind.Timeout) revert DisputeKindInvalid(dispute.kind);
+        if (dispute.kind != DisputeKind.Timeout && dispute.kind != DisputeKind.Conclude) {
+            revert DisputeKindInvalid(dispute.kind);
+        }
         if (transaction.seq <= dispute.seq) revert CandidateNotLater(transaction.seq, dispute.seq);
-        _verifyOne(_onFork(channelId, ch, transaction), participants, dispute.disputer, signature);
-        DisputeRecord memory next = _convictDisputer(channelId, ch, index, dispute);
-        _storeRecord(ch, participantsHash, next);
-        emit DisputeAnswered(channelId, ch.fork, next);
+        bytes32 digest = _checkTransaction(channelId, ch, transaction, ch.genesisTimestamp);
+        _verifyOne(digest, participants, dispute.disputer, signature);
+        // The candidate the liar named may itself be invalid: continue from the challenger's
+        // latest final state instead.
+        DisputeRecord memory next = dispute;
+        _candidate(next, channelId, ch, participants, checkpoint, false);
+        _requireStateHash(state, next.stateHash);
+        _convictDisputer(channelId, ch, index, next);
+        _requireResolvable(ch, next.removals, state);
+        _answered(channelId, ch, participantsHash, next, state, checkpoint);
     }
 
-    /// @dev The timeout's disputer lied: it is removed and slashed in favour of the challenger,
-    /// and the dispute becomes a fraud dispute (same candidate, fresh deadline) that removes it.
-    function _convictDisputer(
-        bytes32 channelId,
-        Channel storage ch,
-        uint256 challenger,
-        DisputeRecord calldata dispute
-    ) private returns (DisputeRecord memory) {
-        uint256 disputer = dispute.disputer;
-        if (challenger == disputer) revert CallerIsDisputer(challenger);
-        uint64 culprit = Bitmap.bit(disputer);
-        _slash(channelId, ch, culprit, challenger);
-        return _fraudRecord(challenger, dispute.seq, culprit, dispute.stateHash, ch);
-    }
-
-    /// @dev A move by an active author on the current fork, data within bounds, signed by its
-    /// author. Returns its digest.
+    /// @dev A move by an active author on the current fork (data and timestamp within bounds,
+    /// not stamped before `earliest`), signed by its author. Returns its digest.
     function _checkMove(
         bytes32 channelId,
         Channel storage ch,
         address[] calldata participants,
         Transaction calldata transaction,
-        bytes calldata signature
+        bytes calldata signature,
+        uint256 earliest
     ) private view returns (bytes32 digest) {
         uint16 actor = transaction.actor;
         if (!Bitmap.has(ch.active, actor)) revert TransactionActorInvalid(actor);
-        uint256 size = transaction.data.length;
-        if (size > MAX_DATA_BYTES) revert TransactionDataTooLarge(size, MAX_DATA_BYTES);
-        digest = _onFork(channelId, ch, transaction);
+        digest = _checkTransaction(channelId, ch, transaction, earliest);
         _verifyOne(digest, participants, actor, signature);
     }
 }

@@ -21,14 +21,15 @@ abstract contract AFraud is ADisputeBase {
         DisputeRecord calldata dispute,
         SignedTransaction calldata fraud,
         bytes calldata previousState,
-        SignedTransaction[] calldata checkpoint
+        SignedTransaction[] calldata checkpoint,
+        bytes calldata state
     ) external {
         (Channel storage ch, bytes32 participantsHash) = _fraudChannel(channelId, participants, index, dispute);
         Transaction calldata t = fraud.transaction;
-        Signatures.verify(_onFork(channelId, ch, t), participants, fraud.signers, fraud.signatures);
+        Signatures.verify(_checkTransaction(channelId, ch, t, ch.genesisTimestamp), participants, fraud.signers, fraud.signatures);
         _requireStateHash(previousState, t.previousStateHash);
         if (!_isInvalid(ch.machine, previousState, t)) revert FraudNotProven();
-        _convict(channelId, ch, participants, participantsHash, index, dispute, fraud.signers, checkpoint);
+        _convict(channelId, ch, participants, participantsHash, index, dispute, fraud.signers, checkpoint, state);
     }
 
     /// @inheritdoc IDisputeManager
@@ -39,15 +40,18 @@ abstract contract AFraud is ADisputeBase {
         DisputeRecord calldata dispute,
         SignedTransaction calldata first,
         SignedTransaction calldata second,
-        SignedTransaction[] calldata checkpoint
+        SignedTransaction[] calldata checkpoint,
+        bytes calldata state
     ) external {
         (Channel storage ch, bytes32 participantsHash) = _fraudChannel(channelId, participants, index, dispute);
-        bytes32 a = _onFork(channelId, ch, first.transaction);
-        bytes32 b = _onFork(channelId, ch, second.transaction);
+        bytes32 a = _checkTransaction(channelId, ch, first.transaction, ch.genesisTimestamp);
+        bytes32 b = _checkTransaction(channelId, ch, second.transaction, ch.genesisTimestamp);
         if (a == b || first.transaction.seq != second.transaction.seq) revert EquivocationInvalid();
         Signatures.verify(a, participants, first.signers, first.signatures);
         Signatures.verify(b, participants, second.signers, second.signatures);
-        _convict(channelId, ch, participants, participantsHash, index, dispute, first.signers & second.signers, checkpoint);
+        _convict(
+            channelId, ch, participants, participantsHash, index, dispute, first.signers & second.signers, checkpoint, state
+        );
     }
 
     /// @dev A channel that accepts fraud proofs (open, or disputed with `dispute` its record)
@@ -68,30 +72,29 @@ abstract contract AFraud is ADisputeBase {
         _requireCaller(participants, index, ch);
     }
 
-    /// @dev Whether `t` is not a valid transition of `previousState`: its actor is not the
-    /// machine's next actor, or transition reverts (including running out of MACHINE_GAS), or
-    /// the result's hash differs. A machine error on nextActor counts as invalid too: an honest
-    /// participant only signs a transaction after checking its actor against nextActor.
+    /// @dev Whether `t` is not a valid transition of `previousState`: nextActor fails or is not
+    /// its actor, or transition fails (reverts, runs out of MACHINE_GAS, or returns anything but
+    /// one `bytes` within MAX_STATE_BYTES), or the result's hash differs. The client's pipeline
+    /// judges with exactly these rules (an honest participant checks them before signing).
     function _isInvalid(address machine, bytes calldata previousState, Transaction calldata t)
         private
         view
         returns (bool)
     {
-        (bool ok, bytes memory ret) =
-            _tryCallMachine(machine, abi.encodeCall(IStateMachine.nextActor, (previousState)));
-        if (!ok || ret.length != 32 || abi.decode(ret, (uint256)) != t.actor) return true;
-        (ok, ret) = _tryCallMachine(
-            machine, abi.encodeCall(IStateMachine.transition, (previousState, t.actor, t.data, t.timestamp))
-        );
-        if (!ok || ret.length < 64) return true;
-        return keccak256(abi.decode(ret, (bytes))) != t.stateHash;
+        (bool ok, uint256 actor) = _tryNextActor(machine, previousState);
+        if (!ok || actor != t.actor) return true;
+        bytes memory next;
+        (ok, next) =
+            _tryState(machine, abi.encodeCall(IStateMachine.transition, (previousState, t.actor, t.data, t.timestamp)));
+        return !ok || keccak256(next) != t.stateHash;
     }
 
-    /// @dev Slashes the active signers in `signers` in favour of the prover and opens (or
-    /// replaces the open dispute with) a fraud dispute from `checkpoint`, a final state (judged,
-    /// like every proof in the dispute, by the active set that includes the culprits). A fraud dispute already open keeps its removals and its candidate
-    /// unless the checkpoint is later; the deadline restarts (each restart removes at least one
-    /// participant, so there are at most N).
+    /// @dev Slashes the active, unslashed signers in `signers` in favour of the prover. In an
+    /// open channel, or replacing an open timeout, conclude, exit or force-close (whose candidate
+    /// may descend from the fraud), a fraud dispute opens from `checkpoint`, the prover's latest
+    /// final state, with a fresh deadline. Joining an open fraud dispute adds the culprits and
+    /// keeps the deadline: every candidate of a fraud dispute is final (checkpoints and answers
+    /// are finality proofs), so the later of the two stays and nothing new needs answering.
     function _convict(
         bytes32 channelId,
         Channel storage ch,
@@ -100,7 +103,8 @@ abstract contract AFraud is ADisputeBase {
         uint256 prover,
         DisputeRecord calldata dispute,
         uint64 signers,
-        SignedTransaction[] calldata checkpoint
+        SignedTransaction[] calldata checkpoint,
+        bytes calldata state
     ) private {
         // Already slashed signers are pending removal: nothing more to take from them.
         uint64 culprits = signers & ch.active & ~ch.slashed;
@@ -111,14 +115,21 @@ abstract contract AFraud is ADisputeBase {
         // takes over, the earlier culprits' beneficiary is written down first.
         if (joins && dispute.disputer != prover) _keepBeneficiaries(channelId, dispute.removals, dispute.disputer);
         _slash(channelId, ch, culprits, prover);
-        DisputeRecord memory record = _fraudRecord(prover, 0, culprits, 0, ch);
-        (record.seq,, record.stateHash,) = _candidate(channelId, ch, participants, checkpoint, true);
+        DisputeRecord memory record;
+        record.kind = DisputeKind.Fraud;
+        record.disputer = uint16(prover);
+        record.removals = culprits;
+        record.deadline = uint64(block.timestamp) + ch.challengeTime;
+        _candidate(record, channelId, ch, participants, checkpoint, false);
         if (joins) {
             record.removals |= dispute.removals;
+            record.deadline = dispute.deadline;
             if (record.seq <= dispute.seq) {
-                (record.seq, record.stateHash) = (dispute.seq, dispute.stateHash);
+                (record.seq, record.timestamp, record.stateHash) = (dispute.seq, dispute.timestamp, dispute.stateHash);
             }
         }
-        _raise(channelId, ch, participantsHash, record, "");
+        _requireStateHash(state, record.stateHash);
+        _requireResolvable(ch, record.removals, state);
+        _raise(channelId, ch, participantsHash, record, state, checkpoint);
     }
 }

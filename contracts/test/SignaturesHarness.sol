@@ -2,7 +2,7 @@
 pragma solidity ^0.8.24;
 
 import {ECDSA} from "@openzeppelin/contracts/utils/cryptography/ECDSA.sol";
-import {IStateChannelManager as I} from "../interfaces/IStateChannelManager.sol";
+import {IChannelsEvents as I} from "../interfaces/IStateChannelManager.sol";
 import {Bitmap} from "../libraries/Bitmap.sol";
 import {Signatures} from "../libraries/Signatures.sol";
 

@@ -36,11 +36,12 @@ export class CourtClient extends ManagerBase {
 
   /**
    * Leaves (`leave = true`) or force-closes (`false`) from the caller's latest final state
-   * (`proof` empty = the fork genesis).
-   * @example await manager.exit(channelId, participants, channel.finalityProof(), false)
+   * (`proof` empty = the fork genesis; `state` its bytes). Either way the caller is removed
+   * through the machine's onRemove; a force-close then settles everyone.
+   * @example await manager.exit(channelId, participants, channel.finalityProof(), false, channel.state.finalState)
    */
-  async exit(channelId: Hex, participants: readonly Hex[], proof: readonly PackedSignedTransaction[], leave: boolean): Promise<RaiseResult> {
-    return this.raise(await this.court('exit', [channelId, participants, await this.callerIndex(participants), proof, leave]))
+  async exit(channelId: Hex, participants: readonly Hex[], proof: readonly PackedSignedTransaction[], leave: boolean, state: Hex): Promise<RaiseResult> {
+    return this.raise(await this.court('exit', [channelId, participants, await this.callerIndex(participants), proof, leave, state]))
   }
 
   /**
@@ -53,47 +54,67 @@ export class CourtClient extends ManagerBase {
   }
 
   /**
-   * Answers a dispute with a later final state (`proof` is its finality proof); on a timeout
-   * this convicts the disputer.
-   * @example await manager.answer(channelId, participants, record, channel.finalityProof())
+   * Answers a dispute with a later final state (`proof` is its finality proof, `state` the bytes
+   * of proof[0]); on a timeout or conclude this convicts the disputer.
+   * @example await manager.answer(channelId, participants, record, channel.finalityProof(), channel.state.finalState)
    */
-  async answer(channelId: Hex, participants: readonly Hex[], dispute: DisputeRecord, proof: readonly PackedSignedTransaction[]): Promise<CourtResult & { answered: DisputeAnswered; slashed: ParticipantSlashed[] }> {
-    const r = await this.court('answer', [channelId, participants, await this.callerIndex(participants), dispute, proof])
+  async answer(channelId: Hex, participants: readonly Hex[], dispute: DisputeRecord, proof: readonly PackedSignedTransaction[], state: Hex): Promise<CourtResult & { answered: DisputeAnswered; slashed: ParticipantSlashed[] }> {
+    const r = await this.court('answer', [channelId, participants, await this.callerIndex(participants), dispute, proof, state])
     return { ...r, answered: this.one(r, 'DisputeAnswered'), slashed: this.all(r, 'ParticipantSlashed') }
   }
 
   /**
-   * Convicts a timeout's disputer with its own `signature` on a `transaction` later than the candidate.
-   * @example await manager.refute(channelId, participants, record, laterTx, disputerSignature)
+   * Moves an exit or force-close forward, during its answer window, to the state after valid
+   * moves that are not final yet: `txs` is a finality proof of its first entry (or starts at the
+   * genesis) and its last entry becomes the candidate, with `state` its bytes.
+   * @example await manager.extend(channelId, participants, record, [...finalityProof, myMove], stateAfterMyMove)
    */
-  async refute(channelId: Hex, participants: readonly Hex[], dispute: DisputeRecord, transaction: Transaction, signature: Hex): Promise<CourtResult & { answered: DisputeAnswered; slashed: ParticipantSlashed[] }> {
-    const r = await this.court('refute', [channelId, participants, await this.callerIndex(participants), dispute, transaction, signature])
+  async extend(channelId: Hex, participants: readonly Hex[], dispute: DisputeRecord, txs: readonly PackedSignedTransaction[], state: Hex): Promise<CourtResult & { answered: DisputeAnswered }> {
+    const r = await this.court('extend', [channelId, participants, await this.callerIndex(participants), dispute, txs, state])
+    return { ...r, answered: this.one(r, 'DisputeAnswered') }
+  }
+
+  /**
+   * Convicts a timeout's or conclude's disputer with its own `signature` on a `transaction`
+   * later than the candidate; the dispute continues from `checkpoint` (the caller's latest
+   * finality proof, empty = fork genesis) with `state` its bytes.
+   * @example await manager.refute(channelId, participants, record, laterTx, disputerSignature, channel.finalityProof(), finalState)
+   */
+  async refute(
+    channelId: Hex, participants: readonly Hex[], dispute: DisputeRecord, transaction: Transaction, signature: Hex,
+    checkpoint: readonly PackedSignedTransaction[], state: Hex,
+  ): Promise<CourtResult & { answered: DisputeAnswered; slashed: ParticipantSlashed[] }> {
+    const index = await this.callerIndex(participants)
+    const r = await this.court('refute', [channelId, participants, index, dispute, transaction, signature, checkpoint, state])
     return { ...r, answered: this.one(r, 'DisputeAnswered'), slashed: this.all(r, 'ParticipantSlashed') }
   }
 
   /**
    * Proves that `fraud` is not a valid transition of `previousState`; `checkpoint` is the
-   * caller's latest finality proof (empty = fork genesis); `dispute` the open record, if any.
-   * @example await manager.proveInvalidTransition(channelId, participants, undefined, packed, previousState, channel.finalityProof())
+   * caller's latest finality proof (empty = fork genesis); `dispute` the open record, if any;
+   * `state` the bytes of the resulting candidate (the checkpoint's, or the open fraud dispute's
+   * when that is later).
+   * @example await manager.proveInvalidTransition(channelId, participants, undefined, packed, previousState, channel.finalityProof(), finalState)
    */
   async proveInvalidTransition(
     channelId: Hex, participants: readonly Hex[], dispute: DisputeRecord | undefined, fraud: PackedSignedTransaction, previousState: Hex,
-    checkpoint: readonly PackedSignedTransaction[],
+    checkpoint: readonly PackedSignedTransaction[], state: Hex,
   ): Promise<RaiseResult> {
     const index = await this.callerIndex(participants)
-    return this.raise(await this.court('proveInvalidTransition', [channelId, participants, index, dispute ?? NO_DISPUTE, fraud, previousState, checkpoint]))
+    return this.raise(await this.court('proveInvalidTransition', [channelId, participants, index, dispute ?? NO_DISPUTE, fraud, previousState, checkpoint, state]))
   }
 
   /**
-   * Proves equivocation: two different signed transactions at one height of the current fork.
-   * @example await manager.proveEquivocation(channelId, participants, undefined, a, b, channel.finalityProof())
+   * Proves equivocation: two different signed transactions at one height of the current fork
+   * (`checkpoint` and `state` as for proveInvalidTransition).
+   * @example await manager.proveEquivocation(channelId, participants, undefined, a, b, channel.finalityProof(), finalState)
    */
   async proveEquivocation(
     channelId: Hex, participants: readonly Hex[], dispute: DisputeRecord | undefined, first: PackedSignedTransaction, second: PackedSignedTransaction,
-    checkpoint: readonly PackedSignedTransaction[],
+    checkpoint: readonly PackedSignedTransaction[], state: Hex,
   ): Promise<RaiseResult> {
     const index = await this.callerIndex(participants)
-    return this.raise(await this.court('proveEquivocation', [channelId, participants, index, dispute ?? NO_DISPUTE, first, second, checkpoint]))
+    return this.raise(await this.court('proveEquivocation', [channelId, participants, index, dispute ?? NO_DISPUTE, first, second, checkpoint, state]))
   }
 
   /**

@@ -57,7 +57,7 @@ export interface ResolveResult extends CourtResult {
 
 /** The all-zero record passed to fraud proofs when no dispute is open (the contract ignores it). */
 export const NO_DISPUTE: DisputeRecord = {
-  kind: DisputeKind.None, disputer: 0, seq: 0n, deadline: 0n, removals: 0n, stateHash: `0x${'00'.repeat(32)}`,
+  kind: DisputeKind.None, disputer: 0, seq: 0n, timestamp: 0n, deadline: 0n, removals: 0n, stateHash: `0x${'00'.repeat(32)}`,
 }
 
 /** Binding internals shared by the manager's actions (use {@link ManagerClient}). */

@@ -6,7 +6,7 @@
 import type { Interface } from 'ethers'
 import type {
   ChannelParams, DisputeAnswered, DisputeCancelled, DisputeKind, DisputeRaised, DisputeRecord, DisputeResolved, Hex,
-  ParticipantRemoved, ParticipantSlashed, Transaction, TransactionPosted,
+  PackedSignedTransaction, ParticipantRemoved, ParticipantSlashed, Transaction, TransactionPosted,
 } from '../protocol/types.js'
 import { toChannelClosed, toCredited, toStateSet, type ChannelClosedEvent, type CreditedEvent, type StateSetEvent } from './events.js'
 
@@ -50,9 +50,16 @@ type Args = Record<string, unknown>
 /** Converts a decoded `DisputeRecord` struct. */
 export function toRecord(r: Args): DisputeRecord {
   return {
-    kind: Number(r.kind) as DisputeKind, disputer: Number(r.disputer), seq: big(r.seq), deadline: big(r.deadline),
-    removals: big(r.removals), stateHash: lower(r.stateHash),
+    kind: Number(r.kind) as DisputeKind, disputer: Number(r.disputer), seq: big(r.seq), timestamp: big(r.timestamp),
+    deadline: big(r.deadline), removals: big(r.removals), stateHash: lower(r.stateHash),
   }
+}
+
+/** Converts a decoded `SignedTransaction[]` (the packed on-chain form). */
+export function toPackedList(list: unknown): PackedSignedTransaction[] {
+  return [...(list as Iterable<Args>)].map((p) => ({
+    transaction: toTransaction(p.transaction as Args), signers: big(p.signers), signatures: lower(p.signatures),
+  }))
 }
 
 /** Converts a decoded `Transaction` struct. */
@@ -81,8 +88,12 @@ const CONVERT: { [K in ManagerEventName]: (a: Args) => ManagerEventArgs[K] } = {
   TransactionPosted: (a) => ({
     channelId: lower(a.channelId), digest: lower(a.digest), transaction: toTransaction(a.transaction as Args), signature: lower(a.signature),
   }),
-  DisputeRaised: (a) => ({ channelId: lower(a.channelId), fork: big(a.fork), dispute: toRecord(a.dispute as Args), state: lower(a.state) }),
-  DisputeAnswered: (a) => ({ channelId: lower(a.channelId), fork: big(a.fork), dispute: toRecord(a.dispute as Args) }),
+  DisputeRaised: (a) => ({
+    channelId: lower(a.channelId), fork: big(a.fork), dispute: toRecord(a.dispute as Args), state: lower(a.state), txs: toPackedList(a.txs),
+  }),
+  DisputeAnswered: (a) => ({
+    channelId: lower(a.channelId), fork: big(a.fork), dispute: toRecord(a.dispute as Args), state: lower(a.state), txs: toPackedList(a.txs),
+  }),
   DisputeCancelled: (a) => ({ channelId: lower(a.channelId), fork: big(a.fork), seq: big(a.seq) }),
   DisputeResolved: (a) => ({ channelId: lower(a.channelId), fork: big(a.fork), dispute: toRecord(a.dispute as Args) }),
   ParticipantRemoved: (a) => ({ channelId: lower(a.channelId), index: Number(a.index) }),

@@ -6,10 +6,13 @@ import { loadArtifact, type ContractName } from './artifacts.js'
 import type { Hex } from '../protocol/types.js'
 
 /**
- * Deploys `name` from its artifact and waits for the receipt.
+ * Deploys `name` from its artifact and waits for the receipt. A StateChannelManager without
+ * constructor arguments gets a freshly deployed StateChannelCourt (the code serving its dispute
+ * functions, see contracts/StateChannelManager.sol).
  * @example const manager = await deploy('StateChannelManager', wallet)
  */
 export async function deploy(name: ContractName, signer: Signer, args: unknown[] = []): Promise<BaseContract & { address: Hex }> {
+  if (name === 'StateChannelManager' && args.length === 0) args = [(await deploy('StateChannelCourt', signer)).address]
   const { abi, bytecode } = loadArtifact(name)
   const factory = new ContractFactory(abi as never, bytecode, signer)
   const c = await factory.deploy(...args)

@@ -44,7 +44,7 @@ export function challengeDeadline(now: bigint, challengeTime: number): bigint {
   return now + BigInt(challengeTime)
 }
 
-const COMMITMENT_TYPES = ['bytes32', 'tuple(uint8,uint16,uint64,uint64,uint64,bytes32)'] as const
+const COMMITMENT_TYPES = ['bytes32', 'tuple(uint8,uint16,uint64,uint64,uint64,uint64,bytes32)'] as const
 
 /**
  * What the manager keeps of an open dispute, in `Channel.participantsHash`:
@@ -58,7 +58,7 @@ export function disputeCommitment(participants: readonly Hex[], r: DisputeRecord
   const participantsHash = keccak256(coder.encode(participants.map(() => 'address'), participants))
   return keccak256(
     coder.encode(COMMITMENT_TYPES, [
-      participantsHash, [r.kind, r.disputer, r.seq, r.deadline, r.removals, r.stateHash],
+      participantsHash, [r.kind, r.disputer, r.seq, r.timestamp, r.deadline, r.removals, r.stateHash],
     ]),
   ) as Hex
 }

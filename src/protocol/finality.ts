@@ -7,7 +7,7 @@
  * at most A = |active| linked transactions starting at k (the contract's bound).
  */
 import { bitCount, hasBit } from './bitmap.js'
-import type { Hex, Transaction } from './types.js'
+import { MAX_DATA_BYTES, type Hex, type Transaction } from './types.js'
 
 /** Contract error names the verdict uses, so tests can compare them one to one. */
 export type FinalityFault =
@@ -15,6 +15,8 @@ export type FinalityFault =
   | 'ProofChannelMismatch'
   | 'ProofForkMismatch'
   | 'ProofNotLinked'
+  | 'ProofDataTooLarge'
+  | 'ProofTimestampInvalid'
   | 'ProofActorInvalid'
   | 'ProofActorNotSigned'
   | 'SignerInactive'
@@ -31,37 +33,74 @@ export interface ProofEntry {
 }
 
 /**
- * Checks a finality proof exactly as the contract does, minus the ECDSA checks (the caller
- * verifies each signature against the participant its bit names).
+ * What a list is checked against: the channel, its current fork and active set, and — as the
+ * contract checks them wherever a list enters it — the timestamp bounds: `earliest` is the fork
+ * genesis timestamp (the first entry's floor; later entries' is their parent's) and `latest` the
+ * block's time plus the channel's skew ({@link latestTimestamp}). Without them only the rest is
+ * checked (a client re-checking a proof it built itself).
+ */
+export interface ListContext {
+  channelId: Hex
+  fork: bigint
+  active: bigint
+  earliest?: bigint
+  latest?: bigint
+}
+
+/** How a list of signed transactions fares against the contract's entry checks. */
+export type ListVerdict =
+  | { ok: true; support: bigint; last: bigint }
+  | { ok: false; fault: FinalityFault; index: number }
+
+/**
+ * Checks a list entry by entry exactly as the contract's `_verifyList` does, minus the ECDSA
+ * checks (the caller verifies each signature against the participant its bit names): at most
+ * |active| entries; per entry, in this order, channel, fork, seq ≥ 1 and linked to the one
+ * before, data ≤ MAX_DATA_BYTES, timestamp within [floor, latest], active author, author
+ * signed, only active signers. Returns the union of the signers and the last entry's.
+ *
+ * @example const v = checkList({ channelId, fork, active, earliest: genesisTs, latest }, txs)
+ */
+export function checkList(ctx: ListContext, list: readonly ProofEntry[]): ListVerdict {
+  if (list.length > bitCount(ctx.active)) return { ok: false, fault: 'ProofLengthInvalid', index: 0 }
+  let support = 0n
+  let last = 0n
+  for (let i = 0; i < list.length; i++) {
+    const { transaction: t, signers } = list[i]!
+    const fault = (f: FinalityFault): ListVerdict => ({ ok: false, fault: f, index: i })
+    if (t.channelId.toLowerCase() !== ctx.channelId.toLowerCase()) return fault('ProofChannelMismatch')
+    if (t.fork !== ctx.fork) return fault('ProofForkMismatch')
+    if (t.seq === 0n) return fault('ProofNotLinked')
+    let floor = ctx.earliest
+    if (i > 0) {
+      const prev = list[i - 1]!.transaction
+      if (t.seq !== prev.seq + 1n || t.previousStateHash.toLowerCase() !== prev.stateHash.toLowerCase()) return fault('ProofNotLinked')
+      floor = prev.timestamp
+    }
+    if ((t.data.length - 2) / 2 > MAX_DATA_BYTES) return fault('ProofDataTooLarge')
+    if ((floor !== undefined && t.timestamp < floor) || (ctx.latest !== undefined && t.timestamp > ctx.latest)) return fault('ProofTimestampInvalid')
+    if (!hasBit(ctx.active, t.actor)) return fault('ProofActorInvalid')
+    if (!hasBit(signers, t.actor)) return fault('ProofActorNotSigned')
+    if ((signers & ~ctx.active) !== 0n) return fault('SignerInactive')
+    support |= signers
+    last = signers
+  }
+  return { ok: true, support, last }
+}
+
+/**
+ * Checks a finality proof exactly as the contract does (a non-empty {@link checkList} whose
+ * signers cover the active set), minus the ECDSA checks.
  *
  * @example
  * const v = checkFinalityProof({ channelId, fork: 0n, active: 0b111n }, proof)
  * if (v.final) settleFrom(v.stateHash)
  */
-export function checkFinalityProof(
-  ctx: { channelId: Hex; fork: bigint; active: bigint },
-  proof: readonly ProofEntry[],
-): FinalityVerdict {
-  const max = bitCount(ctx.active)
-  if (proof.length === 0 || proof.length > max) return { final: false, fault: 'ProofLengthInvalid', index: 0 }
-  let support = 0n
-  for (let i = 0; i < proof.length; i++) {
-    const { transaction: t, signers } = proof[i]!
-    if (t.channelId.toLowerCase() !== ctx.channelId.toLowerCase()) return { final: false, fault: 'ProofChannelMismatch', index: i }
-    if (t.fork !== ctx.fork) return { final: false, fault: 'ProofForkMismatch', index: i }
-    if (t.seq === 0n) return { final: false, fault: 'ProofNotLinked', index: i }
-    if (i > 0) {
-      const prev = proof[i - 1]!.transaction
-      if (t.seq !== prev.seq + 1n || t.previousStateHash.toLowerCase() !== prev.stateHash.toLowerCase()) {
-        return { final: false, fault: 'ProofNotLinked', index: i }
-      }
-    }
-    if (!hasBit(ctx.active, t.actor)) return { final: false, fault: 'ProofActorInvalid', index: i }
-    if (!hasBit(signers, t.actor)) return { final: false, fault: 'ProofActorNotSigned', index: i }
-    if ((signers & ~ctx.active) !== 0n) return { final: false, fault: 'SignerInactive', index: i }
-    support |= signers
-  }
-  if (support !== ctx.active) return { final: false, fault: 'ProofNotFinal', index: proof.length - 1, missing: ctx.active & ~support }
+export function checkFinalityProof(ctx: ListContext, proof: readonly ProofEntry[]): FinalityVerdict {
+  if (proof.length === 0) return { final: false, fault: 'ProofLengthInvalid', index: 0 }
+  const v = checkList(ctx, proof)
+  if (!v.ok) return { final: false, fault: v.fault, index: v.index }
+  if (v.support !== ctx.active) return { final: false, fault: 'ProofNotFinal', index: proof.length - 1, missing: ctx.active & ~v.support }
   return { final: true, stateHash: proof[0]!.transaction.stateHash, seq: proof[0]!.transaction.seq }
 }
 

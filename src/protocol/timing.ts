@@ -65,6 +65,16 @@ export function defaultSkew(agreementTime: number): bigint {
   return half < 1n ? 1n : half
 }
 
+/**
+ * The latest timestamp the contract accepts on any transaction in a block stamped `blockTime`:
+ * the block's time plus the channel's skew, `defaultSkew(agreementTime)`. A client never lets
+ * its own skew exceed this, so whatever it accepts from its clock, the chain accepts too.
+ * @example latestTimestamp(1_000n, 30) // 1_015n
+ */
+export function latestTimestamp(blockTime: bigint, agreementTime: number): bigint {
+  return blockTime + defaultSkew(agreementTime)
+}
+
 /** Why a transaction timestamp is not acceptable. */
 export type TimestampProblem = 'BEFORE_PREVIOUS' | 'OUTSIDE_SKEW'
 

@@ -68,10 +68,12 @@ export enum DisputeKind {
   Timeout = 1,
   /** The disputer leaves from its latest final state; removed at resolution. */
   Exit = 2,
-  /** The disputer asks the chain to settle from its latest final state. */
+  /** The disputer ends the channel from its latest final state (removed through onRemove, then everyone settles). */
   ForceClose = 3,
-  /** Proven fraud: culprits removed and slashed at once; a new fork at resolution. */
+  /** Proven fraud: culprits slashed at once and removed at resolution; a new fork unless the channel settles. */
   Fraud = 4,
+  /** The disputer's latest signed transaction reached a terminal state others did not confirm: settles from it. */
+  Conclude = 5,
 }
 
 /**
@@ -84,6 +86,8 @@ export interface DisputeRecord {
   disputer: number
   /** Height of the candidate state (0 = the fork's genesis). */
   seq: bigint
+  /** Timestamp of the candidate (its transaction's, or the fork genesis'): a response is not stamped before it. */
+  timestamp: bigint
   /** Last second to challenge or answer; resolvable after it. */
   deadline: bigint
   /** Removed at resolution; for a `Timeout`, exactly the accused. */
@@ -100,19 +104,26 @@ export interface TransactionPosted {
   signature: Hex
 }
 
-/** Contract event `DisputeRaised` (`state` is set for timeouts, `0x` otherwise). */
+/**
+ * Contract event `DisputeRaised`: `state` is the candidate's bytes, `txs` the signed
+ * transactions the call carried (candidate list, finality proof or checkpoint) — the evidence
+ * clients check, whatever contract the call came through.
+ */
 export interface DisputeRaised {
   channelId: Hex
   fork: bigint
   dispute: DisputeRecord
   state: Hex
+  txs: PackedSignedTransaction[]
 }
 
-/** Contract event `DisputeAnswered`: the open dispute's record changed. */
+/** Contract event `DisputeAnswered`: the open dispute's record changed (`state`, `txs` as in DisputeRaised). */
 export interface DisputeAnswered {
   channelId: Hex
   fork: bigint
   dispute: DisputeRecord
+  state: Hex
+  txs: PackedSignedTransaction[]
 }
 
 /** Contract event `DisputeCancelled`: the accused's move at `seq` answered a timeout. */
@@ -142,8 +153,8 @@ export interface ParticipantSlashed {
   beneficiary: number
 }
 
-/** Largest `data` of a posted transaction (contract `MAX_DATA_BYTES`). */
+/** Largest `data` of any transaction (contract `MAX_DATA_BYTES`). */
 export const MAX_DATA_BYTES = 4096
 
-/** Largest candidate state a timeout may publish (contract `MAX_STATE_BYTES`). */
+/** Largest state a machine may produce; a larger result is a failed call (contract `MAX_STATE_BYTES`). */
 export const MAX_STATE_BYTES = 32768

@@ -21,7 +21,7 @@ export interface Entry {
 
 /** The all-zero record passed to fraud proofs when no dispute is open. */
 export const NO_DISPUTE: DisputeRecord = {
-  kind: DisputeKind.None, disputer: 0, seq: 0n, deadline: 0n, removals: 0n,
+  kind: DisputeKind.None, disputer: 0, seq: 0n, timestamp: 0n, deadline: 0n, removals: 0n,
   stateHash: `0x${'00'.repeat(32)}`,
 }
 
@@ -33,7 +33,7 @@ export const pay = (to: number, amount: bigint): Hex => abi.encode(['uint16', 'u
 function toRecord(r: Record<string, unknown>): DisputeRecord {
   return {
     kind: Number(r.kind) as DisputeKind, disputer: Number(r.disputer),
-    seq: BigInt(r.seq as bigint), deadline: BigInt(r.deadline as bigint),
+    seq: BigInt(r.seq as bigint), timestamp: BigInt(r.timestamp as bigint), deadline: BigInt(r.deadline as bigint),
     removals: BigInt(r.removals as bigint), stateHash: String(r.stateHash).toLowerCase() as Hex,
   }
 }
@@ -200,23 +200,45 @@ export class Sim {
   timeout(i: number, txs: PackedSignedTransaction[], state: Hex) {
     return this.send(i, 'disputeTimeout', this.channelId, this.participants, i, txs, state)
   }
-  exit(i: number, proof: PackedSignedTransaction[], leave: boolean) {
-    return this.send(i, 'exit', this.channelId, this.participants, i, proof, leave)
+  /** Exit (`leave`) or force-close from `proof` (empty = genesis); `state` defaults to the proven state's bytes. */
+  exit(i: number, proof: PackedSignedTransaction[], leave: boolean, state = this.stateOf(proof[0])) {
+    return this.send(i, 'exit', this.channelId, this.participants, i, proof, leave, state)
   }
   respond(i: number, tx: Transaction, signature: Hex) {
     return this.send(i, 'respond', this.channelId, this.participants, i, this.record, tx, signature)
   }
-  answer(i: number, proof: PackedSignedTransaction[]) {
-    return this.send(i, 'answer', this.channelId, this.participants, i, this.record, proof)
+  answer(i: number, proof: PackedSignedTransaction[], state = this.stateOf(proof[0])) {
+    return this.send(i, 'answer', this.channelId, this.participants, i, this.record, proof, state)
   }
-  refute(i: number, tx: Transaction, signature: Hex) {
-    return this.send(i, 'refute', this.channelId, this.participants, i, this.record, tx, signature)
+  /** Extends an exit or force-close with an anchored list; `state` defaults to its last entry's bytes. */
+  extend(i: number, txs: PackedSignedTransaction[], state = this.stateOf(txs.at(-1))) {
+    return this.send(i, 'extend', this.channelId, this.participants, i, this.record, txs, state)
   }
-  proveInvalid(i: number, fraud: PackedSignedTransaction, previous: Hex, checkpoint: PackedSignedTransaction[] = []) {
-    return this.send(i, 'proveInvalidTransition', this.channelId, this.participants, i, this.record, fraud, previous, checkpoint)
+  refute(i: number, tx: Transaction, signature: Hex, checkpoint: PackedSignedTransaction[] = [], state = this.stateOf(checkpoint[0])) {
+    return this.send(i, 'refute', this.channelId, this.participants, i, this.record, tx, signature, checkpoint, state)
   }
-  proveEquivocation(i: number, a: PackedSignedTransaction, b: PackedSignedTransaction, checkpoint: PackedSignedTransaction[] = []) {
-    return this.send(i, 'proveEquivocation', this.channelId, this.participants, i, this.record, a, b, checkpoint)
+  /** `state` defaults to the resulting candidate's bytes (the later of the checkpoint and an open fraud dispute's candidate). */
+  proveInvalid(i: number, fraud: PackedSignedTransaction, previous: Hex, checkpoint: PackedSignedTransaction[] = [], state = this.fraudState(checkpoint)) {
+    return this.send(i, 'proveInvalidTransition', this.channelId, this.participants, i, this.record, fraud, previous, checkpoint, state)
+  }
+  proveEquivocation(i: number, a: PackedSignedTransaction, b: PackedSignedTransaction, checkpoint: PackedSignedTransaction[] = [], state = this.fraudState(checkpoint)) {
+    return this.send(i, 'proveEquivocation', this.channelId, this.participants, i, this.record, a, b, checkpoint, state)
+  }
+
+  /** The state bytes of a list entry's transaction (the genesis when undefined): from the history. */
+  stateOf(entry: PackedSignedTransaction | undefined): Hex {
+    if (!entry) return this.genesis
+    const e = this.history.find((x) => x.tx.stateHash === entry.transaction.stateHash && x.tx.seq === entry.transaction.seq)
+    return e ? e.state : ('0x' as Hex)
+  }
+
+  /** The candidate bytes a fraud proof with `checkpoint` leads to (an open fraud dispute keeps a later candidate). */
+  fraudState(checkpoint: PackedSignedTransaction[]): Hex {
+    const seq = checkpoint[0]?.transaction.seq ?? 0n
+    if (this.record.kind === DisputeKind.Fraud && this.record.seq > seq) {
+      return this.record.seq === 0n ? this.genesis : this.entry(this.record.seq).state
+    }
+    return this.stateOf(checkpoint[0])
   }
   post(i: number, tx: Transaction, signature: Hex) {
     return this.send(i, 'postTransaction', this.channelId, this.participants, tx, signature)
