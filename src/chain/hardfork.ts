@@ -6,7 +6,7 @@
  * transition near a difference (a precompile that exists on one side only, a gas cost) gives
  * different results, and an honest signer could be accused of fraud. So the client's EVM
  * follows the chain's hardfork, which this module detects. (The contracts stay compiled for
- * {@link EVM_VERSION}; that code runs the same on every later hardfork.)
+ * {@link EVM_VERSION}; that code runs on every later hardfork.)
  *
  * The probe is init code sent with `eth_call` and no `to` (a simulated deployment): no state
  * overrides, no tracing, nothing a public RPC commonly lacks. It returns one byte, a bit per
@@ -15,8 +15,9 @@
  * - prague: G1ADD (0x0b, EIP-2537) of two points at infinity returns 128 bytes (before
  *   prague 0x0b is an empty account: success with no output);
  * - osaka: a child CREATE whose init code uses CLZ (0x1e, EIP-7939) succeeds.
- * A failing child CREATE burns 63/64 of the gas left, so the CREATE probes come last and the
- * answer is a single byte (its code-deposit charge is 200 gas).
+ * A failing child CREATE burns the 63/64 of the gas it was handed, so the CREATE probes come
+ * last and the answer is a single byte: after two failures (a chain before cancun) 1/4096 of
+ * the call's gas is left, plenty for the few opcodes and the 200 gas of code deposit.
  */
 import type { Provider } from 'ethers'
 import { ProtocolError, RuntimeError, UsageError } from '../errors/ParleyError.js'
