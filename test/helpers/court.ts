@@ -8,6 +8,7 @@ import { Contract, type TransactionReceipt, type Wallet } from 'ethers'
 import { hashState } from '../../src/protocol/eip712.js'
 import { signDigest, packSignatures } from '../../src/protocol/signatures.js'
 import { bitIndices, fullBitmap } from '../../src/protocol/bitmap.js'
+import { defaultSkew } from '../../src/protocol/timing.js'
 import {
   DisputeKind, type ChannelParams, type DisputeRecord, type Hex, type PackedSignedTransaction, type Transaction,
 } from '../../src/protocol/types.js'
@@ -65,9 +66,9 @@ export class Sim {
   /** Funds and opens a channel of `wallets` on `machine` (params overridable). */
   static async open(f: Fixture, wallets: Wallet[], machine: Contract, over: Partial<ChannelParams> = {}): Promise<Sim> {
     const params = makeParams(wallets, (await machine.getAddress()).toLowerCase() as Hex, over)
-    const { channelId, genesis } = await openChannel(f, wallets, params)
+    const { channelId, genesis, timestamp } = await openChannel(f, wallets, params)
     const sim = new Sim(f, wallets, params, channelId, genesis, machine)
-    sim.genesisTimestamp = BigInt(await f.anvil.now())
+    sim.genesisTimestamp = timestamp
     return sim
   }
 
@@ -91,10 +92,22 @@ export class Sim {
     return this.params.participants
   }
 
-  /** The latest state of the history (the genesis if empty). */
-  get head(): { state: Hex; seq: bigint; hash: Hex } {
+  /** The latest state of the history (the genesis if empty) and its timestamp. */
+  get head(): { state: Hex; seq: bigint; hash: Hex; timestamp: bigint } {
     const e = this.history.at(-1)
-    return e ? { state: e.state, seq: e.tx.seq, hash: e.tx.stateHash } : { state: this.genesis, seq: 0n, hash: hashState(this.genesis) }
+    return e
+      ? { state: e.state, seq: e.tx.seq, hash: e.tx.stateHash, timestamp: e.tx.timestamp }
+      : { state: this.genesis, seq: 0n, hash: hashState(this.genesis), timestamp: this.genesisTimestamp }
+  }
+
+  /** The channel's skew: max(1, agreementTime / 2) (contract `_latestTimestamp`). */
+  get skew(): bigint {
+    return defaultSkew(this.params.agreementTime)
+  }
+
+  /** The chain's latest block time. */
+  async now(): Promise<bigint> {
+    return BigInt(await this.f.anvil.now())
   }
 
   entry(seq: bigint): Entry {
@@ -103,10 +116,12 @@ export class Sim {
     return e
   }
 
-  /** Builds (and appends) the next transaction by `actor` with `data` on the head state. */
+  /** Builds (and appends) the next transaction by `actor` with `data` on the head state (stamped with the chain's time unless given). */
   async move(actor: number, data: Hex, timestamp?: bigint, append = true): Promise<Entry> {
     const prev = this.head
-    const ts = timestamp ?? BigInt(await this.f.anvil.now())
+    // The chain's time, but never before the parent (a list entry may not be).
+    const now = await this.now()
+    const ts = timestamp ?? (now > prev.timestamp ? now : prev.timestamp)
     const state = (await this.machine.getFunction('transition')(prev.state, actor, data, ts)) as Hex
     const tx: Transaction = {
       channelId: this.channelId, fork: this.fork, seq: prev.seq + 1n, timestamp: ts, actor,
@@ -117,11 +132,15 @@ export class Sim {
     return e
   }
 
-  /** A transaction with arbitrary fields on top of the head (for invalid ones). */
+  /**
+   * A transaction with arbitrary fields on top of the head (for invalid ones). Stamped like the
+   * head by default: never before the fork genesis nor after the chain's time, so only what a
+   * test overrides is wrong with it.
+   */
   forge(over: Partial<Transaction>): Transaction {
     const prev = this.head
     return {
-      channelId: this.channelId, fork: this.fork, seq: prev.seq + 1n, timestamp: 1n, actor: 0,
+      channelId: this.channelId, fork: this.fork, seq: prev.seq + 1n, timestamp: prev.timestamp, actor: 0,
       previousStateHash: prev.hash, data: '0x', stateHash: hashState('0x'), ...over,
     }
   }

@@ -77,12 +77,32 @@ export async function fund(f: Fixture, wallets: Wallet[], params: ChannelParams)
   }
 }
 
-/** Funds, signs and opens; returns the channel id and the genesis state bytes. */
-export async function openChannel(f: Fixture, wallets: Wallet[], params: ChannelParams): Promise<{ channelId: Hex; genesis: Hex }> {
+/**
+ * Funds, signs and opens; returns the channel id, the genesis state bytes and the genesis
+ * timestamp (the open block's time: the earliest timestamp any transaction of fork 0 may carry).
+ */
+export async function openChannel(
+  f: Fixture,
+  wallets: Wallet[],
+  params: ChannelParams,
+): Promise<{ channelId: Hex; genesis: Hex; timestamp: bigint }> {
   await fund(f, wallets, params)
   const receipt = await (await f.manager.getFunction('open')(params, signOpen(f, wallets, params))).wait()
   const ev = receipt.logs.map((l: { topics: string[]; data: string }) => f.manager.interface.parseLog(l)).find((e: { name: string } | null) => e?.name === 'StateSet')
-  return { channelId: f.hasher.channelId(params), genesis: ev!.args.state as Hex }
+  return { channelId: f.hasher.channelId(params), genesis: ev!.args.state as Hex, timestamp: BigInt(ev!.args.timestamp) }
+}
+
+/** The latest block's time (anvil may have been time-travelled: never use the wall clock). */
+export async function chainNow(f: Pick<Fixture, 'anvil'>): Promise<bigint> {
+  return BigInt(await f.anvil.now())
+}
+
+/**
+ * Mines the next block at exactly `t` (for the bounds of timestamps and deadlines). A call sent
+ * next is estimated, and if it does not revert mined, in a block stamped `t`.
+ */
+export async function atTime(f: Pick<Fixture, 'anvil'>, t: bigint): Promise<void> {
+  await f.anvil.provider.send('evm_setNextBlockTimestamp', [Number(t)])
 }
 
 /** Signs `tx` by the given participant indices; returns the packed on-chain form. */
@@ -92,7 +112,11 @@ export function signTx(f: Fixture, wallets: Wallet[], tx: Transaction, signers: 
   return { transaction: tx, ...packSignatures(sigs) }
 }
 
-/** Computes a transaction on `machine` from `state` via eth_call (the chain's own result). */
+/**
+ * Computes a transaction on `machine` from `state` via eth_call (the chain's own result),
+ * stamped `timestamp` or, by default, the chain's latest block time (the contract refuses
+ * timestamps after block time + skew, and anvil's clock need not be the wall clock).
+ */
 export async function step(
   machine: Contract,
   channelId: Hex,
@@ -100,8 +124,9 @@ export async function step(
   actor: number,
   data: Hex,
   fork = 0n,
-  timestamp = BigInt(Math.floor(Date.now() / 1000)),
+  timestamp?: bigint,
 ): Promise<{ tx: Transaction; state: Hex }> {
+  timestamp ??= BigInt((await machine.runner!.provider!.getBlock('latest'))!.timestamp)
   const state = (await machine.getFunction('transition')(prev.state, actor, data, timestamp)) as Hex
   const tx: Transaction = {
     channelId,
