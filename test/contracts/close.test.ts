@@ -133,7 +133,10 @@ describe('close', () => {
     { name: 'transaction signatures are not CloseChannel', sigs: () => all(txs[0]!).signatures, error: 'SignerNotParticipant' },
     { name: 'outcome above the locked deposits', state: () => counterState([60n, 1n, 1n]), sigs: () => closeSigs(hashState(counterState([60n, 1n, 1n]))), error: 'OutcomeExceedsLocked', args: () => [62n, 61n] },
     { name: 'outcome that overflows uint256', state: () => counterState([2n ** 256n - 1n, 1n, 0n]), sigs: () => closeSigs(hashState(counterState([2n ** 256n - 1n, 1n, 0n]))), error: 'OutcomeExceedsLocked' },
-    { name: 'outcome of the wrong length', state: () => counterState([1n, 1n, 1n, 1n]), sigs: () => closeSigs(hashState(counterState([1n, 1n, 1n, 1n]))), error: 'OutcomeLengthInvalid', args: () => [4n, 3n] },
+    { name: 'outcome shorter than n', state: () => counterState([1n, 1n]), sigs: () => closeSigs(hashState(counterState([1n, 1n]))), error: 'OutcomeLengthInvalid', args: () => [2n, 3n] },
+    { name: 'outcome empty', state: () => counterState([]), sigs: () => closeSigs(hashState(counterState([]))), error: 'OutcomeLengthInvalid', args: () => [0n, 3n] },
+    // Longer than n words is more return data than the type can need: a failed call, nothing copied.
+    { name: 'outcome longer than n', state: () => counterState([1n, 1n, 1n, 1n]), sigs: () => closeSigs(hashState(counterState([1n, 1n, 1n, 1n]))), error: 'MachineCallFailed', args: () => [f.counter.interface.getFunction('outcome')!.selector, '0x'] },
     { name: 'state the machine cannot decode', state: () => '0x1234', sigs: () => closeSigs(hashState('0x1234')), error: 'MachineCallFailed', args: () => [f.counter.interface.getFunction('outcome')!.selector, '0x'] },
   ]
   for (const c of cases) {
