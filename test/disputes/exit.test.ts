@@ -6,8 +6,8 @@
 import { after, afterEach, before, beforeEach, describe, test } from 'node:test'
 import assert from 'node:assert/strict'
 import { AbiCoder, keccak256, type Contract, type Wallet } from 'ethers'
-import { setup, type Fixture } from '../helpers/fixture.js'
-import { Sim, inc, expectRevert, assertSolvent } from '../helpers/court.js'
+import { atTime, setup, type Fixture } from '../helpers/fixture.js'
+import { Sim, inc, pay, expectRevert, assertSolvent } from '../helpers/court.js'
 import { deploy } from '../../src/chain/deploy.js'
 import { hashState } from '../../src/protocol/eip712.js'
 import { DisputeKind, Phase } from '../../src/protocol/types.js'
@@ -17,6 +17,8 @@ const BOB = 1
 const CAROL = 2
 const ETH1 = 10n ** 18n
 const BOND = ETH1 / 10n
+/** TicTacToe move data: mark `c` (0..8). */
+const cell = (c: number) => AbiCoder.defaultAbiCoder().encode(['uint256'], [c]) as `0x${string}`
 
 let f: Fixture
 let sim: Sim
@@ -41,21 +43,31 @@ after(() => f.stop())
 beforeEach(async () => (restore = await sim.checkpoint()))
 afterEach(() => restore())
 
+/** Waits until the open dispute's deadline has passed. */
+async function pastDisputeDeadline(): Promise<void> {
+  const now = await sim.now()
+  if (now <= sim.record.deadline) await f.anvil.increaseTime(Number(sim.record.deadline - now) + 1)
+}
+
 describe('exit', () => {
-  test('leave from a final state: the record removes the caller', async () => {
+  test('leave from a final state: the record removes the caller; an answer window, then a challenge window', async () => {
     const r = await sim.exit(BOB, sim.final(2n), true)
     const now = BigInt((await f.anvil.provider.getBlock(r.blockNumber))!.timestamp)
     assert.deepEqual(sim.record, {
-      kind: DisputeKind.Exit, disputer: BOB, seq: 2n,
-      deadline: now + 300n, removals: 0b010n, stateHash: sim.entry(2n).tx.stateHash,
+      kind: DisputeKind.Exit, disputer: BOB, seq: 2n, timestamp: sim.entry(2n).tx.timestamp,
+      deadline: now + 2n * 300n, removals: 0b010n, stateHash: sim.entry(2n).tx.stateHash,
     })
-    assert.equal(sim.events('DisputeRaised')[0]!.state, '0x') // final: every active participant holds it
+    // The evidence is in the event: the candidate's bytes and the proof the call carried.
+    const [ev] = sim.events('DisputeRaised')
+    assert.equal(ev!.state, sim.entry(2n).state)
+    assert.deepEqual((ev!.txs as { transaction: { seq: bigint } }[]).map((t) => t.transaction.seq), [2n])
   })
 
-  test('force-close from the genesis (empty proof)', async () => {
+  test('force-close from the genesis (empty proof): the force-closer is removed too', async () => {
     await sim.exit(CAROL, [], false)
-    assert.deepEqual([sim.record.kind, sim.record.seq, sim.record.removals, sim.record.stateHash],
-      [DisputeKind.ForceClose, 0n, 0n, hashState(sim.genesis)])
+    assert.deepEqual([sim.record.kind, sim.record.seq, sim.record.timestamp, sim.record.removals, sim.record.stateHash],
+      [DisputeKind.ForceClose, 0n, sim.genesisTimestamp, 0b100n, hashState(sim.genesis)])
+    assert.equal(sim.events('DisputeRaised')[0]!.state, sim.genesis)
   })
 
   const cases: { name: string; run: () => Promise<unknown>; error: string; args?: () => unknown[] }[] = [
@@ -65,7 +77,9 @@ describe('exit', () => {
     { name: 'a dispute is already open', error: 'DisputeAlreadyOpen', args: () => [sim.channelId],
       run: async () => { await sim.exit(ALICE, [], false); return sim.exit(BOB, sim.final(3n), true) } },
     { name: 'non-participant caller', error: 'CallerNotParticipant', args: () => [0n, outsider.address],
-      run: () => sim.send(outsider, 'exit', sim.channelId, sim.participants, 0, [], false) },
+      run: () => sim.send(outsider, 'exit', sim.channelId, sim.participants, 0, [], false, sim.genesis) },
+    { name: 'state bytes of another state', error: 'StateHashMismatch', args: () => [sim.entry(3n).tx.stateHash, hashState(sim.entry(2n).state)],
+      run: () => sim.exit(ALICE, sim.final(3n), false, sim.entry(2n).state) },
     { name: 'removed caller', error: 'CallerInactive', args: () => [BigInt(BOB)],
       run: async () => { await sim.exit(BOB, sim.final(3n), true); await sim.resolve(sim.entry(3n).state); return sim.exit(BOB, [], false) } },
   ]
@@ -95,12 +109,16 @@ describe('answer an exit or force-close', () => {
     { name: 'an empty proof (the genesis is never later)', error: 'CandidateNotLater', args: () => [0n, 0n],
       run: async () => { await sim.exit(ALICE, [], false); return sim.answer(BOB, []) } },
     { name: 'after the deadline', error: 'DisputeExpired',
-      run: async () => { await sim.exit(ALICE, [], false); await f.anvil.increaseTime(301); return sim.answer(BOB, sim.final(3n)) } },
+      run: async () => { await sim.exit(ALICE, [], false); await pastDisputeDeadline(); return sim.answer(BOB, sim.final(3n)) } },
     { name: 'a tampered record', error: 'DisputeRecordMismatch', args: () => [sim.channelId],
-      run: async () => { await sim.exit(ALICE, [], false); sim.record = { ...sim.record, removals: 1n }; return sim.answer(BOB, sim.final(3n)) } },
+      run: async () => { await sim.exit(ALICE, [], false); sim.record = { ...sim.record, removals: 0b10n }; return sim.answer(BOB, sim.final(3n)) } },
+    { name: 'a tampered record timestamp', error: 'DisputeRecordMismatch', args: () => [sim.channelId],
+      run: async () => { await sim.exit(ALICE, [], false); sim.record = { ...sim.record, timestamp: sim.record.timestamp + 1n }; return sim.answer(BOB, sim.final(3n)) } },
+    { name: 'state bytes of another state', error: 'StateHashMismatch',
+      run: async () => { await sim.exit(ALICE, [], false); return sim.answer(BOB, sim.final(3n), sim.entry(2n).state) } },
     { name: 'no dispute open', error: 'DisputeNotOpen', args: () => [sim.channelId], run: () => sim.answer(BOB, sim.final(3n)) },
     { name: 'non-participant caller', error: 'CallerNotParticipant',
-      run: async () => { await sim.exit(ALICE, [], false); return sim.send(outsider, 'answer', sim.channelId, sim.participants, 1, sim.record, sim.final(3n)) } },
+      run: async () => { await sim.exit(ALICE, [], false); return sim.send(outsider, 'answer', sim.channelId, sim.participants, 1, sim.record, sim.final(3n), sim.entry(3n).state) } },
   ]
   for (const c of cases) test(`rejected: ${c.name}`, async () => { await expectRevert(c.run(), c.error, c.args?.()) })
 })
@@ -129,9 +147,11 @@ describe('resolve', () => {
   test('force-close settles from the latest answered state; anyone may resolve', async () => {
     await sim.exit(ALICE, [], false)
     await sim.answer(BOB, sim.final(3n))
-    await f.anvil.increaseTime(301)
+    await pastDisputeDeadline()
     const d = await deltas(sim, () => sim.send(outsider, 'resolve', sim.channelId, sim.participants, sim.record, sim.entry(3n).state))
+    // Counter's onRemove only takes Alice out of the turn order: the force-closer keeps its share.
     assert.deepEqual(d, [ETH1 + BOND, 2n * ETH1 + BOND, 3n * ETH1 + BOND])
+    assert.deepEqual(sim.events('ParticipantRemoved').map((e) => e.index), [BigInt(ALICE)])
     assert.equal(sim.events('ChannelClosed').length, 1)
     assert.equal(Number((await sim.channel()).phase), Phase.Closed)
     await assertSolvent(f)
@@ -155,6 +175,27 @@ describe('resolve', () => {
     await assertSolvent(f)
   })
 
+  test('force-close on TicTacToe: the force-closer is removed through onRemove first, so it forfeits', async () => {
+    const s = await Sim.open(f, sim.wallets.slice(0, 2), f.tictactoe, { bond: BOND })
+    await s.move(ALICE, cell(4))
+    await s.exit(BOB, s.final(1n), false) // Bob, about to lose, tries to end the game as a draw
+    const d = await deltas(s, () => s.resolve(s.entry(1n).state))
+    assert.deepEqual(d, [2n * ETH1 + BOND, BOND])
+    assert.deepEqual(s.events('ParticipantRemoved').map((e) => e.index), [BigInt(BOB)])
+    await assertSolvent(f)
+  })
+
+  test('force-close on Payments: onRemove keeps every balance, so everyone is paid what the state says', async () => {
+    const s = await Sim.open(f, sim.wallets, f.payments, { bond: BOND, deposits: [ETH1, 2n * ETH1, 3n * ETH1] })
+    await s.move(ALICE, pay(CAROL, ETH1 / 2n))
+    await s.move(BOB, pay(ALICE, ETH1))
+    await s.exit(CAROL, s.final(2n), false)
+    const d = await deltas(s, () => s.resolve(s.entry(2n).state))
+    assert.deepEqual(d, [ETH1 / 2n + ETH1 + BOND, ETH1 + BOND, 3n * ETH1 + ETH1 / 2n + BOND])
+    assert.equal(Number((await s.channel()).phase), Phase.Closed)
+    await assertSolvent(f)
+  })
+
   test('a next actor that is no longer active settles (a machine with the default onRemove)', async () => {
     const s = await Sim.open(f, sim.wallets, relay, { bond: BOND })
     await s.exit(ALICE, [], true) // genesis turn is Alice's; onRemove leaves it so
@@ -171,9 +212,14 @@ describe('resolve', () => {
       run: () => sim.send(ALICE, 'resolve', sim.channelId, sim.participants, sim.record, sim.genesis) },
     { name: 'state bytes of another state', error: 'StateHashMismatch',
       run: async () => { await sim.exit(ALICE, [], false); return sim.resolve(sim.entry(1n).state) } },
+    { name: 'one second before the deadline passed', error: 'DisputePending',
+      run: async () => {
+        await sim.exit(ALICE, [], false); await atTime(f, sim.record.deadline)
+        return sim.send(ALICE, 'resolve', sim.channelId, sim.participants, sim.record, sim.genesis)
+      } },
     { name: 'a wrong participant list (committed to with the record)', error: 'DisputeRecordMismatch', args: () => [sim.channelId],
       run: async () => {
-        await sim.exit(ALICE, [], false); await f.anvil.increaseTime(301)
+        await sim.exit(ALICE, [], false); await pastDisputeDeadline()
         return sim.send(ALICE, 'resolve', sim.channelId, sim.participants.slice(0, 2), sim.record, sim.genesis)
       } },
     { name: 'twice', error: 'DisputeNotOpen',

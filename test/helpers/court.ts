@@ -4,7 +4,7 @@
  * from a chosen participant, and the latest dispute record tracked from the manager's events.
  */
 import assert from 'node:assert/strict'
-import { Contract, type TransactionReceipt, type Wallet } from 'ethers'
+import { Contract, type ParamType, type TransactionReceipt, type Wallet } from 'ethers'
 import { hashState } from '../../src/protocol/eip712.js'
 import { signDigest, packSignatures } from '../../src/protocol/signatures.js'
 import { bitIndices, fullBitmap } from '../../src/protocol/bitmap.js'
@@ -37,6 +37,16 @@ function toRecord(r: Record<string, unknown>): DisputeRecord {
     seq: BigInt(r.seq as bigint), timestamp: BigInt(r.timestamp as bigint), deadline: BigInt(r.deadline as bigint),
     removals: BigInt(r.removals as bigint), stateHash: String(r.stateHash).toLowerCase() as Hex,
   }
+}
+
+/**
+ * A decoded event argument as plain values: tuples as objects keyed by component name, arrays
+ * as arrays (ethers' Result.toObject turns an array of tuples into an object).
+ */
+function plain(type: ParamType, v: unknown): unknown {
+  if (type.isArray()) return [...(v as unknown[])].map((x) => plain(type.arrayChildren, x))
+  if (type.isTuple()) return Object.fromEntries(type.components.map((c, k) => [c.name, plain(c, (v as unknown[])[k])]))
+  return v
 }
 
 /** A channel on the real manager plus its off-chain history. */
@@ -184,7 +194,7 @@ export class Sim {
     for (const log of receipt.logs) {
       const ev = this.f.manager.interface.parseLog(log)
       if (!ev) continue
-      const args = ev.args.toObject(true) as Record<string, unknown>
+      const args = Object.fromEntries(ev.fragment.inputs.map((p, k) => [p.name, plain(p, ev.args[k])])) as Record<string, unknown>
       this.last.set(ev.name, [...(this.last.get(ev.name) ?? []), args])
       if (ev.name === 'DisputeRaised' || ev.name === 'DisputeAnswered') this.record = toRecord(args.dispute as Record<string, unknown>)
       if (ev.name === 'DisputeCancelled' || ev.name === 'DisputeResolved') this.record = NO_DISPUTE
