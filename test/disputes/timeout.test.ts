@@ -10,7 +10,7 @@ import { setup, type Fixture } from '../helpers/fixture.js'
 import { Sim, inc, assertSolvent, expectRevert, NO_DISPUTE } from '../helpers/court.js'
 import { accusedOf, disputeCommitment, timeoutDeadline } from '../../src/protocol/disputes.js'
 import { hashState } from '../../src/protocol/eip712.js'
-import { DisputeKind, Phase, type Hex } from '../../src/protocol/types.js'
+import { DisputeKind, Phase } from '../../src/protocol/types.js'
 
 const ALICE = 0
 const BOB = 1
@@ -29,6 +29,12 @@ async function pastDeadline(s: Sim = sim): Promise<void> {
   const now = BigInt(await f.anvil.now())
   const wait = timeoutDeadline(T, s.params) + 1n - now
   if (wait > 0n) await f.anvil.increaseTime(Number(wait))
+}
+
+/** Waits until the open dispute's deadline has passed. */
+async function pastDisputeDeadline(): Promise<void> {
+  const now = await sim.now()
+  if (now <= sim.record.deadline) await f.anvil.increaseTime(Number(sim.record.deadline - now) + 1)
 }
 
 /** Bob's timeout against Carol on [tx1, tx2]. */
@@ -57,11 +63,12 @@ describe('disputeTimeout: accepted', () => {
     await pastDeadline(s)
     const r = await s.timeout(BOB, [], s.genesis)
     const now = BigInt((await f.anvil.provider.getBlock(r.blockNumber))!.timestamp)
+    // Every participant holds the genesis: the accused's window is one challenge time.
     assert.deepEqual(s.record, {
-      kind: DisputeKind.Timeout, disputer: BOB, seq: 0n,
+      kind: DisputeKind.Timeout, disputer: BOB, seq: 0n, timestamp: s.genesisTimestamp,
       deadline: now + 300n, removals: 1n, stateHash: hashState(s.genesis),
     })
-    assert.equal(s.events('DisputeRaised')[0]!.state, s.genesis)
+    assert.deepEqual([s.events('DisputeRaised')[0]!.state, s.events('DisputeRaised')[0]!.txs], [s.genesis, []])
     assert.equal(Number((await s.channel()).phase), Phase.Disputed)
     await assertSolvent(f)
   })
@@ -70,11 +77,29 @@ describe('disputeTimeout: accepted', () => {
     await bobTimesOutCarol()
     assert.equal(accusedOf(sim.record), CAROL)
     assert.equal(sim.record.seq, 2n)
+    assert.equal(sim.record.timestamp, sim.entry(2n).tx.timestamp)
     assert.equal(sim.record.removals, 0b100n)
+    const [ev] = sim.events('DisputeRaised')
+    assert.equal(ev!.state, sim.head.state)
+    assert.deepEqual((ev!.txs as { transaction: { seq: bigint } }[]).map((t) => t.transaction.seq), [1n, 2n])
     const [commitment, latest] = await f.manager.getFunction('getDispute')(sim.channelId)
     assert.equal(commitment, disputeCommitment(sim.participants, sim.record))
     assert.equal((await sim.channel()).participantsHash, commitment)
     assert.equal(latest, 0n)
+  })
+
+  test('the accused signed the candidate: its window to move is one challenge time', async () => {
+    await pastDeadline()
+    const r = await sim.timeout(BOB, sim.chain(1n, 2n, (e) => (e.tx.seq === 2n ? [CAROL] : [])), sim.head.state)
+    const now = BigInt((await f.anvil.provider.getBlock(r.blockNumber))!.timestamp)
+    assert.equal(sim.record.deadline, now + 300n)
+  })
+
+  test('the accused did not sign the candidate (it may never have received it): the posting window longer', async () => {
+    await pastDeadline()
+    const r = await sim.timeout(BOB, sim.chain(1n, 2n), sim.head.state)
+    const now = BigInt((await f.anvil.provider.getBlock(r.blockNumber))!.timestamp)
+    assert.equal(sim.record.deadline, now + 300n + BigInt(60 + 30 + 120))
   })
 
   test('anchored by finality: a proof that does not start at seq 1', async () => {
@@ -128,13 +153,6 @@ describe('disputeTimeout: rejected', () => {
       run: async () => { await pastDeadline(); const e = sim.entry(1n); return sim.timeout(ALICE, [{ transaction: e.tx, signers: 1n, signatures: sim.sig(e.tx, BOB) }], e.state) } },
     { name: 'a state above MAX_STATE_BYTES', error: 'StateTooLarge', args: [32769n, 32768n],
       run: async () => { await pastDeadline(); return sim.timeout(BOB, sim.chain(1n, 2n), `0x${'00'.repeat(32769)}`) } },
-    { name: 'a terminal candidate (conclude it instead)', error: 'StateTerminal',
-      run: async () => {
-        const s = await Sim.open(f, sim.wallets, f.counter, { initData: '0x' + (2n).toString(16).padStart(64, '0') as Hex })
-        await s.move(ALICE, inc()); await s.move(BOB, inc())
-        await pastDeadline(s)
-        return s.timeout(BOB, s.chain(1n, 2n), s.head.state)
-      } },
   ]
   for (const c of cases) {
     test(c.name, async () => {
@@ -190,8 +208,8 @@ describe('respond: the accused moves', () => {
 
   const cases: { name: string; run: () => Promise<unknown>; error: string; args?: unknown[] }[] = [
     { name: 'after the deadline', error: 'DisputeExpired', run: async () => {
-      await bobTimesOutCarol(); const m = await sim.move(CAROL, inc())
-      await f.anvil.increaseTime(301); return sim.respond(CAROL, m.tx, sim.sig(m.tx, CAROL)) } },
+      await bobTimesOutCarol(); await pastDisputeDeadline(); const m = await sim.move(CAROL, inc())
+      return sim.respond(CAROL, m.tx, sim.sig(m.tx, CAROL)) } },
     { name: 'a move by someone else', error: 'ResponseInvalid', run: async () => {
       await bobTimesOutCarol(); const t = sim.forge({ actor: ALICE }); return sim.respond(ALICE, t, sim.sig(t, ALICE)) } },
     { name: 'a move at the wrong height', error: 'ResponseInvalid', run: async () => {
@@ -231,21 +249,42 @@ describe('answer and refute: the disputer lied', () => {
     assert.deepEqual(sim.events('ParticipantSlashed').map((e) => [e.index, e.beneficiary]), [[BigInt(BOB), BigInt(ALICE)]])
     const now = BigInt((await f.anvil.provider.getBlock(r.blockNumber))!.timestamp)
     assert.deepEqual(sim.record, {
-      kind: DisputeKind.Fraud, disputer: ALICE, seq: 3n, deadline: now + 300n,
+      kind: DisputeKind.Fraud, disputer: ALICE, seq: 3n, timestamp: sim.entry(3n).tx.timestamp, deadline: now + 300n,
       removals: 1n << BigInt(BOB), stateHash: sim.entry(3n).tx.stateHash,
     })
+    assert.equal(sim.events('DisputeAnswered')[0]!.state, sim.entry(3n).state)
     assert.equal(await sim.balance(ALICE), before) // Bob's bond and share come at resolution
     const ch = await sim.channel()
     assert.deepEqual([ch.active, ch.slashed], [0b111n, 0b010n])
     await assertSolvent(f)
   })
 
-  test('refute with Bob\'s signature on a later transaction: candidate stays', async () => {
+  test('refute with Bob\'s signature on a later transaction: the dispute continues from the challenger\'s checkpoint', async () => {
+    await bobLies()
+    const t3 = sim.entry(3n).tx
+    const r = await sim.refute(CAROL, t3, sim.sig(t3, BOB), sim.final(1n))
+    const now = BigInt((await f.anvil.provider.getBlock(r.blockNumber))!.timestamp)
+    assert.deepEqual(sim.record, {
+      kind: DisputeKind.Fraud, disputer: CAROL, seq: 1n, timestamp: sim.entry(1n).tx.timestamp, deadline: now + 300n,
+      removals: 0b010n, stateHash: sim.entry(1n).tx.stateHash,
+    })
+    const [ev] = sim.events('DisputeAnswered')
+    assert.equal(ev!.state, sim.entry(1n).state)
+    assert.deepEqual((ev!.txs as { transaction: { seq: bigint } }[]).map((t) => t.transaction.seq), [1n])
+    await assertSolvent(f)
+  })
+
+  test('refute with an empty checkpoint continues from the fork genesis (the liar\'s candidate may be invalid)', async () => {
     await bobLies()
     const t3 = sim.entry(3n).tx
     await sim.refute(CAROL, t3, sim.sig(t3, BOB))
-    assert.deepEqual([sim.record.kind, sim.record.seq, sim.record.removals, sim.record.disputer], [DisputeKind.Fraud, 2n, 0b010n, CAROL])
-    await assertSolvent(f)
+    assert.deepEqual([sim.record.kind, sim.record.seq, sim.record.timestamp, sim.record.stateHash, sim.record.removals],
+      [DisputeKind.Fraud, 0n, sim.genesisTimestamp, hashState(sim.genesis), 0b010n])
+    assert.deepEqual(sim.events('DisputeAnswered')[0]!.txs, [])
+    // Honest parties then move the candidate forward with answers (deadline unchanged).
+    const deadline = sim.record.deadline
+    await sim.answer(ALICE, sim.final(3n))
+    assert.deepEqual([sim.record.seq, sim.record.deadline], [3n, deadline])
   })
 
   const cases: { name: string; run: () => Promise<unknown>; error: string; args?: unknown[] }[] = [
@@ -256,7 +295,13 @@ describe('answer and refute: the disputer lied', () => {
     { name: 'answer: by the disputer itself', error: 'CallerIsDisputer', args: [BOB],
       run: async () => { await bobLies(); return sim.answer(BOB, sim.final(3n)) } },
     { name: 'answer: after the deadline', error: 'DisputeExpired',
-      run: async () => { await bobLies(); await f.anvil.increaseTime(301); return sim.answer(ALICE, sim.final(3n)) } },
+      run: async () => { await bobLies(); await pastDisputeDeadline(); return sim.answer(ALICE, sim.final(3n)) } },
+    { name: 'answer: state bytes of another state', error: 'StateHashMismatch',
+      run: async () => { await bobLies(); return sim.answer(ALICE, sim.final(3n), sim.entry(2n).state) } },
+    { name: 'refute: a checkpoint that is not final', error: 'ProofNotFinal',
+      run: async () => { await bobLies(); const t = sim.entry(3n).tx; return sim.refute(ALICE, t, sim.sig(t, BOB), sim.chain(3n, 3n)) } },
+    { name: 'refute: state bytes of another state than the checkpoint', error: 'StateHashMismatch',
+      run: async () => { await bobLies(); const t = sim.entry(3n).tx; return sim.refute(ALICE, t, sim.sig(t, BOB), sim.final(3n), sim.entry(2n).state) } },
     { name: 'refute: not later', error: 'CandidateNotLater', args: [2n, 2n],
       run: async () => { await bobLies(); const t = sim.entry(2n).tx; return sim.refute(ALICE, t, sim.sig(t, BOB)) } },
     { name: 'refute: someone else\'s signature', error: 'SignerMismatch',
@@ -289,7 +334,7 @@ describe('resolve a timeout', () => {
 
   test('rejected: wrong state bytes', async () => {
     await bobTimesOutCarol()
-    await f.anvil.increaseTime(301)
+    await pastDisputeDeadline()
     await expectRevert(sim.send(ALICE, 'resolve', sim.channelId, sim.participants, sim.record, sim.genesis), 'StateHashMismatch')
   })
 })
