@@ -32,7 +32,7 @@ const checkpoint2 = (): PackedSignedTransaction[] => sim.final(2n)
 
 /** Mallory's tx3 with a zero increment: the machine reverts (MachineInvalidMove). */
 function revertingTx3(signers = [MALLORY]): PackedSignedTransaction {
-  return sim.signed(sim.forge({ actor: MALLORY, data: inc(0n), timestamp: 5n }), signers)
+  return sim.signed(sim.forge({ actor: MALLORY, data: inc(0n) }), signers)
 }
 
 /** Two different valid moves by Mallory at seq 3. */
@@ -60,9 +60,13 @@ describe('proveInvalidTransition: accepted', () => {
     const r = await sim.proveInvalid(BOB, revertingTx3(), sim.entry(2n).state, checkpoint2())
     const now = BigInt((await f.anvil.provider.getBlock(r.blockNumber))!.timestamp)
     assert.deepEqual(sim.record, {
-      kind: DisputeKind.Fraud, disputer: BOB, seq: 2n,
+      kind: DisputeKind.Fraud, disputer: BOB, seq: 2n, timestamp: sim.entry(2n).tx.timestamp,
       deadline: now + 300n, removals: 0b100n, stateHash: sim.entry(2n).tx.stateHash,
     })
+    // The evidence: the candidate's bytes and the checkpoint (the fraud itself is not emitted).
+    const [ev] = sim.events('DisputeRaised')
+    assert.equal(ev!.state, sim.entry(2n).state)
+    assert.deepEqual((ev!.txs as { transaction: { seq: bigint } }[]).map((t) => t.transaction.seq), [2n])
     assert.deepEqual(sim.events('ParticipantSlashed').map((e) => [e.index, e.beneficiary]), [[2n, 1n]])
     assert.equal(await sim.balance(BOB), before) // bond and share are paid at resolution
     const ch = await sim.channel()
@@ -93,7 +97,7 @@ describe('proveInvalidTransition: accepted', () => {
     assert.deepEqual([sim.record.kind, sim.record.removals, sim.record.disputer], [DisputeKind.Fraud, 0b100n, BOB])
   })
 
-  test('a second fraud proof adds culprits, keeps the later candidate and restarts the deadline', async () => {
+  test('a second fraud proof adds culprits and keeps the later candidate and the deadline', async () => {
     await sim.proveInvalid(ALICE, revertingTx3(), sim.entry(2n).state, checkpoint2())
     const first = sim.record
     await f.anvil.increaseTime(100)
@@ -101,7 +105,8 @@ describe('proveInvalidTransition: accepted', () => {
     const tx1b = { ...sim.entry(1n).tx, data: inc(9n) }
     await sim.proveEquivocation(ALICE, sim.signed(sim.entry(1n).tx, [BOB]), sim.signed(tx1b, [BOB]))
     assert.deepEqual([sim.record.removals, sim.record.seq, sim.record.disputer], [0b110n, first.seq, ALICE])
-    assert.ok(sim.record.deadline > first.deadline)
+    assert.equal(sim.record.deadline, first.deadline)
+    assert.equal(sim.events('DisputeRaised')[0]!.state, sim.entry(2n).state) // the kept candidate's bytes
     const ch = await sim.channel()
     assert.deepEqual([ch.active, ch.slashed], [0b111n, 0b110n])
     await assertSolvent(f)
@@ -129,7 +134,7 @@ describe('proveInvalidTransition: accepted', () => {
 
   test('accepted after the deadline until the dispute is resolved', async () => {
     await sim.exit(ALICE, sim.final(2n), false)
-    await f.anvil.increaseTime(400)
+    await f.anvil.increaseTime(601)
     await sim.proveInvalid(ALICE, revertingTx3(), sim.entry(2n).state, checkpoint2())
     assert.equal(sim.record.kind, DisputeKind.Fraud)
   })
@@ -167,7 +172,15 @@ describe('proveInvalidTransition: rejected', () => {
     { name: 'a checkpoint that is not final', error: 'ProofNotFinal', args: () => [0b101n],
       run: () => sim.proveInvalid(BOB, revertingTx3(), sim.entry(2n).state, sim.chain(2n, 2n)) },
     { name: 'non-participant caller', error: 'CallerNotParticipant',
-      run: () => sim.send(outsider, 'proveInvalidTransition', sim.channelId, sim.participants, 0, NO_DISPUTE, revertingTx3(), sim.entry(2n).state, []) },
+      run: () => sim.send(outsider, 'proveInvalidTransition', sim.channelId, sim.participants, 0, NO_DISPUTE, revertingTx3(), sim.entry(2n).state, [], sim.genesis) },
+    { name: 'state bytes that are not the resulting candidate\'s', error: 'StateHashMismatch',
+      run: () => sim.proveInvalid(BOB, revertingTx3(), sim.entry(2n).state, checkpoint2(), sim.entry(1n).state) },
+    { name: 'joining: the checkpoint\'s bytes when the open fraud dispute\'s candidate is later', error: 'StateHashMismatch',
+      run: async () => {
+        await sim.proveInvalid(ALICE, revertingTx3(), sim.entry(2n).state, checkpoint2())
+        const tx1b = { ...sim.entry(1n).tx, data: inc(9n) }
+        return sim.proveEquivocation(ALICE, sim.signed(sim.entry(1n).tx, [BOB]), sim.signed(tx1b, [BOB]), [], sim.genesis)
+      } },
     { name: 'slashed caller', error: 'CallerSlashed', args: () => [BigInt(MALLORY)],
       run: async () => { await sim.proveInvalid(ALICE, revertingTx3(), sim.entry(2n).state); return sim.proveInvalid(MALLORY, revertingTx3([BOB]), sim.entry(2n).state) } },
     { name: 'a tampered record during a dispute', error: 'DisputeRecordMismatch',
