@@ -32,6 +32,7 @@ let wallets: Wallet[]
 let params: ChannelParams
 let channelId: Hex
 let genesisHash: Hex
+let genesisTs: bigint
 
 before(async () => {
   anvil = await startAnvil({ accounts: N + 1 })
@@ -46,6 +47,7 @@ before(async () => {
   const opened = await stack.manager.open(params, wallets.map((w) => signOpenConsent(w.signingKey, hasher, params)))
   channelId = opened.channelId
   genesisHash = opened.genesis.stateHash
+  genesisTs = opened.genesis.timestamp
 })
 after(() => anvil.stop())
 
@@ -68,7 +70,7 @@ test('AgreementManager finality agrees with the contract verifier', async () => 
     fc.asyncProperty(runArb, fc.integer(), async (run, seed) => {
       const store = new MemoryStore()
       store.putChannel({ channelId, params, me: 0 })
-      const fork = { fork: 0n, state: '0x' as Hex, stateHash: genesisHash, timestamp: 1n, active: fullBitmap(N), disputed: false }
+      const fork = { fork: 0n, state: '0x' as Hex, stateHash: genesisHash, timestamp: genesisTs, active: fullBitmap(N), disputed: false }
       const ledger = new Ledger(fork, 0)
       const agreement = new AgreementManager({
         channelId, params, me: 0, store, clock: new ManualClock(1n), timing: { p2pTime: 60, agreementTime: 30, chainFallbackTime: 120, skew: 15n },
@@ -82,7 +84,7 @@ test('AgreementManager finality agrees with the contract verifier', async () => 
       for (const [i, r] of run.entries()) {
         const seq = BigInt(i + 1)
         const stateHash = keccak256(toBeHex(BigInt(seed >>> 0) * 100n + seq, 32)) as Hex
-        const t: Transaction = { channelId, fork: 0n, seq, timestamp: 1n, actor: r.author, previousStateHash: prev, data: '0x', stateHash }
+        const t: Transaction = { channelId, fork: 0n, seq, timestamp: genesisTs, actor: r.author, previousStateHash: prev, data: '0x', stateHash }
         prev = stateHash
         txs.push(t)
         const digest = hasher.transaction(t)

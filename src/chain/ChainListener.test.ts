@@ -53,7 +53,7 @@ async function channel(label: string) {
   const post = async (k: number) => {
     for (let i = 0; i < k; i++) {
       seq++
-      const tx: Transaction = { channelId: opened.channelId, fork: 0n, seq, timestamp: seq, actor: 0, previousStateHash: opened.genesis.stateHash, data: '0x', stateHash: opened.genesis.stateHash }
+      const tx: Transaction = { channelId: opened.channelId, fork: 0n, seq, timestamp: opened.genesis.timestamp + seq, actor: 0, previousStateHash: opened.genesis.stateHash, data: '0x', stateHash: opened.genesis.stateHash }
       await stack.manager.postTransaction(opened.channelId, p.participants, tx, signDigest(users[0]!.signingKey, hasher.transaction(tx)))
     }
   }

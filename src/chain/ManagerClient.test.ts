@@ -50,8 +50,10 @@ async function fundAndOpen(p: ChannelParams) {
 async function counterStep(channelId: Hex, genesis: Hex, signers: number[]) {
   const machine = new RpcStateMachine(stack.machines.counter, anvil.provider)
   const data = abi.encode(['uint64'], [1]) as Hex
-  const state = await machine.transition(genesis, 0, data, 1n)
-  const tx = { channelId, fork: 0n, seq: 1n, timestamp: 1n, actor: 0, previousStateHash: hashState(genesis), data, stateHash: hashState(state) }
+  // Stamped at chain time: the manager takes no transaction stamped before the fork's genesis.
+  const timestamp = BigInt(await anvil.now())
+  const state = await machine.transition(genesis, 0, data, timestamp)
+  const tx = { channelId, fork: 0n, seq: 1n, timestamp, actor: 0, previousStateHash: hashState(genesis), data, stateHash: hashState(state) }
   const digest = hasher.transaction(tx)
   const st: SignedTransaction = { transaction: tx, signatures: new Map(signers.map((i) => [i, signDigest(users[i]!.signingKey, digest)])) }
   return { state, proof: [packSignedTransaction(st)] }

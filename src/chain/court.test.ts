@@ -53,24 +53,24 @@ async function channel() {
 
 describe('ManagerClient court calls', () => {
   test('force-close, answer, resolve: typed results; the open dispute read back from events', async () => {
-    const { p, channelId, state, proof } = await channel()
+    const { p, channelId, genesis, state, proof } = await channel()
     const [alice, bob] = users.map((w) => stack.manager.connect(w))
-    const { raised } = await alice!.exit(channelId, p.participants, [], false)
-    assert.deepEqual([raised.dispute.kind, raised.dispute.disputer, raised.dispute.seq, raised.state], [DisputeKind.ForceClose, 0, 0n, '0x'])
+    const { raised } = await alice!.exit(channelId, p.participants, [], false, genesis.state)
+    assert.deepEqual([raised.dispute.kind, raised.dispute.disputer, raised.dispute.seq, raised.state], [DisputeKind.ForceClose, 0, 0n, genesis.state])
     const open = await stack.manager.currentDispute(channelId)
     assert.deepEqual(open?.record, raised.dispute)
     assert.equal((await stack.manager.getDispute(channelId)).commitment, disputeCommitment(p.participants, raised.dispute))
 
-    const { answered } = await bob!.answer(channelId, p.participants, raised.dispute, proof)
+    const { answered } = await bob!.answer(channelId, p.participants, raised.dispute, proof, state)
     assert.deepEqual([answered.dispute.seq, answered.dispute.stateHash], [1n, hashState(state)])
     assert.deepEqual((await stack.manager.currentDispute(channelId))?.record, answered.dispute)
 
     const early = await alice!.resolve(channelId, p.participants, answered.dispute, state).catch((e: unknown) => e)
     assert.ok(early instanceof ProtocolError && early.code === 'DISPUTE_PENDING', String(early))
-    await anvil.increaseTime(301)
+    await anvil.increaseTime(601) // a force-close: an answer window, then a challenge window
     const r = await alice!.resolve(channelId, p.participants, answered.dispute, state)
     assert.ok(r.closed && !r.stateSet)
-    assert.deepEqual(r.credits.map((c) => c.amount), [ONE, ONE])
+    assert.deepEqual(r.credits.map((c) => c.amount), [ONE, ONE], 'Counter pays deposits back whoever leaves')
     assert.equal(await stack.manager.currentDispute(channelId), undefined)
     assert.equal((await stack.manager.getChannel(channelId)).phase, Phase.Closed)
   })
@@ -85,17 +85,17 @@ describe('ManagerClient court calls', () => {
     const { raised } = await bob!.disputeTimeout(channelId, p.participants, [], genesis.state)
     assert.equal(raised.dispute.removals, 0b01n)
     assert.equal((await stack.manager.currentDispute(channelId))?.state, genesis.state, 'a timeout publishes its candidate')
-    const { answered, slashed } = await alice!.refute(channelId, p.participants, raised.dispute, tx, sigs.get(1)!)
+    const { answered, slashed } = await alice!.refute(channelId, p.participants, raised.dispute, tx, sigs.get(1)!, [], genesis.state)
     assert.deepEqual(slashed, [{ channelId, index: 1, beneficiary: 0 }])
     assert.equal(answered.dispute.kind, DisputeKind.Fraud)
-    const again = await alice!.refute(channelId, p.participants, raised.dispute, tx, sigs.get(1)!).catch((e: unknown) => e)
+    const again = await alice!.refute(channelId, p.participants, raised.dispute, tx, sigs.get(1)!, [], genesis.state).catch((e: unknown) => e)
     assert.ok(again instanceof ProtocolError && again.code === 'DISPUTE_RECORD_MISMATCH', String(again))
   })
 
   test('a signer that is not a participant: UsageError before anything is sent', async () => {
     const { p, channelId } = await channel()
     const stranger = stack.manager.connect(new Wallet(keccak256(toUtf8Bytes('stranger')), anvil.provider))
-    const e = await stranger.exit(channelId, p.participants, [], true).catch((x: unknown) => x)
+    const e = await stranger.exit(channelId, p.participants, [], true, '0x').catch((x: unknown) => x)
     assert.ok(e instanceof UsageError && e.code === 'CALLER_NOT_PARTICIPANT', String(e))
   })
 })

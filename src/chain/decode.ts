@@ -57,7 +57,9 @@ export function toRecord(r: Args): DisputeRecord {
 
 /** Converts a decoded `SignedTransaction[]` (the packed on-chain form). */
 export function toPackedList(list: unknown): PackedSignedTransaction[] {
-  return [...(list as Iterable<Args>)].map((p) => ({
+  // ethers' toObject(true) turns an empty array into {}.
+  const items = Array.isArray(list) ? (list as Args[]) : Object.values(list as Record<string, Args>)
+  return items.map((p) => ({
     transaction: toTransaction(p.transaction as Args), signers: big(p.signers), signatures: lower(p.signatures),
   }))
 }

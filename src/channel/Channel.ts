@@ -6,7 +6,7 @@
 import { UsageError } from '../errors/ParleyError.js'
 import { fullBitmap, hasBit } from '../protocol/bitmap.js'
 import { hashState } from '../protocol/eip712.js'
-import type { ChannelParams, Hex, PackedSignedTransaction, Transaction } from '../protocol/types.js'
+import type { ChannelParams, Hex, PackedSignedTransaction, SignedTransaction, Transaction } from '../protocol/types.js'
 import type { ChannelClosedEvent, StateSetEvent } from '../chain/events.js'
 import { iterate } from '../observe/iterate.js'
 import type { CloseResult } from './CloseCoordinator.js'
@@ -277,9 +277,21 @@ export class Channel {
   }
 
 
-  /** A tx posted on-chain as calldata (TransactionPosted): treated as if broadcast. */
-  applyPostedTransaction(tx: Transaction, signature: Hex): Promise<void> {
-    return this.e.job(() => this.e.posted(tx, signature))
+  /**
+   * A tx posted on-chain as calldata (TransactionPosted) in a block stamped `chainTime`: treated
+   * as if broadcast, its timestamp judged by the chain's clock.
+   */
+  applyPostedTransaction(tx: Transaction, signature: Hex, chainTime?: bigint): Promise<void> {
+    return this.e.job(() => this.e.posted(tx, signature, chainTime))
+  }
+
+  /**
+   * The signed transactions a dispute call published (DisputeRaised / DisputeAnswered `txs`, in
+   * a block stamped `chainTime`): each goes through the verification pipeline whatever its
+   * height, so one that conflicts with what we hold becomes fraud evidence (the `fraud` event).
+   */
+  applyChainTransactions(entries: readonly SignedTransaction[], chainTime?: bigint): Promise<void> {
+    return this.e.job(() => this.e.chainList(entries, chainTime))
   }
 
 

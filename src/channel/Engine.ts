@@ -10,12 +10,12 @@ import { ProtocolError } from '../errors/ParleyError.js'
 import { bitIndices, hasBit } from '../protocol/bitmap.js'
 import { hashState } from '../protocol/eip712.js'
 import { defaultSkew } from '../protocol/timing.js'
-import type { ChannelParams, Hex, Transaction } from '../protocol/types.js'
+import type { ChannelParams, Hex, SignedTransaction, Transaction } from '../protocol/types.js'
 import type { ChannelClosedEvent, StateSetEvent } from '../chain/events.js'
 import { AgreementManager } from '../agreement/AgreementManager.js'
 import { SigningGuard } from '../agreement/SigningGuard.js'
 import { Emitter } from '../observe/Emitter.js'
-import { evidenceOf } from '../state/evidence.js'
+import { evidenceOf, withSigners } from '../state/evidence.js'
 import { Ledger, type Entry } from '../state/ledger.js'
 import { StateManager, loadLedger } from '../state/StateManager.js'
 import type { TxSource } from '../state/steps.js'
@@ -26,6 +26,7 @@ import type { ChannelRuntimeOptions } from './options.js'
 import { ChannelPhase, assertTransition, parsePhase } from './phase.js'
 import { SerialQueue } from './SerialQueue.js'
 import { SYNC_BATCH, announcement, syncResponse } from './sync.js'
+import { nextActorOf } from '../machine/failure.js'
 
 export class Engine {
   readonly events = new Emitter<ChannelEvents>()
@@ -131,7 +132,7 @@ export class Engine {
     if (hashState(state) !== ev.stateHash.toLowerCase()) throw new ProtocolError('STATE_HASH_MISMATCH', 'StateSet state does not hash to its stateHash')
     const fork = { fork: ev.fork, state, stateHash: hashState(state), timestamp: ev.timestamp, active: ev.active, disputed: false }
     this.o.store.putFork(this.channelId, fork)
-    this.useLedger(new Ledger(fork, await this.o.machine.nextActor(state)))
+    this.useLedger(new Ledger(fork, await nextActorOf(this.o.machine, state)))
     this.closer.reset() // a close signed on the old fork is void on the new one
     if (this.phase !== ChannelPhase.Open && this.phase !== ChannelPhase.Closed) this.setPhase(ChannelPhase.Open)
     this.emitLater('fork', { fork: ev.fork, state, stateHash: fork.stateHash, timestamp: ev.timestamp, active: ev.active })
@@ -176,8 +177,50 @@ export class Engine {
     this.emitLater('closed', { fork: ev.fork, stateHash: ev.stateHash })
   }
 
-  async posted(tx: Transaction, signature: Hex): Promise<void> {
-    await this.onTx(-1, { type: 'tx', transaction: tx, signature }, 'chain')
+  /** A transaction the chain published (TransactionPosted) in a block stamped `chainTime`. */
+  async posted(tx: Transaction, signature: Hex, chainTime?: bigint): Promise<void> {
+    await this.chainList([{ transaction: tx, signatures: new Map([[tx.actor, signature]]) }], chainTime)
+  }
+
+  /**
+   * Signed transactions a dispute call carried (DisputeRaised / DisputeAnswered), published in
+   * a block stamped `chainTime`: every one goes through the pipeline whatever its height, so a
+   * conflict with what we hold becomes evidence — a second transaction at a height we hold is
+   * equivocation (every participant that signed both), one by the wrong actor an invalid
+   * transition (every signer). A transaction we accept or already hold takes its other
+   * signatures as confirmations.
+   */
+  async chainList(entries: readonly SignedTransaction[], chainTime?: bigint): Promise<void> {
+    for (const e of entries) {
+      const t = e.transaction
+      const author = e.signatures.get(t.actor)
+      if (!author) continue
+      try {
+        await this.sm.receive({ transaction: t, signature: author }, { source: 'chain', ...(chainTime === undefined ? {} : { chainTime }) })
+      } catch (err) {
+        const ahead = err instanceof ProtocolError && err.code === 'TX_WRONG_FORK' && (err.details?.got as bigint) > this.sm.ledger.fork.fork
+        if (!(err instanceof ProtocolError) || err.code !== 'TX_DUPLICATE') {
+          if (!ahead) this.report(withSigners(err, e, (d) => this.o.store.getSignatures(this.channelId, d)))
+          continue
+        }
+      }
+      this.confirmFromChain(e)
+    }
+  }
+
+  /** The non-author signatures of a published transaction we hold: confirmations. */
+  private confirmFromChain(e: SignedTransaction): void {
+    const t = e.transaction
+    if (t.fork !== this.sm.ledger.fork.fork) return
+    const digest = this.o.hasher.transaction(t)
+    for (const [signer, signature] of e.signatures) {
+      if (signer === t.actor || signer === this.me) continue
+      try {
+        this.agreement.receiveConfirmation({ type: 'confirm', fork: t.fork, seq: t.seq, digest, signer, signature })
+      } catch (error) {
+        this.report(error)
+      }
+    }
   }
 
   // ─── peer messages ─────────────────────────────────────────────────────────────────────

@@ -12,6 +12,7 @@ import type { ChannelClosedEvent, CreditedEvent, StateSetEvent } from '../chain/
 import type { Engine } from '../channel/Engine.js'
 import { ParleyError, ProtocolError, UsageError } from '../errors/ParleyError.js'
 import { Emitter } from '../observe/Emitter.js'
+import { isMachineFailure } from '../machine/failure.js'
 import { accusedOf } from '../protocol/disputes.js'
 import { DisputeKind, type DisputeRecord, type Hex, type Transaction } from '../protocol/types.js'
 import type { Evidence } from '../state/evidence.js'
@@ -76,7 +77,7 @@ export class DisputeHandler {
   private done: Record<string, string>
   private evidence: PendingEvidence[]
   private readonly inflight = new Set<string>()
-  private readonly terminal = new Map<Hex, boolean>()
+  private readonly terminal = new Map<Hex, boolean | undefined>()
   private readonly facts: ChannelFacts
   private readonly policy: DisputePolicy
   private readonly account: Hex
@@ -202,8 +203,11 @@ export class DisputeHandler {
    * @example await court.exit(false) // force-close
    */
   async exit(leave: boolean): Promise<RaiseResult> {
-    const proof = await this.e.job(async () => (this.e.sm.ledger.final.seq === 0n ? [] : this.e.agreement.finalityProof()))
-    return this.o.manager.exit(this.e.channelId, this.facts.participants, proof, leave)
+    const { proof, state } = await this.e.job(async () => {
+      const l = this.e.sm.ledger
+      return l.final.seq === 0n ? { proof: [], state: l.fork.state } : { proof: this.e.agreement.finalityProof(), state: l.final.state }
+    })
+    return this.o.manager.exit(this.e.channelId, this.facts.participants, proof, leave, state)
   }
 
   /** Resolves when no evaluation is running. */
@@ -266,13 +270,17 @@ export class DisputeHandler {
     }
   }
 
-  private async isTerminal(state: Hex): Promise<boolean> {
-    let t = this.terminal.get(state)
-    if (t === undefined) {
-      t = await this.e.o.machine.isTerminal(state).catch(() => true) // a failing machine cannot be timed out
-      if (this.terminal.size > 64) this.terminal.clear()
-      this.terminal.set(state, t)
+  /** isTerminal(state), undefined when the machine's call fails (the chain then refuses a timeout or conclude on it). */
+  private async isTerminal(state: Hex): Promise<boolean | undefined> {
+    if (this.terminal.has(state)) return this.terminal.get(state)
+    let t: boolean | undefined
+    try {
+      t = await this.e.o.machine.isTerminal(state)
+    } catch (e) {
+      if (!isMachineFailure(e)) throw e
     }
+    if (this.terminal.size > 64) this.terminal.clear()
+    this.terminal.set(state, t)
     return t
   }
 

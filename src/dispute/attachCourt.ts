@@ -4,11 +4,11 @@
  * and then to a DisputeHandler, which acts on-chain by itself on every tick. The Channel API
  * is unchanged; `detach()` undoes everything.
  */
-import { calldataTransactions } from '../chain/calldata.js'
 import type { ChainEvent, ChainListener } from '../chain/ChainListener.js'
 import type { ManagerClient, RaiseResult } from '../chain/ManagerClient.js'
 import { engineOf, type Channel } from '../channel/Channel.js'
 import { UsageError } from '../errors/ParleyError.js'
+import { unpackSignatures } from '../protocol/signatures.js'
 import type { Hex, Transaction } from '../protocol/types.js'
 import { DisputeHandler, type DisputeHandlerEvents, type DisputeHandlerOptions } from './DisputeHandler.js'
 import type { ChainView } from './types.js'
@@ -70,22 +70,15 @@ export function attachCourt(channel: Channel, opts: CourtOptions): Court {
   const kick = () => void handler.evaluate()
 
   /**
-   * A dispute names a state later than ours: the moves we missed are in the call's calldata
-   * (the candidate list, a finality proof); take them like posted ones, so we can respond to a
-   * timeout that accuses us on a state nobody sent us, or answer and resolve like everyone.
+   * The signed transactions a dispute call carried, from its event (never from the transaction
+   * input: the call may have come through a relay, a Safe or an EIP-7702 account): every one
+   * goes through the pipeline, whatever its height — an accused that was never sent the
+   * candidate learns it here, and a transaction conflicting with ours becomes fraud evidence.
    */
-  const catchUp = async (ev: Extract<ChainEvent, { name: 'DisputeRaised' | 'DisputeAnswered' }>): Promise<void> => {
-    const head = channel.state
-    const provider = opts.manager.runner.provider
-    if (ev.args.fork !== head.fork || ev.args.dispute.seq <= head.seq || !provider) return
-    try {
-      for (const t of await calldataTransactions(provider, opts.manager.contract.interface, ev.transactionHash)) {
-        const signature = t.signatures.get(t.transaction.actor)
-        if (t.transaction.seq > channel.state.seq && signature) await channel.applyPostedTransaction(t.transaction, signature)
-      }
-    } catch (error) {
-      handler.events.emit('error', { error })
-    }
+  const evidence = async (ev: Extract<ChainEvent, { name: 'DisputeRaised' | 'DisputeAnswered' }>): Promise<void> => {
+    if (ev.args.fork !== channel.state.fork) return
+    const entries = ev.args.txs.map((p) => ({ transaction: p.transaction, signatures: unpackSignatures(p.signers, p.signatures) }))
+    await channel.applyChainTransactions(entries, ev.blockTimestamp)
   }
 
   const onEvent = async (ev: ChainEvent): Promise<void> => {
@@ -96,16 +89,16 @@ export function attachCourt(channel: Channel, opts: CourtOptions): Court {
         break
       case 'DisputeRaised':
         await channel.applyDispute(ev.args)
-        await catchUp(ev)
+        await evidence(ev)
         break
       case 'DisputeAnswered':
-        await catchUp(ev)
+        await evidence(ev)
         break
       case 'DisputeCancelled':
         await channel.applyDisputeCancelled(ev.args)
         break
       case 'TransactionPosted':
-        if (ev.args.transaction.fork >= channel.state.fork) await channel.applyPostedTransaction(ev.args.transaction, ev.args.signature)
+        if (ev.args.transaction.fork >= channel.state.fork) await channel.applyPostedTransaction(ev.args.transaction, ev.args.signature, ev.blockTimestamp)
         break
       case 'ChannelClosed':
         await channel.applyClosed(ev.args)

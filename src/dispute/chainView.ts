@@ -53,14 +53,11 @@ export function applyChainEvent(view: ChainView, ev: ChainEvent, account: Hex): 
       break
     case 'DisputeRaised':
       v.phase = 'disputed'
-      v.dispute = { record: ev.args.dispute, ...(ev.args.state !== '0x' ? { state: ev.args.state } : {}) }
+      v.dispute = { record: ev.args.dispute, state: ev.args.state, raisedAt: ev.blockTimestamp }
       break
-    case 'DisputeAnswered': {
-      // A refutation keeps the candidate, and with it the state bytes the timeout published.
-      const keep = v.dispute?.state !== undefined && v.dispute.record.stateHash === ev.args.dispute.stateHash
-      v.dispute = { record: ev.args.dispute, ...(keep ? { state: v.dispute!.state! } : {}) }
+    case 'DisputeAnswered':
+      v.dispute = { record: ev.args.dispute, state: ev.args.state, ...(v.dispute?.raisedAt === undefined ? {} : { raisedAt: v.dispute.raisedAt }) }
       break
-    }
     case 'DisputeCancelled':
       v.phase = 'open'
       v.latestSeq = ev.args.seq

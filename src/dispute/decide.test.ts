@@ -16,7 +16,7 @@ const tx = (seq: bigint, actor: number, prev = h(Number(seq) - 1)): Transaction 
   channelId: h(99), fork: 0n, seq, timestamp: T, actor, previousStateHash: prev, data: '0x', stateHash: h(Number(seq)),
 })
 const record = (over: Partial<DisputeRecord> = {}): DisputeRecord => ({
-  kind: DisputeKind.Timeout, disputer: 2, seq: 5n, deadline: 2_000n, removals: 0b001n, stateHash: h(5), ...over,
+  kind: DisputeKind.Timeout, disputer: 2, seq: 5n, timestamp: T, deadline: 2_000n, removals: 0b001n, stateHash: h(5), ...over,
 })
 const proof = [{ transaction: tx(6n, 1), signers: 0b111n, signatures: sig }]
 
@@ -29,7 +29,7 @@ function view(over: { chain?: Partial<DisputeView['chain']>; local?: Partial<Dis
     },
     local: {
       me: 0, phase: ChannelPhase.Open, fork: 0n, active: 0b111n, clock: T + 100n,
-      head: { seq: 5n, stateHash: h(5), timestamp: T, nextActor: 2 }, final: { seq: 5n, stateHash: h(5) }, finalProof: proof,
+      head: { seq: 5n, stateHash: h(5), timestamp: T, nextActor: 2 }, final: { seq: 5n, stateHash: h(5) }, finalProof: proof, finalState: '0x05',
       own: [], canMove: false,
       timeout: { txs: proof, seq: 5n, state: '0x05', stateHash: h(5), timestamp: T, accused: 2, terminal: false },
       ...over.local,

@@ -5,25 +5,28 @@
  * never performs one twice.
  *
  * Order of precedence: fraud proofs (they take precedence on-chain too), then the open dispute
- * (convict a lying disputer, answer with a later final state, respond to a timeout, resolve
+ * (convict a lying disputer, answer or extend with a later state, respond to a timeout, resolve
  * after the deadline), then duties on an open channel (post our unconfirmed moves, time out a
- * silent next actor), then withdrawals.
+ * silent next actor, conclude a terminal state others will not confirm), then withdrawals.
  */
 import { bitIndices, hasBit } from '../protocol/bitmap.js'
 import { accusedOf } from '../protocol/disputes.js'
-import { confirmationDeadline, postingDeadline } from '../protocol/timing.js'
-import { DisputeKind, type DisputeRecord, type Hex, type PackedSignedTransaction, type Transaction } from '../protocol/types.js'
+import { confirmationDeadline, latestTimestamp, postingDeadline } from '../protocol/timing.js'
+import { DisputeKind, type DisputeRecord, type Hex, type PackedSignedTransaction } from '../protocol/types.js'
+import { packSignatures } from '../protocol/signatures.js'
 import { ChannelPhase } from '../channel/phase.js'
-import type { Evidence } from '../state/evidence.js'
+import type { AuthoredTransaction, Evidence } from '../state/evidence.js'
 import type { Action, DisputeView, PendingEvidence } from './types.js'
 
 /**
- * The actions to take now, in order, minus those already done.
+ * The actions to take now, in order, minus those already done, and minus those whose
+ * transactions the chain would still find stamped in its future (they wait for a later block).
  * @example for (const a of decide(view)) await perform(a)
  */
 export function decide(view: DisputeView): Action[] {
   const out = [...fraudProofs(view), ...disputeDuties(view), ...openDuties(view), ...withdrawals(view)]
-  return out.filter((a) => !view.done.has(a.key))
+  const latest = latestTimestamp(view.chain.now, view.channel.agreementTime)
+  return out.filter((a) => !view.done.has(a.key) && stamps(a).every((t) => t <= latest))
 }
 
 /** Whether we may act in the court: active and not slashed on the chain's current fork. */
@@ -37,33 +40,48 @@ function sameFork(v: DisputeView): boolean {
   return v.local.fork === v.chain.fork
 }
 
+/** Our latest final state as a checkpoint: its finality proof (empty = the fork genesis) and bytes. */
+function checkpoint(v: DisputeView): { checkpoint: PackedSignedTransaction[]; seq: bigint; state: Hex } {
+  const { local, chain } = v
+  return local.finalProof.length > 0
+    ? { checkpoint: local.finalProof, seq: local.final.seq, state: local.finalState }
+    : { checkpoint: [], seq: 0n, state: chain.genesis.state }
+}
+
 function fraudProofs(v: DisputeView): Action[] {
   if (!canAct(v) || !sameFork(v)) return []
-  const record = v.chain.dispute?.record
+  const d = v.chain.dispute
+  const record = d?.record
+  const cp = checkpoint(v)
+  // Joining an open fraud dispute keeps its candidate when it is later than our checkpoint.
+  const state = record?.kind === DisputeKind.Fraud && record.seq > cp.seq && d?.state !== undefined ? d.state : cp.state
   const out: Action[] = []
   for (const p of v.evidence) {
     const culprit = p.evidence.culprit
     if (p.fork !== v.chain.fork || culprit === v.local.me || !hasBit(v.chain.active, culprit) || hasBit(v.chain.slashed, culprit)) continue
-    out.push(proof(p, v.local.finalProof, record === undefined ? {} : { record }))
+    out.push(proof(p, cp.checkpoint, state, record === undefined ? {} : { record }))
   }
   return out
 }
 
-function packOne(signed: { transaction: Transaction; signature: Hex }, signer: number): PackedSignedTransaction {
-  return { transaction: signed.transaction, signers: 1n << BigInt(signer), signatures: signed.signature }
+/** A signed transaction packed with every signature we saw on it (the author's at least). */
+function pack(signed: AuthoredTransaction, all: ReadonlyMap<number, Hex> | undefined): PackedSignedTransaction {
+  const sigs = new Map(all ?? [])
+  sigs.set(signed.transaction.actor, signed.signature)
+  return { transaction: signed.transaction, ...packSignatures(sigs) }
 }
 
-function proof(p: PendingEvidence, checkpoint: PackedSignedTransaction[], r: { record?: DisputeRecord }): Action {
+function proof(p: PendingEvidence, checkpoint: PackedSignedTransaction[], state: Hex, r: { record?: DisputeRecord }): Action {
   const e: Evidence = p.evidence
   if (e.kind === 'InvalidTransition') {
     return {
       kind: 'proveInvalidTransition', key: `fraud:${p.key}`, why: `participant ${e.culprit} signed an invalid transition (${e.reason})`,
-      fraud: packOne(e.signed, e.culprit), previousState: e.previousState, checkpoint, culprit: e.culprit, ...r,
+      fraud: pack(e.signed, e.signatures), previousState: e.previousState, checkpoint, state, culprit: e.culprit, ...r,
     }
   }
   return {
     kind: 'proveEquivocation', key: `fraud:${p.key}`, why: `participant ${e.culprit} signed two transactions at seq ${e.a.transaction.seq}`,
-    first: packOne(e.a, e.culprit), second: packOne(e.b, e.culprit), checkpoint, culprit: e.culprit, ...r,
+    first: pack(e.a, e.aSignatures), second: pack(e.b, e.bSignatures), checkpoint, state, culprit: e.culprit, ...r,
   }
 }
 
@@ -75,25 +93,40 @@ function disputeDuties(v: DisputeView): Action[] {
   const tag = `${chain.fork}:${r.kind}:${r.seq}:${r.deadline}`
   if (chain.now > r.deadline) {
     // Anyone may resolve; a removed participant too (it is paid by then, but it helps).
-    if (local.candidateState === undefined || !sameFork(v) || chain.now <= r.deadline + delay(v, 0n)) return []
-    return [{ kind: 'resolve', key: `resolve:${tag}`, why: `the ${DisputeKind[r.kind]} dispute's deadline ${r.deadline} passed`, record: r, state: local.candidateState }]
+    const state = d.state ?? local.candidateState
+    if (state === undefined || !sameFork(v) || chain.now <= r.deadline + delay(v, 0n)) return []
+    return [{ kind: 'resolve', key: `resolve:${tag}`, why: `the ${DisputeKind[r.kind]} dispute's deadline ${r.deadline} passed`, record: r, state }]
   }
   if (!canAct(v) || !sameFork(v)) return []
   const later = local.final.seq > r.seq && local.finalProof.length > 0
   const answer: Action | undefined = later
-    ? { kind: 'answer', key: `answer:${tag}:${local.final.seq}`, why: `our final state ${local.final.seq} is later than the candidate ${r.seq}`, record: r, proof: local.finalProof }
+    ? { kind: 'answer', key: `answer:${tag}:${local.final.seq}`, why: `our final state ${local.final.seq} is later than the candidate ${r.seq}`, record: r, proof: local.finalProof, state: local.finalState }
     : undefined
-  if (r.kind !== DisputeKind.Timeout) return answer ? [answer] : []
+  if (r.kind === DisputeKind.Exit || r.kind === DisputeKind.ForceClose) {
+    // During the answer window, our head (final or not) is the furthest state we can defend.
+    const x = local.extension
+    if (x && x.seq > r.seq && chain.now <= r.deadline - BigInt(channel.challengeTime)) {
+      return [{ kind: 'extend', key: `extend:${tag}:${x.seq}`, why: `our state ${x.seq} is later than the candidate ${r.seq}`, record: r, txs: x.txs, state: x.state }]
+    }
+    return answer ? [answer] : []
+  }
+  if (r.kind === DisputeKind.Fraud) return answer ? [answer] : []
+  // Timeout or conclude: the disputer claimed the candidate as the latest it signed.
   if (r.disputer === local.me) return []
   // A later final state carries the disputer's signature after the one it claimed as its latest.
   if (answer) return [answer]
   if (local.disputerLater) {
     const t = local.disputerLater
-    return [{ kind: 'refute', key: `refute:${tag}`, why: `the disputer ${r.disputer} signed seq ${t.transaction.seq}, later than its candidate ${r.seq}`, record: r, ...t }]
+    const cp = checkpoint(v)
+    return [{
+      kind: 'refute', key: `refute:${tag}`, why: `the disputer ${r.disputer} signed seq ${t.transaction.seq}, later than its candidate ${r.seq}`,
+      record: r, ...t, checkpoint: cp.checkpoint, state: cp.state,
+    }]
   }
+  if (r.kind !== DisputeKind.Timeout) return []
   const accused = accusedOf(r)
   if (local.move) {
-    const raisedAt = r.deadline - BigInt(channel.challengeTime)
+    const raisedAt = d.raisedAt ?? r.deadline - BigInt(channel.challengeTime)
     const relayAt = raisedAt + BigInt(v.policy.relayAfter ?? Math.floor(channel.challengeTime / 2))
     if (accused !== local.me && chain.now < relayAt) return []
     const whose = accused === local.me ? 'our' : `participant ${accused}'s`
@@ -119,8 +152,17 @@ function openDuties(v: DisputeView): Action[] {
     }
   }
   const a = local.timeout
-  if (policy.timeout && a && local.phase === ChannelPhase.Open && a.seq === local.head.seq && a.seq >= chain.latestSeq && !a.terminal &&
-    a.accused !== local.me && hasBit(chain.active, a.accused) && chain.now > postingDeadline(a.timestamp, channel) + delay(v, 1n << BigInt(a.accused))) {
+  if (!policy.timeout || !a || local.phase !== ChannelPhase.Open || a.seq !== local.head.seq || a.seq < chain.latestSeq) return out
+  if (a.terminal === true) {
+    // A terminal state that is not final: those who owe a signature withhold it; after their
+    // confirmation window the chain settles from it unless someone proves it stale or invalid.
+    if (local.final.seq < a.seq && chain.now > confirmationDeadline(a.timestamp, channel) + delay(v, 0n)) {
+      out.push({ kind: 'conclude', key: `conclude:${chain.fork}:${a.seq}`, why: `our terminal state ${a.seq} is not confirmed by everyone`, txs: a.txs, state: a.state })
+    }
+    return out
+  }
+  if (a.terminal === false && a.accused >= 0 && a.accused !== local.me && hasBit(chain.active, a.accused) &&
+    chain.now > postingDeadline(a.timestamp, channel) + delay(v, 1n << BigInt(a.accused))) {
     out.push({
       kind: 'timeout', key: `timeout:${chain.fork}:${a.seq}`, why: `participant ${a.accused} did not move after seq ${a.seq} by ${postingDeadline(a.timestamp, channel)}`,
       txs: a.txs, state: a.state, accused: a.accused,
@@ -140,4 +182,28 @@ function delay(v: DisputeView, skip: bigint): bigint {
 function withdrawals(v: DisputeView): Action[] {
   if (!v.policy.autoWithdraw) return []
   return v.chain.credits.map((c) => ({ kind: 'withdraw', key: `withdraw:${c.key}`, why: `the channel credited us ${c.amount}`, asset: c.asset, amount: c.amount }))
+}
+
+/** Timestamps of the transactions an action submits: the chain refuses any beyond its time plus the skew. */
+function stamps(a: Action): bigint[] {
+  const list = (l: readonly PackedSignedTransaction[]) => l.map((p) => p.transaction.timestamp)
+  switch (a.kind) {
+    case 'post':
+    case 'respond':
+      return [a.transaction.timestamp]
+    case 'timeout':
+    case 'conclude':
+    case 'extend':
+      return list(a.txs)
+    case 'answer':
+      return list(a.proof)
+    case 'refute':
+      return [a.transaction.timestamp, ...list(a.checkpoint)]
+    case 'proveInvalidTransition':
+      return [a.fraud.transaction.timestamp, ...list(a.checkpoint)]
+    case 'proveEquivocation':
+      return [a.first.transaction.timestamp, a.second.transaction.timestamp, ...list(a.checkpoint)]
+    default:
+      return []
+  }
 }

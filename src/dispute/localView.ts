@@ -10,7 +10,7 @@ import { DisputeKind, type Hex } from '../protocol/types.js'
 import type { Engine } from '../channel/Engine.js'
 import type { Entry } from '../state/ledger.js'
 import { supportersOf, timeoutCandidates, type SignedEntry } from './anchor.js'
-import type { ChainView, LocalView, OwnTransaction, TimeoutAnchor } from './types.js'
+import type { AnchoredList, ChainView, LocalView, OwnTransaction, TimeoutAnchor } from './types.js'
 
 /** How far past a candidate we look for the disputer's signature. */
 const SCAN_LIMIT = 256
@@ -19,7 +19,7 @@ const SCAN_LIMIT = 256
  * The local half of the dispute view. `terminal` answers isTerminal for a state (cached by the caller).
  * @example const local = await readLocalView(engine, chainView, (s) => machine.isTerminal(s))
  */
-export async function readLocalView(e: Engine, chain: ChainView, terminal: (state: Hex) => Promise<boolean>): Promise<LocalView> {
+export async function readLocalView(e: Engine, chain: ChainView, terminal: (state: Hex) => Promise<boolean | undefined>): Promise<LocalView> {
   const l = e.sm.ledger
   const fork = l.fork
   const at = (seq: bigint): (SignedEntry & { state: Hex }) | undefined => entryAt(e, seq)
@@ -36,8 +36,12 @@ export async function readLocalView(e: Engine, chain: ChainView, terminal: (stat
     me: e.me, phase: e.phase, fork: fork.fork, active: fork.active, clock: e.o.clock.now(),
     head: { seq: l.head.seq, stateHash: l.head.stateHash, timestamp: l.head.timestamp, nextActor: l.head.nextActor },
     final: { seq: l.final.seq, stateHash: l.final.stateHash },
-    finalProof: finalProof(e), own, canMove: false,
+    finalProof: [], finalState: fork.state, own, canMove: false,
   }
+  const proof = finalProof(e)
+  if (proof.length > 0) Object.assign(view, { finalProof: proof, finalState: l.final.state })
+  const extension = l.head.seq > l.final.seq ? anchoredList(e, at, l.head.seq) : undefined
+  if (extension) view.extension = extension
   const anchor = await timeoutAnchor(e, at, terminal)
   if (anchor) view.timeout = anchor
   const d = chain.dispute
@@ -86,27 +90,31 @@ function finalProof(e: Engine): LocalView['finalProof'] {
   }
 }
 
+/** The shortest anchored list ending at `seq` (≥ 1) of the current fork, if one fits the bound. */
+function anchoredList(e: Engine, at: (seq: bigint) => (SignedEntry & { state: Hex }) | undefined, seq: bigint): AnchoredList | undefined {
+  const fork = e.sm.ledger.fork
+  const A = BigInt(bitCount(fork.active))
+  const run: (SignedEntry & { state: Hex })[] = []
+  for (let k = seq - A + 1n > 1n ? seq - A + 1n : 1n; k <= seq; k++) {
+    const x = at(k)
+    if (!x) return undefined
+    run.push(x)
+  }
+  const txs = timeoutCandidates(run, fork.stateHash, fork.active)
+  const last = run.at(-1)!
+  return txs ? { txs, seq, state: last.state, stateHash: last.transaction.stateHash, timestamp: last.transaction.timestamp } : undefined
+}
+
 /** The candidate list ending at the latest transaction we signed on this fork, if it is the head. */
-async function timeoutAnchor(e: Engine, at: (seq: bigint) => (SignedEntry & { state: Hex }) | undefined, terminal: (s: Hex) => Promise<boolean>): Promise<TimeoutAnchor | undefined> {
+async function timeoutAnchor(e: Engine, at: (seq: bigint) => (SignedEntry & { state: Hex }) | undefined, terminal: (s: Hex) => Promise<boolean | undefined>): Promise<TimeoutAnchor | undefined> {
   const l = e.sm.ledger
   const fork = l.fork
   // Only whether we signed the head matters (a later signature cannot exist): read from there.
   const signed = e.o.store.getOwnSignatures(e.channelId, fork.fork, l.head.seq).filter((x) => x.kind === 'tx')
   const s = signed.length === 0 ? 0n : signed[signed.length - 1]!.seq
   if (s !== l.head.seq) return undefined
-  let txs: TimeoutAnchor['txs'] = []
-  if (s > 0n) {
-    const A = BigInt(bitCount(fork.active))
-    const run: SignedEntry[] = []
-    for (let k = s - A + 1n > 1n ? s - A + 1n : 1n; k <= s; k++) {
-      const x = at(k)
-      if (!x) return undefined
-      run.push(x)
-    }
-    const list = timeoutCandidates(run, fork.stateHash, fork.active)
-    if (!list) return undefined
-    txs = list
-  }
   const head = l.head
-  return { txs, seq: head.seq, state: head.state, stateHash: head.stateHash, timestamp: head.timestamp, accused: head.nextActor, terminal: await terminal(head.state) }
+  const list = s > 0n ? anchoredList(e, at, s) : { txs: [], seq: 0n, state: head.state, stateHash: head.stateHash, timestamp: head.timestamp }
+  if (!list) return undefined
+  return { ...list, accused: head.nextActor, terminal: await terminal(head.state) }
 }

@@ -17,17 +17,20 @@ export async function perform(manager: ManagerClient, channelId: Hex, participan
     case 'post':
       return manager.postTransaction(channelId, participants, a.transaction, a.signature)
     case 'timeout':
+    case 'conclude':
       return manager.disputeTimeout(channelId, participants, a.txs, a.state)
     case 'respond':
       return manager.respond(channelId, participants, a.record, a.transaction, a.signature)
     case 'answer':
-      return manager.answer(channelId, participants, a.record, a.proof)
+      return manager.answer(channelId, participants, a.record, a.proof, a.state)
+    case 'extend':
+      return manager.extend(channelId, participants, a.record, a.txs, a.state)
     case 'refute':
-      return manager.refute(channelId, participants, a.record, a.transaction, a.signature)
+      return manager.refute(channelId, participants, a.record, a.transaction, a.signature, a.checkpoint, a.state)
     case 'proveInvalidTransition':
-      return manager.proveInvalidTransition(channelId, participants, a.record, a.fraud, a.previousState, a.checkpoint)
+      return manager.proveInvalidTransition(channelId, participants, a.record, a.fraud, a.previousState, a.checkpoint, a.state)
     case 'proveEquivocation':
-      return manager.proveEquivocation(channelId, participants, a.record, a.first, a.second, a.checkpoint)
+      return manager.proveEquivocation(channelId, participants, a.record, a.first, a.second, a.checkpoint, a.state)
     case 'resolve':
       return manager.resolve(channelId, participants, a.record, a.state)
     case 'withdraw':

@@ -21,19 +21,19 @@ const CH = h(99)
 let block = 10
 const at = <E extends Pick<ChainEvent, 'name' | 'args'>>(e: E, pos?: { blockNumber: number; logIndex: number }) =>
   ({ ...e, ...(pos ?? { blockNumber: ++block, logIndex: 0 }), transactionHash: h(0), blockTimestamp: BigInt(block) * 10n }) as ChainEvent
-const rec = (over: Partial<DisputeRecord> = {}): DisputeRecord => ({ kind: DisputeKind.Timeout, disputer: 1, seq: 3n, deadline: 500n, removals: 0b100n, stateHash: h(3), ...over })
+const rec = (over: Partial<DisputeRecord> = {}): DisputeRecord => ({ kind: DisputeKind.Timeout, disputer: 1, seq: 3n, timestamp: 0n, deadline: 500n, removals: 0b100n, stateHash: h(3), ...over })
 
 describe('chain view', () => {
   const start = initialChainView({ fork: 0n, state: '0x', stateHash: h(0), timestamp: 1n, active: 0b111n, disputed: false })
 
   test('follows a dispute from raise to a new fork, and ignores replays', () => {
     let v = start
-    const raised = at({ name: 'DisputeRaised', args: { channelId: CH, fork: 0n, dispute: rec(), state: '0x03' } })
+    const raised = at({ name: 'DisputeRaised', args: { channelId: CH, fork: 0n, dispute: rec(), state: '0x03', txs: [] } })
     v = applyChainEvent(v, raised, ME)
-    assert.deepEqual([v.phase, v.dispute?.state], ['disputed', '0x03'])
+    assert.deepEqual([v.phase, v.dispute?.state, v.dispute?.raisedAt], ['disputed', '0x03', raised.blockTimestamp])
     v = applyChainEvent(v, at({ name: 'ParticipantSlashed', args: { channelId: CH, index: 1, beneficiary: 0 } }), ME)
-    v = applyChainEvent(v, at({ name: 'DisputeAnswered', args: { channelId: CH, fork: 0n, dispute: rec({ kind: DisputeKind.Fraud }) } }), ME)
-    assert.equal(v.dispute?.state, '0x03', 'a refutation keeps the candidate and its bytes')
+    v = applyChainEvent(v, at({ name: 'DisputeAnswered', args: { channelId: CH, fork: 0n, dispute: rec({ kind: DisputeKind.Fraud, seq: 0n, stateHash: h(0) }), state: '0x', txs: [] } }), ME)
+    assert.deepEqual([v.dispute?.state, v.dispute?.raisedAt], ['0x', raised.blockTimestamp], 'an answer brings its candidate\'s bytes; the raise time stays')
     v = applyChainEvent(v, at({ name: 'DisputeAnswered', args: { channelId: CH, fork: 0n, dispute: rec({ kind: DisputeKind.Fraud, seq: 5n, stateHash: h(5) }) } }), ME)
     assert.equal(v.dispute?.state, undefined, 'a later candidate: bytes unknown from events')
     const before = v

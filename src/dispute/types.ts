@@ -17,8 +17,8 @@ export interface ChainView {
   genesis: { state: Hex; stateHash: Hex; timestamp: bigint }
   /** The latest move the chain saw outside a proof (a response that cancelled a timeout). */
   latestSeq: bigint
-  /** The open dispute: the record to re-supply and, when the events carry it, the candidate's bytes. */
-  dispute?: { record: DisputeRecord; state?: Hex }
+  /** The open dispute: the record to re-supply, its candidate's bytes (the events carry them) and when it was raised (block time). */
+  dispute?: { record: DisputeRecord; state?: Hex; raisedAt?: bigint }
   /** The latest block timestamp seen (chain seconds). */
   now: bigint
   /** Digests of the current fork's transactions published on-chain (posts and responses). */
@@ -39,16 +39,21 @@ export interface OwnTransaction {
   parentTimestamp: bigint
 }
 
-/** The candidate list of a timeout we could raise: anchored, ending at the latest tx we signed. */
-export interface TimeoutAnchor {
+/** An anchored list (a finality proof of its first entry, or from the fork genesis) and the state after its last entry. */
+export interface AnchoredList {
   txs: PackedSignedTransaction[]
   seq: bigint
   state: Hex
   stateHash: Hex
   timestamp: bigint
-  /** `nextActor(state)`: the participant we would accuse. */
+}
+
+/** The candidate list of a timeout (or, on a terminal state, a conclude) we could raise: ending at the latest tx we signed. */
+export interface TimeoutAnchor extends AnchoredList {
+  /** `nextActor(state)`: the participant we would accuse (NO_ACTOR, -1, if the machine's call fails). */
   accused: number
-  terminal: boolean
+  /** isTerminal(state); undefined when the machine's call fails (nothing can be raised then). */
+  terminal: boolean | undefined
 }
 
 /** What we hold, read from the channel's ledger and store at one moment. */
@@ -63,6 +68,10 @@ export interface LocalView {
   final: { seq: bigint; stateHash: Hex }
   /** Finality proof of `final.seq` (empty when the latest final state is the fork genesis). */
   finalProof: PackedSignedTransaction[]
+  /** The bytes of the state `finalProof` proves (the genesis' when it is empty). */
+  finalState: Hex
+  /** The anchored list ending at our head, when the head is later than the latest final state: extends an exit or force-close. */
+  extension?: AnchoredList
   /** Our transactions after the latest final one. */
   own: OwnTransaction[]
   /** Defined when the latest tx we signed is the head and the list anchoring it fits the bound. */
@@ -136,11 +145,13 @@ interface Base {
 export type Action =
   | (Base & { kind: 'post'; transaction: Transaction; signature: Hex })
   | (Base & { kind: 'timeout'; txs: PackedSignedTransaction[]; state: Hex; accused: number })
+  | (Base & { kind: 'conclude'; txs: PackedSignedTransaction[]; state: Hex })
   | (Base & { kind: 'respond'; record: DisputeRecord; transaction: Transaction; signature: Hex })
-  | (Base & { kind: 'answer'; record: DisputeRecord; proof: PackedSignedTransaction[] })
-  | (Base & { kind: 'refute'; record: DisputeRecord; transaction: Transaction; signature: Hex })
-  | (Base & { kind: 'proveInvalidTransition'; record?: DisputeRecord; fraud: PackedSignedTransaction; previousState: Hex; checkpoint: PackedSignedTransaction[]; culprit: number })
-  | (Base & { kind: 'proveEquivocation'; record?: DisputeRecord; first: PackedSignedTransaction; second: PackedSignedTransaction; checkpoint: PackedSignedTransaction[]; culprit: number })
+  | (Base & { kind: 'answer'; record: DisputeRecord; proof: PackedSignedTransaction[]; state: Hex })
+  | (Base & { kind: 'extend'; record: DisputeRecord; txs: PackedSignedTransaction[]; state: Hex })
+  | (Base & { kind: 'refute'; record: DisputeRecord; transaction: Transaction; signature: Hex; checkpoint: PackedSignedTransaction[]; state: Hex })
+  | (Base & { kind: 'proveInvalidTransition'; record?: DisputeRecord; fraud: PackedSignedTransaction; previousState: Hex; checkpoint: PackedSignedTransaction[]; state: Hex; culprit: number })
+  | (Base & { kind: 'proveEquivocation'; record?: DisputeRecord; first: PackedSignedTransaction; second: PackedSignedTransaction; checkpoint: PackedSignedTransaction[]; state: Hex; culprit: number })
   | (Base & { kind: 'resolve'; record: DisputeRecord; state: Hex })
   | (Base & { kind: 'withdraw'; asset: Hex; amount: bigint })
   | (Base & { kind: 'moveNeeded'; record: DisputeRecord; seq: bigint })

@@ -6,12 +6,15 @@
  * encoder against ethers' `encodeFunctionData` and every decoder against `decodeFunctionResult`
  * on random values.
  *
- * Input checks throw UsageError `MACHINE_INPUT_INVALID`; results that do not decode as the
- * declared type (only a broken or hostile machine returns those; the manager's `abi.decode`
- * would revert on them) throw ProtocolError `MACHINE_RESULT_INVALID`.
+ * Input checks throw UsageError `MACHINE_INPUT_INVALID`. Results are decoded exactly as the
+ * manager decodes them (contracts/manager/AMachineCalls.sol), so both sides call the same
+ * results failures: a `bytes` result is word 32, a length ≤ MAX_STATE_BYTES and at least that
+ * many bytes, in at most 64 + MAX_STATE_BYTES bytes; nextActor and isTerminal are exactly one
+ * word (≤ 0xffff, ≤ 1); outcome is word 32, a length n and exactly n words. Anything else throws
+ * ProtocolError `MACHINE_RESULT_INVALID` — a failed call, like a revert.
  */
 import { ProtocolError, UsageError } from '../errors/ParleyError.js'
-import type { Hex } from '../protocol/types.js'
+import { MAX_STATE_BYTES, type Hex } from '../protocol/types.js'
 import { SELECTORS, type MachineMethod } from './abi.js'
 
 const MAX_UINT256 = (1n << 256n) - 1n
@@ -138,40 +141,43 @@ function word(method: MachineMethod, ret: Uint8Array, pos: number): bigint {
   return (v.getBigUint64(0) << 192n) | (v.getBigUint64(8) << 128n) | (v.getBigUint64(16) << 64n) | v.getBigUint64(24)
 }
 
-/** An offset or length word that must fit in the return data. */
-function index(method: MachineMethod, ret: Uint8Array, pos: number): number {
-  const v = word(method, ret, pos)
-  if (v > BigInt(ret.length)) throw badResult(method, 'offset or length out of range', ret)
-  return Number(v)
-}
+/** Most return data of a call returning `bytes` (the manager copies no more). */
+export const MAX_STATE_RETURN = 64 + MAX_STATE_BYTES
 
-/** Decodes a single `bytes` return value (initialState, transition, onRemove). */
+/**
+ * Decodes a single `bytes` return value (initialState, transition, onRemove) by the manager's
+ * rule: at most 64 + MAX_STATE_BYTES bytes, offset word 32, length ≤ MAX_STATE_BYTES, and at
+ * least that many bytes after the length word.
+ */
 export function decodeBytes(method: MachineMethod, ret: Uint8Array): Hex {
-  const at = index(method, ret, 0)
-  const len = index(method, ret, at)
-  const start = at + 32
-  if (start + len > ret.length) throw badResult(method, 'bytes run past the end', ret)
-  return `0x${Buffer.from(ret.buffer, ret.byteOffset + start, len).toString('hex')}`
+  if (ret.length > MAX_STATE_RETURN) throw badResult(method, `more than ${MAX_STATE_RETURN} bytes`, ret.subarray(0, 64))
+  if (word(method, ret, 0) !== 32n) throw badResult(method, 'offset word is not 32', ret)
+  const len = word(method, ret, 32)
+  if (len > BigInt(MAX_STATE_BYTES)) throw badResult(method, `a state above ${MAX_STATE_BYTES} bytes`, ret.subarray(0, 64))
+  if (64n + len > BigInt(ret.length)) throw badResult(method, 'bytes run past the end', ret)
+  return `0x${Buffer.from(ret.buffer, ret.byteOffset + 64, Number(len)).toString('hex')}`
 }
 
-/** Decodes a `uint16` return value (nextActor). */
+/** Decodes a `uint16` return value (nextActor): exactly one word, at most 0xffff. */
 export function decodeUint16(method: MachineMethod, ret: Uint8Array): number {
+  if (ret.length !== 32) throw badResult(method, 'not exactly one word', ret)
   const v = word(method, ret, 0)
   if (v > 0xffffn) throw badResult(method, 'not a uint16', ret)
   return Number(v)
 }
 
-/** Decodes a `bool` return value (isTerminal). */
+/** Decodes a `bool` return value (isTerminal): exactly one word, 0 or 1. */
 export function decodeBool(method: MachineMethod, ret: Uint8Array): boolean {
+  if (ret.length !== 32) throw badResult(method, 'not exactly one word', ret)
   const v = word(method, ret, 0)
   if (v > 1n) throw badResult(method, 'not a bool', ret)
   return v === 1n
 }
 
-/** Decodes a `uint256[]` return value (outcome). */
+/** Decodes a `uint256[]` return value (outcome): offset word 32, a length n, exactly n words. */
 export function decodeUintArray(method: MachineMethod, ret: Uint8Array): bigint[] {
-  const at = index(method, ret, 0)
-  const n = index(method, ret, at)
-  if (at + 32 + 32 * n > ret.length) throw badResult(method, 'array runs past the end', ret)
-  return Array.from({ length: n }, (_, i) => word(method, ret, at + 32 + 32 * i))
+  if (ret.length < 64 || word(method, ret, 0) !== 32n) throw badResult(method, 'offset word is not 32', ret.subarray(0, 64))
+  const n = word(method, ret, 32)
+  if (64n + 32n * n !== BigInt(ret.length)) throw badResult(method, 'not exactly the declared number of words', ret.subarray(0, 64))
+  return Array.from({ length: Number(n) }, (_, i) => word(method, ret, 64 + 32 * i))
 }

@@ -20,16 +20,16 @@ test('timeoutDeadline is T + p2p + agreement + fallback; a timeout needs a later
 
 test('disputeCommitment changes with every record field and with the participants', () => {
   const ps: Hex[] = ['0x00000000000000000000000000000000000000aa', '0x00000000000000000000000000000000000000bb']
-  const r = { kind: DisputeKind.Timeout, disputer: 1, seq: 3n, deadline: 5n, removals: 4n, stateHash: `0x${'ab'.repeat(32)}` as const }
+  const r = { kind: DisputeKind.Timeout, disputer: 1, seq: 3n, timestamp: 7n, deadline: 5n, removals: 4n, stateHash: `0x${'ab'.repeat(32)}` as const }
   const h = disputeCommitment(ps, r)
-  for (const [k, v] of Object.entries({ kind: DisputeKind.Exit, disputer: 0, seq: 4n, deadline: 6n, removals: 2n, stateHash: `0x${'cd'.repeat(32)}` })) {
+  for (const [k, v] of Object.entries({ kind: DisputeKind.Exit, disputer: 0, seq: 4n, timestamp: 8n, deadline: 6n, removals: 2n, stateHash: `0x${'cd'.repeat(32)}` })) {
     assert.notEqual(disputeCommitment(ps, { ...r, [k]: v }), h, k)
   }
   assert.notEqual(disputeCommitment([...ps].reverse(), r), h)
 })
 
 test('accusedOf: the single removal of a timeout record', () => {
-  const r = { kind: DisputeKind.Timeout, disputer: 0, seq: 1n, deadline: 2n, removals: 0b100n, stateHash: `0x${'00'.repeat(32)}` as const }
+  const r = { kind: DisputeKind.Timeout, disputer: 0, seq: 1n, timestamp: 0n, deadline: 2n, removals: 0b100n, stateHash: `0x${'00'.repeat(32)}` as const }
   assert.equal(accusedOf(r), 2)
   assert.throws(() => accusedOf({ ...r, kind: DisputeKind.Exit }), { code: 'DISPUTE_NOT_TIMEOUT' })
 })

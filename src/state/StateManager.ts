@@ -18,6 +18,7 @@ import type { AuthoredTransaction } from './evidence.js'
 import { Ledger, type Entry } from './ledger.js'
 import { verifyTransaction, type PipelineContext } from './pipeline.js'
 import { checkWellFormed, MAX_AHEAD, type Timing, type TxSource } from './steps.js'
+import { isMachineFailure, nextActorOf } from '../machine/failure.js'
 
 export interface StateManagerOptions {
   channelId: Hex
@@ -46,8 +47,16 @@ export interface ReceiveResult {
 
 interface Held {
   input: AuthoredTransaction
+  meta: ReceiveMeta
+}
+
+/** Where and when a transaction arrived. */
+export interface ReceiveMeta {
   source: TxSource
+  /** Our clock when it arrived (default: now). */
   receivedAt: bigint
+  /** For a tx from the chain: its block's timestamp (the chain's clock judges it). */
+  chainTime?: bigint
 }
 
 export class StateManager {
@@ -72,14 +81,14 @@ export class StateManager {
    * throw the pipeline's ProtocolError; nothing is persisted or signed for them.
    * @example const { accepted } = await state.receive({ transaction, signature }, { source: 'peer' })
    */
-  async receive(input: unknown, meta: { source: TxSource; receivedAt?: bigint }): Promise<ReceiveResult> {
-    const receivedAt = meta.receivedAt ?? this.o.clock.now()
+  async receive(input: unknown, at: { source: TxSource; receivedAt?: bigint; chainTime?: bigint }): Promise<ReceiveResult> {
+    const meta: ReceiveMeta = { ...at, receivedAt: at.receivedAt ?? this.o.clock.now() }
     const result: ReceiveResult = { accepted: [], held: false, rejected: [] }
     try {
-      result.accepted.push(await this.accept(input, meta.source, receivedAt))
+      result.accepted.push(await this.accept(input, meta))
     } catch (e) {
       if (e instanceof ProtocolError && e.code === 'TX_BAD_SEQ' && e.details?.holdable === true) {
-        this.hold(checkWellFormed(input, this.participants.length), meta.source, receivedAt)
+        this.hold(checkWellFormed(input, this.participants.length), meta)
         result.held = true
         return result
       }
@@ -117,7 +126,7 @@ export class StateManager {
     try {
       state = await this.o.machine.transition(head.state, me, data.toLowerCase() as Hex, timestamp)
     } catch (cause) {
-      if (cause instanceof ProtocolError && cause.code.startsWith('MACHINE_')) {
+      if (isMachineFailure(cause)) {
         const d = cause.details ?? {}
         throw new UsageError('MOVE_INVALID', `the machine rejects this move: ${cause.message}`, {
           cause, details: { ...d, error: d.errorName ?? d.error },
@@ -129,7 +138,7 @@ export class StateManager {
       channelId: this.o.channelId, fork: this.ledger.fork.fork, seq: head.seq + 1n, timestamp, actor: me,
       previousStateHash: head.stateHash, data: data.toLowerCase() as Hex, stateHash: hashState(state),
     }
-    const nextActor = await this.o.machine.nextActor(state)
+    const nextActor = await nextActorOf(this.o.machine, state)
     return { transaction, digest: this.o.hasher.transaction(transaction), state, nextActor, receivedAt: now, signatures: new Map(), signers: 0n }
   }
 
@@ -167,31 +176,32 @@ export class StateManager {
     return this.heldCount
   }
 
-  private async accept(input: unknown, source: TxSource, receivedAt: bigint): Promise<Entry> {
-    const v = await verifyTransaction(this.context(source, receivedAt), input)
+  private async accept(input: unknown, meta: ReceiveMeta): Promise<Entry> {
+    const v = await verifyTransaction(this.context(meta), input)
     const entry: Entry = {
-      transaction: v.transaction, digest: v.digest, state: v.state, nextActor: v.nextActor, receivedAt,
+      transaction: v.transaction, digest: v.digest, state: v.state, nextActor: v.nextActor, receivedAt: meta.receivedAt,
       signatures: new Map([[v.transaction.actor, v.signature]]), signers: 0n,
     }
     this.commit(entry)
     return entry
   }
 
-  private context(source: TxSource, receivedAt: bigint): PipelineContext {
+  private context({ source, receivedAt, chainTime }: ReceiveMeta): PipelineContext {
     const l = this.ledger
     return {
       channelId: this.o.channelId, participants: this.participants, fork: l.fork.fork, active: l.fork.active, head: l.head,
       historic: (seq) => this.signedAt(seq),
       stateAt: (seq) => (seq === 0n ? l.fork.state : seq === l.head.seq ? l.head.state : this.signedAt(seq)?.state),
       hasher: this.o.hasher, machine: this.o.machine, timing: this.o.timing, now: this.o.clock.now(), receivedAt, source,
+      ...(chainTime === undefined ? {} : { chainTime }),
     }
   }
 
-  private hold(input: AuthoredTransaction, source: TxSource, receivedAt: bigint): void {
+  private hold(input: AuthoredTransaction, meta: ReceiveMeta): void {
     if (this.heldCount >= Number(MAX_AHEAD) * 2) return // bounded: a flood of future txs is dropped
     const seq = input.transaction.seq
     const list = this.held.get(seq) ?? []
-    list.push({ input, source, receivedAt })
+    list.push({ input, meta })
     this.held.set(seq, list)
     this.heldCount++
   }
@@ -207,7 +217,7 @@ export class StateManager {
       let progressed = false
       for (const h of list) {
         try {
-          result.accepted.push(await this.accept(h.input, h.source, h.receivedAt))
+          result.accepted.push(await this.accept(h.input, h.meta))
           progressed = true
         } catch (e) {
           if (!(e instanceof ProtocolError)) throw e
@@ -229,7 +239,7 @@ export async function loadLedger(o: { channelId: Hex; store: Store; machine: Sta
   const forks = o.store.getForks(o.channelId)
   const fork = forks[o.forkIndex ?? forks.length - 1]
   if (!fork) throw new UsageError('CHANNEL_NOT_FOUND', `the store has no fork for channel ${o.channelId}`)
-  const ledger = new Ledger(fork, await o.machine.nextActor(fork.state))
+  const ledger = new Ledger(fork, await nextActorOf(o.machine, fork.state))
   const hint = BigInt(o.store.getMeta(o.channelId, `final:${fork.fork}`) ?? '0')
   const records = o.store.getTxs(o.channelId, fork.fork, hint > 0n ? hint : 1n)
   const entries: Entry[] = records.map((r) => {

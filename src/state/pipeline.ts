@@ -7,6 +7,7 @@ import { ProtocolError, RuntimeError } from '../errors/ParleyError.js'
 import { hashState, type ParleyHasher } from '../protocol/eip712.js'
 import type { Hex } from '../protocol/types.js'
 import type { StateMachine } from '../machine/StateMachine.js'
+import { isMachineFailure, nextActorOf } from '../machine/failure.js'
 import { reject, type AuthoredTransaction, type Evidence } from './evidence.js'
 import type { Anchor } from './ledger.js'
 import {
@@ -32,6 +33,8 @@ export interface PipelineContext {
   now: bigint
   receivedAt: bigint
   source: TxSource
+  /** For a tx from the chain: the timestamp of the block that published it (its upper bound is this plus the channel's skew). */
+  chainTime?: bigint
 }
 
 /** A transaction that passed every step. */
@@ -68,7 +71,7 @@ export async function verifyTransaction(ctx: PipelineContext, input: unknown): P
   }
   checkAuthorSignature(t, digest, signed.signature, ctx.participants)
   if (known) checkDuplicate(signed, digest, known)
-  checkTimestamp(t, { parentTimestamp: ctx.head.timestamp, now: ctx.now, receivedAt: ctx.receivedAt, source: ctx.source, timing: ctx.timing })
+  checkTimestamp(t, { parentTimestamp: ctx.head.timestamp, now: ctx.now, receivedAt: ctx.receivedAt, source: ctx.source, timing: ctx.timing, ...(ctx.chainTime === undefined ? {} : { chainTime: ctx.chainTime }) })
   checkPreviousHash(t, ctx.head.stateHash)
 
   const previousState = ctx.head.state
@@ -77,7 +80,8 @@ export async function verifyTransaction(ctx: PipelineContext, input: unknown): P
   try {
     state = await ctx.machine.transition(previousState, t.actor, t.data, t.timestamp)
   } catch (e) {
-    if (e instanceof ProtocolError && (e.code === 'MACHINE_REVERTED' || e.code === 'MACHINE_OUT_OF_GAS')) {
+    // A revert, the gas cap, or a result that is no valid state: the manager's _isInvalid too.
+    if (isMachineFailure(e)) {
       throw reject('TX_INVALID_TRANSITION', `the machine rejects transaction ${t.seq}: ${e.message}`, { machine: e.details, evidence: fraud('reverted') }, e)
     }
     throw e
@@ -87,7 +91,8 @@ export async function verifyTransaction(ctx: PipelineContext, input: unknown): P
   } catch (e) {
     throw addEvidence(e as ProtocolError, fraud('stateHash'))
   }
-  const nextActor = await ctx.machine.nextActor(state)
+  // A state whose nextActor fails is still valid; nobody can move on it (NO_ACTOR).
+  const nextActor = await nextActorOf(ctx.machine, state)
   return { ...signed, digest, state, nextActor }
 }
 

@@ -5,7 +5,7 @@
  */
 import { hasBit } from '../protocol/bitmap.js'
 import { recoverSigner } from '../protocol/signatures.js'
-import { broadcastDeadline, type TimingParams } from '../protocol/timing.js'
+import { broadcastDeadline, latestTimestamp, type TimingParams } from '../protocol/timing.js'
 import { MAX_DATA_BYTES, type Hex, type Transaction } from '../protocol/types.js'
 import { reject, type AuthoredTransaction } from './evidence.js'
 
@@ -102,7 +102,7 @@ export function checkDuplicate(incoming: AuthoredTransaction, digest: Hex, known
   if (known.digest === digest) throw reject('TX_DUPLICATE', `transaction ${incoming.transaction.seq} is already known`, { digest })
   const culprit = incoming.transaction.actor
   throw reject('TX_EQUIVOCATION', `participant ${culprit} signed two transactions at seq ${incoming.transaction.seq}`, {
-    culprit, evidence: { kind: 'Equivocation', culprit, a: known.signed, b: incoming },
+    culprit, knownDigest: known.digest, evidence: { kind: 'Equivocation', culprit, a: known.signed, b: incoming },
   })
 }
 
@@ -110,12 +110,19 @@ export function checkDuplicate(incoming: AuthoredTransaction, digest: Hex, known
  * 8. Timestamp vs clock (docs/protocol.md "Turns, clock and timeouts"): not before the parent
  * (T); not in our future beyond `skew`; for live peer messages, not in our past beyond `skew`;
  * not after the author's broadcast window T + p2pTime (a late tx must go through the chain).
- * Chain-posted txs skip the clock checks: the chain's timestamp rules there.
+ * A tx from the chain is judged by the chain's clock, as the contract judged it: not after the
+ * publishing block's time plus the channel's skew (`chainTime`, when known).
  */
-export function checkTimestamp(t: Transaction, ctx: { parentTimestamp: bigint; now: bigint; receivedAt: bigint; source: TxSource; timing: Timing }): void {
+export function checkTimestamp(t: Transaction, ctx: { parentTimestamp: bigint; now: bigint; receivedAt: bigint; source: TxSource; timing: Timing; chainTime?: bigint }): void {
   const { parentTimestamp: T, now, receivedAt, source, timing } = ctx
   if (t.timestamp < T) throw reject('TX_TIMESTAMP_REGRESSED', `timestamp ${t.timestamp} is before its parent's ${T}`, { timestamp: t.timestamp, parent: T })
-  if (source === 'chain') return
+  if (source === 'chain') {
+    const latest = ctx.chainTime === undefined ? undefined : latestTimestamp(ctx.chainTime, timing.agreementTime)
+    if (latest !== undefined && t.timestamp > latest) {
+      throw reject('TX_TIMESTAMP_SKEW', `timestamp ${t.timestamp} is after the chain's ${latest}`, { timestamp: t.timestamp, now: ctx.chainTime, skew: latest - ctx.chainTime! })
+    }
+    return
+  }
   if (t.timestamp > now + timing.skew) {
     throw reject('TX_TIMESTAMP_SKEW', `timestamp ${t.timestamp} is ahead of our clock ${now} by more than ${timing.skew} s`, { timestamp: t.timestamp, now, skew: timing.skew })
   }
