@@ -125,6 +125,9 @@ const scenarios: Record<string, (n: number) => Promise<void>> = {
     await sim.answer(n >= 3 ? 2 : ALICE, sim.final(sim.head.seq))
     assert.equal(sim.record.seq, sim.head.seq)
     await sim.resolve(sim.head.state)
+    // Mallory leaves through onRemove (Payments keeps her balance), then everyone settles.
+    assert.deepEqual(sim.events('ParticipantRemoved').map((e) => e.index), [BigInt(mallory)])
+    p.credit(mallory, p.bal[mallory]! + BOND)
     p.settleActive()
     await p.check(true)
   },
@@ -174,10 +177,10 @@ async function lyingDisputer(n: number, challenge: 'answer' | 'refute'): Promise
   if (challenge === 'answer') {
     await sim.answer(ALICE, sim.final(sim.head.seq))
   } else {
+    // Mallory's signature on a later move convicts her; the dispute continues from Alice's
+    // latest final state (the liar's own candidate might not even be valid).
     const later = sim.entry(stale + 1n).tx
-    await sim.refute(ALICE, later, sim.sig(later, mallory))
-    assert.equal(sim.record.seq, stale) // the candidate stays; honest parties move it forward
-    await sim.answer(n >= 3 ? 1 : ALICE, sim.final(sim.head.seq))
+    await sim.refute(ALICE, later, sim.sig(later, mallory), sim.final(sim.head.seq))
   }
   assert.deepEqual([sim.record.kind, sim.record.removals, sim.record.seq], [DisputeKind.Fraud, 1n << BigInt(mallory), sim.head.seq])
   await p.check()
