@@ -146,7 +146,7 @@ export async function measureDisputes(ctx: DisputeCtx, n: number): Promise<Dispu
   progress(`N=${n}: court — fraud proofs`)
   // Participant 0 (the next actor) cheats; participant n-1 proves it, checkpoint = tx n
   // signed by everyone (the culprit stays in the active set until resolution).
-  const none: DisputeRecord = { kind: 0, disputer: 0, seq: 0n, deadline: 0n, removals: 0n, stateHash: `0x${'00'.repeat(32)}` }
+  const none: DisputeRecord = { kind: 0, disputer: 0, seq: 0n, timestamp: 0n, deadline: 0n, removals: 0n, stateHash: `0x${'00'.repeat(32)}` }
   const bad = { ...move, data: inc(0) } // a zero increment: the machine reverts
   await fresh()
   const fraud = await send(last, 'proveInvalidTransition', [channelId, participants, last, none, signed(bad, [0]), states[head], final(head)])

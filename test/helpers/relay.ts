@@ -18,7 +18,7 @@
  * Reverts reject as ethers errors whose revert data is the target's own (the Forwarder
  * bubbles it unchanged), so `decodeRevert` from ./revert.js names the target's custom error.
  */
-import { Contract, Interface, type AddressLike, type Signer, type TransactionReceipt, type Wallet } from 'ethers'
+import { Contract, Interface, resolveAddress, type AddressLike, type Signer, type TransactionReceipt, type Wallet } from 'ethers'
 import { contractInterface } from '../../src/chain/artifacts.js'
 import type { Hex } from '../../src/protocol/types.js'
 
@@ -38,7 +38,7 @@ export interface RelayCallOptions {
  * const receipt = await sendViaRelay(forwarderAddress, alice, managerAddress, manager.interface.encodeFunctionData('deposit', [ETH, bob, 1n]), { value: 1n })
  */
 export async function sendViaRelay(relay: AddressLike, signer: Signer, target: AddressLike, calldata: Hex, opts: RelayCallOptions = {}): Promise<TransactionReceipt> {
-  const contract = new Contract(relay, forwarderInterface(), signer)
+  const contract = new Contract(await resolveAddress(relay), forwarderInterface(), signer)
   const tx = await contract.getFunction('forward')(target, calldata, { value: opts.value ?? 0n })
   return (await tx.wait()) as TransactionReceipt
 }
@@ -59,7 +59,7 @@ export async function sendVia7702(eoa: Wallet, delegate: AddressLike, target: Ad
   const { chainId } = await provider.getNetwork()
   // The sender's nonce is bumped before authorizations are processed, so a self-sponsored
   // authorization must carry the transaction's nonce + 1 (ethers would fill in the current one).
-  const authorization = await eoa.authorize({ address: delegate, nonce: nonce + 1, chainId })
+  const authorization = await eoa.authorize({ address: await resolveAddress(delegate), nonce: nonce + 1, chainId })
   const tx = await eoa.sendTransaction({
     type: 4, to: eoa.address, nonce, value: opts.value ?? 0n, authorizationList: [authorization],
     data: forwarderInterface().encodeFunctionData('forward', [target, calldata]),
