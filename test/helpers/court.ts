@@ -292,5 +292,17 @@ export class Sim {
   }
 }
 
+/** Byte offsets of each function's mode in a QuirkyMachine state's quirk (contracts/test/QuirkyMachine.sol). */
+export const QUIRK_AT = { transition: 0n, onRemove: 8n, outcome: 16n, nextActor: 24n, isTerminal: 32n, removeIndex: 40n } as const
+/** QuirkyMachine modes (which apply to which function: see the contract). */
+export const QUIRK = {
+  NORMAL: 0n, PAD: 1n, BAD_OFFSET: 2n, LENGTH_BEYOND: 3n, REVERT: 4n, TOO_LARGE: 5n, SHORT: 6n, EMPTY: 7n, EXCEEDS: 8n, BIG: 9n, TRUE: 10n,
+} as const
+/** A quirk word: each function's mode (and the index whose onRemove reverts). */
+export const quirk = (modes: Partial<Record<keyof typeof QUIRK_AT, bigint>>): bigint =>
+  Object.entries(modes).reduce((q, [fn, m]) => q | (m << QUIRK_AT[fn as keyof typeof QUIRK_AT]), 0n)
+/** QuirkyMachine move data: the next state gets quirk `q`. */
+export const setQuirk = (q: bigint): Hex => abi.encode(['uint256'], [q]) as Hex
+
 export { assertSolvent } from './solvency.js'
 export { expectRevert, decodeRevert } from './revert.js'

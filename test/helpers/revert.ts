@@ -6,7 +6,7 @@ import assert from 'node:assert/strict'
 import type { Contract, Interface, TransactionReceipt } from 'ethers'
 import { contractInterface, type ContractName } from '../../src/chain/artifacts.js'
 
-const KNOWN: ContractName[] = ['StateChannelManager', 'Counter', 'Payments', 'TicTacToe', 'TestToken', 'ReentrantReceiver', 'Relay']
+const KNOWN = ['StateChannelManager', 'Counter', 'Payments', 'TicTacToe', 'TestToken', 'ReentrantReceiver', 'Relay', 'QuirkyMachine'] as ContractName[]
 let known: Interface[] | undefined
 
 /** A decoded custom error. */
