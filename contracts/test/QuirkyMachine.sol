@@ -29,6 +29,8 @@ contract QuirkyMachine is AStateMachine {
     uint256 public constant IS_TERMINAL = 32;
     /// The participant index whose onRemove reverts (mode REVERT of ON_REMOVE).
     uint256 public constant REMOVE_INDEX = 40;
+    /// 32 bits: how many hashes a function in mode BURN chains.
+    uint256 public constant BURN_ROUNDS = 48;
 
     // Modes of the functions returning bytes (transition, onRemove).
     uint256 public constant NORMAL = 0;
@@ -44,6 +46,8 @@ contract QuirkyMachine is AStateMachine {
     // Further modes of nextActor and isTerminal.
     uint256 public constant BIG = 9; // nextActor 0x10000, isTerminal 2
     uint256 public constant TRUE = 10; // isTerminal true
+    // Any function except transition: spend BURN_ROUNDS hashes' worth of gas, then answer normally.
+    uint256 public constant BURN = 11;
 
     uint256 public constant PADDING = 1_400_000;
     uint256 private constant MAX_STATE_BYTES = 32768;
@@ -78,6 +82,7 @@ contract QuirkyMachine is AStateMachine {
     function nextActor(bytes calldata state) external pure override returns (uint16) {
         State memory s = abi.decode(state, (State));
         uint256 mode = _mode(s.quirk, NEXT_ACTOR);
+        if (mode == BURN) _burn(_rounds(s.quirk));
         if (mode == PAD) _padded(abi.encode(s.turn));
         if (mode == BIG) _raw(abi.encode(uint256(0x10000)));
         if (mode == REVERT) revert QuirkyRefused(mode);
@@ -85,7 +90,9 @@ contract QuirkyMachine is AStateMachine {
     }
 
     function isTerminal(bytes calldata state) external pure override returns (bool) {
-        uint256 mode = _mode(abi.decode(state, (State)).quirk, IS_TERMINAL);
+        uint256 q = abi.decode(state, (State)).quirk;
+        uint256 mode = _mode(q, IS_TERMINAL);
+        if (mode == BURN) _burn(_rounds(q));
         if (mode == PAD) _padded(abi.encode(false));
         if (mode == BIG) _raw(abi.encode(uint256(2)));
         if (mode == REVERT) revert QuirkyRefused(mode);
@@ -95,6 +102,7 @@ contract QuirkyMachine is AStateMachine {
     function outcome(bytes calldata state) external pure override returns (uint256[] memory) {
         State memory s = abi.decode(state, (State));
         uint256 mode = _mode(s.quirk, OUTCOME);
+        if (mode == BURN) _burn(_rounds(s.quirk));
         uint256[] memory b = s.balances;
         if (mode == PAD) _padded(abi.encode(b));
         if (mode == BAD_OFFSET) _raw(_offset64(abi.encode(b)));
@@ -113,10 +121,22 @@ contract QuirkyMachine is AStateMachine {
     function onRemove(bytes calldata state, uint16 index) external pure override returns (bytes memory) {
         State memory s = abi.decode(state, (State));
         uint256 mode = _mode(s.quirk, ON_REMOVE);
+        if (mode == BURN) _burn(_rounds(s.quirk));
         if (mode == REVERT && index == _mode(s.quirk, REMOVE_INDEX)) revert QuirkyRefused(index);
         s.active &= ~(uint64(1) << index);
         if (s.turn == index) s.turn = _nextActive(s.active, index, uint16(s.balances.length));
         _answer(mode == REVERT ? NORMAL : mode, abi.encode(s));
+    }
+
+    /// @dev Spends gas: `rounds` chained hashes (calibrated by the tests to land just under
+    /// MACHINE_GAS; gasleft() is not allowed in the interface's pure functions).
+    function _burn(uint256 rounds) private pure {
+        bytes32 h;
+        for (uint256 i; i < rounds; ++i) {
+            h = keccak256(abi.encode(h, i));
+        }
+        // Keeps `h` alive so the optimizer cannot drop the loop; a zero hash never occurs.
+        if (h == bytes32(uint256(1))) revert QuirkyRefused(0);
     }
 
     /// @dev Returns `state` as ABI `bytes`, the way `mode` says.
@@ -151,6 +171,10 @@ contract QuirkyMachine is AStateMachine {
         assembly {
             return(add(payload, 32), add(mload(payload), PADDING))
         }
+    }
+
+    function _rounds(uint256 quirk) private pure returns (uint256) {
+        return (quirk >> BURN_ROUNDS) & 0xffffffff;
     }
 
     function _mode(uint256 quirk, uint256 at) private pure returns (uint256) {

@@ -293,10 +293,10 @@ export class Sim {
 }
 
 /** Byte offsets of each function's mode in a QuirkyMachine state's quirk (contracts/test/QuirkyMachine.sol). */
-export const QUIRK_AT = { transition: 0n, onRemove: 8n, outcome: 16n, nextActor: 24n, isTerminal: 32n, removeIndex: 40n } as const
+export const QUIRK_AT = { transition: 0n, onRemove: 8n, outcome: 16n, nextActor: 24n, isTerminal: 32n, removeIndex: 40n, burnRounds: 48n } as const
 /** QuirkyMachine modes (which apply to which function: see the contract). */
 export const QUIRK = {
-  NORMAL: 0n, PAD: 1n, BAD_OFFSET: 2n, LENGTH_BEYOND: 3n, REVERT: 4n, TOO_LARGE: 5n, SHORT: 6n, EMPTY: 7n, EXCEEDS: 8n, BIG: 9n, TRUE: 10n,
+  NORMAL: 0n, PAD: 1n, BAD_OFFSET: 2n, LENGTH_BEYOND: 3n, REVERT: 4n, TOO_LARGE: 5n, SHORT: 6n, EMPTY: 7n, EXCEEDS: 8n, BIG: 9n, TRUE: 10n, BURN: 11n,
 } as const
 /** A quirk word: each function's mode (and the index whose onRemove reverts). */
 export const quirk = (modes: Partial<Record<keyof typeof QUIRK_AT, bigint>>): bigint =>
