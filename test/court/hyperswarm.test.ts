@@ -13,7 +13,7 @@ import { HyperswarmTransport } from '../../src/net/HyperswarmTransport.js'
 import type { P2PManager } from '../../src/net/P2PManager.js'
 import type { ParleyHasher } from '../../src/protocol/eip712.js'
 import { DisputeKind } from '../../src/protocol/types.js'
-import { BOND, ETH1, balances, move, openCourtChannel, pay, solvent, travel } from '../helpers/courtPeers.js'
+import { BOND, ETH1, balances, move, openCourtChannel, pay, solvent, travel, pastDeadline } from '../helpers/courtPeers.js'
 import { manager, startTestnet, type Testnet } from '../helpers/net.js'
 import { seedOf } from '../helpers/netpeers.js'
 
@@ -66,7 +66,7 @@ describe('the court over hyperswarm', () => {
       const { record } = await raised
       assert.deepEqual([record.kind, record.seq, record.removals], [DisputeKind.Timeout, head, 1n << BigInt(MALLORY)])
       const forked = Promise.all([alice.channel.next('fork'), bob.channel.next('fork')])
-      await travel(anvil, c, 300 + 1)
+      await pastDeadline(anvil, c, record)
       await forked
       for (const ch of [alice.channel, bob.channel]) assert.deepEqual([ch.phase, ch.state.active], [ChannelPhase.Open, 0b011n])
 

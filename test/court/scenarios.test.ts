@@ -22,7 +22,7 @@ import { hashState } from '../../src/protocol/eip712.js'
 import { signDigest, packSignedTransaction } from '../../src/protocol/signatures.js'
 import { timeoutCandidates } from '../../src/dispute/anchor.js'
 import { DisputeKind, type Hex, type Transaction } from '../../src/protocol/types.js'
-import { BOND, ETH1, balances, move, openCourtChannel, pay, reach, solvent, travel, type CourtChannel } from '../helpers/courtPeers.js'
+import { BOND, ETH1, balances, move, openCourtChannel, pastDeadline, pay, reach, solvent, travel, type CourtChannel } from '../helpers/courtPeers.js'
 import type { ParleyError } from '../../src/errors/ParleyError.js'
 
 const [ALICE, BOB, MALLORY] = [0, 1, 2]
@@ -94,6 +94,16 @@ async function continueAndClose(c: CourtChannel, m: Ledger): Promise<void> {
   await closed
 }
 
+/** The block time of the latest DisputeRaised whose record is `record`. */
+async function raisedAt(record: { deadline: bigint; seq: bigint }): Promise<bigint> {
+  const logs = await stack.manager.contract.queryFilter(stack.manager.contract.filters.DisputeRaised!())
+  for (const log of logs.reverse()) {
+    const d = (log as unknown as { args: { dispute: { deadline: bigint; seq: bigint } } }).args.dispute
+    if (d.deadline === record.deadline && d.seq === record.seq) return BigInt((await log.getBlock()).timestamp)
+  }
+  throw new Error('no DisputeRaised for this record')
+}
+
 async function deltas(c: CourtChannel, before: bigint[]): Promise<bigint[]> {
   const now = await balances(stack, c.roles.map((r) => r.wallet))
   return now.map((b, i) => b - before[i]!)
@@ -137,7 +147,9 @@ describe('the court acts by itself', () => {
       // Nobody answers; after the deadline the honest clients resolve: Mallory removed, fork 1.
       const forked = Promise.all([alice.channel.next('fork'), bob.channel.next('fork')])
       const removed = alice.court!.next('removed')
-      await travel(anvil, c, 300 + 1)
+      // Mallory never signed Bob's move: her window to move counts from the raise (deadline + posting window).
+      assert.equal(record.deadline - (await raisedAt(record)), 300n + 210n)
+      await pastDeadline(anvil, c, record)
       assert.equal((await removed).index, MALLORY)
       const [fork] = await forked
       assert.equal(fork.fork, 1n)
@@ -398,7 +410,7 @@ describe('the court acts by itself', () => {
       await alice.listener!.close()
       await alice.channel.dispose()
       alice.store.close()
-      await travel(anvil, c, 300 + 1)
+      await pastDeadline(anvil, c, record)
 
       const store = new SqliteStore(join(dir, `${label}-${ALICE}.db`))
       const channel = await Channel.restore({

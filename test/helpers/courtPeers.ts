@@ -134,6 +134,12 @@ export async function travel(anvil: Anvil, c: CourtChannel, seconds: number): Pr
   return now
 }
 
+/** Advances the chain (and every clock) to one second past a dispute's deadline. */
+export async function pastDeadline(anvil: Anvil, c: CourtChannel, record: { deadline: bigint }): Promise<bigint> {
+  const now = BigInt(await anvil.now())
+  return travel(anvil, c, now > record.deadline ? 1 : Number(record.deadline - now) + 1)
+}
+
 /** Resolves when `channel` holds a state at `seq` or later on its current fork. */
 export function reach(channel: Channel, seq: bigint): Promise<void> {
   return new Promise((resolve) => {
