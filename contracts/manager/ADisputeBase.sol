@@ -110,9 +110,28 @@ abstract contract ADisputeBase is IDisputeManager, AProofs {
     /// onRemove succeeds for every removal and the outcome of the result is settleable (n
     /// entries, the active ones within the locked deposits). Checked whenever a candidate or the
     /// removals change, so no dispute can reach a `resolve` that reverts forever.
-    function _requireResolvable(Channel storage ch, uint64 removals, bytes calldata state) internal view {
-        _outcome(ch, _afterRemovals(ch.machine, state, removals), ch.active);
+    function _requireResolvable(Channel storage ch, DisputeKind kind, uint64 removals, bytes calldata state) internal view {
+        address machine = ch.machine;
+        bytes memory genesis = _afterRemovals(machine, state, removals);
+        // The same machine calls resolve makes, so a dispute whose resolution cannot fit in a
+        // block cannot be raised either (a costly machine limits how many one dispute removes).
+        if (kind != DisputeKind.ForceClose && kind != DisputeKind.Conclude) _mustSettle(machine, ch.active & ~removals, genesis);
+        _outcome(ch, genesis, ch.active);
     }
+
+    /// @dev Whether the channel settles instead of continuing on a new fork: fewer than two
+    /// participants left, a terminal genesis, or a next actor that is not active (a machine
+    /// failure on isTerminal or nextActor also settles, so no machine can keep a channel stuck).
+    function _mustSettle(address machine, uint64 active, bytes memory genesis) internal view returns (bool) {
+        if (Bitmap.count(active) < 2) return true;
+        (bool ok, bool terminal) = _tryIsTerminal(machine, genesis);
+        if (!ok || terminal) return true;
+        uint256 next;
+        (ok, next) = _tryNextActor(machine, genesis);
+        return !ok || next >= 64 || !Bitmap.has(active, next);
+    }
+
+
 
     // ─── Single transactions ─────────────────────────────────────────────────────────────────
 

@@ -48,18 +48,6 @@ abstract contract ADisputeManager is ADisputes, AFraud {
         }
     }
 
-    /// @dev Whether the channel settles instead of continuing on a new fork: fewer than two
-    /// participants left, a terminal genesis, or a next actor that is not active (a machine
-    /// failure on isTerminal or nextActor also settles, so no machine can keep a channel stuck).
-    function _mustSettle(address machine, uint64 active, bytes memory genesis) private view returns (bool) {
-        if (Bitmap.count(active) < 2) return true;
-        (bool ok, bool terminal) = _tryIsTerminal(machine, genesis);
-        if (!ok || terminal) return true;
-        uint256 next;
-        (ok, next) = _tryNextActor(machine, genesis);
-        return !ok || next >= 64 || !Bitmap.has(active, next);
-    }
-
     /// @dev Pays each removed participant its outcome share of the new genesis and its bond now
     /// (a slashed one's to whoever proved it), so what it is owed no longer depends on the others.
     function _payRemoved(

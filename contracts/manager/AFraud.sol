@@ -129,7 +129,7 @@ abstract contract AFraud is ADisputeBase {
             }
         }
         _requireStateHash(state, record.stateHash);
-        _requireResolvable(ch, record.removals, state);
+        _requireResolvable(ch, record.kind, record.removals, state);
         _raise(channelId, ch, participantsHash, record, state, checkpoint);
     }
 }

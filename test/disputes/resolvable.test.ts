@@ -142,12 +142,13 @@ test('a fraud proof joining a fraud dispute is refused when a culprit it adds ca
   await assertSolvent(f)
 })
 
-// CONTRACT ISSUE (reported, not fixed here: contracts/manager/* are the spec). Resolvability at
-// raise runs onRemove per removal plus one outcome; resolve runs those plus isTerminal and
-// nextActor (and, continuing, outcome again). A machine that spends nearly MACHINE_GAS in each
-// call, with four culprits, passes the check at 23.8M gas but can never be resolved within a
-// 30M block: MachineGasTooLow forever, the deposits locked. Remove `todo` once fixed.
-test('a dispute whose resolve cannot fit in a block is refused when it is raised', { todo: 'contract: resolve needs up to 3 more machine calls than the raise-time check' }, async () => {
+// Resolvability at raise makes the machine calls resolve makes (onRemove per removal, isTerminal
+// and nextActor when the dispute may continue, outcome): a machine that spends nearly
+// MACHINE_GAS in each call cannot have four culprits proven at once (the raise itself would not
+// fit in a block), so a dispute that was accepted always resolves. (Found by this test: the
+// check first skipped isTerminal and nextActor, and such a dispute was accepted at 23.8M gas
+// and then never fitted in a 30M block.)
+test('a dispute whose resolve cannot fit in a block is refused when it is raised', async () => {
   const six = await Sim.open(f, f.wallets.slice(1, 7), quirky, { bond: ETH1 / 10n })
   const burn = quirk({ onRemove: QUIRK.BURN, outcome: QUIRK.BURN, isTerminal: QUIRK.BURN, nextActor: QUIRK.BURN, burnRounds: 10_400n })
   await six.move(ALICE, setQuirk(burn)) // ~4.7M gas per machine call on this state
