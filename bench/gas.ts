@@ -55,6 +55,7 @@ function params(ws: readonly Wallet[], machine: Hex, tag: string, target: number
     // Fixed salts keep calldata, and so gas, identical from run to run.
     salt: keccak256(toUtf8Bytes(`parley-bench-gas:${ws.length}:${tag}`)) as Hex,
     initData: abi.encode(['uint64'], [target]) as Hex, // the state is terminal once count ≥ target
+    openDeadline: 1n << 40n,
   }
 }
 

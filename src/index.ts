@@ -29,10 +29,10 @@ export { ParleyError, UsageError, ProtocolError, RuntimeError } from './errors/P
 export * from './protocol/types.js'
 export { ParleyHasher, hashState, type Domain } from './protocol/eip712.js'
 export { signDigest, recoverSigner, packSignatures, packSignedTransaction } from './protocol/signatures.js'
-export { checkFinalityProof, proofLength, latestFinal, type FinalityVerdict, type ProofEntry } from './protocol/finality.js'
+export { checkFinalityProof, checkList, proofLength, latestFinal, type FinalityVerdict, type ProofEntry, type ListContext, type ListVerdict } from './protocol/finality.js'
 export {
   deadlines, broadcastDeadline, confirmationDeadline, postingDeadline, defaultSkew, acceptableTimestamp, timestampProblem,
-  type TimingParams, type Deadlines, type TimestampProblem,
+  latestTimestamp, openDeadline, CONSENT_VALIDITY, type TimingParams, type Deadlines, type TimestampProblem,
 } from './protocol/timing.js'
 export { fullBitmap, hasBit, withBit, bitCount, bitIndices, bitmapOf } from './protocol/bitmap.js'
 export {

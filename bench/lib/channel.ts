@@ -42,7 +42,7 @@ export async function openCounterChannel(stack: LocalStack, hasher: ParleyHasher
   const params: ChannelParams = {
     participants: wallets.map((w) => w.address.toLowerCase() as Hex), machine: stack.machines.counter, asset: ETH,
     deposits: wallets.map(() => 0n), bond: 0n, p2pTime: 60, agreementTime: 30, chainFallbackTime: 120, challengeTime: 300,
-    salt: keccak256(toUtf8Bytes(salt)) as Hex, initData: abi.encode(['uint64'], [0]) as Hex,
+    salt: keccak256(toUtf8Bytes(salt)) as Hex, initData: abi.encode(['uint64'], [0]) as Hex, openDeadline: 1n << 40n,
   }
   const opened = await stack.manager.open(params, wallets.map((w) => signOpenConsent(w.signingKey, hasher, params)))
   return { params, channelId: opened.channelId, genesis: { state: opened.genesis.state, timestamp: opened.genesis.timestamp } }

@@ -51,7 +51,7 @@ async function play(ctx: DisputeCtx, n: number): Promise<Played> {
   const params = {
     participants: ws.map((w) => w.address.toLowerCase() as Hex), machine: ctx.stack.machines.counter, asset: ETH,
     deposits: ws.map(() => DEPOSIT), bond: BOND, ...TIMES,
-    salt: keccak256(toUtf8Bytes(`parley-bench-gas:disputes:${n}`)) as Hex, initData: abi.encode(['uint64'], [0]) as Hex,
+    salt: keccak256(toUtf8Bytes(`parley-bench-gas:disputes:${n}`)) as Hex, initData: abi.encode(['uint64'], [0]) as Hex, openDeadline: 1n << 40n,
   }
   for (const w of ws) await ctx.stack.manager.connect(w).deposit(ETH, DEPOSIT + BOND)
   const opened = await ctx.stack.manager.open(params, ws.map((w) => signOpenConsent(w.signingKey, ctx.hasher, params)))

@@ -5,7 +5,7 @@
  */
 import { randomBytes } from 'node:crypto'
 import { isHexString } from 'ethers'
-import type { ChannelParams, Hex } from '../../src/protocol/types.js'
+import { CONSENT_VALIDITY, openDeadline, type ChannelParams, type Hex } from '../../src/index.js'
 import { CHAIN, CHAIN_HELP, COMMON, JSON_HELP, flag, list, parse, str } from '../lib/args.js'
 import { formatAmount, parseAmount, resolveAsset } from '../lib/assets.js'
 import { connect, parseAddress, resolveManager } from '../lib/chain.js'
@@ -29,6 +29,8 @@ chain id, manager, channel id and machine name) and prints the channel id.
                          (default 60,30,120,300)
   --init <hex>           machine initData (default 0x; counter: abi-encoded uint64 target)
   --salt <hex>           32 bytes making the channel id unique (default random)
+  --valid-for <seconds>  how long the consents may be used to open (default 86400: open
+                         refuses them after the chain's time passes now + this)
   -o, --out <file>       write the file here (default: print the JSON on stdout)
 ${CHAIN_HELP}
 ${JSON_HELP}`
@@ -42,7 +44,7 @@ export const command: Command = {
     if (sub !== 'new') throw argError('COMMAND_UNKNOWN', `unknown subcommand params ${JSON.stringify(sub)} (did you mean \`params new\`?)`)
     const { values } = parse(rest, {
       ...COMMON, ...CHAIN, participants: { type: 'string', multiple: true }, machine: { type: 'string' }, deposit: { type: 'string' },
-      bond: { type: 'string' }, token: { type: 'string' }, times: { type: 'string' }, init: { type: 'string' }, salt: { type: 'string' },
+      bond: { type: 'string' }, token: { type: 'string' }, times: { type: 'string' }, init: { type: 'string' }, salt: { type: 'string' }, 'valid-for': { type: 'string' },
       out: { type: 'string', short: 'o' },
     }, usage)
     const chain = await connect(values)
@@ -62,9 +64,12 @@ export const command: Command = {
       if (!isHexString(init, true)) throw argError('PARAMS_INVALID', `--init must be hex bytes, got ${JSON.stringify(init)}`)
       const salt = str(values, 'salt') ?? `0x${randomBytes(32).toString('hex')}`
       if (!isHexString(salt, 32)) throw argError('PARAMS_INVALID', `--salt must be 32-byte hex, got ${JSON.stringify(salt)}`)
+      const validFor = str(values, 'valid-for') ?? String(CONSENT_VALIDITY)
+      if (!/^[1-9]\d{0,9}$/.test(validFor)) throw argError('PARAMS_INVALID', `--valid-for must be a positive number of seconds, got ${JSON.stringify(validFor)}`)
+      const now = BigInt((await chain.provider.getBlock('latest'))!.timestamp)
       const params: ChannelParams = {
         participants, machine, asset: asset.address, deposits, bond: str(values, 'bond') === undefined ? 0n : parseAmount(str(values, 'bond')!, asset, '--bond'),
-        ...times, salt: salt.toLowerCase() as Hex, initData: init.toLowerCase() as Hex,
+        ...times, salt: salt.toLowerCase() as Hex, initData: init.toLowerCase() as Hex, openDeadline: openDeadline(now, Number(validFor)),
       }
       const manager = await resolveManager(chain, values)
       if (!(await chain.provider.getCode(machine)).slice(2)) throw argError('MACHINE_NOT_FOUND', `no contract at machine address ${machine} on chain ${chain.chainId}`)

@@ -56,6 +56,7 @@ export function readParamsFile(path: string): ParamsFile {
     challengeTime: seconds(o.challengeTime, 'challengeTime'),
     salt: typeof o.salt === 'string' && /^0x[0-9a-fA-F]{64}$/.test(o.salt) ? (o.salt.toLowerCase() as Hex) : (() => { throw bad('salt', '32-byte hex') })(),
     initData: typeof o.initData === 'string' && HEX.test(o.initData) ? (o.initData.toLowerCase() as Hex) : (() => { throw bad('initData', 'hex bytes') })(),
+    openDeadline: uint(o.openDeadline, 'openDeadline'),
   }
   if (params.deposits.length !== params.participants.length) throw bad('deposits', `one per participant (${params.participants.length})`)
   const file: ParamsFile = { params }
@@ -82,7 +83,7 @@ export function encodeParamsFile(f: ParamsFile): string {
     ...(f.machineName ? { machineName: f.machineName } : {}),
     participants: p.participants, machine: p.machine, asset: p.asset, deposits: p.deposits.map(String), bond: String(p.bond),
     p2pTime: p.p2pTime, agreementTime: p.agreementTime, chainFallbackTime: p.chainFallbackTime, challengeTime: p.challengeTime,
-    salt: p.salt, initData: p.initData,
+    salt: p.salt, initData: p.initData, openDeadline: String(p.openDeadline),
   })}\n`
 }
 

@@ -27,6 +27,9 @@ struct ChannelParams {
     bytes32 salt;
     /// Passed to the machine's initialState.
     bytes initData;
+    /// Last block time at which `open` accepts these consents: a consent left unused cannot be
+    /// replayed into a channel its signers no longer want, whenever someone gathers the rest.
+    uint64 openDeadline;
 }
 
 /// @notice One step of a channel's state machine (EIP-712 type "Transaction").

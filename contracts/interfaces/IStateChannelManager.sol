@@ -71,6 +71,8 @@ interface IChannelsEvents {
     error ChannelTimeInvalid(uint256 which, uint256 value);
     /// @notice Thrown when the locked total or bond does not fit in 128 bits.
     error ChannelAmountTooLarge();
+    /// @notice Thrown when `open` comes after the consents' openDeadline (block time).
+    error ChannelConsentExpired(uint64 openDeadline, uint256 time);
     /// @notice Thrown when a channel with this id was already opened.
     error ChannelExists(bytes32 channelId);
     /// @notice Thrown when the channel is not in the phase the call needs.

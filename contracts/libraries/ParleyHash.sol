@@ -13,7 +13,7 @@ library ParleyHash {
     );
 
     bytes32 internal constant CHANNEL_PARAMS_TYPEHASH = keccak256(
-        "ChannelParams(address[] participants,address machine,address asset,uint256[] deposits,uint256 bond,uint32 p2pTime,uint32 agreementTime,uint32 chainFallbackTime,uint32 challengeTime,bytes32 salt,bytes initData)"
+        "ChannelParams(address[] participants,address machine,address asset,uint256[] deposits,uint256 bond,uint32 p2pTime,uint32 agreementTime,uint32 chainFallbackTime,uint32 challengeTime,bytes32 salt,bytes initData,uint64 openDeadline)"
     );
 
     bytes32 internal constant CLOSE_TYPEHASH =
@@ -47,7 +47,9 @@ library ParleyHash {
             p.bond
         );
         bytes memory tail =
-            abi.encode(p.p2pTime, p.agreementTime, p.chainFallbackTime, p.challengeTime, p.salt, keccak256(p.initData));
+            abi.encode(
+                p.p2pTime, p.agreementTime, p.chainFallbackTime, p.challengeTime, p.salt, keccak256(p.initData), p.openDeadline
+            );
         return keccak256(bytes.concat(head, tail));
     }
 

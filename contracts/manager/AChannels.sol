@@ -90,6 +90,7 @@ abstract contract AChannels is IStateChannelManager, AProofs, ABalances {
         _checkTime(2, params.chainFallbackTime);
         _checkTime(3, params.challengeTime);
         _checkUnique(params.participants);
+        if (block.timestamp > params.openDeadline) revert ChannelConsentExpired(params.openDeadline, block.timestamp);
     }
 
     function _checkTime(uint256 which, uint256 value) private pure {

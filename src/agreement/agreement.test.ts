@@ -28,7 +28,7 @@ const hasher = new ParleyHasher({ chainId: 31337n, verifyingContract: ('0x' + '9
 const params: ChannelParams = {
   participants: wallets.map((w) => w.address.toLowerCase() as Hex), machine: ('0x' + '33'.repeat(20)) as Hex,
   asset: ('0x' + '00'.repeat(20)) as Hex, deposits: [0n, 0n, 0n], bond: 0n, p2pTime: 60, agreementTime: 30,
-  chainFallbackTime: 120, challengeTime: 300, salt: keccak256('0x01') as Hex, initData: '0x',
+  chainFallbackTime: 120, challengeTime: 300, salt: keccak256('0x01') as Hex, initData: '0x', openDeadline: 1n << 40n,
 }
 const channelId = hasher.channelId(params)
 const fork0: ForkRecord = { fork: 0n, state: '0x00', stateHash: keccak256('0x00') as Hex, timestamp: 100n, active: 0b111n, disputed: false }

@@ -42,7 +42,7 @@ before(async () => {
   params = {
     participants: wallets.map((w) => w.address.toLowerCase() as Hex), machine: stack.machines.counter, asset: ETH,
     deposits: wallets.map(() => 0n), bond: 0n, p2pTime: 60, agreementTime: 30, chainFallbackTime: 120, challengeTime: 300,
-    salt: keccak256('0x42') as Hex, initData: '0x',
+    salt: keccak256('0x42') as Hex, initData: '0x', openDeadline: 1n << 40n,
   }
   const opened = await stack.manager.open(params, wallets.map((w) => signOpenConsent(w.signingKey, hasher, params)))
   channelId = opened.channelId

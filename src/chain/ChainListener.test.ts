@@ -46,7 +46,7 @@ async function channel(label: string) {
   const p: ChannelParams = {
     participants: users.map((w) => w.address.toLowerCase() as Hex), machine: stack.machines.payments, asset: ETH,
     deposits: [0n, 0n], bond: 0n, p2pTime: 60, agreementTime: 30, chainFallbackTime: 120, challengeTime: 300,
-    salt: keccak256(toUtf8Bytes(label)) as Hex, initData: '0x',
+    salt: keccak256(toUtf8Bytes(label)) as Hex, initData: '0x', openDeadline: 1n << 40n,
   }
   const opened = await stack.manager.open(p, users.map((w) => signOpenConsent(w.signingKey, hasher, p)))
   let seq = 0n

@@ -34,7 +34,7 @@ function params(machine: Hex, initData: Hex = '0x', asset: Hex = ETH): ChannelPa
   return {
     participants: users.map((w) => w.address.toLowerCase() as Hex), machine, asset,
     deposits: users.map(() => ONE), bond: 0n, p2pTime: 60, agreementTime: 30, chainFallbackTime: 120,
-    challengeTime: 300, salt: keccak256(toUtf8Bytes('chain-test')) as Hex, initData,
+    challengeTime: 300, salt: keccak256(toUtf8Bytes('chain-test')) as Hex, initData, openDeadline: 1n << 40n,
   }
 }
 

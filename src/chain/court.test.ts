@@ -40,7 +40,7 @@ async function channel() {
   const p: ChannelParams = {
     participants: users.map((w) => w.address.toLowerCase() as Hex), machine: stack.machines.counter, asset: ETH,
     deposits: [ONE, ONE], bond: 0n, p2pTime: 60, agreementTime: 30, chainFallbackTime: 120, challengeTime: 300,
-    salt: keccak256(toUtf8Bytes('court-client')) as Hex, initData: '0x',
+    salt: keccak256(toUtf8Bytes('court-client')) as Hex, initData: '0x', openDeadline: 1n << 40n,
   }
   for (const w of users) await stack.manager.connect(w).deposit(ETH, ONE)
   const { channelId, genesis } = await stack.manager.open(p, users.map((w) => signOpenConsent(w.signingKey, hasher, p)))

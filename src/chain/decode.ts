@@ -77,7 +77,7 @@ function toParams(p: Args): ChannelParams {
     participants: [...(p.participants as Iterable<unknown>)].map(lower), machine: lower(p.machine), asset: lower(p.asset),
     deposits: [...(p.deposits as Iterable<unknown>)].map(big), bond: big(p.bond), p2pTime: Number(p.p2pTime),
     agreementTime: Number(p.agreementTime), chainFallbackTime: Number(p.chainFallbackTime), challengeTime: Number(p.challengeTime),
-    salt: lower(p.salt), initData: lower(p.initData),
+    salt: lower(p.salt), initData: lower(p.initData), openDeadline: big(p.openDeadline),
   }
 }
 

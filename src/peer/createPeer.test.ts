@@ -41,7 +41,7 @@ async function openChannel(wallets: Wallet[]): Promise<{ params: ChannelParams; 
   const params: ChannelParams = {
     participants: wallets.map((w) => w.address.toLowerCase() as Hex), machine: stack.machines.payments, asset: ETH,
     deposits: wallets.map(() => ETH1), bond: 0n, p2pTime: 60, agreementTime: 30, chainFallbackTime: 120, challengeTime: 300,
-    salt: keccak256(toUtf8Bytes(`create-peer-${Date.now()}`)) as Hex, initData: '0x',
+    salt: keccak256(toUtf8Bytes(`create-peer-${Date.now()}`)) as Hex, initData: '0x', openDeadline: 1n << 40n,
   }
   for (const w of wallets) await stack.manager.connect(w).deposit(ETH, ETH1)
   const { channelId } = await stack.manager.open(params, wallets.map((w) => signOpenConsent(w.signingKey, hasher, params)))

@@ -43,6 +43,7 @@ export const TYPES = {
     { name: 'challengeTime', type: 'uint32' },
     { name: 'salt', type: 'bytes32' },
     { name: 'initData', type: 'bytes' },
+    { name: 'openDeadline', type: 'uint64' },
   ],
   CloseChannel: [
     { name: 'channelId', type: 'bytes32' },
@@ -135,7 +136,7 @@ function paramsStruct(p: ChannelParams): Uint8Array {
   p.participants.forEach((a, i) => putUint(parts, 32 * i, BigInt(a)))
   const deps = words(p.deposits.length)
   p.deposits.forEach((d, i) => putUint(deps, 32 * i, d))
-  const buf = words(12)
+  const buf = words(13)
   buf.set(PARAMS_TYPEHASH, 0)
   buf.set(keccak256(parts), 32)
   putUint(buf, 64, BigInt(p.machine))
@@ -148,6 +149,7 @@ function paramsStruct(p: ChannelParams): Uint8Array {
   putUint(buf, 288, BigInt(p.challengeTime))
   putBytes32(buf, 320, p.salt)
   buf.set(keccak256(hexToBytes(p.initData)), 352)
+  putUint(buf, 384, p.openDeadline)
   return keccak256(buf)
 }
 

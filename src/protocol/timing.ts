@@ -75,6 +75,19 @@ export function latestTimestamp(blockTime: bigint, agreementTime: number): bigin
   return blockTime + defaultSkew(agreementTime)
 }
 
+/** How long consents to open a channel stay valid by default (seconds): one day. */
+export const CONSENT_VALIDITY = 86_400
+
+/**
+ * The `openDeadline` of channel params gathered at `now` (seconds, chain time): consents are
+ * meant to be used soon, and one left unused must not open a channel its signers no longer
+ * want, whenever someone gathers the rest.
+ * @example const params = { ...rest, openDeadline: openDeadline(BigInt(await provider.getBlock('latest').then((b) => b!.timestamp))) }
+ */
+export function openDeadline(now: bigint, validFor: number = CONSENT_VALIDITY): bigint {
+  return now + BigInt(validFor)
+}
+
 /** Why a transaction timestamp is not acceptable. */
 export type TimestampProblem = 'BEFORE_PREVIOUS' | 'OUTSIDE_SKEW'
 

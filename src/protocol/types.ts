@@ -20,6 +20,8 @@ export interface ChannelParams {
   challengeTime: number
   salt: Hex
   initData: Hex
+  /** Last block time (seconds) at which `open` accepts the consents to these params. */
+  openDeadline: bigint
 }
 
 /** One step of the state machine (EIP-712 type `Transaction`). */

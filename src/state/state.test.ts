@@ -42,7 +42,7 @@ before(async () => {
   params = {
     participants: wallets.map((w) => w.address.toLowerCase() as Hex), machine: stack.machines.counter, asset: ETH,
     deposits: [1n, 2n, 3n], bond: 0n, p2pTime: 60, agreementTime: 30, chainFallbackTime: 120, challengeTime: 300,
-    salt: keccak256(toUtf8Bytes('state-test')) as Hex, initData: '0x',
+    salt: keccak256(toUtf8Bytes('state-test')) as Hex, initData: '0x', openDeadline: 1n << 40n,
   }
   channelId = hasher.channelId(params)
   genesis = await machine.initialState(params.deposits, params.initData)

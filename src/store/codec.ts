@@ -7,13 +7,14 @@ import type { ChannelParams, Hex, Transaction } from '../protocol/types.js'
 
 /** ChannelParams → JSON text. */
 export function encodeParams(p: ChannelParams): string {
-  return JSON.stringify({ ...p, deposits: p.deposits.map(String), bond: String(p.bond) })
+  return JSON.stringify({ ...p, deposits: p.deposits.map(String), bond: String(p.bond), openDeadline: String(p.openDeadline) })
 }
 
 /** JSON text → ChannelParams. */
 export function decodeParams(text: string): ChannelParams {
-  const o = parse(text) as Omit<ChannelParams, 'deposits' | 'bond'> & { deposits: string[]; bond: string }
-  return { ...o, deposits: o.deposits.map((d) => BigInt(d)), bond: BigInt(o.bond) }
+  const o = parse(text) as Omit<ChannelParams, 'deposits' | 'bond' | 'openDeadline'> & { deposits: string[]; bond: string; openDeadline?: string }
+  // A store written before consents had a deadline holds none: 0 (its channel is long open).
+  return { ...o, deposits: o.deposits.map((d) => BigInt(d)), bond: BigInt(o.bond), openDeadline: BigInt(o.openDeadline ?? '0') }
 }
 
 /** Transaction → JSON text. */

@@ -24,7 +24,7 @@ const params: ChannelParams = {
   chainFallbackTime: 120,
   challengeTime: 300,
   salt: h(9),
-  initData: '0xabcd',
+  initData: '0xabcd', openDeadline: 1n << 40n,
 }
 
 function txRecord(seq: bigint, fork = 0n, salt = 0): TxRecord {

@@ -50,7 +50,7 @@ const channelParams: fc.Arbitrary<ChannelParams> = fc.record({
   chainFallbackTime: uint32,
   challengeTime: uint32,
   salt: bytes32,
-  initData: bytes(0, 200),
+  initData: bytes(0, 200), openDeadline: fc.bigInt({ min: 0n, max: (1n << 64n) - 1n }),
 })
 
 test('domain separator matches the contract’s EIP-5267 domain', async () => {

@@ -43,7 +43,7 @@ test('opens: moves deposit + bond, stores the record, emits ChannelOpened and St
   const receipt = (await (await f.manager.getFunction('open')(params, signOpen(f, ws, params))).wait())!
   const block = await f.anvil.provider.getBlock(receipt.blockNumber)
   const genesis = (await f.counter.getFunction('initialState')(params.deposits, params.initData)) as Hex
-  expectEvents(receipt, f.manager, 'ChannelOpened', [[id, [params.participants, params.machine, params.asset, params.deposits, params.bond, 60, 30, 120, 300, params.salt, params.initData]]])
+  expectEvents(receipt, f.manager, 'ChannelOpened', [[id, [params.participants, params.machine, params.asset, params.deposits, params.bond, 60, 30, 120, 300, params.salt, params.initData, params.openDeadline]]])
   expectEvents(receipt, f.manager, 'StateSet', [[id, 0n, hashState(genesis), genesis, BigInt(block!.timestamp), 0b111n]])
   const ch = await f.manager.getFunction('getChannel')(id)
   assert.deepEqual(
@@ -102,6 +102,16 @@ describe('parameter errors', () => {
   test('too little gas for the capped machine call → MachineGasTooLow', async () => {
     const params = makeParams(ws, counter, { deposits: [0n, 0n, 0n] })
     await expectRevert(open(params, signOpen(f, ws, params), { gasLimit: 1_500_000 }), 'MachineGasTooLow')
+  })
+
+  test('consents used after their openDeadline → ChannelConsentExpired; at the deadline itself they still open', async () => {
+    const now = BigInt(await f.anvil.now())
+    const late = makeParams(ws, counter, { deposits: [0n, 0n, 0n], openDeadline: now - 1n })
+    await expectRevert(open(late, signOpen(f, ws, late)), 'ChannelConsentExpired')
+    const exact = makeParams(ws, counter, { deposits: [0n, 0n, 0n], openDeadline: now + 20n })
+    await f.anvil.provider.send('evm_setNextBlockTimestamp', [Number(now + 20n)])
+    await (await f.manager.getFunction('open')(exact, signOpen(f, ws, exact))).wait()
+    assert.equal((await f.manager.getFunction('getChannel')(f.hasher.channelId(exact))).phase, 1n)
   })
 
   test('the same parameters twice → ChannelExists', async () => {

@@ -81,7 +81,7 @@ export async function openCourtChannel(o: CourtChannelOptions): Promise<CourtCha
   const params: ChannelParams = {
     participants: o.wallets.map((w) => w.address.toLowerCase() as Hex), machine: o.stack.machines.payments, asset: ETH,
     deposits, bond: BOND, p2pTime: 60, agreementTime: 30, chainFallbackTime: 120, challengeTime: 300,
-    salt: keccak256(toUtf8Bytes(o.label)) as Hex, initData: '0x',
+    salt: keccak256(toUtf8Bytes(o.label)) as Hex, initData: '0x', openDeadline: 1n << 40n,
   }
   for (const [i, w] of o.wallets.entries()) await o.stack.manager.connect(w).deposit(ETH, deposits[i]! + BOND)
   const opened = await o.stack.manager.open(params, o.wallets.map((w) => signOpenConsent(w.signingKey, o.hasher, params)))

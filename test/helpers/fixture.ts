@@ -50,7 +50,7 @@ export function makeParams(wallets: Wallet[], machine: Hex, over: Partial<Channe
     chainFallbackTime: 120,
     challengeTime: 300,
     salt: hexlify(randomBytes(32)) as Hex,
-    initData: '0x',
+    initData: '0x', openDeadline: 1n << 40n,
     ...over,
   }
 }

@@ -63,7 +63,7 @@ export async function openNetPeers(o: NetPeersOptions): Promise<NetPeers> {
   const params: ChannelParams = {
     participants: o.wallets.map((w) => w.address.toLowerCase() as Hex), machine: o.stack.machines.counter, asset: ETH,
     deposits: o.wallets.map(() => 0n), bond: 0n, p2pTime: 60, agreementTime: 30, chainFallbackTime: 120, challengeTime: 300,
-    salt: keccak256(toUtf8Bytes(o.label)) as Hex, initData: abi.encode(['uint64'], [0]) as Hex,
+    salt: keccak256(toUtf8Bytes(o.label)) as Hex, initData: abi.encode(['uint64'], [0]) as Hex, openDeadline: 1n << 40n,
   }
   const opened = await o.stack.manager.open(params, o.wallets.map((w) => signOpenConsent(w.signingKey, o.hasher, params)))
   const genesis = { state: opened.genesis.state, timestamp: opened.genesis.timestamp }

@@ -58,7 +58,7 @@ export async function openPeers(o: PeersOptions): Promise<Peers> {
   const params: ChannelParams = {
     participants: o.wallets.map((w) => w.address.toLowerCase() as Hex), machine: o.stack.machines[o.machine], asset: ETH,
     deposits, bond: 0n, p2pTime: 60, agreementTime: 30, chainFallbackTime: 120, challengeTime: 300,
-    salt: keccak256(toUtf8Bytes(o.salt ?? `peers-${Math.random()}`)) as Hex, initData: o.initData ?? '0x',
+    salt: keccak256(toUtf8Bytes(o.salt ?? `peers-${Math.random()}`)) as Hex, initData: o.initData ?? '0x', openDeadline: 1n << 40n,
   }
   for (const [i, w] of o.wallets.entries()) if (deposits[i]! > 0n) await o.stack.manager.connect(w).deposit(ETH, deposits[i]!)
   const opened = await o.stack.manager.open(params, o.wallets.map((w) => signOpenConsent(w.signingKey, o.hasher, params)))

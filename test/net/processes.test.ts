@@ -87,7 +87,7 @@ describe('peers as separate OS processes', () => {
     const params: ChannelParams = {
       participants: wallets.map((w) => w.address.toLowerCase() as Hex), machine: stack.machines.counter, asset: ETH,
       deposits: wallets.map(() => 0n), bond: 0n, p2pTime: 60, agreementTime: 30, chainFallbackTime: 120, challengeTime: 300,
-      salt: keccak256(toUtf8Bytes(`procs-${Date.now()}`)) as Hex, initData: AbiCoder.defaultAbiCoder().encode(['uint64'], [0]) as Hex,
+      salt: keccak256(toUtf8Bytes(`procs-${Date.now()}`)) as Hex, initData: AbiCoder.defaultAbiCoder().encode(['uint64'], [0]) as Hex, openDeadline: 1n << 40n,
     }
     const opened = await stack.manager.open(params, wallets.map((w) => signOpenConsent(w.signingKey, hasher, params)))
     const config = (i: number, restore: boolean): PeerConfig => ({
