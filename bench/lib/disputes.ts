@@ -12,6 +12,7 @@ import { signOpenConsent } from '../../src/chain/consent.js'
 import type { RpcStateMachine } from '../../src/chain/RpcStateMachine.js'
 import type { LocalStack } from '../../src/chain/stack.js'
 import { RuntimeError } from '../../src/errors/ParleyError.js'
+import { NO_DISPUTE } from '../../src/chain/ManagerBase.js'
 import { hashState, type ParleyHasher } from '../../src/protocol/eip712.js'
 import { packSignedTransaction, signDigest } from '../../src/protocol/signatures.js'
 import { ETH, type DisputeRecord, type Hex, type PackedSignedTransaction, type Transaction } from '../../src/protocol/types.js'
@@ -134,9 +135,9 @@ export async function measureDisputes(ctx: DisputeCtx, n: number): Promise<Dispu
   row.refute = (await send(last, 'refute', [channelId, participants, last, recordOf(lie2.receipt), txs[head - 1], sig(txs[head - 1]!, 0)])).gas
 
   await fresh()
-  row.exit = (await send(0, 'exit', [channelId, participants, 0, final(head), true])).gas
+  row.exit = (await send(0, 'exit', [channelId, participants, 0, NO_DISPUTE, final(head), true])).gas
   await fresh()
-  const fc = await send(0, 'exit', [channelId, participants, 0, final(head - 1), false])
+  const fc = await send(0, 'exit', [channelId, participants, 0, NO_DISPUTE, final(head - 1), false])
   row.forceClose = fc.gas
   const answered = await send(last, 'answer', [channelId, participants, last, recordOf(fc.receipt), final(head)])
   row.answer = answered.gas

@@ -145,10 +145,13 @@ interface IDisputeManager {
     /// @notice Leaves the channel (`leave`: the others go on) or ends it (force-close: everyone
     /// is settled) from the caller's latest final state. Either way the caller is removed
     /// through the machine's onRemove. Others answer with later final states before the
-    /// deadline, or extend the candidate with valid moves during the answer window.
-    /// @param channelId The channel (open).
+    /// deadline, or extend the candidate with valid moves during the answer window. An open
+    /// timeout is replaced (it could otherwise be cancelled and raised again for ever); any
+    /// other open dispute must be resolved first (DisputeAlreadyOpen).
+    /// @param channelId The channel (open, or disputed by a timeout).
     /// @param participants The channel's participant list.
     /// @param index The caller's participant index.
+    /// @param dispute The open timeout's record (ignored when the channel is open).
     /// @param proof Empty (candidate = fork genesis) or a finality proof of the candidate.
     /// @param leave True to leave, false to force-close.
     /// @param state The candidate state's bytes.
@@ -156,6 +159,7 @@ interface IDisputeManager {
         bytes32 channelId,
         address[] calldata participants,
         uint256 index,
+        DisputeRecord calldata dispute,
         SignedTransaction[] calldata proof,
         bool leave,
         bytes calldata state

@@ -48,6 +48,25 @@ abstract contract ADisputeBase is IDisputeManager, AProofs {
         }
     }
 
+    /// @dev A channel open, or disputed with `dispute` its record (for calls that may replace or
+    /// join an open dispute: fraud proofs, and exits over a timeout), and an active caller.
+    /// Returns the plain participants hash.
+    function _openOrDisputed(
+        bytes32 channelId,
+        address[] calldata participants,
+        uint256 index,
+        DisputeRecord calldata dispute
+    ) internal view returns (Channel storage ch, bytes32 participantsHash) {
+        ch = _channels[channelId];
+        if (ch.phase == Phase.Disputed) {
+            (ch, participantsHash) = _disputed(channelId, participants, dispute);
+        } else {
+            ch = _openChannel(channelId, participants);
+            participantsHash = ch.participantsHash;
+        }
+        _requireCaller(participants, index, ch);
+    }
+
     /// @dev Like _disputed, for challenges and answers: before the deadline, by an active caller.
     function _challengeable(
         bytes32 channelId,

@@ -77,11 +77,16 @@ abstract contract ADisputes is ADisputeBase {
         bytes32 channelId,
         address[] calldata participants,
         uint256 index,
+        DisputeRecord calldata dispute,
         SignedTransaction[] calldata proof,
         bool leave,
         bytes calldata state
     ) external {
-        Channel storage ch = _openForDispute(channelId, participants, index);
+        (Channel storage ch, bytes32 participantsHash) = _openOrDisputed(channelId, participants, index, dispute);
+        // A timeout can be answered with a move and raised again at once (in one transaction, even),
+        // for ever: leaving must not wait on that, so an exit or force-close replaces an open
+        // timeout. Anything else open is resolved first (each resolution removes someone or settles).
+        if (ch.phase == Phase.Disputed && dispute.kind != DisputeKind.Timeout) revert DisputeAlreadyOpen(channelId);
         DisputeRecord memory record;
         _candidate(record, channelId, ch, participants, proof, false);
         _requireStateHash(state, record.stateHash);
@@ -92,7 +97,7 @@ abstract contract ADisputes is ADisputeBase {
         // full challenge window for the last extension.
         record.deadline = uint64(block.timestamp) + 2 * uint64(ch.challengeTime);
         _requireResolvable(ch, record.kind, record.removals, state);
-        _raise(channelId, ch, ch.participantsHash, record, state, proof);
+        _raise(channelId, ch, participantsHash, record, state, proof);
     }
 
     /// @inheritdoc IDisputeManager

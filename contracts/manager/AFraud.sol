@@ -24,7 +24,7 @@ abstract contract AFraud is ADisputeBase {
         SignedTransaction[] calldata checkpoint,
         bytes calldata state
     ) external {
-        (Channel storage ch, bytes32 participantsHash) = _fraudChannel(channelId, participants, index, dispute);
+        (Channel storage ch, bytes32 participantsHash) = _openOrDisputed(channelId, participants, index, dispute);
         Transaction calldata t = fraud.transaction;
         Signatures.verify(_checkTransaction(channelId, ch, t, ch.genesisTimestamp), participants, fraud.signers, fraud.signatures);
         _requireStateHash(previousState, t.previousStateHash);
@@ -43,7 +43,7 @@ abstract contract AFraud is ADisputeBase {
         SignedTransaction[] calldata checkpoint,
         bytes calldata state
     ) external {
-        (Channel storage ch, bytes32 participantsHash) = _fraudChannel(channelId, participants, index, dispute);
+        (Channel storage ch, bytes32 participantsHash) = _openOrDisputed(channelId, participants, index, dispute);
         bytes32 a = _checkTransaction(channelId, ch, first.transaction, ch.genesisTimestamp);
         bytes32 b = _checkTransaction(channelId, ch, second.transaction, ch.genesisTimestamp);
         if (a == b || first.transaction.seq != second.transaction.seq) revert EquivocationInvalid();
@@ -52,24 +52,6 @@ abstract contract AFraud is ADisputeBase {
         _convict(
             channelId, ch, participants, participantsHash, index, dispute, first.signers & second.signers, checkpoint, state
         );
-    }
-
-    /// @dev A channel that accepts fraud proofs (open, or disputed with `dispute` its record)
-    /// and an active caller.
-    function _fraudChannel(
-        bytes32 channelId,
-        address[] calldata participants,
-        uint256 index,
-        DisputeRecord calldata dispute
-    ) private view returns (Channel storage ch, bytes32 participantsHash) {
-        ch = _channels[channelId];
-        if (ch.phase == Phase.Disputed) {
-            (ch, participantsHash) = _disputed(channelId, participants, dispute);
-        } else {
-            ch = _openChannel(channelId, participants);
-            participantsHash = ch.participantsHash;
-        }
-        _requireCaller(participants, index, ch);
     }
 
     /// @dev Whether `t` is not a valid transition of `previousState`: nextActor fails or is not

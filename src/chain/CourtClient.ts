@@ -37,11 +37,12 @@ export class CourtClient extends ManagerBase {
   /**
    * Leaves (`leave = true`) or force-closes (`false`) from the caller's latest final state
    * (`proof` empty = the fork genesis; `state` its bytes). Either way the caller is removed
-   * through the machine's onRemove; a force-close then settles everyone.
+   * through the machine's onRemove; a force-close then settles everyone. `dispute` is an open
+   * timeout's record, which the exit replaces (any other open dispute must be resolved first).
    * @example await manager.exit(channelId, participants, channel.finalityProof(), false, channel.state.finalState)
    */
-  async exit(channelId: Hex, participants: readonly Hex[], proof: readonly PackedSignedTransaction[], leave: boolean, state: Hex): Promise<RaiseResult> {
-    return this.raise(await this.court('exit', [channelId, participants, await this.callerIndex(participants), proof, leave, state]))
+  async exit(channelId: Hex, participants: readonly Hex[], proof: readonly PackedSignedTransaction[], leave: boolean, state: Hex, dispute?: DisputeRecord): Promise<RaiseResult> {
+    return this.raise(await this.court('exit', [channelId, participants, await this.callerIndex(participants), dispute ?? NO_DISPUTE, proof, leave, state]))
   }
 
   /**

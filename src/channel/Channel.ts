@@ -12,7 +12,7 @@ import { iterate } from '../observe/iterate.js'
 import type { CloseResult } from './CloseCoordinator.js'
 import { Engine } from './Engine.js'
 import type { ChannelEvents, FinalEvent, StateEvent } from './events.js'
-import { checkGenesis, checkParams, checkRuntime, indexOf, type ChannelCreateOptions, type ChannelRestoreOptions } from './options.js'
+import { checkGenesis, checkParams, checkRuntime, checkSkew, indexOf, type ChannelCreateOptions, type ChannelRestoreOptions } from './options.js'
 import { ChannelPhase } from './phase.js'
 
 /** A read-only snapshot of the channel as this peer sees it. */
@@ -85,6 +85,7 @@ export class Channel {
   static async create(opts: ChannelCreateOptions): Promise<Channel> {
     const { key, address } = checkRuntime(opts)
     checkParams(opts.params)
+    checkSkew(opts.skew, opts.params)
     checkGenesis(opts.genesis)
     const me = indexOf(opts.params, address)
     if (opts.transport.me !== me) throw new UsageError('TRANSPORT_INDEX_MISMATCH', `the transport is participant ${opts.transport.me}'s, the signer is participant ${me}`)
@@ -125,6 +126,7 @@ export class Channel {
       throw new UsageError('SIGNER_MISMATCH', `the store belongs to participant ${rec.me} (${rec.params.participants[rec.me]}), not to ${address}`)
     }
     if (opts.transport.me !== rec.me) throw new UsageError('TRANSPORT_INDEX_MISMATCH', `the transport is participant ${opts.transport.me}'s, the store is participant ${rec.me}'s`)
+    checkSkew(opts.skew, rec.params)
     const engine = new Engine(opts, rec.channelId, rec.params, rec.me, key)
     await engine.start(true)
     return new Channel(engine)

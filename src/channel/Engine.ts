@@ -9,7 +9,6 @@ import type { SigningKey } from 'ethers'
 import { ProtocolError } from '../errors/ParleyError.js'
 import { bitIndices, hasBit } from '../protocol/bitmap.js'
 import { hashState } from '../protocol/eip712.js'
-import { defaultSkew } from '../protocol/timing.js'
 import type { ChannelParams, Hex, SignedTransaction, Transaction } from '../protocol/types.js'
 import type { ChannelClosedEvent, StateSetEvent } from '../chain/events.js'
 import { AgreementManager } from '../agreement/AgreementManager.js'
@@ -22,7 +21,7 @@ import type { TxSource } from '../state/steps.js'
 import type { Message, SyncResponseMessage, TxMessage } from '../transport/messages.js'
 import { CloseCoordinator } from './CloseCoordinator.js'
 import type { ChannelEvents } from './events.js'
-import type { ChannelRuntimeOptions } from './options.js'
+import { checkSkew, type ChannelRuntimeOptions } from './options.js'
 import { ChannelPhase, assertTransition, parsePhase } from './phase.js'
 import { SerialQueue } from './SerialQueue.js'
 import { SYNC_BATCH, announcement, syncResponse } from './sync.js'
@@ -51,7 +50,7 @@ export class Engine {
     key: SigningKey,
   ) {
     const p = params
-    const timing = { p2pTime: p.p2pTime, agreementTime: p.agreementTime, chainFallbackTime: p.chainFallbackTime, skew: o.skew ?? defaultSkew(p.agreementTime) }
+    const timing = { p2pTime: p.p2pTime, agreementTime: p.agreementTime, chainFallbackTime: p.chainFallbackTime, skew: checkSkew(o.skew, p) }
     const guard = new SigningGuard(o.store, channelId, key, me)
     this.guard = guard
     this.agreement = new AgreementManager({ channelId, params: p, me, store: o.store, clock: o.clock, timing, guard, onFinal: (es) => this.onFinal(es) })

@@ -8,6 +8,7 @@ import type { Clock } from '../clock/Clock.js'
 import type { StateMachine } from '../machine/StateMachine.js'
 import type { ParleyHasher } from '../protocol/eip712.js'
 import { MAX_PARTICIPANTS, type ChannelParams, type Hex } from '../protocol/types.js'
+import { defaultSkew } from '../protocol/timing.js'
 import type { Store } from '../store/types.js'
 import type { Transport } from '../transport/Transport.js'
 
@@ -30,7 +31,7 @@ export interface ChannelRuntimeOptions {
   hasher: ParleyHasher
   /** Submits the cooperative close on-chain when we initiated it. */
   chain?: CloseSubmitter
-  /** Tolerated timestamp skew in seconds (default: agreementTime / 2, at least 1). */
+  /** Tolerated timestamp skew in seconds (default and maximum: agreementTime / 2, at least 1). */
   skew?: bigint
   /** Sign a peer's cooperative close request on a state final for us (default true). */
   autoAcceptClose?: boolean
@@ -96,6 +97,20 @@ export function checkParams(p: ChannelParams): void {
   }
   if (typeof p.salt !== 'string' || !/^0x[0-9a-fA-F]{64}$/.test(p.salt)) throw fail('PARAMS_INVALID', 'salt must be 32-byte hex', { field: 'salt' })
   if (typeof p.initData !== 'string' || !/^0x([0-9a-fA-F]{2})*$/.test(p.initData)) throw fail('PARAMS_INVALID', 'initData must be hex', { field: 'initData' })
+  if (typeof p.openDeadline !== 'bigint' || p.openDeadline < 0n || p.openDeadline >= 1n << 64n) {
+    throw fail('PARAMS_INVALID', 'openDeadline must be a uint64 bigint (seconds)', { field: 'openDeadline' })
+  }
+}
+
+/**
+ * Our clock tolerance for peers' timestamps: at most the channel's skew, which the contract
+ * applies to block time, so nothing we accept from a peer is refused on-chain for its time.
+ */
+export function checkSkew(skew: bigint | undefined, p: ChannelParams): bigint {
+  const max = defaultSkew(p.agreementTime)
+  if (skew === undefined) return max
+  if (skew > max) throw fail('SKEW_TOO_LARGE', `skew ${skew} s exceeds the channel's ${max} s (agreementTime / 2): the chain would refuse what we accept`, { skew, max })
+  return skew
 }
 
 /** Our index in the participant list; UsageError `SIGNER_NOT_PARTICIPANT` if absent. */

@@ -207,7 +207,9 @@ export class DisputeHandler {
       const l = this.e.sm.ledger
       return l.final.seq === 0n ? { proof: [], state: l.fork.state } : { proof: this.e.agreement.finalityProof(), state: l.final.state }
     })
-    return this.o.manager.exit(this.e.channelId, this.facts.participants, proof, leave, state)
+    // An open timeout is replaced by our exit (it could be cancelled and raised again for ever).
+    const open = this.chain.phase === 'disputed' && this.chain.dispute?.record.kind === DisputeKind.Timeout ? this.chain.dispute.record : undefined
+    return this.o.manager.exit(this.e.channelId, this.facts.participants, proof, leave, state, open)
   }
 
   /** Resolves when no evaluation is running. */

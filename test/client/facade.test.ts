@@ -79,6 +79,8 @@ describe('facade', () => {
       ['GENESIS_MISMATCH', { genesis: { state: '0x00', timestamp: 1n } }],
       ['CHANNEL_ID_MISMATCH', { channelId: hashState('0x01') }],
       ['SKEW_INVALID', { skew: 0n }],
+      ['SKEW_TOO_LARGE', { skew: BigInt(Math.floor(ttt.params.agreementTime / 2)) + 1n }],
+      ['PARAMS_INVALID', { params: { ...ttt.params, openDeadline: -1n } }],
     ]
     for (const [expected, over] of cases) assert.equal(await code(Channel.create({ ...base, ...over } as never)), expected, expected)
     assert.equal(await code(Channel.create({ ...base, store: ttt.stores[0]!, transport: new MemoryHub().connect(0) })), 'CHANNEL_EXISTS')

@@ -77,11 +77,47 @@ describe('exit', () => {
     { name: 'a dispute is already open', error: 'DisputeAlreadyOpen', args: () => [sim.channelId],
       run: async () => { await sim.exit(ALICE, [], false); return sim.exit(BOB, sim.final(3n), true) } },
     { name: 'non-participant caller', error: 'CallerNotParticipant', args: () => [0n, outsider.address],
-      run: () => sim.send(outsider, 'exit', sim.channelId, sim.participants, 0, [], false, sim.genesis) },
+      run: () => sim.send(outsider, 'exit', sim.channelId, sim.participants, 0, sim.record, [], false, sim.genesis) },
     { name: 'state bytes of another state', error: 'StateHashMismatch', args: () => [sim.entry(3n).tx.stateHash, hashState(sim.entry(2n).state)],
       run: () => sim.exit(ALICE, sim.final(3n), false, sim.entry(2n).state) },
     { name: 'removed caller', error: 'CallerInactive', args: () => [BigInt(BOB)],
       run: async () => { await sim.exit(BOB, sim.final(3n), true); await sim.resolve(sim.entry(3n).state); return sim.exit(BOB, [], false) } },
+  ]
+  for (const c of cases) test(`rejected: ${c.name}`, async () => { await expectRevert(c.run(), c.error, c.args?.()) })
+})
+
+describe('exit over an open timeout', () => {
+  /** Carol accuses Alice (next after tx3, which everyone signed) once the posting window passed. */
+  async function timeoutOnAlice(): Promise<void> {
+    await f.anvil.increaseTime(60 + 30 + 120 + 1)
+    await sim.timeout(CAROL, sim.final(3n), sim.head.state)
+    assert.equal(sim.record.kind, DisputeKind.Timeout)
+  }
+
+  test('an exit or force-close replaces an open timeout (a timeout can be cancelled and raised again for ever)', async () => {
+    for (const leave of [true, false]) {
+      const back = await sim.checkpoint()
+      await timeoutOnAlice()
+      const r = await sim.exit(BOB, sim.final(3n), leave)
+      const now = BigInt((await f.anvil.provider.getBlock(r.blockNumber))!.timestamp)
+      assert.deepEqual([sim.record.kind, sim.record.disputer, sim.record.seq, sim.record.removals, sim.record.deadline],
+        [leave ? DisputeKind.Exit : DisputeKind.ForceClose, BOB, 3n, 0b010n, now + 600n])
+      assert.equal((await sim.channel()).phase, BigInt(Phase.Disputed))
+      await back()
+    }
+  })
+
+  test('the accused itself may leave instead of answering', async () => {
+    await timeoutOnAlice()
+    await sim.exit(ALICE, sim.final(3n), true)
+    assert.deepEqual([sim.record.kind, sim.record.removals], [DisputeKind.Exit, 0b001n])
+  })
+
+  const cases: { name: string; run: () => Promise<unknown>; error: string; args?: () => unknown[] }[] = [
+    { name: 'another kind of dispute open (an exit is not replaced)', error: 'DisputeAlreadyOpen', args: () => [sim.channelId],
+      run: async () => { await sim.exit(ALICE, [], true); return sim.exit(BOB, sim.final(3n), false) } },
+    { name: 'a stale or tampered timeout record', error: 'DisputeRecordMismatch', args: () => [sim.channelId],
+      run: async () => { await timeoutOnAlice(); sim.record = { ...sim.record, deadline: sim.record.deadline + 1n }; return sim.exit(BOB, sim.final(3n), true) } },
   ]
   for (const c of cases) test(`rejected: ${c.name}`, async () => { await expectRevert(c.run(), c.error, c.args?.()) })
 })

@@ -231,7 +231,7 @@ export class Sim {
   }
   /** Exit (`leave`) or force-close from `proof` (empty = genesis); `state` defaults to the proven state's bytes. */
   exit(i: number, proof: PackedSignedTransaction[], leave: boolean, state = this.stateOf(proof[0])) {
-    return this.send(i, 'exit', this.channelId, this.participants, i, proof, leave, state)
+    return this.send(i, 'exit', this.channelId, this.participants, i, this.record, proof, leave, state)
   }
   respond(i: number, tx: Transaction, signature: Hex) {
     return this.send(i, 'respond', this.channelId, this.participants, i, this.record, tx, signature)
