@@ -63,8 +63,8 @@ function exitCommand(): Promise<void> {
 async function main(): Promise<void> {
   const exit = exitCommand()
   const c = JSON.parse(process.argv[2]!) as PeerConfig
-  const raw = c.params as Record<string, unknown> & { deposits: string[]; bond: string }
-  const params = { ...raw, deposits: raw.deposits.map(BigInt), bond: BigInt(raw.bond) } as unknown as ChannelParams
+  const raw = c.params as Record<string, unknown> & { deposits: string[]; bond: string; openDeadline: string }
+  const params = { ...raw, deposits: raw.deposits.map(BigInt), bond: BigInt(raw.bond), openDeadline: BigInt(raw.openDeadline) } as unknown as ChannelParams
   const wallet = new Wallet(c.key)
   const me = params.participants.indexOf(wallet.address.toLowerCase() as Hex)
   const p2p = new P2PManager({ ...local(c), seed: c.seed, logger: process.env.PARLEY_NET_DEBUG ? debugLogger : silentLogger })
