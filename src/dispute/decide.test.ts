@@ -58,7 +58,8 @@ describe('decide: an open channel', () => {
 
   for (const [name, over] of [
     ['it is our turn', { local: { timeout: { txs: [], seq: 5n, state: '0x', stateHash: h(5), timestamp: T, accused: 0, terminal: false } } }],
-    ['the head is terminal', { local: { timeout: { txs: [], seq: 5n, state: '0x', stateHash: h(5), timestamp: T, accused: 2, terminal: true } } }],
+    ['the machine cannot say whether the head is terminal', { local: { timeout: { txs: [], seq: 5n, state: '0x', stateHash: h(5), timestamp: T, accused: 2, terminal: undefined } } }],
+    ['nobody may move on the head (nextActor fails)', { local: { timeout: { txs: [], seq: 5n, state: '0x', stateHash: h(5), timestamp: T, accused: -1, terminal: false } } }],
     ['we did not sign the head', { local: { timeout: undefined } }],
     ['we signed CloseChannel', { local: { phase: ChannelPhase.Closing } }],
     ['the chain saw a later move', { chain: { latestSeq: 6n } }],
@@ -74,6 +75,25 @@ describe('decide: an open channel', () => {
       assert.deepEqual(kinds(decide(v)), [])
     })
   }
+
+  test('a terminal head: concluded once its confirmation window passed — directly when final, by a Conclude dispute when not', () => {
+    const terminal = (final: bigint) => ({ local: { final: { seq: final, stateHash: h(Number(final)) }, timeout: { txs: proof, seq: 5n, state: '0x05' as Hex, stateHash: h(5), timestamp: T, accused: 2, terminal: true } } })
+    const at = (now: bigint, final: bigint) => view({ ...terminal(final), chain: { now } })
+    assert.deepEqual(kinds(decide(at(T + 90n, 5n))), [], 'a cooperative close may still come')
+    const [a] = decide(at(T + 91n, 5n))
+    assert.ok(a?.kind === 'conclude' && a.proof === proof && a.state === '0x05' && a.key === 'conclude:0:5')
+    const [b] = decide(at(T + 91n, 4n))
+    assert.ok(b?.kind === 'concludeDispute' && b.txs === proof && b.state === '0x05', 'the loser withholds its signature')
+    assert.deepEqual(kinds(decide(view({ ...terminal(4n), chain: { now: T + 91n, latestSeq: 6n } }))), [], 'stale')
+  })
+
+  test('no action whose transactions the chain would find in its future', () => {
+    const future = { ...proof[0]!, transaction: { ...proof[0]!.transaction, timestamp: POSTING + 1n + 16n } }
+    const v = view({ chain: { now: POSTING + 1n }, local: { timeout: { txs: [future], seq: 5n, state: '0x05', stateHash: h(5), timestamp: T, accused: 2, terminal: false } } })
+    assert.deepEqual(kinds(decide(v)), [], 'stamped beyond block time + skew (15 s)')
+    v.chain.now += 1n
+    assert.deepEqual(kinds(decide(v)), ['timeout'])
+  })
 
   test('stagger: the k-th honest client waits k · stagger seconds past the deadline', () => {
     const bob = (now: bigint) => view({ chain: { now }, local: { me: 1 }, policy: { stagger: 12 } })
@@ -142,6 +162,27 @@ describe('decide: an open timeout', () => {
 })
 
 describe('decide: exits and fraud', () => {
+  test('an exit or force-close during its answer window: extend with our head; after it, answer with our final state', () => {
+    const extension = { txs: proof, seq: 7n, state: '0x07' as Hex, stateHash: h(7), timestamp: T }
+    for (const kind of [DisputeKind.Exit, DisputeKind.ForceClose]) {
+      const r = record({ kind, seq: 4n, deadline: 2_000n })
+      const at = (now: bigint) => view({ chain: { phase: 'disputed', dispute: { record: r }, now }, local: { extension } })
+      const [a] = decide(at(1_700n))
+      assert.ok(a?.kind === 'extend' && a.txs === proof && a.state === '0x07' && a.key === `extend:0:${kind}:4:2000:7`, DisputeKind[kind])
+      assert.deepEqual(kinds(decide(at(1_701n))), ['answer'], 'the answer window closed at deadline − challengeTime')
+    }
+    const fraud = view({ chain: { phase: 'disputed', dispute: { record: record({ kind: DisputeKind.Fraud, seq: 4n }) }, now: 1_500n }, local: { extension } })
+    assert.deepEqual(kinds(decide(fraud)), ['answer'], 'a fraud dispute takes final states only')
+  })
+
+  test("a conclude by another from a stale state: answer (convicts); the disputer's later signature: refute from our checkpoint", () => {
+    const r = record({ kind: DisputeKind.Conclude, removals: 0n, seq: 4n })
+    assert.deepEqual(kinds(decide(view({ chain: { phase: 'disputed', dispute: { record: r }, now: 1_500n } }))), ['answer'])
+    const later = { transaction: tx(7n, 2), signature: sig }
+    const [a] = decide(view({ chain: { phase: 'disputed', dispute: { record: { ...r, seq: 5n } }, now: 1_500n }, local: { disputerLater: later } }))
+    assert.ok(a?.kind === 'refute' && a.checkpoint === proof && a.state === '0x05')
+  })
+
   test('an exit or force-close from an older state: answer with our later final state', () => {
     for (const kind of [DisputeKind.Exit, DisputeKind.ForceClose, DisputeKind.Fraud]) {
       const v = view({ chain: { phase: 'disputed', dispute: { record: record({ kind, seq: 4n }) }, now: 1_500n } })
@@ -164,6 +205,12 @@ describe('decide: exits and fraud', () => {
     const eq = [{ key: 'e', fork: 0n, evidence: { kind: 'Equivocation' as const, culprit: 2, a: { transaction: tx(6n, 2), signature: sig }, b: { transaction: { ...tx(6n, 2), data: '0x01' as Hex }, signature: sig } } }]
     const [c] = decide(view({ evidence: eq }))
     assert.ok(c?.kind === 'proveEquivocation' && c.first.signers === 0b100n && c.second.transaction.data === '0x01')
+    const joining = view({ evidence, chain: { phase: 'disputed', dispute: { record: record({ kind: DisputeKind.Fraud, seq: 7n }), state: '0x07' }, now: 1_500n } })
+    const [d] = decide(joining)
+    assert.ok(d?.kind === 'proveInvalidTransition' && d.state === '0x07', 'joining a fraud dispute with a later candidate names its bytes')
+    const withAll = [{ ...evidence[0]!, evidence: { ...evidence[0]!.evidence, signatures: new Map([[1, sig], [2, sig]]) } }]
+    const [e] = decide(view({ evidence: withAll }))
+    assert.ok(e?.kind === 'proveInvalidTransition' && e.fraud.signers === 0b110n, 'every signature we saw: every signer is a culprit')
   })
 
   test('credits are withdrawn only when asked to', () => {

@@ -154,10 +154,14 @@ function openDuties(v: DisputeView): Action[] {
   const a = local.timeout
   if (!policy.timeout || !a || local.phase !== ChannelPhase.Open || a.seq !== local.head.seq || a.seq < chain.latestSeq) return out
   if (a.terminal === true) {
-    // A terminal state that is not final: those who owe a signature withhold it; after their
-    // confirmation window the chain settles from it unless someone proves it stale or invalid.
-    if (local.final.seq < a.seq && chain.now > confirmationDeadline(a.timestamp, channel) + delay(v, 0n)) {
-      out.push({ kind: 'conclude', key: `conclude:${chain.fork}:${a.seq}`, why: `our terminal state ${a.seq} is not confirmed by everyone`, txs: a.txs, state: a.state })
+    // Nothing can follow a terminal state. Once its confirmation window passed without a close:
+    // final → conclude with its proof; not final (someone withholds its signature) → a Conclude
+    // dispute settles from it unless someone proves it stale or invalid.
+    if (chain.now <= confirmationDeadline(a.timestamp, channel) + delay(v, 0n)) return out
+    if (local.final.seq === a.seq && a.seq > 0n && local.finalProof.length > 0) {
+      out.push({ kind: 'conclude', key: `conclude:${chain.fork}:${a.seq}`, why: `our final state ${a.seq} is terminal`, proof: local.finalProof, state: a.state })
+    } else if (local.final.seq < a.seq) {
+      out.push({ kind: 'concludeDispute', key: `concludeDispute:${chain.fork}:${a.seq}`, why: `our terminal state ${a.seq} is not confirmed by everyone`, txs: a.txs, state: a.state })
     }
     return out
   }
@@ -192,9 +196,11 @@ function stamps(a: Action): bigint[] {
     case 'respond':
       return [a.transaction.timestamp]
     case 'timeout':
-    case 'conclude':
+    case 'concludeDispute':
     case 'extend':
       return list(a.txs)
+    case 'conclude':
+      return list(a.proof)
     case 'answer':
       return list(a.proof)
     case 'refute':

@@ -17,8 +17,10 @@ export async function perform(manager: ManagerClient, channelId: Hex, participan
     case 'post':
       return manager.postTransaction(channelId, participants, a.transaction, a.signature)
     case 'timeout':
-    case 'conclude':
+    case 'concludeDispute':
       return manager.disputeTimeout(channelId, participants, a.txs, a.state)
+    case 'conclude':
+      return manager.conclude(channelId, participants, a.proof, a.state)
     case 'respond':
       return manager.respond(channelId, participants, a.record, a.transaction, a.signature)
     case 'answer':

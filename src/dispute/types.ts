@@ -145,7 +145,8 @@ interface Base {
 export type Action =
   | (Base & { kind: 'post'; transaction: Transaction; signature: Hex })
   | (Base & { kind: 'timeout'; txs: PackedSignedTransaction[]; state: Hex; accused: number })
-  | (Base & { kind: 'conclude'; txs: PackedSignedTransaction[]; state: Hex })
+  | (Base & { kind: 'concludeDispute'; txs: PackedSignedTransaction[]; state: Hex })
+  | (Base & { kind: 'conclude'; proof: PackedSignedTransaction[]; state: Hex })
   | (Base & { kind: 'respond'; record: DisputeRecord; transaction: Transaction; signature: Hex })
   | (Base & { kind: 'answer'; record: DisputeRecord; proof: PackedSignedTransaction[]; state: Hex })
   | (Base & { kind: 'extend'; record: DisputeRecord; txs: PackedSignedTransaction[]; state: Hex })
