@@ -8,6 +8,7 @@
 import assert from 'node:assert/strict'
 import { AbiCoder, keccak256, toUtf8Bytes, type Contract, type Wallet } from 'ethers'
 import type { Anvil } from '../../src/chain/anvil.js'
+import type { Hardfork } from '../../src/chain/hardfork.js'
 import { ChainListener } from '../../src/chain/ChainListener.js'
 import type { ManagerClient } from '../../src/chain/ManagerClient.js'
 import type { LocalStack } from '../../src/chain/stack.js'
@@ -72,6 +73,10 @@ export interface CourtChannelOptions {
   pollMs?: number
   /** SQLite stores in this directory (default: in memory). */
   sqliteDir?: string
+  /** The channel's machine (default: the stack's Payments). */
+  machine?: Hex
+  /** The chain's hardfork, which every client's EVM runs (default: the contracts' evmVersion). */
+  hardfork?: Hardfork
 }
 
 /** Deposits, opens a Payments channel with bonds and starts one Channel per wallet. */
@@ -79,7 +84,7 @@ export async function openCourtChannel(o: CourtChannelOptions): Promise<CourtCha
   const n = o.wallets.length
   const deposits = o.deposits ?? o.wallets.map((_, i) => BigInt(i + 1) * ETH1)
   const params: ChannelParams = {
-    participants: o.wallets.map((w) => w.address.toLowerCase() as Hex), machine: o.stack.machines.payments, asset: ETH,
+    participants: o.wallets.map((w) => w.address.toLowerCase() as Hex), machine: o.machine ?? o.stack.machines.payments, asset: ETH,
     deposits, bond: BOND, p2pTime: 60, agreementTime: 30, chainFallbackTime: 120, challengeTime: 300,
     salt: keccak256(toUtf8Bytes(o.label)) as Hex, initData: '0x', openDeadline: 1n << 40n,
   }
@@ -87,7 +92,7 @@ export async function openCourtChannel(o: CourtChannelOptions): Promise<CourtCha
   const opened = await o.stack.manager.open(params, o.wallets.map((w) => signOpenConsent(w.signingKey, o.hasher, params)))
   const genesis = { state: opened.genesis.state, timestamp: opened.genesis.timestamp }
   const hub = new MemoryHub()
-  const machine = () => EvmStateMachine.fromChain({ provider: o.anvil.provider, address: params.machine })
+  const machine = () => EvmStateMachine.fromChain({ provider: o.anvil.provider, address: params.machine, ...(o.hardfork ? { hardfork: o.hardfork } : {}) })
   const roles: Role[] = []
   for (let i = 0; i < n; i++) {
     const store = o.sqliteDir ? new SqliteStore(join(o.sqliteDir, `${o.label}-${i}.db`)) : new MemoryStore()

@@ -1,0 +1,210 @@
+/**
+ * A byzantine participant for end-to-end tests and the adversary search: it signs anything
+ * (invalid transitions, equivocations at any height, backdated or far-future timestamps,
+ * oversized data), builds anchored candidate lists from arbitrary signed transactions, and calls
+ * any court entry point with any arguments — straight from its EOA, through a relay contract, or
+ * from its EIP-7702-delegated EOA (see ./relay.ts). Nothing here checks that what it signs or
+ * sends is valid: that is the point. Reverts reject with the ethers error (name the custom error
+ * with `expectRevert` from ./revert.ts).
+ *
+ * Routes: the manager checks that the caller of a dispute call is the participant at `index`,
+ * so a plain relay reaches only `postTransaction` and `resolve` (msg.sender = the relay); every
+ * other call goes `direct` or `{ delegate }` (msg.sender = the byzantine EOA, on a chain at
+ * prague or later, `startAnvil({ hardfork: 'prague' })`).
+ */
+import type { TransactionReceipt, Wallet } from 'ethers'
+import { decodeManagerLog, type ManagerEvent } from '../../src/chain/decode.js'
+import type { ManagerClient } from '../../src/chain/ManagerClient.js'
+import { timeoutCandidates } from '../../src/dispute/anchor.js'
+import type { StateMachine } from '../../src/machine/StateMachine.js'
+import { hashState, type ParleyHasher } from '../../src/protocol/eip712.js'
+import { packSignatures, signDigest, unpackSignatures } from '../../src/protocol/signatures.js'
+import type { ChannelParams, DisputeRecord, Hex, PackedSignedTransaction, Transaction } from '../../src/protocol/types.js'
+import type { Store } from '../../src/store/types.js'
+import { sendVia7702, sendViaRelay } from './relay.js'
+
+/** What a transaction is built on: any transaction (its fields name the parent), a snapshot, or a fork genesis at seq 0. */
+export interface Parent {
+  fork: bigint
+  seq: bigint
+  stateHash: Hex
+  timestamp: bigint
+}
+
+/** A transaction with the signatures collected on it, by participant index. */
+export interface Signed {
+  transaction: Transaction
+  signatures: Map<number, Hex>
+}
+
+/** How a call reaches the manager: from the EOA, through a deployed relay (Forwarder), or from the EOA delegated to a Forwarder (EIP-7702). */
+export type Route = 'direct' | { relay: Hex } | { delegate: Hex }
+
+/** The arguments of each court entry point after `channelId, participants` (and the caller's index, added when the method takes it). */
+export interface CourtArgs {
+  postTransaction: [transaction: Transaction, signature: Hex]
+  disputeTimeout: [txs: PackedSignedTransaction[], state: Hex]
+  exit: [dispute: DisputeRecord, proof: PackedSignedTransaction[], leave: boolean, state: Hex]
+  respond: [dispute: DisputeRecord, transaction: Transaction, signature: Hex]
+  answer: [dispute: DisputeRecord, proof: PackedSignedTransaction[], state: Hex]
+  extend: [dispute: DisputeRecord, txs: PackedSignedTransaction[], state: Hex]
+  refute: [dispute: DisputeRecord, transaction: Transaction, signature: Hex, checkpoint: PackedSignedTransaction[], state: Hex]
+  proveInvalidTransition: [dispute: DisputeRecord, fraud: PackedSignedTransaction, previousState: Hex, checkpoint: PackedSignedTransaction[], state: Hex]
+  proveEquivocation: [dispute: DisputeRecord, first: PackedSignedTransaction, second: PackedSignedTransaction, checkpoint: PackedSignedTransaction[], state: Hex]
+  resolve: [dispute: DisputeRecord, state: Hex]
+}
+
+/** A court entry point. */
+export type CourtMethod = keyof CourtArgs
+
+/** What a mined call did: the receipt, the manager's events, and the dispute record it left (raised or answered), if any. */
+export interface CourtCall {
+  receipt: TransactionReceipt
+  events: ManagerEvent[]
+  record?: DisputeRecord
+}
+
+/** Options of {@link Byzantine}. */
+export interface ByzantineOptions {
+  /** The byzantine participant's wallet, connected to the chain. */
+  wallet: Wallet
+  params: ChannelParams
+  hasher: ParleyHasher
+  /** The manager (any connection: calls are sent from `wallet`). */
+  manager: ManagerClient
+  /** The channel's machine, for moves whose resulting state should be the real one ({@link Byzantine.move}). */
+  machine?: StateMachine
+}
+
+const WITHOUT_INDEX = new Set<CourtMethod>(['postTransaction', 'resolve'])
+
+/**
+ * One byzantine participant of one channel.
+ * @example
+ * const mallory = new Byzantine({ wallet, params: c.params, hasher, manager: stack.manager, machine: await c.machine() })
+ * const t = mallory.tx(head, { stateHash: hashState(madeUp), timestamp: head.timestamp })  // an equivocation, backdated
+ * const list = anchoredList([...history, mallory.signed(t)], { genesisHash, active: 0b111n })
+ * const { record } = await mallory.call('disputeTimeout', [list, madeUp], { delegate: forwarder })
+ */
+export class Byzantine {
+  readonly me: number
+  readonly channelId: Hex
+
+  constructor(readonly o: ByzantineOptions) {
+    const address = o.wallet.address.toLowerCase()
+    this.me = o.params.participants.findIndex((p) => p.toLowerCase() === address)
+    if (this.me < 0) throw new Error(`${address} is not a participant of this channel`)
+    this.channelId = o.hasher.channelId(o.params)
+  }
+
+  /**
+   * A transaction on `parent` (seq + 1, same fork, previousStateHash = its stateHash), by us,
+   * stamped with the parent's timestamp and carrying no data unless `fields` say otherwise; any
+   * field may be overridden (a lower seq for an equivocation, another actor, a backdated or
+   * far-future timestamp, oversized data, a made-up stateHash).
+   * @example const late = mallory.tx(head, { stateHash: head.stateHash, timestamp: 2n ** 62n })
+   */
+  tx(parent: Parent, fields: Partial<Transaction> & { stateHash: Hex }): Transaction {
+    return {
+      channelId: this.channelId, fork: parent.fork, seq: parent.seq + 1n, timestamp: parent.timestamp, actor: this.me,
+      previousStateHash: parent.stateHash, data: '0x', ...fields,
+    }
+  }
+
+  /**
+   * A valid move by us on `parent` (whose bytes are `state`): the machine's real result, stamped
+   * `fields.timestamp` (default: the parent's). Other fields may still be overridden afterwards.
+   * @example const { transaction, state } = await mallory.move(head, head.state, pay(ALICE, 1n), { timestamp: head.timestamp })
+   */
+  async move(parent: Parent, state: Hex, data: Hex, fields: Partial<Transaction> = {}): Promise<{ transaction: Transaction; state: Hex }> {
+    if (!this.o.machine) throw new Error('Byzantine.move needs the machine (ByzantineOptions.machine)')
+    const actor = fields.actor ?? this.me
+    const timestamp = fields.timestamp ?? parent.timestamp
+    const next = await this.o.machine.transition(state, actor, data, timestamp)
+    return { transaction: this.tx(parent, { data, timestamp, actor, ...fields, stateHash: hashState(next) }), state: next }
+  }
+
+  /** Our signature on `t` (whatever it says). @example const sig = mallory.sign(t) */
+  sign(t: Transaction): Hex {
+    return signDigest(this.o.wallet.signingKey, this.o.hasher.transaction(t))
+  }
+
+  /**
+   * `t` packed for the contract with our signature and `others` (co-signatures we collected or
+   * colluders' signatures).
+   * @example const entry = mallory.signed(t, new Map([[TRUDY, trudy.sign(t)]]))
+   */
+  signed(t: Transaction, others: ReadonlyMap<number, Hex> = new Map()): PackedSignedTransaction {
+    return { transaction: t, ...packSignatures(new Map([...others, [this.me, this.sign(t)]])) }
+  }
+
+  /**
+   * Calls a court entry point with any arguments through `route`; resolves once mined, rejects
+   * with the ethers error of the revert. The caller's index is added for the methods that take it.
+   * @example await expectRevert(mallory.call('disputeTimeout', [list, state]), 'ProofTimestampInvalid')
+   */
+  async call<M extends CourtMethod>(method: M, args: CourtArgs[M], route: Route = 'direct'): Promise<CourtCall> {
+    const { manager, params, wallet } = this.o
+    const full = WITHOUT_INDEX.has(method) ? [this.channelId, params.participants, ...args] : [this.channelId, params.participants, this.me, ...args]
+    let receipt: TransactionReceipt
+    if (route === 'direct') {
+      const tx = await (manager.contract.connect(wallet) as typeof manager.contract).getFunction(method).send(...full)
+      receipt = (await tx.wait())!
+    } else {
+      const calldata = manager.contract.interface.encodeFunctionData(method, full) as Hex
+      receipt = 'relay' in route ? await sendViaRelay(route.relay, wallet, manager.address, calldata) : await sendVia7702(wallet, route.delegate, manager.address, calldata)
+    }
+    const events = receipt.logs.flatMap((log) => (log.address.toLowerCase() === manager.address ? [decodeManagerLog(manager.contract.interface, log)] : []))
+      .filter((e): e is ManagerEvent => e !== undefined)
+    const last = events.filter((e) => e.name === 'DisputeRaised' || e.name === 'DisputeAnswered').at(-1)
+    return { receipt, events, ...(last ? { record: (last.args as { dispute: DisputeRecord }).dispute } : {}) }
+  }
+}
+
+/**
+ * The signed transactions a store holds on `fork` for seqs `from..to` (inclusive), each with
+ * every signature stored for it — a byzantine participant's view of the honest history.
+ * @example const history = signedHistory(mallory.store, channelId, 0n, 1n, 3n)
+ */
+export function signedHistory(store: Store, channelId: Hex, fork: bigint, from: bigint, to: bigint): Signed[] {
+  const out: Signed[] = []
+  for (let seq = from; seq <= to; seq++) {
+    const r = store.getTx(channelId, fork, seq)
+    if (!r) throw new Error(`the store holds no transaction at fork ${fork} seq ${seq}`)
+    out.push({ transaction: r.transaction, signatures: store.getSignatures(channelId, r.digest) })
+  }
+  return out
+}
+
+/**
+ * The shortest suffix of `entries` (linked, ascending, each signed by its actor) that the
+ * contract takes as anchored: a finality proof of its first entry under virtual voting, or a run
+ * from seq 1 on the fork genesis `genesisHash`. Entries may be packed or carry signature maps;
+ * signatures of participants outside `active` are dropped. Throws when no suffix of at most
+ * |active| entries is anchored.
+ * @example const list = anchoredList([...signedHistory(store, id, 0n, 1n, 2n), mallory.signed(fake)], { genesisHash, active: 0b111n })
+ */
+export function anchoredList(entries: readonly (Signed | PackedSignedTransaction)[], o: { genesisHash: Hex; active: bigint }): PackedSignedTransaction[] {
+  const run = entries.map((e) => ('signers' in e ? { transaction: e.transaction, signatures: unpackSignatures(e.signers, e.signatures) } : e))
+  const list = timeoutCandidates(run, o.genesisHash, o.active)
+  if (!list) throw new Error('no suffix of these entries is anchored (signed beyond the window, or no author signature)')
+  return list
+}
+
+/**
+ * `n` bytes of data (0xff…), e.g. above MAX_DATA_BYTES.
+ * @example mallory.tx(head, { data: bytes(5000), stateHash })
+ */
+export function bytes(n: number): Hex {
+  return `0x${'ff'.repeat(n)}`
+}
+
+/**
+ * Makes the chain's next block be stamped `t` (at least the latest block time): the next call
+ * sent is estimated and mined at `t`, before any honest client has seen that time (their
+ * courts act on blocks), e.g. to raise a timeout in the first second it is allowed.
+ * @example await nextBlockAt(anvil.provider, T + postingWindow + 1n); await mallory.call('disputeTimeout', [list, state])
+ */
+export async function nextBlockAt(provider: { send(method: string, params: unknown[]): Promise<unknown> }, t: bigint): Promise<void> {
+  await provider.send('evm_setNextBlockTimestamp', [Number(t)])
+}
