@@ -1,0 +1,105 @@
+/**
+ * A schedule: who is byzantine, then a sequence of steps — honest play, adversary actions,
+ * message loss to and from the adversary, time travel, honest requests to leave — generated
+ * by fast-check and printed as readable lines. Indices in steps are taken modulo the number of
+ * byzantine (`b`) or honest (`h`) participants at run time, so every step of a shrunk schedule
+ * still means something.
+ */
+import fc from 'fast-check'
+import { FORGE_KINDS, type ForgeKind } from './forge.js'
+import type { Via } from './Byzantine.js'
+
+export const NET_MODES = ['ok', 'mute', 'deaf', 'silent', 'noConfirm', 'cut'] as const
+export type NetMode = (typeof NET_MODES)[number]
+/** Candidate lists a byzantine participant can name. */
+export const CANDIDATES = ['head', 'stale', 'genesis', 'forged', 'withheld', 'backdated', 'oversized'] as const
+export type CandidateKind = (typeof CANDIDATES)[number]
+/** Which final state a proof or checkpoint shows. */
+export const FROMS = ['latest', 'old', 'genesis'] as const
+export type From = (typeof FROMS)[number]
+
+export type Step =
+  | { kind: 'play'; share: number; to: number }
+  | { kind: 'travel'; seconds: number }
+  | { kind: 'lastSecond'; of: 'answer' | 'deadline' }
+  | { kind: 'net'; b: number; mode: NetMode; peer: number }
+  | { kind: 'forge'; b: number; what: ForgeKind; to: number; variant: number }
+  | { kind: 'post'; b: number; what: ForgeKind; via: Via }
+  | { kind: 'timeout'; b: number; cand: CandidateKind; via: Via }
+  | { kind: 'exit'; b: number; leave: boolean; from: From; via: Via }
+  | { kind: 'answer'; b: number; from: From; via: Via }
+  | { kind: 'extend'; b: number; cand: CandidateKind; via: Via }
+  | { kind: 'refute'; b: number; from: From; via: Via }
+  | { kind: 'respond'; b: number; forged: boolean; via: Via }
+  | { kind: 'fraud'; b: number; target: number; equivocation: boolean; from: From; via: Via }
+  | { kind: 'resolve'; b: number; via: Via }
+  | { kind: 'collude'; b: number }
+  | { kind: 'forceClose'; h: number }
+  | { kind: 'exitHonest'; h: number }
+  | { kind: 'coopClose'; h: number }
+
+export interface Schedule {
+  n: number
+  /** Byzantine participant indices (1 or 2 of them; at least one participant is honest). */
+  byzantine: number[]
+  steps: Step[]
+}
+
+/** Chain seconds a travel step may take: around the protocol's windows (p2p 60, posting 210, C 300). */
+export const TRAVELS = [1, 15, 31, 61, 91, 121, 211, 301, 451, 601, 1201] as const
+
+const b = fc.nat({ max: 1 })
+const h = fc.nat({ max: 3 })
+const via = fc.constantFrom<Via>('direct', 'direct', '7702')
+const from = fc.constantFrom(...FROMS)
+const cand = fc.constantFrom(...CANDIDATES)
+const forgeKind = fc.constantFrom(...FORGE_KINDS)
+
+/** One step; weights favour play and time so that adversary actions land on live channels. */
+export const stepArb: fc.Arbitrary<Step> = fc.oneof(
+  { weight: 20, arbitrary: fc.record({ kind: fc.constant('play' as const), share: fc.nat({ max: 4 }), to: fc.nat({ max: 3 }) }) },
+  { weight: 10, arbitrary: fc.record({ kind: fc.constant('travel' as const), seconds: fc.constantFrom(...TRAVELS) }) },
+  { weight: 3, arbitrary: fc.record({ kind: fc.constant('lastSecond' as const), of: fc.constantFrom('answer' as const, 'deadline' as const) }) },
+  { weight: 4, arbitrary: fc.record({ kind: fc.constant('net' as const), b, mode: fc.constantFrom(...NET_MODES), peer: h }) },
+  { weight: 8, arbitrary: fc.record({ kind: fc.constant('forge' as const), b, what: forgeKind, to: fc.nat({ max: 15 }), variant: fc.nat({ max: 7 }) }) },
+  { weight: 3, arbitrary: fc.record({ kind: fc.constant('post' as const), b, what: forgeKind, via }) },
+  { weight: 7, arbitrary: fc.record({ kind: fc.constant('timeout' as const), b, cand, via }) },
+  { weight: 4, arbitrary: fc.record({ kind: fc.constant('exit' as const), b, leave: fc.boolean(), from, via }) },
+  { weight: 3, arbitrary: fc.record({ kind: fc.constant('answer' as const), b, from, via }) },
+  { weight: 3, arbitrary: fc.record({ kind: fc.constant('extend' as const), b, cand, via }) },
+  { weight: 3, arbitrary: fc.record({ kind: fc.constant('refute' as const), b, from, via }) },
+  { weight: 3, arbitrary: fc.record({ kind: fc.constant('respond' as const), b, forged: fc.boolean(), via }) },
+  { weight: 5, arbitrary: fc.record({ kind: fc.constant('fraud' as const), b, target: fc.nat({ max: 3 }), equivocation: fc.boolean(), from, via }) },
+  { weight: 2, arbitrary: fc.record({ kind: fc.constant('resolve' as const), b, via }) },
+  { weight: 2, arbitrary: fc.record({ kind: fc.constant('collude' as const), b }) },
+  { weight: 1, arbitrary: fc.record({ kind: fc.constant('forceClose' as const), h }) },
+  { weight: 1, arbitrary: fc.record({ kind: fc.constant('exitHonest' as const), h }) },
+  { weight: 1, arbitrary: fc.record({ kind: fc.constant('coopClose' as const), h }) },
+)
+
+const playArb = fc.record({ kind: fc.constant('play' as const), share: fc.nat({ max: 4 }), to: fc.nat({ max: 3 }) })
+
+/**
+ * Schedules for `n` participants: 1 byzantine for n = 2, else 1 or 2; a warm-up of up to 2n
+ * plays (so stale states and old final ones exist), then up to `maxSteps` steps.
+ */
+export function scheduleArb(n: number, maxSteps = 24): fc.Arbitrary<Schedule> {
+  const byz = n === 2 ? fc.constant(1) : fc.integer({ min: 1, max: 2 })
+  return fc.record({
+    byzantine: byz.chain((k) => fc.uniqueArray(fc.nat({ max: n - 1 }), { minLength: k, maxLength: k })).map((a) => [...a].sort((x, y) => x - y)),
+    warmup: fc.array(playArb, { maxLength: 2 * n, size: 'max' }),
+    steps: fc.array(stepArb, { minLength: 1, maxLength: maxSteps, size: 'max' }),
+  }).map(({ byzantine, warmup, steps }) => ({ n, byzantine, steps: [...warmup, ...steps] }))
+}
+
+/** A step as one readable line (indices as written; the run log names the participants). */
+export function describeStep(s: Step): string {
+  const { kind, ...rest } = s
+  const args = Object.entries(rest).map(([k, v]) => `${k}=${String(v)}`).join(' ')
+  return args ? `${kind} ${args}` : kind
+}
+
+/** The schedule as lines, for a violation report. */
+export function describeSchedule(s: Schedule): string {
+  return [`n=${s.n} byzantine=[${s.byzantine.join(', ')}]`, ...s.steps.map((x, i) => `  ${String(i + 1).padStart(2)}. ${describeStep(x)}`)].join('\n')
+}
