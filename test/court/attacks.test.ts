@@ -16,7 +16,7 @@ import { hashState } from '../../src/protocol/eip712.js'
 import { DisputeKind, type Hex, type PackedSignedTransaction, type Transaction } from '../../src/protocol/types.js'
 import { anchoredList, nextBlockAt, signedHistory, type CourtCall, type Route } from '../helpers/byzantine.js'
 import {
-  ALICE, BOB, C, MALLORY, W, assertRemovedEnding, assertSlashedEnding, genesisHash, heldTx, honestCarryOn, paymentsState, round, scene, timeOutMallory,
+  ALICE, BOB, C, MALLORY, W, assertRemovedEnding, assertSlashedEnding, genesisHash, genesisTimestamp, heldTx, honestCarryOn, paymentsState, round, scene, timeOutMallory,
   type Scene, type SceneContext,
 } from '../helpers/attackPlay.js'
 import { decodeRevert, expectRevert } from '../helpers/revert.js'
@@ -32,17 +32,17 @@ async function chain(hardfork?: 'prague'): Promise<{ ctx: SceneContext; wallets:
 }
 
 /**
- * Mallory's second seq-3 transaction: a made-up state (every balance hers, Alice to move),
- * stamped with its parent's time (backdated: the earliest stamp the rules allow), in an
- * anchored list after the honest seq 1 and 2; `raiseAt` is the first second a timeout on it is
- * allowed.
+ * Mallory's transaction at `height` (≤ the honest head) to a made-up state (every balance hers,
+ * Alice to move), on the honest history below it, stamped with its parent's time (backdated:
+ * the earliest stamp the rules allow), in an anchored list; `raiseAt` is the first second a
+ * timeout on it is allowed. At seq 3 (her turn) it is an equivocation; lower, a wrong actor.
  */
-function conflictingCandidate(s: Scene): { list: PackedSignedTransaction[]; state: Hex; fake: Transaction; raiseAt: bigint } {
-  const tx2 = heldTx(s, 2n).transaction
+function conflictingCandidate(s: Scene, height: bigint): { list: PackedSignedTransaction[]; state: Hex; fake: Transaction; raiseAt: bigint } {
+  const parent = height === 1n ? { fork: 0n, seq: 0n, stateHash: genesisHash(s), timestamp: genesisTimestamp(s) } : heldTx(s, height - 1n).transaction
   const total = s.c.params.deposits.reduce((a, b) => a + b)
   const state = paymentsState(0b111n, ALICE, [0n, 0n, total])
-  const fake = s.mallory.tx(tx2, { stateHash: hashState(state) })
-  return { list: candidate(s, 2n, fake), state, fake, raiseAt: tx2.timestamp + BigInt(W) + 1n }
+  const fake = s.mallory.tx(parent, { stateHash: hashState(state) })
+  return { list: candidate(s, height - 1n, fake), state, fake, raiseAt: parent.timestamp + BigInt(W) + 1n }
 }
 
 /** An anchored candidate list: Mallory's history up to `upTo`, then `t` signed by her. */
@@ -54,10 +54,11 @@ function candidate(s: Scene, upTo: bigint, t: Transaction): PackedSignedTransact
 /**
  * 10.1 / 10.2: played to seq 3 (Mallory's own seq 3 40 s after Bob's seq 2, so her backdated
  * candidate is due before any honest timeout), optionally one more honest move (`below`);
- * Mallory raises her conflicting timeout through `route`; the honest courts prove the
- * equivocation from the event, Mallory is slashed, Alice and Bob play on and close.
+ * Mallory raises her conflicting timeout at `height` through `route` (or posts it); the honest
+ * courts prove the equivocation or invalid transition from the event, Mallory is slashed,
+ * Alice and Bob play on and close.
  */
-async function conflictingTimeout(ctx: SceneContext, wallets: Wallet[], label: string, o: { route?: Route; below?: boolean; post?: boolean } = {}): Promise<void> {
+async function conflictingTimeout(ctx: SceneContext, wallets: Wallet[], label: string, o: { route?: Route; height?: bigint; below?: boolean; post?: boolean } = {}): Promise<void> {
   const s = await scene(ctx, wallets, label)
   const [alice, bob] = [s.c.roles[ALICE]!, s.c.roles[BOB]!]
   try {
@@ -68,7 +69,8 @@ async function conflictingTimeout(ctx: SceneContext, wallets: Wallet[], label: s
       await Promise.all(all.map((ch) => ch.waitFinal(head)))
     }
     const share = s.m.bal[MALLORY]!
-    const { list, state, fake, raiseAt } = conflictingCandidate(s)
+    const height = o.height ?? 3n
+    const { list, state, fake, raiseAt } = conflictingCandidate(s, height)
     const slashed = alice.court!.next('slashed')
     const proven = alice.court!.next('dispute', { filter: (d) => d.record.kind === DisputeKind.Fraud })
     let sent: CourtCall
@@ -79,7 +81,7 @@ async function conflictingTimeout(ctx: SceneContext, wallets: Wallet[], label: s
     } else {
       await nextBlockAt(ctx.anvil.provider, raiseAt)
       sent = await s.mallory.call('disputeTimeout', [list, state], o.route)
-      assert.deepEqual([sent.record!.kind, sent.record!.seq, sent.record!.removals], [DisputeKind.Timeout, 3n, 1n << BigInt(ALICE)], 'Mallory accuses Alice')
+      assert.deepEqual([sent.record!.kind, sent.record!.seq, sent.record!.removals], [DisputeKind.Timeout, height, 1n << BigInt(ALICE)], 'Mallory accuses Alice')
     }
     // The top-level transaction is the wrapper's, not a manager call.
     const top = (await ctx.anvil.provider.getTransaction(sent.receipt.hash))!
@@ -107,9 +109,15 @@ describe('issue 10: reproduced attacks against online honest clients (end to end
   before(async () => ({ ctx, wallets } = await chain()))
   after(() => ctx.anvil.stop())
 
-  for (const below of [false, true]) {
-    test(`10.1 a conflicting timeout ${below ? 'below' : 'at'} the honest head (Mallory's backdated second seq 3 to a made-up state) is proven from its event: Mallory slashed, nobody honest removed`, { timeout: 120_000 }, () =>
-      conflictingTimeout(ctx, wallets, `10.1-${below}`, { below }))
+  const heights = [
+    { height: 3n, below: false, what: 'at the honest head (seq 3, an equivocation)' },
+    { height: 3n, below: true, what: 'below the honest head (seq 3 of 4, an equivocation)' },
+    { height: 2n, below: false, what: 'below the honest head (seq 2 of 3, Bob\'s turn: a wrong actor)' },
+    { height: 1n, below: false, what: 'on the genesis (seq 1 of 3, Alice\'s turn: a wrong actor anchored by the genesis)' },
+  ]
+  for (const h of heights) {
+    test(`10.1 a conflicting timeout ${h.what}, backdated, to a made-up state (every balance Mallory's, Alice to move) is proven from its event: Mallory slashed, nobody honest removed`, { timeout: 120_000 }, () =>
+      conflictingTimeout(ctx, wallets, `10.1-${h.height}-${h.below}`, { height: h.height, below: h.below }))
   }
 
   test('10.3 a candidate entry Mallory stamped before its parent is refused at raise (ProofTimestampInvalid); she is timed out, Alice and Bob close', { timeout: 120_000 }, async () => {

@@ -156,6 +156,11 @@ export function genesisHash(s: Scene): Hex {
   return forks.at(-1)!.stateHash
 }
 
+/** The fork's genesis timestamp as Mallory's store recorded it. */
+export function genesisTimestamp(s: Scene): bigint {
+  return s.c.roles.at(-1)!.store.getForks(s.c.channelId).at(-1)!.timestamp
+}
+
 /** Mallory's transaction record at `seq` of fork 0, from her own store. */
 export function heldTx(s: Scene, seq: bigint): { transaction: Transaction; state: Hex } {
   const r = s.c.roles.at(-1)!.store.getTx(s.c.channelId, 0n, seq)
