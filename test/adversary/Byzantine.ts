@@ -189,8 +189,8 @@ export class Byzantine {
   }
 
   /** Signs a forged transaction of `kind` on `head` (default: the shadow's head). */
-  async forge(kind: ForgeKind, variant = 0, head = this.head()): Promise<Forged> {
-    const f = await forge(await this.forgeContext(), head, kind, variant)
+  async forge(kind: ForgeKind, variant = 0, head = this.head(), at?: bigint): Promise<Forged> {
+    const f = await forge(await this.forgeContext(), head, kind, variant, at)
     this.forged.push(f)
     return f
   }

@@ -46,7 +46,9 @@ export class Game {
     const { anvil, stack, hasher } = world
     const wallets = anvil.wallets.slice(1, schedule.n + 1)
     const honest = wallets.map((_, i) => i).filter((i) => !schedule.byzantine.includes(i))
-    const c = await openCourtChannel({ anvil, stack, hasher, wallets, label, honest, pollMs: 60_000 })
+    const c = await openCourtChannel({ anvil, stack, hasher, wallets, label, pollMs: 60_000 })
+    // An honest participant accused of silence answers with a pass (its application is slow, not gone).
+    for (const i of honest) c.attach(i, { autoMove: () => '0x' })
     const ctx: GameContext = {
       anvil, stack, hasher, forwarder: world.forwarder, channelId: c.channelId, params: c.params, n: schedule.n, openBlock: c.openBlock,
       route: (from, to, message) => {

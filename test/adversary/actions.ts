@@ -110,7 +110,13 @@ async function perform(g: Game, s: Step): Promise<string> {
       const state = b!.candidateState ?? b!.headAt(r.seq)?.state
       if (!state) return `${tag} respond: candidate unknown`
       const head = { channelId: id, fork: b!.view.fork, seq: r.seq, state, stateHash: r.stateHash, timestamp: r.timestamp, nextActor: b!.me }
-      const f = await b!.forge(s.forged ? 'badHash' : 'wrongTurn', 0, head)
+      const f = await b!.forge(s.what === 'forged' ? 'badHash' : 'wrongTurn', 0, head)
+      if (s.what === 'late') {
+        // Stamped as late as the chain allows: block time + skew.
+        // (Payments ignores the timestamp: the resulting state is the same.)
+        const t = { ...f.transaction, timestamp: (await g.now()) + 1n + BigInt(Math.max(1, Math.floor(g.ctx.params.agreementTime / 2))) }
+        return call('respond', [id, p, b!.me, r, t, g.ctx.sign(b!.wallet, t)], s.via, `responds with a move stamped block time + skew`)
+      }
       return call('respond', [id, p, b!.me, r, f.transaction, f.signature], s.via, `responds with ${f.label}`)
     }
     case 'fraud':
@@ -189,6 +195,13 @@ async function candidate(b: Byzantine, kind: CandidateKind): Promise<Candidate |
     const s = b.signedBelow(head.seq)
     return s === undefined ? b.anchored(0n) : b.anchored(s)
   }
+  if (kind === 'conflict') {
+    const old = b.finalProof('old')
+    const at = b.headAt(old.seq)!
+    const f = await b.forge('badHash', 0, at, at.timestamp)
+    const base = b.anchored(old.seq) ?? old
+    return { txs: [...base.txs, b.pack(f)], state: f.state, seq: f.transaction.seq }
+  }
   const base = b.anchored(head.seq) ?? b.anchored(0n)!
   const f = await b.forge(CAND_FORGE[kind]!, 0, head)
   return { txs: [...base.txs, b.pack(f, kind === 'forged')], state: f.state, seq: f.transaction.seq }
@@ -213,7 +226,8 @@ async function fraud(
 ): Promise<string> {
   const id = g.ctx.channelId
   const p = g.ctx.params.participants
-  const target = s.target % g.ctx.n
+  const others = Array.from({ length: g.ctx.n }, (_, i) => i).filter((i) => i !== b.me)
+  const target = others[s.target % others.length]!
   const culprit = g.byz.find((x) => x.me === target)
   const cp = b.finalProof(s.from)
   const r = b.record

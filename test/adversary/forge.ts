@@ -63,11 +63,11 @@ async function valid(ctx: ForgeContext, head: Head, data: Hex, timestamp: bigint
 
 /**
  * One forged transaction of `kind` on `head` (for 'split', the second version is
- * {@link forgeSplit}). A kind that needs our turn when it is not ours yields a move out of turn
- * with an invented state (still provable).
+ * {@link forgeSplit}), stamped `at` (default: now, never before the head). A kind that needs our
+ * turn when it is not ours yields a move out of turn with an invented state (still provable).
  */
-export async function forge(ctx: ForgeContext, head: Head, kind: ForgeKind, variant = 0): Promise<Forged> {
-  const ts = ctx.now > head.timestamp ? ctx.now : head.timestamp
+export async function forge(ctx: ForgeContext, head: Head, kind: ForgeKind, variant = 0, at?: bigint): Promise<Forged> {
+  const ts = at ?? (ctx.now > head.timestamp ? ctx.now : head.timestamp)
   const base = { channelId: head.channelId, fork: head.fork, seq: head.seq + 1n, actor: ctx.me, previousStateHash: head.stateHash }
   const invented = inventedState(head.state, ctx.me)
   const make = (label: string, data: Hex, timestamp: bigint, state: Hex): Forged => {

@@ -51,7 +51,9 @@ async function reset(world: World): Promise<void> {
 let games = 0
 
 /** Plays `schedule`, finishes the channel and checks the three invariants. */
-export async function runSchedule(world: World, schedule: Schedule, opts: { trace?: (line: string) => void } = {}): Promise<RunResult> {
+export async function runSchedule(
+  world: World, schedule: Schedule, opts: { trace?: (line: string) => void; /** Control only: honest courts detached at once (the checker must then see the theft). */ detachCourts?: boolean } = {},
+): Promise<RunResult> {
   const started = Date.now()
   await reset(world)
   const log: string[] = []
@@ -64,6 +66,7 @@ export async function runSchedule(world: World, schedule: Schedule, opts: { trac
   try {
     g = await Game.open(world, schedule, `adversary-${process.pid}-${games++}`)
     say(`open: n=${schedule.n}, byzantine M${schedule.byzantine.join(',M')}, honest P${g.honest.join(',P')}`)
+    if (opts.detachCourts) for (const i of g.honest) await g.role(i).court!.detach()
     for (const step of schedule.steps) say(await runStep(g, step))
     const end = await g.finish()
     const o = await observe(g)

@@ -1,0 +1,62 @@
+/**
+ * The adversary search in the test suite: a small fixed-seed set of schedules for n = 2 and 3
+ * (the long runs are `npm run adversary`, docs/adversary.md), scripted schedules showing the
+ * byzantine client's reach (a forged candidate through an EIP-7702 account; colluders restarting
+ * a force-close with a fraud proof from an old checkpoint), and a control: with the honest
+ * courts detached, the checker must see the theft.
+ */
+import { after, before, describe, test } from 'node:test'
+import assert from 'node:assert/strict'
+import type { World } from './context.js'
+import { runSchedule, startWorld } from './run.js'
+import { describeSchedule, type Schedule } from './schedule.js'
+import { search } from './search.js'
+
+let world: World
+before(async () => (world = await startWorld()))
+after(() => world.anvil.stop())
+
+const plays = (k: number): Schedule['steps'] => Array.from({ length: k }, (_, i) => ({ kind: 'play' as const, share: 1 + (i % 3), to: i }))
+
+describe('adversary search (fixed seeds)', () => {
+  for (const [n, seed, runs] of [[2, 1, 8], [3, 2, 8]] as const) {
+    test(`n = ${n}, seed ${seed}: ${runs} schedules, every invariant holds for every honest participant`, { timeout: 120_000 }, async () => {
+      const report = await search(world, { runs, seed, n, maxSteps: 16, shrinkRuns: 10 })
+      assert.equal(report.runs.length, runs)
+      const found = report.failures.map((f) => `seed ${f.seed} path ${f.path}\n${f.result.violations.join('\n')}\n${describeSchedule(f.schedule)}`)
+      assert.deepEqual(found, [])
+    })
+  }
+})
+
+describe("the byzantine client's reach", () => {
+  test('a timeout on a forged entry below the honest head, raised through an EIP-7702 account, is proven: the adversary is slashed, the honest are whole', { timeout: 60_000 }, async () => {
+    const r = await runSchedule(world, {
+      n: 3, byzantine: [2], steps: [
+        ...plays(3), { kind: 'travel', seconds: 151 }, ...plays(2), { kind: 'travel', seconds: 61 }, { kind: 'timeout', b: 0, cand: 'conflict', via: '7702' },
+      ],
+    })
+    assert.deepEqual(r.violations, [])
+    assert.ok(r.log.some((l) => /timeout on conflict candidate .* via 7702: ok/.test(l)), r.log.join('\n'))
+    assert.equal(r.slashes, 1)
+  })
+
+  test('colluders turn an honest force-close into a fraud dispute from the genesis: the honest answer, the channel settles within the bound', { timeout: 60_000 }, async () => {
+    const r = await runSchedule(world, {
+      n: 3, byzantine: [1, 2], steps: [
+        ...plays(6), { kind: 'forceClose', h: 0 }, { kind: 'lastSecond', of: 'deadline' },
+        { kind: 'fraud', b: 0, target: 1, equivocation: false, from: 'genesis', via: 'direct' },
+      ],
+    })
+    assert.deepEqual(r.violations, [])
+    assert.ok(r.log.some((l) => /proves M2's invalid .* checkpoint genesis seq 0: ok/.test(l)), r.log.join('\n'))
+    assert.equal(r.slashes, 1)
+  })
+
+  test('control: with the honest courts detached, the checker reports the theft', { timeout: 60_000 }, async () => {
+    const r = await runSchedule(world, {
+      n: 2, byzantine: [1], steps: [...plays(2), { kind: 'travel', seconds: 211 }, { kind: 'timeout', b: 0, cand: 'forged', via: 'direct' }, { kind: 'travel', seconds: 601 }, { kind: 'resolve', b: 0, via: 'direct' }],
+    }, { detachCourts: true })
+    assert.ok(r.violations.some((v) => /P0 credited .* < entitlement/.test(v)), r.violations.join('\n') + '\n' + r.log.join('\n'))
+  })
+})
