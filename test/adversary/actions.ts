@@ -195,6 +195,15 @@ async function candidate(b: Byzantine, kind: CandidateKind): Promise<Candidate |
     const s = b.signedBelow(head.seq)
     return s === undefined ? b.anchored(0n) : b.anchored(s)
   }
+  if (kind === 'lastForged') {
+    for (const f of [...b.forged].reverse()) {
+      const parent = b.headAt(f.transaction.seq - 1n)
+      if (!parent || parent.stateHash !== f.transaction.previousStateHash || f.transaction.fork !== head.fork) continue
+      const base = b.anchored(parent.seq)
+      if (base) return { txs: [...base.txs, b.pack(f, true)], state: f.state, seq: f.transaction.seq }
+    }
+    return undefined
+  }
   if (kind === 'conflict') {
     const old = b.finalProof('old')
     const at = b.headAt(old.seq)!

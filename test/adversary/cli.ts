@@ -1,8 +1,10 @@
 /**
  * `npm run adversary -- --runs K --seed S [--n 2|3|5] [--max-steps M] [--shrink R] [--path P]
- * [--trace] [--out file.json]`: runs the randomized adversary search on one anvil and prints the
+ * [--trace] [--out file.json] [--control]`: runs the randomized adversary search on one anvil and prints the
  * machine, the parameters, one line per schedule, every violation with its shrunk schedule, the
  * log of its run and the command that replays it, and the totals. Exits 1 on a violation.
+ * `--control` detaches the honest courts: the search must then find thefts (a check of the
+ * checker, the shrinking and the replay).
  */
 import { cpus, totalmem } from 'node:os'
 import { writeFileSync } from 'node:fs'
@@ -17,7 +19,7 @@ const { values } = parseArgs({
   options: {
     runs: { type: 'string', default: '20' }, seed: { type: 'string', default: String(Date.now() % 1_000_000) }, n: { type: 'string', default: '3' },
     'max-steps': { type: 'string', default: '24' }, shrink: { type: 'string', default: '60' }, path: { type: 'string' },
-    trace: { type: 'boolean', default: false }, out: { type: 'string' },
+    trace: { type: 'boolean', default: false }, out: { type: 'string' }, control: { type: 'boolean', default: false },
   },
 })
 const runs = Number(values.runs)
@@ -37,7 +39,7 @@ const C = 300
 const W = 60 + 30 + 120
 console.log(`machine: ${cpu[0]?.model ?? 'cpu'} × ${cpu.length}, ${Math.round(totalmem() / 2 ** 30)} GB, node ${process.version}, ${client} (prague)`)
 console.log(`parameters: n=${n}, Payments, deposits ${Array.from({ length: n }, (_, i) => i + 1).join('/')} ETH, bond 0.1 ETH, p2p 60 s, agreement 30 s, fallback 120 s (W = ${W} s), C = ${C} s; bound 3(n−1)C + 2n·15 s = ${settleBound({ challengeTime: C, postingWindow: W }, n)} s`)
-console.log(`search: seed ${seed}, ${runs} runs, ≤ ${maxSteps} steps${values.path ? `, replaying path ${values.path}` : ''}\n`)
+console.log(`search: seed ${seed}, ${runs} runs, ≤ ${maxSteps} steps${values.path ? `, replaying path ${values.path}` : ''}${values.control ? ', CONTROL: honest courts detached' : ''}\n`)
 
 const summary = (s: Schedule, r: RunResult) => {
   const calls = Object.values(r.calls).reduce((a, b) => a + b, 0)
@@ -45,7 +47,7 @@ const summary = (s: Schedule, r: RunResult) => {
   return `M${s.byzantine.join(',M').padEnd(5)} ${String(r.steps).padStart(2)} steps  ${r.disputes} disputes  ${r.slashes} slashed  ${r.forks} forks  ${calls} adversary calls (${r.calls.ok ?? 0} ok)  ${settled}  ${(r.wallMs / 1000).toFixed(1)} s  ${r.violations.length ? 'VIOLATION' : 'ok'}`
 }
 const report = await search(world, {
-  runs, seed, n, maxSteps, shrinkRuns: Number(values.shrink), ...(values.path ? { path: values.path } : {}),
+  runs, seed, n, maxSteps, shrinkRuns: Number(values.shrink), detachCourts: values.control, ...(values.path ? { path: values.path } : {}),
   onRun: (i, s, r) => {
     console.log(`run ${String(i).padStart(4)}  ${summary(s, r)}`)
     if (values.trace) for (const l of r.log) console.log(`        ${l}`)
@@ -60,7 +62,7 @@ const print = (f: Failure) => {
   console.log(describeSchedule(f.schedule).replace(/^/gm, '  '))
   console.log('  run log:')
   for (const l of f.result.log) console.log(`    ${l}`)
-  console.log(`  replay: npm run adversary -- --n ${n} --max-steps ${maxSteps} --seed ${f.seed} --path ${f.path} --trace`)
+  console.log(`  replay: npm run adversary -- --n ${n} --max-steps ${maxSteps} --seed ${f.seed} --path ${f.path} --trace${values.control ? ' --control' : ''}`)
 }
 report.failures.forEach(print)
 

@@ -15,10 +15,11 @@ export type NetMode = (typeof NET_MODES)[number]
  * Candidate lists a byzantine participant can name: its head, an older state it signed, the
  * genesis, its head plus a forged entry, an old final state plus a forged entry at the next
  * height stamped at its parent's time (below the honest head: raisable at once, issue 10
- * attack 1), its head plus a valid move it kept, and entries stamped before their parent or with
- * oversized data.
+ * attack 1), its head plus a valid move it kept, the latest transaction it forged earlier (a
+ * split version, an equivocation, a kept move) on the state it extends, and entries stamped
+ * before their parent or with oversized data.
  */
-export const CANDIDATES = ['head', 'stale', 'genesis', 'forged', 'conflict', 'withheld', 'backdated', 'oversized'] as const
+export const CANDIDATES = ['head', 'stale', 'genesis', 'forged', 'conflict', 'withheld', 'lastForged', 'backdated', 'oversized'] as const
 export type CandidateKind = (typeof CANDIDATES)[number]
 /** Which final state a proof or checkpoint shows. */
 export const FROMS = ['latest', 'old', 'genesis'] as const

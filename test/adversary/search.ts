@@ -21,6 +21,8 @@ export interface SearchOptions {
   path?: string
   /** Called after every run of the search (not for shrinking runs). */
   onRun?: (i: number, schedule: Schedule, result: RunResult) => void
+  /** Control: the honest courts are detached, so the search must find violations. */
+  detachCourts?: boolean
   /** Called after every shrinking run. */
   onShrink?: (schedule: Schedule, result: RunResult) => void
 }
@@ -55,7 +57,7 @@ export async function search(world: World, o: SearchOptions): Promise<SearchRepo
     let shrinks = 0
     const property = fc.asyncProperty(arb, async (schedule) => {
       if (first && shrinks >= (o.shrinkRuns ?? 60)) return true // budget spent: keep the smallest so far
-      const result = await runSchedule(world, schedule)
+      const result = await runSchedule(world, schedule, { detachCourts: o.detachCourts === true })
       results.set(schedule, result)
       if (first) {
         shrinks++
