@@ -173,11 +173,12 @@ export class Byzantine {
     return genesis
   }
 
-  /** The latest seq ≤ the head at which we signed (authored or confirmed), below `below`. */
+  /** The latest seq below `below` that we signed (authored or confirmed) and after which someone else moves: a stale timeout candidate. */
   signedBelow(below: bigint): bigint | undefined {
+    const fork = this.channel.state.fork
     for (let s = below - 1n; s >= 1n; s--) {
-      const e = this.entries(s, s)[0]
-      if (e?.signatures.has(this.me)) return s
+      const r = this.role.store.getTx(this.ctx.channelId, fork, s)
+      if (r && r.nextActor !== this.me && this.role.store.getSignatures(this.ctx.channelId, r.digest).has(this.me)) return s
     }
     return undefined
   }

@@ -8,11 +8,15 @@
 import { hasBit } from '../../src/protocol/bitmap.js'
 import { DisputeKind, type Hex } from '../../src/protocol/types.js'
 import type { Message } from '../../src/transport/messages.js'
+import { travel } from '../helpers/courtPeers.js'
 import type { Byzantine, Candidate } from './Byzantine.js'
 import { forgeSplit, type ForgeKind, type Forged } from './forge.js'
 import type { Game } from './Game.js'
 import { chooseMove } from './payments.js'
 import type { CandidateKind, Step } from './schedule.js'
+
+/** The posting window W = p2pTime + agreementTime + chainFallbackTime. */
+const W = (g: Game): number => g.ctx.params.p2pTime + g.ctx.params.agreementTime + g.ctx.params.chainFallbackTime
 
 const CAND_FORGE: Partial<Record<CandidateKind, ForgeKind>> = { forged: 'badHash', withheld: 'withheld', backdated: 'backdated', oversized: 'oversized' }
 
@@ -78,7 +82,17 @@ async function perform(g: Game, s: Step): Promise<string> {
     case 'timeout': {
       const c = await candidate(b!, s.cand)
       if (!c) return `${tag} timeout (${s.cand}): no such candidate`
-      return call('disputeTimeout', [id, p, b!.me, c.txs, c.state], s.via, `timeout on ${s.cand} candidate seq ${c.seq} (${c.txs.length} txs)`)
+      let waited = ''
+      if (s.race && b!.disputeKind === DisputeKind.None) {
+        // Until the candidate may be raised (stamp + posting window), without letting the honest courts act first.
+        const stamp = c.txs.at(-1)?.transaction.timestamp ?? b!.headAt(0n)?.timestamp ?? 0n
+        const wait = stamp + BigInt(W(g)) + 1n - (await g.now())
+        if (wait > 0n && wait <= 1_200n) {
+          await travel(g.world.anvil, g.c, Number(wait))
+          waited = ` after ${wait} s`
+        }
+      }
+      return call('disputeTimeout', [id, p, b!.me, c.txs, c.state], s.via, `timeout${waited} on ${s.cand} candidate seq ${c.seq} (${c.txs.length} txs)`)
     }
     case 'exit': {
       const c = b!.finalProof(s.from)
@@ -212,7 +226,8 @@ async function candidate(b: Byzantine, kind: CandidateKind): Promise<Candidate |
     return { txs: [...base.txs, b.pack(f)], state: f.state, seq: f.transaction.seq }
   }
   const base = b.anchored(head.seq) ?? b.anchored(0n)!
-  const f = await b.forge(CAND_FORGE[kind]!, 0, head)
+  // Stamped at the parent's time (as early as the rules allow): raisable soonest.
+  const f = await b.forge(CAND_FORGE[kind]!, 0, head, kind === 'forged' ? head.timestamp : undefined)
   return { txs: [...base.txs, b.pack(f, kind === 'forged')], state: f.state, seq: f.transaction.seq }
 }
 

@@ -32,7 +32,8 @@ export type Step =
   | { kind: 'net'; b: number; mode: NetMode; peer: number }
   | { kind: 'forge'; b: number; what: ForgeKind; to: number; variant: number }
   | { kind: 'post'; b: number; what: ForgeKind; via: Via }
-  | { kind: 'timeout'; b: number; cand: CandidateKind; via: Via }
+  /** `race`: the adversary waits until its candidate may be raised and wins the race against the honest courts' own duties. */
+  | { kind: 'timeout'; b: number; cand: CandidateKind; race: boolean; via: Via }
   | { kind: 'exit'; b: number; leave: boolean; from: From; via: Via }
   | { kind: 'answer'; b: number; from: From; via: Via }
   | { kind: 'extend'; b: number; cand: CandidateKind; via: Via }
@@ -70,7 +71,7 @@ export const stepArb: fc.Arbitrary<Step> = fc.oneof(
   { weight: 5, arbitrary: fc.record({ kind: fc.constant('net' as const), b, mode: fc.constantFrom(...NET_MODES), peer: h }) },
   { weight: 5, arbitrary: fc.record({ kind: fc.constant('forge' as const), b, what: forgeKind, to: fc.nat({ max: 15 }), variant: fc.nat({ max: 7 }) }) },
   { weight: 2, arbitrary: fc.record({ kind: fc.constant('post' as const), b, what: forgeKind, via }) },
-  { weight: 8, arbitrary: fc.record({ kind: fc.constant('timeout' as const), b, cand, via }) },
+  { weight: 8, arbitrary: fc.record({ kind: fc.constant('timeout' as const), b, cand, race: fc.boolean(), via }) },
   { weight: 5, arbitrary: fc.record({ kind: fc.constant('exit' as const), b, leave: fc.boolean(), from, via }) },
   { weight: 3, arbitrary: fc.record({ kind: fc.constant('answer' as const), b, from, via }) },
   { weight: 3, arbitrary: fc.record({ kind: fc.constant('extend' as const), b, cand, via }) },

@@ -19,7 +19,7 @@ after(() => world.anvil.stop())
 const plays = (k: number): Schedule['steps'] => Array.from({ length: k }, (_, i) => ({ kind: 'play' as const, share: 1 + (i % 3), to: i }))
 
 describe('adversary search (fixed seeds)', () => {
-  for (const [n, seed, runs] of [[2, 1, 8], [3, 2, 8]] as const) {
+  for (const [n, seed, runs] of [[2, 1, 10], [3, 2, 12]] as const) {
     test(`n = ${n}, seed ${seed}: ${runs} schedules, every invariant holds for every honest participant`, { timeout: 120_000 }, async () => {
       const report = await search(world, { runs, seed, n, maxSteps: 16, shrinkRuns: 10 })
       assert.equal(report.runs.length, runs)
@@ -33,7 +33,7 @@ describe("the byzantine client's reach", () => {
   test('a timeout on a forged entry below the honest head, raised through an EIP-7702 account, is proven: the adversary is slashed, the honest are whole', { timeout: 60_000 }, async () => {
     const r = await runSchedule(world, {
       n: 3, byzantine: [2], steps: [
-        ...plays(3), { kind: 'travel', seconds: 151 }, ...plays(2), { kind: 'travel', seconds: 61 }, { kind: 'timeout', b: 0, cand: 'conflict', via: '7702' },
+        ...plays(3), { kind: 'travel', seconds: 151 }, ...plays(2), { kind: 'travel', seconds: 61 }, { kind: 'timeout', b: 0, cand: 'conflict', race: false, via: '7702' },
       ],
     })
     assert.deepEqual(r.violations, [])
@@ -55,7 +55,7 @@ describe("the byzantine client's reach", () => {
 
   test('control: with the honest courts detached, the checker reports the theft', { timeout: 60_000 }, async () => {
     const r = await runSchedule(world, {
-      n: 2, byzantine: [1], steps: [...plays(2), { kind: 'travel', seconds: 211 }, { kind: 'timeout', b: 0, cand: 'forged', via: 'direct' }, { kind: 'travel', seconds: 601 }, { kind: 'resolve', b: 0, via: 'direct' }],
+      n: 2, byzantine: [1], steps: [...plays(2), { kind: 'travel', seconds: 211 }, { kind: 'timeout', b: 0, cand: 'forged', race: false, via: 'direct' }, { kind: 'travel', seconds: 601 }, { kind: 'resolve', b: 0, via: 'direct' }],
     }, { detachCourts: true })
     assert.ok(r.violations.some((v) => /P0 credited .* < entitlement/.test(v)), r.violations.join('\n') + '\n' + r.log.join('\n'))
   })
