@@ -2,8 +2,10 @@
  * `npm run bench:gas`: gas of every on-chain operation (channel lifecycle, finality proofs, and
  * the court: posts, disputes, challenges, fraud proofs, resolution) at N = 2 … 64 on a real
  * anvil, plus the marginal gas per extra participant. `-- --court` runs the court part only,
- * `-- --channels` all but the court. Progress goes to stderr; stdout is a
- * markdown report (machine, date, parameters, tables, target verdict) for docs/gas.md.
+ * `-- --channels` all but the court, `-- --n 2,8` only those channel sizes, `-- --trace` adds
+ * each operation's execution gas split by opcode trace (bench/lib/trace.ts). Progress goes to
+ * stderr; stdout is a markdown report (machine, date, parameters, tables, target verdict) for
+ * docs/gas.md. The chain clock is fixed (bench/lib/clock.ts), so every run gives the same figures.
  *
  * Every figure is a receipt's gasUsed of a real transaction; finality-proof verification (a
  * view) is sent as a transaction too, and split into base, calldata and execution gas.
@@ -17,19 +19,36 @@ import { RuntimeError } from '../src/errors/ParleyError.js'
 import { hashState, type ParleyHasher } from '../src/protocol/eip712.js'
 import { packSignedTransaction, signDigest } from '../src/protocol/signatures.js'
 import { ETH, type ChannelParams, type Hex, type PackedSignedTransaction, type Transaction } from '../src/protocol/types.js'
+import { openDeadline } from '../src/protocol/timing.js'
+import { CLOCK_ARGS, fixClock, mineAt, sectionStart } from './lib/clock.js'
 import { measureCall, type CallGas } from './lib/gas.js'
 import { machineLine } from './lib/machine.js'
 import { fmt, marginal, progress, table } from './lib/report.js'
-import { disputesReport, measureDisputes, type DisputeRow } from './lib/disputes.js'
+import { traceGas, type GasBreakdown } from './lib/trace.js'
+import { courtTraces, disputesReport, traceReport } from './lib/courtReport.js'
+import { measureDisputes, type DisputeRow } from './lib/disputes.js'
 
-const NS = [2, 3, 4, 8, 16, 32, 64] as const
+const ALL_NS = [2, 3, 4, 8, 16, 32, 64] as const
+/** The channel sizes to measure: all, or those named by `--n 2,8`. */
+const NS: readonly number[] = (() => {
+  const i = process.argv.indexOf('--n')
+  if (i < 0) return ALL_NS
+  const ns = (process.argv[i + 1] ?? '').split(',').map(Number)
+  if (ns.length === 0 || ns.some((n) => !Number.isInteger(n) || n < 2 || n > 64)) throw new RuntimeError('BENCH_USAGE', '--n takes channel sizes in 2..64, e.g. --n 2,8')
+  return ns
+})()
 const DEPOSIT = 10n ** 18n
 const TIMES = { p2pTime: 60, agreementTime: 30, chainFallbackTime: 120, challengeTime: 300 }
-const TX_TIMESTAMP = 1_700_000_000n
 const TARGET = 5_000
 const abi = AbiCoder.defaultAbiCoder()
 
-interface Ctx { anvil: Anvil; stack: LocalStack; hasher: ParleyHasher; counter: RpcStateMachine; submitter: Wallet }
+interface Ctx { anvil: Anvil; stack: LocalStack; hasher: ParleyHasher; counter: RpcStateMachine; submitter: Wallet; trace: boolean }
+
+/** The lifecycle operations `--trace` splits. */
+type Traced = 'open' | 'verify' | 'verifyChain' | 'close' | 'conclude'
+const TRACED_LABEL: Record<Traced, string> = {
+  open: 'open', verify: 'verifyFinalityProof (1 tx × N sigs)', verifyChain: 'verifyFinalityProof (N txs × 1 sig)', close: 'close', conclude: 'conclude',
+}
 
 interface Row {
   n: number
@@ -46,16 +65,17 @@ interface Row {
   verifyChain: CallGas
   /** verifySignatures with one signature, by participant 0 and by participant N-1. */
   lone: [CallGas, CallGas]
+  traces: Partial<Record<Traced, GasBreakdown>>
 }
 
-function params(ws: readonly Wallet[], machine: Hex, tag: string, target: number): ChannelParams {
+function params(ws: readonly Wallet[], machine: Hex, tag: string, target: number, now: bigint): ChannelParams {
   return {
     participants: ws.map((w) => w.address.toLowerCase() as Hex), machine, asset: ETH,
     deposits: ws.map(() => DEPOSIT), bond: 0n, ...TIMES,
     // Fixed salts keep calldata, and so gas, identical from run to run.
     salt: keccak256(toUtf8Bytes(`parley-bench-gas:${ws.length}:${tag}`)) as Hex,
     initData: abi.encode(['uint64'], [target]) as Hex, // the state is terminal once count ≥ target
-    openDeadline: 1n << 40n,
+    openDeadline: openDeadline(now), // what the client signs: valid for a day
   }
 }
 
@@ -66,7 +86,10 @@ async function measure(ctx: Ctx, n: number): Promise<Row> {
   const manager = stack.manager.connect(submitter)
   const token = stack.token.address
   const none: CallGas = { total: 0n, calldata: 0n, execution: 0n }
-  const row: Row = { n, depositEth: [], depositToken: [], open: 0n, close: 0n, conclude: 0n, withdrawEth: [], withdrawToken: [], verify: none, verifyChain: none, lone: [none, none] }
+  const row: Row = { n, depositEth: [], depositToken: [], open: 0n, close: 0n, conclude: 0n, withdrawEth: [], withdrawToken: [], verify: none, verifyChain: none, lone: [none, none], traces: {} }
+  const trace = async (op: Traced, hash: Hex) => {
+    if (ctx.trace) row.traces[op] = await traceGas(ctx.anvil.provider, hash)
+  }
 
   progress(`N=${n}: ${n} ETH deposits, ${n} ERC-20 deposits and withdrawals`)
   for (const w of ws) row.depositEth.push((await stack.manager.connect(w).deposit(ETH, DEPOSIT)).gasUsed)
@@ -85,32 +108,40 @@ async function measure(ctx: Ctx, n: number): Promise<Row> {
   // N linked transactions, each carrying only its author's signature (virtual voting); then
   // a cooperative close on the terminal state.
   progress(`N=${n}: open, ${n} moves, verifyFinalityProof (${n} txs × 1 signature), close`)
-  const pa = params(ws, stack.machines.counter, 'close', n)
+  // Moves are stamped with the fork's genesis time: the earliest the contract accepts.
+  const pa = params(ws, stack.machines.counter, 'close', n, BigInt(await ctx.anvil.now()))
   const a = await manager.open(pa, ws.map((w) => signOpenConsent(w.signingKey, hasher, pa)))
   const chain: PackedSignedTransaction[] = []
   let state = a.genesis.state
   for (let i = 0; i < n; i++) {
-    const next = await counter.transition(state, i, inc, TX_TIMESTAMP)
-    const t: Transaction = { channelId: a.channelId, fork: 0n, seq: BigInt(i + 1), timestamp: TX_TIMESTAMP, actor: i, previousStateHash: hashState(state), data: inc, stateHash: hashState(next) }
+    const next = await counter.transition(state, i, inc, a.genesis.timestamp)
+    const t: Transaction = { channelId: a.channelId, fork: 0n, seq: BigInt(i + 1), timestamp: a.genesis.timestamp, actor: i, previousStateHash: hashState(state), data: inc, stateHash: hashState(next) }
     chain.push(sign(t, [i]))
     state = next
   }
-  row.verifyChain = await measureVerify(ctx, a.channelId, pa.participants, chain, 1n)
+  const verifyChain = await measureVerify(ctx, a.channelId, pa.participants, chain, 1n)
+  row.verifyChain = verifyChain
+  await trace('verifyChain', verifyChain.hash)
   const closeSigs = new Map(ws.map((w, i) => [i, signCloseConsent(w.signingKey, hasher, a.channelId, 0n, state)]))
-  row.close = (await manager.close(a.channelId, pa.participants, state, closeSigs)).gasUsed
+  const closed = await manager.close(a.channelId, pa.participants, state, closeSigs)
+  row.close = closed.gasUsed
+  await trace('close', closed.hash)
 
   // Channel B (target 1): one move signed by all N proves itself final; conclude settles.
   progress(`N=${n}: open, 1 move, verifyFinalityProof (1 tx × ${n} signatures), conclude`)
-  const pb = params(ws, stack.machines.counter, 'conclude', 1)
+  const pb = params(ws, stack.machines.counter, 'conclude', 1, BigInt(await ctx.anvil.now()))
   const b = await manager.open(pb, ws.map((w) => signOpenConsent(w.signingKey, hasher, pb)))
   row.open = b.gasUsed
-  const stateB = await counter.transition(b.genesis.state, 0, inc, TX_TIMESTAMP)
+  await trace('open', b.hash)
+  const stateB = await counter.transition(b.genesis.state, 0, inc, b.genesis.timestamp)
   const tx: Transaction = {
-    channelId: b.channelId, fork: 0n, seq: 1n, timestamp: TX_TIMESTAMP, actor: 0,
+    channelId: b.channelId, fork: 0n, seq: 1n, timestamp: b.genesis.timestamp, actor: 0,
     previousStateHash: b.genesis.stateHash, data: inc, stateHash: hashState(stateB),
   }
   const proof = [sign(tx, ws.map((_, i) => i))]
-  row.verify = await measureVerify(ctx, b.channelId, pb.participants, proof, 1n)
+  const verify = await measureVerify(ctx, b.channelId, pb.participants, proof, 1n)
+  row.verify = verify
+  await trace('verify', verify.hash)
   // The cost of one signature by its signer's index (the bitmap walk), on any digest.
   const lone = async (i: number) => {
     const d = keccak256(toUtf8Bytes('parley-bench-gas:lone')) as Hex
@@ -118,7 +149,9 @@ async function measure(ctx: Ctx, n: number): Promise<Row> {
     return measureCall(submitter, manager.address, manager.contract.interface.encodeFunctionData('verifySignatures', args) as Hex)
   }
   row.lone = [await lone(0), await lone(n - 1)]
-  row.conclude = (await manager.conclude(b.channelId, pb.participants, proof, stateB)).gasUsed
+  const concluded = await manager.conclude(b.channelId, pb.participants, proof, stateB)
+  row.conclude = concluded.gasUsed
+  await trace('conclude', concluded.hash)
 
   progress(`N=${n}: ${n} ETH withdrawals`)
   for (const w of ws) row.withdrawEth.push((await stack.manager.connect(w).withdraw(ETH, DEPOSIT)).gasUsed)
@@ -126,7 +159,7 @@ async function measure(ctx: Ctx, n: number): Promise<Row> {
 }
 
 /** Checks with eth_call that `proof` proves `seq` final, then measures it as a transaction. */
-async function measureVerify(ctx: Ctx, channelId: Hex, participants: readonly Hex[], proof: readonly PackedSignedTransaction[], seq: bigint): Promise<CallGas> {
+async function measureVerify(ctx: Ctx, channelId: Hex, participants: readonly Hex[], proof: readonly PackedSignedTransaction[], seq: bigint): Promise<CallGas & { hash: Hex }> {
   const manager = ctx.stack.manager
   const proven = await manager.verifyFinalityProof(channelId, participants, proof)
   if (proven.stateHash !== proof[0]!.transaction.stateHash || proven.seq !== seq) {
@@ -193,28 +226,50 @@ function report(rows: readonly Row[], started: Date): string {
 async function main(): Promise<void> {
   const started = new Date()
   progress(machineLine())
-  const anvil = await startAnvil({ accounts: Math.max(...NS) + 1 })
+  const trace = process.argv.includes('--trace')
+  // --steps-tracing: anvil records opcode steps only when asked (debug_traceTransaction).
+  const anvil = await startAnvil({ accounts: Math.max(...ALL_NS) + 1, args: [...CLOCK_ARGS, ...(trace ? ['--steps-tracing'] : [])] })
   try {
+    await fixClock(anvil)
     const submitter = anvil.wallets[0]!
     const stack = await deployLocalStack(submitter)
-    const ctx: Ctx = { anvil, stack, hasher: await stack.manager.hasher(), counter: new RpcStateMachine(stack.machines.counter, anvil.provider), submitter }
+    const ctx: Ctx = { anvil, stack, hasher: await stack.manager.hasher(), counter: new RpcStateMachine(stack.machines.counter, anvil.provider), submitter, trace }
     // Steady state for ERC-20: the manager already holds the token and every participant keeps
     // a token balance, so no measured deposit or withdrawal pays for a first-ever storage slot.
     await stack.mintAndApprove(submitter, 1n)
     await stack.manager.deposit(stack.token.address, 1n)
-    progress(`minting test tokens to ${Math.max(...NS)} participants`)
+    progress(`minting test tokens to ${Math.max(...ALL_NS)} participants`)
     for (const w of anvil.wallets.slice(1)) await (await (stack.token.connect(submitter) as Contract).getFunction('mint')(w.address, 2n * DEPOSIT)).wait()
     // `--court` measures the dispute operations only, `--channels` everything but them (quicker
     // runs while tuning one part).
     const courtOnly = process.argv.includes('--court')
     const channelsOnly = process.argv.includes('--channels')
     const rows: Row[] = []
-    if (!courtOnly) for (const n of NS) rows.push(await measure(ctx, n))
+    if (!courtOnly) {
+      for (const n of NS) {
+        await mineAt(anvil, sectionStart(0, n))
+        rows.push(await measure(ctx, n))
+      }
+    }
     const court: DisputeRow[] = []
-    if (!channelsOnly) for (const n of NS) court.push(await measureDisputes(ctx, n))
+    if (!channelsOnly) {
+      for (const n of NS) {
+        await mineAt(anvil, sectionStart(1, n))
+        court.push(await measureDisputes(ctx, n))
+      }
+    }
     if (!courtOnly) process.stdout.write(report(rows, started) + '\n\n')
     else process.stdout.write(`${machineLine()}\n\nDate: ${started.toISOString()}\n\n`)
     if (!channelsOnly) process.stdout.write(disputesReport(court, fmt, table) + '\n')
+    if (trace) {
+      process.stdout.write('\n### Execution gas by opcode trace\n\n')
+      for (const n of NS) {
+        const traced = rows.find((r) => r.n === n)?.traces ?? {}
+        const lifecycle = (Object.keys(TRACED_LABEL) as Traced[]).flatMap((op) => (traced[op] ? [[TRACED_LABEL[op], traced[op]] as [string, GasBreakdown]] : []))
+        const disputes = courtTraces(court.find((r) => r.n === n) ?? { traces: {} } as DisputeRow)
+        process.stdout.write(traceReport(n, [...lifecycle, ...disputes], fmt, table) + '\n\n')
+      }
+    }
     progress('done')
   } finally {
     await anvil.stop()

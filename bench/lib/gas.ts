@@ -31,9 +31,9 @@ export interface CallGas {
  * Sends `data` to `to` as a transaction and reads the receipt: the exact gas a caller pays
  * to run that call on-chain (works for view functions too; their result is discarded).
  */
-export async function measureCall(signer: Signer, to: Hex, data: Hex): Promise<CallGas> {
+export async function measureCall(signer: Signer, to: Hex, data: Hex): Promise<CallGas & { hash: Hex }> {
   const receipt = await (await signer.sendTransaction({ to, data })).wait()
   if (!receipt || receipt.status !== 1) throw new RuntimeError('BENCH_CALL_FAILED', `measured call to ${to} did not succeed`)
   const calldata = calldataGas(data)
-  return { total: receipt.gasUsed, calldata, execution: receipt.gasUsed - TX_BASE_GAS - calldata }
+  return { total: receipt.gasUsed, calldata, execution: receipt.gasUsed - TX_BASE_GAS - calldata, hash: receipt.hash as Hex }
 }
