@@ -57,6 +57,17 @@ export interface CourtArgs {
 /** A court entry point. */
 export type CourtMethod = keyof CourtArgs
 
+/**
+ * EIP-1559 fees of a call (anvil orders a block's transactions by fee), and a gas limit, which
+ * skips the estimate: anvil estimates on its pending block, where honest transactions waiting
+ * to be mined already changed the dispute (leave room for the manager's 5M-gas machine calls).
+ */
+export interface Fees {
+  maxFeePerGas?: bigint
+  maxPriorityFeePerGas?: bigint
+  gasLimit?: bigint
+}
+
 /** What a mined call did: the receipt, the manager's events, and the dispute record it left (raised or answered), if any. */
 export interface CourtCall {
   receipt: TransactionReceipt
@@ -141,16 +152,18 @@ export class Byzantine {
   /**
    * Calls a court entry point with any arguments through `route`; resolves once mined, rejects
    * with the ethers error of the revert. The caller's index is added for the methods that take it.
+   * `fees` (direct route) outbid honest transactions waiting in the same block ({@link manualMining}).
    * @example await expectRevert(mallory.call('disputeTimeout', [list, state]), 'ProofTimestampInvalid')
    */
-  async call<M extends CourtMethod>(method: M, args: CourtArgs[M], route: Route = 'direct'): Promise<CourtCall> {
+  async call<M extends CourtMethod>(method: M, args: CourtArgs[M], route: Route = 'direct', fees: Fees = {}): Promise<CourtCall> {
     const { manager, params, wallet } = this.o
     const full = WITHOUT_INDEX.has(method) ? [this.channelId, params.participants, ...args] : [this.channelId, params.participants, this.me, ...args]
     let receipt: TransactionReceipt
     if (route === 'direct') {
-      const tx = await (manager.contract.connect(wallet) as typeof manager.contract).getFunction(method).send(...full)
+      const tx = await (manager.contract.connect(wallet) as typeof manager.contract).getFunction(method).send(...full, fees)
       receipt = (await tx.wait())!
     } else {
+      if (Object.keys(fees).length > 0) throw new Error('Byzantine.call: fees apply to the direct route only')
       const calldata = manager.contract.interface.encodeFunctionData(method, full) as Hex
       receipt = 'relay' in route ? await sendViaRelay(route.relay, wallet, manager.address, calldata) : await sendVia7702(wallet, route.delegate, manager.address, calldata)
     }
@@ -207,4 +220,48 @@ export function bytes(n: number): Hex {
  */
 export async function nextBlockAt(provider: { send(method: string, params: unknown[]): Promise<unknown> }, t: bigint): Promise<void> {
   await provider.send('evm_setNextBlockTimestamp', [Number(t)])
+}
+
+/** The controls {@link manualMining} hands to its callback. */
+export interface MiningControl {
+  /** Mines one block with everything pending (ordered by fee). */
+  mine(): Promise<void>
+  /** Resolves once each of `addresses` has a transaction waiting in the pool (polls every 20 ms); rejects after `timeoutMs` (default 10 s). */
+  pending(addresses: readonly string[], timeoutMs?: number): Promise<void>
+}
+
+/**
+ * Runs `fn` with automine off, so the test decides what shares a block: e.g. wait until the
+ * honest courts' fraud proofs are pending, then send a call with higher fees that changes the
+ * dispute first (front-running, as a byzantine participant would on a public chain). Automine
+ * is back on afterwards, whatever happens.
+ * @example
+ * await manualMining(provider, async ({ mine, pending }) => {
+ *   await pending([alice.address, bob.address])
+ *   const first = mallory.call('extend', [record, list, state], 'direct', { maxPriorityFeePerGas: 10n ** 11n, maxFeePerGas: 10n ** 12n, gasLimit: 12_000_000n })
+ *   await pending([mallory.o.wallet.address])
+ *   await mine()
+ *   await first
+ * })
+ */
+export async function manualMining<T>(provider: { send(method: string, params: unknown[]): Promise<unknown> }, fn: (m: MiningControl) => Promise<T>): Promise<T> {
+  await provider.send('evm_setAutomine', [false])
+  const control: MiningControl = {
+    mine: async () => void (await provider.send('evm_mine', [])),
+    async pending(addresses, timeoutMs = 10_000) {
+      const want = addresses.map((a) => a.toLowerCase())
+      for (const until = Date.now() + timeoutMs; ;) {
+        if (Date.now() > until) throw new Error(`no pending transaction from ${want.join(', ')} after ${timeoutMs} ms`)
+        const pool = (await provider.send('txpool_content', [])) as { pending?: Record<string, unknown> }
+        const from = Object.keys(pool.pending ?? {}).map((a) => a.toLowerCase())
+        if (want.every((a) => from.includes(a))) return
+        await new Promise((r) => setTimeout(r, 20))
+      }
+    },
+  }
+  try {
+    return await fn(control)
+  } finally {
+    await provider.send('evm_setAutomine', [true])
+  }
 }
