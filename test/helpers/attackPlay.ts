@@ -70,17 +70,17 @@ export async function scene(ctx: SceneContext, wallets: Wallet[], label: string,
 
 /**
  * One round of payments (or its first `moves` moves): each participant in turn pays the next
- * 0.1 ETH, everyone sees every move, all of them final; `gap` seconds of chain time pass
+ * 0.1 ETH (or `amount(who)`), everyone sees every move, all of them final; `gap` seconds of chain time pass
  * before each participant in `slowBefore` moves.
  */
-export async function round(ctx: SceneContext, s: Scene, o: { gap?: number; slowBefore?: number[]; moves?: number } = {}): Promise<bigint> {
+export async function round(ctx: SceneContext, s: Scene, o: { gap?: number; slowBefore?: number[]; moves?: number; amount?: (who: number) => bigint } = {}): Promise<bigint> {
   const all = s.c.roles.map((r) => r.channel)
   const n = all.length
   let last = 0n
   for (let k = 0; k < (o.moves ?? n); k++) {
     const who = Number(all[0]!.state.nextActor)
     if (o.slowBefore?.includes(who)) await travel(ctx.anvil, s.c, o.gap ?? 40)
-    last = await move(all[who]!, pay((who + 1) % n, s.m.pay(who, (who + 1) % n, ETH1 / 10n)), all)
+    last = await move(all[who]!, pay((who + 1) % n, s.m.pay(who, (who + 1) % n, o.amount?.(who) ?? ETH1 / 10n)), all)
   }
   await Promise.all(all.map((ch) => ch.waitFinal(last)))
   return last
@@ -103,7 +103,13 @@ export async function honestCarryOn(ctx: SceneContext, s: Scene, deadline: bigin
   const now = BigInt(await ctx.anvil.now())
   await travel(ctx.anvil, s.c, Number(deadline - now) + 1)
   await forked
-  for (const ch of [alice, bob]) assert.deepEqual([ch.state.fork, ch.state.active, ch.phase], [fork, 0b011n, ChannelPhase.Open], `participant ${ch.me} on the new fork`)
+  await playAndClose(s)
+}
+
+/** Alice and Bob, the only ones left on a new fork, play a round and close. */
+export async function playAndClose(s: Scene): Promise<void> {
+  const [alice, bob] = [s.c.roles[ALICE]!.channel, s.c.roles[BOB]!.channel]
+  for (const ch of [alice, bob]) assert.deepEqual([ch.state.active, ch.phase], [0b011n, ChannelPhase.Open], `participant ${ch.me} on the new fork`)
   const first = alice.state.isMyTurn ? alice : bob
   const second = first === alice ? bob : alice
   await move(first, pay(second.me, s.m.pay(first.me, second.me, ETH1 / 50n)), [second])
