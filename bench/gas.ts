@@ -178,9 +178,9 @@ function report(rows: readonly Row[], started: Date): string {
   const m = (f: (r: Row) => bigint) => pairs.map(([p, q]) => marginal(f(p), p.n, f(q), q.n))
   const label = ([p, q]: readonly [Row, Row]) => `${p.n} → ${q.n}`
   out.push(machineLine(), '', `Date: ${started.toISOString()}`, '')
-  out.push(`Parameters: N = ${NS.join(', ')}; channels in ETH, deposit 1 ETH per participant, bond 0, ` +
-    `Counter machine; ERC-20 = TestToken (OpenZeppelin ERC20); every channel call sent by a non-participant account; ` +
-    `figures are receipt gasUsed (refunds applied).`, '')
+  out.push(`Parameters: N = ${NS.join(', ')}; channels in ETH, deposit 1 ETH per participant, Counter machine; ` +
+    `lifecycle channels with bond 0, every call sent by a non-participant account; court channels with bond 0.1 ETH, ` +
+    `every call sent by a participant; ERC-20 = TestToken (OpenZeppelin ERC20); figures are receipt gasUsed (refunds applied).`, '')
 
   out.push('### Channel lifecycle', '')
   out.push(table(
