@@ -59,56 +59,65 @@ async function finish(s: Scene): Promise<'closed' | 'fork'> {
 }
 
 describe('found: fraud evidence lost when its proof reverts', () => {
-  test('front-running the courts\' fraud proof with a second extension: the force-close settles from Mallory\'s made-up state (theft of Alice\'s and Bob\'s deposits)', { todo: LOST_EVIDENCE, timeout: 120_000 }, async () => {
-    const s = await scene(ctx, wallets.slice(0, 3), 'found-frontrun')
-    const [alice, bob, mallory] = [s.c.roles[ALICE]!, s.c.roles[BOB]!, s.c.roles[MALLORY]!]
-    try {
-      await round(ctx, s, { moves: 2 }) // seq 2 final; Mallory to move
-      const share = s.m.bal[MALLORY]!
-      const two = heldTx(s, 2n)
-      const seen = Promise.all([alice, bob].map((r) => r.court!.next('dispute')))
-      const fc = (await s.mallory.call('exit', [NO_DISPUTE, mallory.channel.finalityProof(), false, two.state])).record!
-      await seen
+  for (const how of ['sent back to back (no mempool games)', 'front-running the courts\' pending proofs with a higher fee'] as const) {
+    test(`a second extension ${how} makes the courts' fraud proof of the first revert; the force-close settles from Mallory's made-up state (theft of Alice's and Bob's deposits)`, { todo: LOST_EVIDENCE, timeout: 120_000 }, async () => {
+      const s = await scene(ctx, wallets.slice(0, 3), `found-ext-${how.slice(0, 5)}`)
+      const [alice, bob, mallory] = [s.c.roles[ALICE]!, s.c.roles[BOB]!, s.c.roles[MALLORY]!]
+      try {
+        await round(ctx, s, { moves: 2 }) // seq 2 final; Mallory to move
+        const share = s.m.bal[MALLORY]!
+        const two = heldTx(s, 2n)
+        const seen = Promise.all([alice, bob].map((r) => r.court!.next('dispute')))
+        const fc = (await s.mallory.call('exit', [NO_DISPUTE, mallory.channel.finalityProof(), false, two.state])).record!
+        await seen
 
-      // F: Mallory's seq 3 to a made-up state (her turn again); G: her seq 4 on it, every balance hers.
-      const total = s.c.params.deposits.reduce((a, b) => a + b)
-      const stateF = paymentsState(0b111n, MALLORY, [...s.c.params.deposits])
-      const F = s.mallory.tx(two.transaction, { stateHash: hashState(stateF) })
-      const stateG = paymentsState(0b111n, ALICE, [0n, 0n, total])
-      const G = s.mallory.tx(F, { stateHash: hashState(stateG) })
-      const history = signedHistory(mallory.store, s.c.channelId, 0n, 1n, 2n)
-      const anchor = { genesisHash: genesisHash(s), active: 0b111n }
-      const answered = Promise.all([alice, bob].map((r) => r.court!.next('answered', { filter: (x) => x.record.seq === 4n })))
-      await manualMining(ctx.anvil.provider, async ({ mine, pending }) => {
-        // Extension 1 ends with F; both courts prove F invalid against its record…
-        const ext1 = s.mallory.call('extend', [fc, anchoredList([...history, own(s.mallory, F)], anchor), stateF])
-        await pending([mallory.wallet.address])
-        await mine()
-        const r2 = (await ext1).record!
-        await pending([alice.wallet.address, bob.wallet.address])
-        // …and extension 2 (F, then G), paying more, is mined first: their proofs revert.
-        const fees = { maxPriorityFeePerGas: 100n * 10n ** 9n, maxFeePerGas: 1000n * 10n ** 9n, gasLimit: 12_000_000n }
-        const ext2 = s.mallory.call('extend', [r2, anchoredList([...history, own(s.mallory, F), own(s.mallory, G)], anchor), stateG], 'direct', fees)
-        await Promise.race([pending([mallory.wallet.address]), ext2])
-        await mine()
-        await ext2
-      })
-      await answered
+        // F: Mallory's seq 3 to a made-up state (her turn again); G: her seq 4 on it, every balance hers.
+        const total = s.c.params.deposits.reduce((a, b) => a + b)
+        const stateF = paymentsState(0b111n, MALLORY, [...s.c.params.deposits])
+        const F = s.mallory.tx(two.transaction, { stateHash: hashState(stateF) })
+        const stateG = paymentsState(0b111n, ALICE, [0n, 0n, total])
+        const G = s.mallory.tx(F, { stateHash: hashState(stateG) })
+        const history = signedHistory(mallory.store, s.c.channelId, 0n, 1n, 2n)
+        const anchor = { genesisHash: genesisHash(s), active: 0b111n }
+        const answered = Promise.all([alice, bob].map((r) => r.court!.next('answered', { filter: (x) => x.record.seq === 4n })))
+        const list1 = anchoredList([...history, own(s.mallory, F)], anchor)
+        const list2 = anchoredList([...history, own(s.mallory, F), own(s.mallory, G)], anchor)
+        if (how.startsWith('sent')) {
+          const r2 = (await s.mallory.call('extend', [fc, list1, stateF])).record!
+          await s.mallory.call('extend', [r2, list2, stateG])
+        } else {
+          await manualMining(ctx.anvil.provider, async ({ mine, pending }) => {
+            // Extension 1 ends with F; both courts prove F invalid against its record…
+            const ext1 = s.mallory.call('extend', [fc, list1, stateF])
+            await pending([mallory.wallet.address])
+            await mine()
+            const r2 = (await ext1).record!
+            await pending([alice.wallet.address, bob.wallet.address])
+            // …and extension 2 (F, then G), paying more, is mined first: their proofs revert.
+            const fees = { maxPriorityFeePerGas: 100n * 10n ** 9n, maxFeePerGas: 1000n * 10n ** 9n, gasLimit: 12_000_000n }
+            const ext2 = s.mallory.call('extend', [r2, list2, stateG], 'direct', fees)
+            await Promise.race([pending([mallory.wallet.address]), ext2])
+            await mine()
+            await ext2
+          })
+        }
+        await answered
 
-      // Required: F is still proven (its evidence is as valid as before), Mallory is slashed and
-      // Alice and Bob keep their entitlement.
-      await finish(s)
-      const slashed = alice.court!.chain.slashed
-      const credits = await deltas(ctx, s)
-      assert.deepEqual(bitIndices(slashed), [MALLORY], `Mallory must be slashed; credits were ${credits.join(', ')} (Mallory's made-up state pays her ${total + BOND})`)
-      const expected = s.m.bal.map((b, i) => (i === MALLORY ? 0n : b + BOND))
-      expected[credits[ALICE]! > credits[BOB]! ? ALICE : BOB]! += share + BOND
-      assert.deepEqual(credits, expected)
-      await solvent(ctx.anvil, ctx.stack)
-    } finally {
-      await s.c.close()
-    }
-  })
+        // Required: F is still proven (its evidence is as valid as before), Mallory is slashed and
+        // Alice and Bob keep their entitlement.
+        await finish(s)
+        const slashed = alice.court!.chain.slashed
+        const credits = await deltas(ctx, s)
+        assert.deepEqual(bitIndices(slashed), [MALLORY], `Mallory must be slashed; credits were ${credits.join(', ')} (Mallory's made-up state pays her ${total + BOND})`)
+        const expected = s.m.bal.map((b, i) => (i === MALLORY ? 0n : b + BOND))
+        expected[credits[ALICE]! > credits[BOB]! ? ALICE : BOB]! += share + BOND
+        assert.deepEqual(credits, expected)
+        await solvent(ctx.anvil, ctx.stack)
+      } finally {
+        await s.c.close()
+      }
+    })
+  }
 
   test('two colluders\' equivocations in one timeout candidate: the courts prove the first, their proof of the second reverts against the changed dispute and Mallory is never slashed', { todo: LOST_EVIDENCE, timeout: 120_000 }, async () => {
     const [TRUDY, M] = [2, 3]
