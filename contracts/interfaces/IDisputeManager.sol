@@ -306,8 +306,9 @@ interface IDisputeManager {
     ) external;
 
     /// @notice The stored dispute slot of a channel.
-    /// @return recordHash keccak256(abi.encode(record)) of the open dispute, or 0.
+    /// @return commitment The open dispute's commitment,
+    /// keccak256(abi.encode(keccak256(abi.encodePacked(participants)), record)), or 0.
     /// @return latestSeq With no dispute open: the latest move the chain has seen on the
     /// current fork (a timeout must not name an older candidate).
-    function getDispute(bytes32 channelId) external view returns (bytes32 recordHash, uint64 latestSeq);
+    function getDispute(bytes32 channelId) external view returns (bytes32 commitment, uint64 latestSeq);
 }

@@ -86,7 +86,11 @@ abstract contract ADisputes is ADisputeBase {
         // A timeout can be answered with a move and raised again at once (in one transaction, even),
         // for ever: leaving must not wait on that, so an exit or force-close replaces an open
         // timeout. Anything else open is resolved first (each resolution removes someone or settles).
-        if (ch.phase == Phase.Disputed && dispute.kind != DisputeKind.Timeout) revert DisputeAlreadyOpen(channelId);
+        if (ch.phase == Phase.Disputed) {
+            if (dispute.kind != DisputeKind.Timeout) revert DisputeAlreadyOpen(channelId);
+            // An expired timeout is resolved, not replaced: its accused must not dodge removal.
+            if (block.timestamp > dispute.deadline) revert DisputeExpired(block.timestamp, dispute.deadline);
+        }
         DisputeRecord memory record;
         _candidate(record, channelId, ch, participants, proof, false);
         _requireStateHash(state, record.stateHash);
@@ -162,6 +166,7 @@ abstract contract ADisputes is ADisputeBase {
         // The last extension must stay open to fraud proofs for a full challenge time.
         uint256 until = dispute.deadline - ch.challengeTime;
         if (block.timestamp > until) revert AnswerWindowClosed(block.timestamp, until);
+        if (state.length > MAX_STATE_BYTES) revert StateTooLarge(state.length, MAX_STATE_BYTES);
         DisputeRecord memory next = dispute;
         _candidate(next, channelId, ch, participants, txs, true);
         if (next.seq <= dispute.seq) revert CandidateNotLater(next.seq, dispute.seq);

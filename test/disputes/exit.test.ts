@@ -116,6 +116,8 @@ describe('exit over an open timeout', () => {
   const cases: { name: string; run: () => Promise<unknown>; error: string; args?: () => unknown[] }[] = [
     { name: 'another kind of dispute open (an exit is not replaced)', error: 'DisputeAlreadyOpen', args: () => [sim.channelId],
       run: async () => { await sim.exit(ALICE, [], true); return sim.exit(BOB, sim.final(3n), false) } },
+    { name: 'an expired timeout (it is resolved, its accused removed, not replaced)', error: 'DisputeExpired',
+      run: async () => { await timeoutOnAlice(); await pastDisputeDeadline(); return sim.exit(ALICE, sim.final(3n), false) } },
     { name: 'a stale or tampered timeout record', error: 'DisputeRecordMismatch', args: () => [sim.channelId],
       run: async () => { await timeoutOnAlice(); sim.record = { ...sim.record, deadline: sim.record.deadline + 1n }; return sim.exit(BOB, sim.final(3n), true) } },
   ]

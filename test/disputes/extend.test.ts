@@ -91,6 +91,8 @@ describe('extend: rejected', () => {
       run: async () => { await sim.exit(ALICE, [], false); return sim.extend(BOB, sim.chain(2n, 3n)) } },
     { name: 'state bytes of another state', error: 'StateHashMismatch',
       run: async () => { await sim.exit(ALICE, [], false); return sim.extend(BOB, sim.chain(1n, 2n), sim.entry(1n).state) } },
+    { name: 'a state above MAX_STATE_BYTES (no valid move produces one)', error: 'StateTooLarge', args: () => [32769n, 32768n],
+      run: async () => { await sim.exit(ALICE, [], false); return sim.extend(BOB, sim.chain(1n, 2n), `0x${'00'.repeat(32769)}`) } },
     { name: 'a timeout', error: 'DisputeKindInvalid', args: () => [DisputeKind.Timeout],
       run: async () => {
         await f.anvil.increaseTime(Number(timeoutDeadline(sim.head.timestamp, sim.params) - (await sim.now())) + 1)
