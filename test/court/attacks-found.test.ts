@@ -102,6 +102,13 @@ describe('found: fraud evidence lost when its proof reverts', () => {
           })
         }
         await answered
+        await Promise.all([alice, bob].map((r) => r.court!.idle()))
+        if (!bitIndices(alice.court!.chain.slashed).includes(MALLORY)) {
+          // The evidence is as good as before: the contract accepts Alice's proof of F against the current record.
+          const open = alice.court!.chain.dispute!.record
+          await alice.manager.contract.getFunction('proveInvalidTransition').staticCall(
+            s.c.channelId, s.c.params.participants, ALICE, open, s.mallory.signed(F), two.state, alice.channel.finalityProof(), alice.channel.state.finalState)
+        }
 
         // Required: F is still proven (its evidence is as valid as before), Mallory is slashed and
         // Alice and Bob keep their entitlement.
