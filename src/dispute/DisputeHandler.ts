@@ -107,6 +107,7 @@ export class DisputeHandler {
     if (isApplied(this.chain, ev)) return false
     this.chain = applyChainEvent(this.chain, ev, this.account)
     if (ev.name === 'StateSet') this.evidence = this.evidence.filter((x) => x.fork >= ev.args.fork)
+    if (ev.name === 'ParticipantSlashed') this.evidence = this.evidence.filter((x) => x.evidence.culprit !== ev.args.index)
     this.save()
     this.report(ev)
     return true
@@ -124,7 +125,7 @@ export class DisputeHandler {
   addEvidence(evidence: Evidence): void {
     const digest = (t: Transaction) => this.e.o.hasher.transaction(t)
     const key = evidence.kind === 'InvalidTransition' ? digest(evidence.signed.transaction) : [digest(evidence.a.transaction), digest(evidence.b.transaction)].sort().join(':')
-    if (this.evidence.some((x) => x.key === key) || this.done[`fraud:${key}`] !== undefined) return
+    if (this.evidence.some((x) => x.key === key) || this.proven(key)) return
     const fork = evidence.kind === 'InvalidTransition' ? evidence.signed.transaction.fork : evidence.a.transaction.fork
     this.evidence = [...this.evidence, { key, fork, evidence }]
     this.save()
@@ -252,8 +253,10 @@ export class DisputeHandler {
     } finally {
       this.inflight.delete(a.key)
     }
-    if (a.kind === 'proveInvalidTransition' || a.kind === 'proveEquivocation') {
-      this.evidence = this.evidence.filter((x) => `fraud:${x.key}` !== a.key)
+    // Evidence stays until a proof of it is mined: a reverted one was usually built against a
+    // dispute that changed meanwhile, and is rebuilt against the new record (its key differs).
+    if ((a.kind === 'proveInvalidTransition' || a.kind === 'proveEquivocation') && this.proven(a.evidence)) {
+      this.evidence = this.evidence.filter((x) => x.key !== a.evidence)
       this.save()
     }
   }
@@ -284,6 +287,12 @@ export class DisputeHandler {
     if (this.terminal.size > 64) this.terminal.clear()
     this.terminal.set(state, t)
     return t
+  }
+
+  /** Whether a proof of evidence `key` was mined (against any record). */
+  private proven(key: string): boolean {
+    const prefix = `fraud:${key}@`
+    return Object.entries(this.done).some(([k, v]) => k.startsWith(prefix) && v.startsWith('done:'))
   }
 
   private mark(key: string, status: string): void {

@@ -199,7 +199,8 @@ describe('decide: exits and fraud', () => {
     const r = record({ kind: DisputeKind.Exit, disputer: 1, removals: 0b010n })
     const [b] = decide(view({ evidence, chain: { phase: 'disputed', dispute: { record: r }, now: 1_500n } }))
     assert.ok(b?.kind === 'proveInvalidTransition' && b.record === r, 'fraud proofs take precedence and carry the record')
-    assert.deepEqual(kinds(decide(view({ evidence, done: new Set(['fraud:k']) }))), [])
+    assert.deepEqual(kinds(decide(view({ evidence, done: new Set([a!.key]) }))), [], 'not twice against the same record')
+    assert.ok(a!.key.startsWith('fraud:k@') && b!.key.startsWith('fraud:k@') && a!.key !== b!.key, 'a changed dispute gives a new key: a proof that reverted against the old record is built again')
     assert.deepEqual(kinds(decide(view({ evidence, chain: { slashed: 0b100n } }))), [])
     assert.deepEqual(kinds(decide(view({ evidence: [{ ...evidence[0]!, fork: 1n }] }))), [], 'evidence of another fork')
     const eq = [{ key: 'e', fork: 0n, evidence: { kind: 'Equivocation' as const, culprit: 2, a: { transaction: tx(6n, 2), signature: sig }, b: { transaction: { ...tx(6n, 2), data: '0x01' as Hex }, signature: sig } } }]

@@ -59,7 +59,7 @@ function fraudProofs(v: DisputeView): Action[] {
   for (const p of v.evidence) {
     const culprit = p.evidence.culprit
     if (p.fork !== v.chain.fork || culprit === v.local.me || !hasBit(v.chain.active, culprit) || hasBit(v.chain.slashed, culprit)) continue
-    out.push(proof(p, cp.checkpoint, state, record === undefined ? {} : { record }))
+    out.push(proof(p, cp.checkpoint, state, record === undefined ? {} : { record }, v.chain.fork))
   }
   return out
 }
@@ -71,16 +71,23 @@ function pack(signed: AuthoredTransaction, all: ReadonlyMap<number, Hex> | undef
   return { transaction: signed.transaction, ...packSignatures(sigs) }
 }
 
-function proof(p: PendingEvidence, checkpoint: PackedSignedTransaction[], state: Hex, r: { record?: DisputeRecord }): Action {
+/**
+ * A fraud proof of `p`. Its key names the dispute it is built against too: when the open dispute
+ * changes before the proof is mined (another extension, answer or proof), the proof reverts
+ * with DisputeRecordMismatch — and is built again, against the new record, on a later tick.
+ */
+function proof(p: PendingEvidence, checkpoint: PackedSignedTransaction[], state: Hex, r: { record?: DisputeRecord }, fork: bigint): Action {
   const e: Evidence = p.evidence
+  const against = r.record ? `${fork}:${r.record.kind}:${r.record.seq}:${r.record.deadline}:${r.record.removals}:${r.record.stateHash}` : `open:${fork}`
+  const key = `fraud:${p.key}@${against}`
   if (e.kind === 'InvalidTransition') {
     return {
-      kind: 'proveInvalidTransition', key: `fraud:${p.key}`, why: `participant ${e.culprit} signed an invalid transition (${e.reason})`,
+      kind: 'proveInvalidTransition', key, evidence: p.key, why: `participant ${e.culprit} signed an invalid transition (${e.reason})`,
       fraud: pack(e.signed, e.signatures), previousState: e.previousState, checkpoint, state, culprit: e.culprit, ...r,
     }
   }
   return {
-    kind: 'proveEquivocation', key: `fraud:${p.key}`, why: `participant ${e.culprit} signed two transactions at seq ${e.a.transaction.seq}`,
+    kind: 'proveEquivocation', key, evidence: p.key, why: `participant ${e.culprit} signed two transactions at seq ${e.a.transaction.seq}`,
     first: pack(e.a, e.aSignatures), second: pack(e.b, e.bSignatures), checkpoint, state, culprit: e.culprit, ...r,
   }
 }

@@ -2,13 +2,14 @@
  * Attacks found while writing the end-to-end regressions of issues 10 and 16 (attacks*.test.ts),
  * same setting: honest clients run the real client with its court on a real anvil; Mallory is
  * driven by the test with the byzantine toolkit. Each test states the behaviour the safety
- * invariant requires; those the product does not meet yet are marked `todo` with the reason.
+ * invariant requires.
  *
- * Root cause of both: the court drops a fraud proof's evidence for good when the proof
- * reverts (DisputeHandler.run marks the action failed and removes the evidence; addEvidence
- * refuses it again; the same transaction in a later event has the same key) — though a revert
- * such as DisputeRecordMismatch only says the open dispute changed between the court's view and
- * the proof's inclusion, and the evidence is as valid as before.
+ * Root cause of both (fixed): the court dropped a fraud proof's evidence for good when the proof
+ * reverted (DisputeHandler.run marked the action failed and removed the evidence; addEvidence
+ * refused it again) — though a revert such as DisputeRecordMismatch only says the open dispute
+ * changed between the court's view and the proof's inclusion, and the evidence is as valid as
+ * before. Now a fraud proof's key names the record it is built against, and evidence stays until
+ * a proof of it is mined.
  */
 import { after, before, describe, test } from 'node:test'
 import assert from 'node:assert/strict'
@@ -35,7 +36,6 @@ before(async () => {
 })
 after(() => ctx.anvil.stop())
 
-const LOST_EVIDENCE = 'DisputeHandler drops fraud evidence for good once its proof reverts (DisputeRecordMismatch: the dispute changed under it); it must rebuild the proof against the current record'
 
 /** Signed by its author only (the byzantine one). */
 const own = (b: Byzantine, t: Transaction): Signed => ({ transaction: t, signatures: new Map([[b.me, b.sign(t)]]) })
@@ -58,9 +58,9 @@ async function finish(s: Scene): Promise<'closed' | 'fork'> {
   return how
 }
 
-describe('found: fraud evidence lost when its proof reverts', () => {
+describe('found: fraud evidence survives a proof that reverts because the dispute changed', () => {
   for (const how of ['sent back to back (no mempool games)', 'front-running the courts\' pending proofs with a higher fee'] as const) {
-    test(`a second extension ${how} makes the courts' fraud proof of the first revert; the force-close settles from Mallory's made-up state (theft of Alice's and Bob's deposits)`, { todo: LOST_EVIDENCE, timeout: 120_000 }, async () => {
+    test(`a second extension ${how} makes the courts' fraud proof of the first revert: they prove it again against the new record, Mallory is slashed, nothing is stolen`, { timeout: 120_000 }, async () => {
       const s = await scene(ctx, wallets.slice(0, 3), `found-ext-${how.slice(0, 5)}`)
       const [alice, bob, mallory] = [s.c.roles[ALICE]!, s.c.roles[BOB]!, s.c.roles[MALLORY]!]
       try {
@@ -103,13 +103,6 @@ describe('found: fraud evidence lost when its proof reverts', () => {
         }
         await answered
         await Promise.all([alice, bob].map((r) => r.court!.idle()))
-        if (!bitIndices(alice.court!.chain.slashed).includes(MALLORY)) {
-          // The evidence is as good as before: the contract accepts Alice's proof of F against the current record.
-          const open = alice.court!.chain.dispute!.record
-          await alice.manager.contract.getFunction('proveInvalidTransition').staticCall(
-            s.c.channelId, s.c.params.participants, ALICE, open, s.mallory.signed(F), two.state, alice.channel.finalityProof(), alice.channel.state.finalState)
-        }
-
         // Required: F is still proven (its evidence is as valid as before), Mallory is slashed and
         // Alice and Bob keep their entitlement.
         await finish(s)
@@ -126,7 +119,7 @@ describe('found: fraud evidence lost when its proof reverts', () => {
     })
   }
 
-  test('two colluders\' equivocations in one timeout candidate: the courts prove the first, their proof of the second reverts against the changed dispute and Mallory is never slashed', { todo: LOST_EVIDENCE, timeout: 120_000 }, async () => {
+  test('two colluders\' equivocations in one timeout candidate: the proof of the second reverts against the changed dispute and is built again; both are slashed', { timeout: 120_000 }, async () => {
     const [TRUDY, M] = [2, 3]
     const s = await scene(ctx, wallets.slice(0, 4), 'found-two-frauds')
     const trudy = new Byzantine({ ...s.mallory.o, wallet: s.c.roles[TRUDY]!.wallet })
@@ -145,11 +138,13 @@ describe('found: fraud evidence lost when its proof reverts', () => {
       const list = anchoredList([...history, own(trudy, t3), own(s.mallory, m4)], { genesisHash: genesisHash(s), active: 0b1111n })
       const slashed: number[] = []
       alice.court!.on('slashed', (x) => slashed.push(x.index))
-      const tried = Promise.all([ALICE, BOB].map((i) => s.c.roles[i]!.court!.next('failed', { filter: (x) => x.action.kind === 'proveEquivocation' && x.action.culprit === M })))
+      const provenM = alice.court!.next('slashed', { filter: (x) => x.index === M })
       await ctx.anvil.provider.send('evm_setNextBlockTimestamp', [Number(two.timestamp + 211n)])
       const { record } = await s.mallory.call('disputeTimeout', [list, stateM])
       assert.deepEqual([record!.kind, record!.seq], [DisputeKind.Timeout, head])
-      await Promise.race([tried, alice.court!.next('slashed', { filter: (x) => x.index === M })])
+      // Both courts' first proof of Mallory's equivocation reverts (the record changed when
+      // Trudy's was proven); they build it again against the new record.
+      await provenM
       await Promise.all([ALICE, BOB].map((i) => s.c.roles[i]!.court!.idle()))
       assert.deepEqual(slashed.sort(), [TRUDY, M], 'both equivocations must be proven')
       assert.equal(await finish(s), 'fork')
