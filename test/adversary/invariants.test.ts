@@ -57,6 +57,10 @@ describe('checkCredit', () => {
     assert.match(checkCredit({ ...base, credited: 4n }).violations[0]!, /P0 credited 4 < entitlement 4 \+ bond 1/)
     assert.match(checkCredit({ ...base, credited: 5n, slashed: true }).violations[0]!, /P0 was slashed/)
   })
+  test('a bounty must not hide a loss: the own share alone must cover entitlement + bond', () => {
+    assert.deepEqual(checkCredit({ ...base, credited: 9n, own: 5n }).violations, [])
+    assert.match(checkCredit({ ...base, credited: 9n, own: 4n }).violations[0]!, /P0's own share 4 < entitlement 4 \+ bond 1 \(bounties made up for it\)/)
+  })
   test('own payments enforced below the latest final state: a note, not a violation', () => {
     const r = checkCredit({ ...base, trace: [fin(1n, 4n), st(2n, 2n)], credited: 3n })
     assert.deepEqual(r.violations, [])

@@ -4,7 +4,8 @@
  * states (its channel's `state`, `final` and `fork` events), what the chain credited and slashed,
  * and the channel's dispute events with their block times.
  *
- * 1. Credit: P's credits ≥ its entitlement + bond, P never slashed. The entitlement is the lowest
+ * 1. Credit: P's credits ≥ its entitlement + bond — and so is its own share alone (a bounty for
+ *    a slashed participant must not hide a loss) — and P is never slashed. The entitlement is the lowest
  *    balance of P among its latest final state and every later state it accepted on that fork
  *    (a later state lowers P's share only through P's own signed move — Payments — which the
  *    rules make enforceable, so the literal "balance in the latest final state" is too strict);
@@ -72,8 +73,10 @@ export interface CreditInput {
   deposit: bigint
   bond: bigint
   trace: readonly TraceEvent[]
-  /** Σ of this channel's Credited events to P's account. */
+  /** Σ of this channel's Credited events to P's account (own share and bounties). */
   credited: bigint
+  /** What the channel paid for P's own share and bond (bounties for slashed participants excluded). */
+  own?: bigint
   slashed: boolean
 }
 
@@ -83,6 +86,7 @@ export function checkCredit(p: CreditInput): { violations: string[]; notes: stri
   const violations = e.violations.map((v) => `P${p.index}: ${v}`)
   if (p.slashed) violations.push(`P${p.index} was slashed`)
   if (p.credited < e.amount + p.bond) violations.push(`P${p.index} credited ${p.credited} < entitlement ${e.amount} + bond ${p.bond}`)
+  else if (p.own !== undefined && p.own < e.amount + p.bond) violations.push(`P${p.index}'s own share ${p.own} < entitlement ${e.amount} + bond ${p.bond} (bounties made up for it)`)
   const notes = p.credited < e.strict + p.bond && p.credited >= e.amount + p.bond
     ? [`P${p.index} credited ${p.credited} < latest final ${e.strict} + bond: its own unconfirmed payments were enforced`]
     : []

@@ -3,7 +3,8 @@
  * (never from a client's view): credits by account, slashes, the dispute events with their
  * block times, the settlement; and the manager-wide solvency check of test/helpers/solvency.ts.
  */
-import { decodeManagerLog } from '../../src/chain/decode.js'
+import { decodeManagerLog, type ManagerEvent } from '../../src/chain/decode.js'
+import { bitmapOf, fullBitmap, hasBit } from '../../src/protocol/bitmap.js'
 import { ETH, type Hex } from '../../src/protocol/types.js'
 import { assertSolvent } from '../helpers/solvency.js'
 import { solvencyFixture } from '../helpers/courtPeers.js'
@@ -11,8 +12,14 @@ import type { Game } from './Game.js'
 import type { DisputeLogEntry } from './invariants.js'
 
 export interface Observation {
-  /** Σ Credited by account (lowercase address). */
+  /** Σ Credited by account (lowercase address): own shares and bounties. */
   credited: Map<Hex, bigint>
+  /**
+   * Each participant's own share, by index: what the channel paid for it (outcome share and
+   * bond, at its removal or at the settlement) wherever it went — so a bounty for a slashed
+   * participant cannot hide a loss.
+   */
+  own: Map<number, bigint>
   /** Σ of every Credited event of the channel. */
   total: bigint
   slashed: { index: number; beneficiary: number }[]
@@ -35,10 +42,13 @@ export async function observe(g: Game): Promise<Observation> {
     if (!times.has(block)) times.set(block, BigInt((await anvil.provider.getBlock(block))!.timestamp))
     return times.get(block)!
   }
-  const o: Observation = { credited: new Map(), total: 0n, slashed: [], disputes: [], forks: 0, posts: 0 }
-  for (const log of [...logs].sort((a, b) => a.blockNumber - b.blockNumber || a.index - b.index)) {
+  const o: Observation = { credited: new Map(), own: new Map(), total: 0n, slashed: [], disputes: [], forks: 0, posts: 0 }
+  const sorted = [...logs].sort((a, b) => a.blockNumber - b.blockNumber || a.index - b.index)
+  const txs = new Map<string, ManagerEvent[]>()
+  for (const log of sorted) {
     const ev = decodeManagerLog(iface, log)
     if (!ev) continue
+    txs.set(log.transactionHash, [...(txs.get(log.transactionHash) ?? []), ev])
     const time = await timeOf(log.blockNumber)
     switch (ev.name) {
       case 'Credited':
@@ -70,10 +80,32 @@ export async function observe(g: Game): Promise<Observation> {
         break
     }
   }
+  ownShares(o, [...txs.values()], g.ctx.n, g.ctx.params.bond)
   try {
     await assertSolvent(solvencyFixture(anvil, stack), [ETH])
   } catch (e) {
     o.insolvent = (e as Error).message
   }
   return o
+}
+
+/**
+ * Own shares from the events of each transaction: a settlement pays index i `payouts[i]` plus
+ * its bond if it was still owed one (active before the resolution); a removal that starts a fork
+ * credits the removed participants in ascending order, one Credited each (never zero: bond > 0).
+ */
+function ownShares(o: Observation, txs: readonly ManagerEvent[][], n: number, bond: bigint): void {
+  let active = fullBitmap(n)
+  const add = (i: number, amount: bigint) => o.own.set(i, (o.own.get(i) ?? 0n) + amount)
+  for (const events of txs) {
+    const removed = events.flatMap((e) => (e.name === 'ParticipantRemoved' ? [e.args.index] : [])).sort((a, b) => a - b)
+    const closed = events.find((e) => e.name === 'ChannelClosed')
+    if (closed?.name === 'ChannelClosed') {
+      closed.args.payouts.forEach((p, i) => add(i, p + (hasBit(active, i) ? bond : 0n)))
+    } else if (removed.length > 0) {
+      const credits = events.flatMap((e) => (e.name === 'Credited' ? [e.args.amount] : []))
+      removed.forEach((i, k) => add(i, credits[k] ?? 0n))
+    }
+    active &= ~bitmapOf(removed)
+  }
 }

@@ -91,7 +91,7 @@ function check(g: Game, o: Observation, end: bigint, r: RunResult): void {
   for (const i of g.honest) {
     const c = checkCredit({
       index: i, deposit: params.deposits[i]!, bond: params.bond, trace: g.traces.get(i)!,
-      credited: o.credited.get(params.participants[i]!.toLowerCase() as Hex) ?? 0n, slashed: o.slashed.some((s) => s.index === i),
+      credited: o.credited.get(params.participants[i]!.toLowerCase() as Hex) ?? 0n, own: o.own.get(i) ?? 0n, slashed: o.slashed.some((s) => s.index === i),
     })
     r.violations.push(...c.violations)
     r.notes.push(...c.notes)
@@ -105,4 +105,6 @@ function check(g: Game, o: Observation, end: bigint, r: RunResult): void {
     ...(g.out !== undefined && g.out.at < end ? { wantedOut: g.out.at } : {}),
   }))
   if (o.insolvent) r.violations.push(`insolvent: ${o.insolvent}`)
+  const own = [...o.own.values()].reduce((a, b) => a + b, 0n)
+  if (own !== o.total) r.violations.push(`harness: own shares add up to ${own}, the credits to ${o.total}`)
 }
