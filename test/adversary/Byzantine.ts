@@ -5,9 +5,10 @@
  * has no court: everything it does on-chain or off-chain beyond plain play is scripted here —
  * forged transactions sent to chosen peers, any dispute call with any candidate, answers,
  * extensions, refutations, responses and fraud proofs, sent directly or through its EIP-7702
- * delegated account (test/helpers/relay.ts). Colluders sign for each other.
+ * delegated account (test/helpers/relay.ts). Colluders sign for each other. Signing and
+ * calls go through the shared toolkit (test/helpers/byzantine.ts).
  */
-import type { TransactionReceipt, Wallet } from 'ethers'
+import type { Wallet } from 'ethers'
 import { ChainListener, type ChainEvent } from '../../src/chain/ChainListener.js'
 import { NO_DISPUTE } from '../../src/chain/ManagerClient.js'
 import { toParleyError } from '../../src/chain/errors.js'
@@ -19,8 +20,8 @@ import type { StateMachine } from '../../src/machine/StateMachine.js'
 import { unpackSignatures } from '../../src/protocol/signatures.js'
 import { DisputeKind, type DisputeRecord, type Hex, type PackedSignedTransaction } from '../../src/protocol/types.js'
 import type { Message } from '../../src/transport/messages.js'
+import { Byzantine as Toolkit, type CourtArgs, type CourtMethod, type Fees } from '../helpers/byzantine.js'
 import type { Role } from '../helpers/courtPeers.js'
-import { sendVia7702 } from '../helpers/relay.js'
 import { forge, forgeSplit, type ForgeContext, type ForgeKind, type Forged, type Head } from './forge.js'
 import type { GameContext } from './context.js'
 
@@ -41,6 +42,8 @@ export class Byzantine {
   readonly forged: Forged[] = []
   /** Other byzantine participants, who sign for us. */
   colluders: Byzantine[] = []
+  /** Signs anything, calls anything (test/helpers/byzantine.ts). */
+  readonly tools: Toolkit
   private readonly listener: ChainListener
   private unwatch: (() => void) | undefined
 
@@ -48,6 +51,7 @@ export class Byzantine {
     this.me = role.channel.me
     this.view = initialChainView(role.store.getForks(ctx.channelId).at(-1)!)
     this.listener = new ChainListener({ provider: ctx.anvil.provider, manager: ctx.stack.manager.address, pollMs: 60_000, clock: role.clock })
+    this.tools = new Toolkit({ wallet: role.wallet, params: ctx.params, hasher: ctx.hasher, manager: ctx.stack.manager, machine })
   }
 
   get channel(): Channel {
@@ -186,7 +190,7 @@ export class Byzantine {
   // ─── Signing ───────────────────────────────────────────────────────────────────────────────
 
   async forgeContext(): Promise<ForgeContext> {
-    return { hasher: this.ctx.hasher, machine: this.machine, key: this.wallet.signingKey, me: this.me, now: BigInt(await this.ctx.anvil.now()) }
+    return { tools: this.tools, now: BigInt(await this.ctx.anvil.now()) }
   }
 
   /** Signs a forged transaction of `kind` on `head` (default: the shadow's head). */
@@ -230,7 +234,7 @@ export class Byzantine {
 
   /** Our signature on someone's forged transaction. */
   sign(f: Forged): Hex {
-    return this.ctx.sign(this.wallet, f.transaction)
+    return this.tools.sign(f.transaction)
   }
 
   /** Sends `f` as a broadcast transaction to `to` (participant indices). */
@@ -255,19 +259,20 @@ export class Byzantine {
   }
 
   /**
-   * Calls `method` on the manager with our index filled in by the caller; returns 'ok' or the
-   * decoded revert's code. Reverts are expected: the adversary tries everything.
+   * Calls a court entry point (our index is added where it is taken); returns 'ok' or the
+   * decoded revert's code — reverts are expected: the adversary tries everything. `fees` (with a
+   * gas limit: no estimate) make it outbid honest transactions waiting in the same block; they
+   * go direct. Then we read the chain at once: we know what we did before the honest courts do.
    */
-  async call(method: string, args: readonly unknown[], via: Via): Promise<string> {
-    const m = this.ctx.stack.manager
-    const data = m.contract.interface.encodeFunctionData(method, [...args]) as Hex
+  async call<M extends CourtMethod>(method: M, args: CourtArgs[M], via: Via, fees?: Fees): Promise<string> {
+    let outcome: string
     try {
-      let receipt: TransactionReceipt | null
-      if (via === '7702') receipt = await sendVia7702(this.wallet, this.ctx.forwarder, m.address, data)
-      else receipt = await (await this.wallet.sendTransaction({ to: m.address, data })).wait()
-      return receipt?.status === 1 ? 'ok' : 'reverted'
+      await this.tools.call(method, args, fees || via === 'direct' ? 'direct' : { delegate: this.ctx.forwarder }, fees)
+      outcome = 'ok'
     } catch (e) {
-      return toParleyError(e, method).code
+      outcome = toParleyError(e, method).code
     }
+    for (const b of [this, ...this.colluders]) await b.chainListener.poll().catch(() => undefined)
+    return outcome
   }
 }

@@ -11,6 +11,7 @@
 import { hasBit } from '../../src/protocol/bitmap.js'
 import { DisputeKind, Phase } from '../../src/protocol/types.js'
 import { EvmStateMachine } from '../../src/machine/EvmStateMachine.js'
+import { manualMining } from '../helpers/byzantine.js'
 import { openCourtChannel, travel, type CourtChannel, type Role } from '../helpers/courtPeers.js'
 import { Byzantine } from './Byzantine.js'
 import { signer, type GameContext, type World } from './context.js'
@@ -151,6 +152,34 @@ export class Game {
       await this.settle()
       await this.pushOut()
     }
+  }
+
+  /**
+   * Runs `act` (an adversary call with fees that outbid) with automine off: first the honest
+   * courts look at the chain and send what they would — their transactions wait in the pool —
+   * then `act` sends its own, and one block takes them all, the adversary's first.
+   */
+  async frontRun<T>(act: () => Promise<T>): Promise<T> {
+    const provider = this.world.anvil.provider
+    const honest = this.honest.map((i) => this.c.params.participants[i]!.toLowerCase())
+    const adversary = this.byz.map((b) => b.wallet.address.toLowerCase())
+    const waiting = async (from: readonly string[], ms: number) => {
+      for (const until = Date.now() + ms; Date.now() < until;) {
+        const pool = (await provider.send('txpool_content', [])) as { pending?: Record<string, unknown> }
+        if (Object.keys(pool.pending ?? {}).some((a) => from.includes(a.toLowerCase()))) return true
+        await new Promise((r) => setTimeout(r, 20))
+      }
+      return false
+    }
+    return manualMining(provider, async ({ mine }) => {
+      await Promise.all(this.honest.map((i) => this.role(i).listener!.poll().catch(() => undefined)))
+      await waiting(honest, 1_000)
+      let done = false
+      const result = act().finally(() => (done = true))
+      while (!done && !(await waiting(adversary, 50))) { /* until our call is in the pool, or it failed before */ }
+      await mine()
+      return result
+    })
   }
 
   /** Honest participant `h` wants out: it asks for a force-close now and whenever the channel is open again. */

@@ -9,9 +9,11 @@ import { hasBit } from '../../src/protocol/bitmap.js'
 import { DisputeKind, type Hex } from '../../src/protocol/types.js'
 import type { Message } from '../../src/transport/messages.js'
 import { travel } from '../helpers/courtPeers.js'
-import type { Byzantine, Candidate } from './Byzantine.js'
+import type { CourtArgs, CourtMethod, Fees } from '../helpers/byzantine.js'
+import type { Byzantine, Candidate, Via } from './Byzantine.js'
 import { forgeSplit, type ForgeKind, type Forged } from './forge.js'
 import type { Game } from './Game.js'
+import { choices } from './choices.js'
 import { chooseMove } from './payments.js'
 import type { CandidateKind, Step } from './schedule.js'
 
@@ -20,26 +22,50 @@ const W = (g: Game): number => g.ctx.params.p2pTime + g.ctx.params.agreementTime
 
 const CAND_FORGE: Partial<Record<CandidateKind, ForgeKind>> = { forged: 'badHash', withheld: 'withheld', backdated: 'backdated', oversized: 'oversized' }
 
-/** Runs `s` in `g`, lets the clients react, and returns the log line. */
+/** A court call by the step's byzantine participant, logged as `what`. */
+type Call = <M extends CourtMethod>(method: M, args: CourtArgs[M], via: Via, what: string) => Promise<string>
+
+/** Fees that outbid the honest courts in a block (and a gas limit: no estimate on the pending block). */
+const FRONT: Fees = { maxPriorityFeePerGas: 10n ** 11n, maxFeePerGas: 10n ** 12n, gasLimit: 12_000_000n }
+
+/**
+ * Runs `s` in `g` and returns the log line. Then the clients react (`settle`), unless the step
+ * is `hold` (the next step follows at once: back-to-back calls); a `front` step is sent while
+ * the honest courts' reactions to what came before wait in the pool, with higher fees, and
+ * mined in the same block ahead of them.
+ */
 export async function runStep(g: Game, s: Step): Promise<string> {
-  const line = await perform(g, s)
+  const timing = 't' in s ? s.t : 'calm'
+  let line: string
+  if (s.kind === 'burst') {
+    // Back to back: every move but the last without the honest clients reacting in between.
+    const b = g.byz[s.b % g.byz.length]!
+    const lines: string[] = []
+    for (const choice of s.choices.slice(0, -1)) lines.push(await perform(g, await pick(g, b, choice, s.via)))
+    const last = await pick(g, b, s.choices.at(-1)!, s.via)
+    lines.push(timing === 'front' ? await g.frontRun(() => perform(g, last, FRONT)) : await perform(g, last))
+    line = `burst: ${lines.join(' | ')}`
+  } else line = timing === 'front' ? await g.frontRun(() => perform(g, s, FRONT)) : await perform(g, s)
   g.stats.steps++
+  if (timing === 'hold') return `${line} (held)`
   await g.settle()
   await g.pushOut()
-  return line
+  return timing === 'front' ? `${line} (front-running)` : line
 }
 
-async function perform(g: Game, s: Step): Promise<string> {
-  const p = g.ctx.params.participants
-  const id = g.ctx.channelId
+async function perform(g: Game, s: Step, fees?: Fees): Promise<string> {
   const b = 'b' in s ? g.byz[s.b % g.byz.length]! : undefined
   const tag = b ? `M${b.me}` : ''
-  const call = async (method: string, args: readonly unknown[], via: 'direct' | '7702', what: string) => {
-    const r = await b!.call(method, args, via)
+  const call: Call = async (method, args, via, what) => {
+    const r = await b!.call(method, args, via, fees)
     g.stats.calls[r] = (g.stats.calls[r] ?? 0) + 1
-    return `${tag} ${what}${via === '7702' ? ' via 7702' : ''}: ${r}`
+    return `${tag} ${what}${via === '7702' && !fees ? ' via 7702' : ''}: ${r}`
   }
   switch (s.kind) {
+    case 'act':
+      return perform(g, await pick(g, b!, s.choice, s.via), fees)
+    case 'burst':
+      throw new Error('a burst is run by runStep')
     case 'play':
       return play(g, s.share, s.to)
     case 'travel':
@@ -77,7 +103,7 @@ async function perform(g: Game, s: Step): Promise<string> {
     }
     case 'post': {
       const f = s.what === 'split' || s.what === 'equivocate' ? (await b!.equivocation())[1] : await b!.forge(s.what)
-      return call('postTransaction', [id, p, f.transaction, f.signature], s.via, `posts seq ${f.transaction.seq} (${f.label})`)
+      return call('postTransaction', [f.transaction, f.signature], s.via, `posts seq ${f.transaction.seq} (${f.label})`)
     }
     case 'timeout': {
       const c = await candidate(b!, s.cand)
@@ -92,22 +118,22 @@ async function perform(g: Game, s: Step): Promise<string> {
           waited = ` after ${wait} s`
         }
       }
-      return call('disputeTimeout', [id, p, b!.me, c.txs, c.state], s.via, `timeout${waited} on ${s.cand} candidate seq ${c.seq} (${c.txs.length} txs)`)
+      return call('disputeTimeout', [c.txs, c.state], s.via, `timeout${waited} on ${s.cand} candidate seq ${c.seq} (${c.txs.length} txs)`)
     }
     case 'exit': {
       const c = b!.finalProof(s.from)
-      return call('exit', [id, p, b!.me, b!.record, c.txs, s.leave, c.state], s.via, `${s.leave ? 'exit' : 'force-close'} from ${s.from} final seq ${c.seq}`)
+      return call('exit', [b!.record, c.txs, s.leave, c.state], s.via, `${s.leave ? 'exit' : 'force-close'} from ${s.from} final seq ${c.seq}`)
     }
     case 'answer': {
       if (b!.disputeKind === DisputeKind.None) return `${tag} answer: no dispute`
       const c = b!.finalProof(s.from)
-      return call('answer', [id, p, b!.me, b!.record, c.txs, c.state], s.via, `answers with ${s.from} final seq ${c.seq}`)
+      return call('answer', [b!.record, c.txs, c.state], s.via, `answers with ${s.from} final seq ${c.seq}`)
     }
     case 'extend': {
       if (b!.disputeKind === DisputeKind.None) return `${tag} extend: no dispute`
       const c = await candidate(b!, s.cand)
       if (!c) return `${tag} extend (${s.cand}): no such list`
-      return call('extend', [id, p, b!.me, b!.record, c.txs, c.state], s.via, `extends with ${s.cand} list to seq ${c.seq}`)
+      return call('extend', [b!.record, c.txs, c.state], s.via, `extends with ${s.cand} list to seq ${c.seq}`)
     }
     case 'refute': {
       const r = b!.record
@@ -115,7 +141,7 @@ async function perform(g: Game, s: Step): Promise<string> {
       const later = await laterSignedBy(g, b!, r.disputer, r.seq)
       if (!later) return `${tag} refute: no later signature of P${r.disputer}`
       const c = b!.finalProof(s.from)
-      return call('refute', [id, p, b!.me, r, later.transaction, later.signature, c.txs, c.state], s.via,
+      return call('refute', [r, later.transaction, later.signature, c.txs, c.state], s.via,
         `refutes P${r.disputer} with its seq ${later.transaction.seq}, checkpoint ${s.from} seq ${c.seq}`)
     }
     case 'respond': {
@@ -123,22 +149,22 @@ async function perform(g: Game, s: Step): Promise<string> {
       if (b!.disputeKind !== DisputeKind.Timeout || !hasBit(r.removals, b!.me)) return `${tag} respond: not accused`
       const state = b!.candidateState ?? b!.headAt(r.seq)?.state
       if (!state) return `${tag} respond: candidate unknown`
-      const head = { channelId: id, fork: b!.view.fork, seq: r.seq, state, stateHash: r.stateHash, timestamp: r.timestamp, nextActor: b!.me }
+      const head = { channelId: g.ctx.channelId, fork: b!.view.fork, seq: r.seq, state, stateHash: r.stateHash, timestamp: r.timestamp, nextActor: b!.me }
       const f = await b!.forge(s.what === 'forged' ? 'badHash' : 'wrongTurn', 0, head)
       if (s.what === 'late') {
         // Stamped as late as the chain allows: block time + skew.
         // (Payments ignores the timestamp: the resulting state is the same.)
         const t = { ...f.transaction, timestamp: (await g.now()) + 1n + BigInt(Math.max(1, Math.floor(g.ctx.params.agreementTime / 2))) }
-        return call('respond', [id, p, b!.me, r, t, g.ctx.sign(b!.wallet, t)], s.via, `responds with a move stamped block time + skew`)
+        return call('respond', [r, t, g.ctx.sign(b!.wallet, t)], s.via, `responds with a move stamped block time + skew`)
       }
-      return call('respond', [id, p, b!.me, r, f.transaction, f.signature], s.via, `responds with ${f.label}`)
+      return call('respond', [r, f.transaction, f.signature], s.via, `responds with ${f.label}`)
     }
     case 'fraud':
       return fraud(g, b!, s, call)
     case 'resolve': {
       if (b!.disputeKind === DisputeKind.None) return `${tag} resolve: no dispute`
       const state = b!.candidateState ?? b!.headAt(b!.record.seq)?.state ?? '0x'
-      return call('resolve', [id, p, b!.record, state], s.via, 'resolves')
+      return call('resolve', [b!.record, state], s.via, 'resolves')
     }
     case 'collude': {
       const c = b!.colluders[0]
@@ -170,6 +196,14 @@ async function perform(g: Game, s: Step): Promise<string> {
       return `P${h} asks for a cooperative close`
     }
   }
+}
+
+/** The `choice`-th adversary move that applies now, by `b` — or by its colluder once `b` is slashed or removed. */
+async function pick(g: Game, b: Byzantine, choice: number, via: Via): Promise<Step> {
+  const usable = (x: Byzantine) => hasBit(x.view.active, x.me) && !hasBit(x.view.slashed, x.me)
+  const actor = usable(b) ? b : (b.colluders.find(usable) ?? b)
+  const options = await choices(g, actor, g.byz.indexOf(actor), via === '7702')
+  return options[choice % options.length]!
 }
 
 /** The honest next actor (by the most advanced honest view) moves; or the byzantine one plays honestly. */
@@ -244,12 +278,7 @@ async function laterSignedBy(g: Game, b: Byzantine, who: number, seq: bigint): P
 }
 
 /** A fraud proof by `b` against a colluder (or, hopelessly, an honest participant or itself). */
-async function fraud(
-  g: Game, b: Byzantine, s: Extract<Step, { kind: 'fraud' }>,
-  call: (method: string, args: readonly unknown[], via: 'direct' | '7702', what: string) => Promise<string>,
-): Promise<string> {
-  const id = g.ctx.channelId
-  const p = g.ctx.params.participants
+async function fraud(g: Game, b: Byzantine, s: Extract<Step, { kind: 'fraud' }>, call: Call): Promise<string> {
   const others = Array.from({ length: g.ctx.n }, (_, i) => i).filter((i) => i !== b.me)
   const target = others[s.target % others.length]!
   const culprit = g.byz.find((x) => x.me === target)
@@ -258,20 +287,20 @@ async function fraud(
   const state = r.kind === DisputeKind.Fraud && r.seq > cp.seq ? (b.candidateState ?? cp.state) : cp.state
   if (culprit && s.equivocation) {
     const [x, y] = await culprit.equivocation()
-    return call('proveEquivocation', [id, p, b.me, r, culprit.pack(x), culprit.pack(y), cp.txs, state], s.via, `proves M${target} equivocated at seq ${x.transaction.seq}, checkpoint ${s.from} seq ${cp.seq}`)
+    return call('proveEquivocation', [r, culprit.pack(x), culprit.pack(y), cp.txs, state], s.via, `proves M${target} equivocated at seq ${x.transaction.seq}, checkpoint ${s.from} seq ${cp.seq}`)
   }
   if (culprit) {
     const f = await culprit.forge('badHash')
     const prev = culprit.head().state
-    return call('proveInvalidTransition', [id, p, b.me, r, culprit.pack(f), prev, cp.txs, state], s.via, `proves M${target}'s invalid seq ${f.transaction.seq}, checkpoint ${s.from} seq ${cp.seq}`)
+    return call('proveInvalidTransition', [r, culprit.pack(f), prev, cp.txs, state], s.via, `proves M${target}'s invalid seq ${f.transaction.seq}, checkpoint ${s.from} seq ${cp.seq}`)
   }
   // An honest target: its latest move, claimed invalid (or "equivocated" with itself).
   for (const e of b.entries(1n, b.channel.state.seq).reverse()) {
     if (e.transaction.actor !== target) continue
     const packed = { transaction: e.transaction, signers: 1n << BigInt(target), signatures: e.signatures.get(target)! }
-    if (s.equivocation) return call('proveEquivocation', [id, p, b.me, r, packed, packed, cp.txs, state], s.via, `claims P${target} equivocated at seq ${e.transaction.seq}`)
+    if (s.equivocation) return call('proveEquivocation', [r, packed, packed, cp.txs, state], s.via, `claims P${target} equivocated at seq ${e.transaction.seq}`)
     const prev = b.headAt(e.transaction.seq - 1n)!.state
-    return call('proveInvalidTransition', [id, p, b.me, r, packed, prev, cp.txs, state], s.via, `claims P${target}'s seq ${e.transaction.seq} is invalid`)
+    return call('proveInvalidTransition', [r, packed, prev, cp.txs, state], s.via, `claims P${target}'s seq ${e.transaction.seq} is invalid`)
   }
   return `M${b.me} fraud: nothing of P${target} to accuse`
 }

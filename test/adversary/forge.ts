@@ -4,14 +4,13 @@
  * the machine rejects, a move out of turn, a timestamp before the parent or far in the future,
  * data over MAX_DATA_BYTES — or valid moves used against the rules: a second move at a height
  * it already signed (equivocation), two different moves sent to different peers (a split), a
- * valid move it keeps to itself (withheld, stamped as early as the rules allow). Pure apart
- * from the machine call that computes a valid resulting state.
+ * valid move it keeps to itself (withheld, stamped as early as the rules allow). Built and
+ * signed with the shared toolkit (test/helpers/byzantine.ts); pure apart from the machine call
+ * that computes a valid resulting state.
  */
-import type { SigningKey } from 'ethers'
-import type { StateMachine } from '../../src/machine/StateMachine.js'
-import { hashState, type ParleyHasher } from '../../src/protocol/eip712.js'
-import { signDigest } from '../../src/protocol/signatures.js'
+import { hashState } from '../../src/protocol/eip712.js'
 import { MAX_DATA_BYTES, type Hex, type Transaction } from '../../src/protocol/types.js'
+import { bytes, type Byzantine as Toolkit } from '../helpers/byzantine.js'
 import { chooseMove, inventedState, payData } from './payments.js'
 
 /** The ways a forged transaction can be wrong (or valid and abused). */
@@ -40,22 +39,15 @@ export interface Forged {
 }
 
 export interface ForgeContext {
-  hasher: ParleyHasher
-  machine: StateMachine
-  key: SigningKey
-  me: number
+  /** The byzantine participant's toolkit (signs anything, runs the machine). */
+  tools: Toolkit
   /** The chain's time now (seconds). */
   now: bigint
 }
 
-/** `tx` signed by `key`. */
-export function signTx(hasher: ParleyHasher, key: SigningKey, tx: Transaction): Hex {
-  return signDigest(key, hasher.transaction(tx))
-}
-
 async function valid(ctx: ForgeContext, head: Head, data: Hex, timestamp: bigint): Promise<Hex | undefined> {
   try {
-    return await ctx.machine.transition(head.state, ctx.me, data, timestamp)
+    return (await ctx.tools.move(head, head.state, data, { timestamp })).state
   } catch {
     return undefined
   }
@@ -67,21 +59,21 @@ async function valid(ctx: ForgeContext, head: Head, data: Hex, timestamp: bigint
  * turn when it is not ours yields a move out of turn with an invented state (still provable).
  */
 export async function forge(ctx: ForgeContext, head: Head, kind: ForgeKind, variant = 0, at?: bigint): Promise<Forged> {
+  const me = ctx.tools.me
   const ts = at ?? (ctx.now > head.timestamp ? ctx.now : head.timestamp)
-  const base = { channelId: head.channelId, fork: head.fork, seq: head.seq + 1n, actor: ctx.me, previousStateHash: head.stateHash }
-  const invented = inventedState(head.state, ctx.me)
+  const invented = inventedState(head.state, me)
   const make = (label: string, data: Hex, timestamp: bigint, state: Hex): Forged => {
-    const transaction: Transaction = { ...base, timestamp, data, stateHash: hashState(state) }
-    return { transaction, signature: signTx(ctx.hasher, ctx.key, transaction), state, label }
+    const transaction = ctx.tools.tx(head, { timestamp, data, stateHash: hashState(state) })
+    return { transaction, signature: ctx.tools.sign(transaction), state, label }
   }
-  const move = chooseMove(head.state, ctx.me, 1 + (variant % 4), variant)
+  const move = chooseMove(head.state, me, 1 + (variant % 4), variant)
   switch (kind) {
     case 'badHash':
       return make('invented state', move, ts, invented)
     case 'overpay':
-      return make('pays more than its balance', payData((ctx.me + 1) % 2, 1n << 200n), ts, invented)
+      return make('pays more than its balance', payData((me + 1) % 2, 1n << 200n), ts, invented)
     case 'oversized':
-      return make(`${MAX_DATA_BYTES + 904}-byte data`, `0x${'ff'.repeat(MAX_DATA_BYTES + 904)}`, ts, invented)
+      return make(`${MAX_DATA_BYTES + 904}-byte data`, bytes(MAX_DATA_BYTES + 904), ts, invented)
     case 'future': {
       const s = (await valid(ctx, head, move, ctx.now + 10_000n)) ?? invented
       return make('stamped 10,000 s ahead', move, ctx.now + 10_000n, s)
@@ -98,7 +90,7 @@ export async function forge(ctx: ForgeContext, head: Head, kind: ForgeKind, vari
     case 'wrongTurn':
     case 'equivocate':
     case 'split': {
-      const s = head.nextActor === ctx.me ? await valid(ctx, head, move, ts) : undefined
+      const s = head.nextActor === me ? await valid(ctx, head, move, ts) : undefined
       return s ? make(kind === 'wrongTurn' ? 'valid move' : 'one version', move, ts, s) : make('out of turn', move, ts, invented)
     }
   }
@@ -106,10 +98,10 @@ export async function forge(ctx: ForgeContext, head: Head, kind: ForgeKind, vari
 
 /** A second, different valid move on the same head (a pass if the first paid, else a payment). */
 export async function forgeSplit(ctx: ForgeContext, head: Head, first: Forged): Promise<Forged> {
-  const data = first.transaction.data === '0x' ? chooseMove(head.state, ctx.me, 1, 1) : '0x'
+  const data = first.transaction.data === '0x' ? chooseMove(head.state, ctx.tools.me, 1, 1) : '0x'
   const ts = first.transaction.timestamp
-  const state = (await valid(ctx, head, data, ts)) ?? inventedState(head.state, ctx.me)
+  const state = (await valid(ctx, head, data, ts)) ?? inventedState(head.state, ctx.tools.me)
   const transaction: Transaction = { ...first.transaction, data, stateHash: hashState(state) }
   if (data === first.transaction.data) transaction.timestamp = ts + 1n
-  return { transaction, signature: signTx(ctx.hasher, ctx.key, transaction), state, label: 'the other version' }
+  return { transaction, signature: ctx.tools.sign(transaction), state, label: 'the other version' }
 }

@@ -25,23 +25,35 @@ export type CandidateKind = (typeof CANDIDATES)[number]
 export const FROMS = ['latest', 'old', 'genesis'] as const
 export type From = (typeof FROMS)[number]
 
+/**
+ * When an adversary call goes out: `calm` (the honest clients react before the next step),
+ * `hold` (the next step follows at once: back-to-back calls), `front` (while the honest courts'
+ * reactions wait in the pool, with higher fees: mined first in the same block).
+ */
+export const TIMINGS = ['calm', 'hold', 'front'] as const
+export type Timing = (typeof TIMINGS)[number]
+
 export type Step =
   | { kind: 'play'; share: number; to: number }
   | { kind: 'travel'; seconds: number }
   | { kind: 'lastSecond'; of: 'answer' | 'deadline' }
   | { kind: 'net'; b: number; mode: NetMode; peer: number }
   | { kind: 'forge'; b: number; what: ForgeKind; to: number; variant: number }
-  | { kind: 'post'; b: number; what: ForgeKind; via: Via }
+  | { kind: 'post'; t: Timing; b: number; what: ForgeKind; via: Via }
   /** `race`: the adversary waits until its candidate may be raised and wins the race against the honest courts' own duties. */
-  | { kind: 'timeout'; b: number; cand: CandidateKind; race: boolean; via: Via }
-  | { kind: 'exit'; b: number; leave: boolean; from: From; via: Via }
-  | { kind: 'answer'; b: number; from: From; via: Via }
-  | { kind: 'extend'; b: number; cand: CandidateKind; via: Via }
-  | { kind: 'refute'; b: number; from: From; via: Via }
-  | { kind: 'respond'; b: number; what: 'valid' | 'late' | 'forged'; via: Via }
-  | { kind: 'fraud'; b: number; target: number; equivocation: boolean; from: From; via: Via }
-  | { kind: 'resolve'; b: number; via: Via }
+  | { kind: 'timeout'; t: Timing; b: number; cand: CandidateKind; race: boolean; via: Via }
+  | { kind: 'exit'; t: Timing; b: number; leave: boolean; from: From; via: Via }
+  | { kind: 'answer'; t: Timing; b: number; from: From; via: Via }
+  | { kind: 'extend'; t: Timing; b: number; cand: CandidateKind; via: Via }
+  | { kind: 'refute'; t: Timing; b: number; from: From; via: Via }
+  | { kind: 'respond'; t: Timing; b: number; what: 'valid' | 'late' | 'forged'; via: Via }
+  | { kind: 'fraud'; t: Timing; b: number; target: number; equivocation: boolean; from: From; via: Via }
+  | { kind: 'resolve'; t: Timing; b: number; via: Via }
   | { kind: 'collude'; b: number }
+  /** Byzantine `b` makes the `choice`-th move that applies now (./choices.ts). */
+  | { kind: 'act'; t: Timing; b: number; choice: number; via: Via }
+  /** Byzantine `b` makes several applicable moves back to back (the last one `t`). */
+  | { kind: 'burst'; t: Timing; b: number; choices: number[]; via: Via }
   | { kind: 'forceClose'; h: number }
   | { kind: 'exitHonest'; h: number }
   | { kind: 'coopClose'; h: number }
@@ -59,6 +71,7 @@ export const TRAVELS = [1, 15, 31, 61, 91, 121, 211, 301, 451, 601, 1201] as con
 const b = fc.nat({ max: 1 })
 const h = fc.nat({ max: 3 })
 const via = fc.constantFrom<Via>('direct', 'direct', '7702')
+const timing = fc.constantFrom<Timing>('calm', 'calm', 'calm', 'hold', 'front')
 const from = fc.constantFrom(...FROMS)
 const cand = fc.constantFrom(...CANDIDATES)
 const forgeKind = fc.constantFrom(...FORGE_KINDS)
@@ -70,16 +83,18 @@ export const stepArb: fc.Arbitrary<Step> = fc.oneof(
   { weight: 4, arbitrary: fc.record({ kind: fc.constant('lastSecond' as const), of: fc.constantFrom('answer' as const, 'deadline' as const) }) },
   { weight: 5, arbitrary: fc.record({ kind: fc.constant('net' as const), b, mode: fc.constantFrom(...NET_MODES), peer: h }) },
   { weight: 5, arbitrary: fc.record({ kind: fc.constant('forge' as const), b, what: forgeKind, to: fc.nat({ max: 15 }), variant: fc.nat({ max: 7 }) }) },
-  { weight: 2, arbitrary: fc.record({ kind: fc.constant('post' as const), b, what: forgeKind, via }) },
-  { weight: 8, arbitrary: fc.record({ kind: fc.constant('timeout' as const), b, cand, race: fc.boolean(), via }) },
-  { weight: 5, arbitrary: fc.record({ kind: fc.constant('exit' as const), b, leave: fc.boolean(), from, via }) },
-  { weight: 3, arbitrary: fc.record({ kind: fc.constant('answer' as const), b, from, via }) },
-  { weight: 3, arbitrary: fc.record({ kind: fc.constant('extend' as const), b, cand, via }) },
-  { weight: 3, arbitrary: fc.record({ kind: fc.constant('refute' as const), b, from, via }) },
-  { weight: 3, arbitrary: fc.record({ kind: fc.constant('respond' as const), b, what: fc.constantFrom('valid' as const, 'late' as const, 'forged' as const), via }) },
-  { weight: 3, arbitrary: fc.record({ kind: fc.constant('fraud' as const), b, target: fc.nat({ max: 3 }), equivocation: fc.boolean(), from, via }) },
-  { weight: 2, arbitrary: fc.record({ kind: fc.constant('resolve' as const), b, via }) },
+  { weight: 2, arbitrary: fc.record({ kind: fc.constant('post' as const), t: timing, b, what: forgeKind, via }) },
+  { weight: 8, arbitrary: fc.record({ kind: fc.constant('timeout' as const), t: timing, b, cand, race: fc.boolean(), via }) },
+  { weight: 5, arbitrary: fc.record({ kind: fc.constant('exit' as const), t: timing, b, leave: fc.boolean(), from, via }) },
+  { weight: 3, arbitrary: fc.record({ kind: fc.constant('answer' as const), t: timing, b, from, via }) },
+  { weight: 3, arbitrary: fc.record({ kind: fc.constant('extend' as const), t: timing, b, cand, via }) },
+  { weight: 3, arbitrary: fc.record({ kind: fc.constant('refute' as const), t: timing, b, from, via }) },
+  { weight: 3, arbitrary: fc.record({ kind: fc.constant('respond' as const), t: timing, b, what: fc.constantFrom('valid' as const, 'late' as const, 'forged' as const), via }) },
+  { weight: 3, arbitrary: fc.record({ kind: fc.constant('fraud' as const), t: timing, b, target: fc.nat({ max: 3 }), equivocation: fc.boolean(), from, via }) },
+  { weight: 2, arbitrary: fc.record({ kind: fc.constant('resolve' as const), t: timing, b, via }) },
   { weight: 2, arbitrary: fc.record({ kind: fc.constant('collude' as const), b }) },
+  { weight: 10, arbitrary: fc.record({ kind: fc.constant('act' as const), t: timing, b, choice: fc.nat({ max: 63 }), via }) },
+  { weight: 4, arbitrary: fc.record({ kind: fc.constant('burst' as const), t: fc.constantFrom<Timing>('calm', 'front'), b, choices: fc.array(fc.nat({ max: 63 }), { minLength: 2, maxLength: 3 }), via }) },
   { weight: 1, arbitrary: fc.record({ kind: fc.constant('forceClose' as const), h }) },
   { weight: 1, arbitrary: fc.record({ kind: fc.constant('exitHonest' as const), h }) },
   { weight: 1, arbitrary: fc.record({ kind: fc.constant('coopClose' as const), h }) },

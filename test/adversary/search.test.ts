@@ -33,7 +33,7 @@ describe("the byzantine client's reach", () => {
   test('a timeout on a forged entry below the honest head, raised through an EIP-7702 account, is proven: the adversary is slashed, the honest are whole', { timeout: 60_000 }, async () => {
     const r = await runSchedule(world, {
       n: 3, byzantine: [2], steps: [
-        ...plays(3), { kind: 'travel', seconds: 151 }, ...plays(2), { kind: 'travel', seconds: 61 }, { kind: 'timeout', b: 0, cand: 'conflict', race: false, via: '7702' },
+        ...plays(3), { kind: 'travel', seconds: 151 }, ...plays(2), { kind: 'travel', seconds: 61 }, { kind: 'timeout', t: 'calm', b: 0, cand: 'conflict', race: false, via: '7702' },
       ],
     })
     assert.deepEqual(r.violations, [])
@@ -45,7 +45,7 @@ describe("the byzantine client's reach", () => {
     const r = await runSchedule(world, {
       n: 3, byzantine: [1, 2], steps: [
         ...plays(6), { kind: 'forceClose', h: 0 }, { kind: 'lastSecond', of: 'deadline' },
-        { kind: 'fraud', b: 0, target: 1, equivocation: false, from: 'genesis', via: 'direct' },
+        { kind: 'fraud', t: 'calm', b: 0, target: 1, equivocation: false, from: 'genesis', via: 'direct' },
       ],
     })
     assert.deepEqual(r.violations, [])
@@ -55,7 +55,7 @@ describe("the byzantine client's reach", () => {
 
   test('control: with the honest courts detached, the checker reports the theft', { timeout: 60_000 }, async () => {
     const r = await runSchedule(world, {
-      n: 2, byzantine: [1], steps: [...plays(2), { kind: 'travel', seconds: 211 }, { kind: 'timeout', b: 0, cand: 'forged', race: false, via: 'direct' }, { kind: 'travel', seconds: 601 }, { kind: 'resolve', b: 0, via: 'direct' }],
+      n: 2, byzantine: [1], steps: [...plays(2), { kind: 'travel', seconds: 211 }, { kind: 'timeout', t: 'calm', b: 0, cand: 'forged', race: false, via: 'direct' }, { kind: 'travel', seconds: 601 }, { kind: 'resolve', t: 'calm', b: 0, via: 'direct' }],
     }, { detachCourts: true })
     assert.ok(r.violations.some((v) => /P0 credited .* < entitlement/.test(v)), r.violations.join('\n') + '\n' + r.log.join('\n'))
   })
