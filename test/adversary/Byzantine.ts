@@ -161,6 +161,32 @@ export class Byzantine {
     return txs && { txs, state: at.state, seq }
   }
 
+  /**
+   * Our latest forged transaction with the forged ones it builds on, down to a state of the
+   * shadow's store: [first forged, …, latest] and the anchored list before them; undefined if
+   * none links.
+   */
+  forgedChain(): { base: Candidate; chain: Forged[] } | undefined {
+    const fork = this.channel.state.fork
+    for (const last of [...this.forged].reverse()) {
+      if (last.transaction.fork !== fork) continue
+      const chain = [last]
+      for (;;) {
+        const first = chain[0]!.transaction
+        const parent = this.headAt(first.seq - 1n)
+        if (parent && parent.stateHash === first.previousStateHash) {
+          const base = this.anchored(parent.seq)
+          if (base) return { base, chain }
+          break
+        }
+        const below = this.forged.find((f) => f.transaction.fork === fork && f.transaction.seq === first.seq - 1n && f.transaction.stateHash === first.previousStateHash)
+        if (!below) break
+        chain.unshift(below)
+      }
+    }
+    return undefined
+  }
+
   /** A finality proof: of our latest final state, of the oldest one we can still prove, or the genesis (empty). */
   finalProof(from: 'latest' | 'old' | 'genesis'): Candidate {
     const final = this.channel.state.finalSeq

@@ -243,6 +243,14 @@ async function candidate(b: Byzantine, kind: CandidateKind): Promise<Candidate |
     const s = b.signedBelow(head.seq)
     return s === undefined ? b.anchored(0n) : b.anchored(s)
   }
+  if (kind === 'onForged') {
+    const found = b.forgedChain()
+    if (!found) return undefined
+    const top = found.chain.at(-1)!
+    const on = { channelId: head.channelId, fork: head.fork, seq: top.transaction.seq, state: top.state, stateHash: top.transaction.stateHash, timestamp: top.transaction.timestamp, nextActor: b.me }
+    const f = await b.forge('badHash', 0, on, top.transaction.timestamp)
+    return { txs: [...found.base.txs, ...[...found.chain, f].map((x) => b.pack(x))], state: f.state, seq: f.transaction.seq }
+  }
   if (kind === 'lastForged') {
     for (const f of [...b.forged].reverse()) {
       const parent = b.headAt(f.transaction.seq - 1n)

@@ -42,8 +42,11 @@ export async function choices(g: Game, b: Byzantine, bIndex: number, via7702: bo
   if (now > r.deadline) return [{ kind: 'resolve', ...base }]
   const answers = FROMS.map((from) => ({ kind: 'answer' as const, ...base, from }))
   if (kind === DisputeKind.Exit || kind === DisputeKind.ForceClose) {
-    const extensions = now <= r.deadline - C ? CANDIDATES.map((cand) => ({ kind: 'extend' as const, ...base, cand })) : []
-    return [...extensions, ...extensions, ...answers, ...frauds]
+    // Made-up entries, and made-up entries on made-up entries, weigh more: each must be proven in time.
+    const open = now <= r.deadline - C
+    const cands = [...CANDIDATES, 'forged', 'forged', 'forged', 'onForged', 'onForged', 'onForged'] as const
+    const extensions = open ? cands.map((cand) => ({ kind: 'extend' as const, ...base, cand })) : []
+    return [...extensions, ...answers, ...frauds]
   }
   if (kind === DisputeKind.Timeout && hasBit(r.removals, b.me)) {
     return (['valid', 'late', 'forged'] as const).map((what) => ({ kind: 'respond' as const, ...base, what }))

@@ -16,10 +16,11 @@ export type NetMode = (typeof NET_MODES)[number]
  * genesis, its head plus a forged entry, an old final state plus a forged entry at the next
  * height stamped at its parent's time (below the honest head: raisable at once, issue 10
  * attack 1), its head plus a valid move it kept, the latest transaction it forged earlier (a
- * split version, an equivocation, a kept move) on the state it extends, and entries stamped
- * before their parent or with oversized data.
+ * split version, an equivocation, a kept move) on the state it extends, a new forged entry on
+ * top of its forged ones (a chain of made-up states: a second extension after a first), and
+ * entries stamped before their parent or with oversized data.
  */
-export const CANDIDATES = ['head', 'stale', 'genesis', 'forged', 'conflict', 'withheld', 'lastForged', 'backdated', 'oversized'] as const
+export const CANDIDATES = ['head', 'stale', 'genesis', 'forged', 'conflict', 'withheld', 'lastForged', 'onForged', 'backdated', 'oversized'] as const
 export type CandidateKind = (typeof CANDIDATES)[number]
 /** Which final state a proof or checkpoint shows. */
 export const FROMS = ['latest', 'old', 'genesis'] as const

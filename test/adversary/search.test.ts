@@ -53,6 +53,18 @@ describe("the byzantine client's reach", () => {
     assert.equal(r.slashes, 1)
   })
 
+  test('two extensions back to back, the second on the first one\'s made-up state (found by test/court/attacks-found): proven, the adversary slashed, nothing stolen', { timeout: 60_000 }, async () => {
+    const r = await runSchedule(world, {
+      n: 3, byzantine: [2], steps: [
+        ...plays(2), { kind: 'exit', t: 'calm', b: 0, leave: false, from: 'latest', via: 'direct' },
+        { kind: 'extend', t: 'hold', b: 0, cand: 'forged', via: 'direct' }, { kind: 'extend', t: 'calm', b: 0, cand: 'onForged', via: '7702' },
+      ],
+    })
+    assert.deepEqual(r.violations, [])
+    assert.ok(r.log.some((l) => /extends with onForged list to seq 4 via 7702: ok/.test(l)), r.log.join('\n'))
+    assert.equal(r.slashes, 1)
+  })
+
   test('control: with the honest courts detached, the checker reports the theft', { timeout: 60_000 }, async () => {
     const r = await runSchedule(world, {
       n: 2, byzantine: [1], steps: [...plays(2), { kind: 'travel', seconds: 211 }, { kind: 'timeout', t: 'calm', b: 0, cand: 'forged', race: false, via: 'direct' }, { kind: 'travel', seconds: 601 }, { kind: 'resolve', t: 'calm', b: 0, via: 'direct' }],
