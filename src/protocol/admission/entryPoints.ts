@@ -14,6 +14,7 @@ import type { AdmissionVerdict, Caller, ChainFacts, EntryArgs, EntryCall, EntryP
 type Judge<K extends EntryPoint> = (f: ChainFacts, a: EntryArgs[K], m: MachineCalls) => Promise<void> | void
 
 const bit = (i: number): bigint => (i < 64 ? 1n << BigInt(i) : 0n)
+const bytes = (h: Hex): number => (h.length - 2) / 2
 
 const JUDGES: { [K in EntryPoint]: Judge<K> } = {
   postTransaction(f, a) {
@@ -23,8 +24,7 @@ const JUDGES: { [K in EntryPoint]: Judge<K> } = {
 
   async disputeTimeout(f, a, m) {
     openForDispute(f, a.participants, a.caller)
-    const size = (a.state.length - 2) / 2
-    if (size > MAX_STATE_BYTES) refuse('StateTooLarge')
+    if (bytes(a.state) > MAX_STATE_BYTES) refuse('StateTooLarge')
     const c = candidate(f, a.participants, a.txs, true)
     if (a.txs.length !== 0 && !hasBit(c.lastSigners, a.caller.index)) refuse('DisputerNotSigned')
     requireStateHash(a.state, c.stateHash)
@@ -45,7 +45,11 @@ const JUDGES: { [K in EntryPoint]: Judge<K> } = {
 
   async exit(f, a, m) {
     openOrDisputed(f, a.participants, a.caller, a.record)
-    if (f.phase === Phase.Disputed && a.record.kind !== DisputeKind.Timeout) refuse('DisputeAlreadyOpen')
+    if (f.phase === Phase.Disputed) {
+      // An exit replaces an open timeout, but only before its deadline (its accused must not dodge removal).
+      if (a.record.kind !== DisputeKind.Timeout) refuse('DisputeAlreadyOpen')
+      if (f.blockTime > a.record.deadline) refuse('DisputeExpired')
+    }
     const c = candidate(f, a.participants, a.proof, false)
     requireStateHash(a.state, c.stateHash)
     await requireResolvable(f, m, bit(a.caller.index), a.state)
@@ -75,6 +79,7 @@ const JUDGES: { [K in EntryPoint]: Judge<K> } = {
     const r = a.record
     if (r.kind !== DisputeKind.Exit && r.kind !== DisputeKind.ForceClose) refuse('DisputeKindInvalid')
     if (f.blockTime > r.deadline - f.challengeTime) refuse('AnswerWindowClosed')
+    if (bytes(a.state) > MAX_STATE_BYTES) refuse('StateTooLarge')
     const c = candidate(f, a.participants, a.txs, true)
     if (c.seq <= r.seq) refuse('CandidateNotLater')
     requireStateHash(a.state, c.stateHash)
