@@ -31,6 +31,10 @@ export { ParleyHasher, hashState, type Domain } from './protocol/eip712.js'
 export { signDigest, recoverSigner, packSignatures, packSignedTransaction } from './protocol/signatures.js'
 export { checkFinalityProof, checkList, proofLength, latestFinal, type FinalityVerdict, type ProofEntry, type ListContext, type ListVerdict } from './protocol/finality.js'
 export {
+  admission, machineCalls, signaturesVerdict, ENTRY_POINTS, type AdmissionVerdict, type ChainFacts, type EntryArgs, type EntryCall, type EntryPoint,
+  type MachineCalls, type MachineResult,
+} from './protocol/admission/index.js'
+export {
   deadlines, broadcastDeadline, confirmationDeadline, postingDeadline, defaultSkew, acceptableTimestamp, timestampProblem,
   latestTimestamp, openDeadline, CONSENT_VALIDITY, type TimingParams, type Deadlines, type TimestampProblem,
 } from './protocol/timing.js'
