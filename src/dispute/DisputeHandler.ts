@@ -7,7 +7,7 @@
  * dispute moved on) is final; an RPC failure is retried on a later tick.
  */
 import type { ChainEvent, HeadBlock } from '../chain/ChainListener.js'
-import type { ManagerClient, RaiseResult } from '../chain/ManagerClient.js'
+import type { ManagerClient, RaiseResult, TxResult } from '../chain/ManagerClient.js'
 import type { ChannelClosedEvent, CreditedEvent, StateSetEvent } from '../chain/events.js'
 import type { Engine } from '../channel/Engine.js'
 import { ParleyError, ProtocolError, UsageError } from '../errors/ParleyError.js'
@@ -67,6 +67,7 @@ interface Saved {
   chain: ChainView
   done: Record<string, string>
   evidence: PendingEvidence[]
+  leaving?: { leave: boolean }
 }
 
 const STATE_KEY = 'court:state'
@@ -76,6 +77,7 @@ export class DisputeHandler {
   private chain: ChainView
   private done: Record<string, string>
   private evidence: PendingEvidence[]
+  private leaving: { leave: boolean } | undefined
   private readonly inflight = new Set<string>()
   private readonly terminal = new Map<Hex, boolean | undefined>()
   private readonly facts: ChannelFacts
@@ -95,6 +97,7 @@ export class DisputeHandler {
     this.chain = s?.chain ?? initialChainView(e.o.store.getForks(e.channelId).at(-1)!)
     this.done = s?.done ?? {}
     this.evidence = s?.evidence ?? []
+    if (s?.leaving) this.leaving = s.leaving
   }
 
   /** The chain's view of the channel (from its events). */
@@ -200,17 +203,25 @@ export class DisputeHandler {
   }
 
   /**
-   * Leaves the channel (`leave`) or forces a settlement from our latest final state.
+   * Leaves the channel (`leave`) or forces a settlement from our latest final state, replacing
+   * an open timeout. The intent is remembered (in the store): whenever a raise fails or a
+   * dispute of others ends on a new fork, the handler raises it again by itself, until we are
+   * out or the channel settled. Throws UsageError `LEAVE_DEFERRED` when another dispute is open
+   * now (we leave once it is resolved).
    * @example await court.exit(false) // force-close
    */
   async exit(leave: boolean): Promise<RaiseResult> {
-    const { proof, state } = await this.e.job(async () => {
-      const l = this.e.sm.ledger
-      return l.final.seq === 0n ? { proof: [], state: l.fork.state } : { proof: this.e.agreement.finalityProof(), state: l.final.state }
-    })
-    // An open timeout is replaced by our exit (it could be cancelled and raised again for ever).
-    const open = this.chain.phase === 'disputed' && this.chain.dispute?.record.kind === DisputeKind.Timeout ? this.chain.dispute.record : undefined
-    return this.o.manager.exit(this.e.channelId, this.facts.participants, proof, leave, state, open)
+    // The intent is kept: if this raise fails, or a dispute of others ends on a new fork, the
+    // handler raises it again by itself until we are out or the channel settled.
+    this.leaving = { leave }
+    this.save()
+    const a = (await this.due()).find((x) => x.kind === 'exit')
+    if (!a) {
+      void this.evaluate()
+      const open = this.chain.dispute ? `a ${DisputeKind[this.chain.dispute.record.kind]} dispute is open` : `the channel is ${this.chain.phase} on-chain`
+      throw new UsageError('LEAVE_DEFERRED', `${open}: we ${leave ? 'leave' : 'force-close'} as soon as the chain lets us`, { details: { phase: this.chain.phase } })
+    }
+    return (await this.submit(a)) as RaiseResult
   }
 
   /** Resolves when no evaluation is running. */
@@ -224,11 +235,16 @@ export class DisputeHandler {
     await this.idle()
   }
 
-  private async round(): Promise<void> {
-    if (this.stopped || this.e.disposed) return
+  /** The actions due now (decide over the chain's view and our own, read in the channel's queue). */
+  private async due(): Promise<Action[]> {
     const local = await this.e.job(() => readLocalView(this.e, this.chain, (s) => this.isTerminal(s)))
     const done = new Set([...Object.entries(this.done).filter(([, v]) => v !== 'pending').map(([k]) => k), ...this.inflight])
-    const actions = decide({ chain: this.chain, local, channel: this.facts, evidence: this.evidence, policy: this.policy, done })
+    return decide({ chain: this.chain, local, channel: this.facts, evidence: this.evidence, policy: this.policy, done, ...(this.leaving ? { leaving: this.leaving } : {}) })
+  }
+
+  private async round(): Promise<void> {
+    if (this.stopped || this.e.disposed) return
+    const actions = await this.due()
     for (const a of actions) {
       if (this.stopped) return
       if (this.inflight.has(a.key) || (this.done[a.key] !== undefined && this.done[a.key] !== 'pending')) continue
@@ -238,26 +254,33 @@ export class DisputeHandler {
 
   private async run(a: Action): Promise<void> {
     if (a.kind === 'moveNeeded') return this.askMove(a)
+    await this.submit(a).catch(() => undefined) // reported as `failed`
+    // Evidence stays until a proof of it is mined: a reverted one was usually built against a
+    // dispute that changed meanwhile, and is rebuilt against the new record (its key differs).
+    if ((a.kind === 'proveInvalidTransition' || a.kind === 'proveEquivocation') && this.proven(a.evidence)) {
+      this.evidence = this.evidence.filter((x) => x.key !== a.evidence)
+      this.save()
+    }
+  }
+
+  /** Performs one chain action once: its key is stored before the call and marked after it. */
+  private async submit(a: Action): Promise<TxResult> {
     this.inflight.add(a.key)
     this.mark(a.key, 'pending')
     try {
       const r = await perform(this.o.manager, this.e.channelId, this.facts.participants, a)
       this.mark(a.key, `done:${r.hash}`)
       this.events.emit('submitted', { action: a, hash: r.hash, gasUsed: r.gasUsed })
+      return r
     } catch (error) {
       const retried = !(error instanceof ProtocolError) && !(error instanceof UsageError)
       if (retried) delete this.done[a.key]
       else this.mark(a.key, `failed:${error instanceof ParleyError ? error.code : 'ERROR'}`)
       this.save()
       this.events.emit('failed', { action: a, error, retried })
+      throw error
     } finally {
       this.inflight.delete(a.key)
-    }
-    // Evidence stays until a proof of it is mined: a reverted one was usually built against a
-    // dispute that changed meanwhile, and is rebuilt against the new record (its key differs).
-    if ((a.kind === 'proveInvalidTransition' || a.kind === 'proveEquivocation') && this.proven(a.evidence)) {
-      this.evidence = this.evidence.filter((x) => x.key !== a.evidence)
-      this.save()
     }
   }
 
@@ -301,7 +324,7 @@ export class DisputeHandler {
   }
 
   private save(): void {
-    this.e.o.store.putMeta(this.e.channelId, STATE_KEY, encodeJson({ chain: this.chain, done: this.done, evidence: this.evidence } satisfies Saved))
+    this.e.o.store.putMeta(this.e.channelId, STATE_KEY, encodeJson({ chain: this.chain, done: this.done, evidence: this.evidence, ...(this.leaving ? { leaving: this.leaving } : {}) } satisfies Saved))
   }
 
   private report(ev: ChainEvent): void {

@@ -38,6 +38,7 @@ function view(over: { chain?: Partial<DisputeView['chain']>; local?: Partial<Dis
     evidence: over.evidence ?? [],
     policy: { post: true, timeout: true, autoWithdraw: false, ...over.policy },
     done: over.done ?? new Set(),
+    ...(over.leaving ? { leaving: over.leaving } : {}),
   }
 }
 
@@ -212,6 +213,21 @@ describe('decide: exits and fraud', () => {
     const withAll = [{ ...evidence[0]!, evidence: { ...evidence[0]!.evidence, signatures: new Map([[1, sig], [2, sig]]) } }]
     const [e] = decide(view({ evidence: withAll }))
     assert.ok(e?.kind === 'proveInvalidTransition' && e.fraud.signers === 0b110n, 'every signature we saw: every signer is a culprit')
+  })
+
+  test('we asked to leave: an exit on every fork while the chain lets us raise one (open, or over an unexpired timeout)', () => {
+    const [a] = decide(view({ leaving: { leave: false } }))
+    assert.ok(a?.kind === 'exit' && !a.leave && a.proof === proof && a.state === '0x05' && a.record === undefined && a.key === 'exit:0:close:open:0')
+    const timeout = record({ kind: DisputeKind.Timeout, deadline: 2_000n })
+    const [b] = decide(view({ leaving: { leave: true }, chain: { phase: 'disputed', dispute: { record: timeout }, now: 1_500n } }))
+    assert.ok(b?.kind === 'exit' && b.leave && b.record === timeout, 'replaces an open timeout')
+    assert.deepEqual(kinds(decide(view({ leaving: { leave: true }, chain: { phase: 'disputed', dispute: { record: timeout }, now: 2_001n } }))).filter((k) => k === 'exit'), [], 'not an expired one: it is resolved')
+    for (const kind of [DisputeKind.Exit, DisputeKind.Fraud, DisputeKind.Conclude]) {
+      const v = view({ leaving: { leave: true }, chain: { phase: 'disputed', dispute: { record: record({ kind }) }, now: 1_500n } })
+      assert.ok(!kinds(decide(v)).includes('exit'), `waits for the ${DisputeKind[kind]} dispute`)
+    }
+    assert.deepEqual(kinds(decide(view({ leaving: { leave: true }, chain: { active: 0b110n } }))), [], 'out already')
+    assert.deepEqual(kinds(decide(view({ leaving: { leave: true }, chain: { fork: 1n, latestSeq: 0n }, local: { fork: 1n } }))), ['exit'], 'again on the next fork')
   })
 
   test('credits are withdrawn only when asked to', () => {

@@ -24,7 +24,7 @@ import type { Action, DisputeView, PendingEvidence } from './types.js'
  * @example for (const a of decide(view)) await perform(a)
  */
 export function decide(view: DisputeView): Action[] {
-  const out = [...fraudProofs(view), ...disputeDuties(view), ...openDuties(view), ...withdrawals(view)]
+  const out = [...fraudProofs(view), ...leaving(view), ...disputeDuties(view), ...openDuties(view), ...withdrawals(view)]
   const latest = latestTimestamp(view.chain.now, view.channel.agreementTime)
   return out.filter((a) => !view.done.has(a.key) && stamps(a).every((t) => t <= latest))
 }
@@ -90,6 +90,28 @@ function proof(p: PendingEvidence, checkpoint: PackedSignedTransaction[], state:
     kind: 'proveEquivocation', key, evidence: p.key, why: `participant ${e.culprit} signed two transactions at seq ${e.a.transaction.seq}`,
     first: pack(e.a, e.aSignatures), second: pack(e.b, e.bSignatures), checkpoint, state, culprit: e.culprit, ...r,
   }
+}
+
+/**
+ * We asked to leave: an exit or force-close from our latest final state whenever the chain lets
+ * us raise one — the channel open, or a timeout open (which it replaces) — on every fork until
+ * we are out or the channel settled. Each resolution of someone else's dispute starts a fork or
+ * settles, so this is what keeps docs/protocol.md §11.0's bound without the application asking
+ * again.
+ */
+function leaving(v: DisputeView): Action[] {
+  const { chain } = v
+  if (!v.leaving || !canAct(v) || !sameFork(v)) return []
+  const r = chain.dispute?.record
+  const overTimeout = chain.phase === 'disputed' && r?.kind === DisputeKind.Timeout && chain.now <= r.deadline
+  if (chain.phase !== 'open' && !overTimeout) return []
+  const { leave } = v.leaving
+  const cp = checkpoint(v)
+  const tag = overTimeout ? `${r!.seq}:${r!.deadline}` : `open:${chain.latestSeq}`
+  return [{
+    kind: 'exit', key: `exit:${chain.fork}:${leave ? 'leave' : 'close'}:${tag}`, why: `we asked to ${leave ? 'leave' : 'force-close'} from our final state ${cp.seq}`,
+    leave, proof: cp.checkpoint, state: cp.state, ...(overTimeout ? { record: r } : {}),
+  }]
 }
 
 function disputeDuties(v: DisputeView): Action[] {
@@ -209,6 +231,8 @@ function stamps(a: Action): bigint[] {
     case 'conclude':
       return list(a.proof)
     case 'answer':
+      return list(a.proof)
+    case 'exit':
       return list(a.proof)
     case 'refute':
       return [a.transaction.timestamp, ...list(a.checkpoint)]

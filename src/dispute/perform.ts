@@ -35,6 +35,8 @@ export async function perform(manager: ManagerClient, channelId: Hex, participan
       return manager.proveEquivocation(channelId, participants, a.record, a.first, a.second, a.checkpoint, a.state)
     case 'resolve':
       return manager.resolve(channelId, participants, a.record, a.state)
+    case 'exit':
+      return manager.exit(channelId, participants, a.proof, a.leave, a.state, a.record)
     case 'withdraw':
       return manager.withdraw(a.asset, a.amount)
     case 'moveNeeded':

@@ -130,6 +130,8 @@ export interface DisputeView {
   channel: ChannelFacts
   evidence: readonly PendingEvidence[]
   policy: DisputePolicy
+  /** We asked to leave (`court.exit()` / `forceClose()`): raised again until we are out or the channel settled. */
+  leaving?: { leave: boolean }
   /** Keys of actions already submitted (or in flight): never submitted again. */
   done: ReadonlySet<string>
 }
@@ -155,6 +157,7 @@ export type Action =
   | (Base & { kind: 'proveEquivocation'; evidence: string; record?: DisputeRecord; first: PackedSignedTransaction; second: PackedSignedTransaction; checkpoint: PackedSignedTransaction[]; state: Hex; culprit: number })
   | (Base & { kind: 'resolve'; record: DisputeRecord; state: Hex })
   | (Base & { kind: 'withdraw'; asset: Hex; amount: bigint })
+  | (Base & { kind: 'exit'; leave: boolean; proof: PackedSignedTransaction[]; state: Hex; record?: DisputeRecord })
   | (Base & { kind: 'moveNeeded'; record: DisputeRecord; seq: bigint })
 
 export type ActionKind = Action['kind']

@@ -309,6 +309,8 @@ describe('16.6 provers slashed later; colluders sacrificing members', () => {
         const g = alice.court!.chain.genesis
         const [a, b] = equivocation(culprit, { fork, seq: 0n, stateHash: g.stateHash, timestamp: g.timestamp })
         const forked = alice.channel.next('fork')
+        // Alice asked to force-close once: her court raises it again by itself on the next fork.
+        const again = alice.court!.next('dispute', { filter: (d) => d.fork === fork + 1n && d.record.kind === DisputeKind.ForceClose })
         const answered = fork === 0n ? alice.court!.next('answered') : undefined
         const { record } = await s.mallory.call('proveEquivocation', [open, a, b, [], g.state])
         assert.deepEqual([record!.kind, record!.deadline], [DisputeKind.Fraud, open.deadline + BigInt(C)])
@@ -316,7 +318,7 @@ describe('16.6 provers slashed later; colluders sacrificing members', () => {
         if (answered) assert.deepEqual((await answered).record.seq, 4n)
         await pastDeadline(ctx.anvil, s.c, record!)
         assert.equal((await forked).fork, fork + 1n)
-        open = (await alice.court!.forceClose()).raised.dispute
+        open = (await again).record
       }
       const closed = alice.court!.next('closed')
       await pastDeadline(ctx.anvil, s.c, open)
