@@ -69,8 +69,11 @@ export function mutateTransaction(t: Transaction, m: Extract<Mutation, { kind: '
     case 'timestamp':
       return { ...t, timestamp: timestampOf(v, t, b) }
     case 'actor':
-      // The last variant also names a parent nobody knows (a height held by another author, on an unknown branch).
-      if (v % 6 === 5) return { ...t, actor: (t.actor + 1) % b.n, previousStateHash: `0x${'cd'.repeat(32)}` }
+      // The last variant: another adversary as author, on a parent nobody knows (a height held by another author, on an unknown branch).
+      if (v % 6 === 5) {
+        const other = Array.from({ length: b.n }, (_, k) => (t.actor + 1 + k) % b.n).find((i) => i !== t.actor && i !== b.me && hasBit(b.active, i))
+        return { ...t, actor: other ?? (t.actor + 1) % b.n, previousStateHash: `0x${'cd'.repeat(32)}` }
+      }
       return { ...t, actor: pick([(t.actor + 1) % b.n, firstInactive, b.n, 65535, b.me], v) }
     case 'previousStateHash':
       return { ...t, previousStateHash: pick([`0x${'cd'.repeat(32)}` as Hex, b.genesisHash, b.grandparentHash, t.stateHash], v) }
