@@ -66,6 +66,8 @@ export const command: Command = {
       }
       writeDeployment(file, deployment)
       written = true
+      // Listening before the ready output: a caller may signal as soon as it reads it.
+      const signalled = untilSignal()
       if (heartbeat > 0) {
         timer = setInterval(() => void anvil.mine().catch(() => {}), heartbeat * 1000)
       }
@@ -80,7 +82,7 @@ export const command: Command = {
         for (const [i, a] of deployment.accounts!.entries()) out(`  ${String(i).padStart(2)}  ${a.address}  ${a.key}`)
       }
       progress('devnet: running — Ctrl-C to stop')
-      await untilSignal()
+      await signalled
       progress('devnet: stopping…')
     } finally {
       if (timer) clearInterval(timer)

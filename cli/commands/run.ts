@@ -95,6 +95,8 @@ export const command: Command = {
       const detach = printer.attach(peer)
       let stopRequested!: (why: string) => void
       const stopping = new Promise<string>((resolve) => (stopRequested = resolve))
+      // Listening before the ready event: a caller may signal as soon as it reads it.
+      void untilSignal().then((signal) => stopRequested(signal))
       const driver = new Driver(peer, printer, machine, { participants: ctx.params.participants, asset }, () => stopRequested('quit'))
       const s = peer.channel.state
       const view = printer.view(s.state, s.stateHash)
@@ -107,7 +109,6 @@ export const command: Command = {
       if (!json) process.stderr.write(`${COMMAND_HELP.split('\n')[0]}\nmoves: ${machine ? `${MOVE_HELP[machine]} · ` : ''}0x<data>\n`)
 
       peer.court.on('closed', () => stopRequested('settled'))
-      void untilSignal().then((signal) => stopRequested(signal))
       const input = createInterface({ input: moves === '-' ? process.stdin : createReadStream(moves), terminal: false })
       input.on('line', (line) => driver.line(line))
 

@@ -44,10 +44,12 @@ export const command: Command = {
       const bootstrap = testnet.bootstrap.map((b) => `${b.host}:${b.port}`)
       writeTestnetFile(file, bootstrap)
       written = true
+      // Listening before the ready output: a caller may signal as soon as it reads it.
+      const signalled = untilSignal()
       if (flag(values, 'json')) out(toJson({ bootstrap, file }))
       else out(`bootstrap ${bootstrap.join(',')}\nfile      ${file}`)
       progress(`testnet: running — \`parley run\` in this folder uses it (elsewhere: --bootstrap ${bootstrap.join(',')}); Ctrl-C to stop`)
-      await untilSignal()
+      await signalled
       progress('testnet: stopping…')
     } finally {
       await testnet.destroy()
