@@ -14,7 +14,8 @@ import type { ChannelClosedEvent, StateSetEvent } from '../chain/events.js'
 import { AgreementManager } from '../agreement/AgreementManager.js'
 import { SigningGuard } from '../agreement/SigningGuard.js'
 import { Emitter } from '../observe/Emitter.js'
-import { evidenceOf, withSigners } from '../state/evidence.js'
+import { evidenceOf } from '../state/evidence.js'
+import { fromChain } from '../state/fromChain.js'
 import { Ledger, type Entry } from '../state/ledger.js'
 import { StateManager, loadLedger } from '../state/StateManager.js'
 import type { TxSource } from '../state/steps.js'
@@ -191,19 +192,10 @@ export class Engine {
    */
   async chainList(entries: readonly SignedTransaction[], chainTime?: bigint): Promise<void> {
     for (const e of entries) {
-      const t = e.transaction
-      const author = e.signatures.get(t.actor)
-      if (!author) continue
-      try {
-        await this.sm.receive({ transaction: t, signature: author }, { source: 'chain', ...(chainTime === undefined ? {} : { chainTime }) })
-      } catch (err) {
-        const ahead = err instanceof ProtocolError && err.code === 'TX_WRONG_FORK' && (err.details?.got as bigint) > this.sm.ledger.fork.fork
-        if (!(err instanceof ProtocolError) || err.code !== 'TX_DUPLICATE') {
-          if (!ahead) this.report(withSigners(err, e, (d) => this.o.store.getSignatures(this.channelId, d)))
-          continue
-        }
-      }
-      this.confirmFromChain(e)
+      const out = await fromChain(this.sm, this.o.store, this.channelId, e, chainTime)
+      if (out.kind === 'rejected') this.report(out.error)
+      if (out.kind === 'accepted' || out.kind === 'held') for (const r of out.result.rejected) this.report(r) // held ones it released
+      if (out.kind === 'accepted' || out.kind === 'held' || out.kind === 'duplicate') this.confirmFromChain(e)
     }
   }
 

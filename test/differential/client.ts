@@ -1,8 +1,8 @@
 /**
  * The honest client of a case ("me"): a StateManager on a MemoryStore with the scenario's
  * EvmStateMachine, holding H with every signature me saw. Chain-published transactions are fed
- * exactly as Engine.chainList feeds them (the author's signature through the pipeline with
- * source 'chain' and the block's time; rejections widened to every signer by `withSigners`), and
+ * exactly as Engine.chainList feeds them (src/state/fromChain.ts: the author's signature through
+ * the pipeline with source 'chain' and the block's time; rejections widened to every signer), and
  * evidence becomes the proof the court would submit (`decide`, with me's latest final state as
  * checkpoint), judged by the contract with eth_call.
  */
@@ -16,7 +16,8 @@ import { hasBit } from '../../src/protocol/bitmap.js'
 import { unpackSignatures } from '../../src/protocol/signatures.js'
 import { defaultSkew } from '../../src/protocol/timing.js'
 import { DisputeKind, Phase, type DisputeRecord, type Hex, type PackedSignedTransaction } from '../../src/protocol/types.js'
-import { evidenceOf, withSigners, type Evidence } from '../../src/state/evidence.js'
+import type { Evidence } from '../../src/state/evidence.js'
+import { fromChain } from '../../src/state/fromChain.js'
 import { Ledger } from '../../src/state/ledger.js'
 import { StateManager } from '../../src/state/StateManager.js'
 import { MemoryStore } from '../../src/store/MemoryStore.js'
@@ -58,21 +59,9 @@ export async function honestClient(s: Scenario, hasher: World['hasher'], now: bi
 
 /** Feeds one published signed transaction as Engine.chainList does. */
 export async function feed(c: Client, s: Scenario, p: PackedSignedTransaction, chainTime: bigint): Promise<Outcome> {
-  const t = p.transaction
-  const signatures = unpackSignatures(p.signers, p.signatures)
-  const author = signatures.get(t.actor)
-  if (!author) return { kind: 'skipped' }
-  try {
-    const r = await c.sm.receive({ transaction: t, signature: author }, { source: 'chain', chainTime })
-    return { kind: r.held ? 'held' : 'accepted' }
-  } catch (err) {
-    if (!(err instanceof ProtocolError)) throw err
-    if (err.code === 'TX_DUPLICATE') return { kind: 'duplicate' }
-    if (err.code === 'TX_WRONG_FORK' && (err.details?.got as bigint) > s.fork) return { kind: 'ahead' }
-    const widened = withSigners(err, { transaction: t, signatures }, (d) => c.store.getSignatures(s.channelId, d))
-    const evidence = evidenceOf(widened)
-    return evidence ? { kind: 'evidence', code: err.code, evidence } : { kind: 'rejected', code: err.code }
-  }
+  const out = await fromChain(c.sm, c.store, s.channelId, { transaction: p.transaction, signatures: unpackSignatures(p.signers, p.signatures) }, chainTime)
+  if (out.kind !== 'rejected') return { kind: out.kind }
+  return out.evidence ? { kind: 'evidence', code: out.error.code, evidence: out.evidence } : { kind: 'rejected', code: out.error.code }
 }
 
 /** The chain as the court sees it when it acts on evidence. */

@@ -6,8 +6,8 @@
  * (b) what an accepted call publishes, the honest client accepts, already holds, or rejects with
  *     evidence whose proof the contract accepts,
  * (c) what the client accepts from a peer, the contract accepts as a post at the client's clock.
- * Fixed seed; the known, unfixed disagreement classes (./known.ts) are tolerated here and pinned
- * as todo tests in regressions.test.ts. Longer runs: `npm run differential`.
+ * Fixed seed; the by-design and open disagreement classes (./known.ts) are tolerated here and
+ * pinned in regressions.test.ts. Longer runs: `npm run differential`.
  */
 import { after, before, test } from 'node:test'
 import assert from 'node:assert/strict'
@@ -49,7 +49,7 @@ test('(a) the contract reaches the admission reference’s verdict on every case
   assert.deepEqual(diffs.map(([key, d]) => `${key} ×${d.count}: ${JSON.stringify(d.recipe)}`), [])
 })
 
-test('(b) what the contract accepts, the client accepts, holds, or proves (known classes aside)', () => {
+test('(b) what the contract accepts, the client accepts, holds, or proves (by-design post classes aside)', () => {
   const diffs = [...report.disagreements].filter(([key]) => key.startsWith('b ') && !knownClass(key))
   assert.deepEqual(diffs.map(([key, d]) => `${key} ×${d.count}: ${d.example.other}; ${JSON.stringify(d.recipe)}`), [])
 })

@@ -1,12 +1,13 @@
 /**
  * Named differential cases: issue 16's reproduced attacks as the adversary would send them
- * today (each refused by the contract, or accepted and proven by the honest client), and the
- * known disagreements (./known.ts) as todo tests until the product closes them.
+ * today (each refused by the contract, or accepted and proven by the honest client); the by-design
+ * disagreements (./known.ts: posts) pinned to their exact outcome, the fixed ones as cases that
+ * must agree, the open ones as todo tests until the product closes them.
  */
 import { after, before, describe, test } from 'node:test'
 import assert from 'node:assert/strict'
 import { judge } from './judge.js'
-import { KNOWN } from './known.js'
+import { BY_DESIGN, FIXED, KNOWN } from './known.js'
 import type { CaseRecipe } from './recipes.js'
 import { createWorld, type World } from './world.js'
 
@@ -56,7 +57,32 @@ describe('issue 16, reproduced attacks', () => {
   }
 })
 
-describe('known disagreements (todo until fixed)', () => {
+describe('posts are data availability only (by design): the contract emits, the client drops or holds', () => {
+  for (const k of BY_DESIGN) {
+    test(k.name, async () => {
+      const r = await judge(world, k.recipe)
+      assert.equal(r.contract, 'ok')
+      assert.equal(r.reference, r.contract)
+      const keys = r.disagreements.map((d) => d.key)
+      assert.equal(keys.length, 1, `one disagreement: ${keys.join('; ')}`)
+      assert.match(keys[0]!, k.match)
+    })
+  }
+})
+
+describe('disagreements found and fixed: contract and client agree', () => {
+  for (const k of FIXED) {
+    test(k.name, async () => {
+      const r = await judge(world, k.recipe)
+      assert.equal(r.contract, 'ok')
+      assert.equal(r.reference, r.contract)
+      assert.match(r.client ?? '', /evidence TX_EQUIVOCATION proven/)
+      assert.deepEqual(r.disagreements.map((d) => d.key), [])
+    })
+  }
+})
+
+describe('open disagreements (todo until fixed)', () => {
   for (const k of KNOWN) {
     test(k.name, { todo: 'contract and client disagree: see docs/differential.md' }, async () => {
       const r = await judge(world, k.recipe)

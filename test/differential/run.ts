@@ -7,6 +7,7 @@ import fc from 'fast-check'
 import { ENTRY_POINTS, type EntryPoint } from '../../src/protocol/admission/index.js'
 import { judge, judgePeer, type CaseResult, type Disagreement } from './judge.js'
 import { caseArb, peerCaseArb } from './recipes.js'
+import { BY_DESIGN } from './known.js'
 import type { World } from './world.js'
 
 export interface RunOptions {
@@ -100,7 +101,7 @@ export function formatReport(w: World, r: RunReport): string {
   }
   lines.push('', `disagreements: ${r.disagreements.size === 0 ? 'none' : ''}`)
   for (const [key, { count, example, recipe }] of [...r.disagreements].sort((a, b) => b[1].count - a[1].count)) {
-    lines.push(`  [${count}] ${key}`)
+    lines.push(`  [${count}] ${key}${BY_DESIGN.some((k) => k.match.test(key)) ? ' (by design: posts are data availability only)' : ''}`)
     lines.push(`      e.g. ${example.scenario}, ${example.situation}: contract ${example.contract}; ${example.other}`)
     lines.push(`      recipe ${JSON.stringify(recipe)}`)
   }
