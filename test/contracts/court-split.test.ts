@@ -1,5 +1,5 @@
 /**
- * The court split (docs/drafts/rules-v2.md §0): StateChannelManager serves balances, channels and
+ * The court split (docs/contracts.md §1): StateChannelManager serves balances, channels and
  * finality itself and runs StateChannelCourt's code by delegatecall from its fallback for every
  * dispute function — one address, one storage, one ABI. Called straight, the court sees an empty
  * store: every dispute call reverts and nothing changes anywhere. Through the manager, the

@@ -1,6 +1,6 @@
 /**
  * Contract-level regressions, one per attack reproduced against the contracts before the rules
- * of docs/drafts/rules-v2.md; each is named after what the attacker tried. Every scenario that
+ * of docs/protocol.md §7; each is named after what the attacker tried. Every scenario that
  * moves money ends with the solvency invariant.
  */
 import { after, afterEach, before, beforeEach, describe, test } from 'node:test'

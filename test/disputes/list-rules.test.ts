@@ -1,5 +1,5 @@
 /**
- * The entry rules of signed-transaction lists (docs/drafts/rules-v2.md §1), table-driven over
+ * The entry rules of signed-transaction lists (docs/protocol.md §7.2, docs/contracts.md §7.3), table-driven over
  * every entry point that takes a list: conclude, verifyFinalityProof, exit, answer,
  * disputeTimeout, extend, and the checkpoints of refute, proveInvalidTransition and
  * proveEquivocation. Each entry of a list must carry data of at most MAX_DATA_BYTES and a

@@ -1,5 +1,5 @@
 /**
- * Bounded, strictly decoded machine returns in fraud judgement (docs/drafts/rules-v2.md §2): a
+ * Bounded, strictly decoded machine returns in fraud judgement (docs/contracts.md §7.4): a
  * transition is invalid when nextActor fails or names someone else, or transition reverts, runs
  * out of MACHINE_GAS, returns more than 64 + MAX_STATE_BYTES bytes (nothing is copied), returns
  * malformed ABI, or a state other than the claimed one. A naive decoder (ethers, abi.decode)

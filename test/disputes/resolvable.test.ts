@@ -1,5 +1,5 @@
 /**
- * Resolvability (docs/drafts/rules-v2.md §4): whenever a dispute's candidate or removals are
+ * Resolvability (docs/protocol.md §7.1): whenever a dispute's candidate or removals are
  * set — at raise, and on every answer, extension, conviction and fraud proof — onRemove must
  * succeed for each removal and the outcome of the result must be settleable (n entries, within
  * the locked deposits). A machine that fails either is refused on the spot (MachineCallFailed,

@@ -1,5 +1,5 @@
 /**
- * The entry rules of single transactions (docs/drafts/rules-v2.md §1), table-driven over every
+ * The entry rules of single transactions (docs/protocol.md §7.2, docs/contracts.md §7.3), table-driven over every
  * entry point that takes one: postTransaction, respond, refute, proveInvalidTransition and
  * proveEquivocation. Data of at most MAX_DATA_BYTES; a timestamp in [earliest, block time +
  * skew], where earliest is the fork genesis — except for respond, whose move may not be stamped
