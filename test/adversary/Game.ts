@@ -24,6 +24,8 @@ export interface GameStats {
   steps: number
   /** Adversary calls by outcome ('ok' or the revert's code). */
   calls: Record<string, number>
+  /** Mutant steps (./mutant.ts) by use and outcome ('timeout ok', 'post SignatureInvalid', 'respond skipped', …). */
+  mutants: Record<string, number>
   /** Honest court actions submitted. */
   honestActions: number
 }
@@ -33,7 +35,7 @@ export class Game {
   readonly honest: number[]
   readonly traces = new Map<number, TraceEvent[]>()
   readonly net = new Map<number, { mode: NetMode; peer: number }>()
-  readonly stats: GameStats = { steps: 0, calls: {}, honestActions: 0 }
+  readonly stats: GameStats = { steps: 0, calls: {}, mutants: {}, honestActions: 0 }
   /** Who asked to leave (force-close) and when (chain time), if anyone did. */
   out: { h: number; at: bigint } | undefined
   private readonly crafted = new WeakSet<object>()
@@ -152,6 +154,19 @@ export class Game {
       await this.settle()
       await this.pushOut()
     }
+  }
+
+  /**
+   * Advances chain time to the first second a timeout on a candidate stamped `stamp` may be
+   * raised (stamp + W + 1) without letting the honest courts act (they poll only when told to).
+   * Returns the seconds waited: 0 when already due or more than 1,200 s away.
+   */
+  async raceTo(stamp: bigint): Promise<bigint> {
+    const p = this.ctx.params
+    const wait = stamp + BigInt(p.p2pTime + p.agreementTime + p.chainFallbackTime) + 1n - (await this.now())
+    if (wait <= 0n || wait > 1_200n) return 0n
+    await travel(this.world.anvil, this.c, Number(wait))
+    return wait
   }
 
   /**

@@ -8,22 +8,19 @@
 import { hasBit } from '../../src/protocol/bitmap.js'
 import { DisputeKind, type Hex } from '../../src/protocol/types.js'
 import type { Message } from '../../src/transport/messages.js'
-import { travel } from '../helpers/courtPeers.js'
 import type { CourtArgs, CourtMethod, Fees } from '../helpers/byzantine.js'
 import type { Byzantine, Candidate, Via } from './Byzantine.js'
 import { forgeSplit, type ForgeKind, type Forged } from './forge.js'
 import type { Game } from './Game.js'
 import { choices } from './choices.js'
+import { mutant } from './mutant.js'
 import { chooseMove } from './payments.js'
 import type { CandidateKind, Step } from './schedule.js'
 
-/** The posting window W = p2pTime + agreementTime + chainFallbackTime. */
-const W = (g: Game): number => g.ctx.params.p2pTime + g.ctx.params.agreementTime + g.ctx.params.chainFallbackTime
-
 const CAND_FORGE: Partial<Record<CandidateKind, ForgeKind>> = { forged: 'badHash', withheld: 'withheld', backdated: 'backdated', oversized: 'oversized' }
 
-/** A court call by the step's byzantine participant, logged as `what`. */
-type Call = <M extends CourtMethod>(method: M, args: CourtArgs[M], via: Via, what: string) => Promise<string>
+/** A court call by the step's byzantine participant, logged as `what`; `tally` also counts its outcome under that name (mutant steps: the use). */
+export type Call = <M extends CourtMethod>(method: M, args: CourtArgs[M], via: Via, what: string, tally?: string) => Promise<string>
 
 /** Fees that outbid the honest courts in a block (and a gas limit: no estimate on the pending block). */
 const FRONT: Fees = { maxPriorityFeePerGas: 10n ** 11n, maxFeePerGas: 10n ** 12n, gasLimit: 12_000_000n }
@@ -56,9 +53,10 @@ export async function runStep(g: Game, s: Step): Promise<string> {
 async function perform(g: Game, s: Step, fees?: Fees): Promise<string> {
   const b = 'b' in s ? g.byz[s.b % g.byz.length]! : undefined
   const tag = b ? `M${b.me}` : ''
-  const call: Call = async (method, args, via, what) => {
+  const call: Call = async (method, args, via, what, tally) => {
     const r = await b!.call(method, args, via, fees)
     g.stats.calls[r] = (g.stats.calls[r] ?? 0) + 1
+    if (tally) g.stats.mutants[`${tally} ${r}`] = (g.stats.mutants[`${tally} ${r}`] ?? 0) + 1
     return `${tag} ${what}${via === '7702' && !fees ? ' via 7702' : ''}: ${r}`
   }
   switch (s.kind) {
@@ -111,12 +109,8 @@ async function perform(g: Game, s: Step, fees?: Fees): Promise<string> {
       let waited = ''
       if (s.race && b!.disputeKind === DisputeKind.None) {
         // Until the candidate may be raised (stamp + posting window), without letting the honest courts act first.
-        const stamp = c.txs.at(-1)?.transaction.timestamp ?? b!.headAt(0n)?.timestamp ?? 0n
-        const wait = stamp + BigInt(W(g)) + 1n - (await g.now())
-        if (wait > 0n && wait <= 1_200n) {
-          await travel(g.world.anvil, g.c, Number(wait))
-          waited = ` after ${wait} s`
-        }
+        const wait = await g.raceTo(c.txs.at(-1)?.transaction.timestamp ?? b!.headAt(0n)?.timestamp ?? 0n)
+        if (wait > 0n) waited = ` after ${wait} s`
       }
       return call('disputeTimeout', [c.txs, c.state], s.via, `timeout${waited} on ${s.cand} candidate seq ${c.seq} (${c.txs.length} txs)`)
     }
@@ -161,6 +155,8 @@ async function perform(g: Game, s: Step, fees?: Fees): Promise<string> {
     }
     case 'fraud':
       return fraud(g, b!, s, call)
+    case 'mutant':
+      return mutant(g, b!, s, call)
     case 'resolve': {
       if (b!.disputeKind === DisputeKind.None) return `${tag} resolve: no dispute`
       const state = b!.candidateState ?? b!.headAt(b!.record.seq)?.state ?? '0x'
@@ -202,7 +198,7 @@ async function perform(g: Game, s: Step, fees?: Fees): Promise<string> {
 async function pick(g: Game, b: Byzantine, choice: number, via: Via): Promise<Step> {
   const usable = (x: Byzantine) => hasBit(x.view.active, x.me) && !hasBit(x.view.slashed, x.me)
   const actor = usable(b) ? b : (b.colluders.find(usable) ?? b)
-  const options = await choices(g, actor, g.byz.indexOf(actor), via === '7702')
+  const options = await choices(g, actor, g.byz.indexOf(actor), via === '7702', choice)
   return options[choice % options.length]!
 }
 

@@ -75,6 +75,10 @@ const wall = rs.map((r) => r.wallMs / 1000)
 const notes = rs.reduce((a, r) => a + r.notes.length, 0)
 console.log(`\ntotals: ${rs.length} runs, ${sum((r) => r.steps)} steps, ${sum((r) => r.disputes)} disputes raised, ${sum((r) => r.slashes)} slashes, ${sum((r) => r.forks)} forks, ${sum((r) => r.honestActions)} honest court actions`)
 console.log(`adversary calls: ${Object.entries(calls).sort((a, b) => b[1] - a[1]).map(([k, v]) => `${k} ${v}`).join(', ')}`)
+const mutants: Record<string, number> = {}
+for (const r of rs) for (const [k, v] of Object.entries(r.mutants ?? {})) mutants[k] = (mutants[k] ?? 0) + v
+const mutantCalls = Object.entries(mutants).filter(([k]) => !k.endsWith(' skipped')).reduce((a, [, v]) => a + v, 0)
+console.log(`mutant steps (differential mutations): ${mutantCalls} calls${Object.keys(mutants).length ? ` — ${Object.entries(mutants).sort((a, b) => (a[0] < b[0] ? -1 : 1)).map(([k, v]) => `${k} ${v}`).join(', ')}` : ''}`)
 console.log(`settlement after the schedule: mean ${(settle.reduce((a, b) => a + b, 0) / Math.max(1, settle.length)).toFixed(0)} s, max ${Math.max(0, ...settle)} s (chain time)`)
 console.log(`time per run: mean ${(wall.reduce((a, b) => a + b, 0) / Math.max(1, wall.length)).toFixed(1)} s, max ${Math.max(0, ...wall).toFixed(1)} s; total ${((Date.now() - started) / 1000).toFixed(0)} s`)
 console.log(`notes (own unconfirmed payments enforced): ${notes}; violations: ${report.failures.length}`)

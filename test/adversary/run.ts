@@ -25,6 +25,8 @@ export interface RunResult {
   slashes: number
   forks: number
   calls: Record<string, number>
+  /** Mutant steps by use and outcome (Game `stats.mutants`). */
+  mutants: Record<string, number>
   honestActions: number
   /** Chain seconds from the end of the schedule to the settlement. */
   settleSeconds?: bigint
@@ -61,7 +63,7 @@ export async function runSchedule(
     log.push(line)
     opts.trace?.(line)
   }
-  const r: RunResult = { violations: [], notes: [], log, steps: 0, disputes: 0, slashes: 0, forks: 0, calls: {}, honestActions: 0, wallMs: 0 }
+  const r: RunResult = { violations: [], notes: [], log, steps: 0, disputes: 0, slashes: 0, forks: 0, calls: {}, mutants: {}, honestActions: 0, wallMs: 0 }
   let g: Game | undefined
   try {
     g = await Game.open(world, schedule, `adversary-${process.pid}-${games++}`)
@@ -76,6 +78,7 @@ export async function runSchedule(
     if (o.closedAt !== undefined) r.settleSeconds = o.closedAt - end
     r.steps = g.stats.steps
     r.calls = g.stats.calls
+    r.mutants = g.stats.mutants
     r.honestActions = g.stats.honestActions
   } catch (e) {
     r.violations.push(`harness: ${(e as Error).stack ?? String(e)}`)

@@ -6,6 +6,7 @@
  * still means something.
  */
 import fc from 'fast-check'
+import { mutationArb, TIMESTAMPS, type Mutation } from '../differential/recipes.js'
 import { FORGE_KINDS, type ForgeKind } from './forge.js'
 import type { Via } from './Byzantine.js'
 
@@ -34,6 +35,32 @@ export type From = (typeof FROMS)[number]
 export const TIMINGS = ['calm', 'hold', 'front'] as const
 export type Timing = (typeof TIMINGS)[number]
 
+/**
+ * What a differential mutation (test/differential/recipes.ts `mutationArb`) is applied to: the
+ * next honest move the byzantine participant can sign (its own valid move on its head; when it
+ * is not its turn, as `own`), its latest own move, or the latest transaction its shadow holds
+ * (anyone's, with every signature it holds). A response always starts from the accused's valid
+ * move on the timeout's candidate, a list use from the latest finality proof (entry `entry`).
+ */
+export const MUTANT_BASES = ['next', 'own', 'latest'] as const
+export type MutantBase = (typeof MUTANT_BASES)[number]
+/**
+ * Where the mutated transaction goes: posted, the last entry of a timeout candidate or of an
+ * extension (after the anchored list up to its parent), a response when accused, or an entry of
+ * the finality proof of an answer, an exit or a force-close.
+ */
+export const MUTANT_USES = ['post', 'timeout', 'extend', 'respond', 'answer', 'exit', 'forceClose'] as const
+export type MutantUse = (typeof MUTANT_USES)[number]
+/** A mutant step's parameters apart from its use (drawn with the differential's `mutationArb`). */
+export interface MutantParams {
+  base: MutantBase
+  mutation: Mutation
+  /** Which finality-proof entry an answer, exit or force-close edits (modulo the proof's length). */
+  entry: number
+  /** Timeouts only: wait until the candidate may be raised and act before the honest courts poll. */
+  race: boolean
+}
+
 export type Step =
   | { kind: 'play'; share: number; to: number }
   | { kind: 'travel'; seconds: number }
@@ -51,7 +78,9 @@ export type Step =
   | { kind: 'fraud'; t: Timing; b: number; target: number; equivocation: boolean; from: From; via: Via }
   | { kind: 'resolve'; t: Timing; b: number; via: Via }
   | { kind: 'collude'; b: number }
-  /** Byzantine `b` makes the `choice`-th move that applies now (./choices.ts). */
+  /** Byzantine `b` uses a differential mutation of a transaction it legitimately has (./mutant.ts). */
+  | ({ kind: 'mutant'; t: Timing; b: number; use: MutantUse; via: Via } & MutantParams)
+  /** Byzantine `b` makes the `choice`-th move that applies now (./choices.ts); `choice` also seeds a mutant's parameters ({@link mutantOf}). */
   | { kind: 'act'; t: Timing; b: number; choice: number; via: Via }
   /** Byzantine `b` makes several applicable moves back to back (the last one `t`). */
   | { kind: 'burst'; t: Timing; b: number; choices: number[]; via: Via }
@@ -77,6 +106,27 @@ const from = fc.constantFrom(...FROMS)
 const cand = fc.constantFrom(...CANDIDATES)
 const forgeKind = fc.constantFrom(...FORGE_KINDS)
 
+/** A mutant's parameters: the differential's own edit of one field or of the signatures, on a base. */
+export const mutantParamsArb: fc.Arbitrary<MutantParams> = fc.record({
+  base: fc.constantFrom(...MUTANT_BASES),
+  mutation: mutationArb,
+  entry: fc.nat({ max: 7 }),
+  race: fc.boolean(),
+})
+/** Uses, weighted towards what lands on an open channel (a post, a timeout) and extensions. */
+const mutantUse = fc.constantFrom<MutantUse>('post', 'post', 'timeout', 'timeout', 'timeout', 'extend', 'extend', 'respond', 'answer', 'exit', 'forceClose')
+
+const drawn = new Map<number, MutantParams>()
+/**
+ * The mutant parameters an `act` or `burst` choice stands for: one draw of
+ * {@link mutantParamsArb} seeded with the choice (the same on every run).
+ */
+export function mutantOf(choice: number): MutantParams {
+  let p = drawn.get(choice)
+  if (!p) drawn.set(choice, (p = fc.sample(mutantParamsArb, { seed: choice, numRuns: 1 })[0]!))
+  return p
+}
+
 /** One step; weights favour play and time so that adversary actions land on live channels. */
 export const stepArb: fc.Arbitrary<Step> = fc.oneof(
   { weight: 20, arbitrary: fc.record({ kind: fc.constant('play' as const), share: fc.nat({ max: 4 }), to: fc.nat({ max: 3 }) }) },
@@ -94,8 +144,9 @@ export const stepArb: fc.Arbitrary<Step> = fc.oneof(
   { weight: 3, arbitrary: fc.record({ kind: fc.constant('fraud' as const), t: timing, b, target: fc.nat({ max: 3 }), equivocation: fc.boolean(), from, via }) },
   { weight: 2, arbitrary: fc.record({ kind: fc.constant('resolve' as const), t: timing, b, via }) },
   { weight: 2, arbitrary: fc.record({ kind: fc.constant('collude' as const), b }) },
-  { weight: 10, arbitrary: fc.record({ kind: fc.constant('act' as const), t: timing, b, choice: fc.nat({ max: 63 }), via }) },
-  { weight: 4, arbitrary: fc.record({ kind: fc.constant('burst' as const), t: fc.constantFrom<Timing>('calm', 'front'), b, choices: fc.array(fc.nat({ max: 63 }), { minLength: 2, maxLength: 3 }), via }) },
+  { weight: 5, arbitrary: fc.tuple(fc.record({ kind: fc.constant('mutant' as const), t: timing, b, use: mutantUse, via }), mutantParamsArb).map(([s, p]) => ({ ...s, ...p })) },
+  { weight: 10, arbitrary: fc.record({ kind: fc.constant('act' as const), t: timing, b, choice: fc.nat({ max: 1023 }), via }) },
+  { weight: 4, arbitrary: fc.record({ kind: fc.constant('burst' as const), t: fc.constantFrom<Timing>('calm', 'front'), b, choices: fc.array(fc.nat({ max: 1023 }), { minLength: 2, maxLength: 3 }), via }) },
   { weight: 1, arbitrary: fc.record({ kind: fc.constant('forceClose' as const), h }) },
   { weight: 1, arbitrary: fc.record({ kind: fc.constant('exitHonest' as const), h }) },
   { weight: 1, arbitrary: fc.record({ kind: fc.constant('coopClose' as const), h }) },
@@ -116,8 +167,19 @@ export function scheduleArb(n: number, maxSteps = 24): fc.Arbitrary<Schedule> {
   }).map(({ byzantine, warmup, steps }) => ({ n, byzantine, steps: [...warmup, ...steps] }))
 }
 
+/** A differential mutation as a short phrase: `timestamp=latestPlus1 re-signed`, `stateHash#4 kept signatures`, `signatures: malleable who=1`. */
+export function describeMutation(m: Mutation): string {
+  if (m.kind === 'sig') return `signatures: ${m.edit} who=${m.who}`
+  const value = m.field === 'timestamp' ? `=${TIMESTAMPS[m.variant % TIMESTAMPS.length]}` : `#${m.variant}`
+  return `${m.field}${value} ${m.keepSignatures ? 'kept signatures' : m.recompute ? 're-signed, state recomputed' : 're-signed'}`
+}
+
 /** A step as one readable line (indices as written; the run log names the participants). */
 export function describeStep(s: Step): string {
+  if (s.kind === 'mutant') {
+    const { kind, mutation, ...rest } = s
+    return `${kind} ${Object.entries(rest).map(([k, v]) => `${k}=${String(v)}`).join(' ')} mutation=[${describeMutation(mutation)}]`
+  }
   const { kind, ...rest } = s
   const args = Object.entries(rest).map(([k, v]) => `${k}=${String(v)}`).join(' ')
   return args ? `${kind} ${args}` : kind

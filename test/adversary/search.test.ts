@@ -2,14 +2,15 @@
  * The adversary search in the test suite: a small fixed-seed set of schedules for n = 2 and 3
  * (the long runs are `npm run adversary`, docs/adversary.md), scripted schedules showing the
  * byzantine client's reach (a forged candidate through an EIP-7702 account; colluders restarting
- * a force-close with a fraud proof from an old checkpoint), and a control: with the honest
+ * a force-close with a fraud proof from an old checkpoint; a differential mutation as a timeout
+ * candidate), and a control: with the honest
  * courts detached, the checker must see the theft.
  */
 import { after, before, describe, test } from 'node:test'
 import assert from 'node:assert/strict'
 import type { World } from './context.js'
 import { runSchedule, startWorld } from './run.js'
-import { describeSchedule, type Schedule } from './schedule.js'
+import { describeSchedule, describeStep, type Schedule } from './schedule.js'
 import { search } from './search.js'
 
 let world: World
@@ -27,6 +28,13 @@ describe('adversary search (fixed seeds)', () => {
       assert.deepEqual(found, [])
     })
   }
+})
+
+test('a mutant step prints as one readable line, its parameters drawn by the differential\'s arbitraries', () => {
+  const line = describeStep({ kind: 'mutant', t: 'front', b: 1, use: 'extend', via: '7702', base: 'latest', entry: 2, race: false, mutation: { kind: 'field', field: 'timestamp', variant: 5, keepSignatures: true, recompute: false } })
+  assert.equal(line, 'mutant t=front b=1 use=extend via=7702 base=latest entry=2 race=false mutation=[timestamp=latestPlus1 kept signatures]')
+  assert.equal(describeStep({ kind: 'mutant', t: 'calm', b: 0, use: 'post', via: 'direct', base: 'next', entry: 0, race: true, mutation: { kind: 'sig', edit: 'malleable', who: 3 } }),
+    'mutant t=calm b=0 use=post via=direct base=next entry=0 race=true mutation=[signatures: malleable who=3]')
 })
 
 describe("the byzantine client's reach", () => {
@@ -62,6 +70,21 @@ describe("the byzantine client's reach", () => {
     })
     assert.deepEqual(r.violations, [])
     assert.ok(r.log.some((l) => /extends with onForged list to seq 4 via 7702: ok/.test(l)), r.log.join('\n'))
+    assert.equal(r.slashes, 1)
+  })
+
+  test('a timeout whose last entry is a differential mutation of the adversary\'s own honest move (stateHash set to an invented theft, re-signed) is proven: the adversary is slashed, the honest are whole', { timeout: 60_000 }, async () => {
+    const r = await runSchedule(world, {
+      n: 3, byzantine: [2], steps: [
+        ...plays(3), { kind: 'travel', seconds: 151 }, ...plays(2), { kind: 'travel', seconds: 61 },
+        { kind: 'mutant', t: 'calm', b: 0, use: 'timeout', base: 'own', mutation: { kind: 'field', field: 'stateHash', variant: 4, keepSignatures: false, recompute: false }, entry: 0, race: false, via: 'direct' },
+      ],
+    })
+    assert.deepEqual(r.violations, [])
+    const line = r.log.find((l) => /M2 timeout on its move at seq 3 mutated \(stateHash#4 re-signed: stateHash 0x\S+→0x\S+\) as the last of \d entries: /.test(l))
+    assert.ok(line, r.log.join('\n'))
+    assert.ok(line.endsWith(': ok'), line)
+    assert.deepEqual(r.mutants, { 'timeout ok': 1 })
     assert.equal(r.slashes, 1)
   })
 
