@@ -67,6 +67,9 @@ export async function verifyTransaction(ctx: PipelineContext, input: unknown): P
   try {
     checkActor(t, expected, ctx.active)
   } catch (e) {
+    // The turn rule is `nextActor(parent)`: for the next height on a parent we do not hold it
+    // says nothing (another branch may have another next actor), so the unknown parent is the reason.
+    if (kind === 'next') checkPreviousHash(t, ctx.head.stateHash)
     throw withActorEvidence(e as ProtocolError, ctx, signed, digest, expected)
   }
   checkAuthorSignature(t, digest, signed.signature, ctx.participants)

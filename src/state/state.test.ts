@@ -124,6 +124,9 @@ describe('StateManager pipeline', () => {
     const e5 = await rejects({ transaction: t5, signature: signDigest(wallets[2]!.signingKey, hasher.transaction(t5)) }, 'NOT_YOUR_TURN')
     const ev5 = evidenceOf(e5) as Extract<Evidence, { kind: 'InvalidTransition' }>
     assert.deepEqual([ev5.kind, ev5.reason, ev5.culprit, ev5.previousState], ['InvalidTransition', 'actor', 2, genesis])
+    // … but on a parent we do not hold, the turn rule says nothing: the unknown parent is the reason
+    const t5b = { ...t5, previousStateHash: keccak256('0x05') as Hex }
+    await rejects({ transaction: t5b, signature: signDigest(wallets[2]!.signingKey, hasher.transaction(t5b)) }, 'TX_PREVIOUS_HASH_MISMATCH')
     // 6 author signature
     await rejects(await makeTx(g, 0, inc(1), {}, 1), 'SIGNATURE_INVALID')
     // 8 timestamp (regressed, ahead of our clock, behind it, after the broadcast window)

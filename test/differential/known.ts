@@ -40,6 +40,11 @@ export const BY_DESIGN: KnownDisagreement[] = [
     recipe: post(5, { base: 'default', at: 0, edits: [field('previousStateHash', 0)] }),
   },
   {
+    name: 'a posted transaction at the next height by an author whose turn it is not, on a parent the client does not know, is accepted by postTransaction and ignored by the client without evidence (TX_PREVIOUS_HASH_MISMATCH: the turn rule is judged on the parent; found by the 20,000-case run, was NOT_YOUR_TURN)',
+    match: new RegExp(`${POST.source}rejected without evidence TX_PREVIOUS_HASH_MISMATCH`),
+    recipe: { ...post(4, { base: 'default', at: 0, edits: [field('actor', 5)] }), situation: { kind: 'open', pick: 6 }, delay: 5, leave: false },
+  },
+  {
     name: 'a posted transaction stamped before its parent (but not before the fork genesis) is accepted by postTransaction and ignored by the client without evidence (TX_TIMESTAMP_REGRESSED)',
     match: new RegExp(`${POST.source}rejected without evidence TX_TIMESTAMP_REGRESSED`),
     recipe: post(3, { base: 'default', at: 0, edits: [field('timestamp', 0)] }),
