@@ -128,6 +128,8 @@ describe('issue 16: reproduced attacks against online honest clients (end to end
 
         // On-chain: refused as a post.
         await expectRevert(s.mallory.call('postTransaction', [t3, signature]), 'TransactionTimestampInvalid')
+        // Sent with a fixed gas limit (no estimate), it is mined and reverts: the revert is still named (from the node's trace).
+        await expectRevert(s.mallory.call('postTransaction', [t3, signature], 'direct', { gasLimit: 1_000_000n }), 'TransactionTimestampInvalid')
 
         // Timeouts still work: the courts accuse Mallory; her far-future response is refused.
         const timeout = await timeOutMallory(ctx, s)

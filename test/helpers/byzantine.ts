@@ -161,7 +161,13 @@ export class Byzantine {
     let receipt: TransactionReceipt
     if (route === 'direct') {
       const tx = await (manager.contract.connect(wallet) as typeof manager.contract).getFunction(method).send(...full, fees)
-      receipt = (await tx.wait())!
+      try {
+        receipt = (await tx.wait())!
+      } catch (e) {
+        // Sent with a fixed gas limit (no estimate), a revert is only known once mined: its data comes from the node's trace.
+        const data = await revertDataOf(wallet.provider as unknown as Parameters<typeof revertDataOf>[0], tx.hash)
+        throw data ? Object.assign(new Error(`${method} reverted`), { code: 'CALL_EXCEPTION', data, cause: e }) : e
+      }
     } else {
       if (Object.keys(fees).length > 0) throw new Error('Byzantine.call: fees apply to the direct route only')
       const calldata = manager.contract.interface.encodeFunctionData(method, full) as Hex
@@ -263,5 +269,15 @@ export async function manualMining<T>(provider: { send(method: string, params: u
     return await fn(control)
   } finally {
     await provider.send('evm_setAutomine', [true])
+  }
+}
+
+/** The revert data of a mined, failed transaction (anvil's `debug_traceTransaction` call tracer), if the node tells it. */
+async function revertDataOf(provider: { send(method: string, params: unknown[]): Promise<unknown> }, hash: string): Promise<Hex | undefined> {
+  try {
+    const trace = (await provider.send('debug_traceTransaction', [hash, { tracer: 'callTracer' }])) as { output?: string }
+    return typeof trace.output === 'string' && /^0x[0-9a-fA-F]{8}/.test(trace.output) ? (trace.output as Hex) : undefined
+  } catch {
+    return undefined
   }
 }
