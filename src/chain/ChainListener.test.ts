@@ -57,8 +57,17 @@ async function channel(label: string) {
       await stack.manager.postTransaction(opened.channelId, p.participants, tx, signDigest(users[0]!.signingKey, hasher.transaction(tx)))
     }
   }
-  return { p, channelId: opened.channelId, openBlock: opened.blockNumber, post }
+  /** The next post as a signed raw transaction by `users[1]` (not sent): for anvil_reorg. */
+  const rawPost = async (): Promise<string> => {
+    seq++
+    const tx: Transaction = { channelId: opened.channelId, fork: 0n, seq, timestamp: opened.genesis.timestamp + seq, actor: 0, previousStateHash: opened.genesis.stateHash, data: '0x', stateHash: opened.genesis.stateHash }
+    const req = await stack.manager.contract.getFunction('postTransaction').populateTransaction(opened.channelId, p.participants, tx, signDigest(users[0]!.signingKey, hasher.transaction(tx)))
+    return users[1]!.signTransaction(await users[1]!.populateTransaction({ ...req, gasLimit: 500_000n }))
+  }
+  return { p, channelId: opened.channelId, openBlock: opened.blockNumber, post, rawPost }
 }
+
+const seqOf = (e: ChainEvent) => (e.name === 'TransactionPosted' ? e.args.transaction.seq : undefined)
 
 const id = (e: ChainEvent) => `${e.blockNumber}:${e.logIndex}`
 
@@ -141,6 +150,85 @@ describe('ChainListener', () => {
     await reference.close()
     assert.equal(all.seen.length, 10)
     assert.deepEqual(got.seen.map(id), all.seen.map(id), 'the same events, in the same order, each once')
+  })
+
+  test('reorg: a post inserted into a block already read is delivered after the watch is told to retract that block', { timeout: 120_000 }, async () => {
+    const c = await channel('reorg-insert')
+    await c.post(1)
+    await anvil.mine() // an empty block the listener reads past
+    const listener = new ChainListener({ provider: anvil.provider, manager: stack.manager.address, pollMs: 20 })
+    const got = collector()
+    const reorgs: number[] = []
+    listener.watch(c.channelId, (e) => got.push(e), { fromBlock: c.openBlock, onReorg: (r) => void reorgs.push(r.ancestor) })
+    await listener.poll()
+    assert.deepEqual(got.seen.map(seqOf).filter(Boolean), [1n])
+    const head = await anvil.provider.getBlockNumber()
+    await anvil.provider.send('anvil_reorg', [1, [[await c.rawPost(), 0]]])
+    assert.equal(await anvil.provider.getBlockNumber(), head, 'same height, another block')
+    await listener.poll()
+    assert.deepEqual(reorgs, [head - 1], 'told: blocks after the last common one are retracted')
+    assert.deepEqual(got.seen.map(seqOf).filter(Boolean), [1n, 2n], 'the post of the new block is delivered')
+    await listener.close()
+  })
+
+  test('reorg: an event whose block was reorganised away is retracted (onReorg) and not delivered again', { timeout: 120_000 }, async () => {
+    const c = await channel('reorg-drop')
+    const listener = new ChainListener({ provider: anvil.provider, manager: stack.manager.address, pollMs: 20 })
+    const got = collector()
+    const reorgs: number[] = []
+    listener.watch(c.channelId, (e) => got.push(e), { fromBlock: c.openBlock, onReorg: (r) => void reorgs.push(r.ancestor) })
+    await listener.poll()
+    const before = await anvil.provider.getBlockNumber()
+    const snapshot = await anvil.provider.send('evm_snapshot', [])
+    await c.post(1)
+    await listener.poll()
+    assert.deepEqual(got.seen.map(seqOf).filter(Boolean), [1n])
+    await anvil.provider.send('evm_revert', [snapshot])
+    await anvil.mine()
+    await anvil.mine() // a longer chain without the post
+    await listener.poll()
+    assert.deepEqual(reorgs, [before])
+    assert.equal(got.seen.length, 3, 'nothing new delivered')
+    await c.post(1) // the chain goes on; its events arrive as usual
+    await listener.poll()
+    assert.equal(got.seen.at(-1)!.name, 'TransactionPosted')
+    assert.equal(got.seen.length, 4)
+    await listener.close()
+  })
+
+  test('reorg while the client was down: the stored cursor\'s block is checked at restart and the watch rewound', { timeout: 120_000 }, async () => {
+    const c = await channel('reorg-restart')
+    const path = join(dir, 'listener-reorg.db')
+    const open = (): Store => {
+      const s = new SqliteStore(path)
+      if (!s.getChannel(c.channelId)) s.putChannel({ channelId: c.channelId, params: c.p, me: 0 })
+      return s
+    }
+    const snapshot = await anvil.provider.send('evm_snapshot', [])
+    await c.post(1)
+    let store = open()
+    const first = new ChainListener({ provider: anvil.provider, manager: stack.manager.address, pollMs: 20 })
+    const got = collector()
+    first.watch(c.channelId, (e) => got.push(e), { store, fromBlock: c.openBlock })
+    await first.poll()
+    await first.close()
+    store.close()
+    assert.deepEqual(got.seen.map((e) => e.name), ['ChannelOpened', 'StateSet', 'TransactionPosted'])
+
+    await anvil.provider.send('evm_revert', [snapshot]) // while the client is down
+    await anvil.mine()
+    await anvil.mine()
+    store = open()
+    const second = new ChainListener({ provider: anvil.provider, manager: stack.manager.address, pollMs: 20, reorgDepth: 16 })
+    const again = collector()
+    const reorgs: number[] = []
+    second.watch(c.channelId, (e) => again.push(e), { store, onReorg: (r) => void reorgs.push(r.ancestor) })
+    await second.poll()
+    await second.close()
+    store.close()
+    assert.equal(reorgs.length, 1, 'told at restart')
+    assert.ok(reorgs[0]! < c.openBlock + 1)
+    assert.deepEqual(again.seen.map((e) => e.name), ['ChannelOpened', 'StateSet'], 'read again from before the lost block; the lost post is gone')
   })
 
   test('RPC failures are reported as RuntimeErrors and retried until the node answers again', { timeout: 120_000 }, async () => {

@@ -7,6 +7,14 @@
  * restarted client resumes after the last delivered event without missing or repeating one.
  * RPC failures are reported as RuntimeError `CHAIN_POLL_FAILED` on `error` and retried with a
  * doubling backoff. Every new head block also feeds the clock.
+ *
+ * Reorganisations: the listener follows the chain by block hash. It remembers the hash of every
+ * block it read logs up to (and of every block an event came from, up to `reorgDepth` blocks
+ * back; the cursor keeps the last one across restarts). At each round it checks the newest; when
+ * that block is no longer the chain's, it walks back to the last common block, tells every watch
+ * that had events after it (`onReorg`, awaited: retract what those blocks said), moves its cursor
+ * back, and delivers what the new blocks say. A reorganisation deeper than `reorgDepth` rewinds
+ * `reorgDepth` blocks below the oldest block it remembers.
  */
 import type { Provider } from 'ethers'
 import { RuntimeError, UsageError } from '../errors/ParleyError.js'
@@ -15,7 +23,7 @@ import { Emitter } from '../observe/Emitter.js'
 import type { Hex } from '../protocol/types.js'
 import type { Store } from '../store/types.js'
 import { contractInterface } from './artifacts.js'
-import { after, backoff, delivered, formatCursor, nextRange, parseCursor, type Cursor } from './cursor.js'
+import { after, backoff, delivered, formatCursor, isRewound, nextRange, parseCursor, rewind, type Cursor } from './cursor.js'
 import { MANAGER_EVENTS, decodeManagerLog, type ManagerEvent } from './decode.js'
 
 /** A decoded event with where and when it happened. */
@@ -32,6 +40,16 @@ export type ChainEvent = ManagerEvent & {
 export interface HeadBlock {
   number: number
   timestamp: bigint
+  /** Its hash (lowercase). */
+  hash?: string
+}
+
+/** A reorganisation: blocks after `ancestor` were replaced (or dropped). */
+export interface Reorg {
+  /** The last block the old and the new chain share. */
+  ancestor: number
+  /** The head when it was found. */
+  head: HeadBlock
 }
 
 /** Events of the listener itself. */
@@ -42,6 +60,8 @@ export type ChainListenerEvents = {
   tick: HeadBlock
   /** An RPC failure (RuntimeError `CHAIN_POLL_FAILED`, retried) or a handler that threw. */
   error: { error: unknown; channelId?: Hex }
+  /** A reorganisation was found; the watches it concerns were told and rewound. */
+  reorg: Reorg
 }
 
 export interface ChainListenerOptions {
@@ -49,8 +69,14 @@ export interface ChainListenerOptions {
   provider: Provider
   /** The StateChannelManager's address. */
   manager: string
-  /** Deliver an event once its block has this many blocks on top (default 0). */
+  /**
+   * Deliver an event once its block has this many blocks on top (default 0; see
+   * {@link defaultConfirmations} for a safe value per chain). Reorganisations are followed at any
+   * depth up to `reorgDepth`; confirmations only make them rarer for the channel.
+   */
   confirmations?: number
+  /** How many blocks back a reorganisation is followed (default 128). */
+  reorgDepth?: number
   /** Delay between polls in ms (default 1000). */
   pollMs?: number
   /** Largest block range per `eth_getLogs` (default 2000; public RPCs often cap it). */
@@ -69,6 +95,11 @@ export interface WatchOptions {
   fromBlock?: number
   /** Keep the cursor in this store's meta for the channel, to resume after a restart. */
   store?: Store
+  /**
+   * Called (and awaited) when a reorganisation dropped blocks after `ancestor` from which this
+   * watch had delivered events: retract what they said. The events of the new blocks follow.
+   */
+  onReorg?: (reorg: Reorg) => void | Promise<void>
 }
 
 /** Receives one channel's events in chain order; the next one waits until it resolves. */
@@ -79,6 +110,7 @@ interface Watch {
   handler: ChainEventHandler
   cursor: Cursor
   store: Store | undefined
+  onReorg: WatchOptions['onReorg']
   live: boolean
 }
 
@@ -94,6 +126,8 @@ export class ChainListener {
   readonly events = new Emitter<ChainListenerEvents>()
   readonly manager: Hex
   private readonly watches = new Set<Watch>()
+  /** Block number → hash (lowercase) of the blocks read, newest `reorgDepth` only. */
+  private readonly seen = new Map<number, string>()
   private readonly topics: string[]
   private readonly iface = contractInterface('StateChannelManager')
   private lastHead: HeadBlock | undefined
@@ -105,7 +139,7 @@ export class ChainListener {
   constructor(private readonly o: ChainListenerOptions) {
     if (!o?.provider || typeof o.provider.getLogs !== 'function') throw new UsageError('PROVIDER_REQUIRED', 'ChainListener needs an ethers provider')
     if (typeof o.manager !== 'string' || !/^0x[0-9a-fA-F]{40}$/.test(o.manager)) throw new UsageError('ADDRESS_INVALID', 'manager must be an address')
-    for (const k of ['confirmations', 'pollMs', 'maxBlockRange'] as const) {
+    for (const k of ['confirmations', 'pollMs', 'maxBlockRange', 'reorgDepth'] as const) {
       const v = o[k]
       if (v !== undefined && (!Number.isInteger(v) || v < (k === 'confirmations' ? 0 : 1))) throw new UsageError('OPTIONS_INVALID', `${k} must be a ${k === 'confirmations' ? 'non-negative' : 'positive'} integer`)
     }
@@ -133,7 +167,9 @@ export class ChainListener {
     if (typeof channelId !== 'string' || !/^0x[0-9a-fA-F]{64}$/.test(channelId)) throw new UsageError('CHANNEL_ID_INVALID', 'channelId must be 32-byte hex')
     const id = channelId.toLowerCase() as Hex
     const stored = opts.store ? parseCursor(opts.store.getMeta(id, this.cursorKey)) : undefined
-    const w: Watch = { channelId: id, handler, cursor: stored ?? { block: opts.fromBlock ?? 0, index: 0 }, store: opts.store, live: true }
+    const w: Watch = { channelId: id, handler, cursor: stored ?? { block: opts.fromBlock ?? 0, index: 0 }, store: opts.store, onReorg: opts.onReorg, live: true }
+    // A restarted watch's last block is checked like any other: was it reorganised away meanwhile?
+    if (w.cursor.anchor && !this.seen.has(w.cursor.anchor.block)) this.seen.set(w.cursor.anchor.block, w.cursor.anchor.hash)
     this.watches.add(w)
     this.running ??= this.loop()
     this.wake?.()
@@ -196,12 +232,13 @@ export class ChainListener {
     if (this.closed) return
     const head = await this.rpc('eth_getBlockByNumber', () => this.o.provider.getBlock('latest'))
     if (!head) throw new RuntimeError('CHAIN_POLL_FAILED', 'the node returned no latest block')
-    const block: HeadBlock = { number: head.number, timestamp: BigInt(head.timestamp) }
+    const block: HeadBlock = { number: head.number, timestamp: BigInt(head.timestamp), ...(head.hash ? { hash: head.hash.toLowerCase() } : {}) }
     if (!this.lastHead || block.number > this.lastHead.number) {
       this.lastHead = block
       this.o.clock?.observeBlock(block.timestamp, (this.o.localTime ?? Date.now)())
       this.events.emit('head', block)
     }
+    await this.followReorg(block)
     const target = block.number - (this.o.confirmations ?? 0)
     const times = new Map<number, bigint>([[block.number, block.timestamp]])
     for (;;) {
@@ -210,19 +247,77 @@ export class ChainListener {
       const from = Math.min(...pending.map((w) => w.cursor.block))
       const group = pending.filter((w) => w.cursor.block === from)
       const range = nextRange(from, target, this.o.maxBlockRange ?? 2000)!
-      await this.scan(group, range, times)
+      await this.scan(group, range, times, block)
     }
     if (!this.closed) this.events.emit('tick', block)
   }
 
+  /** The chain's hash of block `n` now (the head's without a call); undefined above the head. */
+  private async hashAt(n: number, head: HeadBlock): Promise<string | undefined> {
+    if (n > head.number) return undefined
+    if (n === head.number && head.hash) return head.hash
+    const b = await this.rpc('eth_getBlockByNumber', () => this.o.provider.getBlock(n))
+    if (!b?.hash) throw new RuntimeError('CHAIN_POLL_FAILED', `the node returned no block ${n}`)
+    return b.hash.toLowerCase()
+  }
+
+  /**
+   * Checks the newest block read against the chain; if it was replaced, finds the last common
+   * block and rewinds the watches that read past it (telling them first).
+   */
+  private async followReorg(head: HeadBlock): Promise<void> {
+    const known = [...this.seen.keys()].sort((a, b) => b - a)
+    if (known.length === 0 || (await this.hashAt(known[0]!, head)) === this.seen.get(known[0]!)) return
+    const depth = this.o.reorgDepth ?? 128
+    // Nothing remembered still matches: assume the worst the window allows.
+    let ancestor = Math.max(-1, known.at(-1)! - depth)
+    for (const n of known.slice(1)) {
+      if ((await this.hashAt(n, head)) === this.seen.get(n)) {
+        ancestor = n
+        break
+      }
+    }
+    for (const n of known) if (n > ancestor) this.seen.delete(n)
+    const reorg: Reorg = { ancestor, head }
+    this.events.emit('reorg', reorg)
+    for (const w of [...this.watches]) {
+      if (!w.live || !isRewound(w.cursor, ancestor)) continue
+      try {
+        await w.onReorg?.(reorg)
+      } catch (error) {
+        this.events.emit('error', { error, channelId: w.channelId })
+      }
+      const back = rewind(w.cursor, ancestor)
+      const hash = this.seen.get(ancestor)
+      this.advance(w, hash ? { ...back, anchor: { block: ancestor, hash } } : back)
+    }
+  }
+
+  /** Remembers that block `n` had `hash`; forgets blocks more than `reorgDepth` below the newest. */
+  private remember(n: number, hash: string): void {
+    this.seen.set(n, hash.toLowerCase())
+    const floor = Math.max(...this.seen.keys()) - (this.o.reorgDepth ?? 128)
+    for (const k of this.seen.keys()) if (k < floor) this.seen.delete(k)
+  }
+
   /** Delivers the logs of `group`'s channels in `range`, then moves their cursors past it. */
-  private async scan(group: Watch[], range: { from: number; to: number }, times: Map<number, bigint>): Promise<void> {
+  private async scan(group: Watch[], range: { from: number; to: number }, times: Map<number, bigint>, head: HeadBlock): Promise<void> {
     const ids = [...new Set(group.map((w) => w.channelId))]
+    // The range's last block is read before its logs: if the logs come from a chain that
+    // replaced it, the next round sees this hash mismatch and reads the range again.
+    const toHash = await this.hashAt(range.to, head)
     const logs = await this.rpc('eth_getLogs', () =>
       this.o.provider.getLogs({ address: this.manager, topics: [this.topics, ids], fromBlock: range.from, toBlock: range.to }),
     )
     const sorted = [...logs].sort((a, b) => a.blockNumber - b.blockNumber || a.index - b.index)
     for (const log of sorted) {
+      const known = log.blockNumber === range.to ? toHash : this.seen.get(log.blockNumber)
+      if (known !== undefined && log.blockHash.toLowerCase() !== known) {
+        throw new RuntimeError('CHAIN_POLL_FAILED', `block ${log.blockNumber} changed while it was read (a reorganisation): read again`, { details: { method: 'eth_getLogs' } })
+      }
+    }
+    for (const log of sorted) {
+      this.remember(log.blockNumber, log.blockHash)
       const decoded = decodeManagerLog(this.iface, log)
       if (!decoded) continue
       const channelId = String(log.topics[1]).toLowerCase()
@@ -241,10 +336,11 @@ export class ChainListener {
         } catch (error) {
           this.events.emit('error', { error, channelId: w.channelId })
         }
-        this.advance(w, after(log.blockNumber, log.index))
+        this.advance(w, { ...after(log.blockNumber, log.index), anchor: { block: log.blockNumber, hash: log.blockHash.toLowerCase() } })
       }
     }
-    for (const w of group) if (w.live) this.advance(w, { block: range.to + 1, index: 0 })
+    if (toHash) this.remember(range.to, toHash)
+    for (const w of group) if (w.live) this.advance(w, { block: range.to + 1, index: 0, ...(toHash ? { anchor: { block: range.to, hash: toHash } } : {}) })
   }
 
   private advance(w: Watch, c: Cursor): void {
