@@ -97,9 +97,11 @@ export interface WatchOptions {
   store?: Store
   /**
    * Called (and awaited) when a reorganisation dropped blocks after `ancestor` from which this
-   * watch had delivered events: retract what they said. The events of the new blocks follow.
+   * watch had delivered events: retract what they said. The events of the new blocks follow —
+   * from `ancestor + 1`, or from an earlier block the callback returns (a consumer that cannot
+   * take back only the dropped blocks reads more again).
    */
-  onReorg?: (reorg: Reorg) => void | Promise<void>
+  onReorg?: (reorg: Reorg) => void | number | Promise<void | number>
 }
 
 /** Receives one channel's events in chain order; the next one waits until it resolves. */
@@ -282,10 +284,15 @@ export class ChainListener {
     this.events.emit('reorg', reorg)
     for (const w of [...this.watches]) {
       if (!w.live || !isRewound(w.cursor, ancestor)) continue
+      let from: number | void = undefined
       try {
-        await w.onReorg?.(reorg)
+        from = await w.onReorg?.(reorg)
       } catch (error) {
         this.events.emit('error', { error, channelId: w.channelId })
+      }
+      if (typeof from === 'number' && Number.isInteger(from) && from >= 0 && from <= ancestor) {
+        this.advance(w, { block: from, index: 0 })
+        continue
       }
       const back = rewind(w.cursor, ancestor)
       const hash = this.seen.get(ancestor)

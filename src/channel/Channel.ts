@@ -10,7 +10,7 @@ import type { ChannelParams, Hex, PackedSignedTransaction, SignedTransaction, Tr
 import type { ChannelClosedEvent, StateSetEvent } from '../chain/events.js'
 import { iterate } from '../observe/iterate.js'
 import type { CloseResult } from './CloseCoordinator.js'
-import { Engine } from './Engine.js'
+import { Engine, type ChainPhaseView } from './Engine.js'
 import type { ChannelEvents, FinalEvent, StateEvent } from './events.js'
 import { checkGenesis, checkParams, checkRuntime, checkSkew, indexOf, type ChannelCreateOptions, type ChannelRestoreOptions } from './options.js'
 import { ChannelPhase } from './phase.js'
@@ -271,6 +271,14 @@ export class Channel {
   /** The accused's move cancelled the dispute (DisputeCancelled): signing resumes on this fork. */
   applyDisputeCancelled(ev: { fork: bigint }): Promise<void> {
     return this.e.job(async () => this.e.disputeCancelled(ev))
+  }
+
+  /**
+   * A reorganisation took back chain events: the chain's view of the channel was `before` and is
+   * now `after` (see Engine.reorganised). The court calls it; the listener then delivers the new blocks.
+   */
+  applyReorg(before: ChainPhaseView, after: ChainPhaseView): Promise<void> {
+    return this.e.job(async () => this.e.reorganised(before, after))
   }
 
   /** The chain settled the channel (ChannelClosed). */

@@ -6,7 +6,7 @@
  * Internal: applications use {@link Channel}.
  */
 import type { SigningKey } from 'ethers'
-import { ProtocolError } from '../errors/ParleyError.js'
+import { ProtocolError, RuntimeError } from '../errors/ParleyError.js'
 import { bitIndices, hasBit } from '../protocol/bitmap.js'
 import { hashState } from '../protocol/eip712.js'
 import type { ChannelParams, Hex, SignedTransaction, Transaction } from '../protocol/types.js'
@@ -27,6 +27,12 @@ import { ChannelPhase, assertTransition, parsePhase } from './phase.js'
 import { SerialQueue } from './SerialQueue.js'
 import { SYNC_BATCH, announcement, syncResponse } from './sync.js'
 import { nextActorOf } from '../machine/failure.js'
+
+/** The chain's phase of the channel on a fork (the court's chain view). */
+export interface ChainPhaseView {
+  fork: bigint
+  phase: 'open' | 'disputed' | 'closed'
+}
 
 export class Engine {
   readonly events = new Emitter<ChannelEvents>()
@@ -169,6 +175,37 @@ export class Engine {
       e.signatures.set(this.me, this.guard.signTransaction(this.sm.ledger.fork, e.transaction.seq, e.digest, { response: opts.response === true }))
     })
     return entry
+  }
+
+  /**
+   * A reorganisation took back chain events (docs/protocol.md §7.11): `before` and `after` are the
+   * chain's view of the channel then and now. A dispute or a settlement that the dropped blocks
+   * had set is undone here (blocks that replaced them set it again as their events arrive). A
+   * fork they had set is not: reported as RuntimeError `REORG_FORK_RETRACTED` (deeper than the
+   * confirmation depth, which is there to make this not happen).
+   */
+  reorganised(before: ChainPhaseView, after: ChainPhaseView): void {
+    const fork = this.sm.ledger.fork
+    if (after.fork < before.fork) {
+      this.report(new RuntimeError('REORG_FORK_RETRACTED', `a reorganisation took back fork ${before.fork}; the channel stays on it`, { details: { fork: before.fork, chainFork: after.fork } }))
+      return
+    }
+    if (after.fork !== fork.fork) return
+    if (after.phase === 'open' && fork.disputed) {
+      this.o.store.setForkDisputed(this.channelId, fork.fork, false)
+      fork.disputed = false
+    }
+    let to: ChannelPhase | undefined
+    if (this.phase === ChannelPhase.Closed && before.phase === 'closed' && after.phase !== 'closed') {
+      // A close we signed stays signed: nothing more is signed on this fork.
+      to = after.phase === 'disputed' ? ChannelPhase.Disputed : this.closer.completed ? ChannelPhase.Closing : ChannelPhase.Open
+    } else if (this.phase === ChannelPhase.Disputed && after.phase === 'open') {
+      to = ChannelPhase.Open
+    }
+    if (to === undefined || to === this.phase) return
+    this.o.store.putMeta(this.channelId, 'phase', to)
+    this.emitLater('phase', { from: this.phase, to })
+    this.phase = to
   }
 
   settled(ev: ChannelClosedEvent): void {

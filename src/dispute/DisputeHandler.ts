@@ -71,6 +71,8 @@ interface Saved {
 }
 
 const STATE_KEY = 'court:state'
+/** How many applied events the handler can take back after a reorganisation without reading again from the open. */
+const HISTORY = 512
 
 export class DisputeHandler {
   readonly events = new Emitter<DisputeHandlerEvents>()
@@ -79,6 +81,8 @@ export class DisputeHandler {
   private evidence: PendingEvidence[]
   private leaving: { leave: boolean } | undefined
   private readonly inflight = new Set<string>()
+  /** What the handler knew before each applied event, newest last (in memory; for reorganisations). */
+  private readonly history: Omit<Saved, 'leaving'>[] = []
   private readonly terminal = new Map<Hex, boolean | undefined>()
   private readonly facts: ChannelFacts
   private readonly policy: DisputePolicy
@@ -108,12 +112,47 @@ export class DisputeHandler {
   /** Applies an event (after the Channel did); returns false for one already applied. */
   onChainEvent(ev: ChainEvent): boolean {
     if (isApplied(this.chain, ev)) return false
+    this.history.push({ chain: this.chain, done: { ...this.done }, evidence: this.evidence })
+    if (this.history.length > HISTORY) this.history.shift()
     this.chain = applyChainEvent(this.chain, ev, this.account)
     if (ev.name === 'StateSet') this.evidence = this.evidence.filter((x) => x.fork >= ev.args.fork)
     if (ev.name === 'ParticipantSlashed') this.evidence = this.evidence.filter((x) => x.evidence.culprit !== ev.args.index)
     this.save()
     this.report(ev)
     return true
+  }
+
+  /**
+   * A reorganisation dropped the blocks after `ancestor`: the handler goes back to what it knew
+   * before their events — the chain's view, and which actions it took (an action whose
+   * transaction was in a dropped block is due again if the new chain still calls for it; one that
+   * survived reverts harmlessly or shows in the events read again) — keeping the evidence it
+   * gathered since. Returns the chain view before and after, and, when its memory does not reach
+   * back that far (after a restart), the block to read the channel's events again from
+   * (`fromBlock`: everything is re-read from the first fork's view).
+   * @example listener.watch(id, onEvent, { onReorg: ({ ancestor }) => handler.rewind(ancestor, openBlock).from })
+   */
+  rewind(ancestor: number, fromBlock: number): { before: ChainView; after: ChainView; from?: number } {
+    const before = this.chain
+    const after = (v: ChainView) => v.position !== undefined && v.position.block > ancestor
+    let from: number | undefined
+    let back: Omit<Saved, 'leaving'> | undefined
+    if (after(this.chain)) {
+      while (this.history.length > 0 && after(this.history.at(-1)!.chain)) this.history.pop()
+      back = this.history.pop()
+      if (!back || after(back.chain)) {
+        // Not remembered (a restart, or older than the memory): read everything again.
+        back = { chain: { ...initialChainView(this.e.o.store.getForks(this.e.channelId)[0]!), phase: 'open' }, done: {}, evidence: [] }
+        this.history.length = 0
+        from = fromBlock
+      }
+      const keys = new Set(back.evidence.map((x) => x.key))
+      this.chain = { ...back.chain, now: before.now }
+      this.done = { ...back.done, ...Object.fromEntries([...this.inflight].map((k) => [k, 'pending'])) }
+      this.evidence = [...back.evidence, ...this.evidence.filter((x) => !keys.has(x.key))]
+      this.save()
+    }
+    return { before, after: this.chain, ...(from !== undefined ? { from } : {}) }
   }
 
   /** A new head block: the chain's time moved. */

@@ -109,8 +109,20 @@ export function attachCourt(channel: Channel, opts: CourtOptions): Court {
     if (handler.onChainEvent(ev)) kick()
   }
 
+  /**
+   * Blocks after `ancestor` were replaced: the handler and the channel take back what their
+   * events said (a dispute, a settlement, a post the court made); the listener then delivers the
+   * new blocks (from the open again when the handler's memory does not reach back that far).
+   */
+  const onReorg = async ({ ancestor }: { ancestor: number }): Promise<number | void> => {
+    const r = handler.rewind(ancestor, opts.fromBlock ?? 0)
+    await channel.applyReorg({ fork: r.before.fork, phase: r.before.phase }, { fork: r.after.fork, phase: r.after.phase })
+    kick()
+    return r.from
+  }
+
   const offs = [
-    opts.listener.watch(channel.channelId, onEvent, { store: engine.o.store, ...(opts.fromBlock !== undefined ? { fromBlock: opts.fromBlock } : {}) }),
+    opts.listener.watch(channel.channelId, onEvent, { store: engine.o.store, onReorg, ...(opts.fromBlock !== undefined ? { fromBlock: opts.fromBlock } : {}) }),
     opts.listener.on('tick', (head) => {
       handler.onHead(head)
       kick()

@@ -150,6 +150,18 @@ export class Byzantine {
   }
 
   /**
+   * The same call as {@link call} (direct route) signed but not sent: a raw transaction for
+   * `anvil_reorg`, which puts it into a replacement block.
+   * @example await provider.send('anvil_reorg', [1, [[await mallory.rawCall('exit', [NO_DISPUTE, [], false, genesis]), 0]]])
+   */
+  async rawCall<M extends CourtMethod>(method: M, args: CourtArgs[M]): Promise<string> {
+    const { manager, params, wallet } = this.o
+    const full = WITHOUT_INDEX.has(method) ? [this.channelId, params.participants, ...args] : [this.channelId, params.participants, this.me, ...args]
+    const req = await (manager.contract.connect(wallet) as typeof manager.contract).getFunction(method).populateTransaction(...full)
+    return wallet.signTransaction(await wallet.populateTransaction({ ...req, gasLimit: 12_000_000n })) // no estimate: the court needs gas for machine calls (MachineGasTooLow)
+  }
+
+  /**
    * Calls a court entry point with any arguments through `route`; resolves once mined, rejects
    * with the ethers error of the revert. The caller's index is added for the methods that take it.
    * `fees` (direct route) outbid honest transactions waiting in the same block ({@link manualMining}).

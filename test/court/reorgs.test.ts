@@ -1,0 +1,94 @@
+/**
+ * Issue 11, reorganisations, end to end: honest Alice and Bob run the real client (Channel +
+ * attachCourt) on a real anvil; Mallory is driven by the test. The chain is reorganised under the
+ * listeners with `anvil_reorg` (a block they already read replaced by one holding Mallory's call)
+ * and `evm_snapshot` / `evm_revert` (blocks they read dropped for a longer chain without them).
+ * Each test asserts the exact credits of every participant and the manager's solvency.
+ */
+import { after, before, describe, test } from 'node:test'
+import assert from 'node:assert/strict'
+import type { Wallet } from 'ethers'
+import { startAnvil } from '../../src/chain/anvil.js'
+import { NO_DISPUTE } from '../../src/chain/ManagerClient.js'
+import { deployLocalStack } from '../../src/chain/stack.js'
+import { ChannelPhase } from '../../src/channel/phase.js'
+import { DisputeKind } from '../../src/protocol/types.js'
+import { ALICE, BOB, MALLORY, assertRemovedEnding, round, scene, type Scene, type SceneContext } from '../helpers/attackPlay.js'
+import { ETH1, pastDeadline } from '../helpers/courtPeers.js'
+
+let ctx: SceneContext
+let wallets: Wallet[]
+before(async () => {
+  const anvil = await startAnvil({ accounts: 4 })
+  const stack = await deployLocalStack(anvil.wallets[0]!)
+  ctx = { anvil, stack, hasher: await stack.manager.hasher() }
+  wallets = anvil.wallets.slice(1, 4)
+})
+after(() => ctx.anvil.stop())
+
+/** Every honest listener reads up to the current head. */
+async function readAll(s: Scene): Promise<void> {
+  for (const r of s.c.roles) await r.listener?.poll()
+}
+
+/** Past `deadline`, the honest courts resolve by themselves and the channel settles. */
+async function settledAfter(s: Scene, deadline: bigint): Promise<void> {
+  const closed = s.c.roles[ALICE]!.court!.next('closed')
+  await pastDeadline(ctx.anvil, s.c, { deadline })
+  await closed
+}
+
+describe('issue 11: reorganisations under online honest clients', () => {
+  test('11.1 a force-close from the opening state, put by a one-block reorg into a block every listener had read, is seen: the courts answer with the latest final state and the payouts follow it', { timeout: 120_000 }, async () => {
+    const s = await scene(ctx, wallets, '11.1-reorg-insert')
+    try {
+      // Mallory pays 1 ETH: the opening state would give it back to her.
+      await round(ctx, s, { amount: (who) => (who === MALLORY ? ETH1 : ETH1 / 10n) })
+      await ctx.anvil.mine()
+      await readAll(s)
+      const raw = await s.mallory.rawCall('exit', [NO_DISPUTE, [], false, s.c.roles[ALICE]!.court!.chain.genesis.state])
+      const answered = s.c.roles[ALICE]!.court!.next('answered')
+      const head = await ctx.anvil.provider.getBlockNumber()
+      await ctx.anvil.provider.send('anvil_reorg', [1, [[raw, 0]]])
+      assert.equal(await ctx.anvil.provider.getBlockNumber(), head, 'the block was replaced, not added')
+      const { record } = await answered
+      assert.deepEqual([record.kind, record.seq], [DisputeKind.ForceClose, 3n], 'answered with the latest final state')
+      await settledAfter(s, record.deadline)
+      await assertRemovedEnding(ctx, s) // everyone paid by the final state of seq 3, plus bonds
+    } finally {
+      await s.c.close()
+    }
+  })
+
+  test('11.2 a force-close the listeners delivered, then reorganised away: the channels go back to open, play on and close cooperatively', { timeout: 120_000 }, async () => {
+    const s = await scene(ctx, wallets, '11.2-reorg-drop')
+    const [alice, bob] = [s.c.roles[ALICE]!, s.c.roles[BOB]!]
+    try {
+      await round(ctx, s)
+      const snapshot = await ctx.anvil.provider.send('evm_snapshot', [])
+      const seen = Promise.all([alice, bob].map((r) => r.court!.next('dispute')))
+      const m = s.c.roles[MALLORY]!.channel
+      await s.mallory.call('exit', [NO_DISPUTE, m.finalityProof(), false, m.state.finalState])
+      await seen
+      for (const r of [alice, bob]) assert.equal(r.channel.phase, ChannelPhase.Disputed)
+
+      await ctx.anvil.provider.send('evm_revert', [snapshot])
+      await ctx.anvil.mine()
+      await ctx.anvil.mine() // a longer chain without the force-close
+      await readAll(s)
+      for (const r of [alice, bob]) {
+        assert.equal(r.channel.phase, ChannelPhase.Open, `participant ${r.channel.me} is open again`)
+        assert.equal(r.court!.chain.phase, 'open')
+        assert.equal(r.court!.chain.dispute, undefined)
+      }
+      // Play on (Mallory's client has no court: it never left open) and close.
+      await round(ctx, s)
+      const closed = alice.court!.next('closed')
+      await alice.channel.close()
+      await closed
+      await assertRemovedEnding(ctx, s)
+    } finally {
+      await s.c.close()
+    }
+  })
+})
