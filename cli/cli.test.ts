@@ -78,7 +78,7 @@ describe('parley CLI', () => {
   })
 
   it('bad input: usage errors exit 2, failed operations exit 1, each as one line with its code', async () => {
-    const [none, unknown, amount, option, rpc, short, help] = await Promise.all([
+    const [none, unknown, amount, option, rpc, short, help, depth] = await Promise.all([
       parley([], dir),
       parley(['frobnicate'], dir),
       parley(['deposit', 'lots', '--account', '1'], dir),
@@ -86,12 +86,14 @@ describe('parley CLI', () => {
       parley(['balance', '@1', '--rpc', 'http://127.0.0.1:9'], dir),
       parley(['withdraw', '5', '--account', '4', '--json'], dir),
       parley(['open', '--help'], dir),
+      parley(['run', 'params.json', '--store', 'x.db', '--confirmations', 'many'], dir),
     ])
     assert.equal(none.code, 2)
     assert.match(none.stderr, /^parley <command>/)
     failure(unknown, 'COMMAND_UNKNOWN', 2)
     failure(amount, 'AMOUNT_INVALID', 2)
     failure(option, 'ARG_UNKNOWN', 2)
+    failure(depth, 'ARG_INVALID', 2)
     failure(rpc, 'RPC_UNREACHABLE', 1)
     assert.equal(short.code, 1)
     assert.equal((JSON.parse(short.stderr) as { error: { code: string } }).error.code, 'BALANCE_INSUFFICIENT')

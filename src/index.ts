@@ -96,7 +96,9 @@ export {
 } from './chain/ManagerClient.js'
 export {
   ChainListener, type ChainEvent, type ChainEventHandler, type ChainListenerEvents, type ChainListenerOptions, type HeadBlock, type WatchOptions,
+  type Reorg,
 } from './chain/ChainListener.js'
+export { defaultConfirmations, PUBLIC_CONFIRMATIONS } from './chain/confirmations.js'
 export { decodeManagerLog, MANAGER_EVENTS, type ManagerEvent, type ManagerEventArgs, type ManagerEventName, type ChannelOpenedEvent } from './chain/decode.js'
 export { signOpenConsent, signCloseConsent } from './chain/consent.js'
 export { findGenesis, type Genesis } from './chain/genesis.js'

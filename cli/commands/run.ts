@@ -40,6 +40,10 @@ Disputes are handled by themselves: timeouts, answers, fraud proofs, resolution.
                        bootstrap, else all interfaces)
   --moves <file|->     read commands from a file (default -: stdin); the peer keeps running after it
   --poll <ms>          chain poll interval (default 1000)
+  --confirmations <n>  blocks on top of an event's block before the peer acts on it, and of
+                       the open's block before it plays (default: the deployment file's, else
+                       0 on anvil/hardhat and 12 on other chains; reorganisations are
+                       followed at any depth either way)
   --from-block <n>     first block to search for the channel's opening (default 0)
   --auto-withdraw      withdraw what the channel credits us once it settles
   --verbose            network log lines on stderr
@@ -52,7 +56,7 @@ export const command: Command = {
   async run(argv) {
     const { values, positionals } = parse(argv, {
       ...COMMON, ...CHAIN, ...KEY, store: { type: 'string' }, bootstrap: { type: 'string', multiple: true }, host: { type: 'string' },
-      moves: { type: 'string' }, poll: { type: 'string' }, 'from-block': { type: 'string' }, 'auto-withdraw': { type: 'boolean' },
+      moves: { type: 'string' }, poll: { type: 'string' }, confirmations: { type: 'string' }, 'from-block': { type: 'string' }, 'auto-withdraw': { type: 'boolean' },
       verbose: { type: 'boolean' },
     }, usage, { min: 1, max: 1 })
     const storePath = str(values, 'store')
@@ -63,6 +67,7 @@ export const command: Command = {
     const host = str(values, 'host') ?? (loopback ? '127.0.0.1' : undefined)
     const pollMs = int(values, 'poll', 1000, { min: 10, max: 600_000 })
     const fromBlock = int(values, 'from-block', 0)
+    const confirmations = values.confirmations === undefined ? undefined : int(values, 'confirmations', 0, { min: 0, max: 10_000 })
     const moves = str(values, 'moves') ?? '-'
     if (moves !== '-') readText(moves, 'moves file') // fail before joining the network
     const json = flag(values, 'json')
@@ -83,9 +88,10 @@ export const command: Command = {
       // The peer detects the chain's hardfork anyway; the deployment file's must agree with it.
       const { deployment, deploymentPath } = ctx.chain
       const expected = deployment ? expectedHardfork(deployment, ctx.chain.chainId) : undefined
+      const depth = confirmations ?? (deployment && BigInt(deployment.chainId) === ctx.chain.chainId ? deployment.confirmations : undefined)
       const file = deploymentPath ?? 'the deployment file'
       const peer = await startPeer({
-        ctx, wallet, me, storePath, pollMs, fromBlock, autoWithdraw: flag(values, 'auto-withdraw'), verbose: flag(values, 'verbose'),
+        ctx, wallet, me, storePath, pollMs, fromBlock, ...(depth !== undefined ? { confirmations: depth } : {}), autoWithdraw: flag(values, 'auto-withdraw'), verbose: flag(values, 'verbose'),
         ...(bootstrap.length > 0 ? { bootstrap } : {}), ...(host ? { host } : {}), ...(loopback ? { firewalled: false } : {}),
         ...(expected ? {
           hardfork: expected.hardfork,

@@ -32,6 +32,11 @@ export interface Deployment {
    * read as cancun (see {@link expectedHardfork}).
    */
   hardfork?: Hardfork
+  /**
+   * Blocks on top of an event's block before a peer acts on it (optional; `parley run
+   * --confirmations` overrides it; absent: 0 on anvil and hardhat, 12 elsewhere).
+   */
+  confirmations?: number
   manager: Hex
   machines: { payments: Hex; tictactoe: Hex; counter: Hex }
   /** TestToken (open mint), an ERC-20 for token channels. */
@@ -60,6 +65,7 @@ export function readDeployment(path: string): Deployment {
   if (typeof d.rpc !== 'string') throw bad('rpc')
   if (typeof d.chainId !== 'string' || !/^\d+$/.test(d.chainId)) throw bad('chainId')
   if (d.hardfork !== undefined && !isHardfork(d.hardfork)) throw bad(`hardfork (one of ${HARDFORKS.join(', ')})`)
+  if (d.confirmations !== undefined && (!Number.isInteger(d.confirmations) || d.confirmations < 0)) throw bad('confirmations (a non-negative integer)')
   if (typeof d.manager !== 'string' || !isAddress(d.manager)) throw bad('manager')
   if (typeof d.token !== 'string' || !isAddress(d.token)) throw bad('token')
   const m = d.machines

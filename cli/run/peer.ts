@@ -30,6 +30,8 @@ export interface PeerOptions {
   pollMs: number
   /** First block to search for the channel's opening. */
   fromBlock: number
+  /** Confirmation depth (default: the chain's, see defaultConfirmations). */
+  confirmations?: number
   autoWithdraw: boolean
   verbose: boolean
   /** The hardfork the deployment file records for this chain; the chain must run it. */
@@ -54,7 +56,7 @@ export async function startPeer(o: PeerOptions): Promise<Peer> {
     const where = o.bootstrap ? `the DHT at ${o.bootstrap.map((b) => `${b.host}:${b.port}`).join(',')}` : 'the public HyperDHT'
     progress(`run: joining the channel's topic on ${where}…`)
     const peer = await createPeer({
-      wallet, manager: ctx.manager, channelId: ctx.channelId, params: ctx.params, store, pollMs: o.pollMs, fromBlock: o.fromBlock,
+      wallet, manager: ctx.manager, channelId: ctx.channelId, params: ctx.params, store, pollMs: o.pollMs, fromBlock: o.fromBlock, ...(o.confirmations !== undefined ? { confirmations: o.confirmations } : {}),
       net: {
         ...(o.bootstrap ? { bootstrap: o.bootstrap } : {}), ...(o.host ? { host: o.host } : {}),
         ...(o.firewalled !== undefined ? { firewalled: o.firewalled } : {}), logger: netLogger(o.verbose),

@@ -7,8 +7,9 @@
  * ChainListener with the court attached, so chain events reach the channel and disputes are
  * raised, answered and resolved by themselves. The CLI's `parley run` and the demo use it.
  */
-import { concat, keccak256, toUtf8Bytes, type Wallet } from 'ethers'
+import { concat, keccak256, toUtf8Bytes, type Provider, type Wallet } from 'ethers'
 import { ChainListener } from '../chain/ChainListener.js'
+import { defaultConfirmations } from '../chain/confirmations.js'
 import { findGenesis, type Genesis } from '../chain/genesis.js'
 import type { ManagerClient } from '../chain/ManagerClient.js'
 import { Channel } from '../channel/Channel.js'
@@ -48,8 +49,13 @@ export interface CreatePeerOptions {
   hardfork?: Hardfork
   /** Default: a {@link LogicalClock} fed by the listener's blocks. */
   clock?: Clock
-  /** Chain poll interval in ms (default 1000) and confirmation depth (default 0). */
+  /** Chain poll interval in ms (default 1000). */
   pollMs?: number
+  /**
+   * Blocks on top of an event's block before the client acts on it, and of the open's block
+   * before a new channel is played on (default: {@link defaultConfirmations} of the chain: 0 on
+   * anvil and hardhat, 12 elsewhere).
+   */
   confirmations?: number
   /**
    * First block to search for the channel's opening (default 0); the listener starts at the
@@ -120,7 +126,11 @@ export async function createPeer(o: CreatePeerOptions): Promise<Peer> {
       provider, address: params.machine,
       ...(o.machineCodeHash ? { expectedCodeHash: o.machineCodeHash } : {}), ...(o.hardfork !== undefined ? { hardfork: o.hardfork } : {}),
     })
+    const confirmations = o.confirmations ?? defaultConfirmations((await provider.getNetwork()).chainId)
+    if (!Number.isInteger(confirmations) || confirmations < 0) throw new UsageError('OPTIONS_INVALID', 'confirmations must be a non-negative integer')
     const genesis = record ? undefined : (o.genesis ?? (await findGenesis(manager, channelId, o.fromBlock ?? 0)))
+    // A channel is played on only once its open is as deep as the events the court acts on.
+    if (genesis?.blockNumber !== undefined) await untilDeep(provider, genesis.blockNumber, confirmations)
     const clock = o.clock ?? new LogicalClock()
     const head = await provider.getBlock('latest').catch((cause: unknown) => {
       throw new RuntimeError('RPC_FAILED', `eth_getBlockByNumber failed: ${(cause as Error).message}`, { cause })
@@ -140,7 +150,7 @@ export async function createPeer(o: CreatePeerOptions): Promise<Peer> {
 
     const listener = new ChainListener({
       provider, manager: manager.address, clock,
-      ...(o.pollMs !== undefined ? { pollMs: o.pollMs } : {}), ...(o.confirmations !== undefined ? { confirmations: o.confirmations } : {}),
+      ...(o.pollMs !== undefined ? { pollMs: o.pollMs } : {}), confirmations,
     })
     cleanup.push(() => listener.close())
     const fromBlock = genesis?.blockNumber ?? o.fromBlock
@@ -150,6 +160,17 @@ export async function createPeer(o: CreatePeerOptions): Promise<Peer> {
   } catch (e) {
     await stop()
     throw e
+  }
+}
+
+/** Resolves once block `block` has `confirmations` blocks on top (polls every second). */
+async function untilDeep(provider: Provider, block: number, confirmations: number): Promise<void> {
+  for (;;) {
+    const head = await provider.getBlockNumber().catch((cause: unknown) => {
+      throw new RuntimeError('RPC_FAILED', `eth_blockNumber failed: ${(cause as Error).message}`, { cause })
+    })
+    if (head - block >= confirmations) return
+    await new Promise((resolve) => setTimeout(resolve, 1000))
   }
 }
 
