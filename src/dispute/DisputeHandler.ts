@@ -82,7 +82,7 @@ export class DisputeHandler {
   private leaving: { leave: boolean } | undefined
   private readonly inflight = new Set<string>()
   /** What the handler knew before each applied event, newest last (in memory; for reorganisations). */
-  private readonly history: Omit<Saved, 'leaving'>[] = []
+  private readonly history: Pick<Saved, 'chain' | 'evidence'>[] = []
   private readonly terminal = new Map<Hex, boolean | undefined>()
   private readonly facts: ChannelFacts
   private readonly policy: DisputePolicy
@@ -112,7 +112,7 @@ export class DisputeHandler {
   /** Applies an event (after the Channel did); returns false for one already applied. */
   onChainEvent(ev: ChainEvent): boolean {
     if (isApplied(this.chain, ev)) return false
-    this.history.push({ chain: this.chain, done: { ...this.done }, evidence: this.evidence })
+    this.history.push({ chain: this.chain, evidence: this.evidence })
     if (this.history.length > HISTORY) this.history.shift()
     this.chain = applyChainEvent(this.chain, ev, this.account)
     if (ev.name === 'StateSet') this.evidence = this.evidence.filter((x) => x.fork >= ev.args.fork)
@@ -123,11 +123,11 @@ export class DisputeHandler {
   }
 
   /**
-   * A reorganisation dropped the blocks after `ancestor`: the handler goes back to what it knew
-   * before their events — the chain's view, and which actions it took (an action whose
-   * transaction was in a dropped block is due again if the new chain still calls for it; one that
-   * survived reverts harmlessly or shows in the events read again) — keeping the evidence it
-   * gathered since. Returns the chain view before and after, and, when its memory does not reach
+   * A reorganisation dropped the blocks after `ancestor`: the handler goes back to the chain's
+   * view before their events, keeping the evidence it gathered since, and forgets the actions
+   * mined after `ancestor` and every refused one (each was judged against a chain that is gone:
+   * it is due again if the new chain still calls for it, and an action that survived shows in the
+   * events read again or is refused harmlessly). Returns the chain view before and after, and, when its memory does not reach
    * back that far (after a restart), the block to read the channel's events again from
    * (`fromBlock`: everything is re-read from the first fork's view).
    * @example listener.watch(id, onEvent, { onReorg: ({ ancestor }) => handler.rewind(ancestor, openBlock).from })
@@ -136,19 +136,24 @@ export class DisputeHandler {
     const before = this.chain
     const after = (v: ChainView) => v.position !== undefined && v.position.block > ancestor
     let from: number | undefined
-    let back: Omit<Saved, 'leaving'> | undefined
+    let back: Pick<Saved, 'chain' | 'evidence'> | undefined
+    const undone = (v: string) => v.startsWith('failed:') || (v.startsWith('done:') && Number(v.split('@')[1] ?? Infinity) > ancestor)
+    const kept = Object.fromEntries(Object.entries(this.done).filter(([, v]) => !undone(v)))
+    if (Object.keys(kept).length !== Object.keys(this.done).length) {
+      this.done = kept
+      this.save()
+    }
     if (after(this.chain)) {
       while (this.history.length > 0 && after(this.history.at(-1)!.chain)) this.history.pop()
       back = this.history.pop()
       if (!back || after(back.chain)) {
         // Not remembered (a restart, or older than the memory): read everything again.
-        back = { chain: { ...initialChainView(this.e.o.store.getForks(this.e.channelId)[0]!), phase: 'open' }, done: {}, evidence: [] }
+        back = { chain: { ...initialChainView(this.e.o.store.getForks(this.e.channelId)[0]!), phase: 'open' }, evidence: [] }
         this.history.length = 0
         from = fromBlock
       }
       const keys = new Set(back.evidence.map((x) => x.key))
       this.chain = { ...back.chain, now: before.now }
-      this.done = { ...back.done, ...Object.fromEntries([...this.inflight].map((k) => [k, 'pending'])) }
       this.evidence = [...back.evidence, ...this.evidence.filter((x) => !keys.has(x.key))]
       this.save()
     }
@@ -230,7 +235,7 @@ export class DisputeHandler {
     const signature = entry.signatures.get(this.e.me)!
     try {
       const r = await this.o.manager.postTransaction(this.e.channelId, this.facts.participants, entry.transaction, signature)
-      this.mark(key, `done:${r.hash}`)
+      this.mark(key, `done:${r.hash}@${r.blockNumber}`)
       return { transaction: entry.transaction, digest: entry.digest, hash: r.hash }
     } catch (e) {
       delete this.done[key] // the move is stored and ours: the post policy retries it on a later tick
@@ -308,7 +313,7 @@ export class DisputeHandler {
     this.mark(a.key, 'pending')
     try {
       const r = await perform(this.o.manager, this.e.channelId, this.facts.participants, a)
-      this.mark(a.key, `done:${r.hash}`)
+      this.mark(a.key, `done:${r.hash}@${r.blockNumber}`)
       this.events.emit('submitted', { action: a, hash: r.hash, gasUsed: r.gasUsed })
       return r
     } catch (error) {

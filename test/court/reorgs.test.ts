@@ -14,7 +14,7 @@ import { deployLocalStack } from '../../src/chain/stack.js'
 import { ChannelPhase } from '../../src/channel/phase.js'
 import { DisputeKind } from '../../src/protocol/types.js'
 import { ALICE, BOB, MALLORY, assertRemovedEnding, round, scene, type Scene, type SceneContext } from '../helpers/attackPlay.js'
-import { ETH1, pastDeadline } from '../helpers/courtPeers.js'
+import { ETH1, pastDeadline, pay, reach, travel } from '../helpers/courtPeers.js'
 
 let ctx: SceneContext
 let wallets: Wallet[]
@@ -86,6 +86,44 @@ describe('issue 11: reorganisations under online honest clients', () => {
       const closed = alice.court!.next('closed')
       await alice.channel.close()
       await closed
+      await assertRemovedEnding(ctx, s)
+    } finally {
+      await s.c.close()
+    }
+  })
+  test('11.5 our move posted after our broadcast window, then reorganised away: our court posts it again; the peers take it, the channel closes with it', { timeout: 120_000 }, async () => {
+    const s = await scene(ctx, wallets, '11.5-reorg-post')
+    const [alice, bob] = [s.c.roles[ALICE]!, s.c.roles[BOB]!]
+    try {
+      await round(ctx, s)
+      s.c.hub.filter = (from, to) => from !== ALICE && to !== ALICE // Alice is cut off from her peers
+      await travel(ctx.anvil, s.c, 70) // past her broadcast window
+      const snapshot = await ctx.anvil.provider.send('evm_snapshot', [])
+      const sent = await alice.court!.propose(pay(BOB, s.m.pay(ALICE, BOB, ETH1 / 10n)))
+      assert.equal(sent.via, 'chain')
+      await reach(bob.channel, 4n) // Bob's court took it from the chain
+
+      await ctx.anvil.provider.send('evm_revert', [snapshot])
+      await ctx.anvil.mine()
+      const again = alice.court!.next('submitted', { filter: (x) => x.action.kind === 'post' })
+      await travel(ctx.anvil, s.c, 40) // past the move's confirmation window: nobody confirmed it
+      const { action } = await again
+      assert.equal(action.kind === 'post' && action.transaction.seq, 4n, 'the same move, posted again')
+      await alice.listener!.poll()
+      assert.ok(alice.court!.chain.posted.includes(sent.digest), 'the chain holds it again')
+
+      await bob.listener!.poll()
+      assert.ok(bob.court!.chain.posted.includes(sent.digest), 'Bob\'s court sees it again')
+      // Nobody confirmed it (Alice is still cut off): Alice force-closes from seq 3; the courts
+      // extend with her posted move and the settlement includes it.
+      const extended = alice.court!.next('answered')
+      const raised = alice.court!.next('dispute', { filter: (d) => d.record.kind === DisputeKind.ForceClose })
+      // Raised now, or (LEAVE_DEFERRED) by the court itself as soon as the chain lets it.
+      await alice.court!.forceClose().catch((e: { code?: string }) => assert.equal(e.code, 'LEAVE_DEFERRED'))
+      assert.equal((await raised).record.seq, 3n)
+      const { record } = await extended
+      assert.equal(record.seq, 4n, 'extended with the posted move')
+      await settledAfter(s, record.deadline)
       await assertRemovedEnding(ctx, s)
     } finally {
       await s.c.close()
