@@ -132,6 +132,10 @@ export function attachCourt(channel: Channel, opts: CourtOptions): Court {
       kick()
     }),
     channel.on('fork', kick),
+    // The chain said no: read it again now (a reorganisation, or events not yet delivered) rather than assume.
+    handler.events.on('failed', ({ retried }) => {
+      if (!retried) opts.listener.poll().then(kick, () => undefined)
+    }),
   ]
   let detached = false
   return {
