@@ -34,6 +34,12 @@ export interface ChannelSnapshot {
   finalSeq: bigint
   finalState: Hex
   finalStateHash: Hex
+  /**
+   * The latest transaction of this fork we signed (authored or confirmed), at least `finalSeq`:
+   * everything up to it can become final without another move of ours. A later head we did not
+   * sign (one we refused as late) becomes final only through our next move.
+   */
+  signedSeq: bigint
 }
 
 /** What `propose` returns: our signed tx, accepted locally and broadcast. */
@@ -144,6 +150,7 @@ export class Channel {
       channelId: this.channelId, me: this.me, phase: this.e.phase, fork: l.fork.fork, active: l.fork.active,
       seq: l.head.seq, state: l.head.state, stateHash: l.head.stateHash, timestamp: l.head.timestamp, nextActor: l.head.nextActor,
       isMyTurn: this.e.isMyTurn(), finalSeq: l.final.seq, finalState: l.final.state, finalStateHash: l.final.stateHash,
+      signedSeq: l.pending().reduce((s, e) => (e.signatures.has(this.me) ? e.transaction.seq : s), l.final.seq),
     }
   }
 
@@ -230,10 +237,18 @@ export class Channel {
   }
 
   /**
-   * Cooperative close on the latest final state: signs CloseChannel, collects every active
-   * participant's signature over the transport and, when a chain client is configured,
-   * submits `close` on-chain. No transaction is signed on this fork afterwards. `signal`
-   * stops waiting (the signature stays given: the channel remains Closing).
+   * Cooperative close on the latest final state — it never waits for a later one (a state only
+   * our own next move could make final stays out). Signs CloseChannel, collects every active
+   * participant's signature over the transport and, with a chain client, submits `close`
+   * on-chain as soon as they are in; the attached court submits it too (staggered) if ours does
+   * not get through. No transaction is signed on this fork afterwards, and the phase stays
+   * Closing until the chain settles the channel (`closed`). Resolves with the transaction that
+   * closed it: ours once mined, or another participant's as the court's listener reports it.
+   * Rejects with ProtocolError `CLOSE_PREEMPTED` when a dispute, a settlement on another state or
+   * a new fork came first (the court then follows the dispute), with the submission's error if
+   * it reverted or failed (RuntimeError: the close stays signed and the court retries it), and
+   * with UsageError `CHANNEL_DISPOSED` on dispose. `signal` stops waiting (the signature stays
+   * given: the channel remains Closing).
    * @example const { transactionHash } = await channel.close({ signal: AbortSignal.timeout(30_000) })
    */
   async close(opts: { signal?: AbortSignal } = {}): Promise<CloseResult> {
@@ -262,9 +277,12 @@ export class Channel {
   }
 
 
-  /** A dispute was raised on-chain (DisputeRaised): sign nothing more on this fork. */
-  applyDispute(ev: { fork: bigint }): Promise<void> {
-    return this.e.job(async () => this.e.dispute(ev))
+  /**
+   * A dispute was raised on-chain (DisputeRaised, in transaction `at.transactionHash`): sign
+   * nothing more on this fork; a close signed on it is preempted.
+   */
+  applyDispute(ev: { fork: bigint }, at: { transactionHash?: Hex } = {}): Promise<void> {
+    return this.e.job(async () => this.e.dispute(ev, at.transactionHash))
   }
 
 
@@ -281,9 +299,12 @@ export class Channel {
     return this.e.job(async () => this.e.reorganised(before, after))
   }
 
-  /** The chain settled the channel (ChannelClosed). */
-  applyClosed(ev: ChannelClosedEvent): Promise<void> {
-    return this.e.job(async () => this.e.settled(ev))
+  /**
+   * The chain settled the channel (ChannelClosed, in transaction `at.transactionHash`): the
+   * phase becomes Closed — only this does it. Give the hash: a pending `close()` resolves with it.
+   */
+  applyClosed(ev: ChannelClosedEvent, at: { transactionHash?: Hex } = {}): Promise<void> {
+    return this.e.job(async () => this.e.settled(ev, at.transactionHash))
   }
 
 

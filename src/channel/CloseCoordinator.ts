@@ -1,13 +1,22 @@
 /**
- * Cooperative close: every active participant signs CloseChannel(channelId, fork, stateHash)
- * on one final state; whoever started it submits `close` on-chain with all signatures.
+ * Cooperative close (docs/protocol.md §9.1): every active participant signs
+ * CloseChannel(channelId, fork, stateHash) on one final state, and the close goes on-chain with
+ * all signatures. The channel is Closed only when the chain says so (ChannelClosed, fed by the
+ * court's listener), never because the signatures are in.
  *
  * The first close message a peer sees is the request: it is signed (once per fork, through
  * the SigningGuard, after which no tx is signed on that fork) when the state is final for us
  * too — held until it is. A request for another state than the one we signed is refused
  * (`CLOSE_CONFLICT`): the channel then needs an on-chain exit.
+ *
+ * Every signature is stored before it is used or relayed, so a restarted peer resumes the close
+ * where it was. Once all are in (`close-signed`), a peer that called `close()` submits at once —
+ * outside the channel's queue, so no input waits on the chain — and every peer's court submits
+ * it too, staggered (src/dispute/decide.ts), so the close does not depend on its initiator
+ * staying up. A dispute raised first, a settlement on another state or a new fork preempts it
+ * (`close-preempted`; `close()` rejects with ProtocolError `CLOSE_PREEMPTED`).
  */
-import { ProtocolError, RuntimeError } from '../errors/ParleyError.js'
+import { ProtocolError, RuntimeError, UsageError } from '../errors/ParleyError.js'
 import { bitIndices, bitmapOf } from '../protocol/bitmap.js'
 import type { ParleyHasher } from '../protocol/eip712.js'
 import { recoverSigner } from '../protocol/signatures.js'
@@ -16,10 +25,10 @@ import type { SigningGuard } from '../agreement/SigningGuard.js'
 import type { Ledger } from '../state/ledger.js'
 import type { Store } from '../store/types.js'
 import type { CloseMessage } from '../transport/messages.js'
-import type { ClosedEvent } from './events.js'
+import type { ClosePreemptedEvent, CloseSignedEvent } from './events.js'
 import type { CloseSubmitter } from './options.js'
 
-/** What a completed cooperative close produced. */
+/** A cooperative close the chain settled (or our close transaction, mined). */
 export interface CloseResult {
   fork: bigint
   seq: bigint
@@ -28,8 +37,21 @@ export interface CloseResult {
   /** CloseChannel signatures of every active participant. */
   signatures: Map<number, Hex>
   signers: bigint
-  /** Our on-chain `close` transaction, if we submitted it. */
-  transactionHash?: Hex
+  /** The transaction that closed the channel: ours, or another participant's seen on-chain. */
+  transactionHash: Hex
+}
+
+/** A close every active participant signed, not settled yet: what the court submits. */
+export interface CloseReady {
+  fork: bigint
+  seq: bigint
+  state: Hex
+  stateHash: Hex
+  signatures: Map<number, Hex>
+  /** Our clock when the last signature came in (the court staggers its submission from there). */
+  readyAt: bigint
+  /** Our own submission is in flight. */
+  submitting: boolean
 }
 
 export interface CloseContext {
@@ -44,11 +66,15 @@ export interface CloseContext {
   ledger(): Ledger
   /** State bytes of a final tx at `seq` of the current fork (seq 0 = genesis). */
   finalStateAt(seq: bigint): Hex | undefined
+  /** Our logical clock (seconds). */
+  now(): bigint
   broadcast(m: CloseMessage): void
   /** We signed: the phase becomes Closing. */
   closing(): void
-  /** Every active participant signed (and we submitted, if we initiated). */
-  closed(e: ClosedEvent): void
+  signed(e: CloseSignedEvent): void
+  preempted(e: ClosePreemptedEvent): void
+  /** Runs `fn` in the channel's queue (the outcome of our submission comes back there). */
+  run(fn: () => void): void
 }
 
 interface Target {
@@ -59,64 +85,101 @@ interface Target {
   digest: Hex
 }
 
+interface Saved {
+  fork: string
+  seq: string
+  stateHash: Hex
+  readyAt?: string
+  /** Our mined close transaction. */
+  mined?: Hex
+}
+
+type Waiter = { resolve: (r: CloseResult) => void; reject: (e: unknown) => void }
+
 export class CloseCoordinator {
   private target: Target | undefined
   private sigs = new Map<number, Hex>()
   private held: CloseMessage[] = []
+  /** We called close(): we submit as soon as every signature is in. */
   private initiator = false
-  private result: CloseResult | undefined
-  private waiters: { resolve: (r: CloseResult) => void; reject: (e: unknown) => void }[] = []
+  private readyAt: bigint | undefined
+  private submitting = false
+  private mined: Hex | undefined
+  private settled: CloseResult | undefined
+  /** Preempted (said once); a cancelled dispute makes the close valid again. */
+  private lost = false
+  private waiters: Waiter[] = []
 
   constructor(private readonly c: CloseContext) {}
 
-  /** The result of a completed cooperative close, if any. */
+  /** The close the chain settled the channel on, if it did. */
   get completed(): CloseResult | undefined {
-    return this.result
+    return this.settled
+  }
+
+  /** The complete close not settled yet, if any. */
+  ready(): CloseReady | undefined {
+    const t = this.target
+    if (!t || this.settled || this.readyAt === undefined) return undefined
+    return { fork: t.fork, seq: t.seq, state: t.state, stateHash: t.stateHash, signatures: this.signatures(), readyAt: this.readyAt, submitting: this.submitting }
   }
 
   /** Reloads a close in progress from the store (restore). */
   load(): void {
     const saved = this.c.store.getMeta(this.c.channelId, 'close')
     if (!saved) return
-    const s = JSON.parse(saved) as { fork: string; seq: string; stateHash: Hex; initiator: boolean }
+    const s = JSON.parse(saved) as Saved
     const state = this.c.finalStateAt(BigInt(s.seq))
     if (state === undefined || BigInt(s.fork) !== this.c.ledger().fork.fork) return
     this.target = { fork: BigInt(s.fork), seq: BigInt(s.seq), state, stateHash: s.stateHash, digest: this.c.hasher.close(this.c.channelId, BigInt(s.fork), s.stateHash) }
-    this.initiator = s.initiator
     this.sigs = this.c.store.getSignatures(this.c.channelId, this.target.digest)
+    if (s.readyAt !== undefined) this.readyAt = BigInt(s.readyAt)
+    if (s.mined !== undefined) this.mined = s.mined
+    this.complete()
   }
 
-  /** Drops a close of an old fork (the chain set a new one). */
+  /** Drops a close of an old fork (the chain set a new one): it is void there. */
   reset(): void {
+    this.preempt('fork')
     this.target = undefined
     this.sigs.clear()
     this.held = []
     this.initiator = false
+    this.readyAt = undefined
+    this.mined = undefined
+    this.lost = false
   }
 
-  /** Our close(): sign the latest final state (or a pending request's) and collect. */
-  async begin(): Promise<CloseResult> {
-    if (this.result) return this.result
+  /**
+   * Our close(): sign the latest final state (or a pending request's), collect, submit. Resolves
+   * with the transaction that closed the channel; throws synchronously when we cannot sign.
+   */
+  begin(): Promise<CloseResult> {
+    if (this.settled) return Promise.resolve(this.settled)
+    if (this.target && this.mined) return Promise.resolve(this.result(this.mined))
     if (!this.target) {
       const l = this.c.ledger()
       const request = this.held.find((m) => m.fork === l.fork.fork && m.seq <= l.final.seq)
       const seq = request ? request.seq : l.final.seq
       const state = this.c.finalStateAt(seq)!
       const stateHash = request ? request.stateHash : l.final.stateHash
-      this.adopt({ fork: l.fork.fork, seq, state, stateHash, digest: this.c.hasher.close(this.c.channelId, l.fork.fork, stateHash) }, true)
+      this.adopt({ fork: l.fork.fork, seq, state, stateHash, digest: this.c.hasher.close(this.c.channelId, l.fork.fork, stateHash) })
     }
+    this.initiator = true
     const p = new Promise<CloseResult>((resolve, reject) => this.waiters.push({ resolve, reject }))
-    await this.complete()
+    this.complete()
     return p
   }
 
-  /** Our signature again (a peer asked for a sync). */
+  /** Every close signature we hold (ours first), again: a peer asked for a sync or we restarted. */
   resend(): void {
-    const mine = this.target && this.sigs.get(this.c.me)
-    if (mine) this.c.broadcast(this.message(this.target!, this.c.me, mine))
+    const t = this.target
+    if (!t || !this.sigs.has(this.c.me)) return
+    this.c.broadcast(this.message(t, this.c.me, this.sigs.get(this.c.me)!))
+    for (const [signer, signature] of this.sigs) if (signer !== this.c.me) this.c.broadcast(this.message(t, signer, signature))
   }
 
-  /** A close message from a peer. Throws ProtocolError for a bad or conflicting one. */
+  /** A close message from a peer (a request, or a signature it relays). Throws ProtocolError for a bad or conflicting one. */
   async receive(m: CloseMessage): Promise<void> {
     const n = this.c.participants.length
     if (typeof m.fork !== 'bigint' || typeof m.seq !== 'bigint' || !Number.isInteger(m.signer) || m.signer < 0 || m.signer >= n ||
@@ -124,7 +187,7 @@ export class CloseCoordinator {
       throw new ProtocolError('CLOSE_MALFORMED', 'malformed close message')
     }
     const l = this.c.ledger()
-    if (m.fork !== l.fork.fork || this.result) return
+    if (m.fork !== l.fork.fork || this.settled) return
     const stateHash = m.stateHash.toLowerCase() as Hex
     const digest = this.c.hasher.close(this.c.channelId, m.fork, stateHash)
     this.verify(digest, m.signer, m.signature)
@@ -141,9 +204,9 @@ export class CloseCoordinator {
     }
     const state = this.c.finalStateAt(m.seq)
     if (state === undefined || seqHash(this.c, m.seq) !== stateHash) throw new ProtocolError('CLOSE_STATE_UNKNOWN', `participant ${m.signer} closes on a state we do not hold at seq ${m.seq}`)
-    this.adopt({ fork: m.fork, seq: m.seq, state, stateHash, digest }, false)
+    this.adopt({ fork: m.fork, seq: m.seq, state, stateHash, digest })
     this.add(m.signer, m.signature.toLowerCase() as Hex)
-    return this.complete()
+    this.complete()
   }
 
   /** Finality moved: a held request may now be signable. */
@@ -154,14 +217,52 @@ export class CloseCoordinator {
     for (const m of ready) await this.receive(m)
   }
 
-  private adopt(t: Target, initiator: boolean): void {
-    const sig = this.c.guard.signClose(this.c.ledger().fork, t.digest)
-    this.target = t
-    this.initiator = initiator
-    this.sigs.set(this.c.me, sig)
-    this.c.store.putMeta(this.c.channelId, 'close', JSON.stringify({ fork: String(t.fork), seq: String(t.seq), stateHash: t.stateHash, initiator }))
-    this.c.closing()
-    this.c.broadcast(this.message(t, this.c.me, sig))
+  /** A dispute was raised on `fork` (DisputeRaised): a close signed there cannot be mined while it is open. */
+  onDispute(fork: bigint, transactionHash?: Hex): void {
+    if (this.target?.fork === fork) this.preempt('dispute', transactionHash)
+  }
+
+  /** The dispute on our close's fork was cancelled (DisputeCancelled): the close is valid again; the court submits it. */
+  onDisputeCancelled(): void {
+    this.lost = false
+  }
+
+  /**
+   * The chain settled the channel (ChannelClosed). On our close's fork and state, and with no
+   * dispute in between, it is our close: close() callers get the transaction's hash; anything
+   * else preempted it. Returns our close's state and signatures when it was ours.
+   */
+  onSettled(ev: { fork: bigint; stateHash: Hex }, transactionHash?: Hex): { state: Hex; signatures: Map<number, Hex> } | undefined {
+    const t = this.target
+    if (!t) return undefined
+    if (this.lost || ev.fork !== t.fork || ev.stateHash.toLowerCase() !== t.stateHash) {
+      this.preempt('settled', transactionHash)
+      return undefined
+    }
+    const hash = transactionHash ?? this.mined
+    if (!this.settled && hash === undefined) {
+      this.fail(new UsageError('TRANSACTION_HASH_REQUIRED', 'the chain settled on our close, but applyClosed was not given its transaction hash'))
+    } else if (!this.settled) {
+      this.settled = this.result(hash!)
+      for (const w of this.waiters.splice(0)) w.resolve(this.settled)
+    }
+    return { state: t.state, signatures: this.signatures() }
+  }
+
+  /** The channel instance stops: nobody waits any more. */
+  dispose(): void {
+    this.fail(new UsageError('CHANNEL_DISPOSED', 'the channel was disposed (the close goes on: restore the channel to follow it)'))
+  }
+
+  private adopt(t: Target): void {
+    this.c.store.transaction(() => {
+      const sig = this.c.guard.signClose(this.c.ledger().fork, t.digest)
+      this.target = t
+      this.sigs.set(this.c.me, sig)
+      this.save()
+      this.c.closing()
+      this.c.broadcast(this.message(t, this.c.me, sig))
+    })
     for (const m of this.held.splice(0)) if (m.stateHash.toLowerCase() === t.stateHash) this.add(m.signer, m.signature.toLowerCase() as Hex)
   }
 
@@ -181,26 +282,71 @@ export class CloseCoordinator {
     if (who !== this.c.participants[signer]) throw new ProtocolError('SIGNATURE_INVALID', `close signature is not participant ${signer}'s`)
   }
 
-  private async complete(): Promise<void> {
+  /** Every active participant signed: say so once (stored first), and submit if we called close(). */
+  private complete(): void {
     const t = this.target
-    const active = this.c.ledger().fork.active
-    if (!t || this.result || !bitIndices(active).every((i) => this.sigs.has(i))) return
-    const signatures = new Map(bitIndices(active).map((i) => [i, this.sigs.get(i)!] as [number, Hex]))
-    let transactionHash: Hex | undefined
-    if (this.initiator && this.c.chain) {
-      try {
-        transactionHash = (await this.c.chain.close(this.c.channelId, this.c.participants, t.state, signatures)).hash
-      } catch (e) {
-        if (!(e instanceof ProtocolError && e.code === 'CHANNEL_NOT_OPEN')) {
-          const err = e instanceof RuntimeError || e instanceof ProtocolError ? e : new RuntimeError('CLOSE_SUBMIT_FAILED', 'submitting close failed', { cause: e })
-          for (const w of this.waiters.splice(0)) w.reject(err)
-          return
-        }
-      }
+    if (!t || this.settled || !bitIndices(this.c.ledger().fork.active).every((i) => this.sigs.has(i))) return
+    if (this.readyAt === undefined) {
+      this.readyAt = this.c.now()
+      this.save()
+      this.c.signed({ fork: t.fork, seq: t.seq, state: t.state, stateHash: t.stateHash, signatures: this.signatures() })
     }
-    this.result = { fork: t.fork, seq: t.seq, state: t.state, stateHash: t.stateHash, signatures, signers: bitmapOf(signatures.keys()), ...(transactionHash ? { transactionHash } : {}) }
-    this.c.closed({ fork: t.fork, stateHash: t.stateHash, state: t.state, signatures, ...(transactionHash ? { transactionHash } : {}) })
-    for (const w of this.waiters.splice(0)) w.resolve(this.result)
+    if (this.initiator && this.c.chain && !this.submitting && this.mined === undefined && !this.c.ledger().fork.disputed) void this.submit(t)
+  }
+
+  /** Sends the close on-chain without holding the channel's queue; the outcome is applied in it. */
+  private async submit(t: Target): Promise<void> {
+    this.submitting = true
+    let outcome: { hash: Hex } | { error: unknown }
+    try {
+      outcome = { hash: (await this.c.chain!.close(this.c.channelId, this.c.participants, t.state, this.signatures())).hash }
+    } catch (error) {
+      outcome = { error }
+    }
+    this.c.run(() => {
+      this.submitting = false
+      if (this.target !== t || this.settled) return
+      if ('hash' in outcome) {
+        this.mined = outcome.hash
+        this.save()
+        const r = this.result(outcome.hash)
+        for (const w of this.waiters.splice(0)) w.resolve(r)
+        return
+      }
+      const e = outcome.error
+      // Not open: another participant's close, or a dispute, came first. The chain's events say which.
+      if (e instanceof ProtocolError && e.code === 'CHANNEL_NOT_OPEN') return
+      this.fail(e instanceof RuntimeError || e instanceof ProtocolError ? e : new RuntimeError('CLOSE_SUBMIT_FAILED', 'submitting close failed (the close stays signed: the court submits it later)', { cause: e }))
+    })
+  }
+
+  private preempt(reason: ClosePreemptedEvent['reason'], transactionHash?: Hex): void {
+    const t = this.target
+    if (!t || this.settled || this.lost) return
+    this.lost = true
+    const what = { dispute: `a dispute was raised on fork ${t.fork} first: the channel goes through it`, settled: 'the chain settled the channel on another state', fork: `the chain set a new fork: the close of fork ${t.fork} is void` }[reason]
+    this.c.preempted({ fork: t.fork, reason, ...(transactionHash ? { transactionHash } : {}) })
+    this.fail(new ProtocolError('CLOSE_PREEMPTED', `the close was not mined: ${what}`, { details: { fork: t.fork, reason, ...(transactionHash ? { transactionHash } : {}) } }))
+  }
+
+  private fail(error: unknown): void {
+    for (const w of this.waiters.splice(0)) w.reject(error)
+  }
+
+  private signatures(): Map<number, Hex> {
+    return new Map(bitIndices(this.c.ledger().fork.active).map((i) => [i, this.sigs.get(i)!] as [number, Hex]))
+  }
+
+  private result(transactionHash: Hex): CloseResult {
+    const t = this.target!
+    const signatures = this.signatures()
+    return { fork: t.fork, seq: t.seq, state: t.state, stateHash: t.stateHash, signatures, signers: bitmapOf(signatures.keys()), transactionHash }
+  }
+
+  private save(): void {
+    const t = this.target!
+    const s: Saved = { fork: String(t.fork), seq: String(t.seq), stateHash: t.stateHash, ...(this.readyAt !== undefined ? { readyAt: String(this.readyAt) } : {}), ...(this.mined ? { mined: this.mined } : {}) }
+    this.c.store.putMeta(this.c.channelId, 'close', JSON.stringify(s))
   }
 
   private message(t: Target, signer: number, signature: Hex): CloseMessage {

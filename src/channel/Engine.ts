@@ -71,11 +71,13 @@ export class Engine {
       autoAccept: o.autoAcceptClose ?? true, ...(o.chain ? { chain: o.chain } : {}),
       ledger: () => this.sm.ledger,
       finalStateAt: (seq) => this.finalStateAt(seq),
+      now: () => o.clock.now(),
       broadcast: (m) => this.outbox.push(m),
       closing: () => this.setPhase(ChannelPhase.Closing),
-      closed: (e) => {
-        this.setPhase(ChannelPhase.Closed)
-        this.emitLater('closed', e)
+      signed: (e) => this.emitLater('close-signed', e),
+      preempted: (e) => this.emitLater('close-preempted', e),
+      run: (fn) => {
+        if (!this.disposed) this.job(async () => fn()).catch((e) => this.report(e)) // after dispose, a restored instance may own the store
       },
     })
   }
@@ -97,10 +99,11 @@ export class Engine {
     }
   }
 
-  /** Stops listening and waits for the work in progress. */
+  /** Stops listening and waits for the work in progress (not for a close transaction in flight). */
   async stop(): Promise<void> {
     this.disposed = true
     this.offTransport?.()
+    this.closer.dispose()
     await this.queue.idle()
   }
 
@@ -145,22 +148,27 @@ export class Engine {
     for (const index of bitIndices(old.active & ~ev.active)) this.emitLater('removed', { fork: ev.fork, index })
   }
 
-  dispute(ev: { fork: bigint }): void {
+  /** A dispute was raised on the fork (DisputeRaised, in transaction `transactionHash`): a close signed on it is preempted. */
+  dispute(ev: { fork: bigint }, transactionHash?: Hex): void {
     const fork = this.sm.ledger.fork
     if (ev.fork !== fork.fork || fork.disputed) return
     this.o.store.setForkDisputed(this.channelId, fork.fork)
     fork.disputed = true
     if (this.phase !== ChannelPhase.Closed) this.setPhase(ChannelPhase.Disputed)
-    this.emitLater('dispute', { fork: fork.fork })
+    this.emitLater('dispute', { fork: fork.fork, ...(transactionHash ? { transactionHash } : {}) })
+    this.closer.onDispute(fork.fork, transactionHash)
   }
 
-  /** The accused's move cancelled the dispute (DisputeCancelled): the fork goes on. */
+  /** The accused's move cancelled the dispute (DisputeCancelled): the fork goes on — still closing if we signed a close on it. */
   disputeCancelled(ev: { fork: bigint }): void {
     const fork = this.sm.ledger.fork
     if (ev.fork !== fork.fork || !fork.disputed) return
     this.o.store.setForkDisputed(this.channelId, fork.fork, false)
     fork.disputed = false
-    if (this.phase === ChannelPhase.Disputed) this.setPhase(ChannelPhase.Open)
+    if (this.phase !== ChannelPhase.Disputed) return
+    const closing = this.guard.closeSigned(fork.fork) !== undefined
+    this.setPhase(closing ? ChannelPhase.Closing : ChannelPhase.Open)
+    if (closing) this.closer.onDisputeCancelled()
   }
 
   /**
@@ -195,23 +203,30 @@ export class Engine {
       this.o.store.setForkDisputed(this.channelId, fork.fork, false)
       fork.disputed = false
     }
+    // A close we signed stays signed: nothing more is signed on this fork, and the courts submit it again.
+    const closing = this.guard.closeSigned(fork.fork) !== undefined
     let to: ChannelPhase | undefined
     if (this.phase === ChannelPhase.Closed && before.phase === 'closed' && after.phase !== 'closed') {
-      // A close we signed stays signed: nothing more is signed on this fork.
-      to = after.phase === 'disputed' ? ChannelPhase.Disputed : this.closer.completed ? ChannelPhase.Closing : ChannelPhase.Open
+      to = after.phase === 'disputed' ? ChannelPhase.Disputed : closing ? ChannelPhase.Closing : ChannelPhase.Open
     } else if (this.phase === ChannelPhase.Disputed && after.phase === 'open') {
-      to = ChannelPhase.Open
+      to = closing ? ChannelPhase.Closing : ChannelPhase.Open
     }
     if (to === undefined || to === this.phase) return
     this.o.store.putMeta(this.channelId, 'phase', to)
     this.emitLater('phase', { from: this.phase, to })
     this.phase = to
+    if (to === ChannelPhase.Closing) this.closer.onDisputeCancelled()
   }
 
-  settled(ev: ChannelClosedEvent): void {
+  /** The chain settled the channel (ChannelClosed, in transaction `transactionHash`): the only way to Closed. */
+  settled(ev: ChannelClosedEvent, transactionHash?: Hex): void {
     if (this.phase === ChannelPhase.Closed) return
+    const ours = this.closer.onSettled(ev, transactionHash)
+    const hash = transactionHash ?? this.closer.completed?.transactionHash
     this.setPhase(ChannelPhase.Closed)
-    this.emitLater('closed', { fork: ev.fork, stateHash: ev.stateHash })
+    this.emitLater('closed', {
+      fork: ev.fork, stateHash: ev.stateHash.toLowerCase() as Hex, payouts: [...(ev.payouts ?? [])], ...(ours ?? {}), ...(hash ? { transactionHash: hash } : {}),
+    })
   }
 
   /** A transaction the chain published (TransactionPosted) in a block stamped `chainTime`. */

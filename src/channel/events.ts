@@ -1,7 +1,7 @@
 /**
  * The events a Channel emits. Names mirror the contract events where they report the same
  * fact (`fork` ↔ StateSet, `dispute` ↔ DisputeRaised, `removed` ↔ ParticipantRemoved,
- * `closed` ↔ ChannelClosed).
+ * `closed` ↔ ChannelClosed); `closed` comes only from the chain.
  */
 import type { Hex, Transaction } from '../protocol/types.js'
 import type { Evidence } from '../state/evidence.js'
@@ -43,6 +43,8 @@ export interface ForkEvent {
 /** A dispute was raised on the current fork (DisputeRaised). */
 export interface DisputeEvent {
   fork: bigint
+  /** The transaction that raised it, when the chain event was given with it (the court gives it). */
+  transactionHash?: Hex
 }
 
 /** A participant is no longer active on the new fork (ParticipantRemoved). */
@@ -51,15 +53,37 @@ export interface RemovedEvent {
   index: number
 }
 
-/** The channel closed: every active participant signed CloseChannel, or the chain settled. */
+/** The chain settled the channel (ChannelClosed): by our cooperative close, a conclude or a resolution. */
 export interface ClosedEvent {
   fork: bigint
   stateHash: Hex
-  /** The closing state (undefined when only the chain event was seen). */
+  /** What each participant was paid (the event's `payouts`; empty when not given). */
+  payouts: bigint[]
+  /** The closing state and its CloseChannel signatures, when the chain settled on the close we signed. */
   state?: Hex
-  /** The CloseChannel signatures (cooperative close). */
   signatures?: Map<number, Hex>
-  /** Our on-chain `close` transaction, if we submitted it. */
+  /** The transaction that settled it, when the chain event was given with it (the court gives it). */
+  transactionHash?: Hex
+}
+
+/** Every active participant signed the close (stored): it is submitted on-chain, the phase stays Closing until mined. */
+export interface CloseSignedEvent {
+  fork: bigint
+  seq: bigint
+  state: Hex
+  stateHash: Hex
+  signatures: Map<number, Hex>
+}
+
+/**
+ * The close we signed lost to the chain: a dispute was raised on its fork first (the channel
+ * goes through the dispute; if a timeout is cancelled, the close is submitted again), the chain
+ * settled on another state, or a new fork voided it.
+ */
+export interface ClosePreemptedEvent {
+  fork: bigint
+  reason: 'dispute' | 'settled' | 'fork'
+  /** The transaction that preempted it, when known. */
   transactionHash?: Hex
 }
 
@@ -92,6 +116,8 @@ export type ChannelEvents = {
   dispute: DisputeEvent
   removed: RemovedEvent
   closed: ClosedEvent
+  'close-signed': CloseSignedEvent
+  'close-preempted': ClosePreemptedEvent
   phase: PhaseEvent
   fraud: FraudEvent
   error: ErrorEvent

@@ -29,7 +29,7 @@ export interface ChannelRuntimeOptions {
   clock: Clock
   /** The manager deployment's EIP-712 hasher (chain id + manager address). */
   hasher: ParleyHasher
-  /** Submits the cooperative close on-chain when we initiated it. */
+  /** Submits the cooperative close on-chain as soon as it is signed, when we called close() (the court submits it otherwise). */
   chain?: CloseSubmitter
   /** Tolerated timestamp skew in seconds (default and maximum: agreementTime / 2, at least 1). */
   skew?: bigint

@@ -3,31 +3,32 @@
  * Anything else is a bug or a misuse and throws UsageError `PHASE_TRANSITION_INVALID`.
  *
  * ```
- * Open ──close()──▶ Closing ──all signatures──▶ Closed
- *  ▲ │  ▲              │ │                         ▲
- *  │ │  └──StateSet────┘ └──dispute──┐             │
- *  │ └──dispute──▶ Disputed ◀────────┘──settled────┘
- *  └──StateSet──────┘
+ * Open ─close() / a peer's close─▶ Closing ─ChannelClosed─▶ Closed
+ * Open / Closing ─DisputeRaised─▶ Disputed ─ChannelClosed─▶ Closed
+ * Disputed ─DisputeCancelled─▶ Open, or Closing when we signed a close on the fork
+ * Closing / Disputed ─StateSet─▶ Open        Open ─ChannelClosed─▶ Closed (conclude)
  * ```
- * A StateSet (new fork) voids a close signed on the old fork, so Closing → Open is legal.
+ * Closed comes only from the chain (ChannelClosed), never from collecting signatures: a close
+ * every participant signed stays Closing until the chain settles it. A StateSet (new fork)
+ * voids a close signed on the old fork; a cancelled timeout leaves it valid.
  */
 import { UsageError } from '../errors/ParleyError.js'
 
 export enum ChannelPhase {
   /** Transactions flow. */
   Open = 'open',
-  /** We signed CloseChannel: no more transactions on this fork; collecting signatures. */
+  /** We signed CloseChannel: no more transactions on this fork; collecting signatures, then until the chain settles it. */
   Closing = 'closing',
   /** A dispute is open on-chain on the current fork: nothing is signed until a new fork. */
   Disputed = 'disputed',
-  /** Settled (or every active participant signed the close): final. */
+  /** The chain settled the channel (ChannelClosed): final. */
   Closed = 'closed',
 }
 
 const ALLOWED: Record<ChannelPhase, readonly ChannelPhase[]> = {
   [ChannelPhase.Open]: [ChannelPhase.Closing, ChannelPhase.Disputed, ChannelPhase.Closed],
   [ChannelPhase.Closing]: [ChannelPhase.Closed, ChannelPhase.Disputed, ChannelPhase.Open],
-  [ChannelPhase.Disputed]: [ChannelPhase.Open, ChannelPhase.Closed],
+  [ChannelPhase.Disputed]: [ChannelPhase.Open, ChannelPhase.Closing, ChannelPhase.Closed],
   [ChannelPhase.Closed]: [],
 }
 

@@ -1,8 +1,9 @@
 /**
  * Attaches the chain side to a Channel: a ChainListener watch feeds every observed event to
- * the channel (StateSet, DisputeRaised, DisputeCancelled, TransactionPosted, ChannelClosed)
- * and then to a DisputeHandler, which acts on-chain by itself on every tick. The Channel API
- * is unchanged; `detach()` undoes everything.
+ * the channel (StateSet, DisputeRaised, DisputeCancelled, TransactionPosted, ChannelClosed —
+ * the only way the channel becomes Closed) and then to a DisputeHandler, which acts on-chain by
+ * itself on every tick (a signed cooperative close included). The Channel API is unchanged;
+ * `detach()` undoes everything.
  */
 import type { ChainEvent, ChainListener } from '../chain/ChainListener.js'
 import type { ManagerClient, RaiseResult } from '../chain/ManagerClient.js'
@@ -88,7 +89,7 @@ export function attachCourt(channel: Channel, opts: CourtOptions): Court {
         await channel.applyStateSet(ev.args)
         break
       case 'DisputeRaised':
-        await channel.applyDispute(ev.args)
+        await channel.applyDispute(ev.args, { transactionHash: ev.transactionHash })
         await evidence(ev)
         break
       case 'DisputeAnswered':
@@ -101,7 +102,7 @@ export function attachCourt(channel: Channel, opts: CourtOptions): Court {
         if (ev.args.transaction.fork >= channel.state.fork) await channel.applyPostedTransaction(ev.args.transaction, ev.args.signature, ev.blockTimestamp)
         break
       case 'ChannelClosed':
-        await channel.applyClosed(ev.args)
+        await channel.applyClosed(ev.args, { transactionHash: ev.transactionHash })
         break
       default:
         break

@@ -111,7 +111,8 @@ describe('facade', () => {
     assert.ok(canTransition(ChannelPhase.Open, ChannelPhase.Closing))
     assert.ok(canTransition(ChannelPhase.Disputed, ChannelPhase.Open))
     assert.ok(canTransition(ChannelPhase.Closing, ChannelPhase.Open), 'a new fork voids a close on the old one')
-    for (const [from, to] of [[ChannelPhase.Closed, ChannelPhase.Open], [ChannelPhase.Closed, ChannelPhase.Closing], [ChannelPhase.Closed, ChannelPhase.Disputed], [ChannelPhase.Disputed, ChannelPhase.Closing]] as const) {
+    assert.ok(canTransition(ChannelPhase.Disputed, ChannelPhase.Closing), 'a cancelled timeout leaves a signed close valid')
+    for (const [from, to] of [[ChannelPhase.Closed, ChannelPhase.Open], [ChannelPhase.Closed, ChannelPhase.Closing], [ChannelPhase.Closed, ChannelPhase.Disputed]] as const) {
       assert.throws(() => assertTransition(from, to), (e: ParleyError) => e.code === 'PHASE_TRANSITION_INVALID')
     }
   })

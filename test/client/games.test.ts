@@ -1,6 +1,7 @@
 /**
  * N = 2, 3 and 5 participants play through the Channel facade over the in-memory transport,
- * machines run from the bytecode deployed on anvil, to finality; then close cooperatively.
+ * machines run from the bytecode deployed on anvil, to finality; then close cooperatively. No
+ * court here: the tests hand each channel the chain's ChannelClosed, as a listener would.
  */
 import { after, before, describe, test } from 'node:test'
 import assert from 'node:assert/strict'
@@ -12,6 +13,7 @@ import { ChannelPhase } from '../../src/channel/phase.js'
 import type { Channel } from '../../src/channel/Channel.js'
 import { ETH, type Hex } from '../../src/protocol/types.js'
 import type { ParleyHasher } from '../../src/protocol/eip712.js'
+import { parseEvents, toChannelClosed } from '../../src/chain/events.js'
 import { openPeers, play, settle } from '../helpers/peers.js'
 
 const abi = AbiCoder.defaultAbiCoder()
@@ -25,6 +27,13 @@ before(async () => {
   hasher = await stack.manager.hasher()
 })
 after(() => anvil.stop())
+
+/** What a listener would do: hands every channel the ChannelClosed of transaction `hash`. */
+async function feedClosed(channels: Channel[], hash: Hex): Promise<void> {
+  const receipt = (await anvil.provider.getTransactionReceipt(hash))!
+  const ev = parseEvents(stack.manager.contract.interface, stack.manager.address, receipt).find((e) => e.name === 'ChannelClosed')!
+  await Promise.all(channels.map((c) => c.applyClosed(toChannelClosed(ev.args), { transactionHash: hash })))
+}
 
 describe('games through the facade', () => {
   test('N = 2: TicTacToe to a win, final everywhere, closed cooperatively on-chain', async () => {
@@ -41,7 +50,10 @@ describe('games through the facade', () => {
     const closed = p.channels[1]!.next('closed')
     const result = await p.channels[0]!.close()
     assert.ok(result.transactionHash, 'the initiator submitted close on-chain')
+    for (const c of p.channels) assert.equal(c.phase, ChannelPhase.Closing, 'closed only when the chain says so')
+    await feedClosed(p.channels, result.transactionHash)
     assert.equal((await closed).stateHash, result.stateHash)
+    assert.equal((await closed).transactionHash, result.transactionHash)
     for (const c of p.channels) assert.equal(c.phase, ChannelPhase.Closed)
     assert.equal(await stack.manager.balanceOf(p.params.participants[0]!, ETH), 2n * 10n ** 18n)
     await assert.rejects(p.channels[0]!.propose('0x'), (e: Error & { code?: string }) => e.code === 'CHANNEL_NOT_OPEN')
@@ -96,6 +108,7 @@ describe('cooperative close', () => {
     assert.equal(result.seq, 4n)
     assert.ok(result.transactionHash)
     await settle(p.hub, p.channels)
+    await feedClosed(p.channels, result.transactionHash)
     assert.deepEqual(order, ['final 4', ChannelPhase.Closing, ChannelPhase.Closed], 'b signed only once seq 4 was final for it')
     assert.deepEqual(await Promise.all(streams), [1, 1, 1], 'state iterators end when the channel closes')
     const outcome = await new RpcStateMachine(p.params.machine, anvil.provider).outcome(result.state)
