@@ -113,6 +113,49 @@ describe('decide: an open channel', () => {
   })
 })
 
+describe('decide: a signed cooperative close', () => {
+  const all = new Map([[0, sig], [1, sig], [2, sig]])
+  const signed = { fork: 0n, state: '0x05' as Hex, stateHash: h(5), signatures: all, readyAt: T, submitting: false }
+  const closing = (now: bigint, over: { local?: Partial<DisputeView['local']>; chain?: Partial<DisputeView['chain']>; policy?: Partial<DisputeView['policy']> } = {}) =>
+    view({ ...over, chain: { now, ...over.chain }, local: { phase: ChannelPhase.Closing, close: signed, ...over.local } })
+  const DUE = T + 60n + 1n // readyAt + p2pTime
+
+  test('every court submits it once the close had p2pTime to arrive (its initiator sent it at once), before anything else', () => {
+    assert.deepEqual(kinds(decide(closing(DUE - 1n))), [], 'the initiator sends it at once; the others give it p2pTime')
+    const own = [{ signed: { transaction: tx(6n, 0), signature: sig }, digest: h(600), supporters: 0b011n, parentTimestamp: T }]
+    const [a, ...rest] = decide(closing(DUE, { local: { own, clock: T + 91n } }))
+    assert.ok(a?.kind === 'close' && a.state === '0x05' && a.signatures === all && a.key === `close:0:${h(5)}:0`)
+    assert.deepEqual(rest, [], 'no post while a close can settle everything')
+  })
+
+  test('staggered by rank, as timeouts are', () => {
+    const bob = (now: bigint) => closing(now, { local: { me: 1 }, policy: { stagger: 12 } })
+    assert.deepEqual(kinds(decide(closing(DUE, { policy: { stagger: 12 } }))), ['close'], 'Alice first')
+    assert.deepEqual(kinds(decide(bob(DUE + 11n))), [])
+    assert.deepEqual(kinds(decide(bob(DUE + 12n))), ['close'])
+  })
+
+  for (const [name, over] of [
+    ['our own submission is in flight', { local: { close: { ...signed, submitting: true } } }],
+    ['a signature of an active participant is missing', { local: { close: { ...signed, signatures: new Map([[0, sig], [1, sig]]) } } }],
+    ['a dispute is open', { chain: { phase: 'disputed', dispute: { record: record() } } }],
+    ['the chain settled', { chain: { phase: 'closed' } }],
+    ['the close is of another fork', { local: { close: { ...signed, fork: 1n } } }],
+    ['it was sent already', { done: new Set([`close:0:${h(5)}:0`]) }],
+  ] as const) {
+    test(`no close when ${name}`, () => {
+      const v = closing(DUE + 100n, over as never)
+      if ('done' in over) v.done = over.done
+      assert.deepEqual(kinds(decide(v)).filter((k) => k === 'close'), [])
+    })
+  }
+
+  test('a close that lost to a timeout later cancelled is sent again (the key names the chain\'s latest move)', () => {
+    const [a] = decide(closing(DUE, { chain: { latestSeq: 6n } }))
+    assert.ok(a?.kind === 'close' && a.key === `close:0:${h(5)}:6`)
+  })
+})
+
 describe('decide: an open timeout', () => {
   const disputed = (r: DisputeRecord, local: Partial<DisputeView['local']> = {}, now = 1_500n) =>
     view({ chain: { phase: 'disputed', dispute: { record: r }, now }, local: { final: { seq: 5n, stateHash: h(5) }, ...local } })

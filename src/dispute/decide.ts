@@ -6,8 +6,9 @@
  *
  * Order of precedence: fraud proofs (they take precedence on-chain too), then the open dispute
  * (convict a lying disputer, answer or extend with a later state, respond to a timeout, resolve
- * after the deadline), then duties on an open channel (post our unconfirmed moves, time out a
- * silent next actor, conclude a terminal state others will not confirm), then withdrawals.
+ * after the deadline), then duties on an open channel (submit a close everyone signed, post our
+ * unconfirmed moves, time out a silent next actor, conclude a terminal state others will not
+ * confirm), then withdrawals.
  */
 import { bitIndices, hasBit } from '../protocol/bitmap.js'
 import { accusedOf } from '../protocol/disputes.js'
@@ -170,6 +171,8 @@ function disputeDuties(v: DisputeView): Action[] {
 function openDuties(v: DisputeView): Action[] {
   const { chain, local, channel, policy } = v
   if (chain.phase !== 'open' || !canAct(v) || !sameFork(v) || local.phase === ChannelPhase.Closed) return []
+  const close = signedClose(v)
+  if (close) return [close]
   const out: Action[] = []
   if (policy.post) {
     for (const own of local.own) {
@@ -202,6 +205,21 @@ function openDuties(v: DisputeView): Action[] {
     })
   }
   return out
+}
+
+/**
+ * A close every active participant signed, still not mined: whoever called close() sent it at
+ * once; every court sends it too once the close's messages had `p2pTime` to arrive, staggered by
+ * rank — so its initiator going down (or a lost transaction) does not leave the channel closing
+ * forever. The key names the chain's latest move: a close that lost to a timeout later cancelled
+ * is sent again.
+ */
+function signedClose(v: DisputeView): Action | undefined {
+  const { chain, local, channel } = v
+  const c = local.close
+  if (!c || c.fork !== chain.fork || c.submitting || bitIndices(chain.active).some((i) => !c.signatures.has(i))) return undefined
+  if (chain.now <= c.readyAt + BigInt(channel.p2pTime) + delay(v, 0n)) return undefined
+  return { kind: 'close', key: `close:${chain.fork}:${c.stateHash}:${chain.latestSeq}`, why: `every participant signed the close on ${c.stateHash} and it is not mined`, state: c.state, signatures: c.signatures }
 }
 
 /** Our wait in a race of honest clients: our rank among the active, unslashed participants (minus `skip`) times the stagger. */

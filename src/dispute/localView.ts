@@ -38,6 +38,8 @@ export async function readLocalView(e: Engine, chain: ChainView, terminal: (stat
     final: { seq: l.final.seq, stateHash: l.final.stateHash },
     finalProof: [], finalState: fork.state, own, canMove: false,
   }
+  const close = e.closer.ready()
+  if (close) view.close = close
   const proof = finalProof(e)
   if (proof.length > 0) Object.assign(view, { finalProof: proof, finalState: l.final.state })
   const extension = l.head.seq > l.final.seq ? anchoredList(e, at, l.head.seq) : undefined

@@ -16,6 +16,8 @@ export async function perform(manager: ManagerClient, channelId: Hex, participan
   switch (a.kind) {
     case 'post':
       return manager.postTransaction(channelId, participants, a.transaction, a.signature)
+    case 'close':
+      return manager.close(channelId, participants, a.state, a.signatures)
     case 'timeout':
     case 'concludeDispute':
       return manager.disputeTimeout(channelId, participants, a.txs, a.state)

@@ -84,6 +84,20 @@ export interface LocalView {
   candidateState?: Hex
   /** For a timeout against us: our head is its candidate and it is our turn (we have not moved). */
   canMove: boolean
+  /** A cooperative close every active participant signed, not settled yet (we hold the signatures). */
+  close?: SignedClose
+}
+
+/** A close with every active participant's CloseChannel signature, as the channel stored it. */
+export interface SignedClose {
+  fork: bigint
+  state: Hex
+  stateHash: Hex
+  signatures: ReadonlyMap<number, Hex>
+  /** Our clock when the last signature came in: the court's submission is staggered from there. */
+  readyAt: bigint
+  /** The channel's own submission (its close() caller's) is in flight. */
+  submitting: boolean
 }
 
 /** Fraud evidence waiting to be proven, keyed by the transactions' digests. */
@@ -108,8 +122,9 @@ export interface DisputePolicy {
   autoWithdraw: boolean
   /**
    * Seconds of chain time between honest clients racing for the same call (a timeout, a
-   * resolution): the k-th active participant by index waits k · stagger past the deadline, so on
-   * a public chain usually one of them pays for it and the others see it done. Default 0.
+   * resolution, a signed close): the k-th active participant by index waits k · stagger past the
+   * deadline, so on a public chain usually one of them pays for it and the others see it done.
+   * Default 0.
    */
   stagger?: number
 }
@@ -146,6 +161,7 @@ interface Base {
 /** What the shell performs: a court call, a withdrawal, or asking the application for a move. */
 export type Action =
   | (Base & { kind: 'post'; transaction: Transaction; signature: Hex })
+  | (Base & { kind: 'close'; state: Hex; signatures: ReadonlyMap<number, Hex> })
   | (Base & { kind: 'timeout'; txs: PackedSignedTransaction[]; state: Hex; accused: number })
   | (Base & { kind: 'concludeDispute'; txs: PackedSignedTransaction[]; state: Hex })
   | (Base & { kind: 'conclude'; proof: PackedSignedTransaction[]; state: Hex })
