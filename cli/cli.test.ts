@@ -64,7 +64,8 @@ describe('parley CLI', () => {
     assert.equal((await bob1!.on('ready')).restored, false)
     const payouts = [cents(50n), cents(120n), cents(130n)]
     for (const r of [alice, bob2, carol]) assert.deepEqual((await r!.on('closed')).payouts, payouts)
-    assert.ok(alice!.events.some((e) => e.event === 'close-signed' && typeof e.transactionHash === 'string'), 'alice submitted the close')
+    assert.ok(alice!.events.some((e) => e.event === 'close-signed'), 'every signature came in')
+    assert.ok(alice!.events.some((e) => e.event === 'close-mined' && typeof e.transactionHash === 'string'), 'alice submitted the close')
 
     // The doc's last block: alice's balance, then her withdrawal.
     assert.match(walk.shell.at(-1)!, /manager\s+0\.5 ETH[\s\S]*withdrawn\s+0\.5 ETH[\s\S]*manager balance\s+0 ETH/)

@@ -1,8 +1,8 @@
 /**
  * The commands a running peer reads, one per line (stdin or a file): moves (`pay 1 0.5`,
  * `pass`, `cell 4`, `inc 2`, `0x…`), `close`, `leave`, `force-close`, `status`, `help`,
- * `quit`. Moves and closes run in order, each waiting for what it needs (our turn; every
- * state final before a close); `status`, `help` and `quit` act at once.
+ * `quit`. Moves and closes run in order, each waiting for what it needs (our turn; what we
+ * signed final before a close, never a move of ours); `status`, `help` and `quit` act at once.
  */
 import { ChannelPhase } from '../../src/channel/phase.js'
 import { UsageError } from '../../src/errors/ParleyError.js'
@@ -13,7 +13,7 @@ import type { Peer } from './peer.js'
 import type { Printer } from './printer.js'
 
 export const COMMAND_HELP = `commands: <move> · close · leave · force-close · status · help · quit
-  close        cooperative close on the latest final state (after our moves are final)
+  close        cooperative close on the latest final state (after what we signed is final)
   leave        leave through the chain from our latest final state (paid our share)
   force-close  ask the chain to settle from our latest final state
   status       print the current state
@@ -95,10 +95,19 @@ export class Driver {
     if (r.via === 'response') this.printer.event('responded', { seq: r.transaction.seq, digest: r.digest }, `seq ${r.transaction.seq} answers the timeout against us; the court submits it`)
   }
 
+  /**
+   * Closes once everything we signed is final — which needs no move of ours. A later head we did
+   * not sign (a move we took late from the chain) would need our own next move: the close does
+   * not wait for it and closes on the latest final state. The command queue goes on as soon as
+   * the close is signed: later lines never wait for the chain (moves are refused at once).
+   */
   private async close(): Promise<void> {
     const { channel } = this.peer
-    await this.until(() => channel.state.finalSeq >= channel.state.seq, () => `waiting for seq ${channel.state.seq} to become final before closing`)
-    await channel.close({ signal: this.aborter.signal })
+    await this.until(() => channel.state.finalSeq >= channel.state.signedSeq, () => `waiting for seq ${channel.state.signedSeq} to become final before closing`)
+    channel.close({ signal: this.aborter.signal }).then(
+      (r) => this.printer.event('close-mined', { fork: r.fork, seq: r.seq, transactionHash: r.transactionHash }, `the close on seq ${r.seq} was mined in ${r.transactionHash}`),
+      (e) => this.aborter.signal.aborted || this.printer.error(e, 'close'),
+    )
   }
 
   /** Waits until `ready()` holds (re-checked on every state and phase change). */

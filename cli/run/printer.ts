@@ -65,8 +65,10 @@ export class Printer {
         const v = this.view(f.state, f.stateHash)
         this.event('fork', { fork: f.fork, active: bitIndices(f.active), ...v.data }, `the chain set fork ${f.fork}: active ${bitIndices(f.active).map((i) => `#${i}`).join(' ')}; ${v.text}`)
       }),
-      channel.on('closed', (c) => this.event('close-signed', { fork: c.fork, stateHash: c.stateHash, ...(c.transactionHash ? { transactionHash: c.transactionHash } : {}) },
-        `every participant signed the close${c.transactionHash ? `; close submitted in ${c.transactionHash}` : '; waiting for it on-chain'}`)),
+      channel.on('close-signed', (c) => this.event('close-signed', { fork: c.fork, seq: c.seq, stateHash: c.stateHash },
+        `every participant signed the close on seq ${c.seq}; it goes on-chain`)),
+      channel.on('close-preempted', (c) => this.event('close-preempted', { fork: c.fork, reason: c.reason, ...(c.transactionHash ? { transactionHash: c.transactionHash } : {}) },
+        `the close was not mined: ${c.reason === 'dispute' ? 'a dispute came first; the court follows it' : c.reason === 'settled' ? 'the chain settled on another state' : 'a new fork voided it'}${c.transactionHash ? ` (${c.transactionHash})` : ''}`)),
       channel.on('fraud', (f) => this.event('fraud', { kind: f.evidence.kind, from: f.from }, `${f.evidence.kind} by a peer${f.from !== undefined ? ` (from #${f.from})` : ''}: the court proves it`)),
       channel.on('error', (e) => this.error(e.error, e.from !== undefined ? `from #${e.from}` : 'channel')),
       court.on('dispute', (d) => this.event('dispute', { fork: d.fork, kind: DisputeKind[d.record.kind], disputer: d.record.disputer, seq: d.record.seq, deadline: d.record.deadline, removals: bitIndices(d.record.removals) },
