@@ -14,6 +14,7 @@ import type { ManagerClient } from '../../src/chain/ManagerClient.js'
 import type { LocalStack } from '../../src/chain/stack.js'
 import { signOpenConsent } from '../../src/chain/consent.js'
 import { Channel } from '../../src/channel/Channel.js'
+import type { CloseSubmitter } from '../../src/channel/options.js'
 import { ManualClock } from '../../src/clock/ManualClock.js'
 import { attachCourt, type Court, type CourtOptions } from '../../src/dispute/attachCourt.js'
 import { EvmStateMachine } from '../../src/machine/EvmStateMachine.js'
@@ -77,6 +78,8 @@ export interface CourtChannelOptions {
   machine?: Hex
   /** The chain's hardfork, which every client's EVM runs (default: the contracts' evmVersion). */
   hardfork?: Hardfork
+  /** Participant i's channel submits its cooperative close through this (default: its manager). */
+  chain?: (i: number, manager: ManagerClient) => CloseSubmitter
 }
 
 /** Deposits, opens a Payments channel with bonds and starts one Channel per wallet. */
@@ -99,7 +102,8 @@ export async function openCourtChannel(o: CourtChannelOptions): Promise<CourtCha
     const clock = new ManualClock(genesis.timestamp, { followBlocks: true })
     const manager = o.stack.manager.connect(o.wallets[i]!)
     const transport = o.transport ? await o.transport(i, { hub, channelId: opened.channelId, participants: params.participants }) : hub.connect(i)
-    const channel = await Channel.create({ params, genesis, signer: o.wallets[i]!, machine: await machine(), store, transport, clock, hasher: o.hasher, chain: manager })
+    const chain = o.chain ? o.chain(i, manager) : manager
+    const channel = await Channel.create({ params, genesis, signer: o.wallets[i]!, machine: await machine(), store, transport, clock, hasher: o.hasher, chain })
     roles.push({ wallet: o.wallets[i]!, channel, store, clock, manager })
   }
   const attach = (i: number, extra: Partial<CourtOptions> = {}): Court => {
