@@ -199,7 +199,7 @@ export class CloseCoordinator {
       return this.complete()
     }
     if (m.seq > l.final.seq || !this.c.autoAccept) {
-      if (this.held.length < n) this.held.push(m)
+      if (!this.held.some((h) => h.signer === m.signer)) this.held.push(m) // one per signer: relayed copies do not crowd out the others
       return
     }
     const state = this.c.finalStateAt(m.seq)
