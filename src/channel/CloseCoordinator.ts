@@ -159,10 +159,11 @@ export class CloseCoordinator {
     if (this.target && this.mined) return Promise.resolve(this.result(this.mined))
     if (!this.target) {
       const l = this.c.ledger()
-      const request = this.held.find((m) => m.fork === l.fork.fork && m.seq <= l.final.seq)
+      // A pending request is joined only on a final state we hold under that very hash: never sign a made-up one.
+      const request = this.held.find((m) => m.fork === l.fork.fork && m.seq <= l.final.seq && seqHash(this.c, m.seq) === m.stateHash.toLowerCase())
       const seq = request ? request.seq : l.final.seq
       const state = this.c.finalStateAt(seq)!
-      const stateHash = request ? request.stateHash : l.final.stateHash
+      const stateHash = request ? (request.stateHash.toLowerCase() as Hex) : l.final.stateHash
       this.adopt({ fork: l.fork.fork, seq, state, stateHash, digest: this.c.hasher.close(this.c.channelId, l.fork.fork, stateHash) })
     }
     this.initiator = true

@@ -5,7 +5,7 @@
  */
 import { after, before, describe, test } from 'node:test'
 import assert from 'node:assert/strict'
-import { AbiCoder } from 'ethers'
+import { AbiCoder, keccak256 } from 'ethers'
 import { startAnvil, type Anvil } from '../../src/chain/anvil.js'
 import { deployLocalStack, type LocalStack } from '../../src/chain/stack.js'
 import { RpcStateMachine } from '../../src/chain/RpcStateMachine.js'
@@ -14,6 +14,7 @@ import type { Channel } from '../../src/channel/Channel.js'
 import { ETH, type Hex } from '../../src/protocol/types.js'
 import type { ParleyHasher } from '../../src/protocol/eip712.js'
 import { parseEvents, toChannelClosed } from '../../src/chain/events.js'
+import { signDigest } from '../../src/protocol/signatures.js'
 import { openPeers, play, settle } from '../helpers/peers.js'
 
 const abi = AbiCoder.defaultAbiCoder()
@@ -83,6 +84,21 @@ describe('games through the facade', () => {
 })
 
 describe('cooperative close', () => {
+  test('close() joins a pending request only on a final state we hold under its hash: a made-up one is not signed', async () => {
+    const wallets = anvil.wallets.slice(9, 11)
+    const p = await openPeers({ anvil, stack, hasher, machine: 'payments', wallets, salt: 'made-up-close', manualClose: [0] })
+    await play(p.channels, 2, (who) => abi.encode(['uint16', 'uint256'], [1 - who, 5]) as Hex)
+    const [a, b] = p.channels as [Channel, Channel]
+    await b.dispose() // participant 1 talks raw protocol
+    const mallory = p.hub.connect(1)
+    const made = keccak256('0xbad0') as Hex
+    await mallory.send(0, { type: 'close', fork: 0n, seq: 2n, stateHash: made, signer: 1, signature: signDigest(wallets[1]!.signingKey, hasher.close(p.channelId, 0n, made)) })
+    await settle(p.hub, [a])
+    await assert.rejects(a.close({ signal: AbortSignal.timeout(300) }), (e: Error) => e.name === 'TimeoutError', 'Mallory never signs ours')
+    assert.equal(p.stores[0]!.getOwnSignature(p.channelId, 'close', 0n, 0n)?.digest, hasher.close(p.channelId, 0n, a.state.finalStateHash), 'signed on our own final state')
+    await a.dispose()
+  })
+
   test('a close request on a state not yet final for a peer is held until it is, then signed', async () => {
     const wallets = anvil.wallets.slice(6, 9)
     // participant 2's confirmation of seq 4 reaches participant 1 late

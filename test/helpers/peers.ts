@@ -47,6 +47,8 @@ export interface PeersOptions {
   salt?: string
   /** Connect the on-chain manager (for close) with each peer's wallet. */
   withChain?: boolean
+  /** Participants that do not sign a peer's close request by themselves (`autoAcceptClose: false`). */
+  manualClose?: number[]
   /** Builds a machine runtime (default: EvmStateMachine from the code deployed on anvil). */
   machineFactory?: (address: Hex) => Promise<StateMachine>
 }
@@ -74,6 +76,7 @@ export async function openPeers(o: PeersOptions): Promise<Peers> {
       await Channel.create({
         params, genesis, signer: o.wallets[i]!, machine: await machine(), store: stores[i]!, transport: hub.connect(i), clock: clocks[i]!, hasher: o.hasher,
         ...(o.withChain ? { chain: o.stack.manager.connect(o.wallets[i]!) } : {}),
+        ...(o.manualClose?.includes(i) ? { autoAcceptClose: false } : {}),
       }),
     )
   }
