@@ -250,6 +250,16 @@ export class CloseCoordinator {
     return { state: t.state, signatures: this.signatures() }
   }
 
+  /**
+   * A reorganisation took back the settlement (and any close transaction of ours): the close is
+   * signed and not mined again, so `ready()` offers it to the courts once more.
+   */
+  onSettlementRetracted(): void {
+    this.settled = undefined
+    this.mined = undefined
+    this.save()
+  }
+
   /** The channel instance stops: nobody waits any more. */
   dispose(): void {
     this.fail(new UsageError('CHANNEL_DISPOSED', 'the channel was disposed (the close goes on: restore the channel to follow it)'))

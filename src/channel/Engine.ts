@@ -215,6 +215,7 @@ export class Engine {
     this.o.store.putMeta(this.channelId, 'phase', to)
     this.emitLater('phase', { from: this.phase, to })
     this.phase = to
+    if (before.phase === 'closed') this.closer.onSettlementRetracted()
     if (to === ChannelPhase.Closing) this.closer.onDisputeCancelled()
   }
 

@@ -129,4 +129,29 @@ describe('issue 11: reorganisations under online honest clients', () => {
       await s.c.close()
     }
   })
+  test('11.4 a cooperative close reorganised away: the channels go back to closing, a court submits the signed close again, and it settles', { timeout: 120_000 }, async () => {
+    const s = await scene(ctx, wallets, '11.4-reorg-close')
+    const [alice, bob] = [s.c.roles[ALICE]!, s.c.roles[BOB]!]
+    try {
+      await round(ctx, s)
+      const snapshot = await ctx.anvil.provider.send('evm_snapshot', [])
+      const closed = Promise.all([alice, bob].map((r) => r.court!.next('closed')))
+      await alice.channel.close()
+      await closed
+      for (const r of [alice, bob]) assert.equal(r.channel.phase, ChannelPhase.Closed)
+
+      await ctx.anvil.provider.send('evm_revert', [snapshot])
+      await ctx.anvil.mine()
+      await ctx.anvil.mine() // a longer chain without the close
+      const again = Promise.all([alice, bob].map((r) => r.court!.next('closed')))
+      await readAll(s)
+      for (const r of [alice, bob]) assert.equal(r.channel.phase, ChannelPhase.Closing, `participant ${r.channel.me} is closing again: its close is signed, not settled`)
+      await travel(ctx.anvil, s.c, 70) // past p2pTime: every court may submit the signed close
+      await again
+      for (const r of [alice, bob]) assert.equal(r.channel.phase, ChannelPhase.Closed)
+      await assertRemovedEnding(ctx, s)
+    } finally {
+      await s.c.close()
+    }
+  })
 })
