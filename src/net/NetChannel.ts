@@ -2,17 +2,28 @@
  * NetChannel: one Parley channel as seen by the network — the verified links to its other
  * participants, by index. It sends and broadcasts protocol messages and emits what arrives.
  *
+ * One link per participant. A second verified link for a participant who has one (it
+ * reconnected or restarted under a new Noise key — or something else holds its key: a leaked
+ * key, a zombie second instance) replaces it only if the old link is dead: the old one is
+ * probed (a link-level ping, `probeTimeoutMs`), and kept if it answers, the newcomer refused
+ * (`PEER_DUPLICATE`, its connection dropped when nothing else rides it, so it pays a new
+ * handshake per attempt). Nothing a newcomer sends is delivered, nor anything sent to it,
+ * until it won. Newcomers that arrive meanwhile queue (at most {@link MAX_CONTENDERS}); each
+ * winner is probed in turn for the next, so a key holder that gets in and goes silent is
+ * replaced by the next connection of the participant.
+ *
  * Events:
  * - `peer-open (index)`: a verified link to participant `index` is up. Emitted again when a
- *   newer connection replaces the link (the peer reconnected or restarted): time to sync.
+ *   newer connection replaces a dead link (the peer reconnected or restarted): time to sync.
  * - `peer-close (index, error?)`: no link to `index` is left (`error` if its fault closed it).
  * - `message (from, message)`: a decoded message from verified participant `from`.
- * - `refused ({ remoteKey, error })`: a peer's handshake failed; its channel was closed.
+ * - `refused ({ remoteKey, error })`: a peer was refused and its channel closed — its handshake
+ *   failed, or it is a second link for a participant whose link is alive (`PEER_DUPLICATE`).
  * - `close ()`: the channel left the network.
  */
 import { EventEmitter } from 'node:events'
 import type { SigningKey } from 'ethers'
-import { type ParleyError, RuntimeError } from '../errors/ParleyError.js'
+import { type ParleyError, ProtocolError, RuntimeError } from '../errors/ParleyError.js'
 import type { Hex } from '../protocol/types.js'
 import type { Message } from '../transport/messages.js'
 import type { Logger } from './logger.js'
@@ -29,6 +40,9 @@ export interface NetChannelEvents {
   close: []
 }
 
+/** Most links that may wait, per participant, for the liveness check of its current link. */
+export const MAX_CONTENDERS = 4
+
 export class NetChannel extends EventEmitter<NetChannelEvents> {
   readonly idBytes: Buffer
   /** Lowercase channel id, the key of this channel in maps. */
@@ -36,6 +50,8 @@ export class NetChannel extends EventEmitter<NetChannelEvents> {
   readonly participants: readonly Hex[]
   closed = false
   private readonly links = new Map<number, PeerLink>()
+  /** Newer links per participant, waiting while its current link is probed. */
+  private readonly contenders = new Map<number, PeerLink[]>()
 
   constructor(
     readonly channelId: Hex,
@@ -45,6 +61,8 @@ export class NetChannel extends EventEmitter<NetChannelEvents> {
     readonly limits: Limits,
     readonly log: Logger,
     private readonly onClose: (net: NetChannel) => Promise<void>,
+    /** How long a link has to answer a probe before a newer one for its participant replaces it. */
+    readonly probeTimeoutMs = 5_000,
   ) {
     super()
     this.idBytes = Buffer.from(channelId.slice(2), 'hex')
@@ -118,25 +136,77 @@ export class NetChannel extends EventEmitter<NetChannelEvents> {
   async close(): Promise<void> {
     if (this.closed) return
     this.closed = true
-    for (const link of [...this.links.values()]) link.close()
+    for (const link of [...this.links.values(), ...[...this.contenders.values()].flat()]) link.close()
     this.links.clear()
+    this.contenders.clear()
     await this.onClose(this)
     this.emit('close')
   }
 
-  /** A link's handshake verified: it becomes the link to that participant. */
+  /**
+   * A link's handshake verified: it becomes the link to that participant if it has none, else
+   * it waits for the current one's probe (see the class comment).
+   */
   attach(link: PeerLink): void {
     const index = link.index!
     if (this.closed) return link.close()
-    const old = this.links.get(index)
-    this.links.set(index, link)
-    if (old && old !== link) {
-      this.log.info('replaced peer link', { channel: short(this.channelId), index, peer: short(link.peer.conn.remotePublicKey) })
-      old.close()
-    } else {
-      this.log.info('peer link open', { channel: short(this.channelId), index, peer: short(link.peer.conn.remotePublicKey) })
+    if (!this.links.has(index)) return this.adopt(link)
+    const queue = this.contenders.get(index) ?? []
+    if (queue.length >= MAX_CONTENDERS) return this.refuse(link, `${MAX_CONTENDERS} newer links already wait`)
+    queue.push(link)
+    this.contenders.set(index, queue)
+    if (queue.length === 1) void this.contest(index)
+  }
+
+  /**
+   * Probes participant `index`'s link while newer ones wait for it: alive, they are refused;
+   * dead (no answer in time, or closed), the oldest waiting one takes its place — and is probed
+   * in turn while others still wait.
+   */
+  private async contest(index: number): Promise<void> {
+    for (;;) {
+      const queue = (this.contenders.get(index) ?? []).filter((l) => !l.closed)
+      if (this.closed || queue.length === 0) return void this.contenders.delete(index)
+      this.contenders.set(index, queue)
+      const current = this.links.get(index)
+      const alive = current !== undefined && (await current.probe(this.probeTimeoutMs))
+      if (this.closed) return
+      if (this.links.get(index) !== current) continue // it closed, and a link was adopted meanwhile: judge that one
+      const waiting = this.contenders.get(index) ?? []
+      if (alive) {
+        for (const l of waiting.splice(0)) this.refuse(l, 'its current link answers')
+        return void this.contenders.delete(index)
+      }
+      const next = waiting.findIndex((l) => !l.closed)
+      if (next < 0) continue
+      const [winner] = waiting.splice(next, 1)
+      if (current) this.log.warn('replaced a dead peer link', { channel: short(this.channelId), index, old: short(current.peer.conn.remotePublicKey), peer: short(winner!.peer.conn.remotePublicKey) })
+      this.adopt(winner!)
+      if (current) {
+        current.close(new RuntimeError('PEER_UNRESPONSIVE', `participant ${index}'s link did not answer a probe within ${this.probeTimeoutMs} ms`))
+        current.peer.onFault() // its connection goes too, unless another live link rides it
+      }
     }
+  }
+
+  /** `link` becomes participant `index`'s link (any link it replaces was closed or is closed after). */
+  private adopt(link: PeerLink): void {
+    const index = link.index!
+    this.links.set(index, link)
+    this.log.info('peer link open', { channel: short(this.channelId), index, peer: short(link.peer.conn.remotePublicKey) })
+    link.accept()
     this.emit('peer-open', index)
+  }
+
+  /** Refuses a second link for a participant whose link is alive; its connection goes if nothing else rides it. */
+  private refuse(link: PeerLink, why: string): void {
+    const index = link.index!
+    const remoteKey = link.peer.conn.remotePublicKey
+    const error = new ProtocolError('PEER_DUPLICATE', `a second link for participant ${index}, refused: ${why}`, { details: { index } })
+    this.log.warn('refused peer: duplicate link', { channel: short(this.channelId), index, peer: short(remoteKey), code: error.code, reason: why })
+    link.close(error)
+    this.emit('refused', { remoteKey, error })
+    link.peer.onFault()
   }
 
   /** A link closed (either side, or the connection went). */

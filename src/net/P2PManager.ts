@@ -8,6 +8,8 @@
  *   channel is a protomux channel on it ({@link PeerLink}), opened with the identity
  *   handshake ({@link verifyHandshake}).
  * - Bounds per peer: message size, message and byte rate; faults close that peer's channel.
+ * - One link per participant: a second one replaces it only if it is dead (a link probe
+ *   unanswered within `probeTimeoutMs`); see {@link NetChannel}.
  *
  * @example
  * const p2p = new P2PManager({ seed, bootstrap: testnet.bootstrap, host: '127.0.0.1' })
@@ -54,6 +56,12 @@ export interface P2PManagerOptions {
   maxMessageSize?: number
   /** Per-peer rate limit; `false` disables it (benchmarks). */
   rateLimit?: Partial<Omit<Limits, 'maxMessageSize'>> | false
+  /**
+   * How long a participant's link has to answer a link probe when a second verified link for
+   * that participant arrives (default 5,000 ms): it is kept if it answers, replaced if not
+   * (docs/net.md §3).
+   */
+  probeTimeoutMs?: number
   logger?: Logger
 }
 
@@ -91,6 +99,9 @@ export class P2PManager extends EventEmitter {
       if (!(typeof v === 'number' && v > 0)) throw new UsageError('NET_CONFIG_INVALID', `${k} must be a positive number`, { details: { [k]: v } })
     }
     if (opts.seed !== undefined && seedBytes(opts.seed).length !== 32) throw new UsageError('NET_CONFIG_INVALID', 'seed must be 32 bytes')
+    if (opts.probeTimeoutMs !== undefined && !(Number.isFinite(opts.probeTimeoutMs) && opts.probeTimeoutMs > 0)) {
+      throw new UsageError('NET_CONFIG_INVALID', 'probeTimeoutMs must be a positive number of milliseconds', { details: { probeTimeoutMs: opts.probeTimeoutMs } })
+    }
     this.log = opts.logger ?? defaultLogger
   }
 
@@ -123,7 +134,7 @@ export class P2PManager extends EventEmitter {
     validateJoin(o)
     const key = o.channelId.toLowerCase()
     if (this.channels.has(key)) throw new UsageError('NET_ALREADY_JOINED', `channel ${short(o.channelId)} is already joined`)
-    const net = new NetChannel(o.channelId, o.participants, o.me, o.signer, this.limits, this.log, (n) => this.leave(n))
+    const net = new NetChannel(o.channelId, o.participants, o.me, o.signer, this.limits, this.log, (n) => this.leave(n), this.opts.probeTimeoutMs)
     this.channels.set(key, net)
     for (const peer of this.peers) PeerLink.open(peer, net)
     const discovery = swarm.join(channelTopic(o.channelId), { server: true, client: true })

@@ -9,6 +9,8 @@
  * | `RATE_LIMITED` | ProtocolError | a peer exceeded its message or byte budget |
  * | `HANDSHAKE_INVALID` | ProtocolError | a peer's identity proof is malformed or for another key |
  * | `PEER_NOT_PARTICIPANT` | ProtocolError | the proof is valid but names no other participant |
+ * | `PEER_DUPLICATE` | ProtocolError | a second link for a participant whose link answers a probe |
+ * | `PEER_UNRESPONSIVE` | RuntimeError | a participant's link that did not answer a probe, replaced |
  * | `PEER_NOT_CONNECTED` | RuntimeError | no verified link to that participant right now |
  * | `NET_CLOSED` | RuntimeError | the manager or channel was closed |
  * | `NET_CONFIG_INVALID` | UsageError | a bad option |

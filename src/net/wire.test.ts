@@ -1,6 +1,6 @@
 /**
  * Codec tests: every message type round-trips, encodings are canonical, and every decoder that
- * reads peer bytes (the tagged message, each body codec, the handshake) turns random, truncated,
+ * reads peer bytes (the tagged message, each body codec, the handshake, the link probe) turns random, truncated,
  * oversized and mutated input into DecodeError `MESSAGE_MALFORMED` and nothing else.
  */
 import { describe, it } from 'node:test'
@@ -12,6 +12,7 @@ import { MAX_DATA_BYTES } from '../protocol/types.js'
 import { decode, encode } from './codec.js'
 import { DecodeError, EncodeError } from './errors.js'
 import { handshakeCodec } from './handshake.js'
+import { decodeProbe, encodeProbe, type Probe } from './probe.js'
 import { CODECS, MAX_SYNC_ENTRIES, TAGS, decodeMessage, encodeMessage, transaction } from './wire.js'
 
 /** Records with an ordinary prototype, as decoders build them. */
@@ -38,6 +39,7 @@ const arbMessage: fc.Arbitrary<Message> = fc.oneof(
 const DECODERS: [string, (b: Uint8Array) => unknown][] = [
   ['message', decodeMessage],
   ['handshake', (b) => decode(handshakeCodec, b, 'handshake')],
+  ['probe', decodeProbe],
   ...(Object.keys(CODECS) as MessageType[]).map((k): [string, (b: Uint8Array) => unknown] => [k, (b) => decode(CODECS[k] as never, b, k)]),
 ]
 
@@ -80,6 +82,20 @@ describe('net wire codecs', () => {
         onlyDecodeError(() => dec(Buffer.concat([Buffer.from([tag]), b])))), { numRuns: 200 })
     })
   }
+
+  it('link probes: round trip, 5 bytes exactly, known kinds only', () => {
+    const arbProbe: fc.Arbitrary<Probe> = rec({ kind: fc.constantFrom('ping' as const, 'pong' as const), nonce: fc.integer({ min: 0, max: 2 ** 32 - 1 }) })
+    fc.assert(fc.property(arbProbe, (p) => {
+      const bytes = encodeProbe(p)
+      assert.equal(bytes.length, 5)
+      assert.deepEqual(decodeProbe(bytes), p)
+      for (let n = 0; n < 5; n++) assert.throws(() => decodeProbe(bytes.subarray(0, n)), DecodeError)
+      assert.throws(() => decodeProbe(Buffer.concat([bytes, Buffer.from([0])])), DecodeError)
+    }), { numRuns: 200 })
+    assert.throws(() => decodeProbe(Buffer.from([2, 0, 0, 0, 0])), /unknown probe kind 2/)
+    assert.throws(() => encodeProbe({ kind: 'pang' as never, nonce: 1 }), EncodeError)
+    assert.throws(() => encodeProbe({ kind: 'ping', nonce: 2 ** 32 }), EncodeError)
+  })
 
   it('rejects every truncation and any trailing byte of a valid message', () => {
     fc.assert(fc.property(arbMessage, fc.uint8Array({ minLength: 1, maxLength: 8 }), (m, extra) => {

@@ -82,3 +82,54 @@ export async function mallory(testnet: Testnet, o: { target: Uint8Array; channel
     destroy: () => swarm.destroy(),
   }
 }
+
+/** What a {@link rogue} did so far. */
+export interface RogueStats {
+  /** Connections made. */
+  attempts: number
+  /** Links the target accepted (the protomux channel opened at both ends). */
+  opened: number
+  /** Links the target closed. */
+  closed: number
+}
+
+/**
+ * A rogue that holds participant `index`'s key (a leaked key, a zombie second instance) and
+ * keeps trying to be that participant towards `target`: every `everyMs` it makes a new
+ * connection (a fresh Noise key each time, so hyperswarm never deduplicates it) while fewer
+ * than `live` of its connections are up, opens `parley/1` with a valid handshake for the key,
+ * and then stays silent — it sends nothing and answers no link probe.
+ */
+export async function rogue(testnet: Testnet, o: { target: Uint8Array; channelId: Hex; key: Wallet; index: number; everyMs?: number; live?: number }) {
+  const dht = new DHT({ bootstrap: testnet.bootstrap, host: '127.0.0.1', firewalled: false })
+  await dht.ready()
+  type Conn = Hyperswarm.Connection & { opened: Promise<boolean> }
+  const connect = (dht as unknown as { connect(key: Buffer, o: { keyPair: DHT.KeyPair }): Conn }).connect.bind(dht)
+  const stats: RogueStats = { attempts: 0, opened: 0, closed: 0 }
+  const conns = new Set<Conn>()
+  const attempt = () => {
+    if (conns.size >= (o.live ?? 1)) return
+    stats.attempts++
+    const conn = connect(Buffer.from(o.target), { keyPair: DHT.keyPair() })
+    conns.add(conn)
+    conn.on('error', () => {})
+    conn.on('close', () => conns.delete(conn))
+    conn.opened.then((ok: boolean) => {
+      if (!ok) return
+      const mux = Protomux.from(conn)
+      const ch = mux.createChannel({ protocol: PROTOCOL, id: Buffer.from(o.channelId.slice(2), 'hex'), handshake: c.raw, onopen: () => void stats.opened++, onclose: () => void stats.closed++ })
+      ch?.addMessage({ encoding: c.raw })
+      ch?.open(createHandshake(o.key.signingKey, o.index, { channelId: o.channelId, signerKey: conn.publicKey, verifierKey: conn.remotePublicKey, handshakeHash: conn.handshakeHash }))
+    })
+  }
+  const timer = setInterval(attempt, o.everyMs ?? 300)
+  attempt()
+  return {
+    stats,
+    async stop() {
+      clearInterval(timer)
+      for (const conn of conns) conn.destroy()
+      await dht.destroy()
+    },
+  }
+}

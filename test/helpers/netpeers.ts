@@ -13,7 +13,7 @@ import { Channel } from '../../src/channel/Channel.js'
 import { ManualClock } from '../../src/clock/ManualClock.js'
 import { EvmStateMachine } from '../../src/machine/EvmStateMachine.js'
 import { HyperswarmTransport } from '../../src/net/HyperswarmTransport.js'
-import type { P2PManager } from '../../src/net/P2PManager.js'
+import type { P2PManager, P2PManagerOptions } from '../../src/net/P2PManager.js'
 import type { ParleyHasher } from '../../src/protocol/eip712.js'
 import { ETH, type ChannelParams, type Hex } from '../../src/protocol/types.js'
 import { MemoryStore } from '../../src/store/MemoryStore.js'
@@ -56,6 +56,8 @@ export interface NetPeersOptions {
   label: string
   /** SQLite files in this directory (else in-memory stores). */
   sqliteDir?: string
+  /** Extra options of every peer's P2PManager (e.g. `probeTimeoutMs`). */
+  p2p?: P2PManagerOptions
 }
 
 /** Opens a Counter channel on anvil and starts one networked peer per wallet. */
@@ -70,7 +72,7 @@ export async function openNetPeers(o: NetPeersOptions): Promise<NetPeers> {
   const channelId = opened.channelId
   const openStore = (i: number): Store => (o.sqliteDir ? new SqliteStore(join(o.sqliteDir, `${o.label}-${i}.db`)) : new MemoryStore())
   const runtime = async (i: number, store: Store) => {
-    const p2p = manager(o.testnet, { seed: seedOf(o.label, i) })
+    const p2p = manager(o.testnet, { ...o.p2p, seed: seedOf(o.label, i) })
     const transport = await HyperswarmTransport.join(p2p, { channelId, participants: params.participants, me: i, signer: o.wallets[i]!.signingKey })
     const machine = await EvmStateMachine.fromChain({ provider: o.anvil.provider, address: params.machine })
     return { p2p, transport, store, machine, clock: new ManualClock(genesis.timestamp) }
