@@ -18,7 +18,7 @@ import { evidenceOf } from '../state/evidence.js'
 import { fromChain } from '../state/fromChain.js'
 import { Ledger, type Entry } from '../state/ledger.js'
 import { StateManager, loadLedger } from '../state/StateManager.js'
-import type { TxSource } from '../state/steps.js'
+import type { Timing, TxSource } from '../state/steps.js'
 import type { Message, SyncResponseMessage, TxMessage } from '../transport/messages.js'
 import { CloseCoordinator } from './CloseCoordinator.js'
 import type { ChannelEvents } from './events.js'
@@ -44,6 +44,8 @@ export class Engine {
   disposed = false
   private readonly queue = new SerialQueue()
   private offTransport: (() => void) | undefined
+  private offPeers: (() => void) | undefined
+  private readonly timing: Timing
   private outbox: Message[] = []
   private buffered: { name: keyof ChannelEvents; payload: unknown }[] = []
   private finalMoved = false
@@ -58,6 +60,7 @@ export class Engine {
   ) {
     const p = params
     const timing = { p2pTime: p.p2pTime, agreementTime: p.agreementTime, chainFallbackTime: p.chainFallbackTime, skew: checkSkew(o.skew, p) }
+    this.timing = timing
     const guard = new SigningGuard(o.store, channelId, key, me)
     this.guard = guard
     this.agreement = new AgreementManager({ channelId, params: p, me, store: o.store, clock: o.clock, timing, guard, onFinal: (es) => this.onFinal(es) })
@@ -82,7 +85,11 @@ export class Engine {
     })
   }
 
-  /** Loads the current fork from the store, subscribes to the transport; after a restore, announces itself. */
+  /**
+   * Loads the current fork from the store, subscribes to the transport (messages, and link
+   * changes where the transport reports them: each new link asks that peer for catch-up); after
+   * a restore, announces itself (./sync.ts).
+   */
   async start(restored: boolean): Promise<void> {
     this.useLedger(await loadLedger({ channelId: this.channelId, store: this.o.store, machine: this.o.machine }))
     this.agreement.refresh()
@@ -92,8 +99,13 @@ export class Engine {
     this.offTransport = this.o.transport.onMessage((from, m) => {
       if (!this.disposed) this.job(() => this.handle(from, m)).catch((error) => this.report(error, from))
     })
+    this.offPeers = this.o.transport.onPeer?.((index, up) => {
+      if (up && !this.disposed) this.job(async () => this.askCatchUp(index)).catch((error) => this.report(error, index))
+    })
     if (restored) {
-      this.outbox.push(...announcement(this.sm.ledger, this.o.store, this.channelId, this.me))
+      const now = this.o.clock.now()
+      this.agreement.excuseMissed(now)
+      this.outbox.push(...announcement(this.sm.ledger, this.o.store, this.channelId, this.me, { now, skew: this.timing.skew }))
       this.closer.resend()
       this.flush()
     }
@@ -103,6 +115,7 @@ export class Engine {
   async stop(): Promise<void> {
     this.disposed = true
     this.offTransport?.()
+    this.offPeers?.()
     this.closer.dispose()
     await this.queue.idle()
   }
@@ -313,6 +326,16 @@ export class Engine {
       if (!ahead) this.report(e, from)
       return false
     }
+  }
+
+  /**
+   * A link to `peer` came up (it connected, reconnected or restarted): ask it for what it holds
+   * after our final state. Its own moves that we missed while the link was down may be too old
+   * for a live message by now (§6.4); as catch-up we take them by the sync rules.
+   */
+  private askCatchUp(peer: number): void {
+    if (this.phase === ChannelPhase.Closed) return
+    this.send(peer, { type: 'sync-request', fork: this.sm.ledger.fork.fork, fromSeq: this.sm.ledger.final.seq + 1n })
   }
 
   private async onSyncResponse(from: number, m: SyncResponseMessage): Promise<void> {

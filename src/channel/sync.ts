@@ -1,6 +1,7 @@
 /**
  * Catch-up sync: what we answer to a `sync-request` (our txs of the fork from a height on,
  * each with every signature we hold) and the re-announcement a restarted peer sends.
+ * (A Channel also asks a peer for catch-up whenever its link to it comes up: Engine.)
  * Reads only; the Channel feeds a response back through the normal pipeline.
  */
 import type { Hex } from '../protocol/types.js'
@@ -31,18 +32,28 @@ export function syncResponse(ledger: Ledger, store: Store, channelId: Hex, fromS
 /**
  * What a peer re-sends after a restart: a sync request from its final height, and every
  * signature it gave after that height (its own txs and confirmations), in case they never
- * left before it stopped.
+ * left before it stopped. An own tx is re-sent as a live `tx` only while peers still take it
+ * live (`now ≤ timestamp + skew`, docs/protocol.md §6.4); one that is older went stale while
+ * we were stopped, and is re-delivered as catch-up instead — the sync response we would give
+ * from that height — which peers accept (and, before its confirmation deadline, confirm) by
+ * the catch-up rules. It is the move we signed, never a new one: re-signing another move at
+ * that height would be equivocation.
+ *
+ * @example for (const m of announcement(ledger, store, channelId, me, { now: clock.now(), skew })) await transport.broadcast(m)
  */
-export function announcement(ledger: Ledger, store: Store, channelId: Hex, me: number): Message[] {
+export function announcement(ledger: Ledger, store: Store, channelId: Hex, me: number, clock: { now: bigint; skew: bigint }): Message[] {
   const fork = ledger.fork.fork
   const from = ledger.final.seq + 1n
-  const out: Message[] = [{ type: 'sync-request', fork, fromSeq: from }]
+  const messages: Message[] = [{ type: 'sync-request', fork, fromSeq: from }]
+  let catchUpFrom: bigint | undefined
   for (const own of store.getOwnSignatures(channelId, fork, from)) {
     if (own.kind !== 'tx') continue
     const e = ledger.get(own.seq)
     if (!e || e.digest !== own.digest) continue
-    if (e.transaction.actor === me) out.push({ type: 'tx', transaction: e.transaction, signature: own.signature })
-    else out.push({ type: 'confirm', fork, seq: own.seq, digest: own.digest, signer: me, signature: own.signature })
+    if (e.transaction.actor !== me) messages.push({ type: 'confirm', fork, seq: own.seq, digest: own.digest, signer: me, signature: own.signature })
+    else if (clock.now <= e.transaction.timestamp + clock.skew) messages.push({ type: 'tx', transaction: e.transaction, signature: own.signature })
+    else catchUpFrom ??= own.seq
   }
-  return out
+  if (catchUpFrom !== undefined) messages.push(syncResponse(ledger, store, channelId, catchUpFrom))
+  return messages
 }

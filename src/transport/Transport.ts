@@ -22,6 +22,13 @@ export interface Transport {
   broadcast(message: Message): Promise<void>
   /** Subscribes to incoming messages; returns the unsubscribe function. */
   onMessage(handler: MessageHandler): () => void
+  /**
+   * Optional: subscribes to link changes — `up` each time a link to participant `index` opens
+   * (first connect, reconnect, a restarted peer), `down` when none is left. A Channel asks the
+   * peer for catch-up on every `up`, so moves it missed while the link was down arrive even
+   * when they are too old to travel as live messages. Returns the unsubscribe function.
+   */
+  onPeer?(handler: (index: number, up: boolean) => void): () => void
   /** Stops sending and receiving. Idempotent. */
   close(): Promise<void>
 }

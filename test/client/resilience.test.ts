@@ -1,12 +1,12 @@
 /**
  * A peer restarted from its SQLite file mid-channel resumes exactly where it was and the
- * channel finalizes; reordered and delayed delivery is absorbed (held until the parent
+ * channel finalizes — also when its own move went stale meanwhile (it re-sends it as catch-up); reordered and delayed delivery is absorbed (held until the parent
  * arrives); a byzantine peer's invalid or equivocating txs are rejected with evidence and
  * nothing is persisted or signed for them.
  */
 import { after, before, describe, test } from 'node:test'
 import assert from 'node:assert/strict'
-import { mkdtempSync, rmSync } from 'node:fs'
+import { mkdirSync, mkdtempSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { AbiCoder, keccak256 } from 'ethers'
@@ -71,6 +71,35 @@ describe('resilience', () => {
     await play(all, 3, move)
     for (const c of all) assert.equal(c.state.finalSeq, 9n)
     assert.equal(new Set(all.map((c) => c.state.finalStateHash)).size, 1)
+    await Promise.all(all.map((c) => c.dispose()))
+    p.stores.forEach((s) => s.close())
+    store.close()
+  })
+
+  test('a peer restarted with its own move older than the skew re-delivers it as catch-up: taken, confirmed, final', { timeout: 30_000 }, async () => {
+    const wallets = anvil.wallets.slice(1, 4)
+    const sub = join(dir, 'stale')
+    mkdirSync(sub)
+    const p = await openPeers({ anvil, stack, hasher, machine: 'payments', wallets, sqliteDir: sub, salt: 'stale-restart' })
+    const move = (who: number) => pay((who + 1) % 3, 10 + who)
+    await play(p.channels, 2, move) // seq 1, 2 final; participant 2's turn
+    p.hub.filter = (from) => from !== 2 // participant 2 is cut off: its move reaches nobody
+    const { digest } = await p.channels[2]!.propose(move(2))
+    await settle(p.hub, p.channels)
+    await p.channels[2]!.dispose()
+    p.stores[2]!.close()
+    p.hub.filter = undefined
+    for (const c of p.clocks) c.advance(44n) // older than the skew (15 s), inside the confirmation window (90 s)
+
+    const store = new SqliteStore(join(sub, 'peer2.db'))
+    const back = await Channel.restore({
+      channelId: p.channelId, signer: wallets[2]!, machine: await p.machine(), store, transport: p.hub.connect(2), clock: p.clocks[2]!, hasher,
+    })
+    const all = [p.channels[0]!, p.channels[1]!, back]
+    await Promise.all(all.map((c) => c.waitFinal(3n))) // taken as catch-up and confirmed before its deadline
+    for (const s of [p.stores[0]!, p.stores[1]!]) assert.equal(s.getTx(p.channelId, 0n, 3n)?.digest, digest, 'the move it signed, not another')
+    await play(all, 3, move)
+    for (const c of all) assert.equal(c.state.finalSeq, 6n)
     await Promise.all(all.map((c) => c.dispose()))
     p.stores.forEach((s) => s.close())
     store.close()
