@@ -10,6 +10,7 @@ import { ProtocolError, RuntimeError, UsageError } from '../errors/ParleyError.j
 import { bitCount, bitIndices, hasBit, withBit } from '../protocol/bitmap.js'
 import { checkFinalityProof } from '../protocol/finality.js'
 import { packSignedTransaction, recoverSigner } from '../protocol/signatures.js'
+import { confirmationDeadline } from '../protocol/timing.js'
 import type { Clock } from '../clock/Clock.js'
 import type { ChannelParams, Hex, PackedSignedTransaction } from '../protocol/types.js'
 import type { Store } from '../store/types.js'
@@ -41,6 +42,8 @@ export class AgreementManager {
   /** Why the last committed tx was not confirmed (undefined: it was). */
   lastDecision: NoConfirmReason | undefined
   private refusers = 0n
+  /** Our txs up to this seq make no refusers: their confirmation deadline passed while we were stopped. */
+  private excused = 0n
   private held = new Map<bigint, ConfirmMessage[]>()
   private heldCount = 0
   private outbox: Message[] = []
@@ -56,6 +59,26 @@ export class AgreementManager {
     this.held.clear()
     this.heldCount = 0
     this.refusers = BigInt(this.o.store.getMeta(this.o.channelId, `refusers:${ledger.fork.fork}`) ?? '0')
+    this.excused = BigInt(this.o.store.getMeta(this.o.channelId, `excused:${ledger.fork.fork}`) ?? '0')
+  }
+
+  /**
+   * After a restart at `now`: our pending txs whose confirmation deadline has passed make no
+   * refusers (docs/protocol.md §6.5) — we were stopped through the rest of their window and
+   * cannot know they ever left, so a peer that did not sign them is not taken to have refused.
+   * @example agreement.excuseMissed(clock.now())
+   */
+  excuseMissed(now: bigint): void {
+    let parent = this.ledger.final.timestamp
+    let last = this.excused
+    for (const e of this.ledger.pending()) {
+      const t = e.transaction
+      if (t.actor === this.o.me && now > confirmationDeadline(parent, this.o.timing) && t.seq > last) last = t.seq
+      parent = t.timestamp
+    }
+    if (last === this.excused) return
+    this.excused = last
+    this.o.store.putMeta(this.o.channelId, `excused:${this.ledger.fork.fork}`, String(last))
   }
 
   /** Re-evaluates finality from the signatures held (after a restore). */
@@ -206,7 +229,7 @@ export class AgreementManager {
     const l = this.ledger
     let parent = l.final.timestamp
     const window = l.pending().map((e) => {
-      const row = { author: e.transaction.actor, signers: e.signers, parentTimestamp: parent, timestamp: e.transaction.timestamp }
+      const row = { author: e.transaction.actor, signers: e.signers, parentTimestamp: parent, timestamp: e.transaction.timestamp, excused: e.transaction.seq <= this.excused }
       parent = e.transaction.timestamp
       return row
     })

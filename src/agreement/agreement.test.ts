@@ -70,6 +70,8 @@ describe('refusal rules', () => {
     assert.equal(refusersOf([{ author: 0, signers: 0b001n, parentTimestamp: 100n, timestamp: 160n }], { me: 0, active: 0b111n, now: 500n, timing }), 0b110n)
     // someone else's tx past its deadline does not make refusers
     assert.equal(refusersOf([{ author: 1, signers: 0b010n, parentTimestamp: 0n }], { me: 0, active: 0b111n, now: 500n, timing }), 0n)
+    // nor does an excused one: its deadline passed while we were stopped
+    assert.equal(refusersOf([{ author: 0, signers: 0b001n, parentTimestamp: 100n, timestamp: 120n, excused: true }], { me: 0, active: 0b111n, now: 500n, timing }), 0n)
   })
 })
 

@@ -46,16 +46,18 @@ export function noConfirmReason(x: {
  * counts from. (A later tx by the peer does not count: an honest client confirms first.)
  * A tx whose `timestamp` is past its broadcast window (`parentTimestamp + p2pTime`) was
  * published through the chain — a late post or a timeout response — and no peer was allowed to
- * confirm it: it makes no refusers.
+ * confirm it: it makes no refusers. Nor does an `excused` one: a tx of ours whose confirmation
+ * deadline passed while we were stopped (we cannot know that it ever reached anyone in time).
  *
  * @example refusersOf([{ author: 0, signers: 0b011n, parentTimestamp: 100n }], { me: 0, active: 0b111n, now: 191n, timing }) // 0b100n
  */
 export function refusersOf(
-  window: readonly { author: number; signers: bigint; parentTimestamp: bigint; timestamp?: bigint }[],
+  window: readonly { author: number; signers: bigint; parentTimestamp: bigint; timestamp?: bigint; excused?: boolean }[],
   x: { me: number; active: bigint; now: bigint; timing: Timing },
 ): bigint {
   let refusers = 0n
   for (const w of window) {
+    if (w.excused === true) continue
     if (w.timestamp !== undefined && w.timestamp > broadcastDeadline(w.parentTimestamp, x.timing)) continue
     if (w.author === x.me && x.now > confirmationDeadline(w.parentTimestamp, x.timing)) refusers |= x.active & ~w.signers
   }
