@@ -59,9 +59,9 @@ function within<T>(p: Promise<T>, ms: number, what: string): Promise<T> {
 
 /** Resolves once `check()` holds (polled), fails with `what` after `ms`. */
 function until(check: () => boolean, ms: number, what: string): Promise<void> {
-  return within(new Promise<void>((resolve) => {
-    const poll = setInterval(() => check() && (clearInterval(poll), resolve()), 25)
-  }), ms, what)
+  let poll!: NodeJS.Timeout
+  const held = new Promise<void>((resolve) => (poll = setInterval(() => check() && resolve(), 25)))
+  return within(held, ms, what).finally(() => clearInterval(poll))
 }
 
 /** `n` more moves, final everywhere (on one state) within 20 s. */
