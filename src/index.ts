@@ -70,6 +70,7 @@ export { DecodeError, EncodeError } from './net/errors.js'
 export { encodeMessage, decodeMessage, TAGS as MESSAGE_TAGS, MAX_SYNC_ENTRIES } from './net/wire.js'
 export { channelTopic, TOPIC_TAG } from './net/topic.js'
 export { createHandshake, verifyHandshake, handshakeDigest, HANDSHAKE_TAG, type Handshake, type HandshakeContext } from './net/handshake.js'
+export { encodeProbe, decodeProbe, type Probe } from './net/probe.js'
 export { defaultLogger, silentLogger, type Logger } from './net/logger.js'
 
 // Observe
