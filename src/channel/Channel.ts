@@ -247,14 +247,15 @@ export class Channel {
    * Rejects with ProtocolError `CLOSE_PREEMPTED` when a dispute, a settlement on another state or
    * a new fork came first (the court then follows the dispute), with the submission's error if
    * it reverted or failed (RuntimeError: the close stays signed and the court retries it), and
-   * with UsageError `CHANNEL_DISPOSED` on dispose. `signal` stops waiting (the signature stays
+   * with UsageError `CHANNEL_DISPOSED` on dispose; throws UsageError `CHANNEL_NOT_OPEN` while a dispute
+   * is open or the open was reorganised away (Unopened). `signal` stops waiting (the signature stays
    * given: the channel remains Closing).
    * @example const { transactionHash } = await channel.close({ signal: AbortSignal.timeout(30_000) })
    */
   async close(opts: { signal?: AbortSignal } = {}): Promise<CloseResult> {
     this.usable()
     const started = await this.e.job(async () => {
-      if (this.e.phase === ChannelPhase.Disputed) {
+      if (this.e.phase === ChannelPhase.Disputed || this.e.phase === ChannelPhase.Unopened) {
         throw new UsageError('CHANNEL_NOT_OPEN', `cannot close while the channel is ${this.e.phase}`, { details: { phase: this.e.phase } })
       }
       const done = this.e.closer.completed
@@ -269,6 +270,11 @@ export class Channel {
       signal.addEventListener('abort', onAbort, { once: true })
       started.result.then(resolve, reject).finally(() => signal.removeEventListener('abort', onAbort))
     })
+  }
+
+  /** A reorganisation took the open away (the court found no channel on-chain): see Engine.openRetracted. */
+  applyOpenRetracted(): Promise<void> {
+    return this.e.job(async () => this.e.openRetracted())
   }
 
   /** The chain set a new fork (StateSet): drop the old one, build on the new genesis. */

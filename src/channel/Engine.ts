@@ -149,6 +149,7 @@ export class Engine {
 
   async stateSet(ev: StateSetEvent): Promise<void> {
     const old = this.sm.ledger.fork
+    if (ev.fork === 0n) this.reopened(ev)
     if (ev.fork <= old.fork) return
     const state = ev.state.toLowerCase() as Hex
     if (hashState(state) !== ev.stateHash.toLowerCase()) throw new ProtocolError('STATE_HASH_MISMATCH', 'StateSet state does not hash to its stateHash')
@@ -232,6 +233,36 @@ export class Engine {
     if (to === ChannelPhase.Closing) this.closer.onDisputeCancelled()
   }
 
+  /**
+   * A reorganisation took the open away (the chain holds no such channel): nothing is signed or
+   * confirmed until the same open is back ({@link reopened}). Reported as RuntimeError `OPEN_RETRACTED`.
+   */
+  openRetracted(): void {
+    if (this.phase === ChannelPhase.Closed || this.phase === ChannelPhase.Unopened) return
+    this.setPhase(ChannelPhase.Unopened)
+    this.report(new RuntimeError('OPEN_RETRACTED', 'a reorganisation took the channel\'s open away: nothing is signed until it is back', { details: { channelId: this.channelId } }))
+  }
+
+  /**
+   * The chain set fork 0 (StateSet of an open). After {@link openRetracted}: the same genesis
+   * (state and timestamp) brings the channel back; another one (a new open of the same params in
+   * a later block) voids everything signed on the old one — reported as RuntimeError
+   * `OPEN_CHANGED`, the channel stays Unopened (create it anew).
+   */
+  reopened(ev: { fork: bigint; stateHash: Hex; timestamp: bigint }): void {
+    if (ev.fork !== 0n || this.phase === ChannelPhase.Closed) return
+    const genesis = this.o.store.getForks(this.channelId)[0]!
+    if (genesis.stateHash !== ev.stateHash.toLowerCase() || genesis.timestamp !== ev.timestamp) {
+      // The open landed again in another block (a reorganisation re-included it later): its
+      // genesis time differs, so the moves signed on the old one cannot be proven on this one.
+      if (this.phase !== ChannelPhase.Unopened) this.setPhase(ChannelPhase.Unopened)
+      this.report(new RuntimeError('OPEN_CHANGED', 'the channel was opened again with another genesis: what was signed on the old one is void', { details: { channelId: this.channelId } }))
+      return
+    }
+    if (this.phase !== ChannelPhase.Unopened) return
+    this.setPhase(this.guard.closeSigned(this.sm.ledger.fork.fork) !== undefined ? ChannelPhase.Closing : ChannelPhase.Open)
+  }
+
   /** The chain settled the channel (ChannelClosed, in transaction `transactionHash`): the only way to Closed. */
   settled(ev: ChannelClosedEvent, transactionHash?: Hex): void {
     if (this.phase === ChannelPhase.Closed) return
@@ -283,7 +314,8 @@ export class Engine {
   // ─── peer messages ─────────────────────────────────────────────────────────────────────
 
   private async handle(from: number, m: Message): Promise<void> {
-    if (this.phase === ChannelPhase.Closed) return
+    // Unopened: the chain holds no channel; peers send it again by catch-up once it is back.
+    if (this.phase === ChannelPhase.Closed || this.phase === ChannelPhase.Unopened) return
     switch (m?.type) {
       case 'tx':
         await this.onTx(from, m, 'peer')

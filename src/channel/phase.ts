@@ -7,6 +7,7 @@
  * Open / Closing ─DisputeRaised─▶ Disputed ─ChannelClosed─▶ Closed
  * Disputed ─DisputeCancelled─▶ Open, or Closing when we signed a close on the fork
  * Closing / Disputed ─StateSet─▶ Open        Open ─ChannelClosed─▶ Closed (conclude)
+ * Open / Closing / Disputed ─the open reorganised away─▶ Unopened ─the same open back─▶ Open (or Closing)
  * ```
  * Closed comes only from the chain (ChannelClosed), never from collecting signatures: a close
  * every participant signed stays Closing until the chain settles it. A StateSet (new fork)
@@ -23,13 +24,19 @@ export enum ChannelPhase {
   Disputed = 'disputed',
   /** The chain settled the channel (ChannelClosed): final. */
   Closed = 'closed',
+  /**
+   * A reorganisation took the open away: the chain holds no such channel (its deposits are free
+   * again), so nothing is signed or confirmed until the same open (same genesis) is back.
+   */
+  Unopened = 'unopened',
 }
 
 const ALLOWED: Record<ChannelPhase, readonly ChannelPhase[]> = {
-  [ChannelPhase.Open]: [ChannelPhase.Closing, ChannelPhase.Disputed, ChannelPhase.Closed],
-  [ChannelPhase.Closing]: [ChannelPhase.Closed, ChannelPhase.Disputed, ChannelPhase.Open],
-  [ChannelPhase.Disputed]: [ChannelPhase.Open, ChannelPhase.Closing, ChannelPhase.Closed],
+  [ChannelPhase.Open]: [ChannelPhase.Closing, ChannelPhase.Disputed, ChannelPhase.Closed, ChannelPhase.Unopened],
+  [ChannelPhase.Closing]: [ChannelPhase.Closed, ChannelPhase.Disputed, ChannelPhase.Open, ChannelPhase.Unopened],
+  [ChannelPhase.Disputed]: [ChannelPhase.Open, ChannelPhase.Closing, ChannelPhase.Closed, ChannelPhase.Unopened],
   [ChannelPhase.Closed]: [],
+  [ChannelPhase.Unopened]: [ChannelPhase.Open, ChannelPhase.Closing],
 }
 
 /** Whether `from → to` is a legal move. */

@@ -10,7 +10,7 @@ import type { ManagerClient, RaiseResult } from '../chain/ManagerClient.js'
 import { engineOf, type Channel } from '../channel/Channel.js'
 import { UsageError } from '../errors/ParleyError.js'
 import { unpackSignatures } from '../protocol/signatures.js'
-import type { Hex, Transaction } from '../protocol/types.js'
+import { Phase, type Hex, type Transaction } from '../protocol/types.js'
 import { DisputeHandler, type DisputeHandlerEvents, type DisputeHandlerOptions } from './DisputeHandler.js'
 import type { ChainView } from './types.js'
 
@@ -118,6 +118,10 @@ export function attachCourt(channel: Channel, opts: CourtOptions): Court {
   const onReorg = async ({ ancestor }: { ancestor: number }): Promise<number | void> => {
     const r = handler.rewind(ancestor, opts.fromBlock ?? 0)
     await channel.applyReorg({ fork: r.before.fork, phase: r.before.phase }, { fork: r.after.fork, phase: r.after.phase })
+    // Below the open block: is the channel still on the chain? If not, nothing is signed until the same open is back.
+    if (opts.fromBlock !== undefined && ancestor < opts.fromBlock && (await opts.manager.getChannel(channel.channelId)).phase === Phase.None) {
+      await channel.applyOpenRetracted()
+    }
     kick()
     return r.from
   }

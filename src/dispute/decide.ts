@@ -170,7 +170,7 @@ function disputeDuties(v: DisputeView): Action[] {
 
 function openDuties(v: DisputeView): Action[] {
   const { chain, local, channel, policy } = v
-  if (chain.phase !== 'open' || !canAct(v) || !sameFork(v) || local.phase === ChannelPhase.Closed) return []
+  if (chain.phase !== 'open' || !canAct(v) || !sameFork(v) || local.phase === ChannelPhase.Closed || local.phase === ChannelPhase.Unopened) return []
   const close = signedClose(v)
   if (close) return [close]
   const out: Action[] = []

@@ -13,8 +13,9 @@ import { NO_DISPUTE } from '../../src/chain/ManagerClient.js'
 import { deployLocalStack } from '../../src/chain/stack.js'
 import { ChannelPhase } from '../../src/channel/phase.js'
 import { DisputeKind } from '../../src/protocol/types.js'
-import { ALICE, BOB, MALLORY, assertRemovedEnding, round, scene, type Scene, type SceneContext } from '../helpers/attackPlay.js'
-import { ETH1, pastDeadline, pay, reach, travel } from '../helpers/courtPeers.js'
+import { ALICE, BOB, MALLORY, assertRemovedEnding, deltas, round, scene, type Scene, type SceneContext } from '../helpers/attackPlay.js'
+import { BOND, ETH1, pastDeadline, pay, reach, solvent, travel } from '../helpers/courtPeers.js'
+import { ETH } from '../../src/protocol/types.js'
 
 let ctx: SceneContext
 let wallets: Wallet[]
@@ -150,6 +151,32 @@ describe('issue 11: reorganisations under online honest clients', () => {
       await again
       for (const r of [alice, bob]) assert.equal(r.channel.phase, ChannelPhase.Closed)
       await assertRemovedEnding(ctx, s)
+    } finally {
+      await s.c.close()
+    }
+  })
+  test('11.3 the open reorganised away: the channels stop (Unopened: nothing signed, proposals and closes refused); the deposits are free again and each participant withdraws exactly its own', { timeout: 120_000 }, async () => {
+    const s = await scene(ctx, wallets, '11.3-reorg-open')
+    const [alice, bob] = [s.c.roles[ALICE]!, s.c.roles[BOB]!]
+    try {
+      await round(ctx, s) // off-chain only: the open is the channel's last block
+      const head = await ctx.anvil.provider.getBlockNumber()
+      assert.equal(head, s.c.openBlock)
+      const stopped = Promise.all([alice, bob].map((r) => r.channel.next('phase', { filter: (p) => p.to === ChannelPhase.Unopened })))
+      await ctx.anvil.provider.send('anvil_reorg', [1, []]) // the open's block replaced by an empty one
+      await readAll(s)
+      await stopped
+      for (const r of [alice, bob]) {
+        assert.equal(r.channel.phase, ChannelPhase.Unopened)
+        await assert.rejects(r.channel.propose(pay(BOB, 1n)), { code: 'CHANNEL_NOT_OPEN' })
+      }
+      const before = alice.channel.state.seq
+      await assert.rejects(alice.channel.close(), { code: 'CHANNEL_NOT_OPEN' })
+      assert.equal(alice.channel.state.seq, before)
+      // The chain has no channel: every deposit (and bond) is free again, exactly as deposited.
+      for (const r of s.c.roles) await ctx.stack.manager.connect(r.wallet).withdraw(ETH, s.c.params.deposits[s.c.roles.indexOf(r)]! + BOND)
+      assert.deepEqual(await deltas(ctx, s), s.c.roles.map(() => 0n))
+      await solvent(ctx.anvil, ctx.stack)
     } finally {
       await s.c.close()
     }
