@@ -6,10 +6,10 @@
  * everyone's deadlines. Mallory is a plain Channel the test drives (or silences) by hand.
  */
 import assert from 'node:assert/strict'
-import { AbiCoder, keccak256, toUtf8Bytes, type Contract, type Wallet } from 'ethers'
+import { AbiCoder, keccak256, toUtf8Bytes, type Contract, type Provider, type Wallet } from 'ethers'
 import type { Anvil } from '../../src/chain/anvil.js'
 import type { Hardfork } from '../../src/chain/hardfork.js'
-import { ChainListener } from '../../src/chain/ChainListener.js'
+import { ChainListener, type ChainListenerOptions } from '../../src/chain/ChainListener.js'
 import type { ManagerClient } from '../../src/chain/ManagerClient.js'
 import type { LocalStack } from '../../src/chain/stack.js'
 import { signOpenConsent } from '../../src/chain/consent.js'
@@ -80,6 +80,13 @@ export interface CourtChannelOptions {
   hardfork?: Hardfork
   /** Participant i's channel submits its cooperative close through this (default: its manager). */
   chain?: (i: number, manager: ManagerClient) => CloseSubmitter
+  /**
+   * Participant i's own node: its listener, its court's calls and its close go through this
+   * provider (default, or when it returns undefined: anvil's). Deposits and the open do not.
+   */
+  rpc?: (i: number) => Provider | undefined
+  /** More options of every listener (e.g. a shorter retry). */
+  listener?: Partial<Omit<ChainListenerOptions, 'provider' | 'manager' | 'clock'>>
 }
 
 /** Deposits, opens a Payments channel with bonds and starts one Channel per wallet. */
@@ -97,10 +104,12 @@ export async function openCourtChannel(o: CourtChannelOptions): Promise<CourtCha
   const hub = new MemoryHub()
   const machine = () => EvmStateMachine.fromChain({ provider: o.anvil.provider, address: params.machine, ...(o.hardfork ? { hardfork: o.hardfork } : {}) })
   const roles: Role[] = []
+  const rpcs: (Provider | undefined)[] = []
   for (let i = 0; i < n; i++) {
     const store = o.sqliteDir ? new SqliteStore(join(o.sqliteDir, `${o.label}-${i}.db`)) : new MemoryStore()
     const clock = new ManualClock(genesis.timestamp, { followBlocks: true })
-    const manager = o.stack.manager.connect(o.wallets[i]!)
+    const rpc = (rpcs[i] = o.rpc?.(i))
+    const manager = o.stack.manager.connect(rpc ? o.wallets[i]!.connect(rpc) : o.wallets[i]!)
     const transport = o.transport ? await o.transport(i, { hub, channelId: opened.channelId, participants: params.participants }) : hub.connect(i)
     const chain = o.chain ? o.chain(i, manager) : manager
     const channel = await Channel.create({ params, genesis, signer: o.wallets[i]!, machine: await machine(), store, transport, clock, hasher: o.hasher, chain })
@@ -108,7 +117,7 @@ export async function openCourtChannel(o: CourtChannelOptions): Promise<CourtCha
   }
   const attach = (i: number, extra: Partial<CourtOptions> = {}): Court => {
     const r = roles[i]!
-    r.listener ??= new ChainListener({ provider: o.anvil.provider, manager: o.stack.manager.address, pollMs: o.pollMs ?? 30, clock: r.clock })
+    r.listener ??= new ChainListener({ provider: rpcs[i] ?? o.anvil.provider, manager: o.stack.manager.address, pollMs: o.pollMs ?? 30, clock: r.clock, ...o.listener })
     r.court = attachCourt(r.channel, { listener: r.listener, manager: r.manager, fromBlock: opened.blockNumber, ...extra })
     if (process.env.COURT_DEBUG) {
       r.court.on('submitted', (x) => console.log(`[${i}] submitted ${x.action.kind} ${x.action.key}: ${x.action.why}`))
