@@ -9,7 +9,7 @@ import { ParleyHasher } from '../protocol/eip712.js'
 import { DisputeKind, type DisputeRaised, type DisputeRecord, type DisputeResolved, type Hex, type ParticipantSlashed } from '../protocol/types.js'
 import { contractInterface } from './artifacts.js'
 import { decodeManagerLog, type ManagerEvent, type ManagerEventArgs, type ManagerEventName } from './decode.js'
-import { toParleyError } from './errors.js'
+import { isExecutionFailure, toParleyError } from './errors.js'
 import { parseEvents, type ChannelClosedEvent, type CreditedEvent, type StateSetEvent } from './events.js'
 
 /** What every state-changing call returns. */
@@ -122,7 +122,7 @@ export class ManagerBase {
       // the same block) carries no reason: replay it as a call to name the custom error.
       if (sent && (e as { code?: unknown })?.code === 'CALL_EXCEPTION') {
         const why = await this.contract.getFunction(method).staticCall(...args).then(() => undefined, (r: unknown) => r)
-        if (why !== undefined) throw toParleyError(why, method)
+        if (why !== undefined && isExecutionFailure(why)) throw toParleyError(why, method)
       }
       throw toParleyError(e, method)
     }

@@ -8,7 +8,7 @@ import { Contract, Interface, getBytes, type ContractRunner } from 'ethers'
 import { ProtocolError } from '../errors/ParleyError.js'
 import type { StateMachine } from '../machine/StateMachine.js'
 import type { Hex } from '../protocol/types.js'
-import { decodeRevert, errorMentions, findRevertData, toParleyError } from './errors.js'
+import { decodeRevert, errorMentions, findRevertData, isExecutionFailure, toParleyError } from './errors.js'
 
 /** The IStateMachine ABI (contracts/interfaces/IStateMachine.sol). */
 const MACHINE_ABI = new Interface([
@@ -82,7 +82,7 @@ export class RpcStateMachine implements StateMachine {
           details: { method, machine: this.address, gasCap: this.gasCap }, cause: e,
         })
       }
-      if ((e as { code?: string }).code !== 'CALL_EXCEPTION') throw toParleyError(e, `machine ${method}`)
+      if (!isExecutionFailure(e)) throw toParleyError(e, `machine ${method}`)
       const decoded = data ? decodeRevert(data) : undefined
       throw new ProtocolError('MACHINE_REVERTED', `machine ${method} reverted${decoded ? `: ${decoded.name}` : ''}`, {
         details: { method, machine: this.address, ...(decoded ? { error: decoded.name, args: decoded.args } : {}), ...(data ? { data } : {}) },

@@ -104,6 +104,32 @@ export function errorMentions(error: unknown, pattern: RegExp, depth = 0): boole
   return ['error', 'info', 'cause'].some((key) => errorMentions(e[key], pattern, depth + 1))
 }
 
+/** Execution failures as nodes word them (anvil "EVM error OutOfGas", geth "invalid opcode: …", both "execution reverted"). */
+const EXECUTION_FAILED = /revert|EVM error|out of gas|gas required exceeds|invalid opcode|invalid jump|stack (?:under|over)flow|write protection/i
+
+/**
+ * Whether `error` is the EVM refusing a call or transaction (a revert or another execution
+ * failure) rather than the node failing to answer. ethers reports every JSON-RPC error of
+ * `eth_call` and `eth_estimateGas` as CALL_EXCEPTION — a load balancer's "header not found" or a
+ * rate limit included — so only revert data, a mined transaction's failed receipt, or a node
+ * message that names an execution failure count.
+ * @example if (!isExecutionFailure(e)) retryLater() // the node, not the contract, said no
+ */
+export function isExecutionFailure(error: unknown): boolean {
+  if (findRevertData(error)) return true
+  if ((error as { code?: unknown })?.code !== 'CALL_EXCEPTION') return false
+  const rpc = (error as { info?: { error?: { message?: unknown } } }).info?.error
+  // Raised by ethers itself (no node error): a transaction mined with status 0.
+  if (rpc === undefined || rpc === null) return true
+  return typeof rpc.message === 'string' && EXECUTION_FAILED.test(rpc.message)
+}
+
+/** The node's own words in a JSON-RPC error ethers wrapped, if any. */
+function nodeMessage(error: unknown): string | undefined {
+  const m = (error as { info?: { error?: { message?: unknown } } })?.info?.error?.message
+  return typeof m === 'string' ? m : undefined
+}
+
 function describe(d: DecodedRevert): string {
   const args = Object.entries(d.args).map(([k, v]) => `${k}=${String(v)}`).join(', ')
   return `${d.name}(${args})${d.inner ? ` ← ${describe(d.inner)}` : ''}`
@@ -112,8 +138,10 @@ function describe(d: DecodedRevert): string {
 /**
  * Wraps a failure of `action` (e.g. `open`) as a ParleyError; ParleyErrors pass through.
  * - custom error → ProtocolError, code from the error name, `details.error` / `details.args`;
- * - `Error(string)`, `Panic` or empty revert → ProtocolError `CONTRACT_REVERTED`;
- * - everything else → RuntimeError `RPC_FAILED` (or `INSUFFICIENT_FUNDS` for gas money).
+ * - `Error(string)`, `Panic`, an empty revert or another execution failure → ProtocolError
+ *   `CONTRACT_REVERTED` (see {@link isExecutionFailure});
+ * - everything else → RuntimeError `RPC_FAILED` (or `INSUFFICIENT_FUNDS` for gas money), also a
+ *   JSON-RPC error ethers reported as CALL_EXCEPTION without the EVM having refused anything.
  *
  * @example
  * try { await manager.conclude(id, parts, proof, state) } catch (e) {
@@ -132,7 +160,7 @@ export function toParleyError(error: unknown, action: string): ParleyError {
   }
   const code = (error as { code?: unknown })?.code
   const message = (error as { shortMessage?: string; message?: string })?.shortMessage ?? String(error)
-  if (code === 'CALL_EXCEPTION' || decoded) {
+  if (decoded || (code === 'CALL_EXCEPTION' && isExecutionFailure(error))) {
     return new ProtocolError('CONTRACT_REVERTED', `${action} reverted: ${message}`, {
       details: { action, ...(data ? { data } : {}), ...(decoded ? { error: decoded.name, args: decoded.args } : {}) },
       cause: error,
@@ -141,5 +169,6 @@ export function toParleyError(error: unknown, action: string): ParleyError {
   if (code === 'INSUFFICIENT_FUNDS') {
     return new RuntimeError('INSUFFICIENT_FUNDS', `${action}: the sender cannot pay for gas and value`, { details: { action }, cause: error })
   }
-  return new RuntimeError('RPC_FAILED', `${action} failed: ${message}`, { details: { action }, cause: error })
+  const node = code === 'CALL_EXCEPTION' ? nodeMessage(error) : undefined
+  return new RuntimeError('RPC_FAILED', `${action} failed: ${node ? `the node answered "${node}"` : message}`, { details: { action }, cause: error })
 }
