@@ -1,7 +1,9 @@
 /**
  * ChainListener on a real anvil: decoded events in chain order, confirmation depth, a restart
  * that resumes from the stored cursor without missing or repeating an event (also when the
- * previous run stopped in the middle of a block range), and RPC failures reported as
+ * previous run stopped in the middle of a block range), a node behind the head (a lagging
+ * `eth_getLogs`, a head below blocks already read) neither skipping events nor passing for a
+ * reorganisation, and RPC failures reported as
  * RuntimeErrors and retried until the node answers again (through a proxy that fails on
  * demand — the chain itself is real).
  */
@@ -11,7 +13,7 @@ import { createServer, type Server } from 'node:http'
 import { mkdtempSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
-import { JsonRpcProvider, keccak256, toUtf8Bytes, type Wallet } from 'ethers'
+import { JsonRpcProvider, keccak256, toUtf8Bytes, type BlockTag, type Filter, type Provider, type Wallet } from 'ethers'
 import { startAnvil, type Anvil } from './anvil.js'
 import { deployLocalStack, type LocalStack } from './stack.js'
 import { signOpenConsent } from './consent.js'
@@ -65,6 +67,33 @@ async function channel(label: string) {
     return users[1]!.signTransaction(await users[1]!.populateTransaction({ ...req, gasLimit: 500_000n }))
   }
   return { p, channelId: opened.channelId, openBlock: opened.blockNumber, post, rawPost }
+}
+
+/**
+ * anvil seen through a node behind the head (the listener only calls getBlock and getLogs): the
+ * head `headBehind` blocks older; logs as a node `logsBehind` blocks behind answers them — by
+ * range nothing above its head, by block hash an error for a block it does not have (EIP-234).
+ */
+function lagging() {
+  const node = { headBehind: 0, logsBehind: 0, provider: undefined as unknown as Provider }
+  const p = anvil.provider
+  node.provider = {
+    async getBlock(tag: BlockTag) {
+      if (tag !== 'latest' || node.headBehind === 0) return p.getBlock(tag)
+      return p.getBlock(Math.max(0, (await p.getBlockNumber()) - node.headBehind))
+    },
+    async getLogs(filter: Filter & { blockHash?: string }) {
+      const head = (await p.getBlockNumber()) - node.logsBehind
+      if (filter.blockHash !== undefined) {
+        const b = await p.getBlock(filter.blockHash)
+        if (!b || b.number > head) throw new Error('unknown block')
+        return p.getLogs(filter)
+      }
+      if (Number(filter.fromBlock) > head) return []
+      return p.getLogs({ ...filter, toBlock: Math.min(Number(filter.toBlock), head) })
+    },
+  } as unknown as Provider
+  return node
 }
 
 const seqOf = (e: ChainEvent) => (e.name === 'TransactionPosted' ? e.args.transaction.seq : undefined)
@@ -229,6 +258,46 @@ describe('ChainListener', () => {
     assert.equal(reorgs.length, 1, 'told at restart')
     assert.ok(reorgs[0]! < c.openBlock + 1)
     assert.deepEqual(again.seen.map((e) => e.name), ['ChannelOpened', 'StateSet'], 'read again from before the lost block; the lost post is gone')
+  })
+
+  test('a node behind: logs from a node that lags the head never move the cursor past blocks they did not cover', { timeout: 120_000 }, async () => {
+    const c = await channel('lagging-logs')
+    const node = lagging()
+    const listener = new ChainListener({ provider: node.provider, manager: stack.manager.address, pollMs: 20 })
+    const got = collector()
+    listener.watch(c.channelId, (e) => got.push(e), { fromBlock: c.openBlock })
+    await listener.poll()
+    node.logsBehind = 3 // a fresh head, logs from a node 3 blocks behind (a load balancer)
+    await c.post(2)
+    await anvil.mine()
+    const lagged = await listener.poll().then(() => undefined, (e: unknown) => e)
+    assert.equal(got.seen.length, 2, 'nothing the lagging node could not serve')
+    node.logsBehind = 0
+    await listener.poll()
+    assert.deepEqual(got.seen.map(seqOf).filter(Boolean), [1n, 2n], 'both posts, once, in order')
+    assert.ok(lagged instanceof RuntimeError && lagged.code === 'CHAIN_POLL_FAILED', 'the round the node could not serve failed (and is retried)')
+    await listener.close()
+  })
+
+  test('a node behind: a head below a block already read is not a reorganisation', { timeout: 120_000 }, async () => {
+    const c = await channel('lagging-head')
+    const node = lagging()
+    const listener = new ChainListener({ provider: node.provider, manager: stack.manager.address, pollMs: 20 })
+    const got = collector()
+    const reorgs: number[] = []
+    listener.on('reorg', (r) => reorgs.push(r.ancestor))
+    listener.watch(c.channelId, (e) => got.push(e), { fromBlock: c.openBlock, onReorg: (r) => void reorgs.push(r.ancestor) })
+    await c.post(1)
+    await listener.poll()
+    node.headBehind = 2 // the node now answers 2 blocks behind what was read
+    const lagged = await listener.poll().then(() => undefined, (e: unknown) => e)
+    node.headBehind = 0
+    await c.post(1)
+    await listener.poll()
+    assert.deepEqual(reorgs, [], 'nothing retracted')
+    assert.ok(lagged instanceof RuntimeError && lagged.code === 'CHAIN_POLL_FAILED', 'the round failed (and is retried)')
+    assert.deepEqual(got.seen.map(seqOf).filter(Boolean), [1n, 2n])
+    await listener.close()
   })
 
   test('RPC failures are reported as RuntimeErrors and retried until the node answers again', { timeout: 120_000 }, async () => {

@@ -15,6 +15,13 @@
  * that had events after it (`onReorg`, awaited: retract what those blocks said), moves its cursor
  * back, and delivers what the new blocks say. A reorganisation deeper than `reorgDepth` rewinds
  * `reorgDepth` blocks below the oldest block it remembers.
+ *
+ * A node behind: the head, the blocks and the logs may come from different nodes (a load
+ * balancer), some behind the others. A head below a block already read is a node behind, not a
+ * reorganisation: the round fails and is retried. The newest `lagBlocks` blocks are read one by
+ * one by block hash (EIP-234) and every older range's last block too: a node that does not have
+ * the block answers with an error instead of an empty list, so a lagging `eth_getLogs` never moves
+ * the cursor past blocks it did not cover.
  */
 import type { Provider } from 'ethers'
 import { RuntimeError, UsageError } from '../errors/ParleyError.js'
@@ -81,6 +88,12 @@ export interface ChainListenerOptions {
   pollMs?: number
   /** Largest block range per `eth_getLogs` (default 2000; public RPCs often cap it). */
   maxBlockRange?: number
+  /**
+   * How many blocks behind the head a node answering `eth_getLogs` may lag without an event being
+   * missed: the newest `lagBlocks` blocks (below the confirmed one) are read one by one by hash,
+   * older ones in ranges whose last block is read by hash (default 32).
+   */
+  lagBlocks?: number
   /** Retry delays after RPC failures: doubling from `initialMs` (default `pollMs`) up to `maxMs` (default 30 s). */
   retry?: { initialMs?: number; maxMs?: number }
   /** Fed with every new head block's timestamp. */
@@ -141,9 +154,10 @@ export class ChainListener {
   constructor(private readonly o: ChainListenerOptions) {
     if (!o?.provider || typeof o.provider.getLogs !== 'function') throw new UsageError('PROVIDER_REQUIRED', 'ChainListener needs an ethers provider')
     if (typeof o.manager !== 'string' || !/^0x[0-9a-fA-F]{40}$/.test(o.manager)) throw new UsageError('ADDRESS_INVALID', 'manager must be an address')
-    for (const k of ['confirmations', 'pollMs', 'maxBlockRange', 'reorgDepth'] as const) {
+    for (const k of ['confirmations', 'pollMs', 'maxBlockRange', 'reorgDepth', 'lagBlocks'] as const) {
       const v = o[k]
-      if (v !== undefined && (!Number.isInteger(v) || v < (k === 'confirmations' ? 0 : 1))) throw new UsageError('OPTIONS_INVALID', `${k} must be a ${k === 'confirmations' ? 'non-negative' : 'positive'} integer`)
+      const min = k === 'confirmations' || k === 'lagBlocks' ? 0 : 1
+      if (v !== undefined && (!Number.isInteger(v) || v < min)) throw new UsageError('OPTIONS_INVALID', `${k} must be a ${min === 0 ? 'non-negative' : 'positive'} integer`)
     }
     this.manager = o.manager.toLowerCase() as Hex
     this.topics = MANAGER_EVENTS.map((name) => this.iface.getEvent(name)!.topicHash)
@@ -235,6 +249,12 @@ export class ChainListener {
     const head = await this.rpc('eth_getBlockByNumber', () => this.o.provider.getBlock('latest'))
     if (!head) throw new RuntimeError('CHAIN_POLL_FAILED', 'the node returned no latest block')
     const block: HeadBlock = { number: head.number, timestamp: BigInt(head.timestamp), ...(head.hash ? { hash: head.hash.toLowerCase() } : {}) }
+    const newest = this.seen.size > 0 ? Math.max(...this.seen.keys()) : -1
+    if (block.number < newest) {
+      // Not a shorter chain: a node behind (a chain only gets shorter on a dev node, and such a
+      // reorganisation is seen once the chain is longer again).
+      throw new RuntimeError('CHAIN_POLL_FAILED', `the node's head ${block.number} is behind block ${newest} already read: a node lagging, read again`, { details: { method: 'eth_getBlockByNumber', head: block.number, read: newest } })
+    }
     if (!this.lastHead || block.number > this.lastHead.number) {
       this.lastHead = block
       this.o.clock?.observeBlock(block.timestamp, (this.o.localTime ?? Date.now)())
@@ -242,13 +262,14 @@ export class ChainListener {
     }
     await this.followReorg(block)
     const target = block.number - (this.o.confirmations ?? 0)
+    const deep = target - (this.o.lagBlocks ?? 32)
     const times = new Map<number, bigint>([[block.number, block.timestamp]])
     for (;;) {
       const pending = [...this.watches].filter((w) => w.cursor.block <= target)
       if (pending.length === 0 || this.closed) break
       const from = Math.min(...pending.map((w) => w.cursor.block))
       const group = pending.filter((w) => w.cursor.block === from)
-      const range = nextRange(from, target, this.o.maxBlockRange ?? 2000)!
+      const range = from > deep ? { from, to: from } : nextRange(from, deep, this.o.maxBlockRange ?? 2000)!
       await this.scan(group, range, times, block)
     }
     if (!this.closed) this.events.emit('tick', block)
@@ -256,11 +277,15 @@ export class ChainListener {
 
   /** The chain's hash of block `n` now (the head's without a call); undefined above the head. */
   private async hashAt(n: number, head: HeadBlock): Promise<string | undefined> {
-    if (n > head.number) return undefined
-    if (n === head.number && head.hash) return head.hash
+    return n > head.number ? undefined : (await this.blockAt(n, head)).hash
+  }
+
+  /** Block `n` (at most the head) as the node has it now. */
+  private async blockAt(n: number, head: HeadBlock): Promise<{ hash: string; timestamp: bigint }> {
+    if (n === head.number && head.hash) return { hash: head.hash, timestamp: head.timestamp }
     const b = await this.rpc('eth_getBlockByNumber', () => this.o.provider.getBlock(n))
-    if (!b?.hash) throw new RuntimeError('CHAIN_POLL_FAILED', `the node returned no block ${n}`)
-    return b.hash.toLowerCase()
+    if (!b?.hash) throw new RuntimeError('CHAIN_POLL_FAILED', `the node returned no block ${n}`, { details: { method: 'eth_getBlockByNumber' } })
+    return { hash: b.hash.toLowerCase(), timestamp: BigInt(b.timestamp) }
   }
 
   /**
@@ -307,16 +332,22 @@ export class ChainListener {
     for (const k of this.seen.keys()) if (k < floor) this.seen.delete(k)
   }
 
-  /** Delivers the logs of `group`'s channels in `range`, then moves their cursors past it. */
+  /**
+   * Delivers the logs of `group`'s channels in `range`, then moves their cursors past it. The
+   * range's last block is read by its hash (EIP-234), the others by number: a node that does not
+   * have that block fails instead of answering an empty list, and one that has it has the range.
+   */
   private async scan(group: Watch[], range: { from: number; to: number }, times: Map<number, bigint>, head: HeadBlock): Promise<void> {
-    const ids = [...new Set(group.map((w) => w.channelId))]
-    // The range's last block is read before its logs: if the logs come from a chain that
-    // replaced it, the next round sees this hash mismatch and reads the range again.
-    const toHash = await this.hashAt(range.to, head)
-    const logs = await this.rpc('eth_getLogs', () =>
-      this.o.provider.getLogs({ address: this.manager, topics: [this.topics, ids], fromBlock: range.from, toBlock: range.to }),
-    )
-    const sorted = [...logs].sort((a, b) => a.blockNumber - b.blockNumber || a.index - b.index)
+    const filter = { address: this.manager, topics: [this.topics, [...new Set(group.map((w) => w.channelId))]] }
+    // The range's last block is read before its logs: if they come from a chain that replaced
+    // it, the answer or the next round's hash check says so and the range is read again.
+    const top = await this.blockAt(range.to, head)
+    const toHash = top.hash
+    times.set(range.to, top.timestamp)
+    const below = range.from < range.to ? await this.rpc('eth_getLogs', () => this.o.provider.getLogs({ ...filter, fromBlock: range.from, toBlock: range.to - 1 })) : []
+    const last = await this.rpc('eth_getLogs', () => this.o.provider.getLogs({ ...filter, blockHash: toHash }))
+    const logs = [...below.filter((l) => l.blockNumber >= range.from && l.blockNumber < range.to), ...last.filter((l) => l.blockNumber === range.to)]
+    const sorted = logs.sort((a, b) => a.blockNumber - b.blockNumber || a.index - b.index)
     for (const log of sorted) {
       const known = log.blockNumber === range.to ? toHash : this.seen.get(log.blockNumber)
       if (known !== undefined && log.blockHash.toLowerCase() !== known) {
@@ -346,8 +377,8 @@ export class ChainListener {
         this.advance(w, { ...after(log.blockNumber, log.index), anchor: { block: log.blockNumber, hash: log.blockHash.toLowerCase() } })
       }
     }
-    if (toHash) this.remember(range.to, toHash)
-    for (const w of group) if (w.live) this.advance(w, { block: range.to + 1, index: 0, ...(toHash ? { anchor: { block: range.to, hash: toHash } } : {}) })
+    this.remember(range.to, toHash)
+    for (const w of group) if (w.live) this.advance(w, { block: range.to + 1, index: 0, anchor: { block: range.to, hash: toHash } })
   }
 
   private advance(w: Watch, c: Cursor): void {
