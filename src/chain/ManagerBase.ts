@@ -4,7 +4,7 @@
  * the events of a court call are decoded. {@link ManagerClient} adds the actions.
  */
 import { Contract, type ContractRunner, type Signer, type TransactionReceipt, type TransactionResponse } from 'ethers'
-import { UsageError, ProtocolError } from '../errors/ParleyError.js'
+import { ProtocolError, RuntimeError, UsageError } from '../errors/ParleyError.js'
 import { ParleyHasher } from '../protocol/eip712.js'
 import { DisputeKind, type DisputeRaised, type DisputeRecord, type DisputeResolved, type Hex, type ParticipantSlashed } from '../protocol/types.js'
 import { contractInterface } from './artifacts.js'
@@ -68,8 +68,11 @@ export class ManagerBase {
   readonly contract: Contract
   private hasherPromise: Promise<ParleyHasher> | undefined
 
-  /** Binds the manager at `address`; `runner` is a Signer for writes or a Provider for reads. */
-  constructor(address: string, readonly runner: ContractRunner) {
+  /**
+   * Binds the manager at `address`; `runner` is a Signer for writes or a Provider for reads.
+   * `judgeAt` names the block (hash) a refusal must hold on (see {@link ManagerClient.judgedAt}).
+   */
+  constructor(address: string, readonly runner: ContractRunner, protected readonly judgeAt?: () => string | undefined) {
     this.address = address.toLowerCase() as Hex
     this.contract = new Contract(this.address, contractInterface('StateChannelManager'), runner)
   }
@@ -124,10 +127,31 @@ export class ManagerBase {
         const why = await this.contract.getFunction(method).staticCall(...args).then(() => undefined, (r: unknown) => r)
         if (why !== undefined && isExecutionFailure(why)) throw toParleyError(why, method)
       }
-      throw toParleyError(e, method)
+      const error = toParleyError(e, method)
+      if (!sent && error instanceof ProtocolError) await this.confirmRefusal(method, args, error)
+      throw error
     }
     if (!receipt) throw toParleyError(new Error('no receipt'), method)
     return { hash: receipt.hash as Hex, blockNumber: receipt.blockNumber, gasUsed: receipt.gasUsed, receipt }
+  }
+
+  /**
+   * The node refused `method` before it was sent (its estimate reverted on the node's latest
+   * block). With `judgeAt`, that stands only if the call fails on the named block too: when it
+   * passes there, or cannot be run there, the node's view is not the one we acted on (a node
+   * behind it, or one ahead with blocks not read yet) — RuntimeError `REFUSAL_UNCONFIRMED`, retried.
+   */
+  private async confirmRefusal(method: string, args: unknown[], refusal: ProtocolError): Promise<void> {
+    const blockTag = this.judgeAt?.()
+    if (!blockTag) return
+    const f = this.contract.getFunction(method)
+    const n = f.fragment.inputs.length
+    const call = args.length > n ? [...args.slice(0, n), { ...(args[n] as object), blockTag }] : [...args, { blockTag }]
+    const again = await f.staticCall(...call).then(() => undefined, (r: unknown) => r ?? new Error('failed'))
+    if (again !== undefined && isExecutionFailure(again)) return
+    throw new RuntimeError('REFUSAL_UNCONFIRMED', `${method} was refused by the node but ${again === undefined ? 'passes' : 'could not be run'} on block ${blockTag}, which we acted on: the node's view is another (behind or ahead); retried`, {
+      details: { action: method, block: blockTag, refusal: refusal.code }, cause: refusal,
+    })
   }
 
   /** The caller's index in `participants` (UsageError `CALLER_NOT_PARTICIPANT`). */

@@ -144,6 +144,26 @@ describe('ManagerClient', () => {
     assert.equal(errorCode('ECDSAInvalidSignature'), 'ECDSA_INVALID_SIGNATURE')
   })
 
+  test('judgedAt: a refusal stands only if it holds on the block we acted on (else REFUSAL_UNCONFIRMED, retried)', async () => {
+    const me = stack.manager.connect(users[0]!)
+    await me.deposit(ETH, ONE)
+    const rich = (await anvil.provider.getBlock('latest'))!.hash!
+    await me.withdraw(ETH, ONE)
+    // Refused now (nothing left). Judged on the block where the balance was there, as by a client
+    // that has not read the withdrawal yet, or was answered by a node ahead: not the chain's word.
+    await assert.rejects(me.judgedAt(() => rich).withdraw(ETH, ONE), (e: unknown) => {
+      assert.ok(e instanceof RuntimeError && e.code === 'REFUSAL_UNCONFIRMED', String(e))
+      assert.equal(e.details?.refusal, 'BALANCE_INSUFFICIENT')
+      return true
+    })
+    // A block the node does not have (we read a head it lacks: it is behind): not the chain's word either.
+    await assert.rejects(me.judgedAt(() => `0x${'ab'.repeat(32)}`).withdraw(ETH, ONE), { code: 'REFUSAL_UNCONFIRMED' })
+    // Refused on the block we acted on as well: final.
+    const now = (await anvil.provider.getBlock('latest'))!.hash!
+    await assert.rejects(me.judgedAt(() => now).withdraw(ETH, ONE), (e: unknown) => e instanceof ProtocolError && e.code === 'BALANCE_INSUFFICIENT')
+    await assert.rejects(me.judgedAt(() => undefined).withdraw(ETH, ONE), { code: 'BALANCE_INSUFFICIENT' })
+  })
+
   test('an unreachable node is a RuntimeError', async () => {
     const dead = new JsonRpcProvider('http://127.0.0.1:9', 31337, { staticNetwork: true })
     await assert.rejects(stack.manager.connect(dead).balanceOf(ETH, ETH), (e: unknown) => e instanceof RuntimeError && e.code === 'RPC_FAILED')

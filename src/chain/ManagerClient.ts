@@ -48,6 +48,18 @@ export class ManagerClient extends CourtClient {
   }
 
   /**
+   * The same binding, whose refusals must hold on the block `block()` names (a hash, or undefined
+   * for none): a call the node refuses before sending it but that passes on that block — the
+   * node is behind it (a lagging or load-balanced RPC), or ahead with blocks the caller did not
+   * read yet — is a RuntimeError `REFUSAL_UNCONFIRMED` (retry later), not the chain's word. The
+   * court judges at the newest head its listener read.
+   * @example const manager = base.connect(wallet).judgedAt(() => listener.head?.hash)
+   */
+  judgedAt(block: () => string | undefined): ManagerClient {
+    return new ManagerClient(this.address, this.runner, block)
+  }
+
+  /**
    * Deposits `amount` of `asset` (ETH = `ETH`) for `account` (default: the signer). A token
    * must be approved to the manager first.
    * @example await manager.deposit(ETH, 10n ** 18n)

@@ -8,7 +8,7 @@
 import type { ChainEvent, ChainListener } from '../chain/ChainListener.js'
 import type { ManagerClient, RaiseResult } from '../chain/ManagerClient.js'
 import { engineOf, type Channel } from '../channel/Channel.js'
-import { UsageError } from '../errors/ParleyError.js'
+import { RuntimeError, UsageError } from '../errors/ParleyError.js'
 import { unpackSignatures } from '../protocol/signatures.js'
 import { Phase, type Hex, type Transaction } from '../protocol/types.js'
 import { DisputeHandler, type DisputeHandlerEvents, type DisputeHandlerOptions } from './DisputeHandler.js'
@@ -67,7 +67,9 @@ export function attachCourt(channel: Channel, opts: CourtOptions): Court {
   if (!opts.manager || typeof opts.manager.disputeTimeout !== 'function') throw new UsageError('MANAGER_REQUIRED', 'attachCourt needs a ManagerClient connected to our signer')
   if (opts.manager.address !== opts.listener.manager) throw new UsageError('MANAGER_MISMATCH', 'the listener watches another manager')
   const engine = engineOf(channel)
-  const handler = new DisputeHandler(engine, opts)
+  // A refusal counts only if it holds on the newest block the listener read: a node behind (or a
+  // load balancer's lagging backend) refusing our answer must not end our defence.
+  const handler = new DisputeHandler(engine, { ...opts, manager: opts.manager.judgedAt(() => opts.listener.head?.hash) })
   const kick = () => void handler.evaluate()
 
   /**
@@ -137,9 +139,10 @@ export function attachCourt(channel: Channel, opts: CourtOptions): Court {
       kick()
     }),
     channel.on('fork', kick),
-    // The chain said no: read it again now (a reorganisation, or events not yet delivered) rather than assume.
-    handler.events.on('failed', ({ retried }) => {
-      if (!retried) opts.listener.poll().then(kick, () => undefined)
+    // The chain said no (or the node did, on a view other than ours): read it again now (a
+    // reorganisation, or events not yet delivered) rather than assume.
+    handler.events.on('failed', ({ retried, error }) => {
+      if (!retried || (error instanceof RuntimeError && error.code === 'REFUSAL_UNCONFIRMED')) opts.listener.poll().then(kick, () => undefined)
     }),
   ]
   let detached = false
