@@ -56,6 +56,25 @@ async function served(method: string, fault: string, n: number): Promise<void> {
   while ((proxy.stats.faults[key] ?? 0) < target) await new Promise((r) => setTimeout(r, 10))
 }
 
+/**
+ * Resolves once every honest listener tried to read the chain up to its head now: it completed a
+ * round there, or it failed `n` rounds (the node could not serve them).
+ */
+async function tried(s: Scene, n = 3): Promise<void> {
+  const head = await ctx.anvil.provider.getBlockNumber()
+  await Promise.all(s.c.roles.filter((r) => r.listener).map((r) => new Promise<void>((resolve) => {
+    let failures = 0
+    const offs = [
+      r.listener!.on('tick', (b) => b.number >= head && done()),
+      r.listener!.on('error', () => ++failures >= n && done()),
+    ]
+    function done(): void {
+      offs.forEach((off) => off())
+      resolve()
+    }
+  })))
+}
+
 /** Every honest listener completes a round on the node as it answers now (failed rounds are retried). */
 async function readAll(s: Scene): Promise<void> {
   for (const r of s.c.roles) {
@@ -163,6 +182,104 @@ describe('issue 11: a faulty RPC between the honest clients and the chain', () =
       await resolveAndFinish(s, record.deadline, 'closed')
       assert.ok(Object.keys(proxy.stats.faults).length > 3, `faults met: ${JSON.stringify(proxy.stats.faults)}`)
       await assertRemovedEnding(ctx, s)
+    } finally {
+      await s.c.close()
+    }
+  })
+  test('11.7 a conflicting timeout (Mallory equivocates at seq 3, backdated, to a made-up state) while calls drop, get lost, fail and lag: proven from its event, Mallory slashed, Alice and Bob play on and close; exact payouts', { timeout: 60_000 }, async () => {
+    const s = await proxied('11.7-rpc-fraud')
+    const alice = s.c.roles[ALICE]!
+    try {
+      const head = await round(ctx, s, { slowBefore: [MALLORY] })
+      await readAll(s)
+      const share = s.m.bal[MALLORY]!
+      proxy.set('*', FLAKY)
+      const { list, state, raiseAt } = conflictingCandidate(s)
+      const slashed = alice.court!.next('slashed')
+      const proven = alice.court!.next('dispute', { filter: (d) => d.record.kind === DisputeKind.Fraud })
+      await nextBlockAt(ctx.anvil.provider, raiseAt)
+      await s.mallory.call('disputeTimeout', [list, state])
+      const { index, beneficiary } = await slashed
+      assert.equal(index, MALLORY)
+      const fraud = (await proven).record
+      assert.deepEqual([fraud.seq, fraud.removals], [head, 1n << BigInt(MALLORY)])
+      await resolveAndFinish(s, fraud.deadline, 'fork')
+      await assertSlashedEnding(ctx, s, share, beneficiary)
+    } finally {
+      await s.c.close()
+    }
+  })
+
+  test('11.8 a lagging node: first behind the blocks the listeners already read (not a reorganisation), then with a fresh head but logs from a node behind, while Mallory force-closes from the opening state; once it catches up nothing was missed: the courts answer; exact payouts', { timeout: 60_000 }, async () => {
+    const s = await proxied('11.8-rpc-lagging')
+    const [alice, bob] = [s.c.roles[ALICE]!, s.c.roles[BOB]!]
+    const reorgs: number[] = []
+    try {
+      await played(s)
+      for (const r of [alice, bob]) r.listener!.on('reorg', (x) => reorgs.push(x.ancestor))
+      const answered = alice.court!.next('answered')
+      proxy.set('*', { stale: 3 }) // the whole node 3 blocks behind what the listeners read
+      await staleForceClose(s)
+      await ctx.anvil.mine()
+      await served('eth_getBlockByNumber', 'stale', 6)
+      proxy.set('*', undefined)
+      proxy.set('eth_getLogs', { stale: 3 }) // a fresh head, logs from a node 3 blocks behind
+      await ctx.anvil.mine()
+      await tried(s)
+      proxy.clear() // caught up
+      await readAll(s)
+      for (const r of [alice, bob]) assert.equal(r.court!.chain.phase, 'disputed', `participant ${r.channel.me}'s court saw the force-close`)
+      const { record } = await answered
+      assert.deepEqual([record.kind, record.seq], [DisputeKind.ForceClose, 3n], 'answered with the latest final state')
+      await resolveAndFinish(s, record.deadline, 'closed')
+      assert.deepEqual(reorgs, [], 'a node behind is not a reorganisation')
+      await assertRemovedEnding(ctx, s)
+    } finally {
+      await s.c.close()
+    }
+  })
+
+  test('11.9 a load balancer whose estimates and calls land on a node behind: the court\'s answer, refused there, is not taken for the chain\'s word; it answers once the node caught up; exact payouts', { timeout: 60_000 }, async () => {
+    const s = await proxied('11.9-rpc-stale-estimate')
+    const [alice, bob] = [s.c.roles[ALICE]!, s.c.roles[BOB]!]
+    try {
+      await played(s)
+      proxy.set('eth_estimateGas', { stale: 3 })
+      proxy.set('eth_call', { stale: 3 })
+      const failed = [alice, bob].map((r) => r.court!.next('failed', { filter: (x) => x.action.kind === 'answer' }))
+      const answered = alice.court!.next('answered')
+      await staleForceClose(s)
+      for (const f of await Promise.all(failed)) assert.equal(f.retried, true, `a refusal by a node behind is retried: ${(f.error as Error).message}`)
+      proxy.clear()
+      const { record } = await answered
+      assert.deepEqual([record.kind, record.seq], [DisputeKind.ForceClose, 3n])
+      await resolveAndFinish(s, record.deadline, 'closed')
+      await assertRemovedEnding(ctx, s)
+    } finally {
+      await s.c.close()
+    }
+  })
+
+  test('11.10 reordered and duplicated answers (batch answers shuffled with a repeat, concurrent answers released newest first, every log twice and shuffled) during a conflicting timeout and a force-close: the courts act on each event once and in order; exact payouts', { timeout: 60_000 }, async () => {
+    const s = await proxied('11.10-rpc-reorder')
+    const alice = s.c.roles[ALICE]!
+    try {
+      proxy.reorder = { batch: true, holdMs: 15 }
+      proxy.set('eth_getLogs', { duplicateLogs: true })
+      const head = await round(ctx, s, { slowBefore: [MALLORY] })
+      await readAll(s)
+      const share = s.m.bal[MALLORY]!
+      const { list, state, raiseAt } = conflictingCandidate(s)
+      const slashed = alice.court!.next('slashed')
+      const proven = alice.court!.next('dispute', { filter: (d) => d.record.kind === DisputeKind.Fraud })
+      await nextBlockAt(ctx.anvil.provider, raiseAt)
+      await s.mallory.call('disputeTimeout', [list, state])
+      const { beneficiary } = await slashed
+      const fraud = (await proven).record
+      assert.equal(fraud.seq, head)
+      await resolveAndFinish(s, fraud.deadline, 'fork')
+      assert.ok((proxy.stats.faults['eth_getLogs:duplicateLogs'] ?? 0) > 0)
+      await assertSlashedEnding(ctx, s, share, beneficiary)
     } finally {
       await s.c.close()
     }
