@@ -54,8 +54,9 @@ export class Running {
   stderr = ''
   private readonly waiters: { pred: (e: Record<string, unknown>) => boolean; resolve: (e: Record<string, unknown>) => void }[] = []
 
-  constructor(args: string[], cwd: string) {
-    this.child = spawn(process.execPath, [BIN, ...args], { cwd, env: cleanEnv(), stdio: ['pipe', 'pipe', 'pipe'] })
+  /** `env`: variables added to the child's (cleaned) environment, e.g. `{ PARLEY_CRASH_AT: 'close.signed' }`. */
+  constructor(args: string[], cwd: string, env: Record<string, string> = {}) {
+    this.child = spawn(process.execPath, [BIN, ...args], { cwd, env: { ...cleanEnv(), ...env }, stdio: ['pipe', 'pipe', 'pipe'] })
     this.child.stderr!.on('data', (d: Buffer) => (this.stderr += d.toString()))
     createInterface({ input: this.child.stdout! }).on('line', (line) => {
       let e: Record<string, unknown>

@@ -16,6 +16,7 @@
  * staying up. A dispute raised first, a settlement on another state or a new fork preempts it
  * (`close-preempted`; `close()` rejects with ProtocolError `CLOSE_PREEMPTED`).
  */
+import { crashPoint } from '../testing/crashPoint.js'
 import { ProtocolError, RuntimeError, UsageError } from '../errors/ParleyError.js'
 import { bitIndices, bitmapOf } from '../protocol/bitmap.js'
 import type { ParleyHasher } from '../protocol/eip712.js'
@@ -310,6 +311,7 @@ export class CloseCoordinator {
     this.submitting = true
     let outcome: { hash: Hex } | { error: unknown }
     try {
+      crashPoint('close.signed') // every signature stored, nothing sent (docs/protocol.md §7.12)
       outcome = { hash: (await this.c.chain!.close(this.c.channelId, this.c.participants, t.state, this.signatures())).hash }
     } catch (error) {
       outcome = { error }

@@ -5,6 +5,7 @@
  * transaction recording it committed) and emits its events in order (states before finals).
  * Internal: applications use {@link Channel}.
  */
+import { crashPoint } from '../testing/crashPoint.js'
 import type { SigningKey } from 'ethers'
 import { ProtocolError, RuntimeError } from '../errors/ParleyError.js'
 import { bitIndices, hasBit } from '../protocol/bitmap.js'
@@ -421,7 +422,9 @@ export class Engine {
 
   /** Broadcasts the outbox (it only holds what committed), then emits buffered events. */
   private flush(): void {
-    for (const m of [...this.agreement.takeOutbox(), ...this.outbox.splice(0)]) this.o.transport.broadcast(m).catch((e) => this.report(e))
+    const out = [...this.agreement.takeOutbox(), ...this.outbox.splice(0)]
+    if (out.length > 0) crashBeforeBroadcast(out)
+    for (const m of out) this.o.transport.broadcast(m).catch((e) => this.report(e))
     for (const { name, payload } of this.buffered.splice(0)) this.events.emit(name, payload as never)
   }
 
@@ -448,5 +451,14 @@ export class Engine {
     const evidence = evidenceOf(error)
     if (evidence) this.events.emit('fraud', { evidence, error: error as Error, ...who })
     this.events.emit('error', { error, ...who })
+  }
+}
+
+/** Crash points (docs/protocol.md §7.12): what we signed is in the store, none of it sent yet. */
+function crashBeforeBroadcast(out: readonly Message[]): void {
+  for (const m of out) {
+    if (m.type === 'tx') crashPoint('tx.persisted')
+    else if (m.type === 'confirm') crashPoint('confirm.persisted')
+    else if (m.type === 'close') crashPoint('close.persisted')
   }
 }

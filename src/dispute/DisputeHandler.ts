@@ -6,6 +6,7 @@
  * before the call and marked done or failed after it. A revert (someone else acted first, the
  * dispute moved on) is final; an RPC failure is retried on a later tick.
  */
+import { crashPoint } from '../testing/crashPoint.js'
 import type { ChainEvent, HeadBlock } from '../chain/ChainListener.js'
 import type { ManagerClient, RaiseResult, TxResult } from '../chain/ManagerClient.js'
 import type { ChannelClosedEvent, CreditedEvent, StateSetEvent } from '../chain/events.js'
@@ -234,7 +235,9 @@ export class DisputeHandler {
     this.mark(key, 'pending')
     const signature = entry.signatures.get(this.e.me)!
     try {
+      crashPoint('court.post') // our late move stored, not posted yet
       const r = await this.o.manager.postTransaction(this.e.channelId, this.facts.participants, entry.transaction, signature)
+      crashPoint('court.post.mined')
       this.mark(key, `done:${r.hash}@${r.blockNumber}`)
       return { transaction: entry.transaction, digest: entry.digest, hash: r.hash }
     } catch (e) {
@@ -312,7 +315,9 @@ export class DisputeHandler {
     this.inflight.add(a.key)
     this.mark(a.key, 'pending')
     try {
+      crashPoint(`court.${a.kind}`) // the action's key stored as pending, nothing sent (docs/protocol.md §7.12)
       const r = await perform(this.o.manager, this.e.channelId, this.facts.participants, a)
+      crashPoint(`court.${a.kind}.mined`) // mined, not recorded, its events not handled yet
       this.mark(a.key, `done:${r.hash}@${r.blockNumber}`)
       this.events.emit('submitted', { action: a, hash: r.hash, gasUsed: r.gasUsed })
       return r
