@@ -7,8 +7,8 @@
  * restart: what the killed peer had done must come back from its store.
  *
  * Why each case can fail:
- * - tx.persisted (alice's payment signed and stored, not sent): only alice's store holds it; the
- *   others get it from her after the restart (sync), or the payment is missing from the payouts.
+ * - tx.persisted (bob's payment signed and stored, not sent): only bob's store holds it; the
+ *   others get it from him after the restart (sync), or the payment is missing from the payouts.
  *   Checked by mutation: a client that crashes before its store write (the point moved in front
  *   of StateManager's store transaction, i.e. a signature sent before it is persisted and lost
  *   with the process) fails this case (`seq 1 everywhere` never happens).
@@ -19,7 +19,7 @@
  * - court.respond (carol accused by a timeout, her answer stored, not sent): her restarted court
  *   must respond from the store; otherwise the timeout removes her at its deadline and her answer
  *   is missing from the payouts (and the step times out).
- * - court.resolve / court.resolve.mined (alice alone resolves her force-close): the restarted
+ * - court.resolve / court.resolve.mined (carol, resp. bob, alone resolves her/his force-close): the restarted
  *   court must send the resolution (the key was stored as pending: a client that kept it would
  *   never send it), resp. must see the mined ChannelClosed from its cursor and stop settled.
  */
@@ -38,11 +38,11 @@ after(async () => {
 const PAYMENTS: [number, number][] = [[1, 30], [2, 10], [0, 5]]
 const ONLY = process.env.CRASH_CASE
 const CASES: { point: string; role: number; ending: Ending; alone?: boolean }[] = [
-  { point: 'tx.persisted', role: 0, ending: 'close' },
+  { point: 'tx.persisted', role: 1, ending: 'close' },
   { point: 'close.signed', role: 0, ending: 'close' },
   { point: 'court.respond', role: 0, ending: 'timeout' },
-  { point: 'court.resolve', role: 0, ending: 'force-close', alone: true },
-  { point: 'court.resolve.mined', role: 0, ending: 'force-close', alone: true },
+  { point: 'court.resolve', role: 2, ending: 'force-close', alone: true },
+  { point: 'court.resolve.mined', role: 1, ending: 'force-close', alone: true },
 ]
 
 describe('crash matrix (short): each role killed at a crash point, restarted on its store', () => {
