@@ -7,7 +7,7 @@
  */
 import { after, before, describe, test } from 'node:test'
 import assert from 'node:assert/strict'
-import type { Wallet } from 'ethers'
+import { Transaction, type Wallet } from 'ethers'
 import { startAnvil } from '../../src/chain/anvil.js'
 import { NO_DISPUTE } from '../../src/chain/ManagerClient.js'
 import { deployLocalStack } from '../../src/chain/stack.js'
@@ -176,6 +176,73 @@ describe('issue 11: reorganisations under online honest clients', () => {
       // The chain has no channel: every deposit (and bond) is free again, exactly as deposited.
       for (const r of s.c.roles) await ctx.stack.manager.connect(r.wallet).withdraw(ETH, s.c.params.deposits[s.c.roles.indexOf(r)]! + BOND)
       assert.deepEqual(await deltas(ctx, s), s.c.roles.map(() => 0n))
+      await solvent(ctx.anvil, ctx.stack)
+    } finally {
+      await s.c.close()
+    }
+  })
+
+  test('11.3b the open reorganised away, then the same open back in a sibling block (same genesis time): the channels resume where they were, play on and close with exact payouts', { timeout: 120_000 }, async () => {
+    const s = await scene(ctx, wallets, '11.3b-reorg-open-back')
+    const [alice, bob] = [s.c.roles[ALICE]!, s.c.roles[BOB]!]
+    try {
+      await round(ctx, s)
+      const head = await ctx.anvil.provider.getBlockNumber()
+      assert.equal(head, s.c.openBlock)
+      const block = (await ctx.anvil.provider.getBlock(head))!
+      const raw = Transaction.from((await ctx.anvil.provider.getTransaction(block.transactions[0]!))!).serialized
+      const seq = alice.channel.state.seq
+      const stopped = Promise.all([alice, bob].map((r) => r.channel.next('phase', { filter: (p) => p.to === ChannelPhase.Unopened })))
+      await ctx.anvil.provider.send('anvil_reorg', [1, []])
+      await readAll(s)
+      await stopped
+      // The open comes back at the same height and time (a sibling block): the channel resumes.
+      const resumed = Promise.all([alice, bob].map((r) => r.channel.next('phase', { filter: (p) => p.to === ChannelPhase.Open })))
+      await ctx.anvil.provider.send('anvil_reorg', [1, [[raw, 0]]])
+      const again = (await ctx.anvil.provider.getBlock(head))!
+      assert.notEqual(again.hash, block.hash)
+      assert.equal(again.timestamp, block.timestamp)
+      await readAll(s)
+      await resumed
+      for (const r of [alice, bob]) {
+        assert.equal(r.channel.phase, ChannelPhase.Open)
+        assert.equal(r.channel.state.seq, seq, 'nothing signed was lost')
+      }
+      await round(ctx, s)
+      const closed = alice.court!.next('closed')
+      await alice.channel.close()
+      await closed
+      await assertRemovedEnding(ctx, s)
+    } finally {
+      await s.c.close()
+    }
+  })
+
+  test('11.3c the open reorganised away and re-included one block later (another genesis time): OPEN_CHANGED, the channels stay Unopened — nothing signed on the old genesis is played on the new one', { timeout: 120_000 }, async () => {
+    const s = await scene(ctx, wallets, '11.3c-reorg-open-later')
+    const [alice, bob] = [s.c.roles[ALICE]!, s.c.roles[BOB]!]
+    try {
+      await round(ctx, s)
+      const head = await ctx.anvil.provider.getBlockNumber()
+      assert.equal(head, s.c.openBlock)
+      const block = (await ctx.anvil.provider.getBlock(head))!
+      const raw = Transaction.from((await ctx.anvil.provider.getTransaction(block.transactions[0]!))!).serialized
+      const stopped = Promise.all([alice, bob].map((r) => r.channel.next('phase', { filter: (p) => p.to === ChannelPhase.Unopened })))
+      const changed = Promise.all([alice, bob].map((r) => r.channel.next('error', { filter: (e) => (e.error as { code?: string }).code === 'OPEN_CHANGED' })))
+      await ctx.anvil.provider.send('anvil_reorg', [1, []])
+      await readAll(s)
+      await stopped
+      await ctx.anvil.increaseTime(30) // its block is later: another genesis time (anvil may stamp blocks of one second alike)
+      const mined = (await (await ctx.anvil.provider.broadcastTransaction(raw)).wait())!
+      await ctx.anvil.mine()
+      await readAll(s)
+      await changed
+      for (const r of [alice, bob]) {
+        assert.equal(r.channel.phase, ChannelPhase.Unopened)
+        await assert.rejects(r.channel.propose(pay(BOB, 1n)), { code: 'CHANNEL_NOT_OPEN' })
+      }
+      const reopened = (await ctx.anvil.provider.getBlock(mined.blockNumber))!
+      assert.ok(mined.status === 1 && reopened.timestamp > block.timestamp, 'the open is on chain again, later')
       await solvent(ctx.anvil, ctx.stack)
     } finally {
       await s.c.close()
