@@ -13,6 +13,7 @@
  */
 import { cpus, totalmem } from 'node:os'
 import { parseArgs } from 'node:util'
+import { prng } from '../test/helpers/prng.js'
 import { playRun, startWorld, type Ending, type RunSpec } from '../test/crash/world.js'
 
 const { values } = parseArgs({ options: { runs: { type: 'string' }, seed: { type: 'string' }, minutes: { type: 'string' }, verbose: { type: 'boolean' } } })
@@ -20,18 +21,7 @@ const runs = Number(values.runs ?? 20)
 const seed = Number(values.seed ?? Date.now() % 1_000_000)
 const minutes = Number(values.minutes ?? 0)
 
-/** mulberry32: a small seeded PRNG. */
-function rng(s: number): () => number {
-  let a = s >>> 0
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0
-    let t = a
-    t = Math.imul(t ^ (t >>> 15), t | 1)
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61)
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296
-  }
-}
-const rand = rng(seed)
+const rand = prng(seed)
 const pick = <T>(xs: readonly T[]): T => xs[Math.floor(rand() * xs.length)]!
 
 /** Which points a role reaches in a run ending so (each is passed at least once there). */
@@ -54,7 +44,7 @@ function spec(): RunSpec {
   const role = Math.floor(rand() * 3)
   const external = rand() < 0.3
   const s: RunSpec = { payments, ending, role, stepMs: 60_000 }
-  if (external) Object.assign(s, { killAfterMs: 2_000 + Math.floor(rand() * 20_000), retype: true })
+  if (external) Object.assign(s, { killAfterMs: 1_000 + Math.floor(rand() * 9_000), retype: true })
   else s.crashAt = pick(pointsFor(ending, role, n))
   // The force-close is raised by the killed role; alone (the others quit) half the time.
   if (ending === 'force-close' && rand() < 0.5) s.alone = true

@@ -7,7 +7,7 @@
  */
 import { after, before, describe, test } from 'node:test'
 import assert from 'node:assert/strict'
-import { Transaction, type Wallet } from 'ethers'
+import { Transaction, type Block, type Wallet } from 'ethers'
 import { startAnvil } from '../../src/chain/anvil.js'
 import { NO_DISPUTE } from '../../src/chain/ManagerClient.js'
 import { deployLocalStack } from '../../src/chain/stack.js'
@@ -30,6 +30,33 @@ after(() => ctx.anvil.stop())
 /** Every honest listener reads up to the current head. */
 async function readAll(s: Scene): Promise<void> {
   for (const r of s.c.roles) await r.listener?.poll()
+}
+
+/** A round more, Alice closes cooperatively; every credit exact, the manager solvent. */
+async function playOnAndClose(s: Scene): Promise<void> {
+  await round(ctx, s)
+  const closed = s.c.roles[ALICE]!.court!.next('closed')
+  await s.c.roles[ALICE]!.channel.close()
+  await closed
+  await assertRemovedEnding(ctx, s)
+}
+
+/**
+ * After a round played off-chain (the open is the channel's last block), a one-block reorg takes
+ * the open away; resolves once Alice and Bob stopped (Unopened), with the open's block and its
+ * signed transaction (to put it back).
+ */
+async function openTakenAway(s: Scene): Promise<{ block: Block; raw: string }> {
+  await round(ctx, s)
+  const head = await ctx.anvil.provider.getBlockNumber()
+  assert.equal(head, s.c.openBlock)
+  const block = (await ctx.anvil.provider.getBlock(head))!
+  const raw = Transaction.from((await ctx.anvil.provider.getTransaction(block.transactions[0]!))!).serialized
+  const stopped = Promise.all([ALICE, BOB].map((i) => s.c.roles[i]!.channel.next('phase', { filter: (p) => p.to === ChannelPhase.Unopened })))
+  await ctx.anvil.provider.send('anvil_reorg', [1, []]) // the open's block replaced by an empty one
+  await readAll(s)
+  await stopped
+  return { block, raw }
 }
 
 /** Past `deadline`, the honest courts resolve by themselves and the channel settles. */
@@ -83,11 +110,7 @@ describe('issue 11: reorganisations under online honest clients', () => {
         assert.equal(r.court!.chain.dispute, undefined)
       }
       // Play on (Mallory's client has no court: it never left open) and close.
-      await round(ctx, s)
-      const closed = alice.court!.next('closed')
-      await alice.channel.close()
-      await closed
-      await assertRemovedEnding(ctx, s)
+      await playOnAndClose(s)
     } finally {
       await s.c.close()
     }
@@ -159,13 +182,7 @@ describe('issue 11: reorganisations under online honest clients', () => {
     const s = await scene(ctx, wallets, '11.3-reorg-open')
     const [alice, bob] = [s.c.roles[ALICE]!, s.c.roles[BOB]!]
     try {
-      await round(ctx, s) // off-chain only: the open is the channel's last block
-      const head = await ctx.anvil.provider.getBlockNumber()
-      assert.equal(head, s.c.openBlock)
-      const stopped = Promise.all([alice, bob].map((r) => r.channel.next('phase', { filter: (p) => p.to === ChannelPhase.Unopened })))
-      await ctx.anvil.provider.send('anvil_reorg', [1, []]) // the open's block replaced by an empty one
-      await readAll(s)
-      await stopped
+      await openTakenAway(s)
       for (const r of [alice, bob]) {
         assert.equal(r.channel.phase, ChannelPhase.Unopened)
         await assert.rejects(r.channel.propose(pay(BOB, 1n)), { code: 'CHANNEL_NOT_OPEN' })
@@ -186,20 +203,12 @@ describe('issue 11: reorganisations under online honest clients', () => {
     const s = await scene(ctx, wallets, '11.3b-reorg-open-back')
     const [alice, bob] = [s.c.roles[ALICE]!, s.c.roles[BOB]!]
     try {
-      await round(ctx, s)
-      const head = await ctx.anvil.provider.getBlockNumber()
-      assert.equal(head, s.c.openBlock)
-      const block = (await ctx.anvil.provider.getBlock(head))!
-      const raw = Transaction.from((await ctx.anvil.provider.getTransaction(block.transactions[0]!))!).serialized
+      const { block, raw } = await openTakenAway(s)
       const seq = alice.channel.state.seq
-      const stopped = Promise.all([alice, bob].map((r) => r.channel.next('phase', { filter: (p) => p.to === ChannelPhase.Unopened })))
-      await ctx.anvil.provider.send('anvil_reorg', [1, []])
-      await readAll(s)
-      await stopped
       // The open comes back at the same height and time (a sibling block): the channel resumes.
       const resumed = Promise.all([alice, bob].map((r) => r.channel.next('phase', { filter: (p) => p.to === ChannelPhase.Open })))
       await ctx.anvil.provider.send('anvil_reorg', [1, [[raw, 0]]])
-      const again = (await ctx.anvil.provider.getBlock(head))!
+      const again = (await ctx.anvil.provider.getBlock(block.number))!
       assert.notEqual(again.hash, block.hash)
       assert.equal(again.timestamp, block.timestamp)
       await readAll(s)
@@ -208,11 +217,7 @@ describe('issue 11: reorganisations under online honest clients', () => {
         assert.equal(r.channel.phase, ChannelPhase.Open)
         assert.equal(r.channel.state.seq, seq, 'nothing signed was lost')
       }
-      await round(ctx, s)
-      const closed = alice.court!.next('closed')
-      await alice.channel.close()
-      await closed
-      await assertRemovedEnding(ctx, s)
+      await playOnAndClose(s)
     } finally {
       await s.c.close()
     }
@@ -222,16 +227,8 @@ describe('issue 11: reorganisations under online honest clients', () => {
     const s = await scene(ctx, wallets, '11.3c-reorg-open-later')
     const [alice, bob] = [s.c.roles[ALICE]!, s.c.roles[BOB]!]
     try {
-      await round(ctx, s)
-      const head = await ctx.anvil.provider.getBlockNumber()
-      assert.equal(head, s.c.openBlock)
-      const block = (await ctx.anvil.provider.getBlock(head))!
-      const raw = Transaction.from((await ctx.anvil.provider.getTransaction(block.transactions[0]!))!).serialized
-      const stopped = Promise.all([alice, bob].map((r) => r.channel.next('phase', { filter: (p) => p.to === ChannelPhase.Unopened })))
       const changed = Promise.all([alice, bob].map((r) => r.channel.next('error', { filter: (e) => (e.error as { code?: string }).code === 'OPEN_CHANGED' })))
-      await ctx.anvil.provider.send('anvil_reorg', [1, []])
-      await readAll(s)
-      await stopped
+      const { block, raw } = await openTakenAway(s)
       await ctx.anvil.increaseTime(30) // its block is later: another genesis time (anvil may stamp blocks of one second alike)
       const mined = (await (await ctx.anvil.provider.broadcastTransaction(raw)).wait())!
       await ctx.anvil.mine()

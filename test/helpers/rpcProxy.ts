@@ -30,6 +30,7 @@
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http'
 import type { Socket } from 'node:net'
 import { FetchRequest, JsonRpcProvider } from 'ethers'
+import { prng } from './prng.js'
 
 /** What happens to the calls of one method. Shares are probabilities in 0..1. */
 export interface RpcFault {
@@ -90,18 +91,6 @@ interface Call {
 }
 
 type Answer = { jsonrpc: '2.0'; id: Call['id']; result?: unknown; error?: { code: number; message: string } }
-
-/** mulberry32: small, seeded, good enough to pick faults. */
-function prng(seed: number): () => number {
-  let a = seed >>> 0
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0
-    let t = a
-    t = Math.imul(t ^ (t >>> 15), t | 1)
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61)
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296
-  }
-}
 
 const hex = (n: number) => `0x${n.toString(16)}`
 const TAGS = new Set(['latest', 'pending', 'safe', 'finalized'])
