@@ -1,7 +1,9 @@
 /**
  * `npm run bench:gas`: gas of every on-chain operation (channel lifecycle, finality proofs, and
  * the court: posts, disputes, challenges, fraud proofs, resolution) at N = 2 … 64 on a real
- * anvil, plus the marginal gas per extra participant. `-- --court` runs the court part only,
+ * anvil, plus the marginal gas per extra participant, and side by side with Nitro's adjudicator
+ * deployed on the same anvil in the same run (bench/lib/nitro.ts; `-- --json FILE` writes the
+ * paired figures as `[{ op, n, parley, nitro, ratio }]`). `-- --court` runs the court part only,
  * `-- --channels` all but the court, `-- --n 2,8` only those channel sizes, `-- --trace` adds
  * each operation's execution gas split by opcode trace (bench/lib/trace.ts). Progress goes to
  * stderr; stdout is a markdown report (machine, date, parameters, tables, target verdict) for
@@ -27,8 +29,11 @@ import { fmt, marginal, progress, table } from './lib/report.js'
 import { traceGas, type GasBreakdown } from './lib/trace.js'
 import { courtTraces, disputesReport, traceReport } from './lib/courtReport.js'
 import { measureDisputes, type DisputeRow } from './lib/disputes.js'
+import { deployNitro, measureNitro, nitroVersion, type NitroRow } from './lib/nitro.js'
+import { compare, nitroReport, type ParleyFigures } from './lib/nitroReport.js'
+import { writeFileSync } from 'node:fs'
 
-const ALL_NS = [2, 3, 4, 8, 16, 32, 64] as const
+const ALL_NS = [2, 3, 5, 8, 16, 32, 64] as const
 /** The channel sizes to measure: all, or those named by `--n 2,8`. */
 const NS: readonly number[] = (() => {
   const i = process.argv.indexOf('--n')
@@ -258,9 +263,33 @@ async function main(): Promise<void> {
         court.push(await measureDisputes(ctx, n))
       }
     }
+    progress(`deploying Nitro ${nitroVersion()} from its npm artifacts`)
+    const nitroCtx = { anvil, submitter }
+    const nitroAt = await deployNitro(nitroCtx)
+    const nitro: NitroRow[] = []
+    for (const n of NS) nitro.push(await measureNitro(nitroCtx, nitroAt, n, DEPOSIT))
+    const sum = (v: readonly bigint[]) => v.reduce((a, b) => a + b, 0n)
+    const figures: ParleyFigures[] = NS.map((n) => {
+      const r = rows.find((x) => x.n === n)
+      const c = court.find((x) => x.n === n)
+      return {
+        n,
+        ...(r ? { open: r.open + sum(r.depositEth), close: r.close, conclude: r.conclude, 'close+payout': r.close + sum(r.withdrawEth) } : {}),
+        ...(c ? { respond: c.respond.total, answer: c.answer.total, refute: c.refute.total, timeout: c.timeout.total } : {}),
+      }
+    })
+    const compared = compare(figures, nitro)
+    const jsonAt = process.argv.indexOf('--json')
+    if (jsonAt >= 0) {
+      const file = process.argv[jsonAt + 1]
+      if (!file) throw new RuntimeError('BENCH_USAGE', '--json takes a file name')
+      writeFileSync(file, JSON.stringify(compared, null, 2) + '\n')
+      progress(`wrote ${compared.length} rows to ${file}`)
+    }
     if (!courtOnly) process.stdout.write(report(rows, started) + '\n\n')
     else process.stdout.write(`${machineLine()}\n\nDate: ${started.toISOString()}\n\n`)
     if (!channelsOnly) process.stdout.write(disputesReport(court, fmt, table) + '\n')
+    process.stdout.write('\n' + nitroReport(compared, nitro, nitroVersion(), fmt, table) + '\n')
     if (trace) {
       process.stdout.write('\n### Execution gas by opcode trace\n\n')
       for (const n of NS) {
