@@ -50,9 +50,9 @@ const abi = AbiCoder.defaultAbiCoder()
 interface Ctx { anvil: Anvil; stack: LocalStack; hasher: ParleyHasher; counter: RpcStateMachine; submitter: Wallet; trace: boolean }
 
 /** The lifecycle operations `--trace` splits. */
-type Traced = 'open' | 'verify' | 'verifyChain' | 'close' | 'conclude'
+type Traced = 'open' | 'verify' | 'verifyChain' | 'close' | 'closeAndPay' | 'conclude'
 const TRACED_LABEL: Record<Traced, string> = {
-  open: 'open', verify: 'verifyFinalityProof (1 tx × N sigs)', verifyChain: 'verifyFinalityProof (N txs × 1 sig)', close: 'close', conclude: 'conclude',
+  open: 'open', verify: 'verifyFinalityProof (1 tx × N sigs)', verifyChain: 'verifyFinalityProof (N txs × 1 sig)', close: 'close', closeAndPay: 'closeAndPay', conclude: 'conclude',
 }
 
 interface Row {
@@ -61,6 +61,8 @@ interface Row {
   depositToken: bigint[]
   open: bigint
   close: bigint
+  /** close paying every participant in the same transaction. */
+  closeAndPay: bigint
   conclude: bigint
   withdrawEth: bigint[]
   withdrawToken: bigint[]
@@ -91,7 +93,7 @@ async function measure(ctx: Ctx, n: number): Promise<Row> {
   const manager = stack.manager.connect(submitter)
   const token = stack.token.address
   const none: CallGas = { total: 0n, calldata: 0n, execution: 0n }
-  const row: Row = { n, depositEth: [], depositToken: [], open: 0n, close: 0n, conclude: 0n, withdrawEth: [], withdrawToken: [], verify: none, verifyChain: none, lone: [none, none], traces: {} }
+  const row: Row = { n, depositEth: [], depositToken: [], open: 0n, close: 0n, closeAndPay: 0n, conclude: 0n, withdrawEth: [], withdrawToken: [], verify: none, verifyChain: none, lone: [none, none], traces: {} }
   const trace = async (op: Traced, hash: Hex) => {
     if (ctx.trace) row.traces[op] = await traceGas(ctx.anvil.provider, hash)
   }
@@ -128,6 +130,13 @@ async function measure(ctx: Ctx, n: number): Promise<Row> {
   row.verifyChain = verifyChain
   await trace('verifyChain', verifyChain.hash)
   const closeSigs = new Map(ws.map((w, i) => [i, signCloseConsent(w.signingKey, hasher, a.channelId, 0n, state)]))
+  // The same close paying every participant in the same transaction (then taken back).
+  const snapshot = (await ctx.anvil.provider.send('evm_snapshot', [])) as string
+  const paid = await manager.closeAndPay(a.channelId, pa.participants, state, closeSigs)
+  if (paid.sent !== (1n << BigInt(n)) - 1n) throw new RuntimeError('BENCH_WRONG_RESULT', `N=${n}: closeAndPay credited instead of paying`)
+  row.closeAndPay = paid.gasUsed
+  await trace('closeAndPay', paid.hash)
+  await ctx.anvil.provider.send('evm_revert', [snapshot])
   const closed = await manager.close(a.channelId, pa.participants, state, closeSigs)
   row.close = closed.gasUsed
   await trace('close', closed.hash)
@@ -189,8 +198,8 @@ function report(rows: readonly Row[], started: Date): string {
 
   out.push('### Channel lifecycle', '')
   out.push(table(
-    ['N', 'deposit ETH', 'deposit ERC-20', 'open', 'close', 'conclude', 'withdraw ETH', 'withdraw ERC-20'],
-    rows.map((r) => [String(r.n), fmt(max(r.depositEth)), fmt(max(r.depositToken)), fmt(r.open), fmt(r.close), fmt(r.conclude),
+    ['N', 'deposit ETH', 'deposit ERC-20', 'open', 'close', 'closeAndPay', 'conclude', 'withdraw ETH', 'withdraw ERC-20'],
+    rows.map((r) => [String(r.n), fmt(max(r.depositEth)), fmt(max(r.depositToken)), fmt(r.open), fmt(r.close), fmt(r.closeAndPay), fmt(r.conclude),
       fmt(max(r.withdrawEth)), fmt(max(r.withdrawToken))]),
   ), '')
   const all = (f: (r: Row) => bigint[]) => rows.flatMap(f)
@@ -199,8 +208,8 @@ function report(rows: readonly Row[], started: Date): string {
     `${spread} gas, from zero bytes in addresses) and do not depend on N: each extra participant adds one deposit ` +
     `and one withdrawal.`, '')
   out.push('Marginal gas per extra participant:', '')
-  const life = [m((r) => r.open), m((r) => r.close), m((r) => r.conclude)]
-  out.push(table(['N → N′', 'open', 'close', 'conclude'], pairs.map((pq, i) => [label(pq), ...life.map((c) => fmt(c[i]!))])), '')
+  const life = [m((r) => r.open), m((r) => r.close), m((r) => r.closeAndPay), m((r) => r.conclude)]
+  out.push(table(['N → N′', 'open', 'close', 'closeAndPay', 'conclude'], pairs.map((pq, i) => [label(pq), ...life.map((c) => fmt(c[i]!))])), '')
 
   out.push('### Finality-proof verification (verifyFinalityProof sent as a transaction)', '')
   out.push(table(
@@ -274,7 +283,7 @@ async function main(): Promise<void> {
       const c = court.find((x) => x.n === n)
       return {
         n,
-        ...(r ? { open: r.open + sum(r.depositEth), close: r.close, conclude: r.conclude, 'close+payout': r.close + sum(r.withdrawEth) } : {}),
+        ...(r ? { open: r.open + sum(r.depositEth), close: r.close, conclude: r.conclude, 'close+payout': r.closeAndPay } : {}),
         ...(c ? { respond: c.respond.total, answer: c.answer.total, refute: c.refute.total, timeout: c.timeout.total } : {}),
       }
     })

@@ -17,7 +17,7 @@ export const PAIRS: Record<Compared, { parley: string; nitro: string; of: (r: Ni
   open: { parley: 'open + N deposits', nitro: 'N deposits', of: (r) => r.deposits },
   close: { parley: 'close (all sign the closing state)', nitro: 'conclude (fresh channel)', of: (r) => r.conclude },
   conclude: { parley: 'conclude (finality proof of a terminal state)', nitro: 'conclude (fresh channel)', of: (r) => r.conclude },
-  'close+payout': { parley: 'close + every participant paid', nitro: 'concludeAndTransferAllAssets', of: (r) => r.concludeAndTransferAllAssets },
+  'close+payout': { parley: 'closeAndPay (close, every participant paid)', nitro: 'concludeAndTransferAllAssets', of: (r) => r.concludeAndTransferAllAssets },
   respond: { parley: 'respond (to a timeout)', nitro: 'respond (to a challenge)', of: (r) => r.respond },
   answer: { parley: 'answer (a force-close)', nitro: 'checkpoint (clearing a challenge)', of: (r) => r.checkpointClearing },
   refute: { parley: 'refute (a timeout)', nitro: 'checkpoint (clearing a challenge)', of: (r) => r.checkpointClearing },

@@ -149,6 +149,10 @@ interface IChannelsEvents {
     );
     /// @notice Emitted when a channel closed and its funds became withdrawable.
     event ChannelClosed(bytes32 indexed channelId, uint64 fork, bytes32 stateHash, uint256[] payouts);
+    /// @notice Emitted after ChannelClosed when the settlement sent the payouts (closeAndPay):
+    /// `sent` has bit i set when payout i (with its bond) went straight to its payee's account;
+    /// every other non-zero payout was credited in the manager (Credited).
+    event ChannelPaidOut(bytes32 indexed channelId, uint64 sent);
 }
 
 /// @title IStateChannelManager
@@ -185,6 +189,25 @@ interface IStateChannelManager is IBalances, IChannelsEvents {
     /// @param signers Bitmap of signers; must equal the active set.
     /// @param signatures The signatures, in ascending participant order.
     function close(
+        bytes32 channelId,
+        address[] calldata participants,
+        bytes calldata state,
+        uint64 signers,
+        bytes calldata signatures
+    ) external;
+
+    /// @notice Settles like `close` and pays every participant in the same transaction: each
+    /// payout (with its bond) is sent to the participant's account (ETH with at most
+    /// PUSH_GAS_ETH gas for its receive hook; a token's transfer with at most PUSH_GAS_TOKEN),
+    /// and credited in the manager instead where that transfer fails, reverts or returns false
+    /// (so no recipient can block the others). Emits ChannelClosed, a Credited per credit, then
+    /// ChannelPaidOut.
+    /// @param channelId The channel.
+    /// @param participants The channel's participant list.
+    /// @param state The closing state.
+    /// @param signers Bitmap of signers; must equal the active set.
+    /// @param signatures The signatures, in ascending participant order.
+    function closeAndPay(
         bytes32 channelId,
         address[] calldata participants,
         bytes calldata state,

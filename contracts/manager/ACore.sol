@@ -19,6 +19,13 @@ abstract contract ACore is IChannelsEvents, ABalanceBook, AMachineCalls, EIP712 
     uint256 public constant MAX_PARTICIPANTS = 64;
     /// @notice Upper bound of every time parameter (30 days; so three of them fit in 24 bits).
     uint256 public constant MAX_TIME = 30 days;
+    /// @notice Gas a payout pushed in ETH may use in its recipient (an account without code uses
+    /// none; a delegated account's or a wallet's receive hook gets this much). A recipient that
+    /// needs more, or reverts, is credited in the manager instead.
+    uint256 public constant PUSH_GAS_ETH = 30_000;
+    /// @notice Gas a payout pushed in an ERC-20 token may use (the token's transfer); a transfer
+    /// that fails, reverts or returns false is credited in the manager instead.
+    uint256 public constant PUSH_GAS_TOKEN = 100_000;
 
     mapping(bytes32 channelId => Channel) internal _channels;
     /// @dev Beneficiaries of slashed participants recorded when a fraud dispute changes prover:
@@ -46,7 +53,10 @@ abstract contract ACore is IChannelsEvents, ABalanceBook, AMachineCalls, EIP712 
     /// outcome is ignored). Whatever the outcome leaves of the locked deposits is split equally
     /// among active participants (dust to the lowest active index); every unpaid participant also
     /// gets its bond back. A slashed participant's share and bond go to its beneficiary (`prover`
-    /// unless recorded otherwise, see _payee).
+    /// unless recorded otherwise, see _payee). With `push`, each amount is sent to its payee's
+    /// account at once, and credited in the manager only where that transfer fails
+    /// (ChannelPaidOut names those sent); the channel is closed before any transfer, so a
+    /// recipient that calls back finds it settled.
     function _settle(
         bytes32 channelId,
         Channel storage ch,
@@ -54,32 +64,63 @@ abstract contract ACore is IChannelsEvents, ABalanceBook, AMachineCalls, EIP712 
         bytes memory state,
         bytes32 stateHash,
         uint64 unpaid,
-        uint256 prover
+        uint256 prover,
+        bool push
     ) internal {
         (uint256[] memory payouts, uint256 total) = _outcome(ch, state, unpaid);
         _distributeRemainder(payouts, ch.locked - total, ch.active);
         ch.phase = Phase.Closed;
         ch.locked = 0;
-        _creditPayouts(channelId, ch, participants, payouts, unpaid, prover);
+        uint64 sent = _payPayouts(channelId, ch, participants, payouts, unpaid, prover, push);
         emit ChannelClosed(channelId, ch.fork, stateHash, payouts);
+        if (push) emit ChannelPaidOut(channelId, sent);
     }
 
-    /// @dev Credits every payout, plus the bond of each unpaid participant.
-    function _creditPayouts(
+    /// @dev Pays every payout, plus the bond of each unpaid participant: credits it, or with
+    /// `push` sends it and credits it only if sending fails. Returns the bitmap of the entries
+    /// sent.
+    function _payPayouts(
         bytes32 channelId,
         Channel storage ch,
         address[] calldata participants,
         uint256[] memory payouts,
         uint64 unpaid,
-        uint256 prover
-    ) private {
+        uint256 prover,
+        bool push
+    ) private returns (uint64 sent) {
         uint64 slashed = ch.slashed;
         address asset = ch.asset;
         uint256 bond = ch.bond;
         for (uint256 i; i < payouts.length; ++i) {
             uint256 amount = payouts[i];
             if (Bitmap.has(unpaid, i)) amount += bond;
-            if (amount != 0) _credit(channelId, _payee(channelId, participants, slashed, i, prover), asset, amount);
+            if (amount == 0) continue;
+            address payee = _payee(channelId, participants, slashed, i, prover);
+            if (push && _push(payee, asset, amount)) sent |= Bitmap.bit(i);
+            else _credit(channelId, payee, asset, amount);
+        }
+    }
+
+    /// @dev Sends `amount` of `asset` to `to` with a gas cap; false if the transfer failed (ETH:
+    /// the call reverted or ran out of its cap; token: the call reverted, or returned something
+    /// other than nothing or true — SafeERC20's rule; the token has code, checked at open). Return
+    /// data is never copied beyond one word, so a recipient cannot make the caller pay for a large
+    /// one.
+    function _push(address to, address asset, uint256 amount) private returns (bool ok) {
+        if (asset == address(0)) {
+            assembly ("memory-safe") {
+                ok := call(PUSH_GAS_ETH, to, amount, 0, 0, 0, 0)
+            }
+        } else {
+            assembly ("memory-safe") {
+                // transfer(to, amount) in scratch memory past the free pointer (not kept).
+                let m := mload(0x40)
+                mstore(m, 0xa9059cbb00000000000000000000000000000000000000000000000000000000)
+                mstore(add(m, 4), to)
+                mstore(add(m, 36), amount)
+                ok := call(PUSH_GAS_TOKEN, asset, 0, m, 68, 0, 32)
+                if ok { ok := or(iszero(returndatasize()), and(gt(returndatasize(), 31), eq(mload(0), 1))) }
+            }
         }
     }
 

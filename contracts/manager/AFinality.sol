@@ -22,7 +22,7 @@ abstract contract AFinality is AChannels {
         (bytes32 stateHash,) = _verifyFinality(channelId, ch, participants, proof);
         _requireStateHash(state, stateHash);
         if (!_isTerminal(ch.machine, state)) revert StateNotTerminal(stateHash);
-        _settle(channelId, ch, participants, state, stateHash, ch.active, 0);
+        _settle(channelId, ch, participants, state, stateHash, ch.active, 0, false);
     }
 
     /// @inheritdoc IStateChannelManager
@@ -33,11 +33,35 @@ abstract contract AFinality is AChannels {
         uint64 signers,
         bytes calldata signatures
     ) external nonReentrant {
+        _close(channelId, participants, state, signers, signatures, false);
+    }
+
+    /// @inheritdoc IStateChannelManager
+    function closeAndPay(
+        bytes32 channelId,
+        address[] calldata participants,
+        bytes calldata state,
+        uint64 signers,
+        bytes calldata signatures
+    ) external nonReentrant {
+        _close(channelId, participants, state, signers, signatures, true);
+    }
+
+    /// @dev close and closeAndPay: the same consent (CloseChannel signed by every active
+    /// participant), settled by credits or by transfers.
+    function _close(
+        bytes32 channelId,
+        address[] calldata participants,
+        bytes calldata state,
+        uint64 signers,
+        bytes calldata signatures,
+        bool push
+    ) private {
         Channel storage ch = _openChannel(channelId, participants);
         bytes32 stateHash = keccak256(state);
         bytes32 digest = _hashTypedDataV4(ParleyHash.close(channelId, ch.fork, stateHash));
         _verifyThreshold(ch.active, participants, digest, signers, signatures, Bitmap.count(ch.active));
-        _settle(channelId, ch, participants, state, stateHash, ch.active, 0);
+        _settle(channelId, ch, participants, state, stateHash, ch.active, 0, push);
     }
 
     /// @inheritdoc IStateChannelManager

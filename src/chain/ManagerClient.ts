@@ -12,7 +12,7 @@ import { ETH, type ChannelParams, type Hex, type PackedSignedTransaction } from 
 import { CourtClient } from './CourtClient.js'
 import { deploy } from './deploy.js'
 import { toParleyError } from './errors.js'
-import { toChannelClosed, toCredited, toStateSet } from './events.js'
+import { toChannelClosed, toChannelPaidOut, toCredited, toStateSet } from './events.js'
 import type { OpenResult, SettleResult, TxResult } from './ManagerBase.js'
 import { toChannelRecord, type ChannelRecord } from './records.js'
 
@@ -104,6 +104,20 @@ export class ManagerClient extends CourtClient {
   async close(channelId: Hex, participants: readonly Hex[], state: Hex, signatures: ReadonlyMap<number, Hex>): Promise<SettleResult> {
     const { signers, signatures: packed } = packSignatures(signatures)
     return this.settled(await this.send('close', [channelId, participants, state, signers, packed]))
+  }
+
+  /**
+   * Settles like {@link close} and pays every participant in the same transaction: each payout
+   * (with its bond) is sent to its account, or credited in the manager where sending fails.
+   * `sent` in the result is the bitmap of the payouts sent; `credits` the others.
+   * @example const { sent, credits } = await manager.closeAndPay(channelId, params.participants, state, sigs)
+   */
+  async closeAndPay(channelId: Hex, participants: readonly Hex[], state: Hex, signatures: ReadonlyMap<number, Hex>): Promise<SettleResult & { sent: bigint }> {
+    const { signers, signatures: packed } = packSignatures(signatures)
+    const result = this.settled(await this.send('closeAndPay', [channelId, participants, state, signers, packed]))
+    const paid = this.events(result.receipt).find((e) => e.name === 'ChannelPaidOut')
+    if (!paid) throw new ProtocolError('EVENT_MISSING', 'closeAndPay emitted no ChannelPaidOut', { details: { hash: result.hash } })
+    return { ...result, sent: toChannelPaidOut(paid.args).sent }
   }
 
   /**

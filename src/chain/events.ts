@@ -24,6 +24,16 @@ export interface ChannelClosedEvent {
   payouts: bigint[]
 }
 
+/**
+ * `ChannelPaidOut`: after `ChannelClosed` of a `closeAndPay`, bit i of `sent` is set when payout i
+ * (with its bond) went straight to its payee's account; every other non-zero payout was
+ * `Credited` in the manager.
+ */
+export interface ChannelPaidOutEvent {
+  channelId: Hex
+  sent: bigint
+}
+
 /** `Credited`: settlement credited `amount` of `asset` to `account`'s manager balance. */
 export interface CreditedEvent {
   channelId: Hex
@@ -75,4 +85,9 @@ export function toCredited(args: Record<string, unknown>): CreditedEvent {
     asset: lower(args.asset),
     amount: BigInt(args.amount as bigint),
   }
+}
+
+/** Converts parsed `ChannelPaidOut` args. */
+export function toChannelPaidOut(args: Record<string, unknown>): ChannelPaidOutEvent {
+  return { channelId: lower(args.channelId), sent: BigInt(args.sent as bigint) }
 }
