@@ -50,9 +50,9 @@ const abi = AbiCoder.defaultAbiCoder()
 interface Ctx { anvil: Anvil; stack: LocalStack; hasher: ParleyHasher; counter: RpcStateMachine; submitter: Wallet; trace: boolean }
 
 /** The lifecycle operations `--trace` splits. */
-type Traced = 'open' | 'verify' | 'verifyChain' | 'close' | 'closeAndPay' | 'conclude'
+type Traced = 'open' | 'verify' | 'verifyChain' | 'close' | 'closeAndPay' | 'closeToClaims' | 'conclude' | 'concludeToClaims'
 const TRACED_LABEL: Record<Traced, string> = {
-  open: 'open', verify: 'verifyFinalityProof (1 tx × N sigs)', verifyChain: 'verifyFinalityProof (N txs × 1 sig)', close: 'close', closeAndPay: 'closeAndPay', conclude: 'conclude',
+  open: 'open', verify: 'verifyFinalityProof (1 tx × N sigs)', verifyChain: 'verifyFinalityProof (N txs × 1 sig)', close: 'close', closeAndPay: 'closeAndPay', closeToClaims: 'closeToClaims', conclude: 'conclude', concludeToClaims: 'concludeToClaims',
 }
 
 interface Row {
@@ -63,7 +63,11 @@ interface Row {
   close: bigint
   /** close paying every participant in the same transaction. */
   closeAndPay: bigint
+  /** close recording the payouts as claims, and one claim paying every participant. */
+  closeToClaims: bigint
+  claimAll: bigint
   conclude: bigint
+  concludeToClaims: bigint
   withdrawEth: bigint[]
   withdrawToken: bigint[]
   /** verifyFinalityProof of 1 transaction signed by all N. */
@@ -93,7 +97,7 @@ async function measure(ctx: Ctx, n: number): Promise<Row> {
   const manager = stack.manager.connect(submitter)
   const token = stack.token.address
   const none: CallGas = { total: 0n, calldata: 0n, execution: 0n }
-  const row: Row = { n, depositEth: [], depositToken: [], open: 0n, close: 0n, closeAndPay: 0n, conclude: 0n, withdrawEth: [], withdrawToken: [], verify: none, verifyChain: none, lone: [none, none], traces: {} }
+  const row: Row = { n, depositEth: [], depositToken: [], open: 0n, close: 0n, closeAndPay: 0n, closeToClaims: 0n, claimAll: 0n, conclude: 0n, concludeToClaims: 0n, withdrawEth: [], withdrawToken: [], verify: none, verifyChain: none, lone: [none, none], traces: {} }
   const trace = async (op: Traced, hash: Hex) => {
     if (ctx.trace) row.traces[op] = await traceGas(ctx.anvil.provider, hash)
   }
@@ -137,6 +141,15 @@ async function measure(ctx: Ctx, n: number): Promise<Row> {
   row.closeAndPay = paid.gasUsed
   await trace('closeAndPay', paid.hash)
   await ctx.anvil.provider.send('evm_revert', [snapshot])
+  // The same close recording the payouts as claims, then one claim paying everyone (taken back).
+  const snapshot2 = (await ctx.anvil.provider.send('evm_snapshot', [])) as string
+  const recorded = await manager.closeToClaims(a.channelId, pa.participants, state, closeSigs)
+  row.closeToClaims = recorded.gasUsed
+  await trace('closeToClaims', recorded.hash)
+  const claimed = await manager.claim(a.channelId, pa.participants, recorded.closed.payouts, 0n, (1n << BigInt(n)) - 1n)
+  if (claimed.sent !== (1n << BigInt(n)) - 1n) throw new RuntimeError('BENCH_WRONG_RESULT', `N=${n}: claim credited instead of paying`)
+  row.claimAll = claimed.gasUsed
+  await ctx.anvil.provider.send('evm_revert', [snapshot2])
   const closed = await manager.close(a.channelId, pa.participants, state, closeSigs)
   row.close = closed.gasUsed
   await trace('close', closed.hash)
@@ -163,6 +176,12 @@ async function measure(ctx: Ctx, n: number): Promise<Row> {
     return measureCall(submitter, manager.address, manager.contract.interface.encodeFunctionData('verifySignatures', args) as Hex)
   }
   row.lone = [await lone(0), await lone(n - 1)]
+  // The same conclude recording the payouts as claims (taken back).
+  const snapshot3 = (await ctx.anvil.provider.send('evm_snapshot', [])) as string
+  const recordedB = await manager.concludeToClaims(b.channelId, pb.participants, proof, stateB)
+  row.concludeToClaims = recordedB.gasUsed
+  await trace('concludeToClaims', recordedB.hash)
+  await ctx.anvil.provider.send('evm_revert', [snapshot3])
   const concluded = await manager.conclude(b.channelId, pb.participants, proof, stateB)
   row.conclude = concluded.gasUsed
   await trace('conclude', concluded.hash)
@@ -198,8 +217,8 @@ function report(rows: readonly Row[], started: Date): string {
 
   out.push('### Channel lifecycle', '')
   out.push(table(
-    ['N', 'deposit ETH', 'deposit ERC-20', 'open', 'close', 'closeAndPay', 'conclude', 'withdraw ETH', 'withdraw ERC-20'],
-    rows.map((r) => [String(r.n), fmt(max(r.depositEth)), fmt(max(r.depositToken)), fmt(r.open), fmt(r.close), fmt(r.closeAndPay), fmt(r.conclude),
+    ['N', 'deposit ETH', 'deposit ERC-20', 'open', 'close', 'closeAndPay', 'closeToClaims', 'claim (all N)', 'conclude', 'concludeToClaims', 'withdraw ETH', 'withdraw ERC-20'],
+    rows.map((r) => [String(r.n), fmt(max(r.depositEth)), fmt(max(r.depositToken)), fmt(r.open), fmt(r.close), fmt(r.closeAndPay), fmt(r.closeToClaims), fmt(r.claimAll), fmt(r.conclude), fmt(r.concludeToClaims),
       fmt(max(r.withdrawEth)), fmt(max(r.withdrawToken))]),
   ), '')
   const all = (f: (r: Row) => bigint[]) => rows.flatMap(f)
@@ -208,8 +227,8 @@ function report(rows: readonly Row[], started: Date): string {
     `${spread} gas, from zero bytes in addresses) and do not depend on N: each extra participant adds one deposit ` +
     `and one withdrawal.`, '')
   out.push('Marginal gas per extra participant:', '')
-  const life = [m((r) => r.open), m((r) => r.close), m((r) => r.closeAndPay), m((r) => r.conclude)]
-  out.push(table(['N → N′', 'open', 'close', 'closeAndPay', 'conclude'], pairs.map((pq, i) => [label(pq), ...life.map((c) => fmt(c[i]!))])), '')
+  const life = [m((r) => r.open), m((r) => r.close), m((r) => r.closeAndPay), m((r) => r.closeToClaims), m((r) => r.claimAll), m((r) => r.conclude), m((r) => r.concludeToClaims)]
+  out.push(table(['N → N′', 'open', 'close', 'closeAndPay', 'closeToClaims', 'claim (all N)', 'conclude', 'concludeToClaims'], pairs.map((pq, i) => [label(pq), ...life.map((c) => fmt(c[i]!))])), '')
 
   out.push('### Finality-proof verification (verifyFinalityProof sent as a transaction)', '')
   out.push(table(
@@ -283,7 +302,7 @@ async function main(): Promise<void> {
       const c = court.find((x) => x.n === n)
       return {
         n,
-        ...(r ? { open: r.open + sum(r.depositEth), close: r.close, conclude: r.conclude, 'close+payout': r.closeAndPay } : {}),
+        ...(r ? { open: r.open + sum(r.depositEth), close: r.closeToClaims, conclude: r.concludeToClaims, 'close+payout': r.closeAndPay } : {}),
         ...(c ? { respond: c.respond.total, answer: c.answer.total, refute: c.refute.total, timeout: c.timeout.total } : {}),
       }
     })

@@ -15,8 +15,8 @@ export type ParleyFigures = { n: number } & Partial<Record<Compared, bigint>>
 /** What each pair compares, in words (the report's first column). */
 export const PAIRS: Record<Compared, { parley: string; nitro: string; of: (r: NitroRow) => bigint }> = {
   open: { parley: 'open + N deposits', nitro: 'N deposits', of: (r) => r.deposits },
-  close: { parley: 'close (all sign the closing state)', nitro: 'conclude (fresh channel)', of: (r) => r.conclude },
-  conclude: { parley: 'conclude (finality proof of a terminal state)', nitro: 'conclude (fresh channel)', of: (r) => r.conclude },
+  close: { parley: 'closeToClaims (all sign the closing state; payouts recorded, claimed later)', nitro: 'conclude (fresh channel; outcome recorded, transferred later)', of: (r) => r.conclude },
+  conclude: { parley: 'concludeToClaims (finality proof of a terminal state; payouts recorded)', nitro: 'conclude (fresh channel)', of: (r) => r.conclude },
   'close+payout': { parley: 'closeAndPay (close, every participant paid)', nitro: 'concludeAndTransferAllAssets', of: (r) => r.concludeAndTransferAllAssets },
   respond: { parley: 'respond (to a timeout)', nitro: 'respond (to a challenge)', of: (r) => r.respond },
   answer: { parley: 'answer (a force-close)', nitro: 'checkpoint (clearing a challenge)', of: (r) => r.checkpointClearing },

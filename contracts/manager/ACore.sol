@@ -67,16 +67,78 @@ abstract contract ACore is IChannelsEvents, ABalanceBook, AMachineCalls, EIP712 
         uint256 prover,
         bool push
     ) internal {
-        (uint256[] memory payouts, uint256 total) = _outcome(ch, state, unpaid);
-        _distributeRemainder(payouts, ch.locked - total, ch.active);
-        ch.phase = Phase.Closed;
-        ch.locked = 0;
+        uint256[] memory payouts = _closeWith(ch, state, unpaid);
         uint64 sent = _payPayouts(channelId, ch, participants, payouts, unpaid, prover, push);
         emit ChannelClosed(channelId, ch.fork, stateHash, payouts);
         if (push) emit ChannelPaidOut(channelId, sent);
     }
 
-    /// @dev Pays every payout, plus the bond of each unpaid participant: credits it, or with
+    /// @dev Settles the channel from `state` like _settle, but pays nobody yet: the payouts are
+    /// recorded as claims (see claim). The participants-hash slot, already read, then holds
+    /// keccak256(abi.encode(participantsHash, payouts, claimed)) with `claimed` = 0, the only
+    /// storage a recorded close writes besides the phase and the locked amount; every unpaid
+    /// participant's bond is claimed with its payout (`unpaid` stays readable as `active`).
+    function _settleToClaims(
+        bytes32 channelId,
+        Channel storage ch,
+        bytes memory state,
+        bytes32 stateHash,
+        bytes32 participantsHash
+    ) internal {
+        uint256[] memory payouts = _closeWith(ch, state, ch.active);
+        ch.participantsHash = keccak256(abi.encode(participantsHash, payouts, uint64(0)));
+        emit ChannelClosed(channelId, ch.fork, stateHash, payouts);
+        emit ClaimsRecorded(channelId);
+    }
+
+    /// @dev Steps 1-4 of a settlement: the checked outcome with the remainder split; the channel
+    /// is Closed with nothing locked.
+    function _closeWith(Channel storage ch, bytes memory state, uint64 unpaid) private returns (uint256[] memory payouts) {
+        uint256 total;
+        (payouts, total) = _outcome(ch, state, unpaid);
+        _distributeRemainder(payouts, ch.locked - total, ch.active);
+        ch.phase = Phase.Closed;
+        ch.locked = 0;
+    }
+
+    /// @dev Pays the recorded claims `which` (see _settleToClaims): checks the commitment,
+    /// records them claimed before any transfer, then sends each (credited where sending fails).
+    /// Returns the new claimed bitmap and the entries sent.
+    function _claim(
+        bytes32 channelId,
+        Channel storage ch,
+        address[] calldata participants,
+        uint256[] calldata payouts,
+        uint64 claimed,
+        uint64 which
+    ) internal returns (uint64 nowClaimed, uint64 sent) {
+        if (ch.phase != Phase.Closed) revert ChannelNotClosed(channelId, ch.phase);
+        bytes32 participantsHash = ParleyHash.participants(participants);
+        if (keccak256(abi.encode(participantsHash, payouts, claimed)) != ch.participantsHash) {
+            revert ClaimsMismatch(channelId);
+        }
+        uint64 unpaid = ch.active;
+        // Only entries with something to pay (payout or bond) may be named, each once.
+        if (which == 0 || which & claimed != 0 || which & ~_claimable(payouts, unpaid, ch.bond) != 0) {
+            revert ClaimsInvalid(channelId, which, claimed);
+        }
+        nowClaimed = claimed | which;
+        ch.participantsHash = keccak256(abi.encode(participantsHash, payouts, nowClaimed));
+        uint256[] memory amounts = new uint256[](payouts.length);
+        for (uint256 i; i < payouts.length; ++i) {
+            if (Bitmap.has(which, i)) amounts[i] = payouts[i];
+        }
+        sent = _payPayouts(channelId, ch, participants, amounts, unpaid & which, 0, true);
+    }
+
+    /// @dev Bitmap of the entries that have something to claim: a payout, or a bond (unpaid).
+    function _claimable(uint256[] calldata payouts, uint64 unpaid, uint256 bond) private pure returns (uint64 bits) {
+        for (uint256 i; i < payouts.length; ++i) {
+            if (payouts[i] != 0 || (bond != 0 && Bitmap.has(unpaid, i))) bits |= Bitmap.bit(i);
+        }
+    }
+
+    /// @dev Pays every payout, plus the bond of each participant in `unpaid`: credits it, or with
     /// `push` sends it and credits it only if sending fails. Returns the bitmap of the entries
     /// sent.
     function _payPayouts(

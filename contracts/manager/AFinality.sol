@@ -19,10 +19,33 @@ abstract contract AFinality is AChannels {
         bytes calldata state
     ) external nonReentrant {
         Channel storage ch = _openChannel(channelId, participants);
-        (bytes32 stateHash,) = _verifyFinality(channelId, ch, participants, proof);
+        bytes32 stateHash = _checkConclude(channelId, ch, participants, proof, state);
+        _settle(channelId, ch, participants, state, stateHash, ch.active, 0, false);
+    }
+
+    /// @inheritdoc IStateChannelManager
+    function concludeToClaims(
+        bytes32 channelId,
+        address[] calldata participants,
+        SignedTransaction[] calldata proof,
+        bytes calldata state
+    ) external nonReentrant {
+        Channel storage ch = _openChannel(channelId, participants);
+        bytes32 stateHash = _checkConclude(channelId, ch, participants, proof, state);
+        _settleToClaims(channelId, ch, state, stateHash, ch.participantsHash);
+    }
+
+    /// @dev `proof` proves final a transaction whose resulting `state` is terminal.
+    function _checkConclude(
+        bytes32 channelId,
+        Channel storage ch,
+        address[] calldata participants,
+        SignedTransaction[] calldata proof,
+        bytes calldata state
+    ) private view returns (bytes32 stateHash) {
+        (stateHash,) = _verifyFinality(channelId, ch, participants, proof);
         _requireStateHash(state, stateHash);
         if (!_isTerminal(ch.machine, state)) revert StateNotTerminal(stateHash);
-        _settle(channelId, ch, participants, state, stateHash, ch.active, 0, false);
     }
 
     /// @inheritdoc IStateChannelManager
@@ -47,6 +70,31 @@ abstract contract AFinality is AChannels {
         _close(channelId, participants, state, signers, signatures, true);
     }
 
+    /// @inheritdoc IStateChannelManager
+    function closeToClaims(
+        bytes32 channelId,
+        address[] calldata participants,
+        bytes calldata state,
+        uint64 signers,
+        bytes calldata signatures
+    ) external nonReentrant {
+        Channel storage ch = _openChannel(channelId, participants);
+        bytes32 stateHash = _checkClose(channelId, ch, participants, state, signers, signatures);
+        _settleToClaims(channelId, ch, state, stateHash, ch.participantsHash);
+    }
+
+    /// @inheritdoc IStateChannelManager
+    function claim(
+        bytes32 channelId,
+        address[] calldata participants,
+        uint256[] calldata payouts,
+        uint64 claimed,
+        uint64 which
+    ) external nonReentrant {
+        (uint64 nowClaimed, uint64 sent) = _claim(channelId, _channels[channelId], participants, payouts, claimed, which);
+        emit PayoutsClaimed(channelId, nowClaimed, sent);
+    }
+
     /// @dev close and closeAndPay: the same consent (CloseChannel signed by every active
     /// participant), settled by credits or by transfers.
     function _close(
@@ -58,10 +106,22 @@ abstract contract AFinality is AChannels {
         bool push
     ) private {
         Channel storage ch = _openChannel(channelId, participants);
-        bytes32 stateHash = keccak256(state);
+        bytes32 stateHash = _checkClose(channelId, ch, participants, state, signers, signatures);
+        _settle(channelId, ch, participants, state, stateHash, ch.active, 0, push);
+    }
+
+    /// @dev Every active participant signed CloseChannel(channelId, fork, keccak256(state)).
+    function _checkClose(
+        bytes32 channelId,
+        Channel storage ch,
+        address[] calldata participants,
+        bytes calldata state,
+        uint64 signers,
+        bytes calldata signatures
+    ) private view returns (bytes32 stateHash) {
+        stateHash = keccak256(state);
         bytes32 digest = _hashTypedDataV4(ParleyHash.close(channelId, ch.fork, stateHash));
         _verifyThreshold(ch.active, participants, digest, signers, signatures, Bitmap.count(ch.active));
-        _settle(channelId, ch, participants, state, stateHash, ch.active, 0, push);
     }
 
     /// @inheritdoc IStateChannelManager

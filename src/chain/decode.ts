@@ -9,7 +9,8 @@ import type {
   PackedSignedTransaction, ParticipantRemoved, ParticipantSlashed, Transaction, TransactionPosted,
 } from '../protocol/types.js'
 import {
-  toChannelClosed, toChannelPaidOut, toCredited, toStateSet, type ChannelClosedEvent, type ChannelPaidOutEvent, type CreditedEvent, type StateSetEvent,
+  toChannelClosed, toChannelPaidOut, toClaimsRecorded, toCredited, toPayoutsClaimed, toStateSet, type ChannelClosedEvent, type ChannelPaidOutEvent,
+  type ClaimsRecordedEvent, type CreditedEvent, type PayoutsClaimedEvent, type StateSetEvent,
 } from './events.js'
 
 /** `ChannelOpened`: a channel opened with these parameters. */
@@ -24,6 +25,8 @@ export interface ManagerEventArgs {
   StateSet: StateSetEvent
   ChannelClosed: ChannelClosedEvent
   ChannelPaidOut: ChannelPaidOutEvent
+  ClaimsRecorded: ClaimsRecordedEvent
+  PayoutsClaimed: PayoutsClaimedEvent
   Credited: CreditedEvent
   TransactionPosted: TransactionPosted
   DisputeRaised: DisputeRaised
@@ -42,7 +45,7 @@ export type ManagerEvent = { [K in ManagerEventName]: { name: K; args: ManagerEv
 
 /** The observed event names (the filter of the ChainListener). */
 export const MANAGER_EVENTS: readonly ManagerEventName[] = [
-  'ChannelOpened', 'StateSet', 'ChannelClosed', 'ChannelPaidOut', 'Credited', 'TransactionPosted', 'DisputeRaised', 'DisputeAnswered',
+  'ChannelOpened', 'StateSet', 'ChannelClosed', 'ChannelPaidOut', 'ClaimsRecorded', 'PayoutsClaimed', 'Credited', 'TransactionPosted', 'DisputeRaised', 'DisputeAnswered',
   'DisputeCancelled', 'DisputeResolved', 'ParticipantRemoved', 'ParticipantSlashed',
 ]
 
@@ -90,6 +93,8 @@ const CONVERT: { [K in ManagerEventName]: (a: Args) => ManagerEventArgs[K] } = {
   StateSet: toStateSet,
   ChannelClosed: toChannelClosed,
   ChannelPaidOut: toChannelPaidOut,
+  ClaimsRecorded: toClaimsRecorded,
+  PayoutsClaimed: toPayoutsClaimed,
   Credited: toCredited,
   TransactionPosted: (a) => ({
     channelId: lower(a.channelId), digest: lower(a.digest), transaction: toTransaction(a.transaction as Args), signature: lower(a.signature),

@@ -34,6 +34,22 @@ export interface ChannelPaidOutEvent {
   sent: bigint
 }
 
+/** `ClaimsRecorded`: after `ChannelClosed` of a `closeToClaims`: the payouts are claims, paid by `claim`. */
+export interface ClaimsRecordedEvent {
+  channelId: Hex
+}
+
+/**
+ * `PayoutsClaimed`: a `claim` paid recorded claims; `claimed` is the bitmap claimed so far (the
+ * next claim re-supplies it), `sent` the entries of this call sent to their payee's account (the
+ * others of this call were `Credited`).
+ */
+export interface PayoutsClaimedEvent {
+  channelId: Hex
+  claimed: bigint
+  sent: bigint
+}
+
 /** `Credited`: settlement credited `amount` of `asset` to `account`'s manager balance. */
 export interface CreditedEvent {
   channelId: Hex
@@ -90,4 +106,14 @@ export function toCredited(args: Record<string, unknown>): CreditedEvent {
 /** Converts parsed `ChannelPaidOut` args. */
 export function toChannelPaidOut(args: Record<string, unknown>): ChannelPaidOutEvent {
   return { channelId: lower(args.channelId), sent: BigInt(args.sent as bigint) }
+}
+
+/** Converts parsed `ClaimsRecorded` args. */
+export function toClaimsRecorded(args: Record<string, unknown>): ClaimsRecordedEvent {
+  return { channelId: lower(args.channelId) }
+}
+
+/** Converts parsed `PayoutsClaimed` args. */
+export function toPayoutsClaimed(args: Record<string, unknown>): PayoutsClaimedEvent {
+  return { channelId: lower(args.channelId), claimed: BigInt(args.claimed as bigint), sent: BigInt(args.sent as bigint) }
 }
