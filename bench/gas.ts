@@ -316,7 +316,7 @@ async function main(): Promise<void> {
     }
     if (!courtOnly) process.stdout.write(report(rows, started) + '\n\n')
     else process.stdout.write(`${machineLine()}\n\nDate: ${started.toISOString()}\n\n`)
-    if (!channelsOnly) process.stdout.write(disputesReport(court, fmt, table) + '\n')
+    if (!channelsOnly) process.stdout.write(disputesReport(court, nitro, fmt, table) + '\n')
     process.stdout.write('\n' + nitroReport(compared, nitro, nitroVersion(), fmt, table) + '\n')
     if (trace) {
       process.stdout.write('\n### Execution gas by opcode trace\n\n')

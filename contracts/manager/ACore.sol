@@ -16,16 +16,17 @@ import {AMachineCalls} from "./AMachineCalls.sol";
 /// layout; the build compares both layouts.
 abstract contract ACore is IChannelsEvents, ABalanceBook, AMachineCalls, EIP712 {
     /// @notice Most participants a channel may have (bitmaps are 64 bits; bounds every loop).
-    uint256 public constant MAX_PARTICIPANTS = 64;
+    uint256 internal constant MAX_PARTICIPANTS = 64;
     /// @notice Upper bound of every time parameter (30 days; so three of them fit in 24 bits).
-    uint256 public constant MAX_TIME = 30 days;
-    /// @notice Gas a payout pushed in ETH may use in its recipient (an account without code uses
+    uint256 internal constant MAX_TIME = 30 days;
+    /// @dev Gas a payout pushed in ETH may use in its recipient (an account without code uses
     /// none; a delegated account's or a wallet's receive hook gets this much). A recipient that
-    /// needs more, or reverts, is credited in the manager instead.
-    uint256 public constant PUSH_GAS_ETH = 30_000;
-    /// @notice Gas a payout pushed in an ERC-20 token may use (the token's transfer); a transfer
+    /// needs more, or reverts, is credited in the manager instead. Not public: every public
+    /// getter lengthens the selector dispatch that every call, the court's included, runs.
+    uint256 internal constant PUSH_GAS_ETH = 30_000;
+    /// @dev Gas a payout pushed in an ERC-20 token may use (the token's transfer); a transfer
     /// that fails, reverts or returns false is credited in the manager instead.
-    uint256 public constant PUSH_GAS_TOKEN = 100_000;
+    uint256 internal constant PUSH_GAS_TOKEN = 100_000;
 
     mapping(bytes32 channelId => Channel) internal _channels;
     /// @dev Beneficiaries of slashed participants recorded when a fraud dispute changes prover:
@@ -47,16 +48,22 @@ abstract contract ACore is IChannelsEvents, ABalanceBook, AMachineCalls, EIP712 
         }
     }
 
-    /// @dev Settles the channel from `state` and closes it. `unpaid` holds every participant
-    /// whose outcome share was not paid yet: the active ones, plus those a resolving dispute
-    /// removes now (a participant removed earlier was paid at its removal, so its entry in the
-    /// outcome is ignored). Whatever the outcome leaves of the locked deposits is split equally
-    /// among active participants (dust to the lowest active index); every unpaid participant also
-    /// gets its bond back. A slashed participant's share and bond go to its beneficiary (`prover`
-    /// unless recorded otherwise, see _payee). With `push`, each amount is sent to its payee's
-    /// account at once, and credited in the manager only where that transfer fails
-    /// (ChannelPaidOut names those sent); the channel is closed before any transfer, so a
-    /// recipient that calls back finds it settled.
+    /// @dev How a settlement pays: credits in the manager (close, conclude, every resolution),
+    /// transfers with a credit where one fails (closeAndPay), or claims recorded for `claim`
+    /// (closeToClaims, concludeToClaims).
+    enum Payment {
+        Credit,
+        Push,
+        Claims
+    }
+
+    /// @dev Settles the channel from `state` and closes it, paying by credits. `unpaid` holds
+    /// every participant whose outcome share was not paid yet: the active ones, plus those a
+    /// resolving dispute removes now (a participant removed earlier was paid at its removal, so
+    /// its entry in the outcome is ignored). Whatever the outcome leaves of the locked deposits is
+    /// split equally among active participants (dust to the lowest active index); every unpaid
+    /// participant also gets its bond back. A slashed participant's share and bond go to its
+    /// beneficiary (`prover` unless recorded otherwise, see _payee).
     function _settle(
         bytes32 channelId,
         Channel storage ch,
@@ -64,44 +71,67 @@ abstract contract ACore is IChannelsEvents, ABalanceBook, AMachineCalls, EIP712 
         bytes memory state,
         bytes32 stateHash,
         uint64 unpaid,
-        uint256 prover,
-        bool push
+        uint256 prover
     ) internal {
-        uint256[] memory payouts = _closeWith(ch, state, unpaid);
-        uint64 sent = _payPayouts(channelId, ch, participants, payouts, unpaid, prover, push);
-        emit ChannelClosed(channelId, ch.fork, stateHash, payouts);
-        if (push) emit ChannelPaidOut(channelId, sent);
+        _settleBy(channelId, ch, participants, state, stateHash, unpaid, prover, Payment.Credit);
     }
 
-    /// @dev Settles the channel from `state` like _settle, but pays nobody yet: the payouts are
-    /// recorded as claims (see claim). The participants-hash slot, already read, then holds
+    /// @dev _settle with the way of paying. Push (only with every active participant unpaid and
+    /// nobody slashed to pay for): each amount is sent to its payee's account at once and
+    /// credited only where that transfer fails (ChannelPaidOut names those sent). Claims: nothing
+    /// is paid; the participants-hash slot (already read) then holds
     /// keccak256(abi.encode(participantsHash, payouts, claimed)) with `claimed` = 0, the only
-    /// storage a recorded close writes besides the phase and the locked amount; every unpaid
-    /// participant's bond is claimed with its payout (`unpaid` stays readable as `active`).
-    function _settleToClaims(
+    /// storage this writes besides the phase and the locked amount (see _claim). Either way the
+    /// channel is closed before any transfer, so a recipient that calls back finds it settled.
+    function _settleBy(
         bytes32 channelId,
         Channel storage ch,
+        address[] calldata participants,
         bytes memory state,
         bytes32 stateHash,
-        bytes32 participantsHash
+        uint64 unpaid,
+        uint256 prover,
+        Payment payment
     ) internal {
-        uint256[] memory payouts = _closeWith(ch, state, ch.active);
-        ch.participantsHash = keccak256(abi.encode(participantsHash, payouts, uint64(0)));
-        emit ChannelClosed(channelId, ch.fork, stateHash, payouts);
-        emit ClaimsRecorded(channelId);
-    }
-
-    /// @dev Steps 1-4 of a settlement: the checked outcome with the remainder split; the channel
-    /// is Closed with nothing locked.
-    function _closeWith(Channel storage ch, bytes memory state, uint64 unpaid) private returns (uint256[] memory payouts) {
-        uint256 total;
-        (payouts, total) = _outcome(ch, state, unpaid);
-        _distributeRemainder(payouts, ch.locked - total, ch.active);
+        (uint256[] memory payouts, uint256 remainder) = _outcome(ch, state, unpaid);
+        _distributeRemainder(payouts, remainder, ch.active);
+        uint64 fork = ch.fork;
         ch.phase = Phase.Closed;
         ch.locked = 0;
+        if (payment == Payment.Credit) {
+            _creditPayouts(channelId, ch, participants, payouts, unpaid, prover);
+            emit ChannelClosed(channelId, fork, stateHash, payouts);
+        } else if (payment == Payment.Push) {
+            uint64 sent = _pushPayouts(channelId, ch, participants, payouts, unpaid);
+            emit ChannelClosed(channelId, fork, stateHash, payouts);
+            emit ChannelPaidOut(channelId, sent);
+        } else {
+            ch.participantsHash = keccak256(abi.encode(ch.participantsHash, payouts, uint64(0)));
+            emit ChannelClosed(channelId, fork, stateHash, payouts);
+            emit ClaimsRecorded(channelId);
+        }
     }
 
-    /// @dev Pays the recorded claims `which` (see _settleToClaims): checks the commitment,
+    /// @dev Credits every payout, plus the bond of each unpaid participant.
+    function _creditPayouts(
+        bytes32 channelId,
+        Channel storage ch,
+        address[] calldata participants,
+        uint256[] memory payouts,
+        uint64 unpaid,
+        uint256 prover
+    ) private {
+        uint64 slashed = ch.slashed;
+        address asset = ch.asset;
+        uint256 bond = ch.bond;
+        for (uint256 i; i < payouts.length; ++i) {
+            uint256 amount = payouts[i];
+            if (Bitmap.has(unpaid, i)) amount += bond;
+            if (amount != 0) _credit(channelId, _payee(channelId, participants, slashed, i, prover), asset, amount);
+        }
+    }
+
+    /// @dev Pays the recorded claims `which` (see _settleBy, Claims): checks the commitment,
     /// records them claimed before any transfer, then sends each (credited where sending fails).
     /// Returns the new claimed bitmap and the entries sent.
     function _claim(
@@ -128,7 +158,7 @@ abstract contract ACore is IChannelsEvents, ABalanceBook, AMachineCalls, EIP712 
         for (uint256 i; i < payouts.length; ++i) {
             if (Bitmap.has(which, i)) amounts[i] = payouts[i];
         }
-        sent = _payPayouts(channelId, ch, participants, amounts, unpaid & which, 0, true);
+        sent = _pushPayouts(channelId, ch, participants, amounts, unpaid & which);
     }
 
     /// @dev Bitmap of the entries that have something to claim: a payout, or a bond (unpaid).
@@ -138,17 +168,16 @@ abstract contract ACore is IChannelsEvents, ABalanceBook, AMachineCalls, EIP712 
         }
     }
 
-    /// @dev Pays every payout, plus the bond of each participant in `unpaid`: credits it, or with
-    /// `push` sends it and credits it only if sending fails. Returns the bitmap of the entries
-    /// sent.
-    function _payPayouts(
+    /// @dev Sends every payout, plus the bond of each participant in `unpaid`, to its payee,
+    /// crediting it in the manager where sending fails. Returns the bitmap of the entries sent.
+    /// Only for settlements nobody slashed is paid from (close, conclude, their claims): the
+    /// payee's prover is 0.
+    function _pushPayouts(
         bytes32 channelId,
         Channel storage ch,
         address[] calldata participants,
         uint256[] memory payouts,
-        uint64 unpaid,
-        uint256 prover,
-        bool push
+        uint64 unpaid
     ) private returns (uint64 sent) {
         uint64 slashed = ch.slashed;
         address asset = ch.asset;
@@ -157,8 +186,8 @@ abstract contract ACore is IChannelsEvents, ABalanceBook, AMachineCalls, EIP712 
             uint256 amount = payouts[i];
             if (Bitmap.has(unpaid, i)) amount += bond;
             if (amount == 0) continue;
-            address payee = _payee(channelId, participants, slashed, i, prover);
-            if (push && _push(payee, asset, amount)) sent |= Bitmap.bit(i);
+            address payee = _payee(channelId, participants, slashed, i, 0);
+            if (_push(payee, asset, amount)) sent |= Bitmap.bit(i);
             else _credit(channelId, payee, asset, amount);
         }
     }
@@ -187,12 +216,14 @@ abstract contract ACore is IChannelsEvents, ABalanceBook, AMachineCalls, EIP712 
     }
 
     /// @dev The machine's outcome of `state`, checked (length n; the shares of `unpaid` sum to
-    /// at most the locked deposits) and with every entry outside `unpaid` zeroed.
+    /// at most the locked deposits) and with every entry outside `unpaid` zeroed, and what it
+    /// leaves of the locked deposits.
     function _outcome(Channel storage ch, bytes memory state, uint64 unpaid)
         internal
         view
-        returns (uint256[] memory payouts, uint256 total)
+        returns (uint256[] memory payouts, uint256 remainder)
     {
+        uint256 total;
         uint256 n = ch.n;
         payouts = _payouts(ch.machine, state, n);
         for (uint256 i; i < n; ++i) {
@@ -207,6 +238,10 @@ abstract contract ACore is IChannelsEvents, ABalanceBook, AMachineCalls, EIP712 
         }
         uint256 locked = ch.locked;
         if (total > locked) revert OutcomeExceedsLocked(total, locked);
+        // Cannot underflow: checked just above.
+        unchecked {
+            remainder = locked - total;
+        }
     }
 
     /// @dev Who receives participant `i`'s funds: itself; if it was slashed, whoever proved it

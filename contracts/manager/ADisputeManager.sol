@@ -32,7 +32,7 @@ abstract contract ADisputeManager is ADisputes, AFraud {
         bytes memory genesis = _afterRemovals(machine, state, removals);
         DisputeKind kind = dispute.kind;
         if (kind == DisputeKind.ForceClose || kind == DisputeKind.Conclude || _mustSettle(machine, ch.active, genesis)) {
-            _settle(channelId, ch, participants, genesis, keccak256(genesis), unpaid, dispute.disputer, false);
+            _settle(channelId, ch, participants, genesis, keccak256(genesis), unpaid, dispute.disputer);
         } else {
             _payRemoved(channelId, ch, participants, genesis, removals, dispute.disputer);
             _startFork(channelId, ch, genesis);

@@ -18,9 +18,7 @@ abstract contract AFinality is AChannels {
         SignedTransaction[] calldata proof,
         bytes calldata state
     ) external nonReentrant {
-        Channel storage ch = _openChannel(channelId, participants);
-        bytes32 stateHash = _checkConclude(channelId, ch, participants, proof, state);
-        _settle(channelId, ch, participants, state, stateHash, ch.active, 0, false);
+        _conclude(channelId, participants, proof, state, Payment.Credit);
     }
 
     /// @inheritdoc IStateChannelManager
@@ -30,22 +28,7 @@ abstract contract AFinality is AChannels {
         SignedTransaction[] calldata proof,
         bytes calldata state
     ) external nonReentrant {
-        Channel storage ch = _openChannel(channelId, participants);
-        bytes32 stateHash = _checkConclude(channelId, ch, participants, proof, state);
-        _settleToClaims(channelId, ch, state, stateHash, ch.participantsHash);
-    }
-
-    /// @dev `proof` proves final a transaction whose resulting `state` is terminal.
-    function _checkConclude(
-        bytes32 channelId,
-        Channel storage ch,
-        address[] calldata participants,
-        SignedTransaction[] calldata proof,
-        bytes calldata state
-    ) private view returns (bytes32 stateHash) {
-        (stateHash,) = _verifyFinality(channelId, ch, participants, proof);
-        _requireStateHash(state, stateHash);
-        if (!_isTerminal(ch.machine, state)) revert StateNotTerminal(stateHash);
+        _conclude(channelId, participants, proof, state, Payment.Claims);
     }
 
     /// @inheritdoc IStateChannelManager
@@ -56,7 +39,7 @@ abstract contract AFinality is AChannels {
         uint64 signers,
         bytes calldata signatures
     ) external nonReentrant {
-        _close(channelId, participants, state, signers, signatures, false);
+        _close(channelId, participants, state, signers, signatures, Payment.Credit);
     }
 
     /// @inheritdoc IStateChannelManager
@@ -67,7 +50,7 @@ abstract contract AFinality is AChannels {
         uint64 signers,
         bytes calldata signatures
     ) external nonReentrant {
-        _close(channelId, participants, state, signers, signatures, true);
+        _close(channelId, participants, state, signers, signatures, Payment.Push);
     }
 
     /// @inheritdoc IStateChannelManager
@@ -78,9 +61,7 @@ abstract contract AFinality is AChannels {
         uint64 signers,
         bytes calldata signatures
     ) external nonReentrant {
-        Channel storage ch = _openChannel(channelId, participants);
-        bytes32 stateHash = _checkClose(channelId, ch, participants, state, signers, signatures);
-        _settleToClaims(channelId, ch, state, stateHash, ch.participantsHash);
+        _close(channelId, participants, state, signers, signatures, Payment.Claims);
     }
 
     /// @inheritdoc IStateChannelManager
@@ -95,33 +76,41 @@ abstract contract AFinality is AChannels {
         emit PayoutsClaimed(channelId, nowClaimed, sent);
     }
 
-    /// @dev close and closeAndPay: the same consent (CloseChannel signed by every active
-    /// participant), settled by credits or by transfers.
+    /// @dev conclude and concludeToClaims: `proof` proves final a transaction whose resulting
+    /// `state` is terminal; settles with every active participant unpaid.
+    function _conclude(
+        bytes32 channelId,
+        address[] calldata participants,
+        SignedTransaction[] calldata proof,
+        bytes calldata state,
+        Payment payment
+    ) private {
+        Channel storage ch = _openChannel(channelId, participants);
+        (bytes32 stateHash,) = _verifyFinality(channelId, ch, participants, proof);
+        _requireStateHash(state, stateHash);
+        // One copy of the state in memory for both machine calls.
+        bytes memory copy = state;
+        if (!_isTerminal(ch.machine, copy)) revert StateNotTerminal(stateHash);
+        _settleBy(channelId, ch, participants, copy, stateHash, ch.active, 0, payment);
+    }
+
+    /// @dev close, closeAndPay and closeToClaims: every active participant signed
+    /// CloseChannel(channelId, fork, keccak256(state)); settles with every active participant
+    /// unpaid.
     function _close(
         bytes32 channelId,
         address[] calldata participants,
         bytes calldata state,
         uint64 signers,
         bytes calldata signatures,
-        bool push
+        Payment payment
     ) private {
         Channel storage ch = _openChannel(channelId, participants);
-        bytes32 stateHash = _checkClose(channelId, ch, participants, state, signers, signatures);
-        _settle(channelId, ch, participants, state, stateHash, ch.active, 0, push);
-    }
-
-    /// @dev Every active participant signed CloseChannel(channelId, fork, keccak256(state)).
-    function _checkClose(
-        bytes32 channelId,
-        Channel storage ch,
-        address[] calldata participants,
-        bytes calldata state,
-        uint64 signers,
-        bytes calldata signatures
-    ) private view returns (bytes32 stateHash) {
-        stateHash = keccak256(state);
+        bytes32 stateHash = keccak256(state);
         bytes32 digest = _hashTypedDataV4(ParleyHash.close(channelId, ch.fork, stateHash));
-        _verifyThreshold(ch.active, participants, digest, signers, signatures, Bitmap.count(ch.active));
+        uint64 active = ch.active;
+        _verifyThreshold(active, participants, digest, signers, signatures, Bitmap.count(active));
+        _settleBy(channelId, ch, participants, state, stateHash, active, 0, payment);
     }
 
     /// @inheritdoc IStateChannelManager
