@@ -1,7 +1,9 @@
 /**
  * `npm run bench:gas`: gas of every on-chain operation (channel lifecycle, finality proofs, and
  * the court: posts, disputes, challenges, fraud proofs, resolution) at N = 2 … 64 on a real
- * anvil, plus the marginal gas per extra participant. `-- --court` runs the court part only,
+ * anvil, plus the marginal gas per extra participant, and side by side with Nitro's adjudicator
+ * deployed on the same anvil in the same run (bench/lib/nitro.ts; `-- --json FILE` writes the
+ * paired figures as `[{ op, n, parley, nitro, ratio }]`). `-- --court` runs the court part only,
  * `-- --channels` all but the court, `-- --n 2,8` only those channel sizes, `-- --trace` adds
  * each operation's execution gas split by opcode trace (bench/lib/trace.ts). Progress goes to
  * stderr; stdout is a markdown report (machine, date, parameters, tables, target verdict) for
@@ -27,8 +29,11 @@ import { fmt, marginal, progress, table } from './lib/report.js'
 import { traceGas, type GasBreakdown } from './lib/trace.js'
 import { courtTraces, disputesReport, traceReport } from './lib/courtReport.js'
 import { measureDisputes, type DisputeRow } from './lib/disputes.js'
+import { deployNitro, measureNitro, nitroVersion, type NitroRow } from './lib/nitro.js'
+import { compare, nitroReport, type ParleyFigures } from './lib/nitroReport.js'
+import { writeFileSync } from 'node:fs'
 
-const ALL_NS = [2, 3, 4, 8, 16, 32, 64] as const
+const ALL_NS = [2, 3, 5, 8, 16, 32, 64] as const
 /** The channel sizes to measure: all, or those named by `--n 2,8`. */
 const NS: readonly number[] = (() => {
   const i = process.argv.indexOf('--n')
@@ -45,9 +50,9 @@ const abi = AbiCoder.defaultAbiCoder()
 interface Ctx { anvil: Anvil; stack: LocalStack; hasher: ParleyHasher; counter: RpcStateMachine; submitter: Wallet; trace: boolean }
 
 /** The lifecycle operations `--trace` splits. */
-type Traced = 'open' | 'verify' | 'verifyChain' | 'close' | 'conclude'
+type Traced = 'open' | 'verify' | 'verifyChain' | 'close' | 'closeAndPay' | 'closeToClaims' | 'conclude' | 'concludeToClaims'
 const TRACED_LABEL: Record<Traced, string> = {
-  open: 'open', verify: 'verifyFinalityProof (1 tx × N sigs)', verifyChain: 'verifyFinalityProof (N txs × 1 sig)', close: 'close', conclude: 'conclude',
+  open: 'open', verify: 'verifyFinalityProof (1 tx × N sigs)', verifyChain: 'verifyFinalityProof (N txs × 1 sig)', close: 'close', closeAndPay: 'closeAndPay', closeToClaims: 'closeToClaims', conclude: 'conclude', concludeToClaims: 'concludeToClaims',
 }
 
 interface Row {
@@ -56,7 +61,13 @@ interface Row {
   depositToken: bigint[]
   open: bigint
   close: bigint
+  /** close paying every participant in the same transaction. */
+  closeAndPay: bigint
+  /** close recording the payouts as claims, and one claim paying every participant. */
+  closeToClaims: bigint
+  claimAll: bigint
   conclude: bigint
+  concludeToClaims: bigint
   withdrawEth: bigint[]
   withdrawToken: bigint[]
   /** verifyFinalityProof of 1 transaction signed by all N. */
@@ -86,7 +97,7 @@ async function measure(ctx: Ctx, n: number): Promise<Row> {
   const manager = stack.manager.connect(submitter)
   const token = stack.token.address
   const none: CallGas = { total: 0n, calldata: 0n, execution: 0n }
-  const row: Row = { n, depositEth: [], depositToken: [], open: 0n, close: 0n, conclude: 0n, withdrawEth: [], withdrawToken: [], verify: none, verifyChain: none, lone: [none, none], traces: {} }
+  const row: Row = { n, depositEth: [], depositToken: [], open: 0n, close: 0n, closeAndPay: 0n, closeToClaims: 0n, claimAll: 0n, conclude: 0n, concludeToClaims: 0n, withdrawEth: [], withdrawToken: [], verify: none, verifyChain: none, lone: [none, none], traces: {} }
   const trace = async (op: Traced, hash: Hex) => {
     if (ctx.trace) row.traces[op] = await traceGas(ctx.anvil.provider, hash)
   }
@@ -123,6 +134,22 @@ async function measure(ctx: Ctx, n: number): Promise<Row> {
   row.verifyChain = verifyChain
   await trace('verifyChain', verifyChain.hash)
   const closeSigs = new Map(ws.map((w, i) => [i, signCloseConsent(w.signingKey, hasher, a.channelId, 0n, state)]))
+  // The same close paying every participant in the same transaction (then taken back).
+  const snapshot = (await ctx.anvil.provider.send('evm_snapshot', [])) as string
+  const paid = await manager.closeAndPay(a.channelId, pa.participants, state, closeSigs)
+  if (paid.sent !== (1n << BigInt(n)) - 1n) throw new RuntimeError('BENCH_WRONG_RESULT', `N=${n}: closeAndPay credited instead of paying`)
+  row.closeAndPay = paid.gasUsed
+  await trace('closeAndPay', paid.hash)
+  await ctx.anvil.provider.send('evm_revert', [snapshot])
+  // The same close recording the payouts as claims, then one claim paying everyone (taken back).
+  const snapshot2 = (await ctx.anvil.provider.send('evm_snapshot', [])) as string
+  const recorded = await manager.closeToClaims(a.channelId, pa.participants, state, closeSigs)
+  row.closeToClaims = recorded.gasUsed
+  await trace('closeToClaims', recorded.hash)
+  const claimed = await manager.claim(a.channelId, pa.participants, recorded.closed.payouts, 0n, (1n << BigInt(n)) - 1n)
+  if (claimed.sent !== (1n << BigInt(n)) - 1n) throw new RuntimeError('BENCH_WRONG_RESULT', `N=${n}: claim credited instead of paying`)
+  row.claimAll = claimed.gasUsed
+  await ctx.anvil.provider.send('evm_revert', [snapshot2])
   const closed = await manager.close(a.channelId, pa.participants, state, closeSigs)
   row.close = closed.gasUsed
   await trace('close', closed.hash)
@@ -149,6 +176,12 @@ async function measure(ctx: Ctx, n: number): Promise<Row> {
     return measureCall(submitter, manager.address, manager.contract.interface.encodeFunctionData('verifySignatures', args) as Hex)
   }
   row.lone = [await lone(0), await lone(n - 1)]
+  // The same conclude recording the payouts as claims (taken back).
+  const snapshot3 = (await ctx.anvil.provider.send('evm_snapshot', [])) as string
+  const recordedB = await manager.concludeToClaims(b.channelId, pb.participants, proof, stateB)
+  row.concludeToClaims = recordedB.gasUsed
+  await trace('concludeToClaims', recordedB.hash)
+  await ctx.anvil.provider.send('evm_revert', [snapshot3])
   const concluded = await manager.conclude(b.channelId, pb.participants, proof, stateB)
   row.conclude = concluded.gasUsed
   await trace('conclude', concluded.hash)
@@ -184,8 +217,8 @@ function report(rows: readonly Row[], started: Date): string {
 
   out.push('### Channel lifecycle', '')
   out.push(table(
-    ['N', 'deposit ETH', 'deposit ERC-20', 'open', 'close', 'conclude', 'withdraw ETH', 'withdraw ERC-20'],
-    rows.map((r) => [String(r.n), fmt(max(r.depositEth)), fmt(max(r.depositToken)), fmt(r.open), fmt(r.close), fmt(r.conclude),
+    ['N', 'deposit ETH', 'deposit ERC-20', 'open', 'close', 'closeAndPay', 'closeToClaims', 'claim (all N)', 'conclude', 'concludeToClaims', 'withdraw ETH', 'withdraw ERC-20'],
+    rows.map((r) => [String(r.n), fmt(max(r.depositEth)), fmt(max(r.depositToken)), fmt(r.open), fmt(r.close), fmt(r.closeAndPay), fmt(r.closeToClaims), fmt(r.claimAll), fmt(r.conclude), fmt(r.concludeToClaims),
       fmt(max(r.withdrawEth)), fmt(max(r.withdrawToken))]),
   ), '')
   const all = (f: (r: Row) => bigint[]) => rows.flatMap(f)
@@ -194,8 +227,8 @@ function report(rows: readonly Row[], started: Date): string {
     `${spread} gas, from zero bytes in addresses) and do not depend on N: each extra participant adds one deposit ` +
     `and one withdrawal.`, '')
   out.push('Marginal gas per extra participant:', '')
-  const life = [m((r) => r.open), m((r) => r.close), m((r) => r.conclude)]
-  out.push(table(['N → N′', 'open', 'close', 'conclude'], pairs.map((pq, i) => [label(pq), ...life.map((c) => fmt(c[i]!))])), '')
+  const life = [m((r) => r.open), m((r) => r.close), m((r) => r.closeAndPay), m((r) => r.closeToClaims), m((r) => r.claimAll), m((r) => r.conclude), m((r) => r.concludeToClaims)]
+  out.push(table(['N → N′', 'open', 'close', 'closeAndPay', 'closeToClaims', 'claim (all N)', 'conclude', 'concludeToClaims'], pairs.map((pq, i) => [label(pq), ...life.map((c) => fmt(c[i]!))])), '')
 
   out.push('### Finality-proof verification (verifyFinalityProof sent as a transaction)', '')
   out.push(table(
@@ -258,9 +291,33 @@ async function main(): Promise<void> {
         court.push(await measureDisputes(ctx, n))
       }
     }
+    progress(`deploying Nitro ${nitroVersion()} from its npm artifacts`)
+    const nitroCtx = { anvil, submitter }
+    const nitroAt = await deployNitro(nitroCtx)
+    const nitro: NitroRow[] = []
+    for (const n of NS) nitro.push(await measureNitro(nitroCtx, nitroAt, n, DEPOSIT))
+    const sum = (v: readonly bigint[]) => v.reduce((a, b) => a + b, 0n)
+    const figures: ParleyFigures[] = NS.map((n) => {
+      const r = rows.find((x) => x.n === n)
+      const c = court.find((x) => x.n === n)
+      return {
+        n,
+        ...(r ? { open: r.open + sum(r.depositEth), close: r.closeToClaims, conclude: r.concludeToClaims, 'close+payout': r.closeAndPay } : {}),
+        ...(c ? { respond: c.respond.total, answer: c.answer.total, refute: c.refute.total, timeout: c.timeout.total } : {}),
+      }
+    })
+    const compared = compare(figures, nitro)
+    const jsonAt = process.argv.indexOf('--json')
+    if (jsonAt >= 0) {
+      const file = process.argv[jsonAt + 1]
+      if (!file) throw new RuntimeError('BENCH_USAGE', '--json takes a file name')
+      writeFileSync(file, JSON.stringify(compared, null, 2) + '\n')
+      progress(`wrote ${compared.length} rows to ${file}`)
+    }
     if (!courtOnly) process.stdout.write(report(rows, started) + '\n\n')
     else process.stdout.write(`${machineLine()}\n\nDate: ${started.toISOString()}\n\n`)
-    if (!channelsOnly) process.stdout.write(disputesReport(court, fmt, table) + '\n')
+    if (!channelsOnly) process.stdout.write(disputesReport(court, nitro, fmt, table) + '\n')
+    process.stdout.write('\n' + nitroReport(compared, nitro, nitroVersion(), fmt, table) + '\n')
     if (trace) {
       process.stdout.write('\n### Execution gas by opcode trace\n\n')
       for (const n of NS) {

@@ -108,4 +108,4 @@ export { startAnvil, type Anvil, type AnvilOptions } from './chain/anvil.js'
 export {
   detectHardfork, resolveHardfork, isHardfork, HARDFORKS, DEFAULT_HARDFORK, type Hardfork, type ResolveHardforkArgs,
 } from './chain/hardfork.js'
-export type { StateSetEvent, ChannelClosedEvent, CreditedEvent } from './chain/events.js'
+export type { StateSetEvent, ChannelClosedEvent, ChannelPaidOutEvent, ClaimsRecordedEvent, PayoutsClaimedEvent, CreditedEvent } from './chain/events.js'

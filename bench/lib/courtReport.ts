@@ -6,14 +6,13 @@
 import type { DisputeRow, Op } from './disputes.js'
 import type { GasBreakdown } from './trace.js'
 import { OPS } from './disputes.js'
+import type { NitroRow } from './nitro.js'
 
-/** Nitro's adjudicator, own run (issue 3): challenge at N = 2 and 8, checkpoint at N = 2. */
-const NITRO = { challenge: new Map([[2, 93_300n], [8, 149_900n]]), checkpoint: new Map([[2, 54_900n]]) }
 /**
- * Which Nitro figure each operation is held to: raising a dispute registers a candidate state
- * like Nitro's challenge; respond, answer and extend replace it with a later state like its
- * checkpoint; refute and an answer to a timeout do that and convict the disputer, so both are
- * shown.
+ * Which Nitro figure each operation is held to (Nitro measured in the same run, ./nitro.ts):
+ * raising a dispute registers a candidate state like Nitro's challenge; respond, answer and
+ * extend replace it with a later state like its checkpoint that clears a challenge; refute and
+ * an answer to a timeout do that and convict the disputer, so both are shown.
  */
 const COMPARE: [Op, ('challenge' | 'checkpoint')[]][] = [
   ['timeout', ['challenge']], ['conclude', ['challenge']], ['exit', ['challenge']], ['forceClose', ['challenge']],
@@ -32,7 +31,7 @@ type Fmt = (n: bigint | number) => string
 type Table = (h: readonly string[], r: readonly (readonly string[])[]) => string
 
 /** The markdown section of the court's figures and targets. */
-export function disputesReport(rows: readonly DisputeRow[], fmt: Fmt, table: Table): string {
+export function disputesReport(rows: readonly DisputeRow[], nitro: readonly NitroRow[], fmt: Fmt, table: Table): string {
   const out: string[] = []
   const cols = (ops: readonly Op[]) => table(['N', ...ops.map((o) => LABEL[o])], rows.map((r) => [String(r.n), ...ops.map((o) => fmt(r[o].total))]))
   out.push('### Court: posts and disputes', '')
@@ -58,13 +57,15 @@ export function disputesReport(rows: readonly DisputeRow[], fmt: Fmt, table: Tab
     const bound = 46_000n + 16n * BigInt(r.postBytes)
     return [String(r.n), fmt(r.postBytes), fmt(r.post.total), fmt(bound), fmt(r.post.execution), r.post.total <= bound ? 'yes' : 'no']
   })), '')
-  out.push('Disputes and challenges ≤ 0.8 × the Nitro adjudicator figure at the same N:', '')
+  out.push('Disputes and challenges ≤ 0.8 × the Nitro adjudicator figure at the same N (Nitro measured in this run: ' +
+    '`challenge` registering a state signed by all; `checkpoint` of the next state, signed by all, clearing that challenge):', '')
   const verdict: string[][] = []
   for (const r of rows) {
+    const q = nitro.find((x) => x.n === r.n)
+    if (!q) continue
     for (const [o, refs] of COMPARE) {
       for (const name of refs) {
-        const ref = NITRO[name].get(r.n)
-        if (ref === undefined) continue
+        const ref = name === 'challenge' ? q.challenge : q.checkpointClearing
         const ratio = Number(r[o].total) / Number(ref)
         verdict.push([String(r.n), LABEL[o], fmt(r[o].total), `${name} ${fmt(ref)}`, ratio.toFixed(2), ratio <= 0.8 ? 'yes' : 'no'])
       }

@@ -79,6 +79,14 @@ interface IChannelsEvents {
     error ChannelNotOpen(bytes32 channelId, Phase phase);
     /// @notice Thrown when the supplied participant list is not the channel's.
     error ChannelParticipantsMismatch(bytes32 channelId);
+    /// @notice Thrown when a claim is made on a channel that is not closed.
+    error ChannelNotClosed(bytes32 channelId, Phase phase);
+    /// @notice Thrown when the supplied payouts and claimed bitmap are not the channel's recorded
+    /// claims (or the channel was not closed to claims).
+    error ClaimsMismatch(bytes32 channelId);
+    /// @notice Thrown when `which` is empty, names an entry already claimed, or one with nothing
+    /// to claim (no payout and no bond), or an index at or above n.
+    error ClaimsInvalid(bytes32 channelId, uint64 which, uint64 claimed);
 
     // ─── Signatures ──────────────────────────────────────────────────────────────────────────
     /// @notice Thrown when the signer bitmap names an index at or above n.
@@ -149,6 +157,17 @@ interface IChannelsEvents {
     );
     /// @notice Emitted when a channel closed and its funds became withdrawable.
     event ChannelClosed(bytes32 indexed channelId, uint64 fork, bytes32 stateHash, uint256[] payouts);
+    /// @notice Emitted after ChannelClosed when closeToClaims recorded the payouts as claims
+    /// (nothing paid yet; see claim).
+    event ClaimsRecorded(bytes32 indexed channelId);
+    /// @notice Emitted when claim paid recorded claims: `claimed` is the new bitmap of entries
+    /// claimed so far (what the next claim re-supplies), `sent` the entries of this call sent to
+    /// their payee's account; the others of this call were credited (Credited).
+    event PayoutsClaimed(bytes32 indexed channelId, uint64 claimed, uint64 sent);
+    /// @notice Emitted after ChannelClosed when the settlement sent the payouts (closeAndPay):
+    /// `sent` has bit i set when payout i (with its bond) went straight to its payee's account;
+    /// every other non-zero payout was credited in the manager (Credited).
+    event ChannelPaidOut(bytes32 indexed channelId, uint64 sent);
 }
 
 /// @title IStateChannelManager
@@ -190,6 +209,73 @@ interface IStateChannelManager is IBalances, IChannelsEvents {
         bytes calldata state,
         uint64 signers,
         bytes calldata signatures
+    ) external;
+
+    /// @notice Settles like `close` and pays every participant in the same transaction: each
+    /// payout (with its bond) is sent to the participant's account (ETH with at most
+    /// PUSH_GAS_ETH gas for its receive hook; a token's transfer with at most PUSH_GAS_TOKEN),
+    /// and credited in the manager instead where that transfer fails, reverts or returns false
+    /// (so no recipient can block the others). Emits ChannelClosed, a Credited per credit, then
+    /// ChannelPaidOut.
+    /// @param channelId The channel.
+    /// @param participants The channel's participant list.
+    /// @param state The closing state.
+    /// @param signers Bitmap of signers; must equal the active set.
+    /// @param signatures The signatures, in ascending participant order.
+    function closeAndPay(
+        bytes32 channelId,
+        address[] calldata participants,
+        bytes calldata state,
+        uint64 signers,
+        bytes calldata signatures
+    ) external;
+
+    /// @notice Settles like `conclude` (same proof and checks) but pays nobody yet: each
+    /// participant's payout plus bond is recorded as a claim, which `claim` pays later, as
+    /// closeToClaims does. Emits ChannelClosed then ClaimsRecorded.
+    /// @param channelId The channel.
+    /// @param participants The channel's participant list.
+    /// @param proof A finality proof of the state's transaction (see verifyFinalityProof).
+    /// @param state The state bytes of proof[0].
+    function concludeToClaims(
+        bytes32 channelId,
+        address[] calldata participants,
+        SignedTransaction[] calldata proof,
+        bytes calldata state
+    ) external;
+
+    /// @notice Settles like `close` (same consent and checks) but pays nobody yet: each
+    /// participant's payout plus bond is recorded as a claim, which `claim` pays later. Writes no
+    /// storage per participant (the claims are a commitment in the participants-hash slot).
+    /// Emits ChannelClosed then ClaimsRecorded.
+    /// @param channelId The channel.
+    /// @param participants The channel's participant list.
+    /// @param state The closing state.
+    /// @param signers Bitmap of signers; must equal the active set.
+    /// @param signatures The signatures, in ascending participant order.
+    function closeToClaims(
+        bytes32 channelId,
+        address[] calldata participants,
+        bytes calldata state,
+        uint64 signers,
+        bytes calldata signatures
+    ) external;
+
+    /// @notice Pays recorded claims (of a channel closed by closeToClaims): entry i of `which` gets
+    /// `payouts[i]` plus the bond (if the participant was active) sent to its account as
+    /// closeAndPay does, or credited in the manager where sending fails. Anyone may call it; each
+    /// entry is paid once. Emits PayoutsClaimed.
+    /// @param channelId The channel.
+    /// @param participants The channel's participant list.
+    /// @param payouts The payouts of the channel's ChannelClosed event.
+    /// @param claimed The bitmap of entries claimed so far (0, or the latest PayoutsClaimed's).
+    /// @param which The entries to pay now (each must have a payout or a bond, and be unclaimed).
+    function claim(
+        bytes32 channelId,
+        address[] calldata participants,
+        uint256[] calldata payouts,
+        uint64 claimed,
+        uint64 which
     ) external;
 
     /// @notice Verifies a finality proof on the channel's current fork: a linked sequence of

@@ -36,8 +36,10 @@ abstract contract AChannels is IStateChannelManager, AProofs, ABalances {
             locked += amount;
         }
         if (locked > type(uint128).max) revert ChannelAmountTooLarge();
+        address asset = params.asset;
+        uint256 bond = params.bond;
         for (uint256 i; i < n; ++i) {
-            _debit(params.participants[i], params.asset, params.deposits[i] + params.bond);
+            _debit(params.participants[i], asset, params.deposits[i] + bond);
         }
 
         bytes memory state =

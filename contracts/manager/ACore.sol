@@ -16,9 +16,17 @@ import {AMachineCalls} from "./AMachineCalls.sol";
 /// layout; the build compares both layouts.
 abstract contract ACore is IChannelsEvents, ABalanceBook, AMachineCalls, EIP712 {
     /// @notice Most participants a channel may have (bitmaps are 64 bits; bounds every loop).
-    uint256 public constant MAX_PARTICIPANTS = 64;
+    uint256 internal constant MAX_PARTICIPANTS = 64;
     /// @notice Upper bound of every time parameter (30 days; so three of them fit in 24 bits).
-    uint256 public constant MAX_TIME = 30 days;
+    uint256 internal constant MAX_TIME = 30 days;
+    /// @dev Gas a payout pushed in ETH may use in its recipient (an account without code uses
+    /// none; a delegated account's or a wallet's receive hook gets this much). A recipient that
+    /// needs more, or reverts, is credited in the manager instead. Not public: every public
+    /// getter lengthens the selector dispatch that every call, the court's included, runs.
+    uint256 internal constant PUSH_GAS_ETH = 30_000;
+    /// @dev Gas a payout pushed in an ERC-20 token may use (the token's transfer); a transfer
+    /// that fails, reverts or returns false is credited in the manager instead.
+    uint256 internal constant PUSH_GAS_TOKEN = 100_000;
 
     mapping(bytes32 channelId => Channel) internal _channels;
     /// @dev Beneficiaries of slashed participants recorded when a fraud dispute changes prover:
@@ -40,13 +48,22 @@ abstract contract ACore is IChannelsEvents, ABalanceBook, AMachineCalls, EIP712 
         }
     }
 
-    /// @dev Settles the channel from `state` and closes it. `unpaid` holds every participant
-    /// whose outcome share was not paid yet: the active ones, plus those a resolving dispute
-    /// removes now (a participant removed earlier was paid at its removal, so its entry in the
-    /// outcome is ignored). Whatever the outcome leaves of the locked deposits is split equally
-    /// among active participants (dust to the lowest active index); every unpaid participant also
-    /// gets its bond back. A slashed participant's share and bond go to its beneficiary (`prover`
-    /// unless recorded otherwise, see _payee).
+    /// @dev How a settlement pays: credits in the manager (close, conclude, every resolution),
+    /// transfers with a credit where one fails (closeAndPay), or claims recorded for `claim`
+    /// (closeToClaims, concludeToClaims).
+    enum Payment {
+        Credit,
+        Push,
+        Claims
+    }
+
+    /// @dev Settles the channel from `state` and closes it, paying by credits. `unpaid` holds
+    /// every participant whose outcome share was not paid yet: the active ones, plus those a
+    /// resolving dispute removes now (a participant removed earlier was paid at its removal, so
+    /// its entry in the outcome is ignored). Whatever the outcome leaves of the locked deposits is
+    /// split equally among active participants (dust to the lowest active index); every unpaid
+    /// participant also gets its bond back. A slashed participant's share and bond go to its
+    /// beneficiary (`prover` unless recorded otherwise, see _payee).
     function _settle(
         bytes32 channelId,
         Channel storage ch,
@@ -56,12 +73,43 @@ abstract contract ACore is IChannelsEvents, ABalanceBook, AMachineCalls, EIP712 
         uint64 unpaid,
         uint256 prover
     ) internal {
-        (uint256[] memory payouts, uint256 total) = _outcome(ch, state, unpaid);
-        _distributeRemainder(payouts, ch.locked - total, ch.active);
+        _settleBy(channelId, ch, participants, state, stateHash, unpaid, prover, Payment.Credit);
+    }
+
+    /// @dev _settle with the way of paying. Push (only with every active participant unpaid and
+    /// nobody slashed to pay for): each amount is sent to its payee's account at once and
+    /// credited only where that transfer fails (ChannelPaidOut names those sent). Claims: nothing
+    /// is paid; the participants-hash slot (already read) then holds
+    /// keccak256(abi.encode(participantsHash, payouts, claimed)) with `claimed` = 0, the only
+    /// storage this writes besides the phase and the locked amount (see _claim). Either way the
+    /// channel is closed before any transfer, so a recipient that calls back finds it settled.
+    function _settleBy(
+        bytes32 channelId,
+        Channel storage ch,
+        address[] calldata participants,
+        bytes memory state,
+        bytes32 stateHash,
+        uint64 unpaid,
+        uint256 prover,
+        Payment payment
+    ) internal {
+        (uint256[] memory payouts, uint256 remainder) = _outcome(ch, state, unpaid);
+        _distributeRemainder(payouts, remainder, ch.active);
+        uint64 fork = ch.fork;
         ch.phase = Phase.Closed;
         ch.locked = 0;
-        _creditPayouts(channelId, ch, participants, payouts, unpaid, prover);
-        emit ChannelClosed(channelId, ch.fork, stateHash, payouts);
+        if (payment == Payment.Credit) {
+            _creditPayouts(channelId, ch, participants, payouts, unpaid, prover);
+            emit ChannelClosed(channelId, fork, stateHash, payouts);
+        } else if (payment == Payment.Push) {
+            uint64 sent = _pushPayouts(channelId, ch, participants, payouts, unpaid);
+            emit ChannelClosed(channelId, fork, stateHash, payouts);
+            emit ChannelPaidOut(channelId, sent);
+        } else {
+            ch.participantsHash = keccak256(abi.encode(ch.participantsHash, payouts, uint64(0)));
+            emit ChannelClosed(channelId, fork, stateHash, payouts);
+            emit ClaimsRecorded(channelId);
+        }
     }
 
     /// @dev Credits every payout, plus the bond of each unpaid participant.
@@ -83,13 +131,99 @@ abstract contract ACore is IChannelsEvents, ABalanceBook, AMachineCalls, EIP712 
         }
     }
 
+    /// @dev Pays the recorded claims `which` (see _settleBy, Claims): checks the commitment,
+    /// records them claimed before any transfer, then sends each (credited where sending fails).
+    /// Returns the new claimed bitmap and the entries sent.
+    function _claim(
+        bytes32 channelId,
+        Channel storage ch,
+        address[] calldata participants,
+        uint256[] calldata payouts,
+        uint64 claimed,
+        uint64 which
+    ) internal returns (uint64 nowClaimed, uint64 sent) {
+        if (ch.phase != Phase.Closed) revert ChannelNotClosed(channelId, ch.phase);
+        bytes32 participantsHash = ParleyHash.participants(participants);
+        if (keccak256(abi.encode(participantsHash, payouts, claimed)) != ch.participantsHash) {
+            revert ClaimsMismatch(channelId);
+        }
+        uint64 unpaid = ch.active;
+        // Only entries with something to pay (payout or bond) may be named, each once.
+        if (which == 0 || which & claimed != 0 || which & ~_claimable(payouts, unpaid, ch.bond) != 0) {
+            revert ClaimsInvalid(channelId, which, claimed);
+        }
+        nowClaimed = claimed | which;
+        ch.participantsHash = keccak256(abi.encode(participantsHash, payouts, nowClaimed));
+        uint256[] memory amounts = new uint256[](payouts.length);
+        for (uint256 i; i < payouts.length; ++i) {
+            if (Bitmap.has(which, i)) amounts[i] = payouts[i];
+        }
+        sent = _pushPayouts(channelId, ch, participants, amounts, unpaid & which);
+    }
+
+    /// @dev Bitmap of the entries that have something to claim: a payout, or a bond (unpaid).
+    function _claimable(uint256[] calldata payouts, uint64 unpaid, uint256 bond) private pure returns (uint64 bits) {
+        for (uint256 i; i < payouts.length; ++i) {
+            if (payouts[i] != 0 || (bond != 0 && Bitmap.has(unpaid, i))) bits |= Bitmap.bit(i);
+        }
+    }
+
+    /// @dev Sends every payout, plus the bond of each participant in `unpaid`, to its payee,
+    /// crediting it in the manager where sending fails. Returns the bitmap of the entries sent.
+    /// Only for settlements nobody slashed is paid from (close, conclude, their claims): the
+    /// payee's prover is 0.
+    function _pushPayouts(
+        bytes32 channelId,
+        Channel storage ch,
+        address[] calldata participants,
+        uint256[] memory payouts,
+        uint64 unpaid
+    ) private returns (uint64 sent) {
+        uint64 slashed = ch.slashed;
+        address asset = ch.asset;
+        uint256 bond = ch.bond;
+        for (uint256 i; i < payouts.length; ++i) {
+            uint256 amount = payouts[i];
+            if (Bitmap.has(unpaid, i)) amount += bond;
+            if (amount == 0) continue;
+            address payee = _payee(channelId, participants, slashed, i, 0);
+            if (_push(payee, asset, amount)) sent |= Bitmap.bit(i);
+            else _credit(channelId, payee, asset, amount);
+        }
+    }
+
+    /// @dev Sends `amount` of `asset` to `to` with a gas cap; false if the transfer failed (ETH:
+    /// the call reverted or ran out of its cap; token: the call reverted, or returned something
+    /// other than nothing or true — SafeERC20's rule; the token has code, checked at open). Return
+    /// data is never copied beyond one word, so a recipient cannot make the caller pay for a large
+    /// one.
+    function _push(address to, address asset, uint256 amount) private returns (bool ok) {
+        if (asset == address(0)) {
+            assembly ("memory-safe") {
+                ok := call(PUSH_GAS_ETH, to, amount, 0, 0, 0, 0)
+            }
+        } else {
+            assembly ("memory-safe") {
+                // transfer(to, amount) in scratch memory past the free pointer (not kept).
+                let m := mload(0x40)
+                mstore(m, 0xa9059cbb00000000000000000000000000000000000000000000000000000000)
+                mstore(add(m, 4), to)
+                mstore(add(m, 36), amount)
+                ok := call(PUSH_GAS_TOKEN, asset, 0, m, 68, 0, 32)
+                if ok { ok := or(iszero(returndatasize()), and(gt(returndatasize(), 31), eq(mload(0), 1))) }
+            }
+        }
+    }
+
     /// @dev The machine's outcome of `state`, checked (length n; the shares of `unpaid` sum to
-    /// at most the locked deposits) and with every entry outside `unpaid` zeroed.
+    /// at most the locked deposits) and with every entry outside `unpaid` zeroed, and what it
+    /// leaves of the locked deposits.
     function _outcome(Channel storage ch, bytes memory state, uint64 unpaid)
         internal
         view
-        returns (uint256[] memory payouts, uint256 total)
+        returns (uint256[] memory payouts, uint256 remainder)
     {
+        uint256 total;
         uint256 n = ch.n;
         payouts = _payouts(ch.machine, state, n);
         for (uint256 i; i < n; ++i) {
@@ -104,6 +238,10 @@ abstract contract ACore is IChannelsEvents, ABalanceBook, AMachineCalls, EIP712 
         }
         uint256 locked = ch.locked;
         if (total > locked) revert OutcomeExceedsLocked(total, locked);
+        // Cannot underflow: checked just above.
+        unchecked {
+            remainder = locked - total;
+        }
     }
 
     /// @dev Who receives participant `i`'s funds: itself; if it was slashed, whoever proved it

@@ -18,11 +18,17 @@ abstract contract AFinality is AChannels {
         SignedTransaction[] calldata proof,
         bytes calldata state
     ) external nonReentrant {
-        Channel storage ch = _openChannel(channelId, participants);
-        (bytes32 stateHash,) = _verifyFinality(channelId, ch, participants, proof);
-        _requireStateHash(state, stateHash);
-        if (!_isTerminal(ch.machine, state)) revert StateNotTerminal(stateHash);
-        _settle(channelId, ch, participants, state, stateHash, ch.active, 0);
+        _conclude(channelId, participants, proof, state, Payment.Credit);
+    }
+
+    /// @inheritdoc IStateChannelManager
+    function concludeToClaims(
+        bytes32 channelId,
+        address[] calldata participants,
+        SignedTransaction[] calldata proof,
+        bytes calldata state
+    ) external nonReentrant {
+        _conclude(channelId, participants, proof, state, Payment.Claims);
     }
 
     /// @inheritdoc IStateChannelManager
@@ -33,11 +39,78 @@ abstract contract AFinality is AChannels {
         uint64 signers,
         bytes calldata signatures
     ) external nonReentrant {
+        _close(channelId, participants, state, signers, signatures, Payment.Credit);
+    }
+
+    /// @inheritdoc IStateChannelManager
+    function closeAndPay(
+        bytes32 channelId,
+        address[] calldata participants,
+        bytes calldata state,
+        uint64 signers,
+        bytes calldata signatures
+    ) external nonReentrant {
+        _close(channelId, participants, state, signers, signatures, Payment.Push);
+    }
+
+    /// @inheritdoc IStateChannelManager
+    function closeToClaims(
+        bytes32 channelId,
+        address[] calldata participants,
+        bytes calldata state,
+        uint64 signers,
+        bytes calldata signatures
+    ) external nonReentrant {
+        _close(channelId, participants, state, signers, signatures, Payment.Claims);
+    }
+
+    /// @inheritdoc IStateChannelManager
+    function claim(
+        bytes32 channelId,
+        address[] calldata participants,
+        uint256[] calldata payouts,
+        uint64 claimed,
+        uint64 which
+    ) external nonReentrant {
+        (uint64 nowClaimed, uint64 sent) = _claim(channelId, _channels[channelId], participants, payouts, claimed, which);
+        emit PayoutsClaimed(channelId, nowClaimed, sent);
+    }
+
+    /// @dev conclude and concludeToClaims: `proof` proves final a transaction whose resulting
+    /// `state` is terminal; settles with every active participant unpaid.
+    function _conclude(
+        bytes32 channelId,
+        address[] calldata participants,
+        SignedTransaction[] calldata proof,
+        bytes calldata state,
+        Payment payment
+    ) private {
+        Channel storage ch = _openChannel(channelId, participants);
+        (bytes32 stateHash,) = _verifyFinality(channelId, ch, participants, proof);
+        _requireStateHash(state, stateHash);
+        // One copy of the state in memory for both machine calls.
+        bytes memory copy = state;
+        if (!_isTerminal(ch.machine, copy)) revert StateNotTerminal(stateHash);
+        _settleBy(channelId, ch, participants, copy, stateHash, ch.active, 0, payment);
+    }
+
+    /// @dev close, closeAndPay and closeToClaims: every active participant signed
+    /// CloseChannel(channelId, fork, keccak256(state)); settles with every active participant
+    /// unpaid.
+    function _close(
+        bytes32 channelId,
+        address[] calldata participants,
+        bytes calldata state,
+        uint64 signers,
+        bytes calldata signatures,
+        Payment payment
+    ) private {
         Channel storage ch = _openChannel(channelId, participants);
         bytes32 stateHash = keccak256(state);
         bytes32 digest = _hashTypedDataV4(ParleyHash.close(channelId, ch.fork, stateHash));
-        _verifyThreshold(ch.active, participants, digest, signers, signatures, Bitmap.count(ch.active));
-        _settle(channelId, ch, participants, state, stateHash, ch.active, 0);
+        uint64 active = ch.active;
+        _verifyThreshold(active, participants, digest, signers, signatures, Bitmap.count(active));
+        _settleBy(channelId, ch, participants, state, stateHash, active, 0, payment);
     }
 
     /// @inheritdoc IStateChannelManager

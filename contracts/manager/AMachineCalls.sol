@@ -12,9 +12,9 @@ import {IChannelsEvents} from "../interfaces/IStateChannelManager.sol";
 /// bytecode (src/machine/codec.ts), so both sides reach the same verdict on every transition.
 abstract contract AMachineCalls is IChannelsEvents {
     /// @notice Gas given to each machine call; a machine that needs more cannot be enforced.
-    uint256 public constant MACHINE_GAS = 5_000_000;
+    uint256 internal constant MACHINE_GAS = 5_000_000;
     /// @notice Largest state a machine may produce (bytes); a larger result is a failed call.
-    uint256 public constant MAX_STATE_BYTES = 32768;
+    uint256 internal constant MAX_STATE_BYTES = 32768;
 
     /// @dev Most return data of a call returning `bytes`: offset word, length word, the bytes.
     uint256 private constant STATE_RETURN = 64 + MAX_STATE_BYTES;

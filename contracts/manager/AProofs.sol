@@ -13,7 +13,7 @@ import {ACore} from "./ACore.sol";
 /// authors, signers) and the finality rule with virtual voting.
 abstract contract AProofs is ACore {
     /// @notice Largest `data` of any transaction the manager accepts (bytes).
-    uint256 public constant MAX_DATA_BYTES = 4096;
+    uint256 internal constant MAX_DATA_BYTES = 4096;
 
     /// @dev k-of-N: every signature valid, every signer active, at least `threshold` signers.
     function _verifyThreshold(

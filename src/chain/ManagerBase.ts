@@ -32,6 +32,8 @@ export interface OpenResult extends TxResult {
 export interface SettleResult extends TxResult {
   closed: ChannelClosedEvent
   credits: CreditedEvent[]
+  /** `closeAndPay` only: bitmap of the payouts sent straight to their payees (ChannelPaidOut). */
+  sent?: bigint
 }
 
 /** What every court call returns: the transaction and the manager events it emitted. */

@@ -12,7 +12,8 @@ import { ETH, type ChannelParams, type Hex, type PackedSignedTransaction } from 
 import { CourtClient } from './CourtClient.js'
 import { deploy } from './deploy.js'
 import { toParleyError } from './errors.js'
-import { toChannelClosed, toCredited, toStateSet } from './events.js'
+import { toChannelClosed, toChannelPaidOut, toCredited, toPayoutsClaimed, toStateSet } from './events.js'
+import type { CreditedEvent } from './events.js'
 import type { OpenResult, SettleResult, TxResult } from './ManagerBase.js'
 import { toChannelRecord, type ChannelRecord } from './records.js'
 
@@ -104,6 +105,63 @@ export class ManagerClient extends CourtClient {
   async close(channelId: Hex, participants: readonly Hex[], state: Hex, signatures: ReadonlyMap<number, Hex>): Promise<SettleResult> {
     const { signers, signatures: packed } = packSignatures(signatures)
     return this.settled(await this.send('close', [channelId, participants, state, signers, packed]))
+  }
+
+  /**
+   * Settles like {@link close} and pays every participant in the same transaction: each payout
+   * (with its bond) is sent to its account, or credited in the manager where sending fails.
+   * `sent` in the result is the bitmap of the payouts sent; `credits` the others.
+   * @example const { sent, credits } = await manager.closeAndPay(channelId, params.participants, state, sigs)
+   */
+  async closeAndPay(channelId: Hex, participants: readonly Hex[], state: Hex, signatures: ReadonlyMap<number, Hex>): Promise<SettleResult & { sent: bigint }> {
+    const { signers, signatures: packed } = packSignatures(signatures)
+    const result = this.settled(await this.send('closeAndPay', [channelId, participants, state, signers, packed]))
+    const paid = this.events(result.receipt).find((e) => e.name === 'ChannelPaidOut')
+    if (!paid) throw new ProtocolError('EVENT_MISSING', 'closeAndPay emitted no ChannelPaidOut', { details: { hash: result.hash } })
+    return { ...result, sent: toChannelPaidOut(paid.args).sent }
+  }
+
+  /**
+   * Settles like {@link close} but pays nobody yet: every payout (with its bond) is recorded as
+   * a claim that {@link claim} pays later (anyone may claim for anyone). The result's
+   * `closed.payouts` is what every claim re-supplies.
+   * @example const { closed } = await manager.closeToClaims(channelId, params.participants, state, sigs)
+   */
+  async closeToClaims(channelId: Hex, participants: readonly Hex[], state: Hex, signatures: ReadonlyMap<number, Hex>): Promise<SettleResult> {
+    const { signers, signatures: packed } = packSignatures(signatures)
+    const result = this.settled(await this.send('closeToClaims', [channelId, participants, state, signers, packed]))
+    if (!this.events(result.receipt).some((e) => e.name === 'ClaimsRecorded')) {
+      throw new ProtocolError('EVENT_MISSING', 'closeToClaims emitted no ClaimsRecorded', { details: { hash: result.hash } })
+    }
+    return result
+  }
+
+  /**
+   * Settles like {@link conclude} but records every payout (with its bond) as a claim that
+   * {@link claim} pays later, as {@link closeToClaims} does.
+   * @example const { closed } = await manager.concludeToClaims(channelId, params.participants, [packSignedTransaction(last)], lastState)
+   */
+  async concludeToClaims(channelId: Hex, participants: readonly Hex[], proof: readonly PackedSignedTransaction[], state: Hex): Promise<SettleResult> {
+    const result = this.settled(await this.send('concludeToClaims', [channelId, participants, proof, state]))
+    if (!this.events(result.receipt).some((e) => e.name === 'ClaimsRecorded')) {
+      throw new ProtocolError('EVENT_MISSING', 'concludeToClaims emitted no ClaimsRecorded', { details: { hash: result.hash } })
+    }
+    return result
+  }
+
+  /**
+   * Pays the recorded claims `which` (bitmap) of a channel closed by {@link closeToClaims}:
+   * `payouts` from its ChannelClosed, `claimed` the bitmap claimed so far (0, or the latest
+   * PayoutsClaimed's). Each is sent to its participant's account, or credited where that fails.
+   * @example const { claimed, sent } = await manager.claim(channelId, participants, closed.payouts, 0n, 0b11n)
+   */
+  async claim(channelId: Hex, participants: readonly Hex[], payouts: readonly bigint[], claimed: bigint, which: bigint): Promise<TxResult & { claimed: bigint; sent: bigint; credits: CreditedEvent[] }> {
+    const result = await this.send('claim', [channelId, participants, payouts, claimed, which])
+    const events = this.events(result.receipt)
+    const paid = events.find((e) => e.name === 'PayoutsClaimed')
+    if (!paid) throw new ProtocolError('EVENT_MISSING', 'claim emitted no PayoutsClaimed', { details: { hash: result.hash } })
+    const ev = toPayoutsClaimed(paid.args)
+    return { ...result, claimed: ev.claimed, sent: ev.sent, credits: events.filter((e) => e.name === 'Credited').map((e) => toCredited(e.args)) }
   }
 
   /**

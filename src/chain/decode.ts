@@ -8,7 +8,10 @@ import type {
   ChannelParams, DisputeAnswered, DisputeCancelled, DisputeKind, DisputeRaised, DisputeRecord, DisputeResolved, Hex,
   PackedSignedTransaction, ParticipantRemoved, ParticipantSlashed, Transaction, TransactionPosted,
 } from '../protocol/types.js'
-import { toChannelClosed, toCredited, toStateSet, type ChannelClosedEvent, type CreditedEvent, type StateSetEvent } from './events.js'
+import {
+  toChannelClosed, toChannelPaidOut, toClaimsRecorded, toCredited, toPayoutsClaimed, toStateSet, type ChannelClosedEvent, type ChannelPaidOutEvent,
+  type ClaimsRecordedEvent, type CreditedEvent, type PayoutsClaimedEvent, type StateSetEvent,
+} from './events.js'
 
 /** `ChannelOpened`: a channel opened with these parameters. */
 export interface ChannelOpenedEvent {
@@ -21,6 +24,9 @@ export interface ManagerEventArgs {
   ChannelOpened: ChannelOpenedEvent
   StateSet: StateSetEvent
   ChannelClosed: ChannelClosedEvent
+  ChannelPaidOut: ChannelPaidOutEvent
+  ClaimsRecorded: ClaimsRecordedEvent
+  PayoutsClaimed: PayoutsClaimedEvent
   Credited: CreditedEvent
   TransactionPosted: TransactionPosted
   DisputeRaised: DisputeRaised
@@ -39,7 +45,7 @@ export type ManagerEvent = { [K in ManagerEventName]: { name: K; args: ManagerEv
 
 /** The observed event names (the filter of the ChainListener). */
 export const MANAGER_EVENTS: readonly ManagerEventName[] = [
-  'ChannelOpened', 'StateSet', 'ChannelClosed', 'Credited', 'TransactionPosted', 'DisputeRaised', 'DisputeAnswered',
+  'ChannelOpened', 'StateSet', 'ChannelClosed', 'ChannelPaidOut', 'ClaimsRecorded', 'PayoutsClaimed', 'Credited', 'TransactionPosted', 'DisputeRaised', 'DisputeAnswered',
   'DisputeCancelled', 'DisputeResolved', 'ParticipantRemoved', 'ParticipantSlashed',
 ]
 
@@ -86,6 +92,9 @@ const CONVERT: { [K in ManagerEventName]: (a: Args) => ManagerEventArgs[K] } = {
   ChannelOpened: (a) => ({ channelId: lower(a.channelId), params: toParams(a.params as Args) }),
   StateSet: toStateSet,
   ChannelClosed: toChannelClosed,
+  ChannelPaidOut: toChannelPaidOut,
+  ClaimsRecorded: toClaimsRecorded,
+  PayoutsClaimed: toPayoutsClaimed,
   Credited: toCredited,
   TransactionPosted: (a) => ({
     channelId: lower(a.channelId), digest: lower(a.digest), transaction: toTransaction(a.transaction as Args), signature: lower(a.signature),

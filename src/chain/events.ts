@@ -24,6 +24,32 @@ export interface ChannelClosedEvent {
   payouts: bigint[]
 }
 
+/**
+ * `ChannelPaidOut`: after `ChannelClosed` of a `closeAndPay`, bit i of `sent` is set when payout i
+ * (with its bond) went straight to its payee's account; every other non-zero payout was
+ * `Credited` in the manager.
+ */
+export interface ChannelPaidOutEvent {
+  channelId: Hex
+  sent: bigint
+}
+
+/** `ClaimsRecorded`: after `ChannelClosed` of a `closeToClaims`: the payouts are claims, paid by `claim`. */
+export interface ClaimsRecordedEvent {
+  channelId: Hex
+}
+
+/**
+ * `PayoutsClaimed`: a `claim` paid recorded claims; `claimed` is the bitmap claimed so far (the
+ * next claim re-supplies it), `sent` the entries of this call sent to their payee's account (the
+ * others of this call were `Credited`).
+ */
+export interface PayoutsClaimedEvent {
+  channelId: Hex
+  claimed: bigint
+  sent: bigint
+}
+
 /** `Credited`: settlement credited `amount` of `asset` to `account`'s manager balance. */
 export interface CreditedEvent {
   channelId: Hex
@@ -75,4 +101,19 @@ export function toCredited(args: Record<string, unknown>): CreditedEvent {
     asset: lower(args.asset),
     amount: BigInt(args.amount as bigint),
   }
+}
+
+/** Converts parsed `ChannelPaidOut` args. */
+export function toChannelPaidOut(args: Record<string, unknown>): ChannelPaidOutEvent {
+  return { channelId: lower(args.channelId), sent: BigInt(args.sent as bigint) }
+}
+
+/** Converts parsed `ClaimsRecorded` args. */
+export function toClaimsRecorded(args: Record<string, unknown>): ClaimsRecordedEvent {
+  return { channelId: lower(args.channelId) }
+}
+
+/** Converts parsed `PayoutsClaimed` args. */
+export function toPayoutsClaimed(args: Record<string, unknown>): PayoutsClaimedEvent {
+  return { channelId: lower(args.channelId), claimed: BigInt(args.claimed as bigint), sent: BigInt(args.sent as bigint) }
 }

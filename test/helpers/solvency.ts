@@ -2,7 +2,8 @@
  * The manager's solvency invariant: for every asset, what the manager holds (ETH balance or
  * token balance) equals the sum of all account balances plus the funds locked in channels that
  * are not closed (locked deposits + the bonds of active participants: a removed participant's
- * bond is credited when it leaves the active set).
+ * bond is credited when it leaves the active set) plus the claims recorded by closeToClaims and
+ * not claimed yet.
  */
 import assert from 'node:assert/strict'
 import { Contract } from 'ethers'
@@ -36,6 +37,26 @@ async function discover(f: Fixture): Promise<{ accounts: string[]; channels: Hex
 }
 
 /**
+ * What a channel closed by closeToClaims still holds for its participants: every recorded claim
+ * (payout, plus the bond of a participant active at the close) not claimed yet, from its
+ * ChannelClosed and latest PayoutsClaimed. 0 for a channel settled by credits or pushes.
+ */
+async function unclaimed(f: Fixture, channelId: Hex, active: bigint, bond: bigint): Promise<bigint> {
+  const m = f.manager
+  if ((await m.queryFilter(m.filters.ClaimsRecorded!(channelId), 0, 'latest')).length === 0) return 0n
+  const closed = await m.queryFilter(m.filters.ChannelClosed!(channelId), 0, 'latest')
+  const payouts = m.interface.parseLog(closed[closed.length - 1]!)!.args.payouts as bigint[]
+  const claims = await m.queryFilter(m.filters.PayoutsClaimed!(channelId), 0, 'latest')
+  const claimed = claims.length === 0 ? 0n : BigInt(m.interface.parseLog(claims[claims.length - 1]!)!.args.claimed)
+  let held = 0n
+  payouts.forEach((p, i) => {
+    if ((claimed >> BigInt(i)) & 1n) return
+    held += BigInt(p) + ((active >> BigInt(i)) & 1n ? bond : 0n)
+  })
+  return held
+}
+
+/**
  * Asserts the invariant for each of `assets` (default: ETH and the fixture's token). When
  * `accounts` or `channels` are omitted they are discovered from the manager's logs
  * (Deposited/Credited recipients, ChannelOpened ids), which covers every account that can hold
@@ -62,9 +83,11 @@ export async function assertSolvent(
     let balances = 0n
     for (const a of accs) balances += (await f.manager.getFunction('balanceOf')(a, asset)) as bigint
     let locked = 0n
-    for (const ch of records) {
+    for (const [k, ch] of records.entries()) {
       const phase = Number(ch.phase)
-      if (String(ch.asset).toLowerCase() !== asset || (phase !== Phase.Open && phase !== Phase.Disputed)) continue
+      if (String(ch.asset).toLowerCase() !== asset) continue
+      if (phase === Phase.Closed) locked += await unclaimed(f, chans[k]!, BigInt(ch.active), BigInt(ch.bond))
+      if (phase !== Phase.Open && phase !== Phase.Disputed) continue
       locked += BigInt(ch.locked) + BigInt(bitCount(BigInt(ch.active))) * BigInt(ch.bond)
     }
     assert.equal(held, balances + locked, `manager holds ${held} of ${asset}, accounts ${balances} + locked ${locked}`)
