@@ -1,10 +1,11 @@
 /**
- * The `parley` CLI end to end, every command a separate OS process of the real executable
- * (cli/bin.mjs). The worked example of docs/cli.md is played as written — a CLI devnet and
- * DHT testnet, deposits, params, consents, open, three peers over hyperswarm driven through
- * stdin, one quitting and resuming from its store, a cooperative close, a withdrawal — with the
- * results checked on-chain; alongside it, bad input and a second peer on a store in use; and
- * finally both services stop cleanly on Ctrl-C.
+ * The `parley` CLI end to end, every command a separate OS process of the CLI's entry point
+ * (cli/index.ts, run from source through tsx; the compiled `parley` bin is run from an installed
+ * tarball by test/package). The worked example of docs/cli.md is played as written — a CLI
+ * devnet and DHT testnet, deposits, params, consents, open, three peers over hyperswarm driven
+ * through stdin, one quitting and resuming from its store, a cooperative close, a withdrawal —
+ * with the results checked on-chain; alongside it, bad input and a second peer on a store in
+ * use; and finally both services stop cleanly on Ctrl-C.
  */
 import { after, before, describe, it } from 'node:test'
 import assert from 'node:assert/strict'

@@ -5,7 +5,8 @@
  */
 import { randomBytes } from 'node:crypto'
 import { isHexString } from 'ethers'
-import { CONSENT_VALIDITY, openDeadline, type ChannelParams, type Hex } from '../../src/index.js'
+import { CONSENT_VALIDITY, openDeadline } from '../../src/protocol/timing.js'
+import type { ChannelParams, Hex } from '../../src/protocol/types.js'
 import { CHAIN, CHAIN_HELP, COMMON, JSON_HELP, flag, list, parse, str } from '../lib/args.js'
 import { formatAmount, parseAmount, resolveAsset } from '../lib/assets.js'
 import { connect, parseAddress, resolveManager } from '../lib/chain.js'

@@ -54,7 +54,7 @@ function anvilBinary(): string {
     const pkg = require.resolve(`@foundry-rs/anvil-${platform}-${arch}/package.json`)
     return join(dirname(pkg), 'bin', platform === 'win32' ? 'anvil.exe' : 'anvil')
   } catch (cause) {
-    throw new RuntimeError('ANVIL_MISSING', `no anvil binary for ${platform}-${arch}: run \`npm install\``, { cause })
+    throw new RuntimeError('ANVIL_MISSING', `no anvil binary for ${platform}-${arch}: install the optional peer dependency (\`npm install -D @foundry-rs/anvil\`; in a clone of Parley, \`npm install\`)`, { cause })
   }
 }
 
