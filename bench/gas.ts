@@ -27,6 +27,7 @@ import { fmt, marginal, progress, table } from './lib/report.js'
 import { traceGas, type GasBreakdown } from './lib/trace.js'
 import { courtTraces, disputesReport, traceReport } from './lib/courtReport.js'
 import { measureDisputes, type DisputeRow } from './lib/disputes.js'
+import { defaultTimes } from '../src/channel/params.js'
 
 const ALL_NS = [2, 3, 4, 8, 16, 32, 64] as const
 /** The channel sizes to measure: all, or those named by `--n 2,8`. */
@@ -38,7 +39,7 @@ const NS: readonly number[] = (() => {
   return ns
 })()
 const DEPOSIT = 10n ** 18n
-const TIMES = { p2pTime: 60, agreementTime: 30, chainFallbackTime: 120, challengeTime: 300 }
+const TIMES = { ...defaultTimes }
 const TARGET = 5_000
 const abi = AbiCoder.defaultAbiCoder()
 

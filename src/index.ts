@@ -14,6 +14,10 @@
 export { createPeer, type CreatePeerOptions, type Peer } from './peer/createPeer.js'
 export { loadMachine, type LoadMachineArgs } from './peer/loadMachine.js'
 
+// Channel params with documented defaults, and opening with every consent
+export { channelParams, defaultTimes, type ChannelTimes, type ChannelParamsInput } from './channel/params.js'
+export { openChannel, orderConsents, type Consent } from './peer/openChannel.js'
+
 // Channel facade
 export { Channel, type ChannelSnapshot, type Proposal } from './channel/Channel.js'
 export { ChannelPhase } from './channel/phase.js'

@@ -7,6 +7,7 @@ import { randomBytes } from 'node:crypto'
 import { isHexString } from 'ethers'
 import { CONSENT_VALIDITY, openDeadline } from '../../src/protocol/timing.js'
 import type { ChannelParams, Hex } from '../../src/protocol/types.js'
+import { defaultTimes, type ChannelTimes } from '../../src/channel/params.js'
 import { CHAIN, CHAIN_HELP, COMMON, JSON_HELP, flag, list, parse, str } from '../lib/args.js'
 import { formatAmount, parseAmount, resolveAsset } from '../lib/assets.js'
 import { connect, parseAddress, resolveManager } from '../lib/chain.js'
@@ -27,7 +28,7 @@ chain id, manager, channel id and machine name) and prints the channel id.
   --bond <amount>        bond each participant locks, slashed on proven fraud (default 0)
   --token <address>      an ERC-20 channel asset instead of ETH (test = the deployment's TestToken)
   --times <p,a,f,c>      p2pTime, agreementTime, chainFallbackTime, challengeTime in seconds
-                         (default 60,30,120,300)
+                         (default ${Object.values(defaultTimes).join(',')})
   --init <hex>           machine initData (default 0x; counter: abi-encoded uint64 target)
   --salt <hex>           32 bytes making the channel id unique (default random)
   --valid-for <seconds>  how long the consents may be used to open (default 86400: open
@@ -103,8 +104,9 @@ function resolveMachine(text: string | undefined, deployment: Parameters<typeof 
   return name ? { address, name } : { address }
 }
 
-function parseTimes(text: string | undefined): Pick<ChannelParams, 'p2pTime' | 'agreementTime' | 'chainFallbackTime' | 'challengeTime'> {
-  const parts = (text ?? '60,30,120,300').split(',').map((s) => s.trim())
+function parseTimes(text: string | undefined): ChannelTimes {
+  if (text === undefined) return { ...defaultTimes }
+  const parts = text.split(',').map((s) => s.trim())
   const max = 30 * 86400
   if (parts.length !== 4 || parts.some((p) => !/^\d+$/.test(p) || Number(p) < 1 || Number(p) > max)) {
     throw argError('PARAMS_INVALID', `--times must be four whole seconds p2p,agreement,fallback,challenge, each 1..${max}, got ${JSON.stringify(text)}`)
