@@ -2,7 +2,8 @@
  * A HyperDHT testnet on 127.0.0.1 (`hyperdht/testnet`, part of the runtime dependency
  * `hyperdht`), so peers on one host find each other without the public DHT.
  */
-import createTestnet from 'hyperdht/testnet'
+// With its extension: hyperdht has no exports map, and Node's ESM resolver adds none.
+import createTestnet from 'hyperdht/testnet.js'
 import { RuntimeError, UsageError } from '../errors/ParleyError.js'
 
 /** What {@link startTestnet} returns. */

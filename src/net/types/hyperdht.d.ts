@@ -56,3 +56,8 @@ declare module '@hyperswarm/testnet' {
   import createTestnet from 'hyperdht/testnet'
   export = createTestnet
 }
+
+declare module 'hyperdht/testnet.js' {
+  import createTestnet from 'hyperdht/testnet'
+  export = createTestnet
+}
