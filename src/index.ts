@@ -33,6 +33,11 @@ export type { DisputePolicy } from './dispute/types.js'
 
 // Errors
 export { ParleyError, UsageError, ProtocolError, RuntimeError } from './errors/ParleyError.js'
+export {
+  USAGE_CODES, CLI_USAGE_CODES, PROTOCOL_CODES, RUNTIME_CODES, CONTRACT_ERROR_CODES,
+  type ParleyCode, type UsageCode, type ProtocolCode, type RuntimeCode, type ContractErrorCode, type MachineFailureCode,
+} from './errors/codes.js'
+export { TX_REJECTIONS, type TxRejectionCode } from './state/evidence.js'
 
 // Protocol data types and the hashes applications need
 export {

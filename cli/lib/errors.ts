@@ -3,7 +3,7 @@
  * status — 2 when the command line or an input file is wrong (nothing was attempted), 1 when
  * the operation itself failed (a revert, the network, the protocol).
  */
-import { ParleyError, UsageError } from '../../src/errors/ParleyError.js'
+import { ParleyError, UsageError, type UsageCode } from '../../src/errors/ParleyError.js'
 import { toJson } from './output.js'
 
 /** A mistake in the command line or in an input file: exit status 2. */
@@ -15,7 +15,7 @@ export class ArgumentError extends UsageError {
  * Shorthand for an {@link ArgumentError}.
  * @example throw argError('AMOUNT_INVALID', `not an amount: ${text}`)
  */
-export function argError(code: string, message: string, details?: Record<string, unknown>): ArgumentError {
+export function argError(code: UsageCode, message: string, details?: Record<string, unknown>): ArgumentError {
   return new ArgumentError(code, message, details ? { details } : {})
 }
 
