@@ -24,12 +24,12 @@ export interface Result {
 }
 
 /**
- * Runs `parley …args` in `cwd` to completion.
+ * Runs `parley …args` in `cwd` to completion, with `env` added to the cleaned environment.
  * @example const r = await parley(['balance', '@1', '--json'], dir)
  */
-export function parley(args: string[], cwd: string): Promise<Result> {
+export function parley(args: string[], cwd: string, env: NodeJS.ProcessEnv = {}): Promise<Result> {
   return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [...CLI, ...args], { cwd, env: cleanEnv(), stdio: ['ignore', 'pipe', 'pipe'] })
+    const child = spawn(process.execPath, [...CLI, ...args], { cwd, env: { ...cleanEnv(), ...env }, stdio: ['ignore', 'pipe', 'pipe'] })
     let stdout = ''
     let stderr = ''
     child.stdout.on('data', (d: Buffer) => (stdout += d.toString()))
