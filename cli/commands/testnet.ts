@@ -6,6 +6,7 @@ import { startTestnet, type Testnet } from '../../src/testing/testnet.js'
 import { COMMON, JSON_HELP, flag, int, parse, str } from '../lib/args.js'
 import { untilSignal, type Command } from '../lib/command.js'
 import { TESTNET_FILE, removeStateFile, writeTestnetFile } from '../lib/deployment.js'
+import { portHint } from '../lib/errors.js'
 import { out, progress, toJson } from '../lib/output.js'
 
 const usage = `parley testnet [--nodes N] [--port P] [-o FILE] [--json]
@@ -27,7 +28,9 @@ export const command: Command = {
     const nodes = int(values, 'nodes', 3, { min: 1, max: 20 })
     const port = int(values, 'port', 0, { max: 65535 })
     progress(`testnet: starting ${nodes} DHT nodes on 127.0.0.1…`)
-    const testnet: Testnet = await startTestnet({ nodes, port })
+    const testnet: Testnet = await startTestnet({ nodes, port }).catch((e: unknown) => {
+      throw portHint(e, 'testnet')
+    })
     let written = false
     try {
       const bootstrap = testnet.bootstrap.map((b) => `${b.host}:${b.port}`)

@@ -18,7 +18,7 @@ export interface Testnet {
 export interface TestnetOptions {
   /** DHT nodes, 1..20 (default 3). */
   nodes?: number
-  /** UDP port of the bootstrap node (default 0: any free port). */
+  /** UDP port of the bootstrap node (default 0: any free port); RuntimeError `PORT_IN_USE` when it is taken. */
   port?: number
 }
 
@@ -34,10 +34,18 @@ export async function startTestnet(opts: TestnetOptions = {}): Promise<Testnet> 
   if (!Number.isInteger(nodes) || nodes < 1 || nodes > 20) throw new UsageError('TESTNET_NODES_INVALID', `nodes must be an integer in 1..20, got ${nodes}`)
   const port = opts.port ?? 0
   if (!Number.isInteger(port) || port < 0 || port > 65535) throw new UsageError('TESTNET_PORT_INVALID', `port must be an integer in 0..65535, got ${port}`)
+  let t: Awaited<ReturnType<typeof createTestnet>>
   try {
-    const t = await createTestnet(nodes, { host: '127.0.0.1', ...(port ? { port } : {}) })
-    return { bootstrap: t.bootstrap.map((b) => ({ host: b.host, port: b.port })), destroy: () => t.destroy() }
+    t = await createTestnet(nodes, { host: '127.0.0.1', ...(port ? { port } : {}) })
   } catch (cause) {
     throw new RuntimeError('TESTNET_FAILED', `the DHT testnet did not start: ${(cause as Error).message}`, { cause })
   }
+  // hyperdht binds the next free port when the one asked for is taken: a bootstrap address
+  // other than the one the caller will hand out is a failure, not a fallback.
+  const bound = t.nodes[0]?.address().port
+  if (port && bound !== port) {
+    await t.destroy()
+    throw new RuntimeError('PORT_IN_USE', `UDP port ${port} on 127.0.0.1 is in use (another testnet?)`, { details: { port, bound } })
+  }
+  return { bootstrap: t.bootstrap.map((b) => ({ host: b.host, port: b.port })), destroy: () => t.destroy() }
 }
