@@ -8,6 +8,8 @@ import { isHexString } from 'ethers'
 import { CONSENT_VALIDITY, openDeadline } from '../../src/protocol/timing.js'
 import type { ChannelParams, Hex } from '../../src/protocol/types.js'
 import { defaultTimes, type ChannelTimes } from '../../src/channel/params.js'
+import { RpcStateMachine } from '../../src/chain/RpcStateMachine.js'
+import { ProtocolError } from '../../src/errors/ParleyError.js'
 import { CHAIN, CHAIN_HELP, COMMON, JSON_HELP, flag, list, parse, str } from '../lib/args.js'
 import { formatAmount, parseAmount, resolveAsset } from '../lib/assets.js'
 import { connect, parseAddress, resolveManager } from '../lib/chain.js'
@@ -75,6 +77,7 @@ export const command: Command = {
       }
       const manager = await resolveManager(chain, values)
       if (!(await chain.provider.getCode(machine)).slice(2)) throw argError('MACHINE_NOT_FOUND', `no contract at machine address ${machine} on chain ${chain.chainId}`)
+      await checkMachineAccepts(new RpcStateMachine(machine, chain.provider), params, machineName ?? machine)
       const channelId = (await manager.hasher()).channelId(params)
       const file: ParamsFile = { params, chainId: chain.chainId, manager: manager.address, channelId, ...(machineName ? { machineName } : {}) }
       const path = str(values, 'out')
@@ -91,6 +94,23 @@ export const command: Command = {
       chain.close()
     }
   },
+}
+
+/**
+ * The machine's `initialState` must accept these participants, deposits and initData, or the
+ * `open` would revert after everyone signed: ArgumentError `MACHINE_REFUSES_PARAMS` naming the
+ * machine's error (e.g. TicTacToeNeedsTwoPlayers(n=3)).
+ */
+async function checkMachineAccepts(machine: RpcStateMachine, params: ChannelParams, name: string): Promise<void> {
+  try {
+    await machine.initialState(params.deposits, params.initData)
+  } catch (e) {
+    if (!(e instanceof ProtocolError && (e.code === 'MACHINE_REVERTED' || e.code === 'MACHINE_OUT_OF_GAS'))) throw e
+    const error = e.details?.error as string | undefined
+    const args = e.details?.args as Record<string, unknown> | undefined
+    const why = error ? `${error}(${Object.entries(args ?? {}).map(([k, v]) => `${k}=${String(v)}`).join(', ')})` : e.code === 'MACHINE_OUT_OF_GAS' ? 'out of gas' : 'it reverted'
+    throw argError('MACHINE_REFUSES_PARAMS', `${name} refuses ${params.participants.length} participants with these deposits and --init: ${why}`, { machine: machine.address, n: params.participants.length, ...(error ? { error } : {}) })
+  }
 }
 
 function resolveMachine(text: string | undefined, deployment: Parameters<typeof machineNameOf>[1]): { address: Hex; name?: MachineName } {

@@ -29,6 +29,12 @@ export class Printer {
     else out(`${event.padEnd(12)} ${text}`)
   }
 
+  /** Prints a warning: something that works but is likely not what the user wants (one line; stderr in text mode). */
+  warning(code: string, message: string, data: Record<string, unknown> = {}): void {
+    if (this.o.json) out(toJson({ event: 'warning', code, message, ...data }))
+    else process.stderr.write(`warning ${code}: ${message}\n`)
+  }
+
   /** Prints an error (one line; stderr in text mode). */
   error(e: unknown, context?: string): void {
     const code = e instanceof ParleyError ? e.code : 'INTERNAL'
