@@ -22,6 +22,7 @@ export const COMMANDS: Record<string, { summary: string; load: Loader }> = {
   consent: { summary: "print this key's consent signature to open a channel", load: () => import('./commands/consent.js') },
   open: { summary: 'open a channel on-chain with every consent', load: () => import('./commands/open.js') },
   run: { summary: "run this participant's peer: moves from stdin, events as they happen", load: () => import('./commands/run.js') },
+  conclude: { summary: 'settle from a terminal final state in a store (no peer needed)', load: () => import('./commands/conclude.js') },
   status: { summary: 'a channel on-chain and in a local store', load: () => import('./commands/status.js') },
 }
 
