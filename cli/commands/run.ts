@@ -15,6 +15,7 @@ import { argError } from '../lib/errors.js'
 import { readText } from '../lib/files.js'
 import { TESTNET_FILE, expectedHardfork, readTestnetFile } from '../lib/deployment.js'
 import { MOVE_HELP, machineNameOf } from '../lib/machines.js'
+import { watchDeadlines } from '../run/deadlines.js'
 import { Driver, COMMAND_HELP } from '../run/driver.js'
 import { startPeer } from '../run/peer.js'
 import { Printer } from '../run/printer.js'
@@ -121,6 +122,7 @@ export const command: Command = {
       }
       if (!json) process.stderr.write(`${COMMAND_HELP.split('\n')[0]}\nmoves: ${machine ? `${MOVE_HELP[machine]} · ` : ''}0x<data>\n`)
 
+      const stopDeadlines = watchDeadlines({ channel: peer.channel, court: peer.court, clock: peer.clock, printer, times: ctx.params })
       peer.court.on('closed', () => stopRequested('settled'))
       const input = createInterface({ input: moves === '-' ? process.stdin : createReadStream(moves), terminal: false })
       input.on('line', (line) => driver.line(line))
@@ -128,6 +130,7 @@ export const command: Command = {
       const why = await stopping
       input.close()
       driver.stop()
+      stopDeadlines()
       if (why === 'settled') await peer.court.idle() // let an auto-withdrawal finish
       await peer.stop()
       detach()
