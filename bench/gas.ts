@@ -32,6 +32,7 @@ import { measureDisputes, type DisputeRow } from './lib/disputes.js'
 import { deployNitro, measureNitro, nitroVersion, type NitroRow } from './lib/nitro.js'
 import { compare, nitroReport, type ParleyFigures } from './lib/nitroReport.js'
 import { writeFileSync } from 'node:fs'
+import { defaultTimes } from '../src/channel/params.js'
 
 const ALL_NS = [2, 3, 5, 8, 16, 32, 64] as const
 /** The channel sizes to measure: all, or those named by `--n 2,8`. */
@@ -43,7 +44,7 @@ const NS: readonly number[] = (() => {
   return ns
 })()
 const DEPOSIT = 10n ** 18n
-const TIMES = { p2pTime: 60, agreementTime: 30, chainFallbackTime: 120, challengeTime: 300 }
+const TIMES = { ...defaultTimes }
 const TARGET = 5_000
 const abi = AbiCoder.defaultAbiCoder()
 

@@ -1,12 +1,13 @@
 /**
  * The CLI is built on Parley's public API: every name it imports from src/ must be exported by
- * src/index.ts. (Commands import the individual modules rather than the index so that a quick
- * command does not load the EVM and networking stacks; this test keeps that honest.)
+ * one of the package's entry points (package.json `exports`: `parley`, `parley/testing`, …).
+ * (Commands import the individual modules rather than the entries so that a quick command does
+ * not load the EVM and networking stacks; this test keeps that honest.)
  */
 import { describe, it } from 'node:test'
 import assert from 'node:assert/strict'
 import { readdirSync, readFileSync } from 'node:fs'
-import { join, relative } from 'node:path'
+import { dirname, join, relative } from 'node:path'
 
 const root = join(import.meta.dirname, '..')
 
@@ -18,14 +19,25 @@ function names(list: string, side: 'source' | 'alias'): string[] {
   })
 }
 
-/** Every name src/index.ts exports (following `export *`). */
+/** The source file of every entry point in package.json `exports` (dist/src/x.js → src/x.ts). */
+export function entrySources(): string[] {
+  const pkg = JSON.parse(readFileSync(join(root, 'package.json'), 'utf8')) as { exports: Record<string, string | { default: string }> }
+  return Object.values(pkg.exports).flatMap((t) => {
+    const target = typeof t === 'string' ? t : t.default
+    return target.startsWith('./dist/src/') ? [join(root, target.slice('./dist/'.length).replace(/\.js$/, '.ts'))] : []
+  })
+}
+
+/** Every name the entry files export (following `export *`). */
 function publicApi(): Set<string> {
-  const index = readFileSync(join(root, 'src/index.ts'), 'utf8')
   const api = new Set<string>()
-  for (const m of index.matchAll(/export\s+(?:type\s+)?\{([^}]*)\}\s+from/g)) names(m[1]!, 'alias').forEach((n) => api.add(n))
-  for (const m of index.matchAll(/export\s+\*\s+from\s+'\.\/(.+?)\.js'/g)) {
-    const text = readFileSync(join(root, 'src', `${m[1]}.ts`), 'utf8')
-    for (const d of text.matchAll(/export\s+(?:declare\s+)?(?:interface|type|enum|const|function|class)\s+(\w+)/g)) api.add(d[1]!)
+  for (const entry of entrySources()) {
+    const text = readFileSync(entry, 'utf8')
+    for (const m of text.matchAll(/export\s+(?:type\s+)?\{([^}]*)\}\s+from/g)) names(m[1]!, 'alias').forEach((n) => api.add(n))
+    for (const m of text.matchAll(/export\s+\*\s+from\s+'(.+?)\.js'/g)) {
+      const star = readFileSync(join(dirname(entry), `${m[1]}.ts`), 'utf8')
+      for (const d of star.matchAll(/export\s+(?:declare\s+)?(?:interface|type|enum|const|function|class)\s+(\w+)/g)) api.add(d[1]!)
+    }
   }
   return api
 }
@@ -39,7 +51,7 @@ function cliFiles(dir: string): string[] {
 }
 
 describe('the CLI uses only the public API', () => {
-  it('every import from src/ names an export of src/index.ts', () => {
+  it('every import from src/ names an export of an entry point', () => {
     const api = publicApi()
     assert.ok(api.has('Channel') && api.has('Hex') && api.has('attachCourt'), 'the index parser finds the exports')
     const outside: string[] = []

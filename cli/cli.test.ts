@@ -1,17 +1,18 @@
 /**
- * The `parley` CLI end to end, every command a separate OS process of the real executable
- * (cli/bin.mjs). The worked example of docs/cli.md is played as written — a CLI devnet and
- * DHT testnet, deposits, params, consents, open, three peers over hyperswarm driven through
- * stdin, one quitting and resuming from its store, a cooperative close, a withdrawal — with the
- * results checked on-chain; alongside it, bad input and a second peer on a store in use; and
- * finally both services stop cleanly on Ctrl-C.
+ * The `parley` CLI end to end, every command a separate OS process of the CLI's entry point
+ * (cli/index.ts, run from source through tsx; the compiled `parley` bin is run from an installed
+ * tarball by test/package). The worked example of docs/cli.md is played as written — a CLI
+ * devnet and DHT testnet, deposits, params, consents, open, three peers over hyperswarm driven
+ * through stdin, one quitting and resuming from its store, a cooperative close, a withdrawal —
+ * with the results checked on-chain; alongside it, bad input and a second peer on a store in
+ * use; and finally both services stop cleanly on Ctrl-C.
  */
 import { after, before, describe, it } from 'node:test'
 import assert from 'node:assert/strict'
 import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
-import { parley, type Result, type Running } from './harness.js'
+import { Running, parley, type Result } from './harness.js'
 import { playWalkthrough, type WalkthroughLog } from './walkthrough.js'
 
 const ETH = 10n ** 18n
@@ -117,6 +118,29 @@ describe('parley CLI', () => {
     const onOther = await parley(['balance', account, '--token', 'test', '--deployment', 'other.json', '--json'], dir)
     assert.equal(onOther.code, 0, onOther.stderr)
     assert.deepEqual([onOther.json!.asset, onOther.json!.manager], [deployed.json!.token, '0'])
+  })
+
+  it('params new refuses a participant count the machine refuses; run warns when the DHT does not answer', async () => {
+    const three = await parley(['params', 'new', '--participants', '@5,@6,@7', '--machine', 'tictactoe', '--deposit', '0', '-o', 'ttt.json'], dir)
+    failure(three, 'MACHINE_REFUSES_PARAMS', 2)
+    assert.match(three.stderr, /tictactoe refuses 3 participants.*TicTacToeNeedsTwoPlayers\(n=3\)/)
+    assert.equal(existsSync(join(dir, 'ttt.json')), false, 'no params file for a channel that cannot open')
+
+    const made = await parley(['params', 'new', '--participants', '@5,@6', '--machine', 'tictactoe', '--deposit', '0', '-o', 'ttt.json', '--json'], dir)
+    assert.equal(made.code, 0, made.stderr)
+    const sigs = await Promise.all([5, 6].map((n) => parley(['consent', 'ttt.json', '--account', String(n), '-o', `ttt${n}.sig`], dir)))
+    for (const r of sigs) assert.equal(r.code, 0, r.stderr)
+    const opened = await parley(['open', 'ttt.json', '--account', '5', '--sig', '@ttt5.sig', '--sig', '@ttt6.sig'], dir)
+    assert.equal(opened.code, 0, opened.stderr)
+    // A bootstrap node nobody answers at (a stopped `parley testnet`): said, not silent.
+    const run = new Running(['run', 'ttt.json', '--account', '5', '--store', 'ttt5.db', '--bootstrap', '127.0.0.1:9', '--json'], dir)
+    try {
+      const warning = await run.on('warning', { code: 'DHT_UNREACHABLE' }, 60_000)
+      assert.match(String(warning.message), /127\.0\.0\.1:9 did not answer/)
+      assert.ok(!run.events.some((e) => e.event === 'warning' && e.code === 'DHT_PUBLIC'), 'a bootstrap was given: not the public DHT')
+    } finally {
+      await run.stop()
+    }
   })
 
   it('devnet and testnet stop cleanly on Ctrl-C and remove their files', async () => {

@@ -1,13 +1,14 @@
 /**
- * Test harness for the CLI: runs `parley` (cli/bin.mjs, the real executable) as child
- * processes — to completion, or long-running (devnet, testnet, run) with their JSON event
+ * Test harness for the CLI: runs `parley` (cli/index.ts, the entry point of the `parley`
+ * executable, through tsx so that tests run the sources, not a stale build) as child processes — to completion, or long-running (devnet, testnet, run) with their JSON event
  * lines collected and awaitable.
  */
 import { spawn, type ChildProcess } from 'node:child_process'
 import { join } from 'node:path'
 import { createInterface } from 'node:readline'
 
-export const BIN = join(import.meta.dirname, 'bin.mjs')
+/** `node …CLI <command>` runs the CLI from source, whatever the working directory. */
+export const CLI = ['--import', import.meta.resolve('tsx'), join(import.meta.dirname, 'index.ts')]
 
 /** The environment for a child: this one without PARLEY_* variables (tests pass flags). */
 function cleanEnv(): NodeJS.ProcessEnv {
@@ -23,12 +24,12 @@ export interface Result {
 }
 
 /**
- * Runs `parley …args` in `cwd` to completion.
+ * Runs `parley …args` in `cwd` to completion, with `env` added to the cleaned environment.
  * @example const r = await parley(['balance', '@1', '--json'], dir)
  */
-export function parley(args: string[], cwd: string): Promise<Result> {
+export function parley(args: string[], cwd: string, env: NodeJS.ProcessEnv = {}): Promise<Result> {
   return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [BIN, ...args], { cwd, env: cleanEnv(), stdio: ['ignore', 'pipe', 'pipe'] })
+    const child = spawn(process.execPath, [...CLI, ...args], { cwd, env: { ...cleanEnv(), ...env }, stdio: ['ignore', 'pipe', 'pipe'] })
     let stdout = ''
     let stderr = ''
     child.stdout.on('data', (d: Buffer) => (stdout += d.toString()))
@@ -56,7 +57,7 @@ export class Running {
 
   /** `env`: variables added to the child's (cleaned) environment, e.g. `{ PARLEY_CRASH_AT: 'close.signed' }`. */
   constructor(args: string[], cwd: string, env: Record<string, string> = {}) {
-    this.child = spawn(process.execPath, [BIN, ...args], { cwd, env: { ...cleanEnv(), ...env }, stdio: ['pipe', 'pipe', 'pipe'] })
+    this.child = spawn(process.execPath, [...CLI, ...args], { cwd, env: { ...cleanEnv(), ...env }, stdio: ['pipe', 'pipe', 'pipe'] })
     this.child.stderr!.on('data', (d: Buffer) => (this.stderr += d.toString()))
     createInterface({ input: this.child.stdout! }).on('line', (line) => {
       let e: Record<string, unknown>

@@ -14,6 +14,7 @@ export const COMMANDS: Record<string, { summary: string; load: Loader }> = {
   devnet: { summary: 'start a local chain with Parley deployed (until Ctrl-C)', load: () => import('./commands/devnet.js') },
   testnet: { summary: 'start a local HyperDHT testnet for peers on this host (until Ctrl-C)', load: () => import('./commands/testnet.js') },
   deploy: { summary: 'deploy Parley and the example machines to a chain', load: () => import('./commands/deploy.js') },
+  keystore: { summary: 'encrypt a key into a JSON keystore file (for --keystore)', load: () => import('./commands/keystore.js') },
   balance: { summary: "an account's manager and wallet balance", load: () => import('./commands/balance.js') },
   deposit: { summary: 'deposit into the manager balance', load: () => import('./commands/deposit.js') },
   withdraw: { summary: 'withdraw from the manager balance', load: () => import('./commands/withdraw.js') },
@@ -21,6 +22,7 @@ export const COMMANDS: Record<string, { summary: string; load: Loader }> = {
   consent: { summary: "print this key's consent signature to open a channel", load: () => import('./commands/consent.js') },
   open: { summary: 'open a channel on-chain with every consent', load: () => import('./commands/open.js') },
   run: { summary: "run this participant's peer: moves from stdin, events as they happen", load: () => import('./commands/run.js') },
+  conclude: { summary: 'settle from a terminal final state in a store (no peer needed)', load: () => import('./commands/conclude.js') },
   status: { summary: 'a channel on-chain and in a local store', load: () => import('./commands/status.js') },
 }
 
@@ -32,7 +34,7 @@ ${Object.entries(COMMANDS).map(([name, c]) => `  ${name.padEnd(10)}${c.summary}`
 \`parley <command> --help\` describes a command. Every command takes --json for
 machine-readable output. Errors print one line \`error CODE: message\` on stderr; exit status
 0 = success, 1 = the operation failed, 2 = bad command line or input file.
-Keys: --key, --key-file, --account (devnet) or $PARLEY_KEY. Chain: --rpc (or $PARLEY_RPC).
+Keys: --key, --key-file, --keystore, --account (devnet) or $PARLEY_KEY. Chain: --rpc (or $PARLEY_RPC).
 Walkthrough: docs/cli.md.`
 
 /**

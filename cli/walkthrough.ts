@@ -12,7 +12,7 @@
  * - other blocks (output shown to the reader) are skipped.
  */
 import { spawn } from 'node:child_process'
-import { BIN, Running } from './harness.js'
+import { CLI, Running } from './harness.js'
 
 export interface Block {
   lang: string
@@ -98,7 +98,7 @@ function words(body: string): string[] {
 
 /** Runs a shell block with `parley` bound to this checkout's executable; rejects on failure. */
 function bash(body: string, cwd: string): Promise<string> {
-  const script = `set -euo pipefail\nparley() { "${process.execPath}" "${BIN}" "$@"; }\n${body}`
+  const script = `set -euo pipefail\nparley() { "${process.execPath}" ${CLI.map((a) => `"${a}"`).join(' ')} "$@"; }\n${body}`
   return new Promise((resolve, reject) => {
     const env = Object.fromEntries(Object.entries(process.env).filter(([k]) => !k.startsWith('PARLEY_')))
     const child = spawn('bash', ['-c', script], { cwd, env, stdio: ['ignore', 'pipe', 'pipe'] })

@@ -13,6 +13,7 @@ import type { ParleyHasher } from '../src/protocol/eip712.js'
 import { openDeadline } from '../src/protocol/timing.js'
 import { ETH, type ChannelParams, type Hex } from '../src/protocol/types.js'
 import { eth, short, type BalanceRow, type Timeline } from './timeline.js'
+import { defaultTimes } from '../src/channel/params.js'
 
 export type Testnet = Awaited<ReturnType<typeof createTestnet>>
 
@@ -66,7 +67,7 @@ export async function openChannel(world: World, members: readonly Member[], depo
   }
   const params: ChannelParams = {
     participants: members.map((m) => addressOf(m.wallet)), machine: stack.machines.payments, asset: ETH,
-    deposits: [...deposits], bond, p2pTime: 60, agreementTime: 30, chainFallbackTime: 120, challengeTime: 300,
+    deposits: [...deposits], bond, ...defaultTimes,
     salt: hexlify(randomBytes(32)) as Hex, initData: '0x', openDeadline: openDeadline(BigInt(await world.anvil.now())),
   }
   const consents = members.map((m) => signOpenConsent(m.wallet.signingKey, hasher, params))

@@ -11,6 +11,7 @@ import { createRequire } from 'node:module'
 import { dirname, join, relative, resolve } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { EVM_VERSION, MAX_CODE_SIZE, SOLC_SETTINGS } from '../src/chain/compiler.js'
+import { writeContractCodes } from './contract-codes.js'
 
 const require = createRequire(import.meta.url)
 const solc = require('solc') as {
@@ -140,3 +141,4 @@ for (const [sourceName, contracts] of Object.entries(output.contracts)) {
 }
 writeFileSync(stampFile, stamp)
 console.log(`contracts: wrote ${count} artifacts to artifacts/ in ${((Date.now() - started) / 1000).toFixed(1)} s`)
+if (writeContractCodes(root)) console.log('contracts: their error codes changed: src/errors/contractCodes.ts rewritten (commit it)')

@@ -14,6 +14,7 @@ import type { ParleyHasher } from '../../src/protocol/eip712.js'
 import { ETH, type ChannelParams, type Hex } from '../../src/protocol/types.js'
 import type { Store } from '../../src/store/types.js'
 import type { Transport } from '../../src/transport/Transport.js'
+import { defaultTimes } from '../../src/channel/params.js'
 
 const abi = AbiCoder.defaultAbiCoder()
 /** The Counter move every benchmark tx carries: add 1. */
@@ -41,7 +42,7 @@ export interface OpenedCounter {
 export async function openCounterChannel(stack: LocalStack, hasher: ParleyHasher, wallets: readonly Wallet[], salt: string): Promise<OpenedCounter> {
   const params: ChannelParams = {
     participants: wallets.map((w) => w.address.toLowerCase() as Hex), machine: stack.machines.counter, asset: ETH,
-    deposits: wallets.map(() => 0n), bond: 0n, p2pTime: 60, agreementTime: 30, chainFallbackTime: 120, challengeTime: 300,
+    deposits: wallets.map(() => 0n), bond: 0n, ...defaultTimes,
     salt: keccak256(toUtf8Bytes(salt)) as Hex, initData: abi.encode(['uint64'], [0]) as Hex, openDeadline: 1n << 40n,
   }
   const opened = await stack.manager.open(params, wallets.map((w) => signOpenConsent(w.signingKey, hasher, params)))

@@ -23,10 +23,11 @@ import { mineAt } from './clock.js'
 import { calldataGas, type CallGas } from './gas.js'
 import { progress } from './report.js'
 import { traceGas, type GasBreakdown } from './trace.js'
+import { defaultTimes } from '../../src/channel/params.js'
 
 const abi = AbiCoder.defaultAbiCoder()
 const iface = contractInterface('StateChannelManager')
-const TIMES = { p2pTime: 60, agreementTime: 30, chainFallbackTime: 120, challengeTime: 300 }
+const TIMES = { ...defaultTimes }
 const POSTING_WINDOW = BigInt(TIMES.p2pTime + TIMES.agreementTime + TIMES.chainFallbackTime)
 const DEPOSIT = 10n ** 18n
 const BOND = 10n ** 17n

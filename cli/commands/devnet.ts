@@ -11,7 +11,7 @@ import { deployLocalStack } from '../../src/chain/stack.js'
 import type { Hex } from '../../src/protocol/types.js'
 import { COMMON, JSON_HELP, flag, int, parse, str } from '../lib/args.js'
 import { untilSignal, type Command } from '../lib/command.js'
-import { argError } from '../lib/errors.js'
+import { argError, portHint } from '../lib/errors.js'
 import { DEVNET_FILE, removeStateFile, writeDeployment, type Deployment } from '../lib/deployment.js'
 import { out, progress, table, toJson } from '../lib/output.js'
 
@@ -46,7 +46,9 @@ export const command: Command = {
     if (!isHardfork(wanted)) throw argError('HARDFORK_INVALID', `--hardfork must be one of ${HARDFORKS.join(', ')}, got ${JSON.stringify(wanted)}`)
 
     progress(`devnet: starting anvil (${wanted}) with ${accounts} accounts…`)
-    const anvil = await startAnvil({ accounts, port, hardfork: wanted })
+    const anvil = await startAnvil({ accounts, port, hardfork: wanted }).catch((e: unknown) => {
+      throw portHint(e, 'devnet')
+    })
     let timer: NodeJS.Timeout | undefined
     let written = false
     try {

@@ -4,7 +4,7 @@
  * and a missing, foreign or duplicate one is named before anything is sent. Deposits and bonds
  * must already be in the participants' manager balances (`parley deposit`).
  */
-import { recoverSigner } from '../../src/protocol/signatures.js'
+import { orderConsents } from '../../src/peer/openChannel.js'
 import { Phase, type Hex } from '../../src/protocol/types.js'
 import { CHAIN, CHAIN_HELP, COMMON, JSON_HELP, KEY, KEY_HELP, flag, list, parse } from '../lib/args.js'
 import { assetAt, formatAmount } from '../lib/assets.js'
@@ -37,20 +37,14 @@ export const command: Command = {
       const { params, channelId } = ctx
       const n = params.participants.length
       if (sigs.length !== n) throw argError('CONSENT_COUNT_MISMATCH', `the channel has ${n} participants: give ${n} --sig, got ${sigs.length}`)
-      const ordered: (Hex | undefined)[] = new Array(n).fill(undefined)
-      sigs.forEach((sig, k) => {
-        if (!/^0x[0-9a-fA-F]{130}$/.test(sig)) throw argError('CONSENT_INVALID', `--sig #${k + 1} is not a 65-byte hex signature`)
-        let signer: Hex
-        try {
-          signer = recoverSigner(channelId, sig as Hex)
-        } catch {
-          throw argError('CONSENT_INVALID', `--sig #${k + 1} is not a valid signature`)
-        }
-        const i = params.participants.indexOf(signer)
-        if (i < 0) throw argError('CONSENT_SIGNER_UNKNOWN', `--sig #${k + 1} is ${signer}'s, not a participant's consent to channel ${channelId} (signed for other params or another manager?)`)
-        if (ordered[i] !== undefined) throw argError('CONSENT_DUPLICATE', `participant #${i} (${signer}) consented twice`)
-        ordered[i] = sig.toLowerCase() as Hex
-      })
+      let ordered: Hex[]
+      try {
+        ordered = orderConsents(channelId, params, sigs)
+      } catch (e) {
+        // The same checks as the SDK's openChannel, worded for the command line (--sig #k).
+        if (e instanceof UsageError) throw argError(e.code, e.message.replace(/^consent #/, '--sig #'))
+        throw e
+      }
       if ((await ctx.manager.getChannel(channelId)).phase !== Phase.None) {
         throw new UsageError('CHANNEL_EXISTS', `channel ${channelId} was already opened on this manager (\`parley status\` shows it)`)
       }
@@ -63,7 +57,7 @@ export const command: Command = {
         }
       }
       progress(`open: opening channel ${channelId} with ${n} consents…`)
-      const r = await ctx.manager.open(params, ordered as Hex[])
+      const r = await ctx.manager.open(params, ordered)
       if (flag(values, 'json')) {
         out(toJson({ channelId: r.channelId, transactionHash: r.hash, blockNumber: r.blockNumber, gasUsed: r.gasUsed, genesis: r.genesis }))
       } else {

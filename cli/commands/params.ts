@@ -5,7 +5,11 @@
  */
 import { randomBytes } from 'node:crypto'
 import { isHexString } from 'ethers'
-import { CONSENT_VALIDITY, openDeadline, type ChannelParams, type Hex } from '../../src/index.js'
+import { CONSENT_VALIDITY, openDeadline } from '../../src/protocol/timing.js'
+import type { ChannelParams, Hex } from '../../src/protocol/types.js'
+import { defaultTimes, type ChannelTimes } from '../../src/channel/params.js'
+import { RpcStateMachine } from '../../src/chain/RpcStateMachine.js'
+import { ProtocolError } from '../../src/errors/ParleyError.js'
 import { CHAIN, CHAIN_HELP, COMMON, JSON_HELP, flag, list, parse, str } from '../lib/args.js'
 import { formatAmount, parseAmount, resolveAsset } from '../lib/assets.js'
 import { connect, parseAddress, resolveManager } from '../lib/chain.js'
@@ -26,7 +30,7 @@ chain id, manager, channel id and machine name) and prints the channel id.
   --bond <amount>        bond each participant locks, slashed on proven fraud (default 0)
   --token <address>      an ERC-20 channel asset instead of ETH (test = the deployment's TestToken)
   --times <p,a,f,c>      p2pTime, agreementTime, chainFallbackTime, challengeTime in seconds
-                         (default 60,30,120,300)
+                         (default ${Object.values(defaultTimes).join(',')})
   --init <hex>           machine initData (default 0x; counter: abi-encoded uint64 target)
   --salt <hex>           32 bytes making the channel id unique (default random)
   --valid-for <seconds>  how long the consents may be used to open (default 86400: open
@@ -73,6 +77,7 @@ export const command: Command = {
       }
       const manager = await resolveManager(chain, values)
       if (!(await chain.provider.getCode(machine)).slice(2)) throw argError('MACHINE_NOT_FOUND', `no contract at machine address ${machine} on chain ${chain.chainId}`)
+      await checkMachineAccepts(new RpcStateMachine(machine, chain.provider), params, machineName ?? machine)
       const channelId = (await manager.hasher()).channelId(params)
       const file: ParamsFile = { params, chainId: chain.chainId, manager: manager.address, channelId, ...(machineName ? { machineName } : {}) }
       const path = str(values, 'out')
@@ -91,6 +96,23 @@ export const command: Command = {
   },
 }
 
+/**
+ * The machine's `initialState` must accept these participants, deposits and initData, or the
+ * `open` would revert after everyone signed: ArgumentError `MACHINE_REFUSES_PARAMS` naming the
+ * machine's error (e.g. TicTacToeNeedsTwoPlayers(n=3)).
+ */
+async function checkMachineAccepts(machine: RpcStateMachine, params: ChannelParams, name: string): Promise<void> {
+  try {
+    await machine.initialState(params.deposits, params.initData)
+  } catch (e) {
+    if (!(e instanceof ProtocolError && (e.code === 'MACHINE_REVERTED' || e.code === 'MACHINE_OUT_OF_GAS'))) throw e
+    const error = e.details?.error as string | undefined
+    const args = e.details?.args as Record<string, unknown> | undefined
+    const why = error ? `${error}(${Object.entries(args ?? {}).map(([k, v]) => `${k}=${String(v)}`).join(', ')})` : e.code === 'MACHINE_OUT_OF_GAS' ? 'out of gas' : 'it reverted'
+    throw argError('MACHINE_REFUSES_PARAMS', `${name} refuses ${params.participants.length} participants with these deposits and --init: ${why}`, { machine: machine.address, n: params.participants.length, ...(error ? { error } : {}) })
+  }
+}
+
 function resolveMachine(text: string | undefined, deployment: Parameters<typeof machineNameOf>[1]): { address: Hex; name?: MachineName } {
   if (text === undefined) throw argError('ARG_MISSING', `--machine is required (${MACHINE_NAMES.join(', ')} or an address)`)
   if ((MACHINE_NAMES as readonly string[]).includes(text)) {
@@ -102,8 +124,9 @@ function resolveMachine(text: string | undefined, deployment: Parameters<typeof 
   return name ? { address, name } : { address }
 }
 
-function parseTimes(text: string | undefined): Pick<ChannelParams, 'p2pTime' | 'agreementTime' | 'chainFallbackTime' | 'challengeTime'> {
-  const parts = (text ?? '60,30,120,300').split(',').map((s) => s.trim())
+function parseTimes(text: string | undefined): ChannelTimes {
+  if (text === undefined) return { ...defaultTimes }
+  const parts = text.split(',').map((s) => s.trim())
   const max = 30 * 86400
   if (parts.length !== 4 || parts.some((p) => !/^\d+$/.test(p) || Number(p) < 1 || Number(p) > max)) {
     throw argError('PARAMS_INVALID', `--times must be four whole seconds p2p,agreement,fallback,challenge, each 1..${max}, got ${JSON.stringify(text)}`)

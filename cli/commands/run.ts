@@ -15,6 +15,7 @@ import { argError } from '../lib/errors.js'
 import { readText } from '../lib/files.js'
 import { TESTNET_FILE, expectedHardfork, readTestnetFile } from '../lib/deployment.js'
 import { MOVE_HELP, machineNameOf } from '../lib/machines.js'
+import { watchDeadlines } from '../run/deadlines.js'
 import { Driver, COMMAND_HELP } from '../run/driver.js'
 import { startPeer } from '../run/peer.js'
 import { Printer } from '../run/printer.js'
@@ -112,8 +113,16 @@ export const command: Command = {
       }, `channel ${ctx.channelId} as #${me} (${wallet.address.toLowerCase()}), ${peer.restored ? 'resumed from' : 'new store'} ${storePath}: ` +
         `fork ${s.fork} seq ${s.seq} (final ${s.finalSeq}), ${view.text}; next #${s.nextActor}${s.isMyTurn ? ' (you)' : ''}` +
         (peer.transport.connected.length > 0 ? `; connected: ${peer.transport.connected.map((i) => `#${i}`).join(' ')}` : ''))
+      if (bootstrap.length === 0) {
+        printer.warning('DHT_PUBLIC', 'no --bootstrap and no .parley/testnet.json in this folder: peers meet on the public HyperDHT (on one host, start `parley testnet` here first)')
+      }
+      if (peer.p2p.dhtNodes === 0) {
+        const where = bootstrap.length > 0 ? `the bootstrap node${bootstrap.length > 1 ? 's' : ''} ${bootstrap.map((b) => `${b.host}:${b.port}`).join(',')}` : 'the public HyperDHT'
+        printer.warning('DHT_UNREACHABLE', `${where} did not answer: no peer can find us${given.length === 0 && bootstrap.length > 0 ? ' (a stale .parley/testnet.json? is `parley testnet` running?)' : ''}`, { bootstrap: bootstrap.map((b) => `${b.host}:${b.port}`) })
+      }
       if (!json) process.stderr.write(`${COMMAND_HELP.split('\n')[0]}\nmoves: ${machine ? `${MOVE_HELP[machine]} · ` : ''}0x<data>\n`)
 
+      const stopDeadlines = watchDeadlines({ channel: peer.channel, court: peer.court, clock: peer.clock, printer, times: ctx.params })
       peer.court.on('closed', () => stopRequested('settled'))
       const input = createInterface({ input: moves === '-' ? process.stdin : createReadStream(moves), terminal: false })
       input.on('line', (line) => driver.line(line))
@@ -121,6 +130,7 @@ export const command: Command = {
       const why = await stopping
       input.close()
       driver.stop()
+      stopDeadlines()
       if (why === 'settled') await peer.court.idle() // let an auto-withdrawal finish
       await peer.stop()
       detach()

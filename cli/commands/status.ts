@@ -4,6 +4,7 @@
  * participant's local view (latest and latest final state, decoded for the example machines).
  */
 import { bitIndices } from '../../src/protocol/bitmap.js'
+import { RpcStateMachine } from '../../src/chain/RpcStateMachine.js'
 import { DisputeKind, Phase } from '../../src/protocol/types.js'
 import { CHAIN, CHAIN_HELP, COMMON, JSON_HELP, flag, parse, str } from '../lib/args.js'
 import { assetAt, formatAmount } from '../lib/assets.js'
@@ -43,12 +44,14 @@ export const command: Command = {
       const machine = ctx.machineName ?? machineNameOf(ctx.params.machine, ctx.chain.deployment)
       const mctx = { participants: ctx.params.participants, asset }
       const view = (state: `0x${string}`) => describeState(state, machine, mctx)
+      // Whether the machine ends the game at our latest final state (then `parley conclude` settles it).
+      const terminal = local ? await new RpcStateMachine(ctx.params.machine, ctx.chain.provider).isTerminal(local.finalState).catch(() => undefined) : undefined
       if (flag(values, 'json')) {
         out(toJson({
           channelId: ctx.channelId,
           chain: { ...record, phase: Phase[record.phase], activeParticipants: bitIndices(record.active), slashedParticipants: bitIndices(record.slashed) },
           ...(dispute ? { dispute: { ...dispute, kind: DisputeKind[dispute.record.kind] } } : {}),
-          ...(local ? { local: { ...local, view: view(local.state)?.data, finalView: view(local.finalState)?.data } } : storePath ? { local: null } : {}),
+          ...(local ? { local: { ...local, view: view(local.state)?.data, finalView: view(local.finalState)?.data, finalTerminal: terminal ?? null } } : storePath ? { local: null } : {}),
         }))
         return 0
       }
@@ -63,7 +66,7 @@ export const command: Command = {
           ['local phase', `${local.phase} (we are #${local.me}${local.disputed ? ', fork disputed' : ''})`],
           ['local fork', String(local.fork)],
           ['latest', `seq ${local.seq}: ${view(local.state)?.text ?? local.stateHash}`],
-          ['final', `seq ${local.finalSeq}: ${view(local.finalState)?.text ?? local.finalStateHash}`],
+          ['final', `seq ${local.finalSeq}: ${view(local.finalState)?.text ?? local.finalStateHash}${terminal && record.phase === Phase.Open ? ' — terminal: `parley conclude` settles it' : terminal ? ' — terminal' : ''}`],
         )
       }
       out(table(rows))

@@ -2,10 +2,11 @@
  * `parley testnet`: a small HyperDHT bound to 127.0.0.1, so peers on this host find each other
  * without the public DHT (`parley run --bootstrap <printed address>`). Runs until Ctrl-C.
  */
-import { RuntimeError } from '../../src/errors/ParleyError.js'
+import { startTestnet, type Testnet } from '../../src/testing/testnet.js'
 import { COMMON, JSON_HELP, flag, int, parse, str } from '../lib/args.js'
 import { untilSignal, type Command } from '../lib/command.js'
 import { TESTNET_FILE, removeStateFile, writeTestnetFile } from '../lib/deployment.js'
+import { portHint } from '../lib/errors.js'
 import { out, progress, toJson } from '../lib/output.js'
 
 const usage = `parley testnet [--nodes N] [--port P] [-o FILE] [--json]
@@ -26,19 +27,10 @@ export const command: Command = {
     const file = str(values, 'out') ?? TESTNET_FILE
     const nodes = int(values, 'nodes', 3, { min: 1, max: 20 })
     const port = int(values, 'port', 0, { max: 65535 })
-    let createTestnet: typeof import('@hyperswarm/testnet')
-    try {
-      createTestnet = (await import('@hyperswarm/testnet')).default
-    } catch (cause) {
-      throw new RuntimeError('TESTNET_MISSING', '@hyperswarm/testnet is not installed (a dev dependency: run `npm install` in the repository)', { cause })
-    }
     progress(`testnet: starting ${nodes} DHT nodes on 127.0.0.1…`)
-    let testnet: Awaited<ReturnType<typeof createTestnet>>
-    try {
-      testnet = await createTestnet(nodes, { host: '127.0.0.1', ...(port ? { port } : {}) })
-    } catch (cause) {
-      throw new RuntimeError('TESTNET_FAILED', `the DHT testnet did not start: ${(cause as Error).message}`, { cause })
-    }
+    const testnet: Testnet = await startTestnet({ nodes, port }).catch((e: unknown) => {
+      throw portHint(e, 'testnet')
+    })
     let written = false
     try {
       const bootstrap = testnet.bootstrap.map((b) => `${b.host}:${b.port}`)

@@ -16,13 +16,17 @@ export const COMMON: Options = { help: { type: 'boolean', short: 'h' }, json: { 
 /** Where the chain and the manager are. */
 export const CHAIN: Options = { rpc: { type: 'string' }, manager: { type: 'string' }, deployment: { type: 'string' } }
 /** Which key signs. */
-export const KEY: Options = { key: { type: 'string' }, 'key-file': { type: 'string' }, account: { type: 'string' } }
+export const KEY: Options = {
+  key: { type: 'string' }, 'key-file': { type: 'string' }, account: { type: 'string' }, keystore: { type: 'string' }, 'password-file': { type: 'string' },
+}
 
 /** Help text of the shared option groups, appended to each command's usage. */
 export const CHAIN_HELP = `  --rpc <url>          JSON-RPC endpoint (default: $PARLEY_RPC, the deployment file's, or http://127.0.0.1:8545)
   --manager <address>  StateChannelManager (default: the params file's, or the deployment file's)
   --deployment <file>  deployment file (default: $PARLEY_DEPLOYMENT, ./.parley/deployment.json, ./.parley/devnet.json)`
-export const KEY_HELP = `  --key <hex>          private key (or --key-file <path>, or --account <n> for devnet key n, or $PARLEY_KEY)`
+export const KEY_HELP = `  --key <hex>          private key (or --key-file <path>, or --account <n> for devnet key n, or $PARLEY_KEY)
+  --keystore <file>    an encrypted JSON keystore instead (or $PARLEY_KEYSTORE); its password from
+                       --password-file <path> or $PARLEY_KEYSTORE_PASSWORD, never on the command line`
 export const JSON_HELP = `  --json               machine-readable output (bigints as decimal strings)
   -h, --help           this help`
 

@@ -11,6 +11,7 @@ import { str, type Values } from './args.js'
 import { findDeployment, type Deployment } from './deployment.js'
 import { argError } from './errors.js'
 import { readText } from './files.js'
+import { keystorePassword, readKeystore } from './keystore.js'
 
 export const DEFAULT_RPC = 'http://127.0.0.1:8545'
 
@@ -63,15 +64,22 @@ async function chainIdOf(rpc: string): Promise<bigint> {
 
 /**
  * The signing key: `--key`, `--key-file`, `--account <n>` (a devnet key from the deployment
- * file) or $PARLEY_KEY, connected to the chain's provider when given.
+ * file), `--keystore` (an encrypted JSON keystore, cli/lib/keystore.ts), $PARLEY_KEY or
+ * $PARLEY_KEYSTORE, connected to the chain's provider when given.
  * @example const wallet = loadWallet(values, chain)
  */
 export function loadWallet(values: Values, chain?: Pick<ChainContext, 'provider' | 'deployment'>): Wallet {
-  const given = (['key', 'key-file', 'account'] as const).filter((k) => str(values, k) !== undefined)
-  if (given.length > 1) throw argError('ARG_CONFLICT', `give only one of --key, --key-file, --account (got ${given.map((k) => `--${k}`).join(', ')})`)
+  const given = (['key', 'key-file', 'account', 'keystore'] as const).filter((k) => str(values, k) !== undefined)
+  if (given.length > 1) throw argError('ARG_CONFLICT', `give only one of --key, --key-file, --account, --keystore (got ${given.map((k) => `--${k}`).join(', ')})`)
   let key: string | undefined
   let source: string
-  if (str(values, 'key') !== undefined) {
+  // $PARLEY_KEYSTORE stands in for --keystore only when no key is given any other way.
+  const keystore = str(values, 'keystore') ?? (given.length === 0 && !process.env.PARLEY_KEY ? process.env.PARLEY_KEYSTORE : undefined)
+  if (keystore === undefined && str(values, 'password-file') !== undefined) throw argError('ARG_UNEXPECTED', '--password-file goes with --keystore (or $PARLEY_KEYSTORE)')
+  if (keystore !== undefined) {
+    key = readKeystore(keystore, keystorePassword(values)).privateKey
+    source = `keystore ${keystore}`
+  } else if (str(values, 'key') !== undefined) {
     key = str(values, 'key')
     source = '--key'
   } else if (str(values, 'key-file') !== undefined) {
@@ -89,7 +97,7 @@ export function loadWallet(values: Values, chain?: Pick<ChainContext, 'provider'
     key = process.env.PARLEY_KEY
     source = '$PARLEY_KEY'
   }
-  if (key === undefined || key === '') throw argError('KEY_REQUIRED', 'this command signs: pass --key, --key-file or --account, or set PARLEY_KEY')
+  if (key === undefined || key === '') throw argError('KEY_REQUIRED', 'this command signs: pass --key, --key-file, --account or --keystore, or set PARLEY_KEY or PARLEY_KEYSTORE')
   const hex = key.startsWith('0x') ? key : `0x${key}`
   if (!isHexString(hex, 32)) throw argError('KEY_INVALID', `${source} is not a 32-byte hex private key`)
   try {

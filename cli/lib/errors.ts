@@ -3,7 +3,7 @@
  * status — 2 when the command line or an input file is wrong (nothing was attempted), 1 when
  * the operation itself failed (a revert, the network, the protocol).
  */
-import { ParleyError, UsageError } from '../../src/errors/ParleyError.js'
+import { ParleyError, RuntimeError, UsageError, type UsageCode } from '../../src/errors/ParleyError.js'
 import { toJson } from './output.js'
 
 /** A mistake in the command line or in an input file: exit status 2. */
@@ -15,8 +15,18 @@ export class ArgumentError extends UsageError {
  * Shorthand for an {@link ArgumentError}.
  * @example throw argError('AMOUNT_INVALID', `not an amount: ${text}`)
  */
-export function argError(code: string, message: string, details?: Record<string, unknown>): ArgumentError {
+export function argError(code: UsageCode, message: string, details?: Record<string, unknown>): ArgumentError {
   return new ArgumentError(code, message, details ? { details } : {})
+}
+
+/**
+ * A busy port, reworded for the command line: it names `--port` (a PORT_IN_USE RuntimeError
+ * from startAnvil / startTestnet keeps its code); other errors pass through.
+ * @example await startAnvil({ port }).catch((e) => { throw portHint(e, 'devnet') })
+ */
+export function portHint(e: unknown, command: string): unknown {
+  if (!(e instanceof RuntimeError && e.code === 'PORT_IN_USE')) return e
+  return new RuntimeError('PORT_IN_USE', `${e.message}: stop it, or start ${command} with another --port (0 = any free port)`, { cause: e, ...(e.details ? { details: e.details } : {}) })
 }
 
 /** Thrown by argument parsing after printing `--help`: exit status 0. */

@@ -5,9 +5,10 @@
  */
 import { existsSync } from 'node:fs'
 import { SqliteStore } from '../../src/store/SqliteStore.js'
-import { bitmapOf } from '../../src/protocol/bitmap.js'
-import { latestFinal } from '../../src/protocol/finality.js'
-import type { Hex } from '../../src/protocol/types.js'
+import { bitIndices, bitmapOf } from '../../src/protocol/bitmap.js'
+import { checkFinalityProof, latestFinal, proofLength } from '../../src/protocol/finality.js'
+import { packSignedTransaction } from '../../src/protocol/signatures.js'
+import type { Hex, PackedSignedTransaction } from '../../src/protocol/types.js'
 import { argError } from './errors.js'
 
 export interface LocalView {
@@ -51,4 +52,35 @@ export function readLocalView(store: SqliteStore, channelId: Hex): LocalView | u
     seq: head?.transaction.seq ?? 0n, state: head?.state ?? fork.state, stateHash: head?.transaction.stateHash ?? fork.stateHash,
     finalSeq: final ? finalSeq : 0n, finalState: final?.state ?? fork.state, finalStateHash: final?.transaction.stateHash ?? fork.stateHash,
   }
+}
+
+/** A finality proof of the latest final transaction of the store's current fork. */
+export interface StoredProof {
+  fork: bigint
+  seq: bigint
+  state: Hex
+  proof: PackedSignedTransaction[]
+}
+
+/**
+ * The finality proof `conclude` needs, built from the store alone (no running peer): the latest
+ * final transaction of the current fork and the linked ones after it whose signatures cover
+ * every active participant, checked with the contract's rule before it is returned. Undefined
+ * when no transaction of the fork is final yet (only its genesis).
+ * @example const p = storedFinalityProof(store, channelId); if (p) await manager.conclude(id, participants, p.proof, p.state)
+ */
+export function storedFinalityProof(store: SqliteStore, channelId: Hex): StoredProof | undefined {
+  const fork = store.getForks(channelId).at(-1)
+  if (!fork) return undefined
+  const run = store.getTxs(channelId, fork.fork, 1n)
+  const signatures = run.map((r) => store.getSignatures(channelId, r.digest))
+  const signers = signatures.map((sigs) => bitmapOf(sigs.keys()))
+  const k = latestFinal(signers, fork.active)
+  if (k < 0) return undefined
+  const span = proofLength(signers, k, fork.active)
+  const active = bitIndices(fork.active)
+  const proof = run.slice(k, k + span).map((r, i) => packSignedTransaction({ transaction: r.transaction, signatures: signatures[k + i]! }, active))
+  const verdict = checkFinalityProof({ channelId, fork: fork.fork, active: fork.active }, proof)
+  if (!verdict.final) return undefined
+  return { fork: fork.fork, seq: run[k]!.transaction.seq, state: run[k]!.state, proof }
 }

@@ -40,7 +40,7 @@ export interface PeerOptions {
   hardforkSource?: string
 }
 
-export type Peer = Pick<RunningPeer, 'channel' | 'court' | 'transport' | 'listener' | 'restored' | 'stop'>
+export type Peer = Pick<RunningPeer, 'channel' | 'court' | 'transport' | 'listener' | 'p2p' | 'clock' | 'restored' | 'stop'>
 
 /**
  * Starts the peer; progress goes to stderr. Everything started is stopped again (and the store

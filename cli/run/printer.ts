@@ -1,8 +1,9 @@
 /**
  * What `parley run` prints while the peer runs: every channel, court and link event as one
  * line — readable text, or with `--json` one JSON object per line (`{"event":"final",…}`),
- * bigints as decimal strings. In text mode errors go to stderr; in JSON mode everything is
- * one stream on stdout.
+ * bigints as decimal strings, each with `at`, the local time it happened (ISO 8601). Chain-time
+ * deadlines are shown in local time too. In text mode errors and warnings go to stderr; in JSON
+ * mode everything is one stream on stdout.
  */
 import { bitIndices } from '../../src/protocol/bitmap.js'
 import { DisputeKind, type Hex } from '../../src/protocol/types.js'
@@ -11,6 +12,8 @@ import { formatAmount, type Asset } from '../lib/assets.js'
 import { oneLine } from '../lib/errors.js'
 import { describeState, type MachineName } from '../lib/machines.js'
 import { out, short, toJson } from '../lib/output.js'
+import type { Clock } from '../../src/clock/Clock.js'
+import { describeDeadline, localDeadline } from './deadlines.js'
 import type { Peer } from './peer.js'
 
 export interface PrinterOptions {
@@ -21,19 +24,34 @@ export interface PrinterOptions {
 }
 
 export class Printer {
+  /** The peer's clock (after {@link attach}): converts chain-time deadlines to local time. */
+  private clock: Clock | undefined
   constructor(private readonly o: PrinterOptions) {}
+
+  /** A chain-time deadline for text (local time when the clock is known) and for JSON. */
+  private deadline(deadline: bigint): { text: string; data: Record<string, unknown> } {
+    if (!this.clock) return { text: `chain time ${deadline}`, data: { deadline } }
+    const d = localDeadline(deadline, this.clock)
+    return { text: describeDeadline(d), data: { deadline, deadlineLocal: d.local } }
+  }
 
   /** Prints one event: `text` in text mode, `{ event, ...data }` in JSON mode. */
   event(event: string, data: Record<string, unknown>, text: string): void {
-    if (this.o.json) out(toJson({ event, ...data }))
+    if (this.o.json) out(toJson({ event, at: new Date().toISOString(), ...data }))
     else out(`${event.padEnd(12)} ${text}`)
+  }
+
+  /** Prints a warning: something that works but is likely not what the user wants (one line; stderr in text mode). */
+  warning(code: string, message: string, data: Record<string, unknown> = {}): void {
+    if (this.o.json) out(toJson({ event: 'warning', at: new Date().toISOString(), code, message, ...data }))
+    else process.stderr.write(`warning ${code}: ${message}\n`)
   }
 
   /** Prints an error (one line; stderr in text mode). */
   error(e: unknown, context?: string): void {
     const code = e instanceof ParleyError ? e.code : 'INTERNAL'
     const message = oneLine(e instanceof Error ? e.message : String(e))
-    if (this.o.json) out(toJson({ event: 'error', code, message, ...(context ? { context } : {}) }))
+    if (this.o.json) out(toJson({ event: 'error', at: new Date().toISOString(), code, message, ...(context ? { context } : {}) }))
     else process.stderr.write(`error ${code}: ${context ? `${context}: ` : ''}${message}\n`)
   }
 
@@ -50,6 +68,7 @@ export class Printer {
   /** Subscribes to everything the peer reports; returns the unsubscribe. */
   attach(peer: Peer): () => void {
     const { channel, court, transport, listener } = peer
+    this.clock = peer.clock
     const me = channel.me
     const who = (i: number) => (i === me ? `#${i} (you)` : `#${i}`)
     const offs = [
@@ -71,8 +90,11 @@ export class Printer {
         `the close was not mined: ${c.reason === 'dispute' ? 'a dispute came first; the court follows it' : c.reason === 'settled' ? 'the chain settled on another state' : 'a new fork voided it'}${c.transactionHash ? ` (${c.transactionHash})` : ''}`)),
       channel.on('fraud', (f) => this.event('fraud', { kind: f.evidence.kind, from: f.from }, `${f.evidence.kind} by a peer${f.from !== undefined ? ` (from #${f.from})` : ''}: the court proves it`)),
       channel.on('error', (e) => this.error(e.error, e.from !== undefined ? `from #${e.from}` : 'channel')),
-      court.on('dispute', (d) => this.event('dispute', { fork: d.fork, kind: DisputeKind[d.record.kind], disputer: d.record.disputer, seq: d.record.seq, deadline: d.record.deadline, removals: bitIndices(d.record.removals) },
-        `${DisputeKind[d.record.kind]} raised by ${who(d.record.disputer)} on seq ${d.record.seq}; deadline ${d.record.deadline} (chain time)`)),
+      court.on('dispute', (d) => {
+        const when = this.deadline(d.record.deadline)
+        this.event('dispute', { fork: d.fork, kind: DisputeKind[d.record.kind], disputer: d.record.disputer, seq: d.record.seq, ...when.data, removals: bitIndices(d.record.removals) },
+          `${DisputeKind[d.record.kind]} raised by ${who(d.record.disputer)} on seq ${d.record.seq}; deadline ${when.text}`)
+      }),
       court.on('answered', (d) => this.event('answered', { fork: d.fork, seq: d.record.seq }, `the dispute was answered: candidate seq ${d.record.seq}`)),
       court.on('cancelled', (d) => this.event('cancelled', { fork: d.fork, seq: d.seq }, `the timeout was answered with seq ${d.seq}; the channel goes on`)),
       court.on('resolved', (d) => this.event('resolved', { fork: d.fork, kind: DisputeKind[d.record.kind] }, `the ${DisputeKind[d.record.kind]} dispute was resolved`)),
@@ -84,8 +106,10 @@ export class Printer {
         `settled on-chain: ${this.amounts(c.payouts)} — \`parley withdraw\` moves yours to your wallet`)),
       court.on('submitted', (s) => this.event('submitted', { action: s.action.kind, why: s.action.why, transactionHash: s.hash, gasUsed: s.gasUsed }, `${s.action.kind} (${s.action.why}): ${s.hash}`)),
       court.on('failed', (f) => this.error(f.error, `court ${f.action.kind}${f.retried ? ' (will retry)' : ''}`)),
-      court.on('move-needed', (m) => this.event('move-needed', { fork: m.fork, seq: m.seq, deadline: m.deadline },
-        `a timeout accuses you: type your move before chain time ${m.deadline} or be removed`)),
+      court.on('move-needed', (m) => {
+        const when = this.deadline(m.deadline)
+        this.event('move-needed', { fork: m.fork, seq: m.seq, ...when.data }, `a timeout accuses you: type your move before ${when.text} or be removed`)
+      }),
       court.on('error', (e) => this.error(e.error, 'court')),
       listener.on('error', (e) => this.error(e.error, 'chain')),
     ]

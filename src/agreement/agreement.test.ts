@@ -21,14 +21,15 @@ import { ManualClock } from '../clock/ManualClock.js'
 import { noConfirmReason, refusersOf } from './rules.js'
 import { SigningGuard } from './SigningGuard.js'
 import { AgreementManager } from './AgreementManager.js'
+import { defaultTimes } from '../channel/params.js'
 
-const timing = { p2pTime: 60, agreementTime: 30, chainFallbackTime: 120, skew: 15n }
+const timing = { ...defaultTimes, skew: 15n }
 const wallets = [0, 1, 2].map((i) => new Wallet(keccak256(toBeHex(i + 1, 32))))
 const hasher = new ParleyHasher({ chainId: 31337n, verifyingContract: ('0x' + '99'.repeat(20)) as Hex })
 const params: ChannelParams = {
   participants: wallets.map((w) => w.address.toLowerCase() as Hex), machine: ('0x' + '33'.repeat(20)) as Hex,
-  asset: ('0x' + '00'.repeat(20)) as Hex, deposits: [0n, 0n, 0n], bond: 0n, p2pTime: 60, agreementTime: 30,
-  chainFallbackTime: 120, challengeTime: 300, salt: keccak256('0x01') as Hex, initData: '0x', openDeadline: 1n << 40n,
+  asset: ('0x' + '00'.repeat(20)) as Hex, deposits: [0n, 0n, 0n], bond: 0n, ...defaultTimes,
+  salt: keccak256('0x01') as Hex, initData: '0x', openDeadline: 1n << 40n,
 }
 const channelId = hasher.channelId(params)
 const fork0: ForkRecord = { fork: 0n, state: '0x00', stateHash: keccak256('0x00') as Hex, timestamp: 100n, active: 0b111n, disputed: false }

@@ -23,6 +23,7 @@ import { Ledger, type Entry } from '../state/ledger.js'
 import { ManualClock } from '../clock/ManualClock.js'
 import { AgreementManager } from './AgreementManager.js'
 import { SigningGuard } from './SigningGuard.js'
+import { defaultTimes } from '../channel/params.js'
 
 const N = 4
 let anvil: Anvil
@@ -41,7 +42,7 @@ before(async () => {
   wallets = anvil.wallets.slice(1, N + 1)
   params = {
     participants: wallets.map((w) => w.address.toLowerCase() as Hex), machine: stack.machines.counter, asset: ETH,
-    deposits: wallets.map(() => 0n), bond: 0n, p2pTime: 60, agreementTime: 30, chainFallbackTime: 120, challengeTime: 300,
+    deposits: wallets.map(() => 0n), bond: 0n, ...defaultTimes,
     salt: keccak256('0x42') as Hex, initData: '0x', openDeadline: 1n << 40n,
   }
   const opened = await stack.manager.open(params, wallets.map((w) => signOpenConsent(w.signingKey, hasher, params)))

@@ -24,6 +24,7 @@ import { signDigest } from '../protocol/signatures.js'
 import { ETH, type ChannelParams, type Hex, type Transaction } from '../protocol/types.js'
 import { SqliteStore } from '../store/SqliteStore.js'
 import type { Store } from '../store/types.js'
+import { defaultTimes } from '../channel/params.js'
 
 let anvil: Anvil
 let stack: LocalStack
@@ -47,7 +48,7 @@ after(async () => {
 async function channel(label: string) {
   const p: ChannelParams = {
     participants: users.map((w) => w.address.toLowerCase() as Hex), machine: stack.machines.payments, asset: ETH,
-    deposits: [0n, 0n], bond: 0n, p2pTime: 60, agreementTime: 30, chainFallbackTime: 120, challengeTime: 300,
+    deposits: [0n, 0n], bond: 0n, ...defaultTimes,
     salt: keccak256(toUtf8Bytes(label)) as Hex, initData: '0x', openDeadline: 1n << 40n,
   }
   const opened = await stack.manager.open(p, users.map((w) => signOpenConsent(w.signingKey, hasher, p)))

@@ -10,6 +10,7 @@ import { ProtocolError, RuntimeError, UsageError } from '../errors/ParleyError.j
 import { hashState, type ParleyHasher } from '../protocol/eip712.js'
 import { packSignedTransaction, signDigest } from '../protocol/signatures.js'
 import { ETH, Phase, type ChannelParams, type Hex, type SignedTransaction } from '../protocol/types.js'
+import { defaultTimes } from '../channel/params.js'
 
 const abi = AbiCoder.defaultAbiCoder()
 const ONE = 10n ** 18n
@@ -33,8 +34,8 @@ afterEach(() => anvil.provider.send('evm_revert', [snapshot]))
 function params(machine: Hex, initData: Hex = '0x', asset: Hex = ETH): ChannelParams {
   return {
     participants: users.map((w) => w.address.toLowerCase() as Hex), machine, asset,
-    deposits: users.map(() => ONE), bond: 0n, p2pTime: 60, agreementTime: 30, chainFallbackTime: 120,
-    challengeTime: 300, salt: keccak256(toUtf8Bytes('chain-test')) as Hex, initData, openDeadline: 1n << 40n,
+    deposits: users.map(() => ONE), bond: 0n, ...defaultTimes,
+    salt: keccak256(toUtf8Bytes('chain-test')) as Hex, initData, openDeadline: 1n << 40n,
   }
 }
 

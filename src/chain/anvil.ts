@@ -54,7 +54,7 @@ function anvilBinary(): string {
     const pkg = require.resolve(`@foundry-rs/anvil-${platform}-${arch}/package.json`)
     return join(dirname(pkg), 'bin', platform === 'win32' ? 'anvil.exe' : 'anvil')
   } catch (cause) {
-    throw new RuntimeError('ANVIL_MISSING', `no anvil binary for ${platform}-${arch}: run \`npm install\``, { cause })
+    throw new RuntimeError('ANVIL_MISSING', `no anvil binary for ${platform}-${arch}: install the optional peer dependency (\`npm install -D @foundry-rs/anvil\`; in a clone of Parley, \`npm install\`)`, { cause })
   }
 }
 
@@ -80,7 +80,7 @@ export async function startAnvil(opts: AnvilOptions = {}): Promise<Anvil> {
     ...(opts.args ?? []),
   ]
   const child = spawn(anvilBinary(), args, { stdio: ['ignore', 'pipe', 'pipe'] })
-  const port = await waitForPort(child, (opts.timeoutSeconds ?? 30) * 1000)
+  const port = await waitForPort(child, (opts.timeoutSeconds ?? 30) * 1000, wanted)
   const url = `http://127.0.0.1:${port}`
   const provider = new JsonRpcProvider(url, undefined, { cacheTimeout: -1, staticNetwork: true, pollingInterval: 50 })
   const root = HDNodeWallet.fromMnemonic(Mnemonic.fromPhrase(ANVIL_MNEMONIC), "m/44'/60'/0'/0")
@@ -116,7 +116,7 @@ export async function startAnvil(opts: AnvilOptions = {}): Promise<Anvil> {
   }
 }
 
-function waitForPort(child: ChildProcess, timeoutMs: number): Promise<number> {
+function waitForPort(child: ChildProcess, timeoutMs: number, wanted: number): Promise<number> {
   return new Promise((resolve, reject) => {
     let log = ''
     const timer = setTimeout(() => {
@@ -138,6 +138,10 @@ function waitForPort(child: ChildProcess, timeoutMs: number): Promise<number> {
     child.once('exit', (code) => {
       clearTimeout(timer)
       const last = log.trim().split('\n').filter((l) => l.trim() !== '').at(-1)
+      if (wanted !== 0 && /address already in use/i.test(log)) {
+        reject(new RuntimeError('PORT_IN_USE', `port ${wanted} on 127.0.0.1 is in use (another anvil or devnet?)`, { details: { port: wanted, log } }))
+        return
+      }
       reject(new RuntimeError('ANVIL_EXITED', `anvil exited with code ${code}${last ? `: ${last.trim()}` : ''}`, { details: { log } }))
     })
   })

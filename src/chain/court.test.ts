@@ -16,6 +16,7 @@ import { disputeCommitment } from '../protocol/disputes.js'
 import { hashState, type ParleyHasher } from '../protocol/eip712.js'
 import { packSignedTransaction, signDigest } from '../protocol/signatures.js'
 import { DisputeKind, ETH, Phase, type ChannelParams, type Hex, type Transaction } from '../protocol/types.js'
+import { defaultTimes } from '../channel/params.js'
 
 const abi = AbiCoder.defaultAbiCoder()
 const ONE = 10n ** 18n
@@ -39,7 +40,7 @@ afterEach(() => anvil.provider.send('evm_revert', [snapshot]))
 async function channel() {
   const p: ChannelParams = {
     participants: users.map((w) => w.address.toLowerCase() as Hex), machine: stack.machines.counter, asset: ETH,
-    deposits: [ONE, ONE], bond: 0n, p2pTime: 60, agreementTime: 30, chainFallbackTime: 120, challengeTime: 300,
+    deposits: [ONE, ONE], bond: 0n, ...defaultTimes,
     salt: keccak256(toUtf8Bytes('court-client')) as Hex, initData: '0x', openDeadline: 1n << 40n,
   }
   for (const w of users) await stack.manager.connect(w).deposit(ETH, ONE)

@@ -6,7 +6,7 @@
  * becomes a RuntimeError.
  */
 import { ErrorFragment, Interface, type Result } from 'ethers'
-import { ParleyError, ProtocolError, RuntimeError } from '../errors/ParleyError.js'
+import { ParleyError, ProtocolError, RuntimeError, type ContractErrorCode } from '../errors/ParleyError.js'
 import { loadArtifact, type ContractName } from './artifacts.js'
 import type { Hex } from '../protocol/types.js'
 
@@ -153,7 +153,8 @@ export function toParleyError(error: unknown, action: string): ParleyError {
   const data = findRevertData(error)
   const decoded = data ? decodeRevert(data) : undefined
   if (decoded && decoded.name !== 'Error' && decoded.name !== 'Panic') {
-    return new ProtocolError(errorCode(decoded.name), `${action} reverted: ${describe(decoded)}`, {
+    // decodeRevert knows only the listed contracts' errors: the code is one of theirs.
+    return new ProtocolError(errorCode(decoded.name) as ContractErrorCode, `${action} reverted: ${describe(decoded)}`, {
       details: { action, error: decoded.name, args: decoded.args, ...(decoded.inner ? { inner: decoded.inner } : {}) },
       cause: error,
     })

@@ -184,9 +184,12 @@ export class Channel {
   }
 
   /**
-   * Authors the next transaction. Only when it is our turn (UsageError `NOT_YOUR_TURN`) and
-   * the channel is open (`CHANNEL_NOT_OPEN`); an invalid move is UsageError `MOVE_INVALID`
-   * with the machine's decoded error. Resolves once the tx is stored and sent.
+   * Authors the next transaction and sends it to the peers — the off-chain road only. Only when
+   * it is our turn (UsageError `NOT_YOUR_TURN`), the channel is open (`CHANNEL_NOT_OPEN`) and our
+   * broadcast window has not passed (`BROADCAST_WINDOW_PASSED`); an invalid move is UsageError
+   * `MOVE_INVALID` with the machine's decoded error. Resolves once the tx is stored and sent.
+   * With a court attached, use `court.propose` (or `peer.propose` from `createPeer`): it takes
+   * this road in the window and posts the move on-chain after it.
    *
    * @example
    * const { seq } = await channel.propose(abi.encode(['uint8'], [4]))

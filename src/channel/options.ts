@@ -3,7 +3,7 @@
  * can make here becomes a UsageError with a stable code and a message that says what to fix.
  */
 import { SigningKey, computeAddress, isAddress } from 'ethers'
-import { UsageError } from '../errors/ParleyError.js'
+import { UsageError, type UsageCode } from '../errors/ParleyError.js'
 import type { Clock } from '../clock/Clock.js'
 import type { StateMachine } from '../machine/StateMachine.js'
 import type { ParleyHasher } from '../protocol/eip712.js'
@@ -49,7 +49,7 @@ export interface ChannelRestoreOptions extends ChannelRuntimeOptions {
   channelId: Hex
 }
 
-const fail = (code: string, message: string, details?: Record<string, unknown>) => new UsageError(code, message, details ? { details } : {})
+const fail = (code: UsageCode, message: string, details?: Record<string, unknown>) => new UsageError(code, message, details ? { details } : {})
 
 /** Validates the runtime collaborators; returns our signing key and address. */
 export function checkRuntime(o: ChannelRuntimeOptions): { key: SigningKey; address: Hex } {

@@ -8,6 +8,7 @@ import { ChannelPhase } from '../channel/phase.js'
 import { DisputeKind, type DisputeRecord, type Hex, type Transaction } from '../protocol/types.js'
 import { decide } from './decide.js'
 import type { Action, DisputeView } from './types.js'
+import { defaultTimes } from '../channel/params.js'
 
 const h = (n: number) => `0x${n.toString(16).padStart(64, '0')}` as Hex
 const sig = `0x${'11'.repeat(65)}` as Hex
@@ -34,7 +35,7 @@ function view(over: { chain?: Partial<DisputeView['chain']>; local?: Partial<Dis
       timeout: { txs: proof, seq: 5n, state: '0x05', stateHash: h(5), timestamp: T, accused: 2, terminal: false },
       ...over.local,
     },
-    channel: { participants: [h(1), h(2), h(3)], p2pTime: 60, agreementTime: 30, chainFallbackTime: 120, challengeTime: 300 },
+    channel: { participants: [h(1), h(2), h(3)], ...defaultTimes },
     evidence: over.evidence ?? [],
     policy: { post: true, timeout: true, autoWithdraw: false, ...over.policy },
     done: over.done ?? new Set(),

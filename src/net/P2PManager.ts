@@ -116,6 +116,14 @@ export class P2PManager extends EventEmitter {
     return this.swarm?.connections ?? new Set()
   }
 
+  /**
+   * DHT nodes our node knows (its routing table) after {@link ready}: 0 means the bootstrap
+   * nodes did not answer — no peer will be found (a stopped local testnet, no network).
+   */
+  get dhtNodes(): number {
+    return this.swarm?.dht.toArray().length ?? 0
+  }
+
   /** Starts the DHT node and the swarm. Idempotent. */
   ready(): Promise<void> {
     if (this.closing) return Promise.reject(new RuntimeError('NET_CLOSED', 'the P2PManager is closed'))

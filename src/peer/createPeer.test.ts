@@ -16,6 +16,7 @@ import { silentLogger } from '../net/logger.js'
 import { ETH, type ChannelParams, type Hex } from '../protocol/types.js'
 import { MemoryStore } from '../store/MemoryStore.js'
 import { createPeer, type CreatePeerOptions, type Peer } from './createPeer.js'
+import { defaultTimes } from '../channel/params.js'
 
 const abi = AbiCoder.defaultAbiCoder()
 const pay = (to: number, amount: bigint) => abi.encode(['uint16', 'uint256'], [to, amount]) as Hex
@@ -40,7 +41,7 @@ async function openChannel(wallets: Wallet[]): Promise<{ params: ChannelParams; 
   const hasher = await stack.manager.hasher()
   const params: ChannelParams = {
     participants: wallets.map((w) => w.address.toLowerCase() as Hex), machine: stack.machines.payments, asset: ETH,
-    deposits: wallets.map(() => ETH1), bond: 0n, p2pTime: 60, agreementTime: 30, chainFallbackTime: 120, challengeTime: 300,
+    deposits: wallets.map(() => ETH1), bond: 0n, ...defaultTimes,
     salt: keccak256(toUtf8Bytes(`create-peer-${Date.now()}`)) as Hex, initData: '0x', openDeadline: 1n << 40n,
   }
   for (const w of wallets) await stack.manager.connect(w).deposit(ETH, ETH1)

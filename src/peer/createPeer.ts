@@ -77,6 +77,13 @@ export interface Peer {
   clock: Clock
   /** True when the channel was restored from the store (a restart). */
   restored: boolean
+  /**
+   * Our next move, by the right road (the court's `propose`): to the peers while our broadcast
+   * window is open, posted on-chain after it, or as our answer when a timeout accuses us.
+   * `via` says which. (`channel.propose` is the off-chain road alone: it throws UsageError
+   * `BROADCAST_WINDOW_PASSED` once the window has passed.)
+   */
+  propose: Court['propose']
   /** Stops the court, the listener, the channel and the network (not the store). Idempotent. */
   stop(): Promise<void>
 }
@@ -96,7 +103,7 @@ export interface Peer {
  * })
  * peer.channel.on('final', (f) => console.log('final', f.seq))
  * peer.court.on('slashed', ({ index }) => console.log(`participant ${index} slashed`))
- * await peer.channel.propose(move)
+ * const { transaction, via } = await peer.propose(move)   // via: 'peers' | 'chain' | 'response'
  * // … later
  * await peer.stop()
  */
@@ -156,7 +163,7 @@ export async function createPeer(o: CreatePeerOptions): Promise<Peer> {
     const fromBlock = genesis?.blockNumber ?? o.fromBlock
     const court = attachCourt(channel, { listener, manager, ...(fromBlock !== undefined ? { fromBlock } : {}), ...o.court })
     cleanup.push(() => court.detach())
-    return { channel, court, transport, listener, p2p, machine, clock, restored: record !== undefined, stop }
+    return { channel, court, transport, listener, p2p, machine, clock, restored: record !== undefined, propose: (data) => court.propose(data), stop }
   } catch (e) {
     await stop()
     throw e

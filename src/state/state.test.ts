@@ -20,6 +20,7 @@ import { ManualClock } from '../clock/ManualClock.js'
 import { Ledger, type Anchor } from './ledger.js'
 import { StateManager } from './StateManager.js'
 import { evidenceOf, type Evidence } from './evidence.js'
+import { defaultTimes } from '../channel/params.js'
 
 const abi = AbiCoder.defaultAbiCoder()
 const inc = (n: number) => abi.encode(['uint64'], [n]) as Hex
@@ -41,7 +42,7 @@ before(async () => {
   wallets = anvil.wallets.slice(1, 4)
   params = {
     participants: wallets.map((w) => w.address.toLowerCase() as Hex), machine: stack.machines.counter, asset: ETH,
-    deposits: [1n, 2n, 3n], bond: 0n, p2pTime: 60, agreementTime: 30, chainFallbackTime: 120, challengeTime: 300,
+    deposits: [1n, 2n, 3n], bond: 0n, ...defaultTimes,
     salt: keccak256(toUtf8Bytes('state-test')) as Hex, initData: '0x', openDeadline: 1n << 40n,
   }
   channelId = hasher.channelId(params)

@@ -29,6 +29,7 @@ import { MemoryHub } from '../../src/transport/MemoryHub.js'
 import type { Transport } from '../../src/transport/Transport.js'
 import { assertSolvent } from './solvency.js'
 import type { Fixture } from './fixture.js'
+import { defaultTimes } from '../../src/channel/params.js'
 
 const abi = AbiCoder.defaultAbiCoder()
 export const ETH1 = 10n ** 18n
@@ -95,7 +96,7 @@ export async function openCourtChannel(o: CourtChannelOptions): Promise<CourtCha
   const deposits = o.deposits ?? o.wallets.map((_, i) => BigInt(i + 1) * ETH1)
   const params: ChannelParams = {
     participants: o.wallets.map((w) => w.address.toLowerCase() as Hex), machine: o.machine ?? o.stack.machines.payments, asset: ETH,
-    deposits, bond: BOND, p2pTime: 60, agreementTime: 30, chainFallbackTime: 120, challengeTime: 300,
+    deposits, bond: BOND, ...defaultTimes,
     salt: keccak256(toUtf8Bytes(o.label)) as Hex, initData: '0x', openDeadline: 1n << 40n,
   }
   for (const [i, w] of o.wallets.entries()) await o.stack.manager.connect(w).deposit(ETH, deposits[i]! + BOND)

@@ -8,6 +8,7 @@ import { deploy } from '../../src/chain/deploy.js'
 import { ParleyHasher, hashState } from '../../src/protocol/eip712.js'
 import { signDigest, packSignatures } from '../../src/protocol/signatures.js'
 import { ETH, type ChannelParams, type Hex, type Transaction } from '../../src/protocol/types.js'
+import { defaultTimes } from '../../src/channel/params.js'
 
 export interface Fixture {
   anvil: Anvil
@@ -45,10 +46,7 @@ export function makeParams(wallets: Wallet[], machine: Hex, over: Partial<Channe
     asset: ETH,
     deposits: wallets.map(() => 10n ** 18n),
     bond: 0n,
-    p2pTime: 60,
-    agreementTime: 30,
-    chainFallbackTime: 120,
-    challengeTime: 300,
+    ...defaultTimes,
     salt: hexlify(randomBytes(32)) as Hex,
     initData: '0x', openDeadline: 1n << 40n,
     ...over,

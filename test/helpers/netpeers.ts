@@ -20,6 +20,7 @@ import { MemoryStore } from '../../src/store/MemoryStore.js'
 import { SqliteStore } from '../../src/store/SqliteStore.js'
 import type { Store } from '../../src/store/types.js'
 import { manager, type Testnet } from './net.js'
+import { defaultTimes } from '../../src/channel/params.js'
 
 const abi = AbiCoder.defaultAbiCoder()
 
@@ -64,7 +65,7 @@ export interface NetPeersOptions {
 export async function openNetPeers(o: NetPeersOptions): Promise<NetPeers> {
   const params: ChannelParams = {
     participants: o.wallets.map((w) => w.address.toLowerCase() as Hex), machine: o.stack.machines.counter, asset: ETH,
-    deposits: o.wallets.map(() => 0n), bond: 0n, p2pTime: 60, agreementTime: 30, chainFallbackTime: 120, challengeTime: 300,
+    deposits: o.wallets.map(() => 0n), bond: 0n, ...defaultTimes,
     salt: keccak256(toUtf8Bytes(o.label)) as Hex, initData: abi.encode(['uint64'], [0]) as Hex, openDeadline: 1n << 40n,
   }
   const opened = await o.stack.manager.open(params, o.wallets.map((w) => signOpenConsent(w.signingKey, o.hasher, params)))

@@ -18,6 +18,7 @@ import { MemoryStore } from '../../src/store/MemoryStore.js'
 import { SqliteStore } from '../../src/store/SqliteStore.js'
 import type { Store } from '../../src/store/types.js'
 import { MemoryHub, type MemoryHubOptions } from '../../src/transport/MemoryHub.js'
+import { defaultTimes } from '../../src/channel/params.js'
 
 export interface Peers {
   channels: Channel[]
@@ -59,7 +60,7 @@ export async function openPeers(o: PeersOptions): Promise<Peers> {
   const deposits = o.deposits ?? o.wallets.map(() => 10n ** 18n)
   const params: ChannelParams = {
     participants: o.wallets.map((w) => w.address.toLowerCase() as Hex), machine: o.stack.machines[o.machine], asset: ETH,
-    deposits, bond: 0n, p2pTime: 60, agreementTime: 30, chainFallbackTime: 120, challengeTime: 300,
+    deposits, bond: 0n, ...defaultTimes,
     salt: keccak256(toUtf8Bytes(o.salt ?? `peers-${Math.random()}`)) as Hex, initData: o.initData ?? '0x', openDeadline: 1n << 40n,
   }
   for (const [i, w] of o.wallets.entries()) if (deposits[i]! > 0n) await o.stack.manager.connect(w).deposit(ETH, deposits[i]!)

@@ -20,6 +20,7 @@ import { ETH, type ChannelParams, type Hex } from '../../src/protocol/types.js'
 import { startTestnet, type Testnet } from '../helpers/net.js'
 import { seedOf } from '../helpers/netpeers.js'
 import type { PeerConfig } from './peer-process.js'
+import { defaultTimes } from '../../src/channel/params.js'
 
 let anvil: Anvil
 let stack: LocalStack
@@ -86,7 +87,7 @@ describe('peers as separate OS processes', () => {
     const wallets = anvil.wallets.slice(1, 4)
     const params: ChannelParams = {
       participants: wallets.map((w) => w.address.toLowerCase() as Hex), machine: stack.machines.counter, asset: ETH,
-      deposits: wallets.map(() => 0n), bond: 0n, p2pTime: 60, agreementTime: 30, chainFallbackTime: 120, challengeTime: 300,
+      deposits: wallets.map(() => 0n), bond: 0n, ...defaultTimes,
       salt: keccak256(toUtf8Bytes(`procs-${Date.now()}`)) as Hex, initData: AbiCoder.defaultAbiCoder().encode(['uint64'], [0]) as Hex, openDeadline: 1n << 40n,
     }
     const opened = await stack.manager.open(params, wallets.map((w) => signOpenConsent(w.signingKey, hasher, params)))

@@ -31,6 +31,8 @@ declare module 'hyperdht' {
     ready(): Promise<void>
     fullyBootstrapped(): Promise<void>
     address(): { host: string; port: number }
+    /** The nodes of the routing table. */
+    toArray(opts?: { limit?: number }): { host: string; port: number }[]
     destroy(opts?: { force?: boolean }): Promise<void>
   }
 
@@ -53,6 +55,11 @@ declare module 'hyperdht/testnet' {
 }
 
 declare module '@hyperswarm/testnet' {
+  import createTestnet from 'hyperdht/testnet'
+  export = createTestnet
+}
+
+declare module 'hyperdht/testnet.js' {
   import createTestnet from 'hyperdht/testnet'
   export = createTestnet
 }
