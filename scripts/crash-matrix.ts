@@ -6,7 +6,7 @@
  * ending (cooperative close, force-close, timeout answered then close). Every run must end
  * with the exact on-chain credits and the manager solvent.
  *
- *   npm run crash-matrix -- [--runs K] [--seed S] [--minutes M]
+ *   npm run crash-matrix -- [--runs K] [--seed S] [--minutes M] [--ending close|force-close|timeout] [--verbose]
  *
  * Prints the machine, the parameters, one line per run and the totals; exits 1 on any wrong
  * balance or stuck run. Figures: docs/crash-matrix.md.
@@ -16,7 +16,7 @@ import { parseArgs } from 'node:util'
 import { prng } from '../test/helpers/prng.js'
 import { playRun, startWorld, type Ending, type RunSpec } from '../test/crash/world.js'
 
-const { values } = parseArgs({ options: { runs: { type: 'string' }, seed: { type: 'string' }, minutes: { type: 'string' }, verbose: { type: 'boolean' } } })
+const { values } = parseArgs({ options: { runs: { type: 'string' }, seed: { type: 'string' }, minutes: { type: 'string' }, verbose: { type: 'boolean' }, ending: { type: 'string' } } })
 const runs = Number(values.runs ?? 20)
 const seed = Number(values.seed ?? Date.now() % 1_000_000)
 const minutes = Number(values.minutes ?? 0)
@@ -40,7 +40,7 @@ function pointsFor(ending: Ending, role: number, payments: number): string[] {
 function spec(): RunSpec {
   const n = 2 + Math.floor(rand() * 5)
   const payments = Array.from({ length: n }, (_, k): [number, number] => [(k % 3 + 1 + Math.floor(rand() * 2)) % 3, 1 + Math.floor(rand() * 20)])
-  const ending = pick<Ending>(['close', 'force-close', 'timeout'])
+  const ending = (values.ending as Ending | undefined) ?? pick<Ending>(['close', 'force-close', 'timeout'])
   const role = Math.floor(rand() * 3)
   const external = rand() < 0.3
   const s: RunSpec = { payments, ending, role, stepMs: 60_000 }
