@@ -113,6 +113,37 @@ export class AgreementManager {
     this.outbox.push({ type: 'confirm', fork: fork.fork, seq: t.seq, digest: entry.digest, signer: this.o.me, signature })
   }
 
+  /**
+   * The fork goes on after a dispute (DisputeCancelled, or a reorganisation took the dispute
+   * back): others' pending txs we did not confirm because the fork was disputed are judged again
+   * as if received `now` (a confirmation deadline that passed meanwhile makes them late), in
+   * order, stopping at the first one we would not confirm. Without this, a move that arrived
+   * while our listener still saw the dispute would stay unconfirmed by us for good.
+   * @example agreement.reconsider(clock.now()); flush()
+   */
+  reconsider(now: bigint): void {
+    const fork = this.ledger.fork
+    if (fork.disputed) return
+    const closing = this.o.guard.closeSigned(fork.fork) !== undefined
+    let parent = this.ledger.final.timestamp
+    for (const e of this.ledger.pending()) {
+      const t = e.transaction
+      if (!e.signatures.has(this.o.me)) {
+        const reason = noConfirmReason({
+          author: t.actor, me: this.o.me, active: fork.active, receivedAt: e.receivedAt > now ? e.receivedAt : now, parentTimestamp: parent,
+          timing: this.o.timing, refusers: this.refusers, disputed: false, closing,
+        })
+        if (reason) return
+        const signature = this.o.guard.signTransaction(fork, t.seq, e.digest)
+        e.signatures.set(this.o.me, signature)
+        e.signers = withBit(e.signers, this.o.me)
+        this.outbox.push({ type: 'confirm', fork: fork.fork, seq: t.seq, digest: e.digest, signer: this.o.me, signature })
+      }
+      parent = t.timestamp
+    }
+    this.updateFinality()
+  }
+
   /** Signs our own tx (inside its store transaction) and queues its broadcast. */
   signOwn(entry: Entry): void {
     const signature = this.o.guard.signTransaction(this.ledger.fork, entry.transaction.seq, entry.digest)

@@ -125,7 +125,7 @@ describe('AgreementManager confirmations', () => {
       channelId, params, me: 0, store, clock: new ManualClock(150n), timing,
       guard: new SigningGuard(store, channelId, wallets[0]!.signingKey, 0), onFinal: (es) => finals.push(...es.map((e) => e.transaction.seq)),
     })
-    const ledger = new Ledger(fork0, 1)
+    const ledger = new Ledger({ ...fork0 }, 1)
     a.setLedger(ledger)
     const tx: Transaction = { channelId, fork: 0n, seq: 1n, timestamp: 120n, actor: 1, previousStateHash: fork0.stateHash, data: '0x', stateHash: d(5) }
     const digest = hasher.transaction(tx)
@@ -172,5 +172,26 @@ describe('AgreementManager confirmations', () => {
     assert.equal(a.lastDecision, 'late')
     assert.deepEqual(a.takeOutbox(), [])
     assert.equal(store.stats(channelId).ownSignatures, 0)
+  })
+
+  test('a tx received while the fork was disputed is confirmed once the dispute is cancelled, if still in time', () => {
+    for (const [now, confirmed] of [[190n, true], [191n, false]] as const) {
+      const { a, store, ledger, entry, digest } = setup()
+      ledger.fork.disputed = true
+      store.transaction(() => a.onCommit(entry))
+      assert.equal(a.lastDecision, 'disputed')
+      ledger.append(entry)
+      a.onAppended(entry)
+      a.reconsider(now) // still disputed: nothing
+      assert.deepEqual(a.takeOutbox(), [])
+      ledger.fork.disputed = false // DisputeCancelled
+      a.reconsider(now) // judged as received now: in time at 190 (100 + 60 + 30), late at 191
+      const out = a.takeOutbox()
+      assert.deepEqual(out.map((m) => m.type), confirmed ? ['confirm'] : [])
+      assert.equal(store.getOwnSignature(channelId, 'tx', 0n, 1n)?.digest, confirmed ? digest : undefined)
+      assert.equal(ledger.get(1n)!.signatures.has(0), confirmed)
+      a.reconsider(now) // once only
+      assert.deepEqual(a.takeOutbox(), [])
+    }
   })
 })

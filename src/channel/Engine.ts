@@ -180,6 +180,7 @@ export class Engine {
     if (ev.fork !== fork.fork || !fork.disputed) return
     this.o.store.setForkDisputed(this.channelId, fork.fork, false)
     fork.disputed = false
+    this.agreement.reconsider(this.o.clock.now())
     if (this.phase !== ChannelPhase.Disputed) return
     const closing = this.guard.closeSigned(fork.fork) !== undefined
     this.setPhase(closing ? ChannelPhase.Closing : ChannelPhase.Open)
@@ -217,6 +218,7 @@ export class Engine {
     if (after.phase === 'open' && fork.disputed) {
       this.o.store.setForkDisputed(this.channelId, fork.fork, false)
       fork.disputed = false
+      this.agreement.reconsider(this.o.clock.now())
     }
     // A close we signed stays signed: nothing more is signed on this fork, and the courts submit it again.
     const closing = this.guard.closeSigned(fork.fork) !== undefined
