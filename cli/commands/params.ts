@@ -12,9 +12,10 @@ import { RpcStateMachine } from '../../src/chain/RpcStateMachine.js'
 import { ProtocolError } from '../../src/errors/ParleyError.js'
 import { CHAIN, CHAIN_HELP, COMMON, JSON_HELP, flag, list, parse, str } from '../lib/args.js'
 import { formatAmount, parseAmount, resolveAsset } from '../lib/assets.js'
-import { connect, parseAddress, resolveManager } from '../lib/chain.js'
+import { connect, parseAddress, resolveManager, type ChainContext } from '../lib/chain.js'
 import type { Command } from '../lib/command.js'
 import { argError } from '../lib/errors.js'
+import { MACHINES_DIR, checkMachineRecord, readMachineRecord } from '../lib/machineRecords.js'
 import { MACHINE_NAMES, machineNameOf, type MachineName } from '../lib/machines.js'
 import { out, table, toJson } from '../lib/output.js'
 import { encodeParamsFile, writeParamsFile, type ParamsFile } from '../lib/params.js'
@@ -25,7 +26,9 @@ Writes a channel params file (ChannelParams as JSON, bigints as decimal strings,
 chain id, manager, channel id and machine name) and prints the channel id.
 
   --participants <list>  participant addresses in order (0x… or @n for devnet account n), 2..64
-  --machine <m>          payments | tictactoe | counter (from the deployment file) or an address
+  --machine <m>          payments | tictactoe | counter (from the deployment file), the name of a
+                         machine deployed with \`parley machine deploy\` (${MACHINES_DIR}/<name>.json,
+                         checked against the chain's code), or an address
   --deposit <amounts>    each participant's deposit (decimal), one value for all or one per participant
   --bond <amount>        bond each participant locks, slashed on proven fraud (default 0)
   --token <address>      an ERC-20 channel asset instead of ETH (test = the deployment's TestToken)
@@ -56,7 +59,7 @@ export const command: Command = {
       const participants = list(values, 'participants').map((p, i) => parseAddress(p, chain.deployment, `--participants[${i}]`))
       if (participants.length < 2 || participants.length > 64) throw argError('PARAMS_INVALID', `--participants needs 2..64 addresses, got ${participants.length}`)
       if (new Set(participants).size !== participants.length) throw argError('PARAMS_INVALID', '--participants lists an address twice')
-      const { address: machine, name: machineName } = resolveMachine(str(values, 'machine'), chain.deployment)
+      const { address: machine, name: machineName } = await resolveMachine(str(values, 'machine'), chain)
       const asset = await resolveAsset(str(values, 'token'), chain.provider, chain.deployment)
       const depositText = list(values, 'deposit')
       if (depositText.length !== 1 && depositText.length !== participants.length) {
@@ -113,8 +116,19 @@ async function checkMachineAccepts(machine: RpcStateMachine, params: ChannelPara
   }
 }
 
-function resolveMachine(text: string | undefined, deployment: Parameters<typeof machineNameOf>[1]): { address: Hex; name?: MachineName } {
-  if (text === undefined) throw argError('ARG_MISSING', `--machine is required (${MACHINE_NAMES.join(', ')} or an address)`)
+/**
+ * `--machine`: an example machine of the deployment, a machine deployed with `parley machine
+ * deploy` (its metadata checked against the chain's code: `MACHINE_METADATA_MISMATCH`), or an
+ * address.
+ */
+async function resolveMachine(text: string | undefined, chain: ChainContext): Promise<{ address: Hex; name?: string }> {
+  const { deployment } = chain
+  if (text === undefined) throw argError('ARG_MISSING', `--machine is required (${MACHINE_NAMES.join(', ')}, a machine in ${MACHINES_DIR}/, or an address)`)
+  if (!text.startsWith('0x') && !text.startsWith('@') && !(MACHINE_NAMES as readonly string[]).includes(text)) {
+    const record = readMachineRecord(text)
+    await checkMachineRecord(record, chain.provider, chain.chainId)
+    return { address: record.address, name: record.name }
+  }
   if ((MACHINE_NAMES as readonly string[]).includes(text)) {
     if (!deployment) throw argError('DEPLOYMENT_REQUIRED', `--machine ${text} needs a deployment file (run \`parley devnet\` or \`parley deploy\`), or give its address`)
     return { address: deployment.machines[text as MachineName].toLowerCase() as Hex, name: text as MachineName }

@@ -1,7 +1,8 @@
 /**
  * `parley status <params> [--store FILE]`: the channel's on-chain record (phase, fork, active
  * and slashed participants, locked funds, an open dispute) and, with a store, this
- * participant's local view (latest and latest final state, decoded for the example machines).
+ * participant's local view (latest and latest final state, decoded for the example machines and
+ * for machines deployed with `parley machine deploy`, field by field).
  */
 import { bitIndices } from '../../src/protocol/bitmap.js'
 import { RpcStateMachine } from '../../src/chain/RpcStateMachine.js'
@@ -10,7 +11,7 @@ import { CHAIN, CHAIN_HELP, COMMON, JSON_HELP, flag, parse, str } from '../lib/a
 import { assetAt, formatAmount } from '../lib/assets.js'
 import { openChannelContext } from '../lib/channel.js'
 import type { Command } from '../lib/command.js'
-import { describeState, machineNameOf } from '../lib/machines.js'
+import { speakerFor } from '../lib/speaker.js'
 import { out, table, toJson } from '../lib/output.js'
 import { openExistingStore, readLocalView, type LocalView } from '../lib/store.js'
 
@@ -41,9 +42,9 @@ export const command: Command = {
       const record = await ctx.manager.getChannel(ctx.channelId)
       const dispute = record.phase === Phase.Disputed ? await ctx.manager.currentDispute(ctx.channelId) : undefined
       const asset = await assetAt(ctx.params.asset, ctx.chain.provider)
-      const machine = ctx.machineName ?? machineNameOf(ctx.params.machine, ctx.chain.deployment)
-      const mctx = { participants: ctx.params.participants, asset }
-      const view = (state: `0x${string}`) => describeState(state, machine, mctx)
+      const speaker = await speakerFor(ctx, asset)
+      const views = local ? await Promise.all([speaker.describe(local.state), speaker.describe(local.finalState)]) : []
+      const view = (state: `0x${string}`) => views[state === local?.state ? 0 : 1]
       // Whether the machine ends the game at our latest final state (then `parley conclude` settles it).
       const terminal = local ? await new RpcStateMachine(ctx.params.machine, ctx.chain.provider).isTerminal(local.finalState).catch(() => undefined) : undefined
       if (flag(values, 'json')) {
