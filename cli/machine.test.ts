@@ -94,5 +94,9 @@ describe('parley machine deploy', () => {
     assert.equal(ok.code, 0, ok.stderr)
 
     failure(await params('Nowhere', 'x.json'), 'MACHINE_NOT_FOUND', 2)
+    // The machine's own error, by its ABI, when it refuses the participants.
+    const three = await parley(['params', 'new', '--participants', anvil.wallets.map((w) => w.address).join(','), '--machine', 'RockPaperScissors', '--deposit', '1', '--manager', stack.manager.address, '--rpc', anvil.url], dir)
+    failure(three, 'MACHINE_REFUSES_PARAMS', 2)
+    assert.match(three.stderr, /RockPaperScissors refuses 3 participants .*: RpsNeedsTwoPlayers\(n=3\)/)
   })
 })
