@@ -108,7 +108,8 @@ describe('docs/tutorial.md', () => {
       }
     }
 
-    if (process.env.TUTORIAL_TIMING) console.log(timing.join('\n'))
+    // TUTORIAL_TIMING=1: when each block started and what it printed (to refresh the doc's output blocks).
+    if (process.env.TUTORIAL_TIMING) console.log(timing.join('\n'), shell.join('\n----\n'), JSON.stringify(refused), sdk)
     // The CLI game: the lie was refused by name, alice's rock beat bob's scissors, she concluded and withdrew the pot.
     assert.deepEqual(refused.map((r) => [r.name, r.code]), [['alice', 'MOVE_INVALID']])
     assert.match(refused[0]!.message, /RpsRevealMismatch\(shape=2\)/)
