@@ -3,17 +3,19 @@
  * anvil: a .sol compiled with the repository's settings and an artifact JSON are deployed and
  * described in .parley/machines/<Name>.json (address, chain id, code hash, ABI); `params new
  * --machine <Name>` finds the address there; metadata that does not match the chain's code
- * (`MACHINE_METADATA_MISMATCH`), a missing one and a source that does not compile are refused.
+ * (`MACHINE_METADATA_MISMATCH`), a missing one, a source that does not compile and a .sol without
+ * solc-js installed are refused.
  */
 import { after, before, describe, it } from 'node:test'
 import assert from 'node:assert/strict'
 import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
+import { spawnSync } from 'node:child_process'
 import { keccak256 } from 'ethers'
 import { startAnvil, type Anvil } from '../src/chain/anvil.js'
 import { deployLocalStack, type LocalStack } from '../src/chain/stack.js'
-import { parley, type Result } from './harness.js'
+import { CLI, parley, type Result } from './harness.js'
 
 const root = join(import.meta.dirname, '..')
 let anvil: Anvil
@@ -57,6 +59,16 @@ describe('parley machine deploy', () => {
     assert.ok((m.abi as { name?: string }[]).some((f) => f.name === 'decodeState'))
   })
 
+  it('without solc-js a .sol is SOLC_MISSING (exit 1), naming the way out', async () => {
+    // solc-js hidden from require(), as in an application that installed parley without it.
+    const hide = join(dir, 'no-solc.cjs')
+    writeFileSync(hide, `const M = require('node:module'); const load = M._load;
+M._load = function (req, ...rest) { if (req === 'solc') throw Object.assign(new Error("Cannot find module 'solc'"), { code: 'MODULE_NOT_FOUND' }); return load.call(this, req, ...rest) }`)
+    const r = spawnSync(process.execPath, ['--require', hide, ...CLI, 'machine', 'deploy', join(root, 'contracts/examples/RockPaperScissors.sol'), ...chain], { cwd: dir, encoding: 'utf8' })
+    failure({ code: r.status, stdout: r.stdout, stderr: r.stderr, json: undefined }, 'SOLC_MISSING', 1)
+    assert.match(r.stderr, /npm install -D solc@0\.8\.30.*or pass a compiled artifact JSON/)
+  })
+
   it('deploys an artifact JSON under another name', async () => {
     const r = await parley(['machine', 'deploy', join(root, 'artifacts/Counter.json'), '--name', 'MyCounter', ...chain, '--json'], dir)
     assert.equal(r.code, 0, r.stderr)
@@ -94,6 +106,9 @@ describe('parley machine deploy', () => {
     assert.equal(ok.code, 0, ok.stderr)
 
     failure(await params('Nowhere', 'x.json'), 'MACHINE_NOT_FOUND', 2)
+    // By address: the metadata that records it is found, so the params file names the machine.
+    assert.equal((await params(record('MyCounter').address as string, 'counter.json')).code, 0)
+    assert.equal((JSON.parse(readFileSync(join(dir, 'counter.json'), 'utf8')) as Record<string, unknown>).machineName, 'MyCounter')
     // The machine's own error, by its ABI, when it refuses the participants.
     const three = await parley(['params', 'new', '--participants', anvil.wallets.map((w) => w.address).join(','), '--machine', 'RockPaperScissors', '--deposit', '1', '--manager', stack.manager.address, '--rpc', anvil.url], dir)
     failure(three, 'MACHINE_REFUSES_PARAMS', 2)

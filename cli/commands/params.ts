@@ -16,7 +16,7 @@ import { formatAmount, parseAmount, resolveAsset } from '../lib/assets.js'
 import { connect, parseAddress, resolveManager, type ChainContext } from '../lib/chain.js'
 import type { Command } from '../lib/command.js'
 import { argError } from '../lib/errors.js'
-import { MACHINES_DIR, checkMachineRecord, readMachineRecord } from '../lib/machineRecords.js'
+import { MACHINES_DIR, checkMachineRecord, machineRecordNameAt, readMachineRecord } from '../lib/machineRecords.js'
 import { MACHINE_NAMES, machineNameOf, type MachineName } from '../lib/machines.js'
 import { out, table, toJson } from '../lib/output.js'
 import { encodeParamsFile, writeParamsFile, type ParamsFile } from '../lib/params.js'
@@ -137,7 +137,12 @@ async function resolveMachine(text: string | undefined, chain: ChainContext): Pr
   }
   const address = parseAddress(text, undefined, '--machine')
   const name = machineNameOf(address, deployment)
-  return name ? { address, name } : { address }
+  if (name) return { address, name }
+  const deployed = machineRecordNameAt(address, chain.chainId)
+  if (!deployed) return { address }
+  const record = readMachineRecord(deployed)
+  await checkMachineRecord(record, chain.provider, chain.chainId)
+  return { address, name: deployed, abi: record.abi }
 }
 
 function parseTimes(text: string | undefined): ChannelTimes {

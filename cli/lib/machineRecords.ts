@@ -6,7 +6,7 @@
  * at the address must hash to the recorded code hash (`MACHINE_METADATA_MISMATCH` otherwise:
  * the file describes another contract than the one the channel runs).
  */
-import { existsSync } from 'node:fs'
+import { existsSync, readdirSync } from 'node:fs'
 import { join } from 'node:path'
 import { isAddress, keccak256, type Provider } from 'ethers'
 import type { Hex } from '../../src/protocol/types.js'
@@ -69,6 +69,26 @@ export function readMachineRecord(name: string, dir = MACHINES_DIR): MachineReco
     ...(typeof o.source === 'string' ? { source: o.source } : {}),
     ...(typeof o.transactionHash === 'string' ? { transactionHash: o.transactionHash as Hex } : {}),
   }
+}
+
+/**
+ * The name of the machine whose metadata here records `address` on `chainId`, if any (so that
+ * `params new --machine 0x…` of a deployed machine still speaks its ABI).
+ * @example const name = machineRecordNameAt(params.machine, chain.chainId)
+ */
+export function machineRecordNameAt(address: Hex, chainId: bigint, dir = MACHINES_DIR): string | undefined {
+  if (!existsSync(dir)) return undefined
+  for (const file of readdirSync(dir).filter((f) => f.endsWith('.json')).sort()) {
+    const name = file.slice(0, -'.json'.length)
+    if (!isMachineRecordName(name)) continue
+    try {
+      const r = readMachineRecord(name, dir)
+      if (r.address === address.toLowerCase() && r.chainId === chainId) return name
+    } catch {
+      continue // a malformed file names no machine; `--machine <its name>` reports it
+    }
+  }
+  return undefined
 }
 
 /** Writes machine metadata; returns its path. */
