@@ -27,6 +27,8 @@ on-chain, \`quit\`, or Ctrl-C. Reads one command per line from stdin (or --moves
   pay <to> <amount> · pass          (payments)
   cell <0-8>                        (tictactoe)
   inc <n>                           (counter)
+  <encoder> <args…>                 a machine deployed with \`parley machine deploy\`: a call of
+                                    one of its move encoders, e.g. play rock (see its moves below)
   0x<data>                          raw move data, any machine
   close · leave · force-close · status · help · quit
 A move waits for our turn; close waits until every state is final. Events (state, final,
