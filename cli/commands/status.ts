@@ -43,8 +43,7 @@ export const command: Command = {
       const dispute = record.phase === Phase.Disputed ? await ctx.manager.currentDispute(ctx.channelId) : undefined
       const asset = await assetAt(ctx.params.asset, ctx.chain.provider)
       const speaker = await speakerFor(ctx, asset)
-      const views = local ? await Promise.all([speaker.describe(local.state), speaker.describe(local.finalState)]) : []
-      const view = (state: `0x${string}`) => views[state === local?.state ? 0 : 1]
+      const [latestView, finalView] = local ? await Promise.all([speaker.describe(local.state), speaker.describe(local.finalState)]) : []
       // Whether the machine ends the game at our latest final state (then `parley conclude` settles it).
       const terminal = local ? await new RpcStateMachine(ctx.params.machine, ctx.chain.provider).isTerminal(local.finalState).catch(() => undefined) : undefined
       if (flag(values, 'json')) {
@@ -52,7 +51,7 @@ export const command: Command = {
           channelId: ctx.channelId,
           chain: { ...record, phase: Phase[record.phase], activeParticipants: bitIndices(record.active), slashedParticipants: bitIndices(record.slashed) },
           ...(dispute ? { dispute: { ...dispute, kind: DisputeKind[dispute.record.kind] } } : {}),
-          ...(local ? { local: { ...local, view: view(local.state)?.data, finalView: view(local.finalState)?.data, finalTerminal: terminal ?? null } } : storePath ? { local: null } : {}),
+          ...(local ? { local: { ...local, view: latestView?.data, finalView: finalView?.data, finalTerminal: terminal ?? null } } : storePath ? { local: null } : {}),
         }))
         return 0
       }
@@ -66,8 +65,8 @@ export const command: Command = {
         rows.push(
           ['local phase', `${local.phase} (we are #${local.me}${local.disputed ? ', fork disputed' : ''})`],
           ['local fork', String(local.fork)],
-          ['latest', `seq ${local.seq}: ${view(local.state)?.text ?? local.stateHash}`],
-          ['final', `seq ${local.finalSeq}: ${view(local.finalState)?.text ?? local.finalStateHash}${terminal && record.phase === Phase.Open ? ' — terminal: `parley conclude` settles it' : terminal ? ' — terminal' : ''}`],
+          ['latest', `seq ${local.seq}: ${latestView?.text ?? local.stateHash}`],
+          ['final', `seq ${local.finalSeq}: ${finalView?.text ?? local.finalStateHash}${terminal && record.phase === Phase.Open ? ' — terminal: `parley conclude` settles it' : terminal ? ' — terminal' : ''}`],
         )
       }
       out(table(rows))
