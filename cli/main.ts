@@ -14,6 +14,7 @@ export const COMMANDS: Record<string, { summary: string; load: Loader }> = {
   devnet: { summary: 'start a local chain with Parley deployed (until Ctrl-C)', load: () => import('./commands/devnet.js') },
   testnet: { summary: 'start a local HyperDHT testnet for peers on this host (until Ctrl-C)', load: () => import('./commands/testnet.js') },
   deploy: { summary: 'deploy Parley and the example machines to a chain', load: () => import('./commands/deploy.js') },
+  machine: { summary: 'deploy your own state machine from a .sol or an artifact (machine deploy …)', load: () => import('./commands/machine.js') },
   keystore: { summary: 'encrypt a key into a JSON keystore file (for --keystore)', load: () => import('./commands/keystore.js') },
   balance: { summary: "an account's manager and wallet balance", load: () => import('./commands/balance.js') },
   deposit: { summary: 'deposit into the manager balance', load: () => import('./commands/deposit.js') },

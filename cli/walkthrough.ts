@@ -97,7 +97,7 @@ function words(body: string): string[] {
 }
 
 /** Runs a shell block with `parley` bound to this checkout's executable; rejects on failure. */
-function bash(body: string, cwd: string): Promise<string> {
+export function bash(body: string, cwd: string): Promise<string> {
   const script = `set -euo pipefail\nparley() { "${process.execPath}" ${CLI.map((a) => `"${a}"`).join(' ')} "$@"; }\n${body}`
   return new Promise((resolve, reject) => {
     const env = Object.fromEntries(Object.entries(process.env).filter(([k]) => !k.startsWith('PARLEY_')))

@@ -69,6 +69,7 @@ export { LogicalClock, type LogicalClockOptions } from './clock/LogicalClock.js'
 export type { StateMachine } from './machine/StateMachine.js'
 export { EvmStateMachine, type EvmStateMachineOptions, type FromChainArgs } from './machine/EvmStateMachine.js'
 export { decodeMachineRevert, type MachineRevert } from './machine/revert.js'
+export { MachineAbi, describeRevert, formatState, type StaticCaller, type StateField } from './machine/MachineAbi.js'
 
 // Chain: the manager, its events, consents
 export {

@@ -12,7 +12,7 @@ import { loadWallet } from '../lib/chain.js'
 import { openChannelContext } from '../lib/channel.js'
 import type { Command } from '../lib/command.js'
 import { argError } from '../lib/errors.js'
-import { describeState, machineNameOf } from '../lib/machines.js'
+import { speakerFor } from '../lib/speaker.js'
 import { out, progress, table, toJson } from '../lib/output.js'
 import { openExistingStore, storedFinalityProof } from '../lib/store.js'
 
@@ -50,8 +50,7 @@ export const command: Command = {
       if (stored.fork !== record.fork) throw argError('FORK_CHANGED', `${storePath} is at fork ${stored.fork}, the chain at fork ${record.fork}: run the peer to catch up`)
       const machine = new RpcStateMachine(ctx.params.machine, ctx.chain.provider)
       const asset = await assetAt(ctx.params.asset, ctx.chain.provider)
-      const name = ctx.machineName ?? machineNameOf(ctx.params.machine, ctx.chain.deployment)
-      const view = describeState(stored.state, name, { participants: ctx.params.participants, asset })
+      const view = await (await speakerFor(ctx, asset)).describe(stored.state)
       if (!(await machine.isTerminal(stored.state))) {
         throw argError('STATE_NOT_TERMINAL', `the latest final state (seq ${stored.seq}${view ? `: ${view.text}` : ''}) is not terminal: play on, or close`)
       }

@@ -10,11 +10,13 @@ import type { ChannelParams, Hex } from '../../src/protocol/types.js'
 import { defaultTimes, type ChannelTimes } from '../../src/channel/params.js'
 import { RpcStateMachine } from '../../src/chain/RpcStateMachine.js'
 import { ProtocolError } from '../../src/errors/ParleyError.js'
+import { describeRevert } from '../../src/machine/MachineAbi.js'
 import { CHAIN, CHAIN_HELP, COMMON, JSON_HELP, flag, list, parse, str } from '../lib/args.js'
 import { formatAmount, parseAmount, resolveAsset } from '../lib/assets.js'
-import { connect, parseAddress, resolveManager } from '../lib/chain.js'
+import { connect, parseAddress, resolveManager, type ChainContext } from '../lib/chain.js'
 import type { Command } from '../lib/command.js'
 import { argError } from '../lib/errors.js'
+import { MACHINES_DIR, checkMachineRecord, machineRecordNameAt, readMachineRecord } from '../lib/machineRecords.js'
 import { MACHINE_NAMES, machineNameOf, type MachineName } from '../lib/machines.js'
 import { out, table, toJson } from '../lib/output.js'
 import { encodeParamsFile, writeParamsFile, type ParamsFile } from '../lib/params.js'
@@ -25,7 +27,9 @@ Writes a channel params file (ChannelParams as JSON, bigints as decimal strings,
 chain id, manager, channel id and machine name) and prints the channel id.
 
   --participants <list>  participant addresses in order (0x… or @n for devnet account n), 2..64
-  --machine <m>          payments | tictactoe | counter (from the deployment file) or an address
+  --machine <m>          payments | tictactoe | counter (from the deployment file), the name of a
+                         machine deployed with \`parley machine deploy\` (${MACHINES_DIR}/<name>.json,
+                         checked against the chain's code), or an address
   --deposit <amounts>    each participant's deposit (decimal), one value for all or one per participant
   --bond <amount>        bond each participant locks, slashed on proven fraud (default 0)
   --token <address>      an ERC-20 channel asset instead of ETH (test = the deployment's TestToken)
@@ -56,7 +60,7 @@ export const command: Command = {
       const participants = list(values, 'participants').map((p, i) => parseAddress(p, chain.deployment, `--participants[${i}]`))
       if (participants.length < 2 || participants.length > 64) throw argError('PARAMS_INVALID', `--participants needs 2..64 addresses, got ${participants.length}`)
       if (new Set(participants).size !== participants.length) throw argError('PARAMS_INVALID', '--participants lists an address twice')
-      const { address: machine, name: machineName } = resolveMachine(str(values, 'machine'), chain.deployment)
+      const { address: machine, name: machineName, abi } = await resolveMachine(str(values, 'machine'), chain)
       const asset = await resolveAsset(str(values, 'token'), chain.provider, chain.deployment)
       const depositText = list(values, 'deposit')
       if (depositText.length !== 1 && depositText.length !== participants.length) {
@@ -77,7 +81,7 @@ export const command: Command = {
       }
       const manager = await resolveManager(chain, values)
       if (!(await chain.provider.getCode(machine)).slice(2)) throw argError('MACHINE_NOT_FOUND', `no contract at machine address ${machine} on chain ${chain.chainId}`)
-      await checkMachineAccepts(new RpcStateMachine(machine, chain.provider), params, machineName ?? machine)
+      await checkMachineAccepts(new RpcStateMachine(machine, chain.provider), params, machineName ?? machine, abi)
       const channelId = (await manager.hasher()).channelId(params)
       const file: ParamsFile = { params, chainId: chain.chainId, manager: manager.address, channelId, ...(machineName ? { machineName } : {}) }
       const path = str(values, 'out')
@@ -101,27 +105,44 @@ export const command: Command = {
  * `open` would revert after everyone signed: ArgumentError `MACHINE_REFUSES_PARAMS` naming the
  * machine's error (e.g. TicTacToeNeedsTwoPlayers(n=3)).
  */
-async function checkMachineAccepts(machine: RpcStateMachine, params: ChannelParams, name: string): Promise<void> {
+async function checkMachineAccepts(machine: RpcStateMachine, params: ChannelParams, name: string, abi?: unknown[]): Promise<void> {
   try {
     await machine.initialState(params.deposits, params.initData)
   } catch (e) {
     if (!(e instanceof ProtocolError && (e.code === 'MACHINE_REVERTED' || e.code === 'MACHINE_OUT_OF_GAS'))) throw e
     const error = e.details?.error as string | undefined
     const args = e.details?.args as Record<string, unknown> | undefined
-    const why = error ? `${error}(${Object.entries(args ?? {}).map(([k, v]) => `${k}=${String(v)}`).join(', ')})` : e.code === 'MACHINE_OUT_OF_GAS' ? 'out of gas' : 'it reverted'
+    const named = abi ? describeRevert(e, abi as never) : undefined // a deployed machine's own errors, by its ABI
+    const why = named ?? (error ? `${error}(${Object.entries(args ?? {}).map(([k, v]) => `${k}=${String(v)}`).join(', ')})` : e.code === 'MACHINE_OUT_OF_GAS' ? 'out of gas' : 'it reverted')
     throw argError('MACHINE_REFUSES_PARAMS', `${name} refuses ${params.participants.length} participants with these deposits and --init: ${why}`, { machine: machine.address, n: params.participants.length, ...(error ? { error } : {}) })
   }
 }
 
-function resolveMachine(text: string | undefined, deployment: Parameters<typeof machineNameOf>[1]): { address: Hex; name?: MachineName } {
-  if (text === undefined) throw argError('ARG_MISSING', `--machine is required (${MACHINE_NAMES.join(', ')} or an address)`)
+/**
+ * `--machine`: an example machine of the deployment, a machine deployed with `parley machine
+ * deploy` (its metadata checked against the chain's code: `MACHINE_METADATA_MISMATCH`), or an
+ * address.
+ */
+async function resolveMachine(text: string | undefined, chain: ChainContext): Promise<{ address: Hex; name?: string; abi?: unknown[] }> {
+  const { deployment } = chain
+  if (text === undefined) throw argError('ARG_MISSING', `--machine is required (${MACHINE_NAMES.join(', ')}, a machine in ${MACHINES_DIR}/, or an address)`)
+  if (!text.startsWith('0x') && !text.startsWith('@') && !(MACHINE_NAMES as readonly string[]).includes(text)) {
+    const record = readMachineRecord(text)
+    await checkMachineRecord(record, chain.provider, chain.chainId)
+    return { address: record.address, name: record.name, abi: record.abi }
+  }
   if ((MACHINE_NAMES as readonly string[]).includes(text)) {
     if (!deployment) throw argError('DEPLOYMENT_REQUIRED', `--machine ${text} needs a deployment file (run \`parley devnet\` or \`parley deploy\`), or give its address`)
     return { address: deployment.machines[text as MachineName].toLowerCase() as Hex, name: text as MachineName }
   }
   const address = parseAddress(text, undefined, '--machine')
   const name = machineNameOf(address, deployment)
-  return name ? { address, name } : { address }
+  if (name) return { address, name }
+  const deployed = machineRecordNameAt(address, chain.chainId)
+  if (!deployed) return { address }
+  const record = readMachineRecord(deployed)
+  await checkMachineRecord(record, chain.provider, chain.chainId)
+  return { address, name: deployed, abi: record.abi }
 }
 
 function parseTimes(text: string | undefined): ChannelTimes {

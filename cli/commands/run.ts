@@ -14,9 +14,9 @@ import { untilSignal, type Command } from '../lib/command.js'
 import { argError } from '../lib/errors.js'
 import { readText } from '../lib/files.js'
 import { TESTNET_FILE, expectedHardfork, readTestnetFile } from '../lib/deployment.js'
-import { MOVE_HELP, machineNameOf } from '../lib/machines.js'
+import { speakerFor } from '../lib/speaker.js'
 import { watchDeadlines } from '../run/deadlines.js'
-import { Driver, COMMAND_HELP } from '../run/driver.js'
+import { Driver, COMMAND_HELP, moveHelp } from '../run/driver.js'
 import { startPeer } from '../run/peer.js'
 import { Printer } from '../run/printer.js'
 
@@ -27,6 +27,8 @@ on-chain, \`quit\`, or Ctrl-C. Reads one command per line from stdin (or --moves
   pay <to> <amount> · pass          (payments)
   cell <0-8>                        (tictactoe)
   inc <n>                           (counter)
+  <encoder> <args…>                 a machine deployed with \`parley machine deploy\`: a call of
+                                    one of its move encoders, e.g. play rock (see its moves below)
   0x<data>                          raw move data, any machine
   close · leave · force-close · status · help · quit
 A move waits for our turn; close waits until every state is final. Events (state, final,
@@ -78,11 +80,12 @@ export const command: Command = {
       const wallet = ctx.wallet!
       const me = participantIndex(ctx, wallet.address)
       const asset = await assetAt(ctx.params.asset, ctx.chain.provider)
-      const machine = ctx.machineName ?? machineNameOf(ctx.params.machine, ctx.chain.deployment)
-      const printer = new Printer({ json, machine, asset, participants: ctx.params.participants })
+      const speaker = await speakerFor(ctx, asset)
+      const printer = new Printer({ json, speaker, asset, participants: ctx.params.participants })
       const record = await ctx.manager.getChannel(ctx.channelId)
       if (record.phase === Phase.Closed) {
         printer.event('closed', { channelId: ctx.channelId }, `channel ${ctx.channelId} is already settled on-chain — \`parley withdraw\` moves your funds to your wallet`)
+        await printer.flush()
         return 0
       }
 
@@ -104,15 +107,14 @@ export const command: Command = {
       const stopping = new Promise<string>((resolve) => (stopRequested = resolve))
       // Listening before the ready event: a caller may signal as soon as it reads it.
       void untilSignal().then((signal) => stopRequested(signal))
-      const driver = new Driver(peer, printer, machine, { participants: ctx.params.participants, asset }, () => stopRequested('quit'))
+      const driver = new Driver(peer, printer, speaker, () => stopRequested('quit'))
       const s = peer.channel.state
-      const view = printer.view(s.state, s.stateHash)
-      printer.event('ready', {
+      printer.stateEvent('ready', s.state, s.stateHash, (view) => [{
         channelId: ctx.channelId, me, address: wallet.address.toLowerCase(), restored: peer.restored, phase: s.phase, fork: s.fork, seq: s.seq,
         finalSeq: s.finalSeq, nextActor: s.nextActor, isMyTurn: s.isMyTurn, connected: peer.transport.connected, ...view.data,
       }, `channel ${ctx.channelId} as #${me} (${wallet.address.toLowerCase()}), ${peer.restored ? 'resumed from' : 'new store'} ${storePath}: ` +
         `fork ${s.fork} seq ${s.seq} (final ${s.finalSeq}), ${view.text}; next #${s.nextActor}${s.isMyTurn ? ' (you)' : ''}` +
-        (peer.transport.connected.length > 0 ? `; connected: ${peer.transport.connected.map((i) => `#${i}`).join(' ')}` : ''))
+        (peer.transport.connected.length > 0 ? `; connected: ${peer.transport.connected.map((i) => `#${i}`).join(' ')}` : '')])
       if (bootstrap.length === 0) {
         printer.warning('DHT_PUBLIC', 'no --bootstrap and no .parley/testnet.json in this folder: peers meet on the public HyperDHT (on one host, start `parley testnet` here first)')
       }
@@ -120,7 +122,7 @@ export const command: Command = {
         const where = bootstrap.length > 0 ? `the bootstrap node${bootstrap.length > 1 ? 's' : ''} ${bootstrap.map((b) => `${b.host}:${b.port}`).join(',')}` : 'the public HyperDHT'
         printer.warning('DHT_UNREACHABLE', `${where} did not answer: no peer can find us${given.length === 0 && bootstrap.length > 0 ? ' (a stale .parley/testnet.json? is `parley testnet` running?)' : ''}`, { bootstrap: bootstrap.map((b) => `${b.host}:${b.port}`) })
       }
-      if (!json) process.stderr.write(`${COMMAND_HELP.split('\n')[0]}\nmoves: ${machine ? `${MOVE_HELP[machine]} · ` : ''}0x<data>\n`)
+      if (!json) process.stderr.write(`${COMMAND_HELP.split('\n')[0]}\nmoves: ${moveHelp(speaker)}\n`)
 
       const stopDeadlines = watchDeadlines({ channel: peer.channel, court: peer.court, clock: peer.clock, printer, times: ctx.params })
       peer.court.on('closed', () => stopRequested('settled'))
@@ -135,6 +137,7 @@ export const command: Command = {
       await peer.stop()
       detach()
       printer.event('stopped', { reason: why }, why === 'settled' ? 'the channel is settled; peer stopped' : `peer stopped (${why}); run again with --store ${storePath} to resume`)
+      await printer.flush()
       return 0
     } finally {
       ctx.chain.close()

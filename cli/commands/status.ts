@@ -1,7 +1,8 @@
 /**
  * `parley status <params> [--store FILE]`: the channel's on-chain record (phase, fork, active
  * and slashed participants, locked funds, an open dispute) and, with a store, this
- * participant's local view (latest and latest final state, decoded for the example machines).
+ * participant's local view (latest and latest final state, decoded for the example machines and
+ * for machines deployed with `parley machine deploy`, field by field).
  */
 import { bitIndices } from '../../src/protocol/bitmap.js'
 import { RpcStateMachine } from '../../src/chain/RpcStateMachine.js'
@@ -10,7 +11,7 @@ import { CHAIN, CHAIN_HELP, COMMON, JSON_HELP, flag, parse, str } from '../lib/a
 import { assetAt, formatAmount } from '../lib/assets.js'
 import { openChannelContext } from '../lib/channel.js'
 import type { Command } from '../lib/command.js'
-import { describeState, machineNameOf } from '../lib/machines.js'
+import { speakerFor } from '../lib/speaker.js'
 import { out, table, toJson } from '../lib/output.js'
 import { openExistingStore, readLocalView, type LocalView } from '../lib/store.js'
 
@@ -41,9 +42,8 @@ export const command: Command = {
       const record = await ctx.manager.getChannel(ctx.channelId)
       const dispute = record.phase === Phase.Disputed ? await ctx.manager.currentDispute(ctx.channelId) : undefined
       const asset = await assetAt(ctx.params.asset, ctx.chain.provider)
-      const machine = ctx.machineName ?? machineNameOf(ctx.params.machine, ctx.chain.deployment)
-      const mctx = { participants: ctx.params.participants, asset }
-      const view = (state: `0x${string}`) => describeState(state, machine, mctx)
+      const speaker = await speakerFor(ctx, asset)
+      const [latestView, finalView] = local ? await Promise.all([speaker.describe(local.state), speaker.describe(local.finalState)]) : []
       // Whether the machine ends the game at our latest final state (then `parley conclude` settles it).
       const terminal = local ? await new RpcStateMachine(ctx.params.machine, ctx.chain.provider).isTerminal(local.finalState).catch(() => undefined) : undefined
       if (flag(values, 'json')) {
@@ -51,7 +51,7 @@ export const command: Command = {
           channelId: ctx.channelId,
           chain: { ...record, phase: Phase[record.phase], activeParticipants: bitIndices(record.active), slashedParticipants: bitIndices(record.slashed) },
           ...(dispute ? { dispute: { ...dispute, kind: DisputeKind[dispute.record.kind] } } : {}),
-          ...(local ? { local: { ...local, view: view(local.state)?.data, finalView: view(local.finalState)?.data, finalTerminal: terminal ?? null } } : storePath ? { local: null } : {}),
+          ...(local ? { local: { ...local, view: latestView?.data, finalView: finalView?.data, finalTerminal: terminal ?? null } } : storePath ? { local: null } : {}),
         }))
         return 0
       }
@@ -65,8 +65,8 @@ export const command: Command = {
         rows.push(
           ['local phase', `${local.phase} (we are #${local.me}${local.disputed ? ', fork disputed' : ''})`],
           ['local fork', String(local.fork)],
-          ['latest', `seq ${local.seq}: ${view(local.state)?.text ?? local.stateHash}`],
-          ['final', `seq ${local.finalSeq}: ${view(local.finalState)?.text ?? local.finalStateHash}${terminal && record.phase === Phase.Open ? ' — terminal: `parley conclude` settles it' : terminal ? ' — terminal' : ''}`],
+          ['latest', `seq ${local.seq}: ${latestView?.text ?? local.stateHash}`],
+          ['final', `seq ${local.finalSeq}: ${finalView?.text ?? local.finalStateHash}${terminal && record.phase === Phase.Open ? ' — terminal: `parley conclude` settles it' : terminal ? ' — terminal' : ''}`],
         )
       }
       out(table(rows))

@@ -2,13 +2,15 @@
  * The params file: a channel's ChannelParams as JSON (bigints as decimal strings), plus the
  * metadata `parley params new` adds so later commands need fewer flags and catch mix-ups —
  * the chain id and manager the channel id was computed for, the channel id itself, and the
- * example machine's name (so `run` can parse moves and print states).
+ * machine's name — an example machine, or one deployed with `parley machine deploy`, whose
+ * metadata (.parley/machines/<name>.json) `run` and `status` read to parse moves and print states.
  */
 import { isAddress } from 'ethers'
 import type { ChannelParams, Hex } from '../../src/protocol/types.js'
 import { argError } from './errors.js'
 import { readJson, writeText } from './files.js'
 import { toPrettyJson } from './output.js'
+import { isMachineRecordName } from './machineRecords.js'
 import { MACHINE_NAMES, type MachineName } from './machines.js'
 
 export interface ParamsFile {
@@ -16,7 +18,8 @@ export interface ParamsFile {
   chainId?: bigint
   manager?: Hex
   channelId?: Hex
-  machineName?: MachineName
+  /** An example machine (payments, tictactoe, counter) or a deployed one (.parley/machines/<name>.json). */
+  machineName?: MachineName | string
 }
 
 const HEX = /^0x([0-9a-fA-F]{2})*$/
@@ -67,8 +70,8 @@ export function readParamsFile(path: string): ParamsFile {
     file.channelId = o.channelId.toLowerCase() as Hex
   }
   if (o.machineName !== undefined) {
-    if (!MACHINE_NAMES.includes(o.machineName as MachineName)) throw bad('machineName', `one of ${MACHINE_NAMES.join(', ')}`)
-    file.machineName = o.machineName as MachineName
+    if (typeof o.machineName !== 'string' || !isMachineRecordName(o.machineName)) throw bad('machineName', `one of ${MACHINE_NAMES.join(', ')} or a deployed machine's name`)
+    file.machineName = o.machineName
   }
   return file
 }

@@ -8,7 +8,7 @@ import { ChannelPhase } from '../../src/channel/phase.js'
 import { UsageError } from '../../src/errors/ParleyError.js'
 import { bitIndices } from '../../src/protocol/bitmap.js'
 import type { Hex } from '../../src/protocol/types.js'
-import { MOVE_HELP, parseMove, type MachineContext, type MachineName } from '../lib/machines.js'
+import type { MachineSpeaker } from '../lib/speaker.js'
 import type { Peer } from './peer.js'
 import type { Printer } from './printer.js'
 
@@ -26,8 +26,7 @@ export class Driver {
   constructor(
     private readonly peer: Peer,
     private readonly printer: Printer,
-    private readonly machine: MachineName | undefined,
-    private readonly mctx: MachineContext,
+    private readonly speaker: MachineSpeaker,
     private readonly quit: () => void,
   ) {}
 
@@ -43,7 +42,7 @@ export class Driver {
       case 'status':
         return this.status()
       case 'help':
-        return this.printer.event('help', { help: COMMAND_HELP }, `${COMMAND_HELP}\nmoves: ${this.machine ? `${MOVE_HELP[this.machine]} · ` : ''}0x<data>`)
+        return this.printer.event('help', { help: COMMAND_HELP }, `${COMMAND_HELP}\nmoves: ${moveHelp(this.speaker)}`)
       case 'close':
         return this.enqueue(text, () => this.close())
       case 'leave':
@@ -51,9 +50,12 @@ export class Driver {
       case 'force-close':
         return this.enqueue(text, async () => void (await this.peer.court.forceClose()))
       default: {
+        const { encodeSync } = this.speaker
+        // A machine whose moves encode in its local EVM (its ABI): in order with the other lines.
+        if (!encodeSync) return this.enqueue(text, async () => this.move(await this.speaker.encode(text)))
         let data: Hex
         try {
-          data = parseMove(text, this.machine, this.mctx)
+          data = encodeSync(text)
         } catch (e) {
           return this.printer.error(e) // the message quotes the line
         }
@@ -133,12 +135,19 @@ export class Driver {
 
   private status(): void {
     const s = this.peer.channel.state
-    const head = this.printer.view(s.state, s.stateHash)
-    const final = this.printer.view(s.finalState, s.finalStateHash)
-    const connected = this.peer.transport.connected
+    void this.printStatus(s, this.peer.transport.connected)
+  }
+
+  private async printStatus(s: Peer['channel']['state'], connected: readonly number[]): Promise<void> {
+    const [head, final] = await Promise.all([this.printer.view(s.state, s.stateHash), this.printer.view(s.finalState, s.finalStateHash)])
     this.printer.event('status', {
       phase: s.phase, fork: s.fork, active: bitIndices(s.active), seq: s.seq, nextActor: s.nextActor, isMyTurn: s.isMyTurn,
       finalSeq: s.finalSeq, connected, ...head.data,
     }, `${s.phase}, fork ${s.fork}, seq ${s.seq} (final ${s.finalSeq}): ${head.text}; final: ${final.text}; next #${s.nextActor}${s.isMyTurn ? ' (you)' : ''}; connected: ${connected.map((i) => `#${i}`).join(' ') || 'nobody'}`)
   }
+}
+
+/** The move syntax line: the machine's moves, then raw data. */
+export function moveHelp(speaker: MachineSpeaker): string {
+  return `${speaker.moves ? `${speaker.moves} · ` : ''}0x<data>`
 }

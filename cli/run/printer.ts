@@ -10,7 +10,7 @@ import { DisputeKind, type Hex } from '../../src/protocol/types.js'
 import { ParleyError } from '../../src/errors/ParleyError.js'
 import { formatAmount, type Asset } from '../lib/assets.js'
 import { oneLine } from '../lib/errors.js'
-import { describeState, type MachineName } from '../lib/machines.js'
+import type { MachineSpeaker } from '../lib/speaker.js'
 import { out, short, toJson } from '../lib/output.js'
 import type { Clock } from '../../src/clock/Clock.js'
 import { describeDeadline, localDeadline } from './deadlines.js'
@@ -18,7 +18,8 @@ import type { Peer } from './peer.js'
 
 export interface PrinterOptions {
   json: boolean
-  machine: MachineName | undefined
+  /** How states and machine errors read (lib/speaker.ts). */
+  speaker: MachineSpeaker
   asset: Asset
   participants: readonly Hex[]
 }
@@ -26,7 +27,27 @@ export interface PrinterOptions {
 export class Printer {
   /** The peer's clock (after {@link attach}): converts chain-time deadlines to local time. */
   private clock: Clock | undefined
+  /** Lines go out in order, also those that wait for a state to be decoded (in the local EVM). */
+  private queue: Promise<void> = Promise.resolve()
   constructor(private readonly o: PrinterOptions) {}
+
+  /** Runs `print` after every line before it. */
+  private emit(print: () => void | Promise<void>): void {
+    this.queue = this.queue.then(print).catch((e: unknown) => void process.stderr.write(`error INTERNAL: printing failed: ${String(e)}\n`))
+  }
+
+  /** Resolves once every line so far is printed. */
+  flush(): Promise<void> {
+    return this.queue
+  }
+
+  /** Prints an event whose text needs `state` decoded. */
+  stateEvent(event: string, state: Hex, stateHash: Hex, line: (v: { text: string; data: Record<string, unknown> }) => [Record<string, unknown>, string]): void {
+    this.emit(async () => {
+      const [data, text] = line(await this.view(state, stateHash))
+      this.write(event, data, text)
+    })
+  }
 
   /** A chain-time deadline for text (local time when the clock is known) and for JSON. */
   private deadline(deadline: bigint): { text: string; data: Record<string, unknown> } {
@@ -37,27 +58,41 @@ export class Printer {
 
   /** Prints one event: `text` in text mode, `{ event, ...data }` in JSON mode. */
   event(event: string, data: Record<string, unknown>, text: string): void {
+    this.emit(() => this.write(event, data, text))
+  }
+
+  private write(event: string, data: Record<string, unknown>, text: string): void {
     if (this.o.json) out(toJson({ event, at: new Date().toISOString(), ...data }))
     else out(`${event.padEnd(12)} ${text}`)
   }
 
   /** Prints a warning: something that works but is likely not what the user wants (one line; stderr in text mode). */
   warning(code: string, message: string, data: Record<string, unknown> = {}): void {
+    this.emit(() => this.writeWarning(code, message, data))
+  }
+
+  private writeWarning(code: string, message: string, data: Record<string, unknown>): void {
     if (this.o.json) out(toJson({ event: 'warning', at: new Date().toISOString(), code, message, ...data }))
     else process.stderr.write(`warning ${code}: ${message}\n`)
   }
 
   /** Prints an error (one line; stderr in text mode). */
   error(e: unknown, context?: string): void {
+    this.emit(() => this.writeError(e, context))
+  }
+
+  /** A machine's revert reads by its error name and arguments (`MOVE_INVALID: … NotYourTurn(player=1)`). */
+  private writeError(e: unknown, context?: string): void {
     const code = e instanceof ParleyError ? e.code : 'INTERNAL'
-    const message = oneLine(e instanceof Error ? e.message : String(e))
+    const named = e instanceof ParleyError && (code === 'MOVE_INVALID' || code === 'MACHINE_REVERTED') ? this.o.speaker.explain(e) : undefined
+    const message = oneLine(named ? `the machine rejects this move: ${named}` : e instanceof Error ? e.message : String(e))
     if (this.o.json) out(toJson({ event: 'error', at: new Date().toISOString(), code, message, ...(context ? { context } : {}) }))
     else process.stderr.write(`error ${code}: ${context ? `${context}: ` : ''}${message}\n`)
   }
 
-  /** A state as text (decoded for the example machines, else its hash) and as data. */
-  view(state: Hex, stateHash: Hex): { text: string; data: Record<string, unknown> } {
-    const v = describeState(state, this.o.machine, { participants: this.o.participants, asset: this.o.asset })
+  /** A state as text (decoded by the machine's speaker, else its hash) and as data. */
+  async view(state: Hex, stateHash: Hex): Promise<{ text: string; data: Record<string, unknown> }> {
+    const v = await this.o.speaker.describe(state).catch(() => undefined)
     return v ? { text: v.text, data: { stateHash, view: v.data } } : { text: `state ${short(stateHash)}`, data: { stateHash } }
   }
 
@@ -73,17 +108,15 @@ export class Printer {
     const who = (i: number) => (i === me ? `#${i} (you)` : `#${i}`)
     const offs = [
       transport.onPeer((index, up) => this.event('peer', { index, up }, `#${index} ${up ? 'connected' : 'disconnected'}`)),
-      channel.on('state', (s) => {
-        const v = this.view(s.state, s.stateHash)
-        this.event('state', { fork: s.fork, seq: s.seq, author: s.author, nextActor: s.nextActor, isMyTurn: s.isMyTurn, ...v.data },
-          `seq ${s.seq} by ${who(s.author)}: ${v.text} — next ${who(s.nextActor)}`)
-      }),
+      channel.on('state', (s) => this.stateEvent('state', s.state, s.stateHash, (v) => [
+        { fork: s.fork, seq: s.seq, author: s.author, nextActor: s.nextActor, isMyTurn: s.isMyTurn, ...v.data },
+        `seq ${s.seq} by ${who(s.author)}: ${v.text} — next ${who(s.nextActor)}`,
+      ])),
       channel.on('final', (f) => this.event('final', { fork: f.fork, seq: f.seq, stateHash: f.stateHash }, `seq ${f.seq} is final`)),
       channel.on('phase', (p) => this.event('phase', { from: p.from, to: p.to }, `${p.from} → ${p.to}`)),
-      channel.on('fork', (f) => {
-        const v = this.view(f.state, f.stateHash)
-        this.event('fork', { fork: f.fork, active: bitIndices(f.active), ...v.data }, `the chain set fork ${f.fork}: active ${bitIndices(f.active).map((i) => `#${i}`).join(' ')}; ${v.text}`)
-      }),
+      channel.on('fork', (f) => this.stateEvent('fork', f.state, f.stateHash, (v) => [
+        { fork: f.fork, active: bitIndices(f.active), ...v.data }, `the chain set fork ${f.fork}: active ${bitIndices(f.active).map((i) => `#${i}`).join(' ')}; ${v.text}`,
+      ])),
       channel.on('close-signed', (c) => this.event('close-signed', { fork: c.fork, seq: c.seq, stateHash: c.stateHash },
         `every participant signed the close on seq ${c.seq}; it goes on-chain`)),
       channel.on('close-preempted', (c) => this.event('close-preempted', { fork: c.fork, reason: c.reason, ...(c.transactionHash ? { transactionHash: c.transactionHash } : {}) },

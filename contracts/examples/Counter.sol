@@ -70,6 +70,21 @@ contract Counter is AStateMachine {
         return abi.encode(s);
     }
 
+    /// @notice Move encoder (run locally by clients, never on-chain): add `increment`.
+    function inc(uint64 increment) external pure returns (bytes memory move) {
+        return abi.encode(increment);
+    }
+
+    /// @notice The state's fields, for clients that print them.
+    function decodeState(bytes calldata state)
+        external
+        pure
+        returns (uint16 turn, uint64 count, uint64 target, uint256[] memory deposits)
+    {
+        State memory s = abi.decode(state, (State));
+        return (s.turn, s.count, s.target, s.deposits);
+    }
+
     function _terminal(State memory s) private pure returns (bool) {
         return s.target != 0 && s.count >= s.target;
     }

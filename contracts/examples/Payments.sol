@@ -71,6 +71,22 @@ contract Payments is AStateMachine {
         return abi.decode(state, (State)).balances;
     }
 
+    /// @notice Move encoder (run locally by clients, never on-chain): pay `amount` to participant `to`.
+    function pay(uint16 to, uint256 amount) external pure returns (bytes memory move) {
+        return abi.encode(to, amount);
+    }
+
+    /// @notice Move encoder: nothing to pay this turn.
+    function pass() external pure returns (bytes memory move) {
+        return "";
+    }
+
+    /// @notice The state's fields, for clients that print them.
+    function decodeState(bytes calldata state) external pure returns (uint16 turn, uint256[] memory balances) {
+        State memory s = abi.decode(state, (State));
+        return (s.turn, s.balances);
+    }
+
     /// @inheritdoc IStateMachine
     function onRemove(bytes calldata state, uint16 index) external pure override returns (bytes memory) {
         State memory s = abi.decode(state, (State));

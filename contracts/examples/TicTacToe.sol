@@ -51,10 +51,10 @@ contract TicTacToe is AStateMachine {
         State memory s = abi.decode(state, (State));
         if (s.result != ONGOING || data.length != 32) revert MachineInvalidMove();
         if (actor != s.turn) revert MachineNotYourTurn(actor, s.turn);
-        uint256 cell = abi.decode(data, (uint256));
-        if (cell > 8 || s.board[cell] != 0) revert TicTacToeCellUnavailable(uint8(cell));
+        uint256 at = abi.decode(data, (uint256));
+        if (at > 8 || s.board[at] != 0) revert TicTacToeCellUnavailable(uint8(at));
         uint8 mark = actor == 0 ? 1 : 2;
-        s.board[cell] = mark;
+        s.board[at] = mark;
         if (_wins(s.board, mark)) s.result = mark; // X_WON == 1, O_WON == 2
         else if (_full(s.board)) s.result = DRAW;
         s.turn = 1 - actor;
@@ -86,6 +86,23 @@ contract TicTacToe is AStateMachine {
         State memory s = abi.decode(state, (State));
         if (s.result == ONGOING) s.result = index == 0 ? O_WON : X_WON;
         return abi.encode(s);
+    }
+
+    /// @notice Move encoder (run locally by clients, never on-chain): mark `cell` (0..8, row-major).
+    function cell(uint8 index) external pure returns (bytes memory move) {
+        return abi.encode(uint256(index));
+    }
+
+    /// @notice The state's fields, for clients that print them: the board as rows of X, O and '.'.
+    function decodeState(bytes calldata state) external pure returns (string memory board, uint16 turn, string memory result) {
+        State memory s = abi.decode(state, (State));
+        bytes memory b = new bytes(11);
+        for (uint256 i = 0; i < 9; ++i) {
+            b[i + i / 3] = s.board[i] == 1 ? bytes1("X") : s.board[i] == 2 ? bytes1("O") : bytes1(".");
+        }
+        (b[3], b[7]) = (bytes1("/"), bytes1("/"));
+        string[4] memory results = ["ongoing", "X won", "O won", "draw"];
+        return (string(b), s.turn, s.result < 4 ? results[s.result] : "invalid");
     }
 
     function _wins(uint8[9] memory b, uint8 m) private pure returns (bool) {

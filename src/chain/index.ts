@@ -23,5 +23,6 @@ export {
   detectHardfork, resolveHardfork, isHardfork, HARDFORKS, DEFAULT_HARDFORK, type Hardfork, type ResolveHardforkArgs,
 } from './hardfork.js'
 export { RpcStateMachine, MACHINE_GAS } from './RpcStateMachine.js'
+export { SOLC_SETTINGS, EVM_VERSION, MAX_CODE_SIZE } from './compiler.js'
 export { MACHINE_INTERFACE, type MachineMethod } from '../machine/abi.js'
 export { startChainClockFeed, type ChainClockFeedOptions } from '../clock/ChainClockFeed.js'

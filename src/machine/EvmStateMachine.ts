@@ -167,7 +167,21 @@ export class EvmStateMachine implements StateMachine {
     return decodeBytes('onRemove', await this.call('onRemove', encodeOnRemove(state, index)))
   }
 
-  private async call(method: MachineMethod, calldata: Uint8Array): Promise<Uint8Array> {
+  /**
+   * Calls any function of the machine in the local EVM, like `eth_call` without a round trip:
+   * e.g. a move encoder or `decodeState` (machine/MachineAbi.ts). Returns the raw return data;
+   * failures throw as the IStateMachine methods do (`details.method` = 'staticCall').
+   * @example const ret = await machine.staticCall(iface.encodeFunctionData('decodeState', [state]) as Hex)
+   */
+  async staticCall(calldata: Hex): Promise<Hex> {
+    if (typeof calldata !== 'string' || !/^0x([0-9a-fA-F]{2})*$/.test(calldata)) {
+      throw new UsageError('MACHINE_INPUT_INVALID', 'calldata must be 0x-prefixed hex of whole bytes', { details: { calldata: String(calldata).slice(0, 80) } })
+    }
+    const out = await this.call('staticCall', Buffer.from(calldata.slice(2), 'hex'))
+    return `0x${Buffer.from(out.buffer, out.byteOffset, out.length).toString('hex')}` as Hex
+  }
+
+  private async call(method: MachineMethod | 'staticCall', calldata: Uint8Array): Promise<Uint8Array> {
     const out = await this.evm.execute(calldata, this.gasCap)
     if (out.kind === 'ok') return out.data
     const base = { method, machine: this.address }

@@ -24,6 +24,7 @@ import { ETH, type Hex } from '../../src/protocol/types.js'
 import { SqliteStore } from '../../src/store/SqliteStore.js'
 import type { Store } from '../../src/store/types.js'
 import { Driver } from '../../cli/run/driver.js'
+import { exampleSpeaker } from '../../cli/lib/speaker.js'
 import type { Peer } from '../../cli/run/peer.js'
 import type { Printer } from '../../cli/run/printer.js'
 import { BOND, ETH1, balances, move, openCourtChannel, pastDeadline, pay, solvent, travel, type CourtChannel, type Role } from '../helpers/courtPeers.js'
@@ -235,7 +236,7 @@ describe('the cooperative close is closed only by the chain, and every court see
         error: (e: unknown, context?: string) => errors.push({ code: (e as ParleyError).code, context }),
       } as unknown as Printer
       const peer = { channel: alice.channel, court: alice.court!, transport: { connected: [BOB] } } as unknown as Peer
-      const driver = new Driver(peer, printer, 'payments', { participants: c.params.participants, asset: { address: ETH, symbol: 'ETH', decimals: 18 } }, () => undefined)
+      const driver = new Driver(peer, printer, exampleSpeaker('payments', { participants: c.params.participants, asset: { address: ETH, symbol: 'ETH', decimals: 18 } }), () => undefined)
       const closed = Promise.all(all.map((ch) => ch.next('closed')))
       driver.line('close')
       driver.line(pay(BOB, 1n))
