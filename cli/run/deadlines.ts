@@ -9,7 +9,6 @@ import type { Clock } from '../../src/clock/Clock.js'
 import type { Court } from '../../src/dispute/attachCourt.js'
 import type { ChannelTimes } from '../../src/channel/params.js'
 import { broadcastDeadline } from '../../src/protocol/timing.js'
-import type { Printer } from './printer.js'
 
 /** A chain-time deadline as the user reads it. */
 export interface LocalDeadline {
@@ -43,12 +42,17 @@ export function leadTime(window: number): number {
   return Math.max(1, Math.min(60, Math.floor(window / 4)))
 }
 
+/** Where the warnings go (the run's printer). */
+export interface WarningSink {
+  warning(code: string, message: string, data?: Record<string, unknown>): void
+}
+
 /**
  * Watches our turn and timeouts against us; warns `lead` seconds before each deadline (or at
  * once when less is left). Returns the stop function.
  * @example const stop = watchDeadlines({ channel, court, clock, printer, times: params })
  */
-export function watchDeadlines(o: { channel: Channel; court: Court; clock: Clock; printer: Printer; times: ChannelTimes }): () => void {
+export function watchDeadlines(o: { channel: Channel; court: Court; clock: Clock; printer: WarningSink; times: ChannelTimes }): () => void {
   const timers = new Set<NodeJS.Timeout>()
   const at = (deadline: bigint, lead: number, fire: () => void) => {
     const ms = Math.max(0, Number(deadline - o.clock.now() - BigInt(lead)) * 1000)

@@ -3,8 +3,6 @@
  * is checked at compile time (a misspelt code does not compile), and a new code must be listed
  * here before it can be thrown. The lists are also values, for tools and docs.
  */
-import type { MACHINE_FAILURES } from '../machine/failure.js'
-import type { TxRejectionCode } from '../state/evidence.js'
 import { CONTRACT_ERROR_CODES } from './contractCodes.js'
 
 export { CONTRACT_ERROR_CODES }
@@ -43,6 +41,15 @@ export const PROTOCOL_CODES = [
   'DEMO_CHECK_FAILED',
 ] as const
 
+/** Codes of the verification pipeline's rejections (a ProtocolError; src/state/evidence.ts maps each to its step). */
+export const TX_REJECTION_CODES = [
+  'TX_MALFORMED', 'TX_WRONG_CHANNEL', 'TX_WRONG_FORK', 'TX_BAD_SEQ', 'NOT_YOUR_TURN', 'SIGNATURE_INVALID', 'TX_DUPLICATE', 'TX_EQUIVOCATION',
+  'TX_TIMESTAMP_REGRESSED', 'TX_TIMESTAMP_SKEW', 'TX_LATE', 'TX_PREVIOUS_HASH_MISMATCH', 'TX_INVALID_TRANSITION', 'TX_STATE_MISMATCH',
+] as const
+
+/** Codes of a failed machine call (a ProtocolError; src/machine/failure.ts says what counts as one). */
+export const MACHINE_FAILURE_CODES = ['MACHINE_REVERTED', 'MACHINE_OUT_OF_GAS', 'MACHINE_RESULT_INVALID'] as const
+
 /** Codes of {@link RuntimeError}: something around us failed (RPC, socket, disk, process). */
 export const RUNTIME_CODES = [
   'ANVIL_EXITED', 'ANVIL_MISSING', 'ANVIL_TIMEOUT', 'ARTIFACT_MISSING', 'CHAIN_POLL_FAILED', 'CLOSE_SUBMIT_FAILED', 'FILE_UNREADABLE',
@@ -57,7 +64,8 @@ export const RUNTIME_CODES = [
 export type UsageCode = (typeof USAGE_CODES)[number] | (typeof CLI_USAGE_CODES)[number]
 /** A contract's custom error, decoded (`ProofNotFinal` → `PROOF_NOT_FINAL`). */
 export type ContractErrorCode = (typeof CONTRACT_ERROR_CODES)[number]
-export type MachineFailureCode = (typeof MACHINE_FAILURES)[number]
+export type MachineFailureCode = (typeof MACHINE_FAILURE_CODES)[number]
+export type TxRejectionCode = (typeof TX_REJECTION_CODES)[number]
 export type ProtocolCode = (typeof PROTOCOL_CODES)[number] | TxRejectionCode | MachineFailureCode | ContractErrorCode
 export type RuntimeCode = (typeof RUNTIME_CODES)[number]
 /** Any Parley error code. */

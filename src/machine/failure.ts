@@ -5,11 +5,12 @@
  * a state whose nextActor fails can be moved on by nobody.
  */
 import { ProtocolError } from '../errors/ParleyError.js'
+import { MACHINE_FAILURE_CODES } from '../errors/codes.js'
 import type { Hex } from '../protocol/types.js'
 import type { StateMachine } from './StateMachine.js'
 
 /** The machine failure codes. */
-export const MACHINE_FAILURES = ['MACHINE_REVERTED', 'MACHINE_OUT_OF_GAS', 'MACHINE_RESULT_INVALID'] as const
+export const MACHINE_FAILURES = MACHINE_FAILURE_CODES
 
 /** The next actor of a state on which the machine's nextActor fails: every transaction on it is invalid. */
 export const NO_ACTOR = -1

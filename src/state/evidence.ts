@@ -5,6 +5,7 @@
  * proof needs besides the prover's checkpoint.
  */
 import { ProtocolError } from '../errors/ParleyError.js'
+import type { TxRejectionCode } from '../errors/codes.js'
 import type { Hex, Transaction } from '../protocol/types.js'
 
 /** Every code the pipeline rejects with, in step order. */
@@ -23,9 +24,9 @@ export const TX_REJECTIONS = {
   TX_PREVIOUS_HASH_MISMATCH: 'previous hash',
   TX_INVALID_TRANSITION: 'execute',
   TX_STATE_MISMATCH: 'execute',
-} as const
+} as const satisfies Record<TxRejectionCode, string>
 
-export type TxRejectionCode = keyof typeof TX_REJECTIONS
+export type { TxRejectionCode }
 
 /** A transaction with its author's signature. */
 export interface AuthoredTransaction {
