@@ -28,8 +28,7 @@ import type { Hex } from '../protocol/types.js'
 import type { Message } from '../transport/messages.js'
 import type { Logger } from './logger.js'
 import { short } from './logger.js'
-import type { Limits } from './Peer.js'
-import type { PeerLink } from './PeerLink.js'
+import type { Limits, Link, LinkChannel } from './links.js'
 import { encodeMessage } from './wire.js'
 
 export interface NetChannelEvents {
@@ -43,15 +42,15 @@ export interface NetChannelEvents {
 /** Most links that may wait, per participant, for the liveness check of its current link. */
 export const MAX_CONTENDERS = 4
 
-export class NetChannel extends EventEmitter<NetChannelEvents> {
+export class NetChannel extends EventEmitter<NetChannelEvents> implements LinkChannel {
   readonly idBytes: Buffer
   /** Lowercase channel id, the key of this channel in maps. */
   readonly key: string
   readonly participants: readonly Hex[]
   closed = false
-  private readonly links = new Map<number, PeerLink>()
+  private readonly links = new Map<number, Link>()
   /** Newer links per participant, waiting while its current link is probed. */
-  private readonly contenders = new Map<number, PeerLink[]>()
+  private readonly contenders = new Map<number, Link[]>()
 
   constructor(
     readonly channelId: Hex,
@@ -147,7 +146,7 @@ export class NetChannel extends EventEmitter<NetChannelEvents> {
    * A link's handshake verified: it becomes the link to that participant if it has none, else
    * it waits for the current one's probe (see the class comment).
    */
-  attach(link: PeerLink): void {
+  attach(link: Link): void {
     const index = link.index!
     if (this.closed) return link.close()
     if (!this.links.has(index)) return this.adopt(link)
@@ -190,7 +189,7 @@ export class NetChannel extends EventEmitter<NetChannelEvents> {
   }
 
   /** `link` becomes participant `index`'s link (any link it replaces was closed or is closed after). */
-  private adopt(link: PeerLink): void {
+  private adopt(link: Link): void {
     const index = link.index!
     this.links.set(index, link)
     this.log.info('peer link open', { channel: short(this.channelId), index, peer: short(link.peer.conn.remotePublicKey) })
@@ -199,7 +198,7 @@ export class NetChannel extends EventEmitter<NetChannelEvents> {
   }
 
   /** Refuses a second link for a participant whose link is alive; its connection goes if nothing else rides it. */
-  private refuse(link: PeerLink, why: string): void {
+  private refuse(link: Link, why: string): void {
     const index = link.index!
     const remoteKey = link.peer.conn.remotePublicKey
     const error = new ProtocolError('PEER_DUPLICATE', `a second link for participant ${index}, refused: ${why}`, { details: { index } })
@@ -210,12 +209,17 @@ export class NetChannel extends EventEmitter<NetChannelEvents> {
   }
 
   /** A link closed (either side, or the connection went). */
-  detach(link: PeerLink, isRemote: boolean): void {
+  detach(link: Link, isRemote: boolean): void {
     const index = link.index
     if (index === undefined || this.links.get(index) !== link) return
     this.links.delete(index)
     this.log.info('peer link closed', { channel: short(this.channelId), index, by: isRemote ? 'remote' : 'local', code: link.error?.code })
     this.emit('peer-close', index, link.error)
+  }
+
+  /** A link's identity handshake failed (it is closed): reported as a `refused` event. */
+  handshakeRefused(info: { remoteKey: Uint8Array; error: ParleyError }): void {
+    this.emit('refused', info)
   }
 
   /** A verified, decoded message. A throwing listener is logged, never propagated to the socket. */

@@ -6,24 +6,12 @@
 import type Hyperswarm from 'hyperswarm'
 import Protomux from 'protomux'
 import { TokenBucket } from './TokenBucket.js'
-import type { PeerLink } from './PeerLink.js'
+import type { Limits, Link, LinkPeer } from './links.js'
 
-/** Per-peer bounds. */
-export interface Limits {
-  /** Largest message accepted from a peer, in bytes. */
-  maxMessageSize: number
-  /** Messages per second a peer may send (token bucket; `Infinity` = unlimited). */
-  messagesPerSecond: number
-  /** Bytes per second a peer may send. */
-  bytesPerSecond: number
-  /** Bucket sizes as seconds of the rates (the burst a peer may send at once). */
-  burstSeconds: number
-}
-
-export class Peer {
+export class Peer implements LinkPeer {
   readonly mux: Protomux
   /** Links by channel id (lowercase hex). */
-  readonly links = new Map<string, PeerLink>()
+  readonly links = new Map<string, Link>()
   private readonly messages: TokenBucket
   private readonly bytes: TokenBucket
 

@@ -15,8 +15,7 @@ import { ParleyError, ProtocolError } from '../errors/ParleyError.js'
 import type { Message } from '../transport/messages.js'
 import { createHandshake, verifyHandshake } from './handshake.js'
 import { short } from './logger.js'
-import type { Peer } from './Peer.js'
-import type { NetChannel } from './NetChannel.js'
+import type { Link, LinkChannel, LinkPeer } from './links.js'
 import { decodeProbe, encodeProbe, type Probe } from './probe.js'
 import { decodeMessage, encodeMessage } from './wire.js'
 
@@ -26,7 +25,7 @@ export const MAX_HELD_MESSAGES = 4096
 /** Protomux protocol name of a Parley channel (wire version 1). */
 export const PROTOCOL = 'parley/1'
 
-export class PeerLink {
+export class PeerLink implements Link {
   /** The peer's participant index, once its handshake verified. */
   index: number | undefined
   closed = false
@@ -41,14 +40,14 @@ export class PeerLink {
   private readonly waiting = new Map<number, (alive: boolean) => void>()
 
   /** Opens the link; returns undefined when protomux already has one for this channel. */
-  static open(peer: Peer, net: NetChannel): PeerLink | undefined {
+  static open(peer: LinkPeer, net: LinkChannel): PeerLink | undefined {
     const link = new PeerLink(peer, net)
     if (!link.channel) return undefined
     peer.links.set(net.key, link)
     return link
   }
 
-  private constructor(readonly peer: Peer, readonly net: NetChannel) {
+  private constructor(readonly peer: LinkPeer, readonly net: LinkChannel) {
     const ch = peer.mux.createChannel({
       protocol: PROTOCOL,
       id: net.idBytes,
@@ -127,7 +126,7 @@ export class PeerLink {
       const error = e instanceof ParleyError ? e : new ProtocolError('HANDSHAKE_INVALID', String(e), { cause: e })
       net.log.warn('refused peer: identity handshake failed', { channel: short(net.channelId), peer: short(conn.remotePublicKey), code: error.code, reason: error.message })
       this.error = error
-      net.emit('refused', { remoteKey: conn.remotePublicKey, error })
+      net.handshakeRefused({ remoteKey: conn.remotePublicKey, error })
       this.channel?.close()
       this.peer.onFault()
       return

@@ -9,7 +9,7 @@
 export { P2PManager, DEFAULT_LIMITS, type P2PManagerOptions, type JoinOptions } from './P2PManager.js'
 export { HyperswarmTransport, type HyperswarmTransportOptions, type PeerHandler, type TransportStats } from './HyperswarmTransport.js'
 export { NetChannel, type NetChannelEvents } from './NetChannel.js'
-export type { Limits } from './Peer.js'
+export type { Limits } from './links.js'
 export { DEFAULT_BACKLOG, type BacklogLimits } from './Backlog.js'
 export { DecodeError, EncodeError } from './errors.js'
 export { encodeMessage, decodeMessage, TAGS as MESSAGE_TAGS, MAX_SYNC_ENTRIES } from './wire.js'
