@@ -90,7 +90,7 @@ export class ManagerClient extends CourtClient {
       throw new UsageError('CONSENT_COUNT_MISMATCH', `open needs ${params.participants.length} consent signatures, got ${signatures.length}`)
     }
     const packed = ('0x' + signatures.map((s) => s.slice(2)).join('')) as Hex
-    const result = await this.send('open', [params, packed])
+    const result = await this.send('open', [{ ...params, signers: params.signers ?? [] }, packed])
     const set = this.events(result.receipt).find((e) => e.name === 'StateSet')
     if (!set) throw new ProtocolError('EVENT_MISSING', 'open succeeded but emitted no StateSet', { details: { hash: result.hash } })
     const genesis = toStateSet(set.args)

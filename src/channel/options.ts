@@ -86,6 +86,15 @@ export function checkParams(p: ChannelParams): void {
     if (seen.has(a.toLowerCase())) throw fail('PARAMS_INVALID', `participant ${i} appears twice`, { field: 'participants', index: i })
     seen.add(a.toLowerCase())
   })
+  const signers = p.signers ?? []
+  if (!Array.isArray(signers) || (signers.length !== 0 && signers.length !== n)) {
+    throw fail('PARAMS_INVALID', `signers must be empty or one per participant (${n})`, { field: 'signers' })
+  }
+  signers.forEach((a, i) => {
+    if (!isAddress(a) || BigInt(a) === 0n) throw fail('PARAMS_INVALID', `signer ${i} is not a non-zero address`, { field: 'signers', index: i })
+    if (seen.has(a.toLowerCase())) throw fail('PARAMS_INVALID', `signer ${i} is a participant or another participant's signer`, { field: 'signers', index: i })
+    seen.add(a.toLowerCase())
+  })
   if (!isAddress(p.machine)) throw fail('PARAMS_INVALID', 'machine must be an address', { field: 'machine' })
   if (!isAddress(p.asset)) throw fail('PARAMS_INVALID', 'asset must be an address (0x0 for ETH)', { field: 'asset' })
   if (!Array.isArray(p.deposits) || p.deposits.length !== n || p.deposits.some((d) => typeof d !== 'bigint' || d < 0n)) {
