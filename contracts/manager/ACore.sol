@@ -51,8 +51,14 @@ abstract contract ACore is IChannelsEvents, ABalanceBook, AMachineCalls, EIP712 
     /// @dev The in-channel signers of a checked member list (see Channel.participantsHash): its
     /// last n entries — the session keys, or the participants themselves when the channel has
     /// none. A calldata slice: nothing is copied, and the wallets stay `members[:n]`.
-    function _signersOf(address[] calldata members, Channel storage ch) internal view returns (address[] calldata) {
-        return members[members.length - ch.n:];
+    function _signersOf(address[] calldata members, Channel storage ch) internal view returns (address[] calldata out) {
+        uint256 n = ch.n;
+        // The caller checked `members` against the channel's hash, so its length is n or 2n:
+        // the slice lies inside it without Solidity's bounds checks.
+        assembly ("memory-safe") {
+            out.offset := add(members.offset, shl(5, sub(members.length, n)))
+            out.length := n
+        }
     }
 
     /// @dev How a settlement pays: credits in the manager (close, conclude, every resolution),

@@ -14,6 +14,7 @@ import { fund, setup, snapshot, type Fixture } from '../helpers/fixture.js'
 import { Sim, pay, assertSolvent, expectRevert } from '../helpers/court.js'
 import { highS } from '../helpers/sigs.js'
 import { channelParams } from '../../src/channel/params.js'
+import { decodeManagerLog } from '../../src/chain/decode.js'
 import { ParleyError } from '../../src/errors/ParleyError.js'
 import { hashState } from '../../src/protocol/eip712.js'
 import { memberList } from '../../src/protocol/members.js'
@@ -55,6 +56,9 @@ const sessionParams = (keys: Wallet[]): ChannelParams =>
 async function openWith(params: ChannelParams, consents: Hex[]): Promise<{ channelId: Hex; genesis: Hex; timestamp: bigint }> {
   await fund(f, ws, params)
   const receipt = (await (await f.manager.getFunction('open')({ ...params, signers: params.signers ?? [] }, concat(consents))).wait())!
+  // The client reads the params back from ChannelOpened as they were opened (signers or none).
+  const opened = (receipt.logs as Log[]).map((l) => decodeManagerLog(f.manager.interface, l)).find((e) => e?.name === 'ChannelOpened')
+  assert.deepEqual(opened?.args, { channelId: f.hasher.channelId(params), params })
   const set = (receipt.logs as Log[]).map((l) => f.manager.interface.parseLog(l)).find((e) => e?.name === 'StateSet')!
   return { channelId: f.hasher.channelId(params), genesis: set.args.state as Hex, timestamp: BigInt(set.args.timestamp) }
 }
@@ -66,6 +70,12 @@ describe('typed data', () => {
     assert.equal(TypedDataEncoder.hash(open.domain, open.types, open.message), f.hasher.channelId(params))
     const close = closeConsentTypedData(f.hasher.domain, f.hasher.channelId(params), 3n, '0x1234')
     assert.equal(TypedDataEncoder.hash(close.domain, close.types, close.message), f.hasher.close(f.hasher.channelId(params), 3n, hashState('0x1234')))
+  })
+
+  test('a channel without session keys opens and decodes without signers', async () => {
+    const params = channelParams({ participants: ws.map((w) => w.address), machine: f.payments.target as string, deposits: [ETH1, ETH1], openDeadline: 1n << 40n })
+    assert.equal(params.signers, undefined)
+    await openWith(params, [await requestOpenConsent(alice, f.hasher.domain, params), await requestOpenConsent(bob, f.hasher.domain, params)])
   })
 
   test('createSessionKey: a fresh key each time', () => {
