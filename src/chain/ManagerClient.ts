@@ -22,7 +22,9 @@ export type { OpenDispute } from './disputeLog.js'
 export { NO_DISPUTE, type TxResult, type OpenResult, type SettleResult, type CourtResult, type RaiseResult, type ResolveResult } from './ManagerBase.js'
 
 /**
- * Binding of one StateChannelManager deployment.
+ * Binding of one StateChannelManager deployment. Every call about an opened channel takes its
+ * member list as `participants`: `memberList(params)` (participants ‖ session keys; the
+ * participants alone when the channel has none).
  *
  * @example
  * const manager = await ManagerClient.deploy(wallet)
@@ -100,7 +102,7 @@ export class ManagerClient extends CourtClient {
   /**
    * Settles from `state`, which every active participant signed as CloseChannel(channelId,
    * fork, keccak(state)); `signatures` maps participant index → signature.
-   * @example await manager.close(channelId, params.participants, state, new Map([[0, sigA], [1, sigB]]))
+   * @example await manager.close(channelId, memberList(params), state, new Map([[0, sigA], [1, sigB]]))
    */
   async close(channelId: Hex, participants: readonly Hex[], state: Hex, signatures: ReadonlyMap<number, Hex>): Promise<SettleResult> {
     const { signers, signatures: packed } = packSignatures(signatures)
@@ -111,7 +113,7 @@ export class ManagerClient extends CourtClient {
    * Settles like {@link close} and pays every participant in the same transaction: each payout
    * (with its bond) is sent to its account, or credited in the manager where sending fails.
    * `sent` in the result is the bitmap of the payouts sent; `credits` the others.
-   * @example const { sent, credits } = await manager.closeAndPay(channelId, params.participants, state, sigs)
+   * @example const { sent, credits } = await manager.closeAndPay(channelId, memberList(params), state, sigs)
    */
   async closeAndPay(channelId: Hex, participants: readonly Hex[], state: Hex, signatures: ReadonlyMap<number, Hex>): Promise<SettleResult & { sent: bigint }> {
     const { signers, signatures: packed } = packSignatures(signatures)
@@ -125,7 +127,7 @@ export class ManagerClient extends CourtClient {
    * Settles like {@link close} but pays nobody yet: every payout (with its bond) is recorded as
    * a claim that {@link claim} pays later (anyone may claim for anyone). The result's
    * `closed.payouts` is what every claim re-supplies.
-   * @example const { closed } = await manager.closeToClaims(channelId, params.participants, state, sigs)
+   * @example const { closed } = await manager.closeToClaims(channelId, memberList(params), state, sigs)
    */
   async closeToClaims(channelId: Hex, participants: readonly Hex[], state: Hex, signatures: ReadonlyMap<number, Hex>): Promise<SettleResult> {
     const { signers, signatures: packed } = packSignatures(signatures)
@@ -139,7 +141,7 @@ export class ManagerClient extends CourtClient {
   /**
    * Settles like {@link conclude} but records every payout (with its bond) as a claim that
    * {@link claim} pays later, as {@link closeToClaims} does.
-   * @example const { closed } = await manager.concludeToClaims(channelId, params.participants, [packSignedTransaction(last)], lastState)
+   * @example const { closed } = await manager.concludeToClaims(channelId, memberList(params), [packSignedTransaction(last)], lastState)
    */
   async concludeToClaims(channelId: Hex, participants: readonly Hex[], proof: readonly PackedSignedTransaction[], state: Hex): Promise<SettleResult> {
     const result = this.settled(await this.send('concludeToClaims', [channelId, participants, proof, state]))
@@ -167,7 +169,7 @@ export class ManagerClient extends CourtClient {
   /**
    * Settles from a final terminal state: `proof` is a finality proof of the transaction whose
    * resulting state is `state`.
-   * @example await manager.conclude(channelId, params.participants, [packSignedTransaction(last)], lastState)
+   * @example await manager.conclude(channelId, memberList(params), [packSignedTransaction(last)], lastState)
    */
   async conclude(channelId: Hex, participants: readonly Hex[], proof: readonly PackedSignedTransaction[], state: Hex): Promise<SettleResult> {
     return this.settled(await this.send('conclude', [channelId, participants, proof, state]))
