@@ -7,7 +7,7 @@
  */
 import type { ContractRunner, Signer } from 'ethers'
 import { UsageError, ProtocolError } from '../errors/ParleyError.js'
-import { packSignatures } from '../protocol/signatures.js'
+import { normalizeSignature, packSignatures } from '../protocol/signatures.js'
 import { ETH, type ChannelParams, type Hex, type PackedSignedTransaction } from '../protocol/types.js'
 import { CourtClient } from './CourtClient.js'
 import { deploy } from './deploy.js'
@@ -91,7 +91,8 @@ export class ManagerClient extends CourtClient {
     if (signatures.length !== params.participants.length) {
       throw new UsageError('CONSENT_COUNT_MISMATCH', `open needs ${params.participants.length} consent signatures, got ${signatures.length}`)
     }
-    const packed = ('0x' + signatures.map((s) => s.slice(2)).join('')) as Hex
+    // Wallet forms (64-byte EIP-2098, v = 0 / 1) become the 65-byte form the manager takes.
+    const packed = ('0x' + signatures.map((s) => normalizeSignature(s).slice(2)).join('')) as Hex
     const result = await this.send('open', [{ ...params, signers: params.signers ?? [] }, packed])
     const set = this.events(result.receipt).find((e) => e.name === 'StateSet')
     if (!set) throw new ProtocolError('EVENT_MISSING', 'open succeeded but emitted no StateSet', { details: { hash: result.hash } })
@@ -105,7 +106,7 @@ export class ManagerClient extends CourtClient {
    * @example await manager.close(channelId, memberList(params), state, new Map([[0, sigA], [1, sigB]]))
    */
   async close(channelId: Hex, participants: readonly Hex[], state: Hex, signatures: ReadonlyMap<number, Hex>): Promise<SettleResult> {
-    const { signers, signatures: packed } = packSignatures(signatures)
+    const { signers, signatures: packed } = packSignatures(normalized(signatures))
     return this.settled(await this.send('close', [channelId, participants, state, signers, packed]))
   }
 
@@ -116,7 +117,7 @@ export class ManagerClient extends CourtClient {
    * @example const { sent, credits } = await manager.closeAndPay(channelId, memberList(params), state, sigs)
    */
   async closeAndPay(channelId: Hex, participants: readonly Hex[], state: Hex, signatures: ReadonlyMap<number, Hex>): Promise<SettleResult & { sent: bigint }> {
-    const { signers, signatures: packed } = packSignatures(signatures)
+    const { signers, signatures: packed } = packSignatures(normalized(signatures))
     const result = this.settled(await this.send('closeAndPay', [channelId, participants, state, signers, packed]))
     const paid = this.events(result.receipt).find((e) => e.name === 'ChannelPaidOut')
     if (!paid) throw new ProtocolError('EVENT_MISSING', 'closeAndPay emitted no ChannelPaidOut', { details: { hash: result.hash } })
@@ -130,7 +131,7 @@ export class ManagerClient extends CourtClient {
    * @example const { closed } = await manager.closeToClaims(channelId, memberList(params), state, sigs)
    */
   async closeToClaims(channelId: Hex, participants: readonly Hex[], state: Hex, signatures: ReadonlyMap<number, Hex>): Promise<SettleResult> {
-    const { signers, signatures: packed } = packSignatures(signatures)
+    const { signers, signatures: packed } = packSignatures(normalized(signatures))
     const result = this.settled(await this.send('closeToClaims', [channelId, participants, state, signers, packed]))
     if (!this.events(result.receipt).some((e) => e.name === 'ClaimsRecorded')) {
       throw new ProtocolError('EVENT_MISSING', 'closeToClaims emitted no ClaimsRecorded', { details: { hash: result.hash } })
@@ -208,4 +209,9 @@ export class ManagerClient extends CourtClient {
     const credits = events.filter((e) => e.name === 'Credited').map((e) => toCredited(e.args))
     return { ...result, closed: toChannelClosed(closed.args), credits }
   }
+}
+
+/** Close consents as the manager takes them: wallet forms (64-byte EIP-2098, v = 0 / 1) expanded. */
+function normalized(signatures: ReadonlyMap<number, Hex>): Map<number, Hex> {
+  return new Map([...signatures].map(([i, s]) => [i, normalizeSignature(s)]))
 }
