@@ -62,14 +62,21 @@ test('session keys play over hyperswarm; the wallets’ close consents settle it
   const wallets = [anvil.wallets[1]!, anvil.wallets[2]!]
   const keys = [createSessionKey(), createSessionKey()]
   const { params, channelId } = await openWithSessionKeys(wallets, keys)
-  const start = async (i: number) => {
-    const p = await createPeer({ wallet: wallets[i]!, sessionKey: keys[i]!, manager: stack.manager, channelId, params, store: new MemoryStore(), pollMs: 50, net: net() })
+  const stores = [new MemoryStore(), new MemoryStore()]
+  const start = async (i: number, sessionKey: Wallet | null = keys[i]!) => {
+    const p = await createPeer({ wallet: wallets[i]!, ...(sessionKey ? { sessionKey } : {}), manager: stack.manager, channelId, params, store: stores[i]!, pollMs: 50, net: net() })
     running.push(p)
     return p
   }
-  const [a, b] = [await start(0), await start(1)]
+  let [a, b] = [await start(0), await start(1)]
   const one = await a.channel.propose(pay(1, ETH1 / 4n))
   await Promise.all([a.channel.waitFinal(one.seq), b.channel.waitFinal(one.seq)])
+
+  // Alice restarts from her store: the session key is hers to keep (the store does not hold it).
+  await a.stop()
+  await assert.rejects(start(0, null), (e: ParleyError) => e.code === 'SIGNER_REQUIRED')
+  a = await start(0)
+  assert.equal(a.restored, true)
   const two = await b.channel.propose(pay(0, ETH1 / 10n))
   await Promise.all([a.channel.waitFinal(two.seq), b.channel.waitFinal(two.seq)])
 
