@@ -18,6 +18,14 @@ export { loadMachine, type LoadMachineArgs } from './peer/loadMachine.js'
 export { channelParams, defaultTimes, type ChannelTimes, type ChannelParamsInput } from './channel/params.js'
 export { openChannel, orderConsents, type Consent } from './peer/openChannel.js'
 
+// Wallets and session keys: the consents a wallet signs (EIP-712 typed data), wallet adapters
+export {
+  openConsentTypedData, closeConsentTypedData, toEip712Json, consentSignerFromSigner, consentSignerFromEip1193, requestOpenConsent,
+  requestCloseConsent, createSessionKey, type ConsentTypedData, type ConsentSigner, type Eip1193Provider,
+} from './wallet/index.js'
+export { membersOf, memberList } from './protocol/members.js'
+export { normalizeSignature } from './protocol/signatures.js'
+
 // Channel facade
 export { Channel, type ChannelSnapshot, type Proposal } from './channel/Channel.js'
 export { ChannelPhase } from './channel/phase.js'

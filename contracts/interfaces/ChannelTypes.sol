@@ -7,6 +7,12 @@ pragma solidity ^0.8.24;
 struct ChannelParams {
     /// Ordered participant accounts; the index is the participant's identity (2..64 of them).
     address[] participants;
+    /// Session keys: participant i's in-channel signer (transactions, confirmations, and so every
+    /// finality proof, dispute, fraud proof and slashing). Empty: each participant signs with its
+    /// own account. Otherwise one per participant, nonzero, and no address twice among
+    /// participants and signers. Open and close consents, calls and payouts stay the
+    /// participant's own account's.
+    address[] signers;
     /// The IStateMachine contract whose rules the channel follows.
     address machine;
     /// address(0) for ETH, otherwise an ERC-20 token.
@@ -94,7 +100,8 @@ struct Channel {
     /// response that cancelled a timeout); a timeout must not name an older candidate.
     uint64 latestSeq;
     // slot 3
-    /// keccak256(abi.encodePacked(participants)). While a dispute is open it holds
+    /// keccak256(abi.encodePacked(members)), where members = participants ‖ signers (just
+    /// participants when signers is empty): every call passes this member list. While a dispute is open it holds
     /// keccak256(abi.encode(that hash, record)) instead: the dispute's only storage (see
     /// DisputeRecord), so a dispute never pays for a fresh slot.
     bytes32 participantsHash;

@@ -113,7 +113,7 @@ interface IDisputeManager {
     /// Checks channel, fork, author, data size and timestamp bounds and the author's signature;
     /// stores nothing; emits TransactionPosted.
     /// @param channelId The channel (open).
-    /// @param participants The channel's participant list.
+    /// @param participants The channel's member list: participants ‖ signers (participants alone without session keys).
     /// @param transaction The transaction, on the current fork.
     /// @param signature Its author's 65-byte signature.
     function postTransaction(
@@ -128,7 +128,7 @@ interface IDisputeManager {
     /// settles from the candidate at resolution (a winning move others refuse to confirm is
     /// enforced this way).
     /// @param channelId The channel (open).
-    /// @param participants The channel's participant list.
+    /// @param participants The channel's member list: participants ‖ signers (participants alone without session keys).
     /// @param index The caller's participant index.
     /// @param txs Empty (candidate = fork genesis) or a linked list on the current fork, each
     /// signed by its author, that is a finality proof or starts at the genesis; the last one
@@ -149,7 +149,7 @@ interface IDisputeManager {
     /// timeout is replaced (it could otherwise be cancelled and raised again for ever); any
     /// other open dispute must be resolved first (DisputeAlreadyOpen).
     /// @param channelId The channel (open, or disputed by a timeout).
-    /// @param participants The channel's participant list.
+    /// @param participants The channel's member list: participants ‖ signers (participants alone without session keys).
     /// @param index The caller's participant index.
     /// @param dispute The open timeout's record (ignored when the channel is open).
     /// @param proof Empty (candidate = fork genesis) or a finality proof of the candidate.
@@ -168,7 +168,7 @@ interface IDisputeManager {
     /// @notice Challenges a timeout with the accused's move on the candidate state (posted
     /// earlier or supplied now, stamped no earlier than the candidate); cancels the dispute.
     /// @param channelId The disputed channel.
-    /// @param participants The channel's participant list.
+    /// @param participants The channel's member list: participants ‖ signers (participants alone without session keys).
     /// @param index The caller's participant index.
     /// @param dispute The open dispute's record.
     /// @param transaction The accused's transaction at the candidate's seq + 1.
@@ -187,7 +187,7 @@ interface IDisputeManager {
     /// that the disputer lied (it signed a later transaction): the disputer is slashed, and the
     /// dispute becomes a fraud dispute from that state that removes it.
     /// @param channelId The disputed channel.
-    /// @param participants The channel's participant list.
+    /// @param participants The channel's member list: participants ‖ signers (participants alone without session keys).
     /// @param index The caller's participant index.
     /// @param dispute The open dispute's record.
     /// @param proof A finality proof whose first transaction is later than the candidate.
@@ -207,7 +207,7 @@ interface IDisputeManager {
     /// Accepted during the answer window (until the deadline minus one challenge time), so every
     /// extension stays open to fraud proofs for a full challenge time.
     /// @param channelId The disputed channel.
-    /// @param participants The channel's participant list.
+    /// @param participants The channel's member list: participants ‖ signers (participants alone without session keys).
     /// @param index The caller's participant index.
     /// @param dispute The open dispute's record (Exit or ForceClose).
     /// @param txs The anchored list; its last transaction is later than the candidate.
@@ -225,7 +225,7 @@ interface IDisputeManager {
     /// transaction: the disputer lied and is slashed; the dispute becomes a fraud dispute from
     /// the caller's latest final state (the liar's candidate may be invalid).
     /// @param channelId The disputed channel.
-    /// @param participants The channel's participant list.
+    /// @param participants The channel's member list: participants ‖ signers (participants alone without session keys).
     /// @param index The caller's participant index.
     /// @param dispute The open dispute's record.
     /// @param transaction Any transaction on the current fork later than the candidate.
@@ -249,7 +249,7 @@ interface IDisputeManager {
     /// caller and removed at resolution; a fraud dispute replaces any other open one, from
     /// `checkpoint`, or joins an open fraud dispute (its later candidate and deadline stay).
     /// @param channelId The channel (open or disputed).
-    /// @param participants The channel's participant list.
+    /// @param participants The channel's member list: participants ‖ signers (participants alone without session keys).
     /// @param index The caller's participant index (must not have signed `fraud`).
     /// @param dispute The open dispute's record (ignored when none is open).
     /// @param fraud The invalid transaction on the current fork with signatures.
@@ -272,7 +272,7 @@ interface IDisputeManager {
     /// fork. Every active participant that signed both is slashed in favour of the caller; the
     /// dispute opens, replaces or joins as for proveInvalidTransition.
     /// @param channelId The channel (open or disputed).
-    /// @param participants The channel's participant list.
+    /// @param participants The channel's member list: participants ‖ signers (participants alone without session keys).
     /// @param index The caller's participant index.
     /// @param dispute The open dispute's record (ignored when none is open).
     /// @param first One transaction with signatures.
@@ -295,7 +295,7 @@ interface IDisputeManager {
     /// paid their outcome share (a slashed one's to whoever proved it) and a new fork starts,
     /// unless the channel must settle (fewer than two left, a terminal or stuck state).
     /// @param channelId The disputed channel.
-    /// @param participants The channel's participant list.
+    /// @param participants The channel's member list: participants ‖ signers (participants alone without session keys).
     /// @param dispute The open dispute's record.
     /// @param state The candidate state's bytes.
     function resolve(

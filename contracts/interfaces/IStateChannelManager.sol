@@ -62,6 +62,12 @@ interface IChannelsEvents {
     error ChannelParticipantInvalid(uint256 index);
     /// @notice Thrown when an account appears twice among the participants.
     error ChannelParticipantDuplicate(uint256 index, address participant);
+    /// @notice Thrown when `signers` is neither empty nor one per participant.
+    error ChannelSignerCountMismatch(uint256 participants, uint256 signers);
+    /// @notice Thrown when a signer (session key) is the zero address.
+    error ChannelSignerInvalid(uint256 index);
+    /// @notice Thrown when a signer is a participant or another participant's signer too.
+    error ChannelSignerDuplicate(uint256 index, address signer);
     /// @notice Thrown when deposits and participants differ in length.
     error ChannelDepositsLengthMismatch(uint256 participants, uint256 deposits);
     /// @notice Thrown when the machine address has no code.
@@ -186,7 +192,7 @@ interface IStateChannelManager is IBalances, IChannelsEvents {
 
     /// @notice Settles a channel from a final, terminal state.
     /// @param channelId The channel.
-    /// @param participants The channel's participant list.
+    /// @param participants The channel's member list: participants ‖ signers (participants alone without session keys).
     /// @param proof A finality proof of the state's transaction (see verifyFinalityProof).
     /// @param state The state bytes of proof[0].
     function conclude(
@@ -199,7 +205,7 @@ interface IStateChannelManager is IBalances, IChannelsEvents {
     /// @notice Settles a channel from any state that every active participant signed as the
     /// closing state (EIP-712 type CloseChannel).
     /// @param channelId The channel.
-    /// @param participants The channel's participant list.
+    /// @param participants The channel's member list: participants ‖ signers (participants alone without session keys).
     /// @param state The closing state.
     /// @param signers Bitmap of signers; must equal the active set.
     /// @param signatures The signatures, in ascending participant order.
@@ -218,7 +224,7 @@ interface IStateChannelManager is IBalances, IChannelsEvents {
     /// (so no recipient can block the others). Emits ChannelClosed, a Credited per credit, then
     /// ChannelPaidOut.
     /// @param channelId The channel.
-    /// @param participants The channel's participant list.
+    /// @param participants The channel's member list: participants ‖ signers (participants alone without session keys).
     /// @param state The closing state.
     /// @param signers Bitmap of signers; must equal the active set.
     /// @param signatures The signatures, in ascending participant order.
@@ -234,7 +240,7 @@ interface IStateChannelManager is IBalances, IChannelsEvents {
     /// participant's payout plus bond is recorded as a claim, which `claim` pays later, as
     /// closeToClaims does. Emits ChannelClosed then ClaimsRecorded.
     /// @param channelId The channel.
-    /// @param participants The channel's participant list.
+    /// @param participants The channel's member list: participants ‖ signers (participants alone without session keys).
     /// @param proof A finality proof of the state's transaction (see verifyFinalityProof).
     /// @param state The state bytes of proof[0].
     function concludeToClaims(
@@ -249,7 +255,7 @@ interface IStateChannelManager is IBalances, IChannelsEvents {
     /// storage per participant (the claims are a commitment in the participants-hash slot).
     /// Emits ChannelClosed then ClaimsRecorded.
     /// @param channelId The channel.
-    /// @param participants The channel's participant list.
+    /// @param participants The channel's member list: participants ‖ signers (participants alone without session keys).
     /// @param state The closing state.
     /// @param signers Bitmap of signers; must equal the active set.
     /// @param signatures The signatures, in ascending participant order.
@@ -266,7 +272,7 @@ interface IStateChannelManager is IBalances, IChannelsEvents {
     /// closeAndPay does, or credited in the manager where sending fails. Anyone may call it; each
     /// entry is paid once. Emits PayoutsClaimed.
     /// @param channelId The channel.
-    /// @param participants The channel's participant list.
+    /// @param participants The channel's member list: participants ‖ signers (participants alone without session keys).
     /// @param payouts The payouts of the channel's ChannelClosed event.
     /// @param claimed The bitmap of entries claimed so far (0, or the latest PayoutsClaimed's).
     /// @param which The entries to pay now (each must have a payout or a bond, and be unclaimed).
@@ -282,7 +288,7 @@ interface IStateChannelManager is IBalances, IChannelsEvents {
     /// transactions, each signed by its author, whose signers together cover every active
     /// participant. Proves proof[0] final (virtual voting).
     /// @param channelId The channel.
-    /// @param participants The channel's participant list.
+    /// @param participants The channel's member list: participants ‖ signers (participants alone without session keys).
     /// @param proof The transactions, oldest first (at most the number of active participants).
     /// @return stateHash The final state's hash (proof[0].stateHash).
     /// @return seq The final transaction's height.
@@ -294,7 +300,7 @@ interface IStateChannelManager is IBalances, IChannelsEvents {
 
     /// @notice Verifies k-of-N signatures on any digest for a channel's active participants.
     /// @param channelId The channel.
-    /// @param participants The channel's participant list.
+    /// @param participants The channel's member list: participants ‖ signers (participants alone without session keys).
     /// @param digest The signed digest.
     /// @param signers Bitmap of signers.
     /// @param signatures The signatures, in ascending participant order.

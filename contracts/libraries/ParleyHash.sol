@@ -13,7 +13,7 @@ library ParleyHash {
     );
 
     bytes32 internal constant CHANNEL_PARAMS_TYPEHASH = keccak256(
-        "ChannelParams(address[] participants,address machine,address asset,uint256[] deposits,uint256 bond,uint32 p2pTime,uint32 agreementTime,uint32 chainFallbackTime,uint32 challengeTime,bytes32 salt,bytes initData,uint64 openDeadline)"
+        "ChannelParams(address[] participants,address[] signers,address machine,address asset,uint256[] deposits,uint256 bond,uint32 p2pTime,uint32 agreementTime,uint32 chainFallbackTime,uint32 challengeTime,bytes32 salt,bytes initData,uint64 openDeadline)"
     );
 
     bytes32 internal constant CLOSE_TYPEHASH =
@@ -41,6 +41,7 @@ library ParleyHash {
         bytes memory head = abi.encode(
             CHANNEL_PARAMS_TYPEHASH,
             participants(p.participants),
+            participants(p.signers),
             p.machine,
             p.asset,
             _amounts(p.deposits),
@@ -65,6 +66,22 @@ library ParleyHash {
             let size := shl(5, ps.length)
             calldatacopy(m, ps.offset, size)
             h := keccak256(m, size)
+        }
+    }
+
+    /// @dev keccak256(abi.encodePacked(participants, signers)): the member list a channel is
+    /// opened with (participants alone when there are no session keys), hashed like
+    /// `participants` into the channel's `participantsHash`.
+    function members(ChannelParams calldata p) internal pure returns (bytes32 h) {
+        address[] calldata ps = p.participants;
+        address[] calldata ss = p.signers;
+        assembly ("memory-safe") {
+            let m := mload(0x40)
+            let size := shl(5, ps.length)
+            calldatacopy(m, ps.offset, size)
+            let more := shl(5, ss.length)
+            calldatacopy(add(m, size), ss.offset, more)
+            h := keccak256(m, add(size, more))
         }
     }
 

@@ -15,7 +15,8 @@ import {Bitmap} from "./Bitmap.sol";
 /// the `ecrecover` precompile itself (docs/gas.md):
 /// - s above secp256k1n / 2 is the malleable twin of a valid signature → SignatureMalleable
 ///   (OZ's InvalidSignatureS), checked before any recovery, as OZ does;
-/// - otherwise the precompile decides: v ∉ {27, 28}, r or s out of range, or no point → no
+/// - v = 0 or 1 is read as 27 or 28 (the raw recovery id some wallets return; OZ refuses it);
+/// - otherwise the precompile decides: v ∉ {0, 1, 27, 28}, r or s out of range, or no point → no
 ///   output, and a recovered zero address, are SignatureInvalid (OZ's InvalidSignature);
 /// - a precompile call that fails (only out of gas) reverts, as Solidity's `ecrecover` does.
 /// contracts/test/SignaturesHarness.sol keeps the OZ-based reference implementation, and
@@ -79,7 +80,9 @@ library Signatures {
                 let word := shl(5, shr(248, mload(add(table, and(shr(58, mul(low, DEBRUIJN)), 0x3f)))))
                 let s := calldataload(add(p, 0x20))
                 if gt(s, HALF_ORDER) { break }
-                mstore(add(m, 0x20), byte(0, calldataload(add(p, 0x40))))
+                // v = 0 / 1 (hardware wallets' raw recovery id) counts as 27 / 28.
+                let v := byte(0, calldataload(add(p, 0x40)))
+                mstore(add(m, 0x20), add(v, mul(lt(v, 2), 27)))
                 mstore(add(m, 0x40), calldataload(p))
                 mstore(add(m, 0x60), s)
                 // The precompile writes nothing when it cannot recover: clear the output word.

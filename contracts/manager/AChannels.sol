@@ -62,7 +62,7 @@ abstract contract AChannels is IStateChannelManager, AProofs, ABalances {
             genesisTimestamp: uint40(block.timestamp),
             challengeTime: uint24(params.challengeTime),
             latestSeq: 0,
-            participantsHash: ParleyHash.participants(params.participants),
+            participantsHash: ParleyHash.members(params),
             genesisStateHash: stateHash,
             locked: uint128(locked),
             bond: uint128(params.bond)
@@ -91,7 +91,7 @@ abstract contract AChannels is IStateChannelManager, AProofs, ABalances {
         _checkTime(1, params.agreementTime);
         _checkTime(2, params.chainFallbackTime);
         _checkTime(3, params.challengeTime);
-        _checkUnique(params.participants);
+        _checkUnique(params.participants, params.signers);
         if (block.timestamp > params.openDeadline) revert ChannelConsentExpired(params.openDeadline, block.timestamp);
     }
 
@@ -99,29 +99,47 @@ abstract contract AChannels is IStateChannelManager, AProofs, ABalances {
         if (value == 0 || value > MAX_TIME) revert ChannelTimeInvalid(which, value);
     }
 
-    /// @dev O(n) duplicate check with transient markers, cleared before returning so a second
-    /// open in the same transaction starts clean.
-    function _checkUnique(address[] calldata participants) private {
+    /// @dev O(n) duplicate check over participants and signers together, with transient markers
+    /// cleared before returning so a second open in the same transaction starts clean. Signers
+    /// are either none or one per participant; no address may be two members, so each signature
+    /// speaks for exactly one participant index.
+    function _checkUnique(address[] calldata participants, address[] calldata signers) private {
         uint256 n = participants.length;
+        uint256 k = signers.length;
+        if (k != 0 && k != n) revert ChannelSignerCountMismatch(n, k);
         for (uint256 i; i < n; ++i) {
             address p = participants[i];
             if (p == address(0)) revert ChannelParticipantInvalid(i);
-            uint256 seen;
-            // Slot = keccak256(participant); cannot meet the reentrancy guard's fixed slot.
-            assembly ("memory-safe") {
-                mstore(0, p)
-                let slot := keccak256(0, 32)
-                seen := tload(slot)
-                tstore(slot, 1)
-            }
-            if (seen != 0) revert ChannelParticipantDuplicate(i, p);
+            if (_mark(p)) revert ChannelParticipantDuplicate(i, p);
+        }
+        for (uint256 i; i < k; ++i) {
+            address s = signers[i];
+            if (s == address(0)) revert ChannelSignerInvalid(i);
+            if (_mark(s)) revert ChannelSignerDuplicate(i, s);
         }
         for (uint256 i; i < n; ++i) {
-            address p = participants[i];
-            assembly ("memory-safe") {
-                mstore(0, p)
-                tstore(keccak256(0, 32), 0)
-            }
+            _unmark(participants[i]);
+        }
+        for (uint256 i; i < k; ++i) {
+            _unmark(signers[i]);
+        }
+    }
+
+    /// @dev Sets `a`'s transient marker; returns whether it was already set. Slot =
+    /// keccak256(a); cannot meet the reentrancy guard's fixed slot.
+    function _mark(address a) private returns (bool seen) {
+        assembly ("memory-safe") {
+            mstore(0, a)
+            let slot := keccak256(0, 32)
+            seen := tload(slot)
+            tstore(slot, 1)
+        }
+    }
+
+    function _unmark(address a) private {
+        assembly ("memory-safe") {
+            mstore(0, a)
+            tstore(keccak256(0, 32), 0)
         }
     }
 }

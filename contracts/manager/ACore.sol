@@ -48,6 +48,19 @@ abstract contract ACore is IChannelsEvents, ABalanceBook, AMachineCalls, EIP712 
         }
     }
 
+    /// @dev The in-channel signers of a checked member list (see Channel.participantsHash): its
+    /// last n entries — the session keys, or the participants themselves when the channel has
+    /// none. A calldata slice: nothing is copied, and the wallets stay `members[:n]`.
+    function _signersOf(address[] calldata members, Channel storage ch) internal view returns (address[] calldata out) {
+        uint256 n = ch.n;
+        // The caller checked `members` against the channel's hash, so its length is n or 2n:
+        // the slice lies inside it without Solidity's bounds checks.
+        assembly ("memory-safe") {
+            out.offset := add(members.offset, shl(5, sub(members.length, n)))
+            out.length := n
+        }
+    }
+
     /// @dev How a settlement pays: credits in the manager (close, conclude, every resolution),
     /// transfers with a credit where one fails (closeAndPay), or claims recorded for `claim`
     /// (closeToClaims, concludeToClaims).
@@ -250,7 +263,8 @@ abstract contract ACore is IChannelsEvents, ABalanceBook, AMachineCalls, EIP712 
     /// prover convicted afterwards keeps none of its bounties. The chain ends: a slashed
     /// participant can prove nothing more, so each step leads to a prover that was unslashed
     /// when it proved, and the dispute's latest prover is never slashed; the loop is bounded by
-    /// n all the same.
+    /// n all the same. The payee is a participant's account (`participants[i]`, i < n), never its
+    /// session key.
     function _payee(bytes32 channelId, address[] calldata participants, uint64 slashed, uint256 i, uint256 prover)
         internal
         view

@@ -79,7 +79,8 @@ abstract contract ADisputeBase is IDisputeManager, AProofs {
         _requireCaller(participants, index, ch);
     }
 
-    /// @dev The caller must be `participants[index]`, active and not slashed.
+    /// @dev The caller must be `participants[index]`, active and not slashed. An index at or above
+    /// n (a session key's place in the member list) is never active: a session key cannot call.
     function _requireCaller(address[] calldata participants, uint256 index, Channel storage ch) internal view {
         if (index >= participants.length || participants[index] != msg.sender) {
             revert CallerNotParticipant(index, msg.sender);
@@ -171,12 +172,16 @@ abstract contract ADisputeBase is IDisputeManager, AProofs {
         return _hashTypedDataV4(ParleyHash.transaction(t));
     }
 
-    /// @dev Verifies participant `signer`'s single 65-byte signature on `digest`.
-    function _verifyOne(bytes32 digest, address[] calldata participants, uint256 signer, bytes calldata signature)
-        internal
-        view
-    {
-        Signatures.verify(digest, participants, Bitmap.bit(signer), signature);
+    /// @dev Verifies participant `signer`'s single 65-byte signature on `digest`, made by its
+    /// in-channel signer (session key, or its own account without one).
+    function _verifyOne(
+        bytes32 digest,
+        address[] calldata participants,
+        Channel storage ch,
+        uint256 signer,
+        bytes calldata signature
+    ) internal view {
+        Signatures.verify(digest, _signersOf(participants, ch), Bitmap.bit(signer), signature);
     }
 
     // ─── Slashing ────────────────────────────────────────────────────────────────────────────

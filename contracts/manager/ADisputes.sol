@@ -192,7 +192,7 @@ abstract contract ADisputes is ADisputeBase {
         }
         if (transaction.seq <= dispute.seq) revert CandidateNotLater(transaction.seq, dispute.seq);
         bytes32 digest = _checkTransaction(channelId, ch, transaction, ch.genesisTimestamp);
-        _verifyOne(digest, participants, dispute.disputer, signature);
+        _verifyOne(digest, participants, ch, dispute.disputer, signature);
         // The candidate the liar named may itself be invalid: continue from the challenger's
         // latest final state instead.
         DisputeRecord memory next = dispute;
@@ -216,6 +216,6 @@ abstract contract ADisputes is ADisputeBase {
         uint16 actor = transaction.actor;
         if (!Bitmap.has(ch.active, actor)) revert TransactionActorInvalid(actor);
         digest = _checkTransaction(channelId, ch, transaction, earliest);
-        _verifyOne(digest, participants, actor, signature);
+        _verifyOne(digest, participants, ch, actor, signature);
     }
 }

@@ -109,7 +109,8 @@ abstract contract AFinality is AChannels {
         bytes32 stateHash = keccak256(state);
         bytes32 digest = _hashTypedDataV4(ParleyHash.close(channelId, ch.fork, stateHash));
         uint64 active = ch.active;
-        _verifyThreshold(active, participants, digest, signers, signatures, Bitmap.count(active));
+        // Close consents are the participants' own (wallet) signatures, not their session keys'.
+        _verifyThreshold(active, participants[:ch.n], digest, signers, signatures, Bitmap.count(active));
         _settleBy(channelId, ch, participants, state, stateHash, active, 0, payment);
     }
 
@@ -132,7 +133,7 @@ abstract contract AFinality is AChannels {
         uint256 threshold
     ) external view returns (uint64) {
         Channel storage ch = _openChannel(channelId, participants);
-        _verifyThreshold(ch.active, participants, digest, signers, signatures, threshold);
+        _verifyThreshold(ch.active, _signersOf(participants, ch), digest, signers, signatures, threshold);
         return signers;
     }
 

@@ -26,7 +26,7 @@ abstract contract AFraud is ADisputeBase {
     ) external {
         (Channel storage ch, bytes32 participantsHash) = _openOrDisputed(channelId, participants, index, dispute);
         Transaction calldata t = fraud.transaction;
-        Signatures.verify(_checkTransaction(channelId, ch, t, ch.genesisTimestamp), participants, fraud.signers, fraud.signatures);
+        Signatures.verify(_checkTransaction(channelId, ch, t, ch.genesisTimestamp), _signersOf(participants, ch), fraud.signers, fraud.signatures);
         _requireStateHash(previousState, t.previousStateHash);
         if (!_isInvalid(ch.machine, previousState, t)) revert FraudNotProven();
         _convict(channelId, ch, participants, participantsHash, index, dispute, fraud.signers, checkpoint, state);
@@ -47,8 +47,8 @@ abstract contract AFraud is ADisputeBase {
         bytes32 a = _checkTransaction(channelId, ch, first.transaction, ch.genesisTimestamp);
         bytes32 b = _checkTransaction(channelId, ch, second.transaction, ch.genesisTimestamp);
         if (a == b || first.transaction.seq != second.transaction.seq) revert EquivocationInvalid();
-        Signatures.verify(a, participants, first.signers, first.signatures);
-        Signatures.verify(b, participants, second.signers, second.signatures);
+        Signatures.verify(a, _signersOf(participants, ch), first.signers, first.signatures);
+        Signatures.verify(b, _signersOf(participants, ch), second.signers, second.signatures);
         _convict(
             channelId, ch, participants, participantsHash, index, dispute, first.signers & second.signers, checkpoint, state
         );

@@ -16,16 +16,18 @@ abstract contract AProofs is ACore {
     uint256 internal constant MAX_DATA_BYTES = 4096;
 
     /// @dev k-of-N: every signature valid, every signer active, at least `threshold` signers.
+    /// `keys` is whoever signs this digest: the wallets for close consents, the session signers
+    /// (_signersOf) for anything signed in the channel.
     function _verifyThreshold(
         uint64 active,
-        address[] calldata participants,
+        address[] calldata keys,
         bytes32 digest,
         uint64 signers,
         bytes calldata signatures,
         uint256 threshold
     ) internal view {
         _requireActiveSigners(signers, active);
-        Signatures.verify(digest, participants, signers, signatures);
+        Signatures.verify(digest, keys, signers, signatures);
         uint256 count = Bitmap.count(signers);
         if (count < threshold) revert SignaturesBelowThreshold(count, threshold);
     }
@@ -64,8 +66,9 @@ abstract contract AProofs is ACore {
         uint256 max = Bitmap.count(active);
         if (m > max) revert ProofLengthInvalid(m, max);
         ListContext memory c = ListContext(channelId, ch.fork, active, ch.genesisTimestamp, _latestTimestamp(ch));
+        address[] calldata signerList = _signersOf(participants, ch);
         for (uint256 i; i < m; ++i) {
-            last = _verifyEntry(c, participants, list, i);
+            last = _verifyEntry(c, signerList, list, i);
             support |= last;
         }
     }
@@ -81,7 +84,7 @@ abstract contract AProofs is ACore {
 
     function _verifyEntry(
         ListContext memory c,
-        address[] calldata participants,
+        address[] calldata signerList,
         SignedTransaction[] calldata list,
         uint256 i
     ) private view returns (uint64 signers) {
@@ -106,7 +109,7 @@ abstract contract AProofs is ACore {
         signers = st.signers;
         if (!Bitmap.has(signers, t.actor)) revert ProofActorNotSigned(i, t.actor);
         _requireActiveSigners(signers, c.active);
-        Signatures.verify(_hashTypedDataV4(ParleyHash.transaction(t)), participants, signers, st.signatures);
+        Signatures.verify(_hashTypedDataV4(ParleyHash.transaction(t)), signerList, signers, st.signatures);
     }
 
     /// @dev The latest timestamp a transaction may carry in this block: the block's time plus

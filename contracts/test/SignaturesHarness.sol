@@ -67,6 +67,8 @@ contract SignaturesHarness {
             s := calldataload(add(p, 32))
             v := byte(0, calldataload(add(p, 64)))
         }
+        // Parley reads the raw recovery id 0 / 1 as 27 / 28 (OZ refuses it).
+        if (v < 2) v += 27;
         (address recovered, ECDSA.RecoverError err,) = ECDSA.tryRecover(digest, v, r, s);
         if (err == ECDSA.RecoverError.InvalidSignatureS) revert I.SignatureMalleable(i);
         if (err != ECDSA.RecoverError.NoError) revert I.SignatureInvalid(i);

@@ -11,6 +11,7 @@ import { bitCount, bitIndices, hasBit, withBit } from '../protocol/bitmap.js'
 import { checkFinalityProof } from '../protocol/finality.js'
 import { packSignedTransaction, recoverSigner } from '../protocol/signatures.js'
 import { confirmationDeadline } from '../protocol/timing.js'
+import { membersOf } from '../protocol/members.js'
 import type { Clock } from '../clock/Clock.js'
 import type { ChannelParams, Hex, PackedSignedTransaction } from '../protocol/types.js'
 import type { Store } from '../store/types.js'
@@ -50,7 +51,8 @@ export class AgreementManager {
   private readonly participants: Hex[]
 
   constructor(private readonly o: AgreementOptions) {
-    this.participants = o.params.participants.map((p) => p.toLowerCase() as Hex)
+    // Confirmations are signed by each participant's in-channel signer (session key or account).
+    this.participants = membersOf(o.params)
   }
 
   /** Switches to a fork's view (new fork or restore); refusals are per fork. */

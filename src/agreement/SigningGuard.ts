@@ -17,6 +17,8 @@ export class SigningGuard {
     private readonly channelId: Hex,
     private readonly key: SigningKey,
     readonly me: number,
+    /** Signs CloseChannel: the participant's own account, while `key` may be its session key. */
+    private readonly closeKey: SigningKey = key,
   ) {}
 
   /**
@@ -68,7 +70,7 @@ export class SigningGuard {
   }
 
   private sign(kind: 'tx' | 'close', fork: bigint, seq: bigint, digest: Hex): Hex {
-    const signature = signDigest(this.key, digest)
+    const signature = signDigest(kind === 'close' ? this.closeKey : this.key, digest)
     this.store.transaction(() => {
       this.store.putOwnSignature(this.channelId, { kind, fork, seq, digest, signature })
       this.store.putSignature(this.channelId, digest, this.me, signature)

@@ -17,7 +17,7 @@ export class CourtClient extends ManagerBase {
   /**
    * Posts `transaction` with its author's `signature` as calldata (data availability); peers
    * treat it like a broadcast one. Anyone may send it.
-   * @example await manager.postTransaction(channelId, params.participants, tx, signature)
+   * @example await manager.postTransaction(channelId, memberList(params), tx, signature)
    */
   async postTransaction(channelId: Hex, participants: readonly Hex[], transaction: Transaction, signature: Hex): Promise<CourtResult & { posted: TransactionPosted }> {
     const r = await this.court('postTransaction', [channelId, participants, transaction, signature])

@@ -7,7 +7,7 @@
  */
 import type { ContractRunner, Signer } from 'ethers'
 import { UsageError, ProtocolError } from '../errors/ParleyError.js'
-import { packSignatures } from '../protocol/signatures.js'
+import { normalizeSignature, packSignatures } from '../protocol/signatures.js'
 import { ETH, type ChannelParams, type Hex, type PackedSignedTransaction } from '../protocol/types.js'
 import { CourtClient } from './CourtClient.js'
 import { deploy } from './deploy.js'
@@ -22,7 +22,9 @@ export type { OpenDispute } from './disputeLog.js'
 export { NO_DISPUTE, type TxResult, type OpenResult, type SettleResult, type CourtResult, type RaiseResult, type ResolveResult } from './ManagerBase.js'
 
 /**
- * Binding of one StateChannelManager deployment.
+ * Binding of one StateChannelManager deployment. Every call about an opened channel takes its
+ * member list as `participants`: `memberList(params)` (participants ‖ session keys; the
+ * participants alone when the channel has none).
  *
  * @example
  * const manager = await ManagerClient.deploy(wallet)
@@ -89,8 +91,9 @@ export class ManagerClient extends CourtClient {
     if (signatures.length !== params.participants.length) {
       throw new UsageError('CONSENT_COUNT_MISMATCH', `open needs ${params.participants.length} consent signatures, got ${signatures.length}`)
     }
-    const packed = ('0x' + signatures.map((s) => s.slice(2)).join('')) as Hex
-    const result = await this.send('open', [params, packed])
+    // Wallet forms (64-byte EIP-2098, v = 0 / 1) become the 65-byte form the manager takes.
+    const packed = ('0x' + signatures.map((s) => normalizeSignature(s).slice(2)).join('')) as Hex
+    const result = await this.send('open', [{ ...params, signers: params.signers ?? [] }, packed])
     const set = this.events(result.receipt).find((e) => e.name === 'StateSet')
     if (!set) throw new ProtocolError('EVENT_MISSING', 'open succeeded but emitted no StateSet', { details: { hash: result.hash } })
     const genesis = toStateSet(set.args)
@@ -100,10 +103,10 @@ export class ManagerClient extends CourtClient {
   /**
    * Settles from `state`, which every active participant signed as CloseChannel(channelId,
    * fork, keccak(state)); `signatures` maps participant index → signature.
-   * @example await manager.close(channelId, params.participants, state, new Map([[0, sigA], [1, sigB]]))
+   * @example await manager.close(channelId, memberList(params), state, new Map([[0, sigA], [1, sigB]]))
    */
   async close(channelId: Hex, participants: readonly Hex[], state: Hex, signatures: ReadonlyMap<number, Hex>): Promise<SettleResult> {
-    const { signers, signatures: packed } = packSignatures(signatures)
+    const { signers, signatures: packed } = packSignatures(normalized(signatures))
     return this.settled(await this.send('close', [channelId, participants, state, signers, packed]))
   }
 
@@ -111,10 +114,10 @@ export class ManagerClient extends CourtClient {
    * Settles like {@link close} and pays every participant in the same transaction: each payout
    * (with its bond) is sent to its account, or credited in the manager where sending fails.
    * `sent` in the result is the bitmap of the payouts sent; `credits` the others.
-   * @example const { sent, credits } = await manager.closeAndPay(channelId, params.participants, state, sigs)
+   * @example const { sent, credits } = await manager.closeAndPay(channelId, memberList(params), state, sigs)
    */
   async closeAndPay(channelId: Hex, participants: readonly Hex[], state: Hex, signatures: ReadonlyMap<number, Hex>): Promise<SettleResult & { sent: bigint }> {
-    const { signers, signatures: packed } = packSignatures(signatures)
+    const { signers, signatures: packed } = packSignatures(normalized(signatures))
     const result = this.settled(await this.send('closeAndPay', [channelId, participants, state, signers, packed]))
     const paid = this.events(result.receipt).find((e) => e.name === 'ChannelPaidOut')
     if (!paid) throw new ProtocolError('EVENT_MISSING', 'closeAndPay emitted no ChannelPaidOut', { details: { hash: result.hash } })
@@ -125,10 +128,10 @@ export class ManagerClient extends CourtClient {
    * Settles like {@link close} but pays nobody yet: every payout (with its bond) is recorded as
    * a claim that {@link claim} pays later (anyone may claim for anyone). The result's
    * `closed.payouts` is what every claim re-supplies.
-   * @example const { closed } = await manager.closeToClaims(channelId, params.participants, state, sigs)
+   * @example const { closed } = await manager.closeToClaims(channelId, memberList(params), state, sigs)
    */
   async closeToClaims(channelId: Hex, participants: readonly Hex[], state: Hex, signatures: ReadonlyMap<number, Hex>): Promise<SettleResult> {
-    const { signers, signatures: packed } = packSignatures(signatures)
+    const { signers, signatures: packed } = packSignatures(normalized(signatures))
     const result = this.settled(await this.send('closeToClaims', [channelId, participants, state, signers, packed]))
     if (!this.events(result.receipt).some((e) => e.name === 'ClaimsRecorded')) {
       throw new ProtocolError('EVENT_MISSING', 'closeToClaims emitted no ClaimsRecorded', { details: { hash: result.hash } })
@@ -139,7 +142,7 @@ export class ManagerClient extends CourtClient {
   /**
    * Settles like {@link conclude} but records every payout (with its bond) as a claim that
    * {@link claim} pays later, as {@link closeToClaims} does.
-   * @example const { closed } = await manager.concludeToClaims(channelId, params.participants, [packSignedTransaction(last)], lastState)
+   * @example const { closed } = await manager.concludeToClaims(channelId, memberList(params), [packSignedTransaction(last)], lastState)
    */
   async concludeToClaims(channelId: Hex, participants: readonly Hex[], proof: readonly PackedSignedTransaction[], state: Hex): Promise<SettleResult> {
     const result = this.settled(await this.send('concludeToClaims', [channelId, participants, proof, state]))
@@ -167,7 +170,7 @@ export class ManagerClient extends CourtClient {
   /**
    * Settles from a final terminal state: `proof` is a finality proof of the transaction whose
    * resulting state is `state`.
-   * @example await manager.conclude(channelId, params.participants, [packSignedTransaction(last)], lastState)
+   * @example await manager.conclude(channelId, memberList(params), [packSignedTransaction(last)], lastState)
    */
   async conclude(channelId: Hex, participants: readonly Hex[], proof: readonly PackedSignedTransaction[], state: Hex): Promise<SettleResult> {
     return this.settled(await this.send('conclude', [channelId, participants, proof, state]))
@@ -206,4 +209,9 @@ export class ManagerClient extends CourtClient {
     const credits = events.filter((e) => e.name === 'Credited').map((e) => toCredited(e.args))
     return { ...result, closed: toChannelClosed(closed.args), credits }
   }
+}
+
+/** Close consents as the manager takes them: wallet forms (64-byte EIP-2098, v = 0 / 1) expanded. */
+function normalized(signatures: ReadonlyMap<number, Hex>): Map<number, Hex> {
+  return new Map([...signatures].map(([i, s]) => [i, normalizeSignature(s)]))
 }

@@ -79,8 +79,11 @@ export function toTransaction(t: Args): Transaction {
 }
 
 function toParams(p: Args): ChannelParams {
+  // ethers' deep toObject turns an empty array into {}: read either shape.
+  const raw = (p.signers ?? []) as Iterable<unknown> | Record<string, unknown>
+  const signers = (Symbol.iterator in raw ? [...(raw as Iterable<unknown>)] : Object.values(raw)).map(lower)
   return {
-    participants: [...(p.participants as Iterable<unknown>)].map(lower), machine: lower(p.machine), asset: lower(p.asset),
+    participants: [...(p.participants as Iterable<unknown>)].map(lower), ...(signers.length > 0 ? { signers } : {}), machine: lower(p.machine), asset: lower(p.asset),
     deposits: [...(p.deposits as Iterable<unknown>)].map(big), bond: big(p.bond), p2pTime: Number(p.p2pTime),
     agreementTime: Number(p.agreementTime), chainFallbackTime: Number(p.chainFallbackTime), challengeTime: Number(p.challengeTime),
     salt: lower(p.salt), initData: lower(p.initData), openDeadline: big(p.openDeadline),

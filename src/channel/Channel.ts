@@ -12,7 +12,7 @@ import { iterate } from '../observe/iterate.js'
 import type { CloseResult } from './CloseCoordinator.js'
 import { Engine, type ChainPhaseView } from './Engine.js'
 import type { ChannelEvents, FinalEvent, StateEvent } from './events.js'
-import { checkGenesis, checkParams, checkRuntime, checkSkew, indexOf, type ChannelCreateOptions, type ChannelRestoreOptions } from './options.js'
+import { checkGenesis, checkParams, checkRuntime, checkSkew, indexOf, sessionKeyOf, type ChannelCreateOptions, type ChannelRestoreOptions } from './options.js'
 import { ChannelPhase } from './phase.js'
 
 /** A read-only snapshot of the channel as this peer sees it. */
@@ -95,6 +95,7 @@ export class Channel {
     checkGenesis(opts.genesis)
     const me = indexOf(opts.params, address)
     if (opts.transport.me !== me) throw new UsageError('TRANSPORT_INDEX_MISMATCH', `the transport is participant ${opts.transport.me}'s, the signer is participant ${me}`)
+    const sessionKey = sessionKeyOf(opts.sessionKey, opts.params, me, key)
     const channelId = opts.hasher.channelId(opts.params)
     if (opts.channelId !== undefined && opts.channelId.toLowerCase() !== channelId) {
       throw new UsageError('CHANNEL_ID_MISMATCH', 'channelId does not match the params on this manager and chain', { details: { given: opts.channelId, computed: channelId } })
@@ -113,7 +114,7 @@ export class Channel {
       opts.store.putFork(channelId, { fork: 0n, state, stateHash: hashState(state), timestamp: opts.genesis.timestamp, active: fullBitmap(opts.params.participants.length), disputed: false })
       opts.store.putMeta(channelId, 'phase', ChannelPhase.Open)
     })
-    const engine = new Engine(opts, channelId, opts.params, me, key)
+    const engine = new Engine(opts, channelId, opts.params, me, key, sessionKey)
     await engine.start(false)
     return new Channel(engine)
   }
@@ -133,7 +134,7 @@ export class Channel {
     }
     if (opts.transport.me !== rec.me) throw new UsageError('TRANSPORT_INDEX_MISMATCH', `the transport is participant ${opts.transport.me}'s, the store is participant ${rec.me}'s`)
     checkSkew(opts.skew, rec.params)
-    const engine = new Engine(opts, rec.channelId, rec.params, rec.me, key)
+    const engine = new Engine(opts, rec.channelId, rec.params, rec.me, key, sessionKeyOf(opts.sessionKey, rec.params, rec.me, key))
     await engine.start(true)
     return new Channel(engine)
   }

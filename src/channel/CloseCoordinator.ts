@@ -58,6 +58,8 @@ export interface CloseReady {
 export interface CloseContext {
   channelId: Hex
   participants: readonly Hex[]
+  /** The member list the manager's calls take (participants ‖ signers). */
+  members: readonly Hex[]
   me: number
   hasher: ParleyHasher
   guard: SigningGuard
@@ -312,7 +314,7 @@ export class CloseCoordinator {
     let outcome: { hash: Hex } | { error: unknown }
     try {
       crashPoint('close.signed') // every signature stored, nothing sent (docs/protocol.md §7.12)
-      outcome = { hash: (await this.c.chain!.close(this.c.channelId, this.c.participants, t.state, this.signatures())).hash }
+      outcome = { hash: (await this.c.chain!.close(this.c.channelId, this.c.members, t.state, this.signatures())).hash }
     } catch (error) {
       outcome = { error }
     }

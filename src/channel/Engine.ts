@@ -10,6 +10,7 @@ import type { SigningKey } from 'ethers'
 import { ProtocolError, RuntimeError } from '../errors/ParleyError.js'
 import { bitIndices, hasBit } from '../protocol/bitmap.js'
 import { hashState } from '../protocol/eip712.js'
+import { memberList } from '../protocol/members.js'
 import type { ChannelParams, Hex, SignedTransaction, Transaction } from '../protocol/types.js'
 import type { ChannelClosedEvent, StateSetEvent } from '../chain/events.js'
 import { AgreementManager } from '../agreement/AgreementManager.js'
@@ -58,11 +59,13 @@ export class Engine {
     readonly params: ChannelParams,
     readonly me: number,
     key: SigningKey,
+    /** Signs our transactions and confirmations: our session key, or `key` without one. */
+    sessionKey: SigningKey = key,
   ) {
     const p = params
     const timing = { p2pTime: p.p2pTime, agreementTime: p.agreementTime, chainFallbackTime: p.chainFallbackTime, skew: checkSkew(o.skew, p) }
     this.timing = timing
-    const guard = new SigningGuard(o.store, channelId, key, me)
+    const guard = new SigningGuard(o.store, channelId, sessionKey, me, key)
     this.guard = guard
     this.agreement = new AgreementManager({ channelId, params: p, me, store: o.store, clock: o.clock, timing, guard, onFinal: (es) => this.onFinal(es) })
     this.sm = new StateManager({
@@ -71,7 +74,7 @@ export class Engine {
       onAppended: (e) => this.onAppended(e),
     })
     this.closer = new CloseCoordinator({
-      channelId, participants: p.participants.map((a) => a.toLowerCase() as Hex), me, hasher: o.hasher, guard, store: o.store,
+      channelId, participants: p.participants.map((a) => a.toLowerCase() as Hex), members: memberList(p), me, hasher: o.hasher, guard, store: o.store,
       autoAccept: o.autoAcceptClose ?? true, ...(o.chain ? { chain: o.chain } : {}),
       ledger: () => this.sm.ledger,
       finalStateAt: (seq) => this.finalStateAt(seq),

@@ -9,6 +9,7 @@ import type { StateMachine } from '../machine/StateMachine.js'
 import type { ParleyHasher } from '../protocol/eip712.js'
 import { MAX_PARTICIPANTS, type ChannelParams, type Hex } from '../protocol/types.js'
 import { defaultSkew } from '../protocol/timing.js'
+import { hasSessionKeys, membersOf } from '../protocol/members.js'
 import type { Store } from '../store/types.js'
 import type { Transport } from '../transport/Transport.js'
 
@@ -19,8 +20,17 @@ export interface CloseSubmitter {
 
 /** What both create and restore need. */
 export interface ChannelRuntimeOptions {
-  /** Our key: an ethers Wallet (anything with `signingKey`) or a SigningKey. */
+  /**
+   * Our participant account's key: an ethers Wallet (anything with `signingKey`) or a
+   * SigningKey. It signs our close consents, and our moves too unless `sessionKey` is given.
+   */
   signer: SigningKey | { signingKey: SigningKey }
+  /**
+   * Our session key (`params.signers[me]`): it signs our moves and confirmations, so the
+   * account only signs consents. Required when the channel has session keys; must be absent
+   * otherwise.
+   */
+  sessionKey?: SigningKey | { signingKey: SigningKey }
   /** The channel's state machine (EvmStateMachine, or RpcStateMachine for tools). */
   machine: StateMachine
   store: Store
@@ -86,6 +96,15 @@ export function checkParams(p: ChannelParams): void {
     if (seen.has(a.toLowerCase())) throw fail('PARAMS_INVALID', `participant ${i} appears twice`, { field: 'participants', index: i })
     seen.add(a.toLowerCase())
   })
+  const signers = p.signers ?? []
+  if (!Array.isArray(signers) || (signers.length !== 0 && signers.length !== n)) {
+    throw fail('PARAMS_INVALID', `signers must be empty or one per participant (${n})`, { field: 'signers' })
+  }
+  signers.forEach((a, i) => {
+    if (!isAddress(a) || BigInt(a) === 0n) throw fail('PARAMS_INVALID', `signer ${i} is not a non-zero address`, { field: 'signers', index: i })
+    if (seen.has(a.toLowerCase())) throw fail('PARAMS_INVALID', `signer ${i} is a participant or another participant's signer`, { field: 'signers', index: i })
+    seen.add(a.toLowerCase())
+  })
   if (!isAddress(p.machine)) throw fail('PARAMS_INVALID', 'machine must be an address', { field: 'machine' })
   if (!isAddress(p.asset)) throw fail('PARAMS_INVALID', 'asset must be an address (0x0 for ETH)', { field: 'asset' })
   if (!Array.isArray(p.deposits) || p.deposits.length !== n || p.deposits.some((d) => typeof d !== 'bigint' || d < 0n)) {
@@ -111,6 +130,24 @@ export function checkSkew(skew: bigint | undefined, p: ChannelParams): bigint {
   if (skew === undefined) return max
   if (skew > max) throw fail('SKEW_TOO_LARGE', `skew ${skew} s exceeds the channel's ${max} s (agreementTime / 2): the chain would refuse what we accept`, { skew, max })
   return skew
+}
+
+/**
+ * The key that signs our moves and confirmations: `sessionKey`, which must be
+ * `params.signers[me]`, or our account's `key` when the channel has no session keys
+ * (UsageError `SIGNER_MISMATCH`, `SIGNER_REQUIRED`, `SIGNER_INVALID`).
+ */
+export function sessionKeyOf(option: ChannelRuntimeOptions['sessionKey'], params: ChannelParams, me: number, key: SigningKey): SigningKey {
+  const expected = membersOf(params)[me]!
+  if (option === undefined) {
+    if (hasSessionKeys(params)) throw fail('SIGNER_REQUIRED', `this channel has session keys: pass participant ${me}'s (${expected}) as sessionKey`, { expected })
+    return key
+  }
+  const session = option instanceof SigningKey ? option : (option as { signingKey?: unknown } | undefined)?.signingKey
+  if (!(session instanceof SigningKey)) throw fail('SIGNER_INVALID', 'sessionKey must be an ethers Wallet or SigningKey')
+  const address = computeAddress(session.publicKey).toLowerCase()
+  if (address !== expected) throw fail('SIGNER_MISMATCH', `the session key ${address} is not participant ${me}'s signer (${expected})`, { expected, address })
+  return session
 }
 
 /** Our index in the participant list; UsageError `SIGNER_NOT_PARTICIPANT` if absent. */

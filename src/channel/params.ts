@@ -45,6 +45,12 @@ export interface ChannelParamsInput {
   now?: bigint
   /** The open deadline itself, instead of one computed from `now`. */
   openDeadline?: bigint
+  /**
+   * Session keys, one per participant (`createSessionKey().address`): they sign the moves and
+   * confirmations, the participants' wallets only the consents. Default: none (each wallet
+   * signs everything itself).
+   */
+  signers?: readonly string[]
 }
 
 const isUint = (n: unknown, max: number) => Number.isInteger(n) && (n as number) > 0 && (n as number) <= max
@@ -85,9 +91,17 @@ export function channelParams(input: ChannelParamsInput): ChannelParams {
   if (!isHexString(salt, 32)) throw new UsageError('PARAMS_INVALID', `salt must be 32 bytes of hex, got ${JSON.stringify(salt)}`)
   const initData = input.initData ?? '0x'
   if (!isHexString(initData)) throw new UsageError('PARAMS_INVALID', `initData must be hex, got ${JSON.stringify(initData)}`)
+  const signers = (input.signers ?? []).map((p, i) => address(`signer #${i}`, p))
+  if (signers.length !== 0 && signers.length !== participants.length) {
+    throw new UsageError('PARAMS_INVALID', `one signer per participant or none: ${participants.length} participants, ${signers.length} signers`)
+  }
+  if (new Set([...participants, ...signers]).size !== participants.length + signers.length) {
+    throw new UsageError('PARAMS_INVALID', 'a signer is a participant or appears twice')
+  }
   const deadline = input.openDeadline ?? deadlineFrom(input.now ?? BigInt(Math.floor(Date.now() / 1000)))
   return {
     participants,
+    ...(signers.length > 0 ? { signers } : {}),
     machine: address('machine', input.machine),
     asset: input.asset === undefined ? ETH : address('asset', input.asset),
     deposits: [...deposits],

@@ -15,6 +15,7 @@ import { ParleyError, ProtocolError, UsageError } from '../errors/ParleyError.js
 import { Emitter } from '../observe/Emitter.js'
 import { isMachineFailure } from '../machine/failure.js'
 import { accusedOf } from '../protocol/disputes.js'
+import { memberList } from '../protocol/members.js'
 import { DisputeKind, type DisputeRecord, type Hex, type Transaction } from '../protocol/types.js'
 import type { Evidence } from '../state/evidence.js'
 import { applyChainEvent, initialChainView, isApplied } from './chainView.js'
@@ -94,9 +95,9 @@ export class DisputeHandler {
 
   constructor(private readonly e: Engine, private readonly o: DisputeHandlerOptions) {
     const p = e.params
-    this.facts = { participants: p.participants.map((a) => a.toLowerCase() as Hex), p2pTime: p.p2pTime, agreementTime: p.agreementTime, chainFallbackTime: p.chainFallbackTime, challengeTime: p.challengeTime }
+    this.facts = { participants: memberList(p), p2pTime: p.p2pTime, agreementTime: p.agreementTime, chainFallbackTime: p.chainFallbackTime, challengeTime: p.challengeTime }
     this.policy = { post: true, timeout: true, autoWithdraw: false, ...o.policy }
-    this.account = this.facts.participants[e.me]!
+    this.account = p.participants[e.me]!.toLowerCase() as Hex
     const saved = e.o.store.getMeta(e.channelId, STATE_KEY)
     const s = saved ? decodeJson<Saved>(saved) : undefined
     this.chain = s?.chain ?? initialChainView(e.o.store.getForks(e.channelId).at(-1)!)

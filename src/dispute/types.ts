@@ -131,6 +131,7 @@ export interface DisputePolicy {
 
 /** Channel facts the rules need. */
 export interface ChannelFacts {
+  /** The member list the manager's calls take (participants ‖ signers; see `memberList`). */
   participants: readonly Hex[]
   p2pTime: number
   agreementTime: number

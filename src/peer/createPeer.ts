@@ -7,12 +7,13 @@
  * ChainListener with the court attached, so chain events reach the channel and disputes are
  * raised, answered and resolved by themselves. The CLI's `parley run` and the demo use it.
  */
-import { concat, keccak256, toUtf8Bytes, type Provider, type Wallet } from 'ethers'
+import { concat, keccak256, toUtf8Bytes, type Provider, type SigningKey, type Wallet } from 'ethers'
 import { ChainListener } from '../chain/ChainListener.js'
 import { defaultConfirmations } from '../chain/confirmations.js'
 import { findGenesis, type Genesis } from '../chain/genesis.js'
 import type { ManagerClient } from '../chain/ManagerClient.js'
 import { Channel } from '../channel/Channel.js'
+import { sessionKeyOf } from '../channel/options.js'
 import type { Clock } from '../clock/Clock.js'
 import { LogicalClock } from '../clock/LogicalClock.js'
 import { attachCourt, type Court, type CourtOptions } from '../dispute/attachCourt.js'
@@ -21,13 +22,23 @@ import type { Hardfork } from '../chain/hardfork.js'
 import type { EvmStateMachine } from '../machine/EvmStateMachine.js'
 import { HyperswarmTransport } from '../net/HyperswarmTransport.js'
 import { P2PManager, type P2PManagerOptions } from '../net/P2PManager.js'
+import { membersOf } from '../protocol/members.js'
 import type { ChannelParams, Hex } from '../protocol/types.js'
 import type { Store } from '../store/types.js'
 import { loadMachine } from './loadMachine.js'
 
 export interface CreatePeerOptions {
-  /** Our participant key, connected to a provider: it signs, and pays for our court calls. */
+  /**
+   * Our participant key, connected to a provider: it sends (and pays for) our court calls,
+   * signs our close consents, and signs our moves too when the channel has no session keys.
+   */
   wallet: Wallet
+  /**
+   * Our session key (`params.signers[me]`, see `createSessionKey`): it signs our moves and
+   * confirmations and proves our identity to the peers, so the wallet signs only on-chain
+   * transactions and consents. Required when the channel has session keys.
+   */
+  sessionKey?: Wallet | SigningKey
   /** The manager the channel lives on (connected to `wallet` here). */
   manager: ManagerClient
   channelId: Hex
@@ -122,6 +133,8 @@ export async function createPeer(o: CreatePeerOptions): Promise<Peer> {
   }
   const me = params.participants.findIndex((p) => p.toLowerCase() === o.wallet.address.toLowerCase())
   if (me < 0) throw new UsageError('SIGNER_NOT_PARTICIPANT', `${o.wallet.address.toLowerCase()} is not a participant of channel ${channelId}`)
+  // Our in-channel signer: the session key (checked against params.signers[me]) or the wallet.
+  const sessionKey = sessionKeyOf(o.sessionKey, params, me, o.wallet.signingKey)
 
   const cleanup: (() => Promise<void> | void)[] = []
   const stop = async () => {
@@ -146,10 +159,11 @@ export async function createPeer(o: CreatePeerOptions): Promise<Peer> {
 
     const p2p = new P2PManager({ seed: noiseSeed(o.wallet, channelId), ...o.net })
     cleanup.push(() => p2p.close())
-    const transport = await HyperswarmTransport.join(p2p, { channelId, participants: params.participants, me, signer: o.wallet.signingKey })
+    // The peers know each other by their in-channel signers (session keys, or the accounts).
+    const transport = await HyperswarmTransport.join(p2p, { channelId, participants: membersOf(params), me, signer: sessionKey })
     cleanup.push(() => transport.close())
 
-    const runtime = { signer: o.wallet, machine, store: o.store, transport, clock, hasher, chain: manager }
+    const runtime = { signer: o.wallet, ...(o.sessionKey ? { sessionKey } : {}), machine, store: o.store, transport, clock, hasher, chain: manager }
     const channel = record
       ? await Channel.restore({ ...runtime, channelId })
       : await Channel.create({ ...runtime, params, channelId, genesis: { state: genesis!.state, timestamp: genesis!.timestamp } })

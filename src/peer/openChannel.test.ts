@@ -5,14 +5,14 @@
  */
 import { after, before, describe, it } from 'node:test'
 import assert from 'node:assert/strict'
-import type { Wallet } from 'ethers'
+import { Signature, type Wallet } from 'ethers'
 import { startAnvil, type Anvil } from '../chain/anvil.js'
 import { signOpenConsent } from '../chain/consent.js'
 import { deployLocalStack, type LocalStack } from '../chain/stack.js'
 import { channelParams } from '../channel/params.js'
 import { ParleyError } from '../errors/ParleyError.js'
 import { ETH, Phase, type ChannelParams, type Hex } from '../protocol/types.js'
-import { openChannel } from './openChannel.js'
+import { openChannel, orderConsents } from './openChannel.js'
 
 const ONE = 10n ** 18n
 let anvil: Anvil
@@ -55,5 +55,17 @@ describe('openChannel', () => {
     assert.equal((await stack.manager.getChannel(r.channelId)).phase, Phase.Open)
     assert.equal(r.genesis.fork, 0n)
     await assert.rejects(openChannel(stack.manager.connect(carol), p, [bobSig, alice]), code('CHANNEL_EXISTS'))
+  })
+
+  it('takes the forms wallets return: a 64-byte EIP-2098 consent and one with v = 0 / 1', async () => {
+    const p = await params()
+    const hasher = await stack.manager.hasher()
+    const aliceSig = signOpenConsent(alice.signingKey, hasher, p)
+    const bobSig = signOpenConsent(bob.signingKey, hasher, p)
+    const compact = Signature.from(aliceSig).compactSerialized
+    const raw = `${bobSig.slice(0, 130)}0${Number.parseInt(bobSig.slice(130), 16) - 27}`
+    assert.deepEqual(orderConsents(hasher.channelId(p), p, [raw, compact]), [aliceSig, bobSig])
+    const r = await openChannel(stack.manager.connect(carol), p, [raw, compact])
+    assert.equal((await stack.manager.getChannel(r.channelId)).phase, Phase.Open)
   })
 })

@@ -6,7 +6,7 @@ import type { SigningKey } from 'ethers'
 import { signOpenConsent } from '../chain/consent.js'
 import type { ManagerClient, OpenResult } from '../chain/ManagerClient.js'
 import { UsageError } from '../errors/ParleyError.js'
-import { recoverSigner } from '../protocol/signatures.js'
+import { normalizeSignature, recoverSigner } from '../protocol/signatures.js'
 import { Phase, type ChannelParams, type Hex } from '../protocol/types.js'
 
 /** A consent: a signature from `signOpenConsent` / `parley consent`, or a key (a Wallet) to sign one with. */
@@ -14,7 +14,8 @@ export type Consent = string | { signingKey: SigningKey }
 
 /**
  * Matches consent signatures to participants by recovery: the result is in participant order.
- * UsageError `CONSENT_COUNT_MISMATCH`, `CONSENT_INVALID` (not a 65-byte signature),
+ * Wallet forms are taken (64-byte EIP-2098, v = 0 / 1) and returned as 65 bytes with v = 27 / 28.
+ * UsageError `CONSENT_COUNT_MISMATCH`, `CONSENT_INVALID` (not a 64- or 65-byte signature),
  * `CONSENT_SIGNER_UNKNOWN` (another key, other params or another manager), `CONSENT_DUPLICATE`.
  * @example const ordered = orderConsents(channelId, params, [bobSig, aliceSig])
  */
@@ -23,10 +24,12 @@ export function orderConsents(channelId: Hex, params: ChannelParams, signatures:
   if (signatures.length !== n) throw new UsageError('CONSENT_COUNT_MISMATCH', `the channel has ${n} participants: ${n} consents needed, got ${signatures.length}`)
   const ordered: (Hex | undefined)[] = new Array(n).fill(undefined)
   signatures.forEach((sig, k) => {
-    if (typeof sig !== 'string' || !/^0x[0-9a-fA-F]{130}$/.test(sig)) throw new UsageError('CONSENT_INVALID', `consent #${k + 1} is not a 65-byte hex signature`, { details: { index: k } })
+    if (typeof sig !== 'string' || !/^0x([0-9a-fA-F]{128}|[0-9a-fA-F]{130})$/.test(sig)) throw new UsageError('CONSENT_INVALID', `consent #${k + 1} is not a 64- or 65-byte hex signature`, { details: { index: k } })
     let signer: Hex
+    let full: Hex
     try {
-      signer = recoverSigner(channelId, sig as Hex)
+      full = normalizeSignature(sig)
+      signer = recoverSigner(channelId, full)
     } catch {
       throw new UsageError('CONSENT_INVALID', `consent #${k + 1} is not a valid signature`, { details: { index: k } })
     }
@@ -35,7 +38,7 @@ export function orderConsents(channelId: Hex, params: ChannelParams, signatures:
       throw new UsageError('CONSENT_SIGNER_UNKNOWN', `consent #${k + 1} is ${signer}'s, not a participant's consent to channel ${channelId} (signed for other params or another manager?)`, { details: { index: k, signer } })
     }
     if (ordered[i] !== undefined) throw new UsageError('CONSENT_DUPLICATE', `participant #${i} (${signer}) consented twice`, { details: { participant: i } })
-    ordered[i] = sig.toLowerCase() as Hex
+    ordered[i] = full
   })
   return ordered as Hex[]
 }

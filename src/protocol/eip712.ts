@@ -33,6 +33,7 @@ export const TYPES = {
   ],
   ChannelParams: [
     { name: 'participants', type: 'address[]' },
+    { name: 'signers', type: 'address[]' },
     { name: 'machine', type: 'address' },
     { name: 'asset', type: 'address' },
     { name: 'deposits', type: 'uint256[]' },
@@ -132,25 +133,31 @@ export function hashParamsStruct(p: ChannelParams): Hex {
 }
 
 function paramsStruct(p: ChannelParams): Uint8Array {
-  const parts = words(p.participants.length)
-  p.participants.forEach((a, i) => putUint(parts, 32 * i, BigInt(a)))
   const deps = words(p.deposits.length)
   p.deposits.forEach((d, i) => putUint(deps, 32 * i, d))
-  const buf = words(13)
+  const buf = words(14)
   buf.set(PARAMS_TYPEHASH, 0)
-  buf.set(keccak256(parts), 32)
-  putUint(buf, 64, BigInt(p.machine))
-  putUint(buf, 96, BigInt(p.asset))
-  buf.set(keccak256(deps), 128)
-  putUint(buf, 160, p.bond)
-  putUint(buf, 192, BigInt(p.p2pTime))
-  putUint(buf, 224, BigInt(p.agreementTime))
-  putUint(buf, 256, BigInt(p.chainFallbackTime))
-  putUint(buf, 288, BigInt(p.challengeTime))
-  putBytes32(buf, 320, p.salt)
-  buf.set(keccak256(hexToBytes(p.initData)), 352)
-  putUint(buf, 384, p.openDeadline)
+  buf.set(keccak256(addressWords(p.participants)), 32)
+  buf.set(keccak256(addressWords(p.signers ?? [])), 64)
+  putUint(buf, 96, BigInt(p.machine))
+  putUint(buf, 128, BigInt(p.asset))
+  buf.set(keccak256(deps), 160)
+  putUint(buf, 192, p.bond)
+  putUint(buf, 224, BigInt(p.p2pTime))
+  putUint(buf, 256, BigInt(p.agreementTime))
+  putUint(buf, 288, BigInt(p.chainFallbackTime))
+  putUint(buf, 320, BigInt(p.challengeTime))
+  putBytes32(buf, 352, p.salt)
+  buf.set(keccak256(hexToBytes(p.initData)), 384)
+  putUint(buf, 416, p.openDeadline)
   return keccak256(buf)
+}
+
+/** An address[] as EIP-712 encodes it before hashing: one 32-byte word per address. */
+function addressWords(list: readonly Hex[]): Buffer {
+  const buf = words(list.length)
+  list.forEach((a, i) => putUint(buf, 32 * i, BigInt(a)))
+  return buf
 }
 
 /** hashStruct(CloseChannel). */

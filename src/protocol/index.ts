@@ -6,6 +6,7 @@
  */
 export * from './types.js'
 export { ParleyHasher, hashState, type Domain } from './eip712.js'
+export { membersOf, memberList, hasSessionKeys } from './members.js'
 export { signDigest, recoverSigner, packSignatures, packSignedTransaction } from './signatures.js'
 export { checkFinalityProof, checkList, proofLength, latestFinal, type FinalityVerdict, type ProofEntry, type ListContext, type ListVerdict } from './finality.js'
 export {

@@ -9,7 +9,7 @@ import fc from 'fast-check'
 import { Signature, SigningKey, Wallet, recoverAddress } from 'ethers'
 import secp256k1 from 'secp256k1'
 import { ParleyError, ProtocolError } from '../errors/ParleyError.js'
-import { SECP256K1_HALF_N, packSignatures, recoverSigner, signDigest, unpackSignatures } from './signatures.js'
+import { SECP256K1_HALF_N, normalizeSignature, packSignatures, recoverSigner, signDigest, unpackSignatures } from './signatures.js'
 import type { Hex } from './types.js'
 
 const N = 2n * SECP256K1_HALF_N + 1n
@@ -33,7 +33,8 @@ function verdict(fn: () => string): string {
 function referenceRecover(d: Hex, signature: Hex): string {
   const b = Buffer.from(signature.slice(2), 'hex')
   if (b.length !== 65) return 'SIGNATURE_MALFORMED'
-  if (b[64] !== 27 && b[64] !== 28) return 'SIGNATURE_MALFORMED'
+  // The contract (and so recoverSigner) reads v = 0 / 1 as 27 / 28.
+  if (![0, 1, 27, 28].includes(b[64]!)) return 'SIGNATURE_MALFORMED'
   if (BigInt(hex(b.subarray(32, 64))) > SECP256K1_HALF_N) return 'SIGNATURE_MALLEABLE'
   try {
     return recoverAddress(d, Signature.from(signature)).toLowerCase()
@@ -94,7 +95,8 @@ test('malleable and malformed signatures are rejected with their codes', () => {
     [sig.slice(0, -2) as Hex, 'SIGNATURE_MALFORMED'],
     [`${sig}00`, 'SIGNATURE_MALFORMED'],
     [`0x${r}${word(s)}1d`, 'SIGNATURE_MALFORMED'],
-    [`0x${r}${word(s)}00`, 'SIGNATURE_MALFORMED'],
+    [`0x${r}${word(s)}02`, 'SIGNATURE_MALFORMED'],
+    [`0x${r}${word(s)}1a`, 'SIGNATURE_MALFORMED'],
     [`0x${word(0n)}${word(s)}1b`, 'SIGNATURE_MALFORMED'],
     [`0x${r}${word(0n)}1b`, 'SIGNATURE_MALFORMED'],
     [`0x${word(N)}${word(s)}1b`, 'SIGNATURE_MALFORMED'],
@@ -114,4 +116,27 @@ test('unpackSignatures inverts packSignatures for any signer set', () => {
     const { signers, signatures } = packSignatures(sigs)
     assert.deepEqual(unpackSignatures(signers, signatures), new Map([...sigs].sort(([a], [b]) => a - b)))
   }))
+})
+
+test('normalizeSignature: EIP-2098 compact and v = 0 / 1 become the 65-byte v = 27 / 28 form; high s stays refused', () => {
+  fc.assert(
+    fc.property(privateKey, digest, (k, d) => {
+      const sig = signDigest(new SigningKey(k), d)
+      const compact = Signature.from(sig).compactSerialized as Hex
+      assert.equal(normalizeSignature(compact), sig)
+      const raw = `${sig.slice(0, 130)}0${Number.parseInt(sig.slice(130), 16) - 27}` as Hex
+      assert.equal(normalizeSignature(raw), sig)
+      assert.equal(normalizeSignature(sig), sig)
+      assert.equal(recoverSigner(d, raw), recoverSigner(d, sig))
+    }),
+    { numRuns: 50 },
+  )
+  const d = hex(new Uint8Array(32).fill(3))
+  const sig = signDigest(new SigningKey(`0x${word(42n)}`), d)
+  // A compact (r, yParity‖s) with s in the upper half: expanded as it is, then refused as malleable.
+  const highCompact = `${sig.slice(0, 66)}${word(SECP256K1_HALF_N + 1n)}` as Hex
+  assert.equal(verdict(() => recoverSigner(d, normalizeSignature(highCompact))), 'SIGNATURE_MALLEABLE')
+  for (const bad of [sig.slice(0, -4), `${sig}00`, `${sig.slice(0, 130)}1d`, '0xzz']) {
+    assert.equal(verdict(() => normalizeSignature(bad)), 'SIGNATURE_MALFORMED', bad)
+  }
 })

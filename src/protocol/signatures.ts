@@ -52,8 +52,9 @@ export function signDigest(key: PrivateKeyHolder, digest: Hex): Hex {
 }
 
 /**
- * Recovers the signer of `digest`, as a lowercase address. Throws ProtocolError
- * `SIGNATURE_MALFORMED` for a wrong length, bad v or an (r, s) that recovers no key, and
+ * Recovers the signer of `digest`, as a lowercase address; v may be 0 / 1 or 27 / 28, as the
+ * contract accepts. Throws ProtocolError `SIGNATURE_MALFORMED` for a wrong length (a 64-byte
+ * EIP-2098 signature must go through {@link normalizeSignature} first), bad v or an (r, s) that recovers no key, and
  * `SIGNATURE_MALLEABLE` for a high s — the same rules as OpenZeppelin's ECDSA.
  * @example if (recoverSigner(digest, signature) !== participants[actor]) reject()
  */
@@ -63,8 +64,9 @@ export function recoverSigner(digest: Hex, signature: Hex): Hex {
   if (b.length !== 65) {
     throw new ProtocolError('SIGNATURE_MALFORMED', `signature must be 65 bytes, got ${b.length}`)
   }
-  const v = b[64]!
-  if (v !== 27 && v !== 28) throw new ProtocolError('SIGNATURE_MALFORMED', `signature v must be 27 or 28, got ${v}`)
+  // v = 0 / 1 (the raw recovery id hardware wallets return) counts as 27 / 28, as on-chain.
+  const v = b[64]! < 2 ? b[64]! + 27 : b[64]!
+  if (v !== 27 && v !== 28) throw new ProtocolError('SIGNATURE_MALFORMED', `signature v must be 0, 1, 27 or 28, got ${v}`)
   if (b.compare(HALF_N_BYTES, 0, 32, 32, 64) > 0) throw new ProtocolError('SIGNATURE_MALLEABLE', 'signature s is in the upper half order')
   const message = bytes32(digest)
   if (!message) throw new ProtocolError('SIGNATURE_MALFORMED', 'the signed digest is not 32-byte hex')
@@ -77,6 +79,33 @@ export function recoverSigner(digest: Hex, signature: Hex): Hex {
   }
   // Address = the last 20 bytes of keccak256(x ‖ y) of the uncompressed key (minus its 0x04 prefix).
   return bytesToHex(keccak256(publicKey.subarray(1)).subarray(12))
+}
+
+/**
+ * The 65-byte (r, s, v ∈ {27, 28}) form the contracts and peers take, of a signature as a wallet
+ * may return it: 65 bytes with v = 0 / 1 or 27 / 28, or 64-byte EIP-2098 compact (r, yParity·2²⁵⁵
+ * + s). A high s is kept as it is (and refused by every verifier): normalising never makes a
+ * malleable signature acceptable. Throws ProtocolError `SIGNATURE_MALFORMED` for another length
+ * or v.
+ * @example const sig = normalizeSignature(await wallet.signTypedData(domain, types, message))
+ */
+export function normalizeSignature(signature: string): Hex {
+  if (!isHex(signature)) throw new ProtocolError('SIGNATURE_MALFORMED', 'signature must be 0x-prefixed hex')
+  const b = Buffer.from(signature.slice(2), 'hex')
+  if (b.length === 64) {
+    const yParity = b[32]! >> 7
+    const out = Buffer.alloc(65)
+    b.copy(out, 0, 0, 64)
+    out[32] = b[32]! & 0x7f
+    out[64] = 27 + yParity
+    return bytesToHex(out)
+  }
+  if (b.length !== 65) throw new ProtocolError('SIGNATURE_MALFORMED', `signature must be 64 or 65 bytes, got ${b.length}`)
+  const v = b[64]! < 2 ? b[64]! + 27 : b[64]!
+  if (v !== 27 && v !== 28) throw new ProtocolError('SIGNATURE_MALFORMED', `signature v must be 0, 1, 27 or 28, got ${b[64]}`)
+  const out = Buffer.from(b)
+  out[64] = v
+  return bytesToHex(out)
 }
 
 /** Concatenates signatures in ascending participant order, with their bitmap. */

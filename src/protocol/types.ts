@@ -9,6 +9,12 @@ export type Hex = `0x${string}`
 /** Everything participants agree on at open; its EIP-712 digest is the channel id. */
 export interface ChannelParams {
   participants: Hex[]
+  /**
+   * Session keys: `signers[i]` signs participant i's in-channel moves and confirmations (see
+   * `membersOf`). Absent or empty: each participant signs with its own account. The wallet
+   * authorizes them by signing the open consent, which covers this list.
+   */
+  signers?: Hex[]
   machine: Hex
   /** `0x000…0` for ETH, otherwise an ERC-20 token address. */
   asset: Hex

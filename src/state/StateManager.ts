@@ -10,6 +10,7 @@ import { ProtocolError, UsageError } from '../errors/ParleyError.js'
 import { hashState, type ParleyHasher } from '../protocol/eip712.js'
 import { bitmapOf } from '../protocol/bitmap.js'
 import { broadcastDeadline } from '../protocol/timing.js'
+import { membersOf } from '../protocol/members.js'
 import type { Clock } from '../clock/Clock.js'
 import type { StateMachine } from '../machine/StateMachine.js'
 import { MAX_DATA_BYTES, type ChannelParams, type Hex, type Transaction } from '../protocol/types.js'
@@ -66,7 +67,8 @@ export class StateManager {
   private readonly participants: Hex[]
 
   constructor(private readonly o: StateManagerOptions) {
-    this.participants = o.params.participants.map((p) => p.toLowerCase() as Hex)
+    // Transactions are signed by each participant's in-channel signer (session key or account).
+    this.participants = membersOf(o.params)
   }
 
   /** Replaces the current fork's view (new fork or restore); drops held txs. */

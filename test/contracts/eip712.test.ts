@@ -41,6 +41,7 @@ const transaction: fc.Arbitrary<Transaction> = fc.record({
 
 const channelParams: fc.Arbitrary<ChannelParams> = fc.record({
   participants: fc.array(address, { maxLength: 10 }),
+  signers: fc.array(address, { maxLength: 10 }),
   machine: address,
   asset: address,
   deposits: fc.array(uint(256), { maxLength: 10 }),

@@ -64,7 +64,7 @@ describe('signature errors', () => {
   const s = (i: number) => sigsOf(1n << BigInt(i))[0]!
   const cases: Case[] = [
     { name: 'high s (malleable twin) of participant 3', signers: 0b1010n, sigs: () => join([s(1), highS(s(3))]), error: 'SignatureMalleable', args: () => [3] },
-    ...[0, 1, 26, 29, 255].map((v) => ({ name: `v = ${v}`, signers: 0b0011n, sigs: () => join([s(0), withV(s(1), v)]), error: 'SignatureInvalid', args: () => [1] })),
+    ...[2, 26, 29, 255].map((v) => ({ name: `v = ${v}`, signers: 0b0011n, sigs: () => join([s(0), withV(s(1), v)]), error: 'SignatureInvalid', args: () => [1] })),
     { name: 'r = 0', signers: 0b0001n, sigs: () => withWord(s(0), 0, 0n), error: 'SignatureInvalid', args: () => [0] },
     { name: 's = 0', signers: 0b0001n, sigs: () => withWord(s(0), 1, 0n), error: 'SignatureInvalid', args: () => [0] },
     { name: 'one byte short', signers: 0b0011n, sigs: () => trim(join([s(0), s(1)]), 1), error: 'SignaturesLengthInvalid', args: () => [130, 129] },
@@ -85,6 +85,16 @@ describe('signature errors', () => {
       await expectRevert(verify(c.signers, c.sigs()), c.error, c.args?.())
     })
   }
+
+  test('v = 0 / 1 (raw recovery id) is accepted as 27 / 28; the malleable twin stays refused', async () => {
+    const raw = (sig: Hex) => withV(sig, Number(BigInt('0x' + sig.slice(130))) - 27)
+    assert.equal(await verify(0b1011n, join([raw(s(0)), s(1), raw(s(3))])), 0b1011n)
+    const twin = highS(s(1))
+    await expectRevert(verify(0b0010n, withV(twin, Number(BigInt('0x' + twin.slice(130))) - 27)), 'SignatureMalleable', [1])
+    // A raw id of the other parity recovers another key.
+    const flipped = withV(s(0), 28 - Number(BigInt('0x' + s(0).slice(130))))
+    await expectRevert(verify(0b0001n, flipped), 'SignerNotParticipant')
+  })
 
   test('unknown channel → ChannelNotOpen; wrong participant list → ChannelParticipantsMismatch', async () => {
     const other = hexlify(randomBytes(32)) as Hex
@@ -118,7 +128,8 @@ describe('TypeScript recovery applies the same rules', () => {
   test('valid → the signer; high s → SIGNATURE_MALLEABLE; bad v or length → SIGNATURE_MALFORMED', () => {
     assert.equal(recoverSigner(digest, s0()), ws[0]!.address.toLowerCase())
     assert.equal(code(() => recoverSigner(digest, highS(s0()))), 'SIGNATURE_MALLEABLE')
-    for (const v of [0, 1, 26, 29]) assert.equal(code(() => recoverSigner(digest, withV(s0(), v))), 'SIGNATURE_MALFORMED')
+    for (const v of [2, 26, 29]) assert.equal(code(() => recoverSigner(digest, withV(s0(), v))), 'SIGNATURE_MALFORMED')
+    assert.equal(recoverSigner(digest, withV(s0(), Number(BigInt('0x' + s0().slice(130))) - 27)), ws[0]!.address.toLowerCase())
     assert.equal(code(() => recoverSigner(digest, trim(s0(), 1))), 'SIGNATURE_MALFORMED')
     assert.equal(code(() => recoverSigner(digest, withWord(s0(), 0, 0n))), 'SIGNATURE_MALFORMED')
   })

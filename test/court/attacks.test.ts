@@ -58,8 +58,8 @@ function candidate(s: Scene, upTo: bigint, t: Transaction): PackedSignedTransact
  * courts prove the equivocation or invalid transition from the event, Mallory is slashed,
  * Alice and Bob play on and close.
  */
-async function conflictingTimeout(ctx: SceneContext, wallets: Wallet[], label: string, o: { route?: Route; height?: bigint; below?: boolean; post?: boolean } = {}): Promise<void> {
-  const s = await scene(ctx, wallets, label)
+async function conflictingTimeout(ctx: SceneContext, wallets: Wallet[], label: string, o: { route?: Route; height?: bigint; below?: boolean; post?: boolean; sessionKeys?: boolean } = {}): Promise<void> {
+  const s = await scene(ctx, wallets, label, o.sessionKeys ? { sessionKeys: true } : {})
   const [alice, bob] = [s.c.roles[ALICE]!, s.c.roles[BOB]!]
   try {
     let head = await round(ctx, s, { slowBefore: [MALLORY] })
@@ -119,6 +119,10 @@ describe('issue 10: reproduced attacks against online honest clients (end to end
     test(`10.1 a conflicting timeout ${h.what}, backdated, to a made-up state (every balance Mallory's, Alice to move) is proven from its event: Mallory slashed, nobody honest removed`, { timeout: 120_000 }, () =>
       conflictingTimeout(ctx, wallets, `10.1-${h.height}-${h.below}`, { height: h.height, below: h.below }))
   }
+
+  test('10.1 with session keys: Mallory’s session key signs the equivocation, her bond is slashed, the payouts go to the wallets', { timeout: 120_000 }, async () => {
+    await conflictingTimeout(ctx, wallets, '10.1-session-keys', { height: 3n, sessionKeys: true })
+  })
 
   test('10.3 a candidate entry Mallory stamped before its parent is refused at raise (ProofTimestampInvalid); she is timed out, Alice and Bob close', { timeout: 120_000 }, async () => {
     const s = await scene(ctx, wallets, '10.3-before-parent')

@@ -75,7 +75,7 @@ export async function readFacts(w: World, s: Scenario, record: DisputeRecord, ti
   const ch = w.iface.decodeFunctionResult('getChannel', r.data)[0]
   const phase = Number(ch.phase) as Phase
   return {
-    channelId: s.channelId, participants: s.participants, phase, fork: BigInt(ch.fork), active: BigInt(ch.active), slashed: BigInt(ch.slashed),
+    channelId: s.channelId, participants: s.participants, n: Number(ch.n), phase, fork: BigInt(ch.fork), active: BigInt(ch.active), slashed: BigInt(ch.slashed),
     genesisStateHash: String(ch.genesisStateHash).toLowerCase() as Hex, genesisTimestamp: BigInt(ch.genesisTimestamp), latestSeq: BigInt(ch.latestSeq),
     agreementTime: Number(ch.agreementTime), challengeTime: BigInt(ch.challengeTime), postingWindow: BigInt(ch.postingWindow), locked: BigInt(ch.locked),
     ...(phase === Phase.Disputed ? { record } : {}), blockTime: time, digest: (t) => w.hasher.transaction(t),

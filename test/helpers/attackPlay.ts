@@ -64,7 +64,8 @@ export async function scene(ctx: SceneContext, wallets: Wallet[], label: string,
   const c = await openCourtChannel({ anvil: ctx.anvil, stack: ctx.stack, hasher: ctx.hasher, ...(ctx.hardfork ? { hardfork: ctx.hardfork } : {}), wallets, label: `${label}-${Date.now()}`, honest: [ALICE, BOB].filter((i) => i < wallets.length - 1), ...over })
   const m = new Ledger([...c.params.deposits])
   const last = c.roles.length - 1
-  const mallory = new Byzantine({ wallet: c.roles[last]!.wallet, params: c.params, hasher: ctx.hasher, manager: ctx.stack.manager, machine: await c.machine() })
+  const sessionKey = c.roles[last]!.sessionKey
+  const mallory = new Byzantine({ wallet: c.roles[last]!.wallet, ...(sessionKey ? { sessionKey } : {}), params: c.params, hasher: ctx.hasher, manager: ctx.stack.manager, machine: await c.machine() })
   return { c, m, mallory, before }
 }
 

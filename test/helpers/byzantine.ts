@@ -22,6 +22,7 @@ import { packSignatures, signDigest, unpackSignatures } from '../../src/protocol
 import type { ChannelParams, DisputeRecord, Hex, PackedSignedTransaction, Transaction } from '../../src/protocol/types.js'
 import type { Store } from '../../src/store/types.js'
 import { sendVia7702, sendViaRelay } from './relay.js'
+import { memberList } from '../../src/protocol/members.js'
 
 /** What a transaction is built on: any transaction (its fields name the parent), a snapshot, or a fork genesis at seq 0. */
 export interface Parent {
@@ -85,6 +86,8 @@ export interface ByzantineOptions {
   manager: ManagerClient
   /** The channel's machine, for moves whose resulting state should be the real one ({@link Byzantine.move}). */
   machine?: StateMachine
+  /** Our session key (params.signers[me]), which signs our transactions; the wallet still calls. */
+  sessionKey?: Wallet
 }
 
 const WITHOUT_INDEX = new Set<CourtMethod>(['postTransaction', 'resolve'])
@@ -135,9 +138,9 @@ export class Byzantine {
     return { transaction: this.tx(parent, { data, timestamp, actor, ...fields, stateHash: hashState(next) }), state: next }
   }
 
-  /** Our signature on `t` (whatever it says). @example const sig = mallory.sign(t) */
+  /** Our signature on `t` (whatever it says), by our session key if we have one. @example const sig = mallory.sign(t) */
   sign(t: Transaction): Hex {
-    return signDigest(this.o.wallet.signingKey, this.o.hasher.transaction(t))
+    return signDigest((this.o.sessionKey ?? this.o.wallet).signingKey, this.o.hasher.transaction(t))
   }
 
   /**
@@ -156,7 +159,7 @@ export class Byzantine {
    */
   async rawCall<M extends CourtMethod>(method: M, args: CourtArgs[M]): Promise<string> {
     const { manager, params, wallet } = this.o
-    const full = WITHOUT_INDEX.has(method) ? [this.channelId, params.participants, ...args] : [this.channelId, params.participants, this.me, ...args]
+    const full = WITHOUT_INDEX.has(method) ? [this.channelId, memberList(params), ...args] : [this.channelId, memberList(params), this.me, ...args]
     const req = await (manager.contract.connect(wallet) as typeof manager.contract).getFunction(method).populateTransaction(...full)
     return wallet.signTransaction(await wallet.populateTransaction({ ...req, gasLimit: 12_000_000n })) // no estimate: the court needs gas for machine calls (MachineGasTooLow)
   }
@@ -169,7 +172,7 @@ export class Byzantine {
    */
   async call<M extends CourtMethod>(method: M, args: CourtArgs[M], route: Route = 'direct', fees: Fees = {}): Promise<CourtCall> {
     const { manager, params, wallet } = this.o
-    const full = WITHOUT_INDEX.has(method) ? [this.channelId, params.participants, ...args] : [this.channelId, params.participants, this.me, ...args]
+    const full = WITHOUT_INDEX.has(method) ? [this.channelId, memberList(params), ...args] : [this.channelId, memberList(params), this.me, ...args]
     let receipt: TransactionReceipt
     if (route === 'direct') {
       const tx = await (manager.contract.connect(wallet) as typeof manager.contract).getFunction(method).send(...full, fees)

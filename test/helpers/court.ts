@@ -12,6 +12,7 @@ import { defaultSkew } from '../../src/protocol/timing.js'
 import {
   DisputeKind, type ChannelParams, type DisputeRecord, type Hex, type PackedSignedTransaction, type Transaction,
 } from '../../src/protocol/types.js'
+import { memberList } from '../../src/protocol/members.js'
 import { abi, makeParams, openChannel, type Fixture } from './fixture.js'
 
 /** One transaction of the simulated history with its resulting state. */
@@ -68,16 +69,23 @@ export class Sim {
     readonly channelId: Hex,
     genesis: Hex,
     readonly machine: Contract,
+    /** Each participant's in-channel signer: its session key, or its wallet (default). */
+    readonly keys: Wallet[] = wallets,
   ) {
     this.genesis = genesis
     this.active = fullBitmap(wallets.length)
   }
 
-  /** Funds and opens a channel of `wallets` on `machine` (params overridable). */
-  static async open(f: Fixture, wallets: Wallet[], machine: Contract, over: Partial<ChannelParams> = {}): Promise<Sim> {
-    const params = makeParams(wallets, (await machine.getAddress()).toLowerCase() as Hex, over)
+  /**
+   * Funds and opens a channel of `wallets` on `machine` (params overridable). With `keys`, they
+   * are the session keys (params.signers) that sign every transaction; the wallets still sign
+   * the open and close consents and send every call.
+   */
+  static async open(f: Fixture, wallets: Wallet[], machine: Contract, over: Partial<ChannelParams> = {}, keys?: Wallet[]): Promise<Sim> {
+    const signers = keys ? { signers: keys.map((k) => k.address.toLowerCase() as Hex) } : {}
+    const params = makeParams(wallets, (await machine.getAddress()).toLowerCase() as Hex, { ...signers, ...over })
     const { channelId, genesis, timestamp } = await openChannel(f, wallets, params)
-    const sim = new Sim(f, wallets, params, channelId, genesis, machine)
+    const sim = new Sim(f, wallets, params, channelId, genesis, machine, keys)
     sim.genesisTimestamp = timestamp
     return sim
   }
@@ -98,8 +106,9 @@ export class Sim {
     }
   }
 
+  /** The member list every call takes (participants ‖ signers with session keys). */
   get participants(): Hex[] {
-    return this.params.participants
+    return memberList(this.params)
   }
 
   /** The latest state of the history (the genesis if empty) and its timestamp. */
@@ -156,7 +165,7 @@ export class Sim {
   }
 
   sig(tx: Transaction, i: number): Hex {
-    return signDigest(this.wallets[i]!.signingKey, this.f.hasher.transaction(tx))
+    return signDigest(this.keys[i]!.signingKey, this.f.hasher.transaction(tx))
   }
 
   /** `tx` signed by `signers` in the contract's packed form. */

@@ -30,6 +30,7 @@ import type { Transport } from '../../src/transport/Transport.js'
 import { assertSolvent } from './solvency.js'
 import type { Fixture } from './fixture.js'
 import { defaultTimes } from '../../src/channel/params.js'
+import { createSessionKey } from '../../src/wallet/createSessionKey.js'
 
 const abi = AbiCoder.defaultAbiCoder()
 export const ETH1 = 10n ** 18n
@@ -40,6 +41,8 @@ export const pay = (to: number, amount: bigint): Hex => abi.encode(['uint16', 'u
 
 export interface Role {
   wallet: Wallet
+  /** The participant's session key (CourtChannelOptions.sessionKeys), which signs its moves. */
+  sessionKey?: Wallet
   channel: Channel
   store: Store
   clock: ManualClock
@@ -88,14 +91,17 @@ export interface CourtChannelOptions {
   rpc?: (i: number) => Provider | undefined
   /** More options of every listener (e.g. a shorter retry). */
   listener?: Partial<Omit<ChainListenerOptions, 'provider' | 'manager' | 'clock'>>
+  /** Give every participant a session key (params.signers): the keys sign moves, the wallets consents and calls. */
+  sessionKeys?: boolean
 }
 
 /** Deposits, opens a Payments channel with bonds and starts one Channel per wallet. */
 export async function openCourtChannel(o: CourtChannelOptions): Promise<CourtChannel> {
   const n = o.wallets.length
   const deposits = o.deposits ?? o.wallets.map((_, i) => BigInt(i + 1) * ETH1)
+  const keys = o.sessionKeys ? o.wallets.map(() => createSessionKey()) : undefined
   const params: ChannelParams = {
-    participants: o.wallets.map((w) => w.address.toLowerCase() as Hex), machine: o.machine ?? o.stack.machines.payments, asset: ETH,
+    participants: o.wallets.map((w) => w.address.toLowerCase() as Hex), ...(keys ? { signers: keys.map((k) => k.address.toLowerCase() as Hex) } : {}), machine: o.machine ?? o.stack.machines.payments, asset: ETH,
     deposits, bond: BOND, ...defaultTimes,
     salt: keccak256(toUtf8Bytes(o.label)) as Hex, initData: '0x', openDeadline: 1n << 40n,
   }
@@ -113,8 +119,9 @@ export async function openCourtChannel(o: CourtChannelOptions): Promise<CourtCha
     const manager = o.stack.manager.connect(rpc ? o.wallets[i]!.connect(rpc) : o.wallets[i]!)
     const transport = o.transport ? await o.transport(i, { hub, channelId: opened.channelId, participants: params.participants }) : hub.connect(i)
     const chain = o.chain ? o.chain(i, manager) : manager
-    const channel = await Channel.create({ params, genesis, signer: o.wallets[i]!, machine: await machine(), store, transport, clock, hasher: o.hasher, chain })
-    roles.push({ wallet: o.wallets[i]!, channel, store, clock, manager })
+    const sessionKey = keys?.[i]
+    const channel = await Channel.create({ params, genesis, signer: o.wallets[i]!, ...(sessionKey ? { sessionKey } : {}), machine: await machine(), store, transport, clock, hasher: o.hasher, chain })
+    roles.push({ wallet: o.wallets[i]!, ...(sessionKey ? { sessionKey } : {}), channel, store, clock, manager })
   }
   const attach = (i: number, extra: Partial<CourtOptions> = {}): Court => {
     const r = roles[i]!

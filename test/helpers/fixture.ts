@@ -42,6 +42,7 @@ export async function setup(accounts = 10): Promise<Fixture> {
 export function makeParams(wallets: Wallet[], machine: Hex, over: Partial<ChannelParams> = {}): ChannelParams {
   return {
     participants: wallets.map((w) => w.address.toLowerCase() as Hex),
+    signers: [],
     machine,
     asset: ETH,
     deposits: wallets.map(() => 10n ** 18n),

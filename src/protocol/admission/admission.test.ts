@@ -82,3 +82,21 @@ test('timeouts: due strictly after the candidate’s posting deadline', async ()
   const self = { ...call, args: { ...call.args, caller: { index: 2, address: participants[2]! } } }
   assert.equal(await admission(facts({ blockTime: deadline + 1n }), self, machine), 'DisputerNotSigned')
 })
+
+test('session keys: the member list is participants ‖ signers; list entries must be signed by the signers, not the accounts', async () => {
+  const sessions = [7, 8, 9].map((i) => new SigningKey(`0x${i.toString(16).padStart(64, '0')}`))
+  const members = [...participants, ...sessions.map((k) => computeAddress(k.publicKey).toLowerCase() as Hex)]
+  const f = facts({ participants: members, n: 3 })
+  const by = (t: Transaction, ks: SigningKey[], who: number[]): PackedSignedTransaction => ({
+    transaction: t, ...packSignatures(new Map(who.map((i) => [i, signDigest(ks[i]!, hasher.transaction(t))]))),
+  })
+  const t = tx(1n, 0, { previousStateHash: hashState(genesis) })
+  const call = (proof: PackedSignedTransaction[], list = members) => ({ point: 'verifyFinalityProof' as const, args: { participants: list, proof } })
+  assert.equal(await admission(f, call([by(t, sessions, [0, 1, 2])]), machine), 'ok')
+  assert.equal(await admission(f, call([by(t, keys, [0, 1, 2])]), machine), 'SignerNotParticipant')
+  assert.equal(await admission(f, call([by(t, sessions, [0, 1, 2])], participants), machine), 'ChannelParticipantsMismatch')
+  // The outcome has n entries, not one per member.
+  const a = by(tx(1n, 0, { previousStateHash: hashState(genesis), stateHash: hashState('0x01') }), sessions, [0])
+  const timeout = { point: 'disputeTimeout' as const, args: { caller: { index: 0, address: participants[0]! }, participants: members, txs: [a], state: '0x01' as Hex } }
+  assert.equal(await admission({ ...f, blockTime: a.transaction.timestamp + 211n }, timeout, machine), 'ok')
+})

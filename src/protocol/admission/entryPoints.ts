@@ -7,7 +7,7 @@ import { hasBit } from '../bitmap.js'
 import { DisputeKind, MAX_STATE_BYTES, Phase, type DisputeRecord, type Hex, type PackedSignedTransaction } from '../types.js'
 import {
   Refusal, candidate, challengeable, checkMove, checkTransaction, convicts, isInvalid, must, openChannel, openForDispute,
-  openOrDisputed, refuse, requireOutcome, requireResolvable, requireStateHash, verifyFinality, verifySignatures,
+  openOrDisputed, refuse, requireOutcome, requireResolvable, requireStateHash, signersOf, verifyFinality, verifySignatures,
 } from './rules.js'
 import type { AdmissionVerdict, Caller, ChainFacts, EntryArgs, EntryCall, EntryPoint, MachineCalls } from './types.js'
 
@@ -92,7 +92,7 @@ const JUDGES: { [K in EntryPoint]: Judge<K> } = {
     if (!convicts(r.kind)) refuse('DisputeKindInvalid')
     if (a.transaction.seq <= r.seq) refuse('CandidateNotLater')
     const digest = checkTransaction(f, a.transaction, f.genesisTimestamp)
-    verifySignatures(digest, a.participants, bit(r.disputer), a.signature)
+    verifySignatures(digest, signersOf(f, a.participants), bit(r.disputer), a.signature)
     const c = candidate(f, a.participants, a.checkpoint, false)
     requireStateHash(a.state, c.stateHash)
     await requireResolvable(f, m, convict(a.caller, r), a.state)
@@ -101,7 +101,7 @@ const JUDGES: { [K in EntryPoint]: Judge<K> } = {
   async proveInvalidTransition(f, a, m) {
     openOrDisputed(f, a.participants, a.caller, a.record)
     const t = a.fraud.transaction
-    verifySignatures(checkTransaction(f, t, f.genesisTimestamp), a.participants, a.fraud.signers, a.fraud.signatures)
+    verifySignatures(checkTransaction(f, t, f.genesisTimestamp), signersOf(f, a.participants), a.fraud.signers, a.fraud.signatures)
     requireStateHash(a.previousState, t.previousStateHash)
     if (!(await isInvalid(m, a.previousState, t))) refuse('FraudNotProven')
     await fraud(f, m, a, a.fraud.signers)
@@ -112,8 +112,8 @@ const JUDGES: { [K in EntryPoint]: Judge<K> } = {
     const x = checkTransaction(f, a.first.transaction, f.genesisTimestamp)
     const y = checkTransaction(f, a.second.transaction, f.genesisTimestamp)
     if (x === y || a.first.transaction.seq !== a.second.transaction.seq) refuse('EquivocationInvalid')
-    verifySignatures(x, a.participants, a.first.signers, a.first.signatures)
-    verifySignatures(y, a.participants, a.second.signers, a.second.signatures)
+    verifySignatures(x, signersOf(f, a.participants), a.first.signers, a.first.signatures)
+    verifySignatures(y, signersOf(f, a.participants), a.second.signers, a.second.signatures)
     await fraud(f, m, a, a.first.signers & a.second.signers)
   },
 

@@ -41,6 +41,16 @@ export function openChannel(f: ChainFacts, participants: readonly Hex[]): void {
   if (!sameList(participants, f.participants)) refuse('ChannelParticipantsMismatch')
 }
 
+/** The channel's participant count (the member list is twice as long with session keys). */
+export function countOf(f: ChainFacts): number {
+  return f.n ?? f.participants.length
+}
+
+/** `_signersOf`: the in-channel signers of a member list — its last n entries. */
+export function signersOf(f: ChainFacts, members: readonly Hex[]): readonly Hex[] {
+  return members.slice(members.length - countOf(f))
+}
+
 /** `_requireCaller`: `participants[index]` is the sender, active and not slashed. */
 export function requireCaller(f: ChainFacts, participants: readonly Hex[], c: Caller): void {
   if (c.index >= participants.length || !same(participants[c.index]!, c.address)) refuse('CallerNotParticipant')
@@ -94,7 +104,7 @@ export function checkTransaction(f: ChainFacts, t: Transaction, earliest: bigint
 export function checkMove(f: ChainFacts, participants: readonly Hex[], t: Transaction, signature: Hex, earliest: bigint): void {
   if (!hasBit(f.active, t.actor)) refuse('TransactionActorInvalid')
   const digest = checkTransaction(f, t, earliest)
-  verifySignatures(digest, participants, 1n << BigInt(t.actor), signature)
+  verifySignatures(digest, signersOf(f, participants), 1n << BigInt(t.actor), signature)
 }
 
 /**
@@ -107,7 +117,8 @@ export function verifyList(f: ChainFacts, participants: readonly Hex[], list: re
   const v = checkList(ctx, list)
   if (!v.ok && v.fault === 'ProofLengthInvalid') refuse(v.fault)
   const checked = v.ok ? list.length : v.index
-  for (let i = 0; i < checked; i++) verifySignatures(f.digest(list[i]!.transaction), participants, list[i]!.signers, list[i]!.signatures)
+  const keys = signersOf(f, participants)
+  for (let i = 0; i < checked; i++) verifySignatures(f.digest(list[i]!.transaction), keys, list[i]!.signers, list[i]!.signatures)
   if (!v.ok) refuse(v.fault)
   return { support: v.support, last: v.last }
 }
@@ -169,7 +180,7 @@ export async function requireResolvable(f: ChainFacts, m: MachineCalls, removals
 /** `_outcome(state, active)`: exactly n entries (more is an over-long, failed call) within the locked deposits. */
 export async function requireOutcome(f: ChainFacts, m: MachineCalls, state: Hex): Promise<void> {
   const payouts = must(await m.outcome(state))
-  const n = f.participants.length
+  const n = countOf(f)
   if (payouts.length > n) refuse('MachineCallFailed')
   if (payouts.length < n) refuse('OutcomeLengthInvalid')
   const total = payouts.reduce((sum, p, i) => (hasBit(f.active, i) ? sum + p : sum), 0n)

@@ -14,8 +14,13 @@ export type AdmissionVerdict = 'ok' | (string & {})
  */
 export interface ChainFacts {
   channelId: Hex
-  /** The channel's participant list (what `participantsHash` commits to). */
+  /**
+   * The channel's member list (what `participantsHash` commits to): participants ‖ signers with
+   * session keys, else the participants (see `memberList`).
+   */
   participants: readonly Hex[]
+  /** The number of participants (`getChannel().n`); default `participants.length` (no session keys). */
+  n?: number
   phase: Phase
   fork: bigint
   active: bigint

@@ -1,0 +1,161 @@
+/**
+ * Session keys on the manager (ChannelParams.signers): the open checks, the member list every
+ * later call takes, who signs what (session keys: transactions and finality proofs; wallets:
+ * open and close consents and calls), and a session key's equivocation slashing its
+ * participant's bond, paid to the proving wallet.
+ *
+ * Base: Counter channel of Alice (0), Bob (1), Carol (2) with session keys kA, kB, kC; deposits
+ * 1, 2, 3 ETH, bond 0.1 ETH; tx1..tx3 (one per participant) signed by the session keys.
+ */
+import { after, afterEach, before, beforeEach, describe, test } from 'node:test'
+import assert from 'node:assert/strict'
+import { Wallet, hexlify, randomBytes } from 'ethers'
+import { fund, makeParams, setup, signOpen, snapshot, type Fixture } from '../helpers/fixture.js'
+import { Sim, inc, assertSolvent, expectRevert } from '../helpers/court.js'
+import { join, signEach } from '../helpers/sigs.js'
+import { hashState } from '../../src/protocol/eip712.js'
+import { memberList } from '../../src/protocol/members.js'
+import { packSignatures, signDigest } from '../../src/protocol/signatures.js'
+import { ETH, type ChannelParams, type Hex, type PackedSignedTransaction } from '../../src/protocol/types.js'
+
+const [ALICE, BOB, CAROL] = [0, 1, 2]
+const ETH1 = 10n ** 18n
+const BOND = ETH1 / 10n
+const key = () => new Wallet(hexlify(randomBytes(32)))
+
+let f: Fixture
+let ws: Wallet[]
+let keys: Wallet[]
+let counter: Hex
+let restore: () => Promise<void>
+
+before(async () => {
+  f = await setup(5)
+  ws = f.wallets.slice(1, 4)
+  keys = ws.map(key)
+  counter = (await f.counter.getAddress()).toLowerCase() as Hex
+})
+after(() => f.stop())
+beforeEach(async () => (restore = await snapshot(f)))
+afterEach(() => restore())
+
+const addr = (w: Wallet) => w.address.toLowerCase() as Hex
+const withKeys = (over: Partial<ChannelParams> = {}) => makeParams(ws, counter, { signers: keys.map(addr), ...over })
+const open = (p: ChannelParams) => f.manager.getFunction('open').staticCall(p, signOpen(f, ws, p))
+
+describe('open: the signers list', () => {
+  type Case = { name: string; signers: () => Hex[]; error: string; args: () => unknown[] }
+  const cases: Case[] = [
+    { name: 'fewer signers than participants', signers: () => keys.slice(0, 2).map(addr), error: 'ChannelSignerCountMismatch', args: () => [3, 2] },
+    { name: 'more signers than participants', signers: () => [...keys.map(addr), addr(key())], error: 'ChannelSignerCountMismatch', args: () => [3, 4] },
+    { name: 'a zero signer', signers: () => [addr(keys[0]!), ETH, addr(keys[2]!)], error: 'ChannelSignerInvalid', args: () => [1] },
+    { name: 'a participant as its own signer', signers: () => [addr(keys[0]!), addr(ws[1]!), addr(keys[2]!)], error: 'ChannelSignerDuplicate', args: () => [1, ws[1]!.address] },
+    { name: 'another participant as a signer', signers: () => [addr(ws[2]!), addr(keys[1]!), addr(keys[2]!)], error: 'ChannelSignerDuplicate', args: () => [0, ws[2]!.address] },
+    { name: 'one key for two participants', signers: () => [addr(keys[0]!), addr(keys[1]!), addr(keys[0]!)], error: 'ChannelSignerDuplicate', args: () => [2, keys[0]!.address] },
+  ]
+  for (const c of cases) {
+    test(`${c.name} → ${c.error}`, async () => {
+      const p = withKeys({ signers: c.signers() })
+      await fund(f, ws, p)
+      await expectRevert(open(p), c.error, c.args())
+    })
+  }
+
+  test('no signers and one per participant both open; the signers are part of the channel id', async () => {
+    const p = withKeys()
+    const plain = { ...p, signers: [] }
+    assert.notEqual(f.hasher.channelId(p), f.hasher.channelId(plain))
+    await fund(f, ws, p)
+    assert.equal(await open(p), f.hasher.channelId(p))
+    assert.equal(await open(plain), f.hasher.channelId(plain))
+  })
+
+  test('the consents are the wallets’: consents by the session keys → SignerNotParticipant', async () => {
+    const p = withKeys()
+    await fund(f, ws, p)
+    const bySessionKeys = join(signEach(keys, f.hasher.channelId(p)))
+    await expectRevert(f.manager.getFunction('open').staticCall(p, bySessionKeys), 'SignerNotParticipant', [0, keys[0]!.address])
+  })
+
+  test('the transient markers are cleared: a second channel with the same members opens in a later call', async () => {
+    const p = withKeys()
+    const q = withKeys()
+    await fund(f, ws, p)
+    await fund(f, ws, q)
+    await (await f.manager.getFunction('open')(p, signOpen(f, ws, p))).wait()
+    await (await f.manager.getFunction('open')(q, signOpen(f, ws, q))).wait()
+  })
+})
+
+describe('an open channel with session keys', () => {
+  let sim: Sim
+  beforeEach(async () => {
+    sim = await Sim.open(f, ws, f.counter, { bond: BOND, deposits: [1n, 2n, 3n].map((k) => k * ETH1) }, keys)
+    for (const actor of [ALICE, BOB, CAROL]) await sim.move(actor, inc())
+  })
+
+  test('calls take the member list participants ‖ signers; the participants alone → ChannelParticipantsMismatch', async () => {
+    assert.deepEqual(sim.participants, memberList(sim.params))
+    assert.equal(sim.participants.length, 6)
+    const proof = sim.final(3n)
+    const [hash, seq] = await f.manager.getFunction('verifyFinalityProof')(sim.channelId, sim.participants, proof)
+    assert.deepEqual([hash, seq], [sim.entry(3n).tx.stateHash, 3n])
+    await expectRevert(f.manager.getFunction('verifyFinalityProof')(sim.channelId, sim.params.participants, proof), 'ChannelParticipantsMismatch', [sim.channelId])
+  })
+
+  test('transactions signed by the wallets instead of the session keys → SignerNotParticipant', async () => {
+    const tx = sim.entry(3n).tx
+    const digest = f.hasher.transaction(tx)
+    const byWallets = { transaction: tx, ...packSignatures(new Map(ws.map((w, i) => [i, signDigest(w.signingKey, digest)]))) }
+    await expectRevert(f.manager.getFunction('verifyFinalityProof')(sim.channelId, sim.participants, [byWallets]), 'SignerNotParticipant', [0, ws[0]!.address])
+    // Another participant's session key in a slot: named as that participant's.
+    const swapped = { transaction: tx, ...packSignatures(new Map([[0, signDigest(keys[1]!.signingKey, digest)]])) }
+    await expectRevert(f.manager.getFunction('verifySignatures')(sim.channelId, sim.participants, digest, swapped.signers, swapped.signatures, 1), 'SignerMismatch', [0, keys[1]!.address])
+  })
+
+  test('a session key cannot call: its place in the member list is never active', async () => {
+    const args = [sim.channelId, sim.participants, 3 + BOB, sim.final(3n), sim.entry(3n).state] as const
+    const asKey = f.manager.connect(f.anvil.provider) as typeof f.manager
+    await expectRevert(asKey.getFunction('disputeTimeout').staticCall(...args, { from: keys[BOB]!.address }), 'CallerInactive', [3 + BOB])
+  })
+
+  test('conclude from a proof the session keys signed pays the wallets; close consents must be the wallets’', async () => {
+    const state = sim.entry(3n).state
+    const digest = f.hasher.close(sim.channelId, 0n, hashState(state))
+    const byKeys = packSignatures(new Map(keys.map((k, i) => [i, signDigest(k.signingKey, digest)])))
+    await expectRevert(
+      f.manager.getFunction('close').staticCall(sim.channelId, sim.participants, state, byKeys.signers, byKeys.signatures),
+      'SignerNotParticipant', [0, keys[0]!.address],
+    )
+    const before = await sim.balances()
+    await sim.closeCoop(state)
+    const after = await sim.balances()
+    // Counter's outcome returns each deposit; every bond comes back.
+    assert.deepEqual(after.map((b, i) => b - before[i]!), [1n, 2n, 3n].map((k) => k * ETH1 + BOND))
+    for (const k of keys) assert.equal(await f.manager.getFunction('balanceOf')(k.address, ETH), 0n)
+    await assertSolvent(f)
+  })
+
+  test('Bob’s session key equivocates: Alice proves it, Bob’s share and bond go to Alice’s wallet', async () => {
+    const a = sim.forge({ actor: ALICE, data: inc(1n) })
+    const first: PackedSignedTransaction = sim.signed(a, [BOB])
+    const second: PackedSignedTransaction = sim.signed({ ...a, data: inc(2n) }, [BOB])
+    await sim.proveEquivocation(ALICE, first, second, sim.final(3n))
+    assert.deepEqual(sim.events('ParticipantSlashed').map((e) => [e.index, e.beneficiary]), [[1n, 0n]])
+    const before = await sim.balances()
+    await sim.resolve(sim.entry(3n).state)
+    const d = (await sim.balances()).map((b, i) => b - before[i]!)
+    assert.deepEqual(d, [2n * ETH1 + BOND, 0n, 0n])
+    for (const k of keys) assert.equal(await f.manager.getFunction('balanceOf')(k.address, ETH), 0n)
+    await assertSolvent(f)
+  })
+
+  test('the same equivocation signed by Bob’s wallet proves nothing: SignerNotParticipant', async () => {
+    const a = sim.forge({ actor: ALICE, data: inc(1n) })
+    const byWallet = (data: Hex): PackedSignedTransaction => {
+      const tx = { ...a, data }
+      return { transaction: tx, ...packSignatures(new Map([[BOB, signDigest(ws[BOB]!.signingKey, f.hasher.transaction(tx))]])) }
+    }
+    await expectRevert(sim.proveEquivocation(ALICE, byWallet(inc(1n)), byWallet(inc(2n)), sim.final(3n)), 'SignerNotParticipant', [BOB, ws[BOB]!.address])
+  })
+})
