@@ -16,6 +16,7 @@ export const COMMANDS: Record<string, { summary: string; load: Loader }> = {
   deploy: { summary: 'deploy Parley and the example machines to a chain', load: () => import('./commands/deploy.js') },
   machine: { summary: 'deploy your own state machine from a .sol or an artifact (machine deploy …)', load: () => import('./commands/machine.js') },
   keystore: { summary: 'encrypt a key into a JSON keystore file (for --keystore)', load: () => import('./commands/keystore.js') },
+  'session-key': { summary: 'a new session key file: signs one channel\'s moves (params new --signers, run --session-key-file)', load: () => import('./commands/sessionKey.js') },
   balance: { summary: "an account's manager and wallet balance", load: () => import('./commands/balance.js') },
   deposit: { summary: 'deposit into the manager balance', load: () => import('./commands/deposit.js') },
   withdraw: { summary: 'withdraw from the manager balance', load: () => import('./commands/withdraw.js') },

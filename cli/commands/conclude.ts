@@ -4,6 +4,7 @@
  * running peer needed, and no one else's signature (a running peer's court does the same by
  * itself). Refused before anything is sent when the state is not terminal or nothing is final.
  */
+import { memberList } from '../../src/protocol/members.js'
 import { RpcStateMachine } from '../../src/chain/RpcStateMachine.js'
 import { Phase } from '../../src/protocol/types.js'
 import { CHAIN, CHAIN_HELP, COMMON, JSON_HELP, KEY, KEY_HELP, flag, parse, str } from '../lib/args.js'
@@ -55,7 +56,7 @@ export const command: Command = {
         throw argError('STATE_NOT_TERMINAL', `the latest final state (seq ${stored.seq}${view ? `: ${view.text}` : ''}) is not terminal: play on, or close`)
       }
       progress(`conclude: settling channel ${ctx.channelId} from seq ${stored.seq} (a proof of ${stored.proof.length} transactions)…`)
-      const r = await ctx.manager.conclude(ctx.channelId, ctx.params.participants, stored.proof, stored.state)
+      const r = await ctx.manager.conclude(ctx.channelId, memberList(ctx.params), stored.proof, stored.state)
       if (flag(values, 'json')) {
         out(toJson({ channelId: ctx.channelId, seq: stored.seq, transactionHash: r.hash, blockNumber: r.blockNumber, gasUsed: r.gasUsed, payouts: r.closed.payouts }))
       } else {

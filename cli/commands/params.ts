@@ -19,7 +19,7 @@ import { argError } from '../lib/errors.js'
 import { MACHINES_DIR, checkMachineRecord, machineRecordNameAt, readMachineRecord } from '../lib/machineRecords.js'
 import { MACHINE_NAMES, machineNameOf, type MachineName } from '../lib/machines.js'
 import { out, table, toJson } from '../lib/output.js'
-import { encodeParamsFile, writeParamsFile, type ParamsFile } from '../lib/params.js'
+import { encodeParamsFile, signersProblem, writeParamsFile, type ParamsFile } from '../lib/params.js'
 
 const usage = `parley params new --participants A,B[,…] --machine NAME|ADDRESS --deposit AMOUNT[,…] [-o FILE] [options]
 
@@ -31,6 +31,9 @@ chain id, manager, channel id and machine name) and prints the channel id.
                          machine deployed with \`parley machine deploy\` (${MACHINES_DIR}/<name>.json,
                          checked against the chain's code), or an address
   --deposit <amounts>    each participant's deposit (decimal), one value for all or one per participant
+  --signers <list>       session keys, one per participant in order (addresses, e.g. from
+                         \`parley session-key\`): they sign the moves; the participants' keys sign
+                         only the consents and chain calls, and payouts go to the participants
   --bond <amount>        bond each participant locks, slashed on proven fraud (default 0)
   --token <address>      an ERC-20 channel asset instead of ETH (test = the deployment's TestToken)
   --times <p,a,f,c>      p2pTime, agreementTime, chainFallbackTime, challengeTime in seconds
@@ -53,13 +56,18 @@ export const command: Command = {
     const { values } = parse(rest, {
       ...COMMON, ...CHAIN, participants: { type: 'string', multiple: true }, machine: { type: 'string' }, deposit: { type: 'string' },
       bond: { type: 'string' }, token: { type: 'string' }, times: { type: 'string' }, init: { type: 'string' }, salt: { type: 'string' }, 'valid-for': { type: 'string' },
-      out: { type: 'string', short: 'o' },
+      signers: { type: 'string', multiple: true }, out: { type: 'string', short: 'o' },
     }, usage)
     const chain = await connect(values)
     try {
       const participants = list(values, 'participants').map((p, i) => parseAddress(p, chain.deployment, `--participants[${i}]`))
       if (participants.length < 2 || participants.length > 64) throw argError('PARAMS_INVALID', `--participants needs 2..64 addresses, got ${participants.length}`)
       if (new Set(participants).size !== participants.length) throw argError('PARAMS_INVALID', '--participants lists an address twice')
+      const signers = list(values, 'signers').map((p, i) => parseAddress(p, chain.deployment, `--signers[${i}]`))
+      if (signers.length > 0) {
+        const why = signersProblem(participants, signers)
+        if (why) throw argError('PARAMS_INVALID', `--signers: ${why}`)
+      }
       const { address: machine, name: machineName, abi } = await resolveMachine(str(values, 'machine'), chain)
       const asset = await resolveAsset(str(values, 'token'), chain.provider, chain.deployment)
       const depositText = list(values, 'deposit')
@@ -78,6 +86,7 @@ export const command: Command = {
       const params: ChannelParams = {
         participants, machine, asset: asset.address, deposits, bond: str(values, 'bond') === undefined ? 0n : parseAmount(str(values, 'bond')!, asset, '--bond'),
         ...times, salt: salt.toLowerCase() as Hex, initData: init.toLowerCase() as Hex, openDeadline: openDeadline(now, Number(validFor)),
+        ...(signers.length > 0 ? { signers } : {}),
       }
       const manager = await resolveManager(chain, values)
       if (!(await chain.provider.getCode(machine)).slice(2)) throw argError('MACHINE_NOT_FOUND', `no contract at machine address ${machine} on chain ${chain.chainId}`)

@@ -5,7 +5,8 @@
  */
 import { createReadStream } from 'node:fs'
 import { createInterface } from 'node:readline'
-import { Phase } from '../../src/protocol/types.js'
+import { Wallet } from 'ethers'
+import { Phase, type ChannelParams } from '../../src/protocol/types.js'
 import { CHAIN, CHAIN_HELP, COMMON, JSON_HELP, KEY, KEY_HELP, flag, int, list, parse, str } from '../lib/args.js'
 import { assetAt } from '../lib/assets.js'
 import { loadWallet } from '../lib/chain.js'
@@ -35,6 +36,9 @@ A move waits for our turn; close waits until every state is final. Events (state
 peer, dispute, closed, …) are printed as they happen; with --json one JSON object per line.
 Disputes are handled by themselves: timeouts, answers, fraud proofs, resolution.
 
+  --session-key-file <path>  this participant's session key (from \`parley session-key\`), required
+                       when the channel has session keys (params \`signers\`): it signs the moves,
+                       the key above only chain calls and the close consent
   --store <file>       SQLite store of this peer (created; reuse it to resume after a restart)
   --bootstrap <list>   DHT bootstrap nodes host:port,… (default: the running \`parley testnet\`'s
                        from ${TESTNET_FILE} if present, else the public HyperDHT); loopback
@@ -60,7 +64,7 @@ export const command: Command = {
     const { values, positionals } = parse(argv, {
       ...COMMON, ...CHAIN, ...KEY, store: { type: 'string' }, bootstrap: { type: 'string', multiple: true }, host: { type: 'string' },
       moves: { type: 'string' }, poll: { type: 'string' }, confirmations: { type: 'string' }, 'from-block': { type: 'string' }, 'auto-withdraw': { type: 'boolean' },
-      verbose: { type: 'boolean' },
+      verbose: { type: 'boolean' }, 'session-key-file': { type: 'string' },
     }, usage, { min: 1, max: 1 })
     const storePath = str(values, 'store')
     if (!storePath) throw argError('ARG_MISSING', '--store <file> is required: the peer keeps every signed transaction there')
@@ -79,6 +83,7 @@ export const command: Command = {
     try {
       const wallet = ctx.wallet!
       const me = participantIndex(ctx, wallet.address)
+      const sessionKey = loadSessionKey(str(values, 'session-key-file'), ctx.params, me)
       const asset = await assetAt(ctx.params.asset, ctx.chain.provider)
       const speaker = await speakerFor(ctx, asset)
       const printer = new Printer({ json, speaker, asset, participants: ctx.params.participants })
@@ -95,7 +100,7 @@ export const command: Command = {
       const depth = confirmations ?? (deployment && BigInt(deployment.chainId) === ctx.chain.chainId ? deployment.confirmations : undefined)
       const file = deploymentPath ?? 'the deployment file'
       const peer = await startPeer({
-        ctx, wallet, me, storePath, pollMs, fromBlock, ...(depth !== undefined ? { confirmations: depth } : {}), autoWithdraw: flag(values, 'auto-withdraw'), verbose: flag(values, 'verbose'),
+        ctx, wallet, ...(sessionKey ? { sessionKey } : {}), me, storePath, pollMs, fromBlock, ...(depth !== undefined ? { confirmations: depth } : {}), autoWithdraw: flag(values, 'auto-withdraw'), verbose: flag(values, 'verbose'),
         ...(bootstrap.length > 0 ? { bootstrap } : {}), ...(host ? { host } : {}), ...(loopback ? { firewalled: false } : {}),
         ...(expected ? {
           hardfork: expected.hardfork,
@@ -149,4 +154,30 @@ function parseNode(text: string): { host: string; port: number } {
   const m = /^([^:\s]+):(\d{1,5})$/.exec(text)
   if (!m || Number(m[2]) < 1 || Number(m[2]) > 65535) throw argError('BOOTSTRAP_INVALID', `--bootstrap entries are host:port, got ${JSON.stringify(text)}`)
   return { host: m[1]!, port: Number(m[2]) }
+}
+
+/**
+ * `--session-key-file`: participant `me`'s session key. ArgumentError `SESSION_KEY_REQUIRED` when
+ * the channel has session keys and none is given, `KEY_INVALID` for a file that holds no key,
+ * `SESSION_KEY_MISMATCH` for a key that is not `params.signers[me]`, `ARG_UNEXPECTED` for a
+ * channel without session keys.
+ */
+function loadSessionKey(path: string | undefined, params: ChannelParams, me: number): Wallet | undefined {
+  const expected = params.signers?.[me]
+  if (path === undefined) {
+    if (expected) throw argError('SESSION_KEY_REQUIRED', `this channel has session keys: give participant #${me}'s (${expected}) with --session-key-file`)
+    return undefined
+  }
+  if (!expected) throw argError('ARG_UNEXPECTED', '--session-key-file: this channel has no session keys (its params list no signers)')
+  const text = readText(path, 'session key file').trim()
+  let key: Wallet
+  try {
+    key = new Wallet(text.startsWith('0x') ? text : `0x${text}`)
+  } catch {
+    throw argError('KEY_INVALID', `session key file ${path} does not hold a private key (32 bytes of hex)`, { path })
+  }
+  if (key.address.toLowerCase() !== expected.toLowerCase()) {
+    throw argError('SESSION_KEY_MISMATCH', `session key file ${path} holds ${key.address.toLowerCase()}, but participant #${me}'s session key is ${expected}`, { path })
+  }
+  return key
 }

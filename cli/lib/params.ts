@@ -62,6 +62,15 @@ export function readParamsFile(path: string): ParamsFile {
     openDeadline: uint(o.openDeadline, 'openDeadline'),
   }
   if (params.deposits.length !== params.participants.length) throw bad('deposits', `one per participant (${params.participants.length})`)
+  if (o.signers !== undefined) {
+    if (!Array.isArray(o.signers)) throw bad('signers', 'an array of addresses (session keys, one per participant)')
+    const signers = o.signers.map((a, i) => address(a, `signers[${i}]`))
+    if (signers.length > 0) {
+      const why = signersProblem(params.participants, signers)
+      if (why) throw bad('signers', why)
+      params.signers = signers
+    }
+  }
   const file: ParamsFile = { params }
   if (o.chainId !== undefined) file.chainId = uint(o.chainId, 'chainId')
   if (o.manager !== undefined) file.manager = address(o.manager, 'manager')
@@ -87,7 +96,21 @@ export function encodeParamsFile(f: ParamsFile): string {
     participants: p.participants, machine: p.machine, asset: p.asset, deposits: p.deposits.map(String), bond: String(p.bond),
     p2pTime: p.p2pTime, agreementTime: p.agreementTime, chainFallbackTime: p.chainFallbackTime, challengeTime: p.challengeTime,
     salt: p.salt, initData: p.initData, openDeadline: String(p.openDeadline),
+    ...(p.signers && p.signers.length > 0 ? { signers: p.signers } : {}),
   })}\n`
+}
+
+/**
+ * What is wrong with a list of session keys (the contract's open rules, checked before anyone
+ * signs): one per participant, distinct, none a participant's address. Undefined when fine.
+ * @example const why = signersProblem(params.participants, signers); if (why) throw argError('PARAMS_INVALID', why)
+ */
+export function signersProblem(participants: readonly Hex[], signers: readonly Hex[]): string | undefined {
+  if (signers.length !== participants.length) return `one session key per participant (${participants.length}), got ${signers.length}`
+  const all = [...participants, ...signers].map((a) => a.toLowerCase())
+  if (new Set(all).size !== all.length) return 'distinct addresses, none of them a participant\'s'
+  if (signers.some((s) => /^0x0{40}$/.test(s))) return 'non-zero addresses'
+  return undefined
 }
 
 /** Writes a params file. */

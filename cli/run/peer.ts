@@ -18,6 +18,8 @@ import { lockStore } from './lock.js'
 export interface PeerOptions {
   ctx: ChannelContext
   wallet: Wallet
+  /** The session key signing our moves, when the channel has session keys (params.signers). */
+  sessionKey?: Wallet
   me: number
   storePath: string
   /** DHT bootstrap nodes; undefined = the public HyperDHT. */
@@ -56,7 +58,7 @@ export async function startPeer(o: PeerOptions): Promise<Peer> {
     const where = o.bootstrap ? `the DHT at ${o.bootstrap.map((b) => `${b.host}:${b.port}`).join(',')}` : 'the public HyperDHT'
     progress(`run: joining the channel's topic on ${where}…`)
     const peer = await createPeer({
-      wallet, manager: ctx.manager, channelId: ctx.channelId, params: ctx.params, store, pollMs: o.pollMs, fromBlock: o.fromBlock, ...(o.confirmations !== undefined ? { confirmations: o.confirmations } : {}),
+      wallet, ...(o.sessionKey ? { sessionKey: o.sessionKey } : {}), manager: ctx.manager, channelId: ctx.channelId, params: ctx.params, store, pollMs: o.pollMs, fromBlock: o.fromBlock, ...(o.confirmations !== undefined ? { confirmations: o.confirmations } : {}),
       net: {
         ...(o.bootstrap ? { bootstrap: o.bootstrap } : {}), ...(o.host ? { host: o.host } : {}),
         ...(o.firewalled !== undefined ? { firewalled: o.firewalled } : {}), logger: netLogger(o.verbose),
