@@ -10,7 +10,7 @@ import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync
 import { createRequire } from 'node:module'
 import { dirname, join, relative, resolve } from 'node:path'
 import { fileURLToPath } from 'node:url'
-import { EVM_VERSION, MAX_CODE_SIZE, SOLC_SETTINGS } from '../src/chain/compiler.js'
+import { EVM_VERSION, MAX_CODE_SIZE, SOLC_SETTINGS } from '../src/contracts/compiler.js'
 import { writeContractCodes } from './contract-codes.js'
 
 const require = createRequire(import.meta.url)

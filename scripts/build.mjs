@@ -16,7 +16,7 @@ const root = join(import.meta.dirname, '..')
 const dist = join(root, 'dist')
 const require = createRequire(import.meta.url)
 
-/** The artifacts the runtime loads (src/chain/artifacts.ts): the manager and its court, the
+/** The artifacts the runtime loads (src/contracts/artifacts.ts): the manager and its court, the
  * example machines and the test token (`deployLocalStack`, `parley deploy`, error decoding). */
 export const RUNTIME_ARTIFACTS = ['StateChannelManager', 'StateChannelCourt', 'Counter', 'Payments', 'TicTacToe', 'TestToken']
 

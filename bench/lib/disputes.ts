@@ -9,7 +9,7 @@
  */
 import { AbiCoder, keccak256, toUtf8Bytes, type TransactionReceipt, type Wallet } from 'ethers'
 import type { Anvil } from '../../src/chain/anvil.js'
-import { contractInterface } from '../../src/chain/artifacts.js'
+import { contractInterface } from '../../src/contracts/artifacts.js'
 import { signOpenConsent } from '../../src/chain/consent.js'
 import type { RpcStateMachine } from '../../src/chain/RpcStateMachine.js'
 import type { LocalStack } from '../../src/chain/stack.js'

@@ -4,7 +4,7 @@
 import { readFileSync } from 'node:fs'
 import { createRequire } from 'node:module'
 import { cpus, totalmem, type as osType, release, arch } from 'node:os'
-import { SOLC_SETTINGS } from '../../src/chain/compiler.js'
+import { SOLC_SETTINGS } from '../../src/contracts/compiler.js'
 
 const require = createRequire(import.meta.url)
 

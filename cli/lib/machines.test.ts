@@ -6,7 +6,7 @@
 import { before, describe, it } from 'node:test'
 import assert from 'node:assert/strict'
 import { AbiCoder } from 'ethers'
-import { loadArtifact } from '../../src/chain/artifacts.js'
+import { loadArtifact } from '../../src/contracts/artifacts.js'
 import { EvmStateMachine } from '../../src/machine/EvmStateMachine.js'
 import { ParleyError } from '../../src/errors/ParleyError.js'
 import type { Hex } from '../../src/protocol/types.js'

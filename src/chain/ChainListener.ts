@@ -29,7 +29,7 @@ import type { Clock } from '../clock/Clock.js'
 import { Emitter } from '../observe/Emitter.js'
 import type { Hex } from '../protocol/types.js'
 import type { Store } from '../store/types.js'
-import { contractInterface } from './artifacts.js'
+import { contractInterface } from '../contracts/artifacts.js'
 import { after, backoff, delivered, formatCursor, isRewound, nextRange, parseCursor, rewind, type Cursor } from './cursor.js'
 import { MANAGER_EVENTS, decodeManagerLog, type ManagerEvent } from './decode.js'
 

@@ -7,7 +7,7 @@ import { Contract, type ContractRunner, type Signer, type TransactionReceipt, ty
 import { ProtocolError, RuntimeError, UsageError } from '../errors/ParleyError.js'
 import { ParleyHasher } from '../protocol/eip712.js'
 import { DisputeKind, type DisputeRaised, type DisputeRecord, type DisputeResolved, type Hex, type ParticipantSlashed } from '../protocol/types.js'
-import { contractInterface } from './artifacts.js'
+import { contractInterface } from '../contracts/artifacts.js'
 import { decodeManagerLog, type ManagerEvent, type ManagerEventArgs, type ManagerEventName } from './decode.js'
 import { isExecutionFailure, toParleyError } from './errors.js'
 import { parseEvents, type ChannelClosedEvent, type CreditedEvent, type StateSetEvent } from './events.js'

@@ -7,6 +7,7 @@
 import { Contract, Interface, getBytes, type ContractRunner } from 'ethers'
 import { ProtocolError } from '../errors/ParleyError.js'
 import type { StateMachine } from '../machine/StateMachine.js'
+import { MACHINE_GAS } from '../contracts/evm.js'
 import type { Hex } from '../protocol/types.js'
 import { decodeRevert, errorMentions, findRevertData, isExecutionFailure, toParleyError } from './errors.js'
 
@@ -20,8 +21,7 @@ const MACHINE_ABI = new Interface([
   'function onRemove(bytes state, uint16 index) view returns (bytes)',
 ])
 
-/** The manager's per-call gas cap (StateChannelManager.MACHINE_GAS). */
-export const MACHINE_GAS = 5_000_000n
+export { MACHINE_GAS }
 
 /**
  * @example

@@ -2,7 +2,7 @@
  * Deploys compiled contracts with ethers.
  */
 import { ContractFactory, type BaseContract, type Signer } from 'ethers'
-import { loadArtifact, type ContractName } from './artifacts.js'
+import { loadArtifact, type ContractName } from '../contracts/artifacts.js'
 import type { Hex } from '../protocol/types.js'
 
 /**

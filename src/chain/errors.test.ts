@@ -8,7 +8,7 @@ import { test } from 'node:test'
 import assert from 'node:assert/strict'
 import { JsonRpcProvider, makeError } from 'ethers'
 import { ProtocolError, RuntimeError } from '../errors/ParleyError.js'
-import { contractInterface } from './artifacts.js'
+import { contractInterface } from '../contracts/artifacts.js'
 import { isExecutionFailure, toParleyError } from './errors.js'
 
 const provider = new JsonRpcProvider('http://127.0.0.1:9', 31337, { staticNetwork: true })

@@ -21,24 +21,9 @@
  */
 import type { Provider } from 'ethers'
 import { ProtocolError, RuntimeError, UsageError } from '../errors/ParleyError.js'
-import { EVM_VERSION } from './compiler.js'
+import { HARDFORKS, isHardfork, type Hardfork } from '../contracts/evm.js'
 
-/** The hardforks the client EVM can run, oldest first. */
-export const HARDFORKS = ['cancun', 'prague', 'osaka'] as const
-
-/** A hardfork the client EVM can run (see {@link HARDFORKS}). */
-export type Hardfork = (typeof HARDFORKS)[number]
-
-/** What the client EVM runs unless told otherwise: the contracts' evmVersion. */
-export const DEFAULT_HARDFORK: Hardfork = EVM_VERSION
-
-/**
- * Whether `value` names a supported hardfork.
- * @example if (!isHardfork(file.hardfork)) throw new Error('bad hardfork')
- */
-export function isHardfork(value: unknown): value is Hardfork {
-  return typeof value === 'string' && (HARDFORKS as readonly string[]).includes(value)
-}
+export { DEFAULT_HARDFORK, HARDFORKS, isHardfork, type Hardfork } from '../contracts/evm.js'
 
 const PUSH1 = 0x60
 const PUSH2 = 0x61

@@ -17,12 +17,12 @@ export type { StateSetEvent, ChannelClosedEvent, ChannelPaidOutEvent, ClaimsReco
 export { signOpenConsent, signCloseConsent } from './consent.js'
 export { findGenesis, type Genesis } from './genesis.js'
 export { deploy } from './deploy.js'
-export { loadArtifact, contractInterface, type Artifact, type ContractName } from './artifacts.js'
+export { loadArtifact, contractInterface, type Artifact, type ContractName } from '../contracts/artifacts.js'
 export { decodeRevert, toParleyError, errorCode, type DecodedRevert } from './errors.js'
 export {
   detectHardfork, resolveHardfork, isHardfork, HARDFORKS, DEFAULT_HARDFORK, type Hardfork, type ResolveHardforkArgs,
 } from './hardfork.js'
 export { RpcStateMachine, MACHINE_GAS } from './RpcStateMachine.js'
-export { SOLC_SETTINGS, EVM_VERSION, MAX_CODE_SIZE } from './compiler.js'
+export { SOLC_SETTINGS, EVM_VERSION, MAX_CODE_SIZE } from '../contracts/compiler.js'
 export { MACHINE_INTERFACE, type MachineMethod } from '../machine/abi.js'
 export { startChainClockFeed, type ChainClockFeedOptions } from '../clock/ChainClockFeed.js'

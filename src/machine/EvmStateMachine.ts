@@ -18,8 +18,7 @@
  *   committed one → ProtocolError `MACHINE_CODE_MISMATCH`; RPC failure → RuntimeError.
  */
 import { Interface, getAddress, keccak256, type InterfaceAbi, type Provider } from 'ethers'
-import { DEFAULT_HARDFORK, type Hardfork } from '../chain/hardfork.js'
-import { MACHINE_GAS } from '../chain/RpcStateMachine.js'
+import { DEFAULT_HARDFORK, MACHINE_GAS, type Hardfork } from '../contracts/evm.js'
 import { ProtocolError, RuntimeError, UsageError } from '../errors/ParleyError.js'
 import type { Hex } from '../protocol/types.js'
 import type { MachineMethod } from './abi.js'

@@ -6,7 +6,7 @@
 import { before, describe, it } from 'node:test'
 import assert from 'node:assert/strict'
 import { AbiCoder, Interface, keccak256 } from 'ethers'
-import { loadArtifact, type ContractName } from '../chain/artifacts.js'
+import { loadArtifact, type ContractName } from '../contracts/artifacts.js'
 import { ParleyError } from '../errors/ParleyError.js'
 import type { Hex } from '../protocol/types.js'
 import { MACHINE_INTERFACE } from './abi.js'

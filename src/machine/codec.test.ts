@@ -3,7 +3,7 @@ import assert from 'node:assert/strict'
 import fc from 'fast-check'
 import { Interface, hexlify } from 'ethers'
 import { ProtocolError, UsageError } from '../errors/ParleyError.js'
-import { loadArtifact } from '../chain/artifacts.js'
+import { loadArtifact } from '../contracts/artifacts.js'
 import type { Hex } from '../protocol/types.js'
 import { MACHINE_INTERFACE, SELECTORS } from './abi.js'
 import {

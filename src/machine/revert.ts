@@ -5,7 +5,7 @@
  * Unknown selectors keep only the raw data.
  */
 import { Interface, Result, type ErrorDescription } from 'ethers'
-import { decodeRevert } from '../chain/errors.js'
+import { decodeRevert } from '../contracts/revert.js'
 import type { Hex } from '../protocol/types.js'
 import { MACHINE_INTERFACE } from './abi.js'
 

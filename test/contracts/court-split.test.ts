@@ -12,7 +12,7 @@ import { Contract, ZeroHash } from 'ethers'
 import { setup, type Fixture } from '../helpers/fixture.js'
 import { Sim, inc, NO_DISPUTE, expectRevert, assertSolvent } from '../helpers/court.js'
 import { deploy } from '../../src/chain/deploy.js'
-import { loadArtifact } from '../../src/chain/artifacts.js'
+import { loadArtifact } from '../../src/contracts/artifacts.js'
 import { disputeCommitment } from '../../src/protocol/disputes.js'
 import { Phase, type Hex } from '../../src/protocol/types.js'
 

@@ -14,7 +14,7 @@ import type { Contract } from 'ethers'
 import { setup, type Fixture } from '../helpers/fixture.js'
 import { Sim, QUIRK, quirk, setQuirk, assertSolvent, expectRevert } from '../helpers/court.js'
 import { deploy } from '../../src/chain/deploy.js'
-import type { ContractName } from '../../src/chain/artifacts.js'
+import type { ContractName } from '../../src/contracts/artifacts.js'
 import { hashState } from '../../src/protocol/eip712.js'
 import { DisputeKind, type Hex, type Transaction } from '../../src/protocol/types.js'
 

@@ -16,7 +16,7 @@ import type { Contract } from 'ethers'
 import { setup, type Fixture } from '../helpers/fixture.js'
 import { Sim, QUIRK, quirk, setQuirk, assertSolvent, expectRevert, type Entry } from '../helpers/court.js'
 import { deploy } from '../../src/chain/deploy.js'
-import type { ContractName } from '../../src/chain/artifacts.js'
+import type { ContractName } from '../../src/contracts/artifacts.js'
 import { timeoutDeadline } from '../../src/protocol/disputes.js'
 import { DisputeKind, Phase } from '../../src/protocol/types.js'
 

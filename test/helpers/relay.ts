@@ -19,7 +19,7 @@
  * bubbles it unchanged), so `decodeRevert` from ./revert.js names the target's custom error.
  */
 import { Contract, Interface, resolveAddress, type AddressLike, type Signer, type TransactionReceipt, type Wallet } from 'ethers'
-import { contractInterface } from '../../src/chain/artifacts.js'
+import { contractInterface } from '../../src/contracts/artifacts.js'
 import type { Hex } from '../../src/protocol/types.js'
 
 let forwarder: Interface | undefined

@@ -4,7 +4,7 @@
  */
 import assert from 'node:assert/strict'
 import type { Contract, Interface, TransactionReceipt } from 'ethers'
-import { contractInterface, type ContractName } from '../../src/chain/artifacts.js'
+import { contractInterface, type ContractName } from '../../src/contracts/artifacts.js'
 
 const KNOWN = ['StateChannelManager', 'Counter', 'Payments', 'TicTacToe', 'TestToken', 'ReentrantReceiver', 'Relay', 'QuirkyMachine'] as ContractName[]
 let known: Interface[] | undefined

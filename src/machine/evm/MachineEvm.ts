@@ -18,7 +18,7 @@
 import { EVMError, createEVM, paramsEVM, type EVM } from '@ethereumjs/evm'
 import { Common, Hardfork, Mainnet } from '@ethereumjs/common'
 import { createAddressFromString, type Account, type Address } from '@ethereumjs/util'
-import { DEFAULT_HARDFORK, HARDFORKS, type Hardfork as ChainHardfork } from '../../chain/hardfork.js'
+import { DEFAULT_HARDFORK, HARDFORKS, type Hardfork as ChainHardfork } from '../../contracts/evm.js'
 import { UsageError } from '../../errors/ParleyError.js'
 import { enableFastRun, runStaticFrame } from './fastRun.js'
 import { fastOpcodes } from './opcodes.js'
