@@ -200,7 +200,7 @@ describe('issue 11: reorganisations under online honest clients', () => {
   })
 
   test('11.3b the open reorganised away, then the same open back in a sibling block (same genesis time): the channels resume where they were, play on and close with exact payouts', { timeout: 120_000 }, async () => {
-    const s = await scene(ctx, wallets, '11.3b-reorg-open-back')
+    const s = await scene(ctx, wallets, '11.3b-reorg-open-back', { openAtParentTime: true })
     const [alice, bob] = [s.c.roles[ALICE]!, s.c.roles[BOB]!]
     try {
       const { block, raw } = await openTakenAway(s)

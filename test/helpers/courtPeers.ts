@@ -93,6 +93,11 @@ export interface CourtChannelOptions {
   listener?: Partial<Omit<ChainListenerOptions, 'provider' | 'manager' | 'clock'>>
   /** Give every participant a session key (params.signers): the keys sign moves, the wallets consents and calls. */
   sessionKeys?: boolean
+  /**
+   * Mine the open with its parent block's timestamp: anvil_reorg re-mines a replaced block with
+   * its parent's time, so only then does the same open put back by a reorg keep its genesis time.
+   */
+  openAtParentTime?: boolean
 }
 
 /** Deposits, opens a Payments channel with bonds and starts one Channel per wallet. */
@@ -106,6 +111,7 @@ export async function openCourtChannel(o: CourtChannelOptions): Promise<CourtCha
     salt: keccak256(toUtf8Bytes(o.label)) as Hex, initData: '0x', openDeadline: 1n << 40n,
   }
   for (const [i, w] of o.wallets.entries()) await o.stack.manager.connect(w).deposit(ETH, deposits[i]! + BOND)
+  if (o.openAtParentTime) await o.anvil.provider.send('evm_setNextBlockTimestamp', [(await o.anvil.provider.getBlock('latest'))!.timestamp])
   const opened = await o.stack.manager.open(params, o.wallets.map((w) => signOpenConsent(w.signingKey, o.hasher, params)))
   const genesis = { state: opened.genesis.state, timestamp: opened.genesis.timestamp }
   const hub = new MemoryHub()
