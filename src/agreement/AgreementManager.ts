@@ -20,6 +20,7 @@ import { MAX_AHEAD, type Timing } from '../state/steps.js'
 import type { ConfirmMessage, Message } from '../transport/messages.js'
 import { newlyFinal, noConfirmReason, proofSpan, refusersOf, type NoConfirmReason } from './rules.js'
 import type { SigningGuard } from './SigningGuard.js'
+import { META } from '../store/metaKeys.js'
 
 export interface AgreementOptions {
   channelId: Hex
@@ -60,8 +61,8 @@ export class AgreementManager {
     this.ledger = ledger
     this.held.clear()
     this.heldCount = 0
-    this.refusers = BigInt(this.o.store.getMeta(this.o.channelId, `refusers:${ledger.fork.fork}`) ?? '0')
-    this.excused = BigInt(this.o.store.getMeta(this.o.channelId, `excused:${ledger.fork.fork}`) ?? '0')
+    this.refusers = BigInt(this.o.store.getMeta(this.o.channelId, META.refusers(ledger.fork.fork)) ?? '0')
+    this.excused = BigInt(this.o.store.getMeta(this.o.channelId, META.excused(ledger.fork.fork)) ?? '0')
   }
 
   /**
@@ -80,7 +81,7 @@ export class AgreementManager {
     }
     if (last === this.excused) return
     this.excused = last
-    this.o.store.putMeta(this.o.channelId, `excused:${this.ledger.fork.fork}`, String(last))
+    this.o.store.putMeta(this.o.channelId, META.excused(this.ledger.fork.fork), String(last))
   }
 
   /** Re-evaluates finality from the signatures held (after a restore). */
@@ -269,7 +270,7 @@ export class AgreementManager {
     const found = refusersOf(window, { me: this.o.me, active: l.fork.active, now: this.o.clock.now(), timing: this.o.timing })
     if ((found & ~this.refusers) === 0n) return
     this.refusers |= found
-    this.o.store.putMeta(this.o.channelId, `refusers:${l.fork.fork}`, String(this.refusers))
+    this.o.store.putMeta(this.o.channelId, META.refusers(l.fork.fork), String(this.refusers))
   }
 
   private updateFinality(): void {

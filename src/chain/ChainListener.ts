@@ -32,6 +32,7 @@ import type { Store } from '../store/types.js'
 import { contractInterface } from '../contracts/artifacts.js'
 import { after, backoff, delivered, formatCursor, isRewound, nextRange, parseCursor, rewind, type Cursor } from './cursor.js'
 import { MANAGER_EVENTS, decodeManagerLog, type ManagerEvent } from './decode.js'
+import { META } from '../store/metaKeys.js'
 
 /** A decoded event with where and when it happened. */
 export type ChainEvent = ManagerEvent & {
@@ -215,7 +216,7 @@ export class ChainListener {
   }
 
   private get cursorKey(): string {
-    return `chain:cursor:${this.manager}`
+    return META.chainCursor(this.manager)
   }
 
   private async loop(): Promise<void> {

@@ -28,6 +28,7 @@ import type { Store } from '../store/types.js'
 import type { CloseMessage } from '../transport/messages.js'
 import type { ClosePreemptedEvent, CloseSignedEvent } from './events.js'
 import type { CloseSubmitter } from './options.js'
+import { META } from '../store/metaKeys.js'
 
 /** A cooperative close the chain settled (or our close transaction, mined). */
 export interface CloseResult {
@@ -129,7 +130,7 @@ export class CloseCoordinator {
 
   /** Reloads a close in progress from the store (restore). */
   load(): void {
-    const saved = this.c.store.getMeta(this.c.channelId, 'close')
+    const saved = this.c.store.getMeta(this.c.channelId, META.close)
     if (!saved) return
     const s = JSON.parse(saved) as Saved
     const state = this.c.finalStateAt(BigInt(s.seq))
@@ -361,7 +362,7 @@ export class CloseCoordinator {
   private save(): void {
     const t = this.target!
     const s: Saved = { fork: String(t.fork), seq: String(t.seq), stateHash: t.stateHash, ...(this.readyAt !== undefined ? { readyAt: String(this.readyAt) } : {}), ...(this.mined ? { mined: this.mined } : {}) }
-    this.c.store.putMeta(this.c.channelId, 'close', JSON.stringify(s))
+    this.c.store.putMeta(this.c.channelId, META.close, JSON.stringify(s))
   }
 
   private message(t: Target, signer: number, signature: Hex): CloseMessage {

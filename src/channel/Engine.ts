@@ -29,6 +29,7 @@ import { ChannelPhase, assertTransition, parsePhase } from './phase.js'
 import { SerialQueue } from './SerialQueue.js'
 import { SYNC_BATCH, announcement, syncResponse } from './sync.js'
 import { nextActorOf } from '../machine/failure.js'
+import { META } from '../store/metaKeys.js'
 
 /** The chain's phase of the channel on a fork (the court's chain view). */
 export interface ChainPhaseView {
@@ -97,7 +98,7 @@ export class Engine {
   async start(restored: boolean): Promise<void> {
     this.useLedger(await loadLedger({ channelId: this.channelId, store: this.o.store, machine: this.o.machine }))
     this.agreement.refresh()
-    this.phase = parsePhase(this.o.store.getMeta(this.channelId, 'phase'))
+    this.phase = parsePhase(this.o.store.getMeta(this.channelId, META.phase))
     this.closer.load()
     this.buffered = []
     this.offTransport = this.o.transport.onMessage((from, m) => {
@@ -232,7 +233,7 @@ export class Engine {
       to = closing ? ChannelPhase.Closing : ChannelPhase.Open
     }
     if (to === undefined || to === this.phase) return
-    this.o.store.putMeta(this.channelId, 'phase', to)
+    this.o.store.putMeta(this.channelId, META.phase, to)
     this.emitLater('phase', { from: this.phase, to })
     this.phase = to
     if (before.phase === 'closed') this.closer.onSettlementRetracted()
@@ -444,7 +445,7 @@ export class Engine {
   setPhase(to: ChannelPhase): void {
     if (to === this.phase) return
     assertTransition(this.phase, to)
-    this.o.store.putMeta(this.channelId, 'phase', to)
+    this.o.store.putMeta(this.channelId, META.phase, to)
     this.emitLater('phase', { from: this.phase, to })
     this.phase = to
   }

@@ -24,6 +24,7 @@ import { decide } from './decide.js'
 import { readLocalView } from './localView.js'
 import { perform } from './perform.js'
 import type { Action, ChainView, ChannelFacts, DisputePolicy, PendingEvidence } from './types.js'
+import { META } from '../store/metaKeys.js'
 
 /** What the handler reports. Chain facts use the contract's event names in lower camel case. */
 export type DisputeHandlerEvents = {
@@ -72,7 +73,6 @@ interface Saved {
   leaving?: { leave: boolean }
 }
 
-const STATE_KEY = 'court:state'
 /** How many applied events the handler can take back after a reorganisation without reading again from the open. */
 const HISTORY = 512
 
@@ -98,7 +98,7 @@ export class DisputeHandler {
     this.facts = { participants: memberList(p), p2pTime: p.p2pTime, agreementTime: p.agreementTime, chainFallbackTime: p.chainFallbackTime, challengeTime: p.challengeTime }
     this.policy = { post: true, timeout: true, autoWithdraw: false, ...o.policy }
     this.account = p.participants[e.me]!.toLowerCase() as Hex
-    const saved = e.o.store.getMeta(e.channelId, STATE_KEY)
+    const saved = e.o.store.getMeta(e.channelId, META.courtState)
     const s = saved ? decodeJson<Saved>(saved) : undefined
     this.chain = s?.chain ?? initialChainView(e.o.store.getForks(e.channelId).at(-1)!)
     this.done = s?.done ?? {}
@@ -374,7 +374,7 @@ export class DisputeHandler {
   }
 
   private save(): void {
-    this.e.o.store.putMeta(this.e.channelId, STATE_KEY, encodeJson({ chain: this.chain, done: this.done, evidence: this.evidence, ...(this.leaving ? { leaving: this.leaving } : {}) } satisfies Saved))
+    this.e.o.store.putMeta(this.e.channelId, META.courtState, encodeJson({ chain: this.chain, done: this.done, evidence: this.evidence, ...(this.leaving ? { leaving: this.leaving } : {}) } satisfies Saved))
   }
 
   private report(ev: ChainEvent): void {

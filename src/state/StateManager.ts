@@ -20,6 +20,7 @@ import { Ledger, type Entry } from './ledger.js'
 import { verifyTransaction, type PipelineContext } from './pipeline.js'
 import { checkWellFormed, MAX_AHEAD, type Timing, type TxSource } from './steps.js'
 import { isMachineFailure, nextActorOf } from '../machine/failure.js'
+import { META } from '../store/metaKeys.js'
 
 export interface StateManagerOptions {
   channelId: Hex
@@ -156,7 +157,7 @@ export class StateManager {
       store.putTx(channelId, { transaction: t, digest: entry.digest, state: entry.state, nextActor: entry.nextActor, receivedAt: entry.receivedAt })
       for (const [i, sig] of entry.signatures) store.putSignature(channelId, entry.digest, i, sig)
       this.o.onCommit?.(entry)
-      store.putMeta(channelId, `final:${t.fork}`, String(this.ledger.final.seq))
+      store.putMeta(channelId, META.final(t.fork), String(this.ledger.final.seq))
     })
     entry.signers = bitmapOf(entry.signatures.keys())
     this.ledger.append(entry)
@@ -242,7 +243,7 @@ export async function loadLedger(o: { channelId: Hex; store: Store; machine: Sta
   const fork = forks[o.forkIndex ?? forks.length - 1]
   if (!fork) throw new UsageError('CHANNEL_NOT_FOUND', `the store has no fork for channel ${o.channelId}`)
   const ledger = new Ledger(fork, await nextActorOf(o.machine, fork.state))
-  const hint = BigInt(o.store.getMeta(o.channelId, `final:${fork.fork}`) ?? '0')
+  const hint = BigInt(o.store.getMeta(o.channelId, META.final(fork.fork)) ?? '0')
   const records = o.store.getTxs(o.channelId, fork.fork, hint > 0n ? hint : 1n)
   const entries: Entry[] = records.map((r) => {
     const signatures = o.store.getSignatures(o.channelId, r.digest)
