@@ -58,8 +58,27 @@ function anvilBinary(): string {
   }
 }
 
+/** The anvil processes this process started and has not stopped. */
+const live = new Set<ChildProcess>()
+let reaping = false
+
+/**
+ * Kills every anvil still running when this process exits (normally, by `process.exit`, or by a
+ * test runner's forced exit), so a caller that never reached `stop()` leaves no node behind.
+ */
+function reapOnExit(child: ChildProcess): void {
+  live.add(child)
+  child.once('exit', () => live.delete(child))
+  if (reaping) return
+  reaping = true
+  process.once('exit', () => {
+    for (const c of live) if (c.exitCode === null && c.signalCode === null) c.kill('SIGKILL')
+  })
+}
+
 /**
  * Starts anvil on 127.0.0.1 (any free port unless `port` is given) and waits until it listens.
+ * An anvil not stopped when this process exits is killed then.
  * @example
  * const anvil = await startAnvil()
  * try { await anvil.provider.getBlockNumber() } finally { await anvil.stop() }
@@ -80,6 +99,7 @@ export async function startAnvil(opts: AnvilOptions = {}): Promise<Anvil> {
     ...(opts.args ?? []),
   ]
   const child = spawn(anvilBinary(), args, { stdio: ['ignore', 'pipe', 'pipe'] })
+  reapOnExit(child)
   const port = await waitForPort(child, (opts.timeoutSeconds ?? 30) * 1000, wanted)
   const url = `http://127.0.0.1:${port}`
   const provider = new JsonRpcProvider(url, undefined, { cacheTimeout: -1, staticNetwork: true, pollingInterval: 50 })
