@@ -34,7 +34,12 @@ before(() => {
 
 after(async () => {
   for (const runs of walk?.runs.values() ?? []) for (const r of runs) await r.stop('SIGKILL')
-  for (const s of walk?.services.values() ?? []) await s.stop('SIGKILL')
+  // The devnet stops its anvil on SIGTERM (a SIGKILL would leave that anvil running); SIGKILL if it hangs.
+  for (const s of walk?.services.values() ?? []) {
+    const t = setTimeout(() => s.child.kill('SIGKILL'), 10_000)
+    await s.stop('SIGTERM')
+    clearTimeout(t)
+  }
   rmSync(dir, { recursive: true, force: true })
 })
 

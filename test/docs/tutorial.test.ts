@@ -29,7 +29,13 @@ const runs = new Map<string, Running>()
 let dir: string | undefined
 
 after(async () => {
-  for (const r of [...runs.values(), ...services]) await r.stop('SIGKILL')
+  for (const r of runs.values()) await r.stop('SIGKILL')
+  // The devnet stops its anvil on SIGTERM (a SIGKILL would leave that anvil running); SIGKILL if it hangs.
+  for (const s of services) {
+    const t = setTimeout(() => s.child.kill('SIGKILL'), 10_000)
+    await s.stop('SIGTERM')
+    clearTimeout(t)
+  }
   if (dir) rmSync(dir, { recursive: true, force: true })
 })
 
