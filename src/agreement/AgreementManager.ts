@@ -103,17 +103,26 @@ export class AgreementManager {
 
   /** Hand-off from StateManager, inside the tx's store transaction: confirm it or not. */
   onCommit(entry: Entry): void {
-    const t = entry.transaction
     this.noteRefusals()
+    this.lastDecision = this.reasonNotToConfirm(entry, entry.receivedAt, this.ledger.head.timestamp)
+    if (!this.lastDecision) this.confirm(entry)
+  }
+
+  /** Why we would not confirm `entry` received at `receivedAt` after a parent stamped `parentTimestamp` (undefined: we would). */
+  private reasonNotToConfirm(entry: Entry, receivedAt: bigint, parentTimestamp: bigint): NoConfirmReason | undefined {
     const fork = this.ledger.fork
-    this.lastDecision = noConfirmReason({
-      author: t.actor, me: this.o.me, active: fork.active, receivedAt: entry.receivedAt, parentTimestamp: this.ledger.head.timestamp,
+    return noConfirmReason({
+      author: entry.transaction.actor, me: this.o.me, active: fork.active, receivedAt, parentTimestamp,
       timing: this.o.timing, refusers: this.refusers, disputed: fork.disputed, closing: this.o.guard.closeSigned(fork.fork) !== undefined,
     })
-    if (this.lastDecision) return
-    const signature = this.o.guard.signTransaction(fork, t.seq, entry.digest)
+  }
+
+  /** Signs our confirmation of `entry` (logged by the guard) and queues it. */
+  private confirm(entry: Entry): void {
+    const fork = this.ledger.fork
+    const signature = this.o.guard.signTransaction(fork, entry.transaction.seq, entry.digest)
     entry.signatures.set(this.o.me, signature)
-    this.outbox.push({ type: 'confirm', fork: fork.fork, seq: t.seq, digest: entry.digest, signer: this.o.me, signature })
+    this.outbox.push({ type: 'confirm', fork: fork.fork, seq: entry.transaction.seq, digest: entry.digest, signer: this.o.me, signature })
   }
 
   /**
@@ -125,24 +134,15 @@ export class AgreementManager {
    * @example agreement.reconsider(clock.now()); flush()
    */
   reconsider(now: bigint): void {
-    const fork = this.ledger.fork
-    if (fork.disputed) return
-    const closing = this.o.guard.closeSigned(fork.fork) !== undefined
+    if (this.ledger.fork.disputed) return
     let parent = this.ledger.final.timestamp
     for (const e of this.ledger.pending()) {
-      const t = e.transaction
       if (!e.signatures.has(this.o.me)) {
-        const reason = noConfirmReason({
-          author: t.actor, me: this.o.me, active: fork.active, receivedAt: e.receivedAt > now ? e.receivedAt : now, parentTimestamp: parent,
-          timing: this.o.timing, refusers: this.refusers, disputed: false, closing,
-        })
-        if (reason) return
-        const signature = this.o.guard.signTransaction(fork, t.seq, e.digest)
-        e.signatures.set(this.o.me, signature)
+        if (this.reasonNotToConfirm(e, e.receivedAt > now ? e.receivedAt : now, parent)) return
+        this.confirm(e)
         e.signers = withBit(e.signers, this.o.me)
-        this.outbox.push({ type: 'confirm', fork: fork.fork, seq: t.seq, digest: e.digest, signer: this.o.me, signature })
       }
-      parent = t.timestamp
+      parent = e.transaction.timestamp
     }
     this.updateFinality()
   }

@@ -9,8 +9,6 @@ import { MACHINE_FAILURE_CODES } from '../errors/codes.js'
 import type { Hex } from '../protocol/types.js'
 import type { StateMachine } from './StateMachine.js'
 
-/** The machine failure codes. */
-export const MACHINE_FAILURES = MACHINE_FAILURE_CODES
 
 /** The next actor of a state on which the machine's nextActor fails: every transaction on it is invalid. */
 export const NO_ACTOR = -1
@@ -20,7 +18,7 @@ export const NO_ACTOR = -1
  * @example try { await machine.transition(s, a, d, t) } catch (e) { if (isMachineFailure(e)) reject() }
  */
 export function isMachineFailure(e: unknown): e is ProtocolError {
-  return e instanceof ProtocolError && (MACHINE_FAILURES as readonly string[]).includes(e.code)
+  return e instanceof ProtocolError && (MACHINE_FAILURE_CODES as readonly string[]).includes(e.code)
 }
 
 /**
