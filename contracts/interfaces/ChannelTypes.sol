@@ -75,8 +75,9 @@ enum Phase {
     Closed
 }
 
-/// @notice What the manager stores per channel: hashes and a packed status (6 slots). Fields a
-/// dispute needs sit together, so raising one reads three slots and writes two it already read.
+/// @notice What the manager stores per channel: hashes and a packed status (5 slots); the locked
+/// amount and the bond live in the channel's Funds slot, which its funding already wrote. Fields
+/// a dispute needs sit together, so raising one reads three slots and writes two it already read.
 struct Channel {
     // slot 0
     address machine;
@@ -107,7 +108,34 @@ struct Channel {
     bytes32 participantsHash;
     // slot 4
     bytes32 genesisStateHash;
-    // slot 5
+}
+
+/// @notice A channel's funds in one slot (per channel and asset). Before the channel opens,
+/// `locked` is what was funded into it so far (see fund) and `bond` is 0; from the open on,
+/// `locked` is the deposits the machine's outcome shares out and `bond` every participant's bond.
+struct Funds {
+    uint128 locked;
+    uint128 bond;
+}
+
+/// @notice A channel as getChannel shows it: the stored record and its funds.
+struct ChannelInfo {
+    address machine;
+    uint40 fork;
+    Phase phase;
+    uint8 n;
+    uint24 postingWindow;
+    address asset;
+    uint32 p2pTime;
+    uint32 agreementTime;
+    uint32 chainFallbackTime;
+    uint64 active;
+    uint64 slashed;
+    uint40 genesisTimestamp;
+    uint24 challengeTime;
+    uint64 latestSeq;
+    bytes32 participantsHash;
+    bytes32 genesisStateHash;
     uint128 locked;
     uint128 bond;
 }

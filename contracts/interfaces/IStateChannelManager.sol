@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: MIT
 pragma solidity ^0.8.24;
 
-import {Channel, ChannelParams, SignedTransaction, Transaction, Phase} from "./ChannelTypes.sol";
+import {Channel, ChannelInfo, ChannelParams, SignedTransaction, Transaction, Phase} from "./ChannelTypes.sol";
 
 /// @title IBalancesEvents
 /// @notice Errors and events of the manager's balances (apart from the functions, so the
@@ -150,12 +150,26 @@ interface IChannelsEvents {
     error MachineGasTooLow(uint256 available, uint256 needed);
     /// @notice Thrown when the machine's outcome has the wrong length.
     error OutcomeLengthInvalid(uint256 length, uint256 n);
+    /// @notice Thrown when fund finds another amount already funded than the caller expected.
+    error FundingMoved(uint256 expected, uint256 held);
+    /// @notice Thrown when reclaim is called while the funds may still be used: the channel may
+    /// still open (its consents expire after `openDeadline`), or `asset` is the open channel's.
+    error FundsInUse(bytes32 channelId, address asset);
+    /// @notice Thrown when reclaim finds nothing funded.
+    error FundsNone(bytes32 channelId, address asset);
     /// @notice Thrown when the machine's outcome pays more than the locked deposits.
     error OutcomeExceedsLocked(uint256 total, uint256 locked);
 
     // ─── Events ──────────────────────────────────────────────────────────────────────────────
-    /// @notice Emitted when a channel opened; carries every parameter.
-    event ChannelOpened(bytes32 indexed channelId, ChannelParams params);
+    /// @notice Emitted when a channel opened. Its parameters are the open transaction's calldata
+    /// (the channel id is their EIP-712 digest); its genesis state follows in StateSet.
+    event ChannelOpened(bytes32 indexed channelId);
+    /// @notice Emitted when `amount` of `asset` was funded into a channel not yet open; `held` is
+    /// the channel's funding in that asset afterwards (what the next fund call expects).
+    event Funded(bytes32 indexed channelId, address indexed asset, uint256 amount, uint256 held);
+    /// @notice Emitted when reclaim credited a channel's unused funding back to its participants
+    /// (Credited per participant).
+    event FundsReclaimed(bytes32 indexed channelId, address indexed asset, uint256 amount);
     /// @notice Emitted when the chain set the genesis state of a fork (fork 0 at open). Carries
     /// the full state so a peer can recover from chain data alone.
     event StateSet(
@@ -181,9 +195,11 @@ interface IChannelsEvents {
 /// court's functions (IDisputeManager) are served by the same address.
 interface IStateChannelManager is IBalances, IChannelsEvents {
     // ─── Functions ───────────────────────────────────────────────────────────────────────────
-    /// @notice Opens a channel: checks every participant's consent signature, moves deposits
-    /// and bonds from balances into the channel and runs the machine's initialState, all or
-    /// nothing.
+    /// @notice Opens a channel: checks every participant's consent signature, locks deposits and
+    /// bonds and runs the machine's initialState, all or nothing. The channel's funding (fund)
+    /// covers participants in order — participant 0's deposit and bond first, then 1's, and so
+    /// on — and whatever it does not cover is taken from each participant's balance; funding
+    /// beyond every deposit and bond joins the locked deposits (shared like any remainder).
     /// @param params The channel parameters.
     /// @param signatures One 65-byte signature per participant, in participant order, over the
     /// EIP-712 digest of `params` (= the channel id).
@@ -324,6 +340,35 @@ interface IStateChannelManager is IBalances, IChannelsEvents {
     /// @notice The EIP-712 digest of CloseChannel(channelId, fork, stateHash).
     function hashClose(bytes32 channelId, uint64 fork, bytes32 stateHash) external view returns (bytes32);
 
-    /// @notice The stored record of a channel (hashes and packed status).
-    function getChannel(bytes32 channelId) external view returns (Channel memory);
+    /// @notice The stored record of a channel (hashes and packed status) and its funds.
+    function getChannel(bytes32 channelId) external view returns (ChannelInfo memory);
+
+    /// @notice Funds a channel that is not open yet, straight from the caller (ETH as
+    /// msg.value, or an ERC-20 token approved to the manager): no balance slot per participant.
+    /// Funding is ordered: participant i funds when `held` is the sum of the deposits and bonds
+    /// of participants 0..i-1, so the amount held tells who funded (open and reclaim rely on it).
+    /// @param channelId The channel id the participants' consents sign (channelIdOf).
+    /// @param asset address(0) for ETH, otherwise the token.
+    /// @param expectedHeld The funding the caller expects to find (else FundingMoved): a
+    /// transaction that lost a race reverts instead of funding someone else's share.
+    /// @param amount The amount; for ETH it must equal msg.value. For tokens the funding grows by
+    /// what the manager actually received.
+    function fund(bytes32 channelId, address asset, uint256 expectedHeld, uint256 amount) external payable;
+
+    /// @notice What a channel holds in `asset`: its funding so far while it is not open (what
+    /// the next fund call expects), its locked deposits once it is open (its own asset), and any
+    /// funding in another asset, which reclaim returns.
+    /// @param channelId The channel id.
+    /// @param asset The asset.
+    /// @return held The amount.
+    function funding(bytes32 channelId, address asset) external view returns (uint256 held);
+
+    /// @notice Credits a channel's unused funding back, in funding order (participant i gets what
+    /// the funding holds of its deposit and bond; anything beyond all of them is split equally,
+    /// dust to participant 0), to the participants' balances. Allowed once the channel can no
+    /// longer open with it: after `params.openDeadline` for a channel never opened, or at any
+    /// time for an asset other than the open channel's. Anyone may call it.
+    /// @param params The channel's parameters (their digest is the channel id).
+    /// @param asset The asset funded.
+    function reclaim(ChannelParams calldata params, address asset) external;
 }

@@ -17,20 +17,26 @@ abstract contract ABalances is IBalances, ABalanceBook, ReentrancyGuardTransient
     function deposit(address asset, address account, uint256 amount) external payable nonReentrant {
         if (amount == 0) revert BalanceAmountZero();
         if (account == address(0)) revert BalanceRecipientInvalid();
-        uint256 received = amount;
+        uint256 received = _receive(asset, amount);
+        _balances[account][asset] += received;
+        emit Deposited(account, asset, received);
+    }
+
+    /// @dev Takes `amount` of `asset` from the caller (ETH: it is msg.value) and returns what
+    /// arrived: for a token, the manager's balance increase, so fee-on-transfer tokens cannot
+    /// inflate anything; never 0.
+    function _receive(address asset, uint256 amount) internal returns (uint256 received) {
+        received = amount;
         if (asset == address(0)) {
             if (msg.value != amount) revert BalanceValueMismatch(msg.value, amount);
         } else {
             if (msg.value != 0) revert BalanceValueMismatch(msg.value, 0);
             if (asset.code.length == 0) revert BalanceAssetInvalid(asset);
-            // Credit what actually arrived, so fee-on-transfer tokens cannot inflate balances.
             uint256 before = IERC20(asset).balanceOf(address(this));
             IERC20(asset).safeTransferFrom(msg.sender, address(this), amount);
             received = IERC20(asset).balanceOf(address(this)) - before;
             if (received == 0) revert BalanceAmountZero();
         }
-        _balances[account][asset] += received;
-        emit Deposited(account, asset, received);
     }
 
     /// @inheritdoc IBalances

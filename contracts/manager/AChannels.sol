@@ -3,7 +3,7 @@ pragma solidity ^0.8.24;
 
 import {IStateMachine} from "../interfaces/IStateMachine.sol";
 import {IStateChannelManager} from "../interfaces/IStateChannelManager.sol";
-import {Channel, ChannelParams, Phase} from "../interfaces/ChannelTypes.sol";
+import {Channel, ChannelInfo, ChannelParams, Funds, Phase} from "../interfaces/ChannelTypes.sol";
 import {Bitmap} from "../libraries/Bitmap.sol";
 import {ParleyHash} from "../libraries/ParleyHash.sol";
 import {Signatures} from "../libraries/Signatures.sol";
@@ -36,11 +36,7 @@ abstract contract AChannels is IStateChannelManager, AProofs, ABalances {
             locked += amount;
         }
         if (locked > type(uint128).max) revert ChannelAmountTooLarge();
-        address asset = params.asset;
-        uint256 bond = params.bond;
-        for (uint256 i; i < n; ++i) {
-            _debit(params.participants[i], asset, params.deposits[i] + bond);
-        }
+        _lock(channelId, params, locked);
 
         bytes memory state =
             _state(params.machine, abi.encodeCall(IStateMachine.initialState, (params.deposits, params.initData)));
@@ -63,11 +59,9 @@ abstract contract AChannels is IStateChannelManager, AProofs, ABalances {
             challengeTime: uint24(params.challengeTime),
             latestSeq: 0,
             participantsHash: ParleyHash.members(params),
-            genesisStateHash: stateHash,
-            locked: uint128(locked),
-            bond: uint128(params.bond)
+            genesisStateHash: stateHash
         });
-        emit ChannelOpened(channelId, params);
+        emit ChannelOpened(channelId);
         emit StateSet(channelId, 0, stateHash, state, uint64(block.timestamp), active);
     }
 
@@ -77,8 +71,112 @@ abstract contract AChannels is IStateChannelManager, AProofs, ABalances {
     }
 
     /// @inheritdoc IStateChannelManager
-    function getChannel(bytes32 channelId) external view returns (Channel memory) {
-        return _channels[channelId];
+    function getChannel(bytes32 channelId) external view returns (ChannelInfo memory info) {
+        Channel storage ch = _channels[channelId];
+        Funds storage funds = _funds[channelId][ch.asset];
+        info = ChannelInfo({
+            machine: ch.machine,
+            fork: ch.fork,
+            phase: ch.phase,
+            n: ch.n,
+            postingWindow: ch.postingWindow,
+            asset: ch.asset,
+            p2pTime: ch.p2pTime,
+            agreementTime: ch.agreementTime,
+            chainFallbackTime: ch.chainFallbackTime,
+            active: ch.active,
+            slashed: ch.slashed,
+            genesisTimestamp: ch.genesisTimestamp,
+            challengeTime: ch.challengeTime,
+            latestSeq: ch.latestSeq,
+            participantsHash: ch.participantsHash,
+            genesisStateHash: ch.genesisStateHash,
+            locked: ch.phase == Phase.None ? 0 : funds.locked,
+            bond: funds.bond
+        });
+    }
+
+    /// @inheritdoc IStateChannelManager
+    function fund(bytes32 channelId, address asset, uint256 expectedHeld, uint256 amount) external payable nonReentrant {
+        if (amount == 0) revert BalanceAmountZero();
+        if (_channels[channelId].phase != Phase.None) revert ChannelExists(channelId);
+        Funds storage funds = _funds[channelId][asset];
+        uint256 held = funds.locked;
+        if (held != expectedHeld) revert FundingMoved(expectedHeld, held);
+        uint256 received = _receive(asset, amount);
+        held += received;
+        // The funding stays within 128 bits, like everything a channel locks.
+        if (held > type(uint128).max) revert ChannelAmountTooLarge();
+        funds.locked = uint128(held);
+        emit Funded(channelId, asset, received, held);
+    }
+
+    /// @inheritdoc IStateChannelManager
+    function funding(bytes32 channelId, address asset) external view returns (uint256) {
+        return _funds[channelId][asset].locked;
+    }
+
+    /// @inheritdoc IStateChannelManager
+    function reclaim(ChannelParams calldata params, address asset) external nonReentrant {
+        bytes32 channelId = _hashTypedDataV4(ParleyHash.channelParams(params));
+        Phase phase = _channels[channelId].phase;
+        bool usable = phase == Phase.None ? block.timestamp <= params.openDeadline : asset == params.asset;
+        if (usable) revert FundsInUse(channelId, asset);
+        Funds storage funds = _funds[channelId][asset];
+        uint256 held = funds.locked;
+        if (held == 0) revert FundsNone(channelId, asset);
+        funds.locked = 0;
+        emit FundsReclaimed(channelId, asset, held);
+        uint256 n = params.participants.length;
+        if (n < 2 || n > MAX_PARTICIPANTS) revert ChannelParticipantCountInvalid(n);
+        if (params.deposits.length != n) revert ChannelDepositsLengthMismatch(n, params.deposits.length);
+        uint256 bond = params.bond;
+        // In funding order: participant i gets what the funding holds of its deposit and bond
+        // (computed without adding them, so no amount in `params` can overflow).
+        for (uint256 i; i < n && held != 0; ++i) {
+            uint256 share = held;
+            uint256 d = params.deposits[i];
+            if (d < held) {
+                uint256 rest = held - d;
+                share = d + (bond < rest ? bond : rest);
+            }
+            held -= share;
+            _credit(channelId, params.participants[i], asset, share);
+        }
+        if (held != 0) {
+            // Beyond every share: equal parts, dust to participant 0.
+            uint256 each = held / n;
+            _credit(channelId, params.participants[0], asset, held - each * (n - 1));
+            for (uint256 i = 1; i < n; ++i) {
+                _credit(channelId, params.participants[i], asset, each);
+            }
+        }
+    }
+
+    /// @dev Locks the deposits and bonds of `params` (deposits summing to `deposits`) for the
+    /// new channel: the channel's funding covers participants in order, each participant's
+    /// balance the rest of its share; funding beyond every share joins the deposits. Writes the
+    /// channel's Funds slot.
+    function _lock(bytes32 channelId, ChannelParams calldata params, uint256 deposits) private {
+        address asset = params.asset;
+        uint256 bond = params.bond;
+        uint256 n = params.participants.length;
+        Funds storage funds = _funds[channelId][asset];
+        uint256 held = funds.locked;
+        for (uint256 i; i < n; ++i) {
+            uint256 need = params.deposits[i] + bond;
+            uint256 covered = held < need ? held : need;
+            // Cannot underflow: covered <= held and covered <= need.
+            unchecked {
+                held -= covered;
+                need -= covered;
+            }
+            if (need != 0) _debit(params.participants[i], asset, need);
+        }
+        // What is left of the funding joins the deposits; it and they fit in 128 bits together
+        // (the funding did, and so does what it covered).
+        funds.locked = uint128(deposits + held);
+        funds.bond = uint128(bond);
     }
 
     /// @dev Validates everything about `params` that does not need storage or signatures.

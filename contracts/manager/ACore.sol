@@ -3,7 +3,7 @@ pragma solidity ^0.8.24;
 
 import {EIP712} from "@openzeppelin/contracts/utils/cryptography/EIP712.sol";
 import {IChannelsEvents} from "../interfaces/IStateChannelManager.sol";
-import {Channel, Phase} from "../interfaces/ChannelTypes.sol";
+import {Channel, Funds, Phase} from "../interfaces/ChannelTypes.sol";
 import {Bitmap} from "../libraries/Bitmap.sol";
 import {ParleyHash} from "../libraries/ParleyHash.sol";
 import {ABalanceBook} from "./ABalanceBook.sol";
@@ -32,6 +32,9 @@ abstract contract ACore is IChannelsEvents, ABalanceBook, AMachineCalls, EIP712 
     /// @dev Beneficiaries of slashed participants recorded when a fraud dispute changes prover:
     /// one byte per participant (0 = none, else beneficiary index + 1), 32 per word.
     mapping(bytes32 channelId => mapping(uint256 word => uint256)) private _beneficiaries;
+    /// @dev Each channel's funds per asset (see Funds): its funding before the open, then its
+    /// locked deposits and bond (the channel's own asset).
+    mapping(bytes32 channelId => mapping(address asset => Funds)) internal _funds;
 
     constructor() EIP712("Parley", "1") {}
 
@@ -46,6 +49,11 @@ abstract contract ACore is IChannelsEvents, ABalanceBook, AMachineCalls, EIP712 
         if (ParleyHash.participants(participants) != ch.participantsHash) {
             revert ChannelParticipantsMismatch(channelId);
         }
+    }
+
+    /// @dev The funds slot of an opened channel (its own asset).
+    function _fundsOf(bytes32 channelId, Channel storage ch) internal view returns (Funds storage) {
+        return _funds[channelId][ch.asset];
     }
 
     /// @dev The in-channel signers of a checked member list (see Channel.participantsHash): its
@@ -106,11 +114,11 @@ abstract contract ACore is IChannelsEvents, ABalanceBook, AMachineCalls, EIP712 
         uint256 prover,
         Payment payment
     ) internal {
-        (uint256[] memory payouts, uint256 remainder) = _outcome(ch, state, unpaid);
+        (uint256[] memory payouts, uint256 remainder) = _outcome(channelId, ch, state, unpaid);
         _distributeRemainder(payouts, remainder, ch.active);
         uint64 fork = ch.fork;
         ch.phase = Phase.Closed;
-        ch.locked = 0;
+        _fundsOf(channelId, ch).locked = 0;
         if (payment == Payment.Credit) {
             _creditPayouts(channelId, ch, participants, payouts, unpaid, prover);
             emit ChannelClosed(channelId, fork, stateHash, payouts);
@@ -136,7 +144,7 @@ abstract contract ACore is IChannelsEvents, ABalanceBook, AMachineCalls, EIP712 
     ) private {
         uint64 slashed = ch.slashed;
         address asset = ch.asset;
-        uint256 bond = ch.bond;
+        uint256 bond = _funds[channelId][asset].bond;
         for (uint256 i; i < payouts.length; ++i) {
             uint256 amount = payouts[i];
             if (Bitmap.has(unpaid, i)) amount += bond;
@@ -162,7 +170,7 @@ abstract contract ACore is IChannelsEvents, ABalanceBook, AMachineCalls, EIP712 
         }
         uint64 unpaid = ch.active;
         // Only entries with something to pay (payout or bond) may be named, each once.
-        if (which == 0 || which & claimed != 0 || which & ~_claimable(payouts, unpaid, ch.bond) != 0) {
+        if (which == 0 || which & claimed != 0 || which & ~_claimable(payouts, unpaid, _fundsOf(channelId, ch).bond) != 0) {
             revert ClaimsInvalid(channelId, which, claimed);
         }
         nowClaimed = claimed | which;
@@ -194,7 +202,7 @@ abstract contract ACore is IChannelsEvents, ABalanceBook, AMachineCalls, EIP712 
     ) private returns (uint64 sent) {
         uint64 slashed = ch.slashed;
         address asset = ch.asset;
-        uint256 bond = ch.bond;
+        uint256 bond = _funds[channelId][asset].bond;
         for (uint256 i; i < payouts.length; ++i) {
             uint256 amount = payouts[i];
             if (Bitmap.has(unpaid, i)) amount += bond;
@@ -231,7 +239,7 @@ abstract contract ACore is IChannelsEvents, ABalanceBook, AMachineCalls, EIP712 
     /// @dev The machine's outcome of `state`, checked (length n; the shares of `unpaid` sum to
     /// at most the locked deposits) and with every entry outside `unpaid` zeroed, and what it
     /// leaves of the locked deposits.
-    function _outcome(Channel storage ch, bytes memory state, uint64 unpaid)
+    function _outcome(bytes32 channelId, Channel storage ch, bytes memory state, uint64 unpaid)
         internal
         view
         returns (uint256[] memory payouts, uint256 remainder)
@@ -249,7 +257,7 @@ abstract contract ACore is IChannelsEvents, ABalanceBook, AMachineCalls, EIP712 
             uint256 p = payouts[i];
             total = p > type(uint256).max - total ? type(uint256).max : total + p;
         }
-        uint256 locked = ch.locked;
+        uint256 locked = _fundsOf(channelId, ch).locked;
         if (total > locked) revert OutcomeExceedsLocked(total, locked);
         // Cannot underflow: checked just above.
         unchecked {

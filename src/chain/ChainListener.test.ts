@@ -135,7 +135,7 @@ describe('ChainListener', () => {
     const posted = got.seen.filter((e) => e.name === 'TransactionPosted').map((e) => (e.name === 'TransactionPosted' ? e.args.transaction.seq : 0n))
     assert.deepEqual(posted, [1n, 2n, 3n])
     const opened = got.seen[0]!
-    assert.ok(opened.name === 'ChannelOpened' && opened.args.params.participants[1] === c.p.participants[1])
+    assert.ok(opened.name === 'ChannelOpened' && opened.args.channelId === c.channelId)
     assert.ok(got.seen.every((e, i) => i === 0 || e.blockNumber > got.seen[i - 1]!.blockNumber || e.logIndex > got.seen[i - 1]!.logIndex))
     assert.ok(got.seen.every((e) => e.blockTimestamp > 0n))
     await listener.close()

@@ -7,6 +7,7 @@
  */
 import type { ContractRunner, Signer } from 'ethers'
 import { UsageError, ProtocolError } from '../errors/ParleyError.js'
+import { fundingBefore, shareOf } from '../protocol/funding.js'
 import { normalizeSignature, packSignatures } from '../protocol/signatures.js'
 import { ETH, type ChannelParams, type Hex, type PackedSignedTransaction } from '../protocol/types.js'
 import { CourtClient } from './CourtClient.js'
@@ -71,6 +72,60 @@ export class ManagerClient extends CourtClient {
     const to = account ?? ((await this.signer('deposit').getAddress()).toLowerCase() as Hex)
     const value = asset.toLowerCase() === ETH ? amount : 0n
     return this.send('deposit', [asset, to, amount, { value }])
+  }
+
+  /**
+   * Funds channel `channelId` (not open yet) with `amount` of `asset` from the signer, expecting
+   * `expectedHeld` to be funded already (ProtocolError `FUNDING_MOVED` otherwise, nothing sent
+   * twice). Most callers want {@link fundShare}. Tokens must be approved to the manager first.
+   * @example await manager.fund(channelId, ETH, 0n, ONE)
+   */
+  async fund(channelId: Hex, asset: Hex, expectedHeld: bigint, amount: bigint): Promise<TxResult> {
+    const value = asset.toLowerCase() === ETH ? amount : 0n
+    return this.send('fund', [channelId, asset, expectedHeld, amount, { value }])
+  }
+
+  /**
+   * Funds participant `index`'s share (deposit + bond) of the channel of `params` from the
+   * signer, in funding order: the shares of participants 0..index-1 must be funded first
+   * (UsageError `FUNDING_ORDER`, with `details.held` and `details.expected`). Resolves with
+   * `undefined` when the share is already covered (someone funded it). The open then takes
+   * nothing from the participant's balance.
+   * @example await manager.connect(bob).fundShare(params, 1)
+   */
+  async fundShare(params: ChannelParams, index: number): Promise<TxResult | undefined> {
+    if (!Number.isInteger(index) || index < 0 || index >= params.participants.length) {
+      throw new UsageError('PARTICIPANT_INDEX_INVALID', `participant index ${index} is not in 0..${params.participants.length - 1}`)
+    }
+    const channelId = (await this.hasher()).channelId(params)
+    const expected = fundingBefore(params, index)
+    const held = await this.funding(channelId, params.asset)
+    if (held >= expected + shareOf(params, index)) return undefined
+    if (held !== expected) {
+      throw new UsageError('FUNDING_ORDER', `participant #${index} funds when ${expected} is funded; ${held} is: ${held < expected ? 'earlier participants fund first' : 'its share is partly funded (fund the rest with fund())'}`, { details: { held, expected } })
+    }
+    return this.fund(channelId, params.asset, expected, shareOf(params, index))
+  }
+
+  /**
+   * What channel `channelId` holds in `asset`: its funding while not open, its locked deposits
+   * once open (its own asset), stray funding in another asset.
+   * @example const held = await manager.funding(channelId, ETH)
+   */
+  async funding(channelId: Hex, asset: Hex): Promise<bigint> {
+    return BigInt((await this.read('funding', [channelId, asset])) as bigint)
+  }
+
+  /**
+   * Credits a channel's unused funding in `asset` back to its participants' balances, in funding
+   * order: after `params.openDeadline` for a channel never opened, or any time for an asset that
+   * is not the open channel's (ProtocolError `FUNDS_IN_USE` before, `FUNDS_NONE` if nothing).
+   * @example await manager.reclaim(params, ETH)
+   */
+  async reclaim(params: ChannelParams, asset: Hex): Promise<TxResult & { credits: CreditedEvent[] }> {
+    const result = await this.send('reclaim', [{ ...params, signers: params.signers ?? [] }, asset])
+    const credits = this.events(result.receipt).filter((e) => e.name === 'Credited').map((e) => toCredited(e.args))
+    return { ...result, credits }
   }
 
   /**

@@ -5,7 +5,7 @@
  */
 import type { Interface } from 'ethers'
 import type {
-  ChannelParams, DisputeAnswered, DisputeCancelled, DisputeKind, DisputeRaised, DisputeRecord, DisputeResolved, Hex,
+  DisputeAnswered, DisputeCancelled, DisputeKind, DisputeRaised, DisputeRecord, DisputeResolved, Hex,
   PackedSignedTransaction, ParticipantRemoved, ParticipantSlashed, Transaction, TransactionPosted,
 } from '../protocol/types.js'
 import {
@@ -13,10 +13,9 @@ import {
   type ClaimsRecordedEvent, type CreditedEvent, type PayoutsClaimedEvent, type StateSetEvent,
 } from './events.js'
 
-/** `ChannelOpened`: a channel opened with these parameters. */
+/** `ChannelOpened`: a channel opened (its parameters are the open transaction's calldata). */
 export interface ChannelOpenedEvent {
   channelId: Hex
-  params: ChannelParams
 }
 
 /** Every channel event a client observes, by its Solidity name. */
@@ -78,21 +77,9 @@ export function toTransaction(t: Args): Transaction {
   }
 }
 
-function toParams(p: Args): ChannelParams {
-  // ethers' deep toObject turns an empty array into {}: read either shape.
-  const raw = (p.signers ?? []) as Iterable<unknown> | Record<string, unknown>
-  const signers = (Symbol.iterator in raw ? [...(raw as Iterable<unknown>)] : Object.values(raw)).map(lower)
-  return {
-    participants: [...(p.participants as Iterable<unknown>)].map(lower), ...(signers.length > 0 ? { signers } : {}), machine: lower(p.machine), asset: lower(p.asset),
-    deposits: [...(p.deposits as Iterable<unknown>)].map(big), bond: big(p.bond), p2pTime: Number(p.p2pTime),
-    agreementTime: Number(p.agreementTime), chainFallbackTime: Number(p.chainFallbackTime), challengeTime: Number(p.challengeTime),
-    salt: lower(p.salt), initData: lower(p.initData), openDeadline: big(p.openDeadline),
-  }
-}
-
 /** Args of parsed events, deeply converted to plain objects by ethers' `toObject(true)`. */
 const CONVERT: { [K in ManagerEventName]: (a: Args) => ManagerEventArgs[K] } = {
-  ChannelOpened: (a) => ({ channelId: lower(a.channelId), params: toParams(a.params as Args) }),
+  ChannelOpened: (a) => ({ channelId: lower(a.channelId) }),
   StateSet: toStateSet,
   ChannelClosed: toChannelClosed,
   ChannelPaidOut: toChannelPaidOut,

@@ -6,6 +6,7 @@ import type { SigningKey } from 'ethers'
 import { signOpenConsent } from '../chain/consent.js'
 import type { ManagerClient, OpenResult } from '../chain/ManagerClient.js'
 import { UsageError } from '../errors/ParleyError.js'
+import { fundingCoverage, shareOf } from '../protocol/funding.js'
 import { normalizeSignature, recoverSigner } from '../protocol/signatures.js'
 import { Phase, type ChannelParams, type Hex } from '../protocol/types.js'
 
@@ -47,8 +48,8 @@ export function orderConsents(channelId: Hex, params: ChannelParams, signatures:
  * Opens the channel on `manager` (connected to the account that pays for the transaction):
  * signs with the keys among `consents`, orders the signatures by participant
  * ({@link orderConsents}), checks that the channel is new (UsageError `CHANNEL_EXISTS`) and that
- * every participant's deposit plus bond is in its manager balance (UsageError `DEPOSIT_MISSING`,
- * with `details.participant`, `has`, `needs`), then opens. Resolves with the open's receipt,
+ * every participant's deposit plus bond is funded into the channel (`fundShare`) or in its manager
+ * balance (UsageError `DEPOSIT_MISSING`, with `details.participant`, `has`, `needs`), then opens. Resolves with the open's receipt,
  * channel id and genesis.
  * @example
  * const params = channelParams({ participants: [alice.address, bob.address], machine, deposits: [ONE, ONE] })
@@ -61,11 +62,14 @@ export async function openChannel(manager: ManagerClient, params: ChannelParams,
   const signatures = consents.map((c) => (typeof c === 'string' ? c : c && typeof c === 'object' && 'signingKey' in c ? signOpenConsent(c.signingKey, hasher, params) : String(c)))
   const ordered = orderConsents(channelId, params, signatures)
   if ((await manager.getChannel(channelId)).phase !== Phase.None) throw new UsageError('CHANNEL_EXISTS', `channel ${channelId} was already opened on this manager`)
+  // The channel's funding covers shares in participant order; the balances pay the rest.
+  const { covered } = fundingCoverage(params, await manager.funding(channelId, params.asset))
   for (const [i, p] of params.participants.entries()) {
-    const needs = params.deposits[i]! + params.bond
+    const needs = shareOf(params, i) - covered[i]!
+    if (needs === 0n) continue
     const has = await manager.balanceOf(p, params.asset)
     if (has < needs) {
-      throw new UsageError('DEPOSIT_MISSING', `participant #${i} (${p}) has ${has} in the manager, needs ${needs} (deposit + bond): deposit first`, { details: { participant: i, has, needs } })
+      throw new UsageError('DEPOSIT_MISSING', `participant #${i} (${p}) has ${has} in the manager, needs ${needs} (deposit + bond not funded into the channel): fund its share or deposit first`, { details: { participant: i, has, needs } })
     }
   }
   return manager.open(params, ordered)

@@ -1,6 +1,7 @@
 /**
  * The manager's solvency invariant: for every asset, what the manager holds (ETH balance or
- * token balance) equals the sum of all account balances plus the funds locked in channels that
+ * token balance) equals the sum of all account balances plus the funding of channels not open
+ * (and any funding in an asset not the channel's) plus the funds locked in channels that
  * are not closed (locked deposits + the bonds of active participants: a removed participant's
  * bond is credited when it leaves the active set) plus the claims recorded by closeToClaims and
  * not claimed yet.
@@ -21,19 +22,20 @@ export interface SolvencyReport {
 
 const ERC20_BALANCE = ['function balanceOf(address) view returns (uint256)']
 
-/** Accounts that ever received a balance (Deposited or Credited) and every channel opened, from logs. */
+/** Accounts that ever received a balance (Deposited or Credited) and every channel opened or funded, from logs. */
 async function discover(f: Fixture): Promise<{ accounts: string[]; channels: Hex[] }> {
   const m = f.manager
-  const [deposited, credited, opened] = await Promise.all([
+  const [deposited, credited, opened, funded] = await Promise.all([
     m.queryFilter(m.filters.Deposited!(), 0, 'latest'),
     m.queryFilter(m.filters.Credited!(), 0, 'latest'),
     m.queryFilter(m.filters.ChannelOpened!(), 0, 'latest'),
+    m.queryFilter(m.filters.Funded!(), 0, 'latest'),
   ])
   const accounts = new Set<string>()
   for (const e of deposited) accounts.add(m.interface.parseLog(e)!.args[0].toLowerCase())
   for (const e of credited) accounts.add(m.interface.parseLog(e)!.args[1].toLowerCase())
-  const channels = opened.map((e) => m.interface.parseLog(e)!.args[0] as Hex)
-  return { accounts: [...accounts], channels }
+  const channels = new Set([...opened, ...funded].map((e) => (m.interface.parseLog(e)!.args[0] as string).toLowerCase() as Hex))
+  return { accounts: [...accounts], channels: [...channels] }
 }
 
 /**
@@ -85,7 +87,11 @@ export async function assertSolvent(
     let locked = 0n
     for (const [k, ch] of records.entries()) {
       const phase = Number(ch.phase)
-      if (String(ch.asset).toLowerCase() !== asset) continue
+      if (phase === Phase.None || String(ch.asset).toLowerCase() !== asset) {
+        // Funding not (or not yet) locked by an open: a channel not open, or another asset.
+        locked += (await f.manager.getFunction('funding')(chans[k]!, asset)) as bigint
+        continue
+      }
       if (phase === Phase.Closed) locked += await unclaimed(f, chans[k]!, BigInt(ch.active), BigInt(ch.bond))
       if (phase !== Phase.Open && phase !== Phase.Disputed) continue
       locked += BigInt(ch.locked) + BigInt(bitCount(BigInt(ch.active))) * BigInt(ch.bond)
