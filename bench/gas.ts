@@ -60,7 +60,12 @@ interface Row {
   n: number
   depositEth: bigint[]
   depositToken: bigint[]
+  /** The N `fund`s of channel B, each participant funding its own share in order. */
+  fundEth: bigint[]
+  /** open of channel B, from its funding (nothing taken from balances). */
   open: bigint
+  /** open of channel A, every share taken from its participant's balance. */
+  openFromBalances: bigint
   close: bigint
   /** close paying every participant in the same transaction. */
   closeAndPay: bigint
@@ -98,7 +103,7 @@ async function measure(ctx: Ctx, n: number): Promise<Row> {
   const manager = stack.manager.connect(submitter)
   const token = stack.token.address
   const none: CallGas = { total: 0n, calldata: 0n, execution: 0n }
-  const row: Row = { n, depositEth: [], depositToken: [], open: 0n, close: 0n, closeAndPay: 0n, closeToClaims: 0n, claimAll: 0n, conclude: 0n, concludeToClaims: 0n, withdrawEth: [], withdrawToken: [], verify: none, verifyChain: none, lone: [none, none], traces: {} }
+  const row: Row = { n, depositEth: [], depositToken: [], fundEth: [], open: 0n, openFromBalances: 0n, close: 0n, closeAndPay: 0n, closeToClaims: 0n, claimAll: 0n, conclude: 0n, concludeToClaims: 0n, withdrawEth: [], withdrawToken: [], verify: none, verifyChain: none, lone: [none, none], traces: {} }
   const trace = async (op: Traced, hash: Hex) => {
     if (ctx.trace) row.traces[op] = await traceGas(ctx.anvil.provider, hash)
   }
@@ -123,6 +128,7 @@ async function measure(ctx: Ctx, n: number): Promise<Row> {
   // Moves are stamped with the fork's genesis time: the earliest the contract accepts.
   const pa = params(ws, stack.machines.counter, 'close', n, BigInt(await ctx.anvil.now()))
   const a = await manager.open(pa, ws.map((w) => signOpenConsent(w.signingKey, hasher, pa)))
+  row.openFromBalances = a.gasUsed
   const chain: PackedSignedTransaction[] = []
   let state = a.genesis.state
   for (let i = 0; i < n; i++) {
@@ -156,9 +162,17 @@ async function measure(ctx: Ctx, n: number): Promise<Row> {
   await trace('close', closed.hash)
 
   // Channel B (target 1): one move signed by all N proves itself final; conclude settles.
-  progress(`N=${n}: open, 1 move, verifyFinalityProof (1 tx × ${n} signatures), conclude`)
+  progress(`N=${n}: ${n} funds, open, 1 move, verifyFinalityProof (1 tx × ${n} signatures), conclude`)
   const pb = params(ws, stack.machines.counter, 'conclude', 1, BigInt(await ctx.anvil.now()))
+  for (const [i, w] of ws.entries()) {
+    const funded = await stack.manager.connect(w).fundShare(pb, i)
+    if (!funded) throw new RuntimeError('BENCH_WRONG_RESULT', `N=${n}: participant ${i}'s share was already funded`)
+    row.fundEth.push(funded.gasUsed)
+  }
+  const before = await Promise.all(pb.participants.map((p) => manager.balanceOf(p, ETH)))
   const b = await manager.open(pb, ws.map((w) => signOpenConsent(w.signingKey, hasher, pb)))
+  const after = await Promise.all(pb.participants.map((p) => manager.balanceOf(p, ETH)))
+  if (after.some((v, i) => v !== before[i])) throw new RuntimeError('BENCH_WRONG_RESULT', `N=${n}: the open from funding took from a balance`)
   row.open = b.gasUsed
   await trace('open', b.hash)
   const stateB = await counter.transition(b.genesis.state, 0, inc, b.genesis.timestamp)
@@ -188,7 +202,11 @@ async function measure(ctx: Ctx, n: number): Promise<Row> {
   await trace('conclude', concluded.hash)
 
   progress(`N=${n}: ${n} ETH withdrawals`)
-  for (const w of ws) row.withdrawEth.push((await stack.manager.connect(w).withdraw(ETH, DEPOSIT)).gasUsed)
+  // Each withdrawal empties the balance (both channels' payouts), as before channels were funded.
+  for (const w of ws) {
+    const all = await stack.manager.balanceOf(w.address.toLowerCase() as Hex, ETH)
+    row.withdrawEth.push((await stack.manager.connect(w).withdraw(ETH, all)).gasUsed)
+  }
   return row
 }
 
@@ -218,15 +236,18 @@ function report(rows: readonly Row[], started: Date): string {
 
   out.push('### Channel lifecycle', '')
   out.push(table(
-    ['N', 'deposit ETH', 'deposit ERC-20', 'open', 'close', 'closeAndPay', 'closeToClaims', 'claim (all N)', 'conclude', 'concludeToClaims', 'withdraw ETH', 'withdraw ERC-20'],
-    rows.map((r) => [String(r.n), fmt(max(r.depositEth)), fmt(max(r.depositToken)), fmt(r.open), fmt(r.close), fmt(r.closeAndPay), fmt(r.closeToClaims), fmt(r.claimAll), fmt(r.conclude), fmt(r.concludeToClaims),
+    ['N', 'deposit ETH', 'deposit ERC-20', 'fund ETH: first', 'fund ETH: each later', 'open (funded)', 'open (from balances)', 'close', 'closeAndPay', 'closeToClaims', 'claim (all N)', 'conclude', 'concludeToClaims', 'withdraw ETH', 'withdraw ERC-20'],
+    rows.map((r) => [String(r.n), fmt(max(r.depositEth)), fmt(max(r.depositToken)), fmt(r.fundEth[0]!), fmt(max(r.fundEth.slice(1))), fmt(r.open), fmt(r.openFromBalances), fmt(r.close), fmt(r.closeAndPay), fmt(r.closeToClaims), fmt(r.claimAll), fmt(r.conclude), fmt(r.concludeToClaims),
       fmt(max(r.withdrawEth)), fmt(max(r.withdrawToken))]),
   ), '')
   const all = (f: (r: Row) => bigint[]) => rows.flatMap(f)
   const spread = Math.max(...[all((r) => r.depositEth), all((r) => r.depositToken), all((r) => r.withdrawEth), all((r) => r.withdrawToken)].map((v) => Number(max(v) - min(v))))
   out.push(`Deposits and withdrawals are per participant (the largest of the N is shown; they differ by at most ` +
     `${spread} gas, from zero bytes in addresses) and do not depend on N: each extra participant adds one deposit ` +
-    `and one withdrawal.`, '')
+    `and one withdrawal. \`fund\` is per participant too: the first writes the channel's funding slot, each later one ` +
+    `updates it (the largest is shown). \`open (funded)\` opens a channel every participant funded with \`fund\` ` +
+    `(channel B, then concluded); \`open (from balances)\` one whose shares come from the participants' balances ` +
+    `(channel A, then closed).`, '')
   out.push('Marginal gas per extra participant:', '')
   const life = [m((r) => r.open), m((r) => r.close), m((r) => r.closeAndPay), m((r) => r.closeToClaims), m((r) => r.claimAll), m((r) => r.conclude), m((r) => r.concludeToClaims)]
   out.push(table(['N → N′', 'open', 'close', 'closeAndPay', 'closeToClaims', 'claim (all N)', 'conclude', 'concludeToClaims'], pairs.map((pq, i) => [label(pq), ...life.map((c) => fmt(c[i]!))])), '')
@@ -303,7 +324,7 @@ async function main(): Promise<void> {
       const c = court.find((x) => x.n === n)
       return {
         n,
-        ...(r ? { open: r.open + sum(r.depositEth), close: r.closeToClaims, conclude: r.concludeToClaims, 'close+payout': r.closeAndPay } : {}),
+        ...(r ? { open: r.open + sum(r.fundEth), close: r.closeToClaims, conclude: r.concludeToClaims, 'close+payout': r.closeAndPay } : {}),
         ...(c ? { respond: c.respond.total, answer: c.answer.total, refute: c.refute.total, timeout: c.timeout.total } : {}),
       }
     })

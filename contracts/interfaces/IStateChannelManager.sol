@@ -152,11 +152,13 @@ interface IChannelsEvents {
     error OutcomeLengthInvalid(uint256 length, uint256 n);
     /// @notice Thrown when fund finds another amount already funded than the caller expected.
     error FundingMoved(uint256 expected, uint256 held);
-    /// @notice Thrown when reclaim is called while the funds may still be used: the channel may
-    /// still open (its consents expire after `openDeadline`), or `asset` is the open channel's.
-    error FundsInUse(bytes32 channelId, address asset);
+    /// @notice Thrown when fund names another asset than the channel's funding so far.
+    error FundingAssetMismatch(address funded, address asset);
+    /// @notice Thrown when reclaim is called while the funding may still be used: the channel is
+    /// open, or may still open (its consents expire after `openDeadline`).
+    error FundsInUse(bytes32 channelId);
     /// @notice Thrown when reclaim finds nothing funded.
-    error FundsNone(bytes32 channelId, address asset);
+    error FundsNone(bytes32 channelId);
     /// @notice Thrown when the machine's outcome pays more than the locked deposits.
     error OutcomeExceedsLocked(uint256 total, uint256 locked);
 
@@ -347,6 +349,8 @@ interface IStateChannelManager is IBalances, IChannelsEvents {
     /// msg.value, or an ERC-20 token approved to the manager): no balance slot per participant.
     /// Funding is ordered: participant i funds when `held` is the sum of the deposits and bonds
     /// of participants 0..i-1, so the amount held tells who funded (open and reclaim rely on it).
+    /// A channel's funding is in one asset (the first funder's) and at most 2^96 - 1; a channel
+    /// needing more locks it from balances.
     /// @param channelId The channel id the participants' consents sign (channelIdOf).
     /// @param asset address(0) for ETH, otherwise the token.
     /// @param expectedHeld The funding the caller expects to find (else FundingMoved): a
@@ -355,20 +359,18 @@ interface IStateChannelManager is IBalances, IChannelsEvents {
     /// what the manager actually received.
     function fund(bytes32 channelId, address asset, uint256 expectedHeld, uint256 amount) external payable;
 
-    /// @notice What a channel holds in `asset`: its funding so far while it is not open (what
-    /// the next fund call expects), its locked deposits once it is open (its own asset), and any
-    /// funding in another asset, which reclaim returns.
+    /// @notice What a channel holds: its funding so far and the funding's asset while it is not
+    /// open (what the next fund call expects), its locked deposits and its asset once it is.
     /// @param channelId The channel id.
-    /// @param asset The asset.
     /// @return held The amount.
-    function funding(bytes32 channelId, address asset) external view returns (uint256 held);
+    /// @return asset Its asset.
+    function funding(bytes32 channelId) external view returns (uint256 held, address asset);
 
-    /// @notice Credits a channel's unused funding back, in funding order (participant i gets what
-    /// the funding holds of its deposit and bond; anything beyond all of them is split equally,
-    /// dust to participant 0), to the participants' balances. Allowed once the channel can no
-    /// longer open with it: after `params.openDeadline` for a channel never opened, or at any
-    /// time for an asset other than the open channel's. Anyone may call it.
+    /// @notice Credits the funding of a channel that never opened back to its participants'
+    /// balances once its consents have expired (after `params.openDeadline`), in funding order:
+    /// participant i gets what the funding holds of its deposit and bond; anything beyond all of
+    /// them is split equally, dust to participant 0. Anyone may call it. (An open whose funding
+    /// is in another asset than the channel's returns it by the same rule.)
     /// @param params The channel's parameters (their digest is the channel id).
-    /// @param asset The asset funded.
-    function reclaim(ChannelParams calldata params, address asset) external;
+    function reclaim(ChannelParams calldata params) external;
 }

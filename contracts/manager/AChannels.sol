@@ -73,7 +73,8 @@ abstract contract AChannels is IStateChannelManager, AProofs, ABalances {
     /// @inheritdoc IStateChannelManager
     function getChannel(bytes32 channelId) external view returns (ChannelInfo memory info) {
         Channel storage ch = _channels[channelId];
-        Funds storage funds = _funds[channelId][ch.asset];
+        bool opened = ch.phase != Phase.None;
+        Funds storage funds = _funds[channelId];
         info = ChannelInfo({
             machine: ch.machine,
             fork: ch.fork,
@@ -91,8 +92,8 @@ abstract contract AChannels is IStateChannelManager, AProofs, ABalances {
             latestSeq: ch.latestSeq,
             participantsHash: ch.participantsHash,
             genesisStateHash: ch.genesisStateHash,
-            locked: ch.phase == Phase.None ? 0 : funds.locked,
-            bond: funds.bond
+            locked: opened ? funds.locked : 0,
+            bond: opened ? funds.bond : 0
         });
     }
 
@@ -100,39 +101,43 @@ abstract contract AChannels is IStateChannelManager, AProofs, ABalances {
     function fund(bytes32 channelId, address asset, uint256 expectedHeld, uint256 amount) external payable nonReentrant {
         if (amount == 0) revert BalanceAmountZero();
         if (_channels[channelId].phase != Phase.None) revert ChannelExists(channelId);
-        Funds storage funds = _funds[channelId][asset];
-        uint256 held = funds.locked;
+        (uint256 held, address funded) = _funding(channelId);
         if (held != expectedHeld) revert FundingMoved(expectedHeld, held);
+        if (held != 0 && funded != asset) revert FundingAssetMismatch(funded, asset);
         uint256 received = _receive(asset, amount);
         held += received;
-        // The funding stays within 128 bits, like everything a channel locks.
-        if (held > type(uint128).max) revert ChannelAmountTooLarge();
-        funds.locked = uint128(held);
+        if (held > MAX_FUNDING) revert ChannelAmountTooLarge();
+        _setFunding(channelId, held, asset);
         emit Funded(channelId, asset, received, held);
     }
 
     /// @inheritdoc IStateChannelManager
-    function funding(bytes32 channelId, address asset) external view returns (uint256) {
-        return _funds[channelId][asset].locked;
+    function funding(bytes32 channelId) external view returns (uint256 held, address asset) {
+        if (_channels[channelId].phase != Phase.None) return (_funds[channelId].locked, _channels[channelId].asset);
+        return _funding(channelId);
     }
 
     /// @inheritdoc IStateChannelManager
-    function reclaim(ChannelParams calldata params, address asset) external nonReentrant {
+    function reclaim(ChannelParams calldata params) external nonReentrant {
         bytes32 channelId = _hashTypedDataV4(ParleyHash.channelParams(params));
-        Phase phase = _channels[channelId].phase;
-        bool usable = phase == Phase.None ? block.timestamp <= params.openDeadline : asset == params.asset;
-        if (usable) revert FundsInUse(channelId, asset);
-        Funds storage funds = _funds[channelId][asset];
-        uint256 held = funds.locked;
-        if (held == 0) revert FundsNone(channelId, asset);
-        funds.locked = 0;
-        emit FundsReclaimed(channelId, asset, held);
+        if (_channels[channelId].phase != Phase.None || block.timestamp <= params.openDeadline) revert FundsInUse(channelId);
+        (uint256 held, address asset) = _funding(channelId);
+        if (held == 0) revert FundsNone(channelId);
         uint256 n = params.participants.length;
         if (n < 2 || n > MAX_PARTICIPANTS) revert ChannelParticipantCountInvalid(n);
         if (params.deposits.length != n) revert ChannelDepositsLengthMismatch(n, params.deposits.length);
+        _setFunding(channelId, 0, address(0));
+        _return(channelId, params, asset, held);
+    }
+
+    /// @dev Credits `held` of `asset`, a funding no open will use, back to the participants in
+    /// funding order: participant i gets what it holds of its deposit and bond (computed without
+    /// adding them, so no amount in `params` can overflow); anything beyond every share is split
+    /// equally, dust to participant 0.
+    function _return(bytes32 channelId, ChannelParams calldata params, address asset, uint256 held) private {
+        emit FundsReclaimed(channelId, asset, held);
+        uint256 n = params.participants.length;
         uint256 bond = params.bond;
-        // In funding order: participant i gets what the funding holds of its deposit and bond
-        // (computed without adding them, so no amount in `params` can overflow).
         for (uint256 i; i < n && held != 0; ++i) {
             uint256 share = held;
             uint256 d = params.deposits[i];
@@ -144,7 +149,6 @@ abstract contract AChannels is IStateChannelManager, AProofs, ABalances {
             _credit(channelId, params.participants[i], asset, share);
         }
         if (held != 0) {
-            // Beyond every share: equal parts, dust to participant 0.
             uint256 each = held / n;
             _credit(channelId, params.participants[0], asset, held - each * (n - 1));
             for (uint256 i = 1; i < n; ++i) {
@@ -155,14 +159,18 @@ abstract contract AChannels is IStateChannelManager, AProofs, ABalances {
 
     /// @dev Locks the deposits and bonds of `params` (deposits summing to `deposits`) for the
     /// new channel: the channel's funding covers participants in order, each participant's
-    /// balance the rest of its share; funding beyond every share joins the deposits. Writes the
-    /// channel's Funds slot.
+    /// balance the rest of its share; funding beyond every share joins the deposits. A funding in
+    /// another asset than the channel's is returned (_return) instead. Writes the channel's
+    /// Funds slot, which the funding already wrote.
     function _lock(bytes32 channelId, ChannelParams calldata params, uint256 deposits) private {
         address asset = params.asset;
         uint256 bond = params.bond;
         uint256 n = params.participants.length;
-        Funds storage funds = _funds[channelId][asset];
-        uint256 held = funds.locked;
+        (uint256 held, address funded) = _funding(channelId);
+        if (held != 0 && funded != asset) {
+            _return(channelId, params, funded, held);
+            held = 0;
+        }
         for (uint256 i; i < n; ++i) {
             uint256 need = params.deposits[i] + bond;
             uint256 covered = held < need ? held : need;
@@ -173,10 +181,29 @@ abstract contract AChannels is IStateChannelManager, AProofs, ABalances {
             }
             if (need != 0) _debit(params.participants[i], asset, need);
         }
-        // What is left of the funding joins the deposits; it and they fit in 128 bits together
-        // (the funding did, and so does what it covered).
-        funds.locked = uint128(deposits + held);
-        funds.bond = uint128(bond);
+        // What is left of the funding joins the deposits: it is below 2^96, and the deposits
+        // below 2^128 minus the bonds it did not have to cover.
+        _funds[channelId] = Funds({locked: uint128(deposits + held), bond: uint128(bond)});
+    }
+
+    /// @dev A channel's funding before it opens: the amount held and its asset, packed in the
+    /// channel's Funds slot as `held | uint256(uint160(asset)) << 96`.
+    function _funding(bytes32 channelId) private view returns (uint256 held, address asset) {
+        Funds storage slot = _funds[channelId];
+        uint256 word;
+        assembly ("memory-safe") {
+            word := sload(slot.slot)
+        }
+        held = uint96(word);
+        asset = address(uint160(word >> 96));
+    }
+
+    function _setFunding(bytes32 channelId, uint256 held, address asset) private {
+        Funds storage slot = _funds[channelId];
+        uint256 word = held | (uint256(uint160(asset)) << 96);
+        assembly ("memory-safe") {
+            sstore(slot.slot, word)
+        }
     }
 
     /// @dev Validates everything about `params` that does not need storage or signatures.

@@ -19,6 +19,9 @@ abstract contract ACore is IChannelsEvents, ABalanceBook, AMachineCalls, EIP712 
     uint256 internal constant MAX_PARTICIPANTS = 64;
     /// @notice Upper bound of every time parameter (30 days; so three of them fit in 24 bits).
     uint256 internal constant MAX_TIME = 30 days;
+    /// @notice Most a channel's funding may hold before its open (96 bits, so its asset fits in
+    /// the same slot); larger amounts go through balances (deposit).
+    uint256 internal constant MAX_FUNDING = type(uint96).max;
     /// @dev Gas a payout pushed in ETH may use in its recipient (an account without code uses
     /// none; a delegated account's or a wallet's receive hook gets this much). A recipient that
     /// needs more, or reverts, is credited in the manager instead. Not public: every public
@@ -32,9 +35,9 @@ abstract contract ACore is IChannelsEvents, ABalanceBook, AMachineCalls, EIP712 
     /// @dev Beneficiaries of slashed participants recorded when a fraud dispute changes prover:
     /// one byte per participant (0 = none, else beneficiary index + 1), 32 per word.
     mapping(bytes32 channelId => mapping(uint256 word => uint256)) private _beneficiaries;
-    /// @dev Each channel's funds per asset (see Funds): its funding before the open, then its
-    /// locked deposits and bond (the channel's own asset).
-    mapping(bytes32 channelId => mapping(address asset => Funds)) internal _funds;
+    /// @dev Each channel's funds slot: from the open on, its locked deposits and bond (Funds);
+    /// before it, its funding packed as `held | uint256(uint160(asset)) << 96` (see _funding).
+    mapping(bytes32 channelId => Funds) internal _funds;
 
     constructor() EIP712("Parley", "1") {}
 
@@ -49,11 +52,6 @@ abstract contract ACore is IChannelsEvents, ABalanceBook, AMachineCalls, EIP712 
         if (ParleyHash.participants(participants) != ch.participantsHash) {
             revert ChannelParticipantsMismatch(channelId);
         }
-    }
-
-    /// @dev The funds slot of an opened channel (its own asset).
-    function _fundsOf(bytes32 channelId, Channel storage ch) internal view returns (Funds storage) {
-        return _funds[channelId][ch.asset];
     }
 
     /// @dev The in-channel signers of a checked member list (see Channel.participantsHash): its
@@ -118,7 +116,7 @@ abstract contract ACore is IChannelsEvents, ABalanceBook, AMachineCalls, EIP712 
         _distributeRemainder(payouts, remainder, ch.active);
         uint64 fork = ch.fork;
         ch.phase = Phase.Closed;
-        _fundsOf(channelId, ch).locked = 0;
+        _funds[channelId].locked = 0;
         if (payment == Payment.Credit) {
             _creditPayouts(channelId, ch, participants, payouts, unpaid, prover);
             emit ChannelClosed(channelId, fork, stateHash, payouts);
@@ -144,7 +142,7 @@ abstract contract ACore is IChannelsEvents, ABalanceBook, AMachineCalls, EIP712 
     ) private {
         uint64 slashed = ch.slashed;
         address asset = ch.asset;
-        uint256 bond = _funds[channelId][asset].bond;
+        uint256 bond = _funds[channelId].bond;
         for (uint256 i; i < payouts.length; ++i) {
             uint256 amount = payouts[i];
             if (Bitmap.has(unpaid, i)) amount += bond;
@@ -170,7 +168,7 @@ abstract contract ACore is IChannelsEvents, ABalanceBook, AMachineCalls, EIP712 
         }
         uint64 unpaid = ch.active;
         // Only entries with something to pay (payout or bond) may be named, each once.
-        if (which == 0 || which & claimed != 0 || which & ~_claimable(payouts, unpaid, _fundsOf(channelId, ch).bond) != 0) {
+        if (which == 0 || which & claimed != 0 || which & ~_claimable(payouts, unpaid, _funds[channelId].bond) != 0) {
             revert ClaimsInvalid(channelId, which, claimed);
         }
         nowClaimed = claimed | which;
@@ -202,7 +200,7 @@ abstract contract ACore is IChannelsEvents, ABalanceBook, AMachineCalls, EIP712 
     ) private returns (uint64 sent) {
         uint64 slashed = ch.slashed;
         address asset = ch.asset;
-        uint256 bond = _funds[channelId][asset].bond;
+        uint256 bond = _funds[channelId].bond;
         for (uint256 i; i < payouts.length; ++i) {
             uint256 amount = payouts[i];
             if (Bitmap.has(unpaid, i)) amount += bond;
@@ -257,7 +255,7 @@ abstract contract ACore is IChannelsEvents, ABalanceBook, AMachineCalls, EIP712 
             uint256 p = payouts[i];
             total = p > type(uint256).max - total ? type(uint256).max : total + p;
         }
-        uint256 locked = _fundsOf(channelId, ch).locked;
+        uint256 locked = _funds[channelId].locked;
         if (total > locked) revert OutcomeExceedsLocked(total, locked);
         // Cannot underflow: checked just above.
         unchecked {

@@ -61,7 +61,7 @@ abstract contract ADisputeManager is ADisputes, AFraud {
         (uint256[] memory payouts,) = _outcome(channelId, ch, genesis, ch.active | removals);
         address asset = ch.asset;
         uint64 slashed = ch.slashed;
-        Funds storage funds = _funds[channelId][asset];
+        Funds storage funds = _funds[channelId];
         uint256 bond = funds.bond;
         uint256 paid;
         for (uint256 i; removals >> i != 0; ++i) {

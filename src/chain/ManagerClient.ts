@@ -99,7 +99,10 @@ export class ManagerClient extends CourtClient {
     }
     const channelId = (await this.hasher()).channelId(params)
     const expected = fundingBefore(params, index)
-    const held = await this.funding(channelId, params.asset)
+    const { held, asset } = await this.funding(channelId)
+    if (held !== 0n && asset !== params.asset.toLowerCase()) {
+      throw new UsageError('FUNDING_ASSET_MISMATCH', `channel ${channelId} is funded in ${asset}, not its asset ${params.asset}: deposit into the balance instead (the open returns that funding to the participants)`, { details: { held, asset } })
+    }
     if (held >= expected + shareOf(params, index)) return undefined
     if (held !== expected) {
       throw new UsageError('FUNDING_ORDER', `participant #${index} funds when ${expected} is funded; ${held} is: ${held < expected ? 'earlier participants fund first' : 'its share is partly funded (fund the rest with fund())'}`, { details: { held, expected } })
@@ -108,22 +111,23 @@ export class ManagerClient extends CourtClient {
   }
 
   /**
-   * What channel `channelId` holds in `asset`: its funding while not open, its locked deposits
-   * once open (its own asset), stray funding in another asset.
-   * @example const held = await manager.funding(channelId, ETH)
+   * What channel `channelId` holds: its funding and the funding's asset while not open, its
+   * locked deposits and asset once open (0 and the zero address for an unknown channel).
+   * @example const { held } = await manager.funding(channelId)
    */
-  async funding(channelId: Hex, asset: Hex): Promise<bigint> {
-    return BigInt((await this.read('funding', [channelId, asset])) as bigint)
+  async funding(channelId: Hex): Promise<{ held: bigint; asset: Hex }> {
+    const [held, asset] = (await this.read('funding', [channelId])) as [bigint, string]
+    return { held: BigInt(held), asset: asset.toLowerCase() as Hex }
   }
 
   /**
-   * Credits a channel's unused funding in `asset` back to its participants' balances, in funding
-   * order: after `params.openDeadline` for a channel never opened, or any time for an asset that
-   * is not the open channel's (ProtocolError `FUNDS_IN_USE` before, `FUNDS_NONE` if nothing).
-   * @example await manager.reclaim(params, ETH)
+   * Credits the funding of a channel that never opened back to its participants' balances, in
+   * funding order, once `params.openDeadline` has passed (ProtocolError `FUNDS_IN_USE` before or
+   * when the channel is open, `FUNDS_NONE` if nothing is funded).
+   * @example await manager.reclaim(params)
    */
-  async reclaim(params: ChannelParams, asset: Hex): Promise<TxResult & { credits: CreditedEvent[] }> {
-    const result = await this.send('reclaim', [{ ...params, signers: params.signers ?? [] }, asset])
+  async reclaim(params: ChannelParams): Promise<TxResult & { credits: CreditedEvent[] }> {
+    const result = await this.send('reclaim', [{ ...params, signers: params.signers ?? [] }])
     const credits = this.events(result.receipt).filter((e) => e.name === 'Credited').map((e) => toCredited(e.args))
     return { ...result, credits }
   }

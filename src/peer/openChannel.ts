@@ -63,7 +63,9 @@ export async function openChannel(manager: ManagerClient, params: ChannelParams,
   const ordered = orderConsents(channelId, params, signatures)
   if ((await manager.getChannel(channelId)).phase !== Phase.None) throw new UsageError('CHANNEL_EXISTS', `channel ${channelId} was already opened on this manager`)
   // The channel's funding covers shares in participant order; the balances pay the rest.
-  const { covered } = fundingCoverage(params, await manager.funding(channelId, params.asset))
+  const funded = await manager.funding(channelId)
+  // A funding in another asset is returned by the open, not used.
+  const { covered } = fundingCoverage(params, funded.asset === params.asset.toLowerCase() ? funded.held : 0n)
   for (const [i, p] of params.participants.entries()) {
     const needs = shareOf(params, i) - covered[i]!
     if (needs === 0n) continue

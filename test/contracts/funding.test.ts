@@ -32,7 +32,7 @@ beforeEach(async () => (restore = await snapshot(f)))
 afterEach(() => restore())
 
 const m = (w: Wallet) => f.manager.connect(w) as Contract
-const held = (id: Hex, asset: Hex = ETH) => f.manager.getFunction('funding')(id, asset) as Promise<bigint>
+const held = async (id: Hex) => ((await f.manager.getFunction('funding')(id)) as [bigint, string])[0]
 const balances = (p: ChannelParams, asset: Hex = p.asset) => Promise.all(p.participants.map((a) => f.manager.getFunction('balanceOf')(a, asset) as Promise<bigint>))
 const fundEth = async (w: Wallet, id: Hex, expected: bigint, amount: bigint) =>
   (await (await m(w).getFunction('fund')(id, ETH, expected, amount, { value: amount })).wait())!
@@ -144,6 +144,51 @@ describe('open from funding', () => {
   })
 })
 
+describe('funding in one asset', () => {
+  const mintAndApprove = async (w: Wallet, amount: bigint) => {
+    await (await (f.token.connect(w) as Contract).getFunction('mint')(w.address, amount)).wait()
+    await (await (f.token.connect(w) as Contract).getFunction('approve')(await f.manager.getAddress(), amount)).wait()
+  }
+
+  test('a second asset is refused (FundingAssetMismatch): amounts in two assets never add up', async () => {
+    const token = (await f.token.getAddress()).toLowerCase() as Hex
+    const p = makeParams(ws, counter, { deposits: [5n, 5n, 5n] })
+    const id = f.hasher.channelId(p)
+    await mintAndApprove(outsider, 5n)
+    await (await m(outsider).getFunction('fund')(id, token, 0n, 5n)).wait()
+    await expectRevert(m(ws[1]!).getFunction('fund').staticCall(id, ETH, 5n, 5n, { value: 5n }), 'FundingAssetMismatch', [token, ETH])
+    assert.deepEqual([...(await f.manager.getFunction('funding')(id))], [5n, await f.token.getAddress()])
+  })
+
+  test('funding in another asset than the channel\'s is returned by the open, in funding order, and covers nothing', async () => {
+    const token = (await f.token.getAddress()).toLowerCase() as Hex
+    const p = makeParams(ws, counter, { deposits: [3n, 3n, 3n] })
+    const id = f.hasher.channelId(p)
+    // A griefer funds 10 of a token into an ETH channel: the participants deposit into balances.
+    await mintAndApprove(outsider, 10n)
+    await (await m(outsider).getFunction('fund')(id, token, 0n, 10n)).wait()
+    await depositAll(f, ws, p)
+    const receipt = await openTx(p)
+    expectEvents(receipt, f.manager, 'FundsReclaimed', [[id, token, 10n]])
+    // The shares 3, 3, 3 in order, then 1 beyond them to participant 0.
+    assert.deepEqual(await balances(p, token), [4n, 3n, 3n])
+    assert.deepEqual(await balances(p), [0n, 0n, 0n])
+    assert.deepEqual([Number((await f.manager.getFunction('getChannel')(id)).phase), await held(id)], [Phase.Open, 9n])
+    await assertSolvent(f)
+  })
+
+  test('funding stays below 2^96 (its asset shares the slot): ChannelAmountTooLarge', async () => {
+    const token = (await f.token.getAddress()).toLowerCase() as Hex
+    const p = makeParams(ws, counter, { deposits: [1n, 1n, 1n] })
+    const id = f.hasher.channelId(p)
+    const big = 1n << 96n
+    await mintAndApprove(outsider, big)
+    await expectRevert(m(outsider).getFunction('fund').staticCall(id, token, 0n, big), 'ChannelAmountTooLarge')
+    await (await m(outsider).getFunction('fund')(id, token, 0n, big - 1n)).wait()
+    assert.equal(await held(id), big - 1n)
+  })
+})
+
 describe('reclaim', () => {
   test('before openDeadline the funds may still open the channel: FundsInUse; after, credited in funding order', async () => {
     const now = await chainNow(f)
@@ -151,15 +196,15 @@ describe('reclaim', () => {
     const id = f.hasher.channelId(p)
     await fundEth(ws[0]!, id, 0n, 5n)
     await fundEth(ws[1]!, id, 5n, 4n) // participant 1 funded only part of its share, then gave up
-    await expectRevert(m(outsider).getFunction('reclaim').staticCall(p, ETH), 'FundsInUse', [id, ETH])
+    await expectRevert(m(outsider).getFunction('reclaim').staticCall(p), 'FundsInUse', [id])
     await passTo(now + 101n)
     await expectRevert(m(outsider).getFunction('open').staticCall(p, signOpen(f, ws, p)), 'ChannelConsentExpired')
-    const receipt = (await (await m(outsider).getFunction('reclaim')(p, ETH)).wait())!
+    const receipt = (await (await m(outsider).getFunction('reclaim')(p)).wait())!
     expectEvents(receipt, f.manager, 'FundsReclaimed', [[id, ETH, 9n]])
     expectEvents(receipt, f.manager, 'Credited', [[id, p.participants[0], ETH, 5n], [id, p.participants[1], ETH, 4n]])
     assert.deepEqual(await balances(p), [5n, 4n, 0n])
     assert.equal(await held(id), 0n)
-    await expectRevert(m(outsider).getFunction('reclaim').staticCall(p, ETH), 'FundsNone', [id, ETH])
+    await expectRevert(m(outsider).getFunction('reclaim').staticCall(p), 'FundsNone', [id])
     await assertSolvent(f)
   })
 
@@ -169,26 +214,17 @@ describe('reclaim', () => {
     const id = await fundAll(p)
     await fundEth(outsider, id, 3n, 8n)
     await passTo(now + 51n)
-    await (await m(outsider).getFunction('reclaim')(p, ETH)).wait()
+    await (await m(outsider).getFunction('reclaim')(p)).wait()
     // 8 = 2 + 3 + 3: participant 0 gets 1 + 4 (3 each, dust 2 to participant 0), the others 1 + 2.
     assert.deepEqual(await balances(p), [1n + 4n, 1n + 2n, 1n + 2n])
     await assertSolvent(f)
   })
 
-  test('an open channel: its own asset is never reclaimable, funding in another asset is, at any time', async () => {
+  test('an open channel: its funding is never reclaimable', async () => {
     const p = makeParams(ws, counter, { deposits: [1n, 1n, 1n] })
-    const id = f.hasher.channelId(p)
-    const token = (await f.token.getAddress()).toLowerCase() as Hex
-    await (await (f.token.connect(ws[0]!) as Contract).getFunction('mint')(ws[0]!.address, 10n)).wait()
-    await (await (f.token.connect(ws[0]!) as Contract).getFunction('approve')(await f.manager.getAddress(), 10n)).wait()
-    await (await m(ws[0]!).getFunction('fund')(id, token, 0n, 10n)).wait() // the wrong asset
-    await fundAll(p)
+    const id = await fundAll(p)
     await openTx(p)
-    await expectRevert(m(outsider).getFunction('reclaim').staticCall(p, ETH), 'FundsInUse', [id, ETH])
-    await (await m(outsider).getFunction('reclaim')(p, token)).wait()
-    // The same rule in any asset: shares 1, 1, 1, then the 7 beyond them split 3 / 2 / 2.
-    assert.deepEqual(await balances(p, token), [4n, 3n, 3n])
-    await assertSolvent(f)
+    await expectRevert(m(outsider).getFunction('reclaim').staticCall(p), 'FundsInUse', [id])
   })
 
   test('params that are not a channel\'s cannot reclaim its funds (the id is their digest)', async () => {
@@ -197,7 +233,7 @@ describe('reclaim', () => {
     await fundAll(p)
     await passTo(now + 11n)
     const other = { ...p, participants: [outsider.address.toLowerCase() as Hex, ...p.participants.slice(1)] }
-    await expectRevert(m(outsider).getFunction('reclaim').staticCall(other, ETH), 'FundsNone')
+    await expectRevert(m(outsider).getFunction('reclaim').staticCall(other), 'FundsNone')
   })
 })
 

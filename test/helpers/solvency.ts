@@ -1,7 +1,7 @@
 /**
  * The manager's solvency invariant: for every asset, what the manager holds (ETH balance or
  * token balance) equals the sum of all account balances plus the funding of channels not open
- * (and any funding in an asset not the channel's) plus the funds locked in channels that
+ * plus the funds locked in channels that
  * are not closed (locked deposits + the bonds of active participants: a removed participant's
  * bond is credited when it leaves the active set) plus the claims recorded by closeToClaims and
  * not claimed yet.
@@ -87,11 +87,13 @@ export async function assertSolvent(
     let locked = 0n
     for (const [k, ch] of records.entries()) {
       const phase = Number(ch.phase)
-      if (phase === Phase.None || String(ch.asset).toLowerCase() !== asset) {
-        // Funding not (or not yet) locked by an open: a channel not open, or another asset.
-        locked += (await f.manager.getFunction('funding')(chans[k]!, asset)) as bigint
+      if (phase === Phase.None) {
+        // Funding not locked by an open yet.
+        const [funded, fundedAsset] = (await f.manager.getFunction('funding')(chans[k]!)) as [bigint, string]
+        if (fundedAsset.toLowerCase() === asset) locked += funded
         continue
       }
+      if (String(ch.asset).toLowerCase() !== asset) continue
       if (phase === Phase.Closed) locked += await unclaimed(f, chans[k]!, BigInt(ch.active), BigInt(ch.bond))
       if (phase !== Phase.Open && phase !== Phase.Disputed) continue
       locked += BigInt(ch.locked) + BigInt(bitCount(BigInt(ch.active))) * BigInt(ch.bond)
