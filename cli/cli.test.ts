@@ -148,6 +148,32 @@ describe('parley CLI', () => {
     }
   })
 
+  it('fund: each participant funds its own share in order, and open takes nothing from balances', async () => {
+    const made = await parley(['params', 'new', '--participants', '@8,@9', '--machine', 'counter', '--deposit', '0.25', '-o', 'funded.json', '--json'], dir)
+    assert.equal(made.code, 0, made.stderr)
+    // #1 before #0: refused, nothing sent.
+    failure(await parley(['fund', 'funded.json', '--account', '9'], dir), 'FUNDING_ORDER', 2)
+    const first = await parley(['fund', 'funded.json', '--account', '8', '--json'], dir)
+    assert.equal(first.code, 0, first.stderr)
+    assert.deepEqual([first.json!.participant, first.json!.funded, first.json!.held], [0, true, cents(25n)])
+    const second = await parley(['fund', 'funded.json', '--account', '9', '--json'], dir)
+    assert.equal(second.code, 0, second.stderr)
+    assert.equal(second.json!.held, cents(50n))
+    const sigs = await Promise.all([8, 9].map((n) => parley(['consent', 'funded.json', '--account', String(n), '-o', `funded${n}.sig`], dir)))
+    for (const r of sigs) assert.equal(r.code, 0, r.stderr)
+    const opened = await parley(['open', 'funded.json', '--account', '8', '--sig', '@funded8.sig', '--sig', '@funded9.sig', '--json'], dir)
+    assert.equal(opened.code, 0, opened.stderr)
+    const devnetFile = JSON.parse(readFileSync(join(dir, '.parley/devnet.json'), 'utf8')) as { accounts: { address: string }[] }
+    for (const n of [8, 9]) {
+      const b = await parley(['balance', devnetFile.accounts[n]!.address, '--json'], dir)
+      assert.equal(b.code, 0, b.stderr)
+      assert.equal(b.json!.manager, '0', 'the open took the funding, not the balance')
+    }
+    const again = await parley(['fund', 'funded.json', '--account', '9'], dir)
+    assert.notEqual(again.code, 0)
+    assert.match(again.stderr, /CHANNEL_EXISTS/)
+  })
+
   it('devnet and testnet stop cleanly on Ctrl-C and remove their files', async () => {
     assert.ok(existsSync(join(dir, '.parley/devnet.json')) && existsSync(join(dir, '.parley/testnet.json')))
     const [devnet, testnet] = [walk!.services.get('devnet')!, walk!.services.get('testnet')!]

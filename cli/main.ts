@@ -19,6 +19,7 @@ export const COMMANDS: Record<string, { summary: string; load: Loader }> = {
   'session-key': { summary: 'a new session key file: signs one channel\'s moves (params new --signers, run --session-key-file)', load: () => import('./commands/sessionKey.js') },
   balance: { summary: "an account's manager and wallet balance", load: () => import('./commands/balance.js') },
   deposit: { summary: 'deposit into the manager balance', load: () => import('./commands/deposit.js') },
+  fund: { summary: "fund this key's share straight into a channel before it opens", load: () => import('./commands/fund.js') },
   withdraw: { summary: 'withdraw from the manager balance', load: () => import('./commands/withdraw.js') },
   params: { summary: 'write a channel params file (params new …)', load: () => import('./commands/params.js') },
   consent: { summary: "print this key's consent signature to open a channel", load: () => import('./commands/consent.js') },

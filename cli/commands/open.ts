@@ -2,9 +2,11 @@
  * `parley open <params> --sig … --sig …`: opens the channel on-chain with every participant's
  * consent. Signatures may come in any order: each is matched to its participant by recovery,
  * and a missing, foreign or duplicate one is named before anything is sent. Deposits and bonds
- * must already be in the participants' manager balances (`parley deposit`).
+ * must be funded into the channel (`parley fund`) or in the participants' manager balances
+ * (`parley deposit`).
  */
 import { orderConsents } from '../../src/peer/openChannel.js'
+import { fundingCoverage, shareOf } from '../../src/protocol/funding.js'
 import { Phase, type Hex } from '../../src/protocol/types.js'
 import { CHAIN, CHAIN_HELP, COMMON, JSON_HELP, KEY, KEY_HELP, flag, list, parse } from '../lib/args.js'
 import { assetAt, formatAmount } from '../lib/assets.js'
@@ -20,7 +22,8 @@ const usage = `parley open PARAMS_FILE --sig SIG [--sig SIG …] [--json]
 
 Opens the channel in PARAMS_FILE on-chain: one consent signature per participant (from
 \`parley consent\`), in any order. Any funded key may submit it. Each participant's deposit
-plus the bond must already be in its manager balance (\`parley deposit\`).
+plus the bond must be funded into the channel (\`parley fund\`) or be in its manager balance
+(\`parley deposit\`).
 
   --sig <hex|@file>    a consent signature, or @path to a file holding one; repeat per participant
 ${CHAIN_HELP}
@@ -49,11 +52,15 @@ export const command: Command = {
         throw new UsageError('CHANNEL_EXISTS', `channel ${channelId} was already opened on this manager (\`parley status\` shows it)`)
       }
       const asset = await assetAt(params.asset, ctx.chain.provider)
+      // The channel's funding (`parley fund`) covers shares in participant order; balances the rest.
+      const funded = await ctx.manager.funding(channelId)
+      const { covered } = fundingCoverage(params, funded.asset === params.asset ? funded.held : 0n)
       for (const [i, p] of params.participants.entries()) {
-        const need = params.deposits[i]! + params.bond
+        const need = shareOf(params, i) - covered[i]!
+        if (need === 0n) continue
         const has = await ctx.manager.balanceOf(p, params.asset)
         if (has < need) {
-          throw new UsageError('DEPOSIT_MISSING', `participant #${i} (${p}) has ${formatAmount(has, asset)} in the manager, needs ${formatAmount(need, asset)} (deposit + bond): \`parley deposit\` first`)
+          throw new UsageError('DEPOSIT_MISSING', `participant #${i} (${p}) has ${formatAmount(has, asset)} in the manager, needs ${formatAmount(need, asset)} (deposit + bond not funded into the channel): \`parley fund\` or \`parley deposit\` first`)
         }
       }
       progress(`open: opening channel ${channelId} with ${n} consents…`)
