@@ -152,7 +152,7 @@ describe('parley CLI', () => {
     const made = await parley(['params', 'new', '--participants', '@8,@9', '--machine', 'counter', '--deposit', '0.25', '-o', 'funded.json', '--json'], dir)
     assert.equal(made.code, 0, made.stderr)
     // #1 before #0: refused, nothing sent.
-    failure(await parley(['fund', 'funded.json', '--account', '9'], dir), 'FUNDING_ORDER', 2)
+    failure(await parley(['fund', 'funded.json', '--account', '9'], dir), 'FUNDING_ORDER', 1)
     const first = await parley(['fund', 'funded.json', '--account', '8', '--json'], dir)
     assert.equal(first.code, 0, first.stderr)
     assert.deepEqual([first.json!.participant, first.json!.funded, first.json!.held], [0, true, cents(25n)])
