@@ -154,8 +154,8 @@ interface IChannelsEvents {
     error FundingMoved(uint256 expected, uint256 held);
     /// @notice Thrown when fund names another asset than the channel's funding so far.
     error FundingAssetMismatch(address funded, address asset);
-    /// @notice Thrown when reclaim is called while the funding may still be used: the channel is
-    /// open, or may still open (its consents expire after `openDeadline`).
+    /// @notice Thrown when reclaim is called while the funding may still be used: the channel may
+    /// still open (its consents expire after `openDeadline`).
     error FundsInUse(bytes32 channelId);
     /// @notice Thrown when reclaim finds nothing funded.
     error FundsNone(bytes32 channelId);
@@ -169,6 +169,9 @@ interface IChannelsEvents {
     /// @notice Emitted when `amount` of `asset` was funded into a channel not yet open; `held` is
     /// the channel's funding in that asset afterwards (what the next fund call expects).
     event Funded(bytes32 indexed channelId, address indexed asset, uint256 amount, uint256 held);
+    /// @notice Emitted when an open found its channel funded in another asset and set that
+    /// funding aside: reclaim returns it to the participants.
+    event FundingSetAside(bytes32 indexed channelId, address indexed asset, uint256 amount);
     /// @notice Emitted when reclaim credited a channel's unused funding back to its participants
     /// (Credited per participant).
     event FundsReclaimed(bytes32 indexed channelId, address indexed asset, uint256 amount);
@@ -360,17 +363,24 @@ interface IStateChannelManager is IBalances, IChannelsEvents {
     function fund(bytes32 channelId, address asset, uint256 expectedHeld, uint256 amount) external payable;
 
     /// @notice What a channel holds: its funding so far and the funding's asset while it is not
-    /// open (what the next fund call expects), its locked deposits and its asset once it is.
+    /// open (what the next fund call expects), its locked deposits and its asset once it is; and
+    /// a funding in another asset that its open set aside, until reclaim returns it.
     /// @param channelId The channel id.
     /// @return held The amount.
     /// @return asset Its asset.
-    function funding(bytes32 channelId) external view returns (uint256 held, address asset);
+    /// @return setAside The funding set aside by the open (0 if none).
+    /// @return setAsideAsset Its asset.
+    function funding(bytes32 channelId)
+        external
+        view
+        returns (uint256 held, address asset, uint256 setAside, address setAsideAsset);
 
-    /// @notice Credits the funding of a channel that never opened back to its participants'
-    /// balances once its consents have expired (after `params.openDeadline`), in funding order:
-    /// participant i gets what the funding holds of its deposit and bond; anything beyond all of
-    /// them is split equally, dust to participant 0. Anyone may call it. (An open whose funding
-    /// is in another asset than the channel's returns it by the same rule.)
+    /// @notice Credits a funding no open will use back to the participants' balances, in funding
+    /// order: participant i gets what the funding holds of its deposit and bond; anything beyond
+    /// all of them is split equally, dust to participant 0. That is the funding of a channel that
+    /// never opened, once its consents have expired (after `params.openDeadline`), or the
+    /// funding in another asset that an open set aside (FundingSetAside), at any time. Anyone may
+    /// call it.
     /// @param params The channel's parameters (their digest is the channel id).
     function reclaim(ChannelParams calldata params) external;
 }

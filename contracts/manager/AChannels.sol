@@ -112,21 +112,37 @@ abstract contract AChannels is IStateChannelManager, AProofs, ABalances {
     }
 
     /// @inheritdoc IStateChannelManager
-    function funding(bytes32 channelId) external view returns (uint256 held, address asset) {
-        if (_channels[channelId].phase != Phase.None) return (_funds[channelId].locked, _channels[channelId].asset);
-        return _funding(channelId);
+    function funding(bytes32 channelId)
+        external
+        view
+        returns (uint256 held, address asset, uint256 setAside, address setAsideAsset)
+    {
+        (setAside, setAsideAsset) = _unpack(_strayFunding[channelId]);
+        if (_channels[channelId].phase != Phase.None) {
+            return (_funds[channelId].locked, _channels[channelId].asset, setAside, setAsideAsset);
+        }
+        (held, asset) = _funding(channelId);
     }
 
     /// @inheritdoc IStateChannelManager
     function reclaim(ChannelParams calldata params) external nonReentrant {
         bytes32 channelId = _hashTypedDataV4(ParleyHash.channelParams(params));
-        if (_channels[channelId].phase != Phase.None || block.timestamp <= params.openDeadline) revert FundsInUse(channelId);
-        (uint256 held, address asset) = _funding(channelId);
-        if (held == 0) revert FundsNone(channelId);
         uint256 n = params.participants.length;
         if (n < 2 || n > MAX_PARTICIPANTS) revert ChannelParticipantCountInvalid(n);
         if (params.deposits.length != n) revert ChannelDepositsLengthMismatch(n, params.deposits.length);
-        _setFunding(channelId, 0, address(0));
+        uint256 held;
+        address asset;
+        if (_channels[channelId].phase == Phase.None) {
+            // The open may still come until the consents expire.
+            if (block.timestamp <= params.openDeadline) revert FundsInUse(channelId);
+            (held, asset) = _funding(channelId);
+            if (held == 0) revert FundsNone(channelId);
+            _setFunding(channelId, 0, address(0));
+        } else {
+            (held, asset) = _unpack(_strayFunding[channelId]);
+            if (held == 0) revert FundsNone(channelId);
+            _strayFunding[channelId] = 0;
+        }
         _return(channelId, params, asset, held);
     }
 
@@ -160,7 +176,7 @@ abstract contract AChannels is IStateChannelManager, AProofs, ABalances {
     /// @dev Locks the deposits and bonds of `params` (deposits summing to `deposits`) for the
     /// new channel: the channel's funding covers participants in order, each participant's
     /// balance the rest of its share; funding beyond every share joins the deposits. A funding in
-    /// another asset than the channel's is returned (_return) instead. Writes the channel's
+    /// another asset than the channel's is set aside for reclaim instead. Writes the channel's
     /// Funds slot, which the funding already wrote.
     function _lock(bytes32 channelId, ChannelParams calldata params, uint256 deposits) private {
         address asset = params.asset;
@@ -168,7 +184,10 @@ abstract contract AChannels is IStateChannelManager, AProofs, ABalances {
         uint256 n = params.participants.length;
         (uint256 held, address funded) = _funding(channelId);
         if (held != 0 && funded != asset) {
-            _return(channelId, params, funded, held);
+            // Set aside for reclaim: returning it here would let anyone who funds a junk token
+            // make every open pay n credits.
+            _strayFunding[channelId] = _pack(held, funded);
+            emit FundingSetAside(channelId, funded, held);
             held = 0;
         }
         for (uint256 i; i < n; ++i) {
@@ -194,16 +213,24 @@ abstract contract AChannels is IStateChannelManager, AProofs, ABalances {
         assembly ("memory-safe") {
             word := sload(slot.slot)
         }
-        held = uint96(word);
-        asset = address(uint160(word >> 96));
+        return _unpack(word);
     }
 
     function _setFunding(bytes32 channelId, uint256 held, address asset) private {
         Funds storage slot = _funds[channelId];
-        uint256 word = held | (uint256(uint160(asset)) << 96);
+        uint256 word = _pack(held, asset);
         assembly ("memory-safe") {
             sstore(slot.slot, word)
         }
+    }
+
+    function _pack(uint256 held, address asset) private pure returns (uint256) {
+        return held | (uint256(uint160(asset)) << 96);
+    }
+
+    function _unpack(uint256 word) private pure returns (uint256 held, address asset) {
+        held = uint96(word);
+        asset = address(uint160(word >> 96));
     }
 
     /// @dev Validates everything about `params` that does not need storage or signatures.

@@ -38,6 +38,9 @@ abstract contract ACore is IChannelsEvents, ABalanceBook, AMachineCalls, EIP712 
     /// @dev Each channel's funds slot: from the open on, its locked deposits and bond (Funds);
     /// before it, its funding packed as `held | uint256(uint160(asset)) << 96` (see _funding).
     mapping(bytes32 channelId => Funds) internal _funds;
+    /// @dev A funding in another asset than its channel's, set aside by the open (packed as a
+    /// funding is) until reclaim returns it: the open never pays for returning it.
+    mapping(bytes32 channelId => uint256) internal _strayFunding;
 
     constructor() EIP712("Parley", "1") {}
 

@@ -197,3 +197,39 @@ describe('RpcStateMachine', () => {
     await assert.rejects(tiny.transition(s0, 0, '0x', 1n), { code: 'MACHINE_OUT_OF_GAS' })
   })
 })
+
+describe('fundShare: each participant funds its share in order', () => {
+  test('out of order refused, a partly funded share topped up, a funded one left, then the open takes no balance', async () => {
+    const p = params(stack.machines.counter)
+    const id = hasher.channelId(p)
+    await assert.rejects(stack.manager.connect(users[1]!).fundShare(p, 1), (e: unknown) => e instanceof UsageError && e.code === 'FUNDING_ORDER')
+    await assert.rejects(stack.manager.connect(users[0]!).fundShare(p, 3), (e: unknown) => e instanceof UsageError && e.code === 'PARTICIPANT_INDEX_INVALID')
+    // A griefer funds 1 wei first: participant 0's share is then 1 wei funded, and it funds the rest.
+    await stack.manager.connect(anvil.wallets[0]!).fund(id, ETH, 0n, 1n)
+    const first = await stack.manager.connect(users[0]!).fundShare(p, 0)
+    assert.ok(first)
+    assert.deepEqual(await stack.manager.funding(id), { held: ONE, asset: ETH, setAside: 0n, setAsideAsset: ETH })
+    // Someone funds participant 1's share for it: nothing left for participant 1 to send.
+    await stack.manager.connect(anvil.wallets[0]!).fund(id, ETH, ONE, ONE)
+    assert.equal(await stack.manager.connect(users[1]!).fundShare(p, 1), undefined)
+    await stack.manager.connect(users[2]!).fundShare(p, 2)
+    assert.deepEqual(await stack.manager.funding(id), { held: 3n * ONE, asset: ETH, setAside: 0n, setAsideAsset: ETH })
+    const opened = await stack.manager.open(p, users.map((w) => signOpenConsent(w.signingKey, hasher, p)))
+    assert.equal(opened.channelId, id)
+    for (const w of users) assert.equal(await stack.manager.balanceOf(w.address.toLowerCase() as Hex, ETH), 0n)
+  })
+
+  test('a channel funded in another asset: FUNDING_ASSET_MISMATCH, nothing sent', async () => {
+    const p = params(stack.machines.counter)
+    const id = hasher.channelId(p)
+    await stack.mintAndApprove(anvil.wallets[0]!, 5n)
+    await stack.manager.connect(anvil.wallets[0]!).fund(id, stack.token.address, 0n, 5n)
+    await assert.rejects(stack.manager.connect(users[0]!).fundShare(p, 0), (e: unknown) => e instanceof UsageError && e.code === 'FUNDING_ASSET_MISMATCH')
+  })
+
+  test('reclaim before the consents expire: FUNDS_IN_USE (decoded from the contract)', async () => {
+    const p = params(stack.machines.counter)
+    await stack.manager.connect(users[0]!).fundShare(p, 0)
+    await assert.rejects(stack.manager.reclaim(p), (e: unknown) => e instanceof ProtocolError && e.code === 'FUNDS_IN_USE')
+  })
+})

@@ -88,8 +88,9 @@ export class ManagerClient extends CourtClient {
   /**
    * Funds participant `index`'s share (deposit + bond) of the channel of `params` from the
    * signer, in funding order: the shares of participants 0..index-1 must be funded first
-   * (UsageError `FUNDING_ORDER`, with `details.held` and `details.expected`). Resolves with
-   * `undefined` when the share is already covered (someone funded it). The open then takes
+   * (UsageError `FUNDING_ORDER`, with `details.held` and `details.expected`). Funds only what is
+   * missing when someone funded part of the share; resolves with `undefined` when all of it is
+   * (UsageError `FUNDING_ASSET_MISMATCH` when the channel is funded in another asset). The open then takes
    * nothing from the participant's balance.
    * @example await manager.connect(bob).fundShare(params, 1)
    */
@@ -103,21 +104,24 @@ export class ManagerClient extends CourtClient {
     if (held !== 0n && asset !== params.asset.toLowerCase()) {
       throw new UsageError('FUNDING_ASSET_MISMATCH', `channel ${channelId} is funded in ${asset}, not its asset ${params.asset}: deposit into the balance instead (the open returns that funding to the participants)`, { details: { held, asset } })
     }
-    if (held >= expected + shareOf(params, index)) return undefined
-    if (held !== expected) {
-      throw new UsageError('FUNDING_ORDER', `participant #${index} funds when ${expected} is funded; ${held} is: ${held < expected ? 'earlier participants fund first' : 'its share is partly funded (fund the rest with fund())'}`, { details: { held, expected } })
+    const upTo = expected + shareOf(params, index)
+    if (held >= upTo) return undefined
+    if (held < expected) {
+      throw new UsageError('FUNDING_ORDER', `participant #${index} funds when ${expected} is funded; ${held} is: earlier participants fund first`, { details: { held, expected } })
     }
-    return this.fund(channelId, params.asset, expected, shareOf(params, index))
+    // Someone funded part of this share already (the order counts it as ours): fund the rest.
+    return this.fund(channelId, params.asset, held, upTo - held)
   }
 
   /**
    * What channel `channelId` holds: its funding and the funding's asset while not open, its
-   * locked deposits and asset once open (0 and the zero address for an unknown channel).
+   * locked deposits and asset once open (0 and the zero address for an unknown channel); and a
+   * funding in another asset its open set aside (`reclaim` returns it).
    * @example const { held } = await manager.funding(channelId)
    */
-  async funding(channelId: Hex): Promise<{ held: bigint; asset: Hex }> {
-    const [held, asset] = (await this.read('funding', [channelId])) as [bigint, string]
-    return { held: BigInt(held), asset: asset.toLowerCase() as Hex }
+  async funding(channelId: Hex): Promise<{ held: bigint; asset: Hex; setAside: bigint; setAsideAsset: Hex }> {
+    const [held, asset, setAside, setAsideAsset] = (await this.read('funding', [channelId])) as [bigint, string, bigint, string]
+    return { held: BigInt(held), asset: asset.toLowerCase() as Hex, setAside: BigInt(setAside), setAsideAsset: setAsideAsset.toLowerCase() as Hex }
   }
 
   /**

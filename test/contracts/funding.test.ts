@@ -32,7 +32,7 @@ beforeEach(async () => (restore = await snapshot(f)))
 afterEach(() => restore())
 
 const m = (w: Wallet) => f.manager.connect(w) as Contract
-const held = async (id: Hex) => ((await f.manager.getFunction('funding')(id)) as [bigint, string])[0]
+const held = async (id: Hex) => ((await f.manager.getFunction('funding')(id)) as [bigint, string, bigint, string])[0]
 const balances = (p: ChannelParams, asset: Hex = p.asset) => Promise.all(p.participants.map((a) => f.manager.getFunction('balanceOf')(a, asset) as Promise<bigint>))
 const fundEth = async (w: Wallet, id: Hex, expected: bigint, amount: bigint) =>
   (await (await m(w).getFunction('fund')(id, ETH, expected, amount, { value: amount })).wait())!
@@ -157,10 +157,10 @@ describe('funding in one asset', () => {
     await mintAndApprove(outsider, 5n)
     await (await m(outsider).getFunction('fund')(id, token, 0n, 5n)).wait()
     await expectRevert(m(ws[1]!).getFunction('fund').staticCall(id, ETH, 5n, 5n, { value: 5n }), 'FundingAssetMismatch', [token, ETH])
-    assert.deepEqual([...(await f.manager.getFunction('funding')(id))], [5n, await f.token.getAddress()])
+    assert.deepEqual([...(await f.manager.getFunction('funding')(id))].slice(0, 2), [5n, await f.token.getAddress()])
   })
 
-  test('funding in another asset than the channel\'s is returned by the open, in funding order, and covers nothing', async () => {
+  test("funding in another asset than the channel's is set aside by the open (covering nothing), and reclaim returns it in funding order", async () => {
     const token = (await f.token.getAddress()).toLowerCase() as Hex
     const p = makeParams(ws, counter, { deposits: [3n, 3n, 3n] })
     const id = f.hasher.channelId(p)
@@ -169,12 +169,33 @@ describe('funding in one asset', () => {
     await (await m(outsider).getFunction('fund')(id, token, 0n, 10n)).wait()
     await depositAll(f, ws, p)
     const receipt = await openTx(p)
-    expectEvents(receipt, f.manager, 'FundsReclaimed', [[id, token, 10n]])
-    // The shares 3, 3, 3 in order, then 1 beyond them to participant 0.
-    assert.deepEqual(await balances(p, token), [4n, 3n, 3n])
+    expectEvents(receipt, f.manager, 'FundingSetAside', [[id, token, 10n]])
     assert.deepEqual(await balances(p), [0n, 0n, 0n])
     assert.deepEqual([Number((await f.manager.getFunction('getChannel')(id)).phase), await held(id)], [Phase.Open, 9n])
     await assertSolvent(f)
+    const back = (await (await m(outsider).getFunction('reclaim')(p)).wait())!
+    expectEvents(back, f.manager, 'FundsReclaimed', [[id, token, 10n]])
+    // The shares 3, 3, 3 in order, then 1 beyond them to participant 0.
+    assert.deepEqual(await balances(p, token), [4n, 3n, 3n])
+    await expectRevert(m(outsider).getFunction('reclaim').staticCall(p), 'FundsNone', [id])
+    await assertSolvent(f)
+  })
+
+  test('a junk funding costs the open one slot, not one credit per participant', async () => {
+    const token = (await f.token.getAddress()).toLowerCase() as Hex
+    const gasOf = async (junk: boolean) => {
+      const p = makeParams(ws, counter, { deposits: [3n, 3n, 3n] })
+      if (junk) {
+        await mintAndApprove(outsider, 10n)
+        await (await m(outsider).getFunction('fund')(f.hasher.channelId(p), token, 0n, 10n)).wait()
+      }
+      await depositAll(f, ws, p)
+      return (await openTx(p)).gasUsed
+    }
+    const clean = await gasOf(false)
+    const junk = await gasOf(true)
+    // One fresh slot (22,100) and an event; n credits would be ≥ 3 × 22,100 more.
+    assert.ok(junk - clean < 30_000n, `a junk funding made the open cost ${junk - clean} more`)
   })
 
   test('funding stays below 2^96 (its asset shares the slot): ChannelAmountTooLarge', async () => {
@@ -220,11 +241,12 @@ describe('reclaim', () => {
     await assertSolvent(f)
   })
 
-  test('an open channel: its funding is never reclaimable', async () => {
+  test('an open channel: its funding is locked, not reclaimable', async () => {
     const p = makeParams(ws, counter, { deposits: [1n, 1n, 1n] })
     const id = await fundAll(p)
     await openTx(p)
-    await expectRevert(m(outsider).getFunction('reclaim').staticCall(p), 'FundsInUse', [id])
+    await expectRevert(m(outsider).getFunction('reclaim').staticCall(p), 'FundsNone', [id])
+    assert.equal(await held(id), 3n)
   })
 
   test('params that are not a channel\'s cannot reclaim its funds (the id is their digest)', async () => {

@@ -87,9 +87,11 @@ export async function assertSolvent(
     let locked = 0n
     for (const [k, ch] of records.entries()) {
       const phase = Number(ch.phase)
+      const [funded, fundedAsset, setAside, setAsideAsset] = (await f.manager.getFunction('funding')(chans[k]!)) as [bigint, string, bigint, string]
+      // A funding in another asset that the open set aside, until reclaimed.
+      if (setAsideAsset.toLowerCase() === asset) locked += setAside
       if (phase === Phase.None) {
         // Funding not locked by an open yet.
-        const [funded, fundedAsset] = (await f.manager.getFunction('funding')(chans[k]!)) as [bigint, string]
         if (fundedAsset.toLowerCase() === asset) locked += funded
         continue
       }
