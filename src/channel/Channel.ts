@@ -252,7 +252,10 @@ export class Channel {
    * Rejects with ProtocolError `CLOSE_PREEMPTED` when a dispute, a settlement on another state or
    * a new fork came first (the court then follows the dispute), with the submission's error if
    * it reverted or failed (RuntimeError: the close stays signed and the court retries it), and
-   * with UsageError `CHANNEL_DISPOSED` on dispose; throws UsageError `CHANNEL_NOT_OPEN` while a dispute
+   * with UsageError `CHANNEL_DISPOSED` on dispose; with an external wallet as our account (its
+   * consent asked asynchronously, the close reserved in the store first), with RuntimeError
+   * `WALLET_REJECTED` when it refuses or UsageError `SIGNER_MISMATCH` when another account signed
+   * (calling close() again asks it again for the same state); throws UsageError `CHANNEL_NOT_OPEN` while a dispute
    * is open or the open was reorganised away (Unopened). `signal` stops waiting (the signature stays
    * given: the channel remains Closing).
    * @example const { transactionHash } = await channel.close({ signal: AbortSignal.timeout(30_000) })

@@ -181,7 +181,9 @@ export class CloseCoordinator {
       const stateHash = request ? (request.stateHash.toLowerCase() as Hex) : l.final.stateHash
       this.adopt({ fork: l.fork.fork, seq, state, stateHash, digest: this.c.hasher.close(this.c.channelId, l.fork.fork, stateHash) })
     } else if (!this.sigs.has(this.c.me)) {
-      this.askWallet(this.target) // reserved, not signed: the wallet refused, or we restarted while it was asked
+      // Reserved, not signed: the wallet refused, or we restarted while it was asked (with a key now: sign it here).
+      if (this.c.wallet) this.askWallet(this.target)
+      else this.adopt(this.target)
     }
     this.initiator = true
     const p = new Promise<CloseResult>((resolve, reject) => this.waiters.push({ resolve, reject }))

@@ -80,7 +80,7 @@ interface Setup {
   keys: Wallet[]
   genesis: { state: Hex; timestamp: bigint }
   /** Alice (#0) with `wallet` as her account; Bob (#1) with his key. */
-  alice(wallet: ConsentSigner, restore?: boolean, transport?: Transport): Promise<Channel>
+  alice(wallet: ConsentSigner | Wallet, restore?: boolean, transport?: Transport): Promise<Channel>
   bob: Channel
 }
 
@@ -96,7 +96,7 @@ async function setup(): Promise<Setup> {
   const clocks = [new ManualClock(now), new ManualClock(now)]
   const common = { hasher, genesis, params }
   const bob = await Channel.create({ ...common, signer: accounts[1]!, sessionKey: keys[1]!, machine: await machine(), store: stores[1]!, transport: hub.connect(1), clock: clocks[1]! })
-  const alice = async (wallet: ConsentSigner, restore = false, transport: Transport = hub.connect(0)) => {
+  const alice = async (wallet: ConsentSigner | Wallet, restore = false, transport: Transport = hub.connect(0)) => {
     const o = { signer: wallet, sessionKey: keys[0]!, machine: await machine(), store: stores[0]!, transport, clock: clocks[0]!, hasher }
     return restore ? Channel.restore({ ...o, channelId: bob.channelId }) : Channel.create({ ...o, params, genesis })
   }
@@ -264,6 +264,28 @@ describe('close consent through an external wallet', () => {
     const ours = s.stores[0]!.getOwnSignature(s.channelId, 'close', 0n, 0n)!.signature
     assert.notEqual(ours, RESERVED_SIGNATURE, 'the close it committed to before the dispute is signed (as a signed close stays signed)')
     assert.equal(s.stores[1]!.getSignatures(s.channelId, digest).get(0), ours)
+    await again.dispose()
+    await s.bob.dispose()
+  })
+
+  test('a close reserved by the wallet, restored with the account as a key: close() signs the same digest in process', async () => {
+    const s = await setup()
+    const wallet = new GatedWallet(anvil.wallets[1]!)
+    const a = await s.alice(wallet)
+    await playTwo(s, a)
+    const digest = hasher.close(s.channelId, 0n, a.state.finalStateHash)
+    const closing = a.close()
+    await settle(s.hub, [a, s.bob])
+    await a.dispose()
+    await assert.rejects(closing, code('CHANNEL_DISPOSED'))
+    const again = await s.alice(anvil.wallets[1]!, true)
+    void again.close().catch(() => {})
+    await settle(s.hub, [again, s.bob])
+    const ours = s.stores[0]!.getOwnSignature(s.channelId, 'close', 0n, 0n)!
+    assert.equal(ours.digest, digest)
+    assert.notEqual(ours.signature, RESERVED_SIGNATURE)
+    assert.equal(s.stores[1]!.getSignatures(s.channelId, digest).get(0), ours.signature)
+    assert.equal(engineOf(s.bob).closer.ready()?.signatures.size, 2)
     await again.dispose()
     await s.bob.dispose()
   })
