@@ -119,7 +119,9 @@ export interface Peer {
 
 /**
  * Starts our peer of `channelId`. Everything started is stopped again if a later step fails.
- * Errors: UsageError `PARAMS_REQUIRED` (a new channel without params), `CHANNEL_ID_MISMATCH`,
+ * Errors: UsageError `OPTIONS_INVALID` (not exactly one of `wallet` and `account`),
+ * `WALLET_INVALID` (an account that is neither form), `SIGNER_REQUIRED` (an external account
+ * without a session key, or on a channel without session keys), `PARAMS_REQUIRED` (a new channel without params), `CHANNEL_ID_MISMATCH`,
  * `CHANNEL_NOT_OPENED`, `HARDFORK_INVALID`, the Channel's and the network's own; ProtocolError
  * `MACHINE_CODE_MISMATCH` when the chain's machine is not the expected code, `HARDFORK_MISMATCH`
  * (`details`: `{ expected, chain }`) when the chain does not run `hardfork`; RuntimeError
@@ -133,6 +135,8 @@ export interface Peer {
  * peer.channel.on('final', (f) => console.log('final', f.seq))
  * peer.court.on('slashed', ({ index }) => console.log(`participant ${index} slashed`))
  * const { transaction, via } = await peer.propose(move)   // via: 'peers' | 'chain' | 'response'
+ * // A browser wallet as the account (it sends the court's calls and signs the close consent):
+ * // createPeer({ account: await new BrowserProvider(window.ethereum).getSigner(), sessionKey, manager, channelId, params, store })
  * // … later
  * await peer.stop()
  */
@@ -248,7 +252,8 @@ async function accountOf(o: CreatePeerOptions): Promise<{ sender: Signer; consen
     return { sender, consents }
   }
   if (!a || typeof a.sendTransaction !== 'function' || typeof a.signTypedData !== 'function' || typeof a.getAddress !== 'function') {
-    throw new UsageError('WALLET_INVALID', 'account must be an ethers Signer (sendTransaction, signTypedData) or { eip1193, address }')
+    // A ConsentSigner alone signs consents but cannot send the court's transactions.
+    throw new UsageError('WALLET_INVALID', 'account must be an ethers Signer (sendTransaction, signTypedData) or { eip1193, address }: the account also sends the court\'s transactions, which a ConsentSigner alone cannot')
   }
   return { sender: a as Signer, consents: a as Signer }
 }
