@@ -2,7 +2,10 @@
  * The only place a channel signs anything. Every signature is checked against, and recorded
  * in, the store's signing log before it is returned — so it is on disk before it can leave
  * the process, and we never sign two different txs at one (channel, fork, seq), nor a tx on a
- * fork we signed CloseChannel on or saw disputed.
+ * fork we signed CloseChannel on or saw disputed. An external wallet's close consent, asked for
+ * asynchronously, goes through here too: its digest is reserved in the log before the wallet is
+ * asked (the fork is then as closed as after a signature), and its answer recorded once it
+ * recovers to our account.
  */
 import { computeAddress, type SigningKey } from 'ethers'
 import { ProtocolError, UsageError } from '../errors/ParleyError.js'

@@ -15,8 +15,10 @@
  * signing log (the fork takes no other close and no transaction from then on), the wallet's
  * answer is checked against our account and stored, and only then broadcast. A refusal rejects
  * `close()` with RuntimeError `WALLET_REJECTED` and leaves the reservation: `close()` asks the
- * wallet again for the same state (a restarted peer too). Once all are in (`close-signed`), a peer that called `close()` submits at once —
- * outside the channel's queue, so no input waits on the chain — and every peer's court submits
+ * wallet again for the same state (a restarted peer too; docs/protocol.md §9.1).
+ *
+ * Once all are in (`close-signed`), a peer that called `close()` submits at once — outside the
+ * channel's queue, so no input waits on the chain — and every peer's court submits
  * it too, staggered (src/dispute/decide.ts), so the close does not depend on its initiator
  * staying up. A dispute raised first, a settlement on another state or a new fork preempts it
  * (`close-preempted`; `close()` rejects with ProtocolError `CLOSE_PREEMPTED`).
