@@ -2,7 +2,7 @@
  * An external wallet as the account of a running peer, on a real anvil and a local HyperDHT
  * testnet: Alice's account is anvil's `JsonRpcSigner` (its unlocked account, signing through
  * `eth_signTypedData_v4`), Bob's an EIP-1193 provider over anvil's JSON-RPC; each has a session
- * key for the moves. They play, close cooperatively — each wallet's close consent asked
+ * key for the moves. They play (Alice restarting from her store), close cooperatively — each wallet's close consent asked
  * asynchronously — and are paid exactly, the close sent by Alice's wallet. Then a silent peer:
  * Alice's court accuses Bob and resolves the timeout through her wallet, which settles the channel exactly. And the account
  * option's errors.
@@ -73,14 +73,19 @@ test('external wallets as the accounts of running peers: they play with session 
   const { alice, bob, addresses } = await accounts()
   const keys = [createSessionKey(), createSessionKey()]
   const { params, channelId } = await open(alice, bob, keys)
+  const stores = [new MemoryStore(), new MemoryStore()]
   const start = async (i: number) => {
-    const p = await createPeer({ account: [alice, bob][i]!, sessionKey: keys[i]!, manager: stack.manager, channelId, params, store: new MemoryStore(), pollMs: 50, net: net() })
+    const p = await createPeer({ account: [alice, bob][i]!, sessionKey: keys[i]!, manager: stack.manager, channelId, params, store: stores[i]!, pollMs: 50, net: net() })
     running.push(p)
     return p
   }
-  const [a, b] = [await start(0), await start(1)]
+  let [a, b] = [await start(0), await start(1)]
   const one = await a.channel.propose(pay(1, ETH1 / 4n))
   await Promise.all([a.channel.waitFinal(one.seq), b.channel.waitFinal(one.seq)])
+  // Alice restarts from her store with the same wallet and session key.
+  await a.stop()
+  a = await start(0)
+  assert.equal(a.restored, true)
   const two = await b.channel.propose(pay(0, ETH1 / 10n))
   await Promise.all([a.channel.waitFinal(two.seq), b.channel.waitFinal(two.seq)])
 
