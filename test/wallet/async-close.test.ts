@@ -11,6 +11,7 @@ import { after, before, describe, test } from 'node:test'
 import assert from 'node:assert/strict'
 import { AbiCoder, Signature, type Wallet } from 'ethers'
 import { startAnvil, type Anvil } from '../../src/chain/anvil.js'
+import { signCloseConsent } from '../../src/chain/consent.js'
 import { deployLocalStack, type LocalStack } from '../../src/chain/stack.js'
 import { Channel, engineOf } from '../../src/channel/Channel.js'
 import { channelParams } from '../../src/channel/params.js'
@@ -147,6 +148,10 @@ describe('close consent through an external wallet', () => {
     assert.throws(() => guard.reserveClose(fork, hasher.close(s.channelId, 0n, fork.stateHash)), code('CLOSE_ALREADY_SIGNED'))
     assert.throws(() => guard.signTransaction(fork, 3n, digest), code('CHANNEL_CLOSING'))
     await assert.rejects(a.propose(pay(1, 1n)), code('CHANNEL_NOT_OPEN'))
+    // A peer's request to close on another state (the genesis) is a conflict, not a second consent.
+    const other = { type: 'close' as const, fork: 0n, seq: 0n, stateHash: fork.stateHash, signer: 1, signature: signCloseConsent(anvil.wallets[2]!.signingKey, hasher, s.channelId, 0n, s.genesis.state) }
+    await assert.rejects(engineOf(a).closer.receive(other), code('CLOSE_CONFLICT'))
+    assert.equal(wallet.asks.length, 1)
 
     const given = await wallet.approve(0, { form: 'compact' })
 
