@@ -11,7 +11,7 @@
 /// <reference path="./net/types/protomux.d.ts" preserve="true" />
 
 // A complete peer (channel + network + chain listener + court), wired in one call
-export { createPeer, type CreatePeerOptions, type Peer } from './peer/createPeer.js'
+export { createPeer, type CreatePeerOptions, type Eip1193Account, type Peer } from './peer/createPeer.js'
 export { loadMachine, type LoadMachineArgs } from './peer/loadMachine.js'
 
 // Channel params with documented defaults, and opening with every consent

@@ -2,14 +2,22 @@
  * The only place a channel signs anything. Every signature is checked against, and recorded
  * in, the store's signing log before it is returned — so it is on disk before it can leave
  * the process, and we never sign two different txs at one (channel, fork, seq), nor a tx on a
- * fork we signed CloseChannel on or saw disputed.
+ * fork we signed CloseChannel on or saw disputed. An external wallet's close consent, asked for
+ * asynchronously, goes through here too: its digest is reserved in the log before the wallet is
+ * asked (the fork is then as closed as after a signature), and its answer recorded once it
+ * recovers to our account.
  */
-import type { SigningKey } from 'ethers'
+import { computeAddress, type SigningKey } from 'ethers'
 import { ProtocolError, UsageError } from '../errors/ParleyError.js'
 import { hasBit } from '../protocol/bitmap.js'
-import { signDigest } from '../protocol/signatures.js'
+import { normalizeSignature, recoverSigner, signDigest } from '../protocol/signatures.js'
 import type { Hex } from '../protocol/types.js'
-import type { ForkRecord, Store } from '../store/types.js'
+import { RESERVED_SIGNATURE, type ForkRecord, type Store } from '../store/types.js'
+
+/** Our account when an external wallet holds its key: only its address is here. */
+export interface ExternalAccount {
+  address: Hex
+}
 
 export class SigningGuard {
   constructor(
@@ -17,8 +25,12 @@ export class SigningGuard {
     private readonly channelId: Hex,
     private readonly key: SigningKey,
     readonly me: number,
-    /** Signs CloseChannel: the participant's own account, while `key` may be its session key. */
-    private readonly closeKey: SigningKey = key,
+    /**
+     * Signs CloseChannel: the participant's own account, while `key` may be its session key. An
+     * {@link ExternalAccount} signs in its wallet: its closes go through {@link reserveClose} and
+     * {@link recordClose}, not {@link signClose}.
+     */
+    private readonly closeKey: SigningKey | ExternalAccount = key,
   ) {}
 
   /**
@@ -48,20 +60,73 @@ export class SigningGuard {
    * logged signature). Throws ProtocolError `CLOSE_ALREADY_SIGNED` for another state.
    */
   signClose(fork: ForkRecord, digest: Hex): Hex {
-    const prev = this.store.getOwnSignature(this.channelId, 'close', fork.fork, 0n)
-    if (prev) {
-      if (prev.digest === digest) return prev.signature
-      throw new ProtocolError('CLOSE_ALREADY_SIGNED', `we already signed CloseChannel for another state on fork ${fork.fork}`, {
-        details: { fork: fork.fork, signed: prev.digest, requested: digest },
-      })
-    }
-    this.usable(fork)
+    const prev = this.closeRecord(fork.fork, digest)
+    if (prev !== undefined && prev !== RESERVED_SIGNATURE) return prev
+    if (!('privateKey' in this.closeKey)) throw new UsageError('SIGNER_INVALID', 'our account is an external wallet: its close consent is asked for asynchronously (reserveClose, recordClose)')
+    if (prev === undefined) this.usable(fork)
     return this.sign('close', fork.fork, 0n, digest)
   }
 
-  /** The CloseChannel digest we signed on `fork`, if any. */
+  /**
+   * Reserves CloseChannel `digest` on `fork` in the signing log before an external wallet is
+   * asked for it: from here on the fork takes no other close and no transaction (as after
+   * {@link signClose}). Returns the logged signature if it is already in, else undefined (reserved
+   * now or before: the wallet is to be asked). Throws as {@link signClose}.
+   */
+  reserveClose(fork: ForkRecord, digest: Hex): Hex | undefined {
+    const prev = this.closeRecord(fork.fork, digest)
+    if (prev !== undefined) return prev === RESERVED_SIGNATURE ? undefined : prev
+    this.usable(fork)
+    this.store.putOwnSignature(this.channelId, { kind: 'close', fork: fork.fork, seq: 0n, digest, signature: RESERVED_SIGNATURE })
+    return undefined
+  }
+
+  /**
+   * Records the wallet's signature of the close reserved on `fork` (any form a wallet returns:
+   * v = 0 / 1, EIP-2098 compact), in the signing log and with the digest's signatures, once it
+   * recovers to our account; returns it in the 65-byte form. The fork may have become disputed
+   * since the reservation: the close was committed to then, and stays (as a signed one would).
+   * Throws UsageError `SIGNER_MISMATCH` for another account's signature, ProtocolError
+   * `SIGNATURE_MALFORMED` for a malformed one, `CLOSE_ALREADY_SIGNED` when `digest` is not the
+   * close reserved on `fork`.
+   */
+  recordClose(fork: bigint, digest: Hex, signature: string): Hex {
+    const prev = this.store.getOwnSignature(this.channelId, 'close', fork, 0n)
+    if (!prev || prev.digest !== digest) {
+      throw new ProtocolError('CLOSE_ALREADY_SIGNED', `the close recorded on fork ${fork} is not the one the wallet signed`, { details: { fork, signed: prev?.digest, requested: digest } })
+    }
+    if (prev.signature !== RESERVED_SIGNATURE) return prev.signature
+    const sig = normalizeSignature(signature)
+    const who = recoverSigner(digest, sig)
+    const account = this.account()
+    if (who !== account) {
+      throw new UsageError('SIGNER_MISMATCH', `the wallet's close consent recovers to ${who}, not to our account ${account}`, { details: { signer: who, account } })
+    }
+    this.store.transaction(() => {
+      this.store.putOwnSignature(this.channelId, { kind: 'close', fork, seq: 0n, digest, signature: sig })
+      this.store.putSignature(this.channelId, digest, this.me, sig)
+    })
+    return sig
+  }
+
+  /** The CloseChannel digest we signed (or reserved) on `fork`, if any. */
   closeSigned(fork: bigint): Hex | undefined {
     return this.store.getOwnSignature(this.channelId, 'close', fork, 0n)?.digest
+  }
+
+  /** The logged close of `fork` if it is `digest` (its signature, or RESERVED_SIGNATURE); throws CLOSE_ALREADY_SIGNED for another. */
+  private closeRecord(fork: bigint, digest: Hex): Hex | undefined {
+    const prev = this.store.getOwnSignature(this.channelId, 'close', fork, 0n)
+    if (!prev) return undefined
+    if (prev.digest === digest) return prev.signature
+    throw new ProtocolError('CLOSE_ALREADY_SIGNED', `we already signed CloseChannel for another state on fork ${fork}`, {
+      details: { fork, signed: prev.digest, requested: digest },
+    })
+  }
+
+  private account(): Hex {
+    const k = this.closeKey
+    return 'privateKey' in k ? (computeAddress(k.publicKey).toLowerCase() as Hex) : (k.address.toLowerCase() as Hex)
   }
 
   private usable(fork: ForkRecord, response = false): void {
@@ -70,7 +135,7 @@ export class SigningGuard {
   }
 
   private sign(kind: 'tx' | 'close', fork: bigint, seq: bigint, digest: Hex): Hex {
-    const signature = signDigest(kind === 'close' ? this.closeKey : this.key, digest)
+    const signature = signDigest(kind === 'close' ? (this.closeKey as SigningKey) : this.key, digest)
     this.store.transaction(() => {
       this.store.putOwnSignature(this.channelId, { kind, fork, seq, digest, signature })
       this.store.putSignature(this.channelId, digest, this.me, signature)

@@ -90,7 +90,7 @@ export class Channel {
    * })
    */
   static async create(opts: ChannelCreateOptions): Promise<Channel> {
-    const { key, address } = checkRuntime(opts)
+    const { key, address, wallet } = await checkRuntime(opts)
     checkParams(opts.params)
     checkSkew(opts.skew, opts.params)
     checkGenesis(opts.genesis)
@@ -115,7 +115,7 @@ export class Channel {
       opts.store.putFork(channelId, { fork: 0n, state, stateHash: hashState(state), timestamp: opts.genesis.timestamp, active: fullBitmap(opts.params.participants.length), disputed: false })
       opts.store.putMeta(channelId, META.phase, ChannelPhase.Open)
     })
-    const engine = new Engine(opts, channelId, opts.params, me, key, sessionKey)
+    const engine = new Engine(opts, channelId, opts.params, me, key ?? { address }, sessionKey, wallet)
     await engine.start(false)
     return new Channel(engine)
   }
@@ -127,7 +127,7 @@ export class Channel {
    * @example const channel = await Channel.restore({ channelId, signer, machine, store: new SqliteStore('alice.db'), transport, clock, hasher })
    */
   static async restore(opts: ChannelRestoreOptions): Promise<Channel> {
-    const { key, address } = checkRuntime(opts)
+    const { key, address, wallet } = await checkRuntime(opts)
     const rec = typeof opts.channelId === 'string' ? opts.store.getChannel(opts.channelId.toLowerCase() as Hex) : undefined
     if (!rec) throw new UsageError('CHANNEL_NOT_FOUND', `the store holds no channel ${String(opts.channelId)}`)
     if (rec.params.participants[rec.me]!.toLowerCase() !== address) {
@@ -135,7 +135,7 @@ export class Channel {
     }
     if (opts.transport.me !== rec.me) throw new UsageError('TRANSPORT_INDEX_MISMATCH', `the transport is participant ${opts.transport.me}'s, the store is participant ${rec.me}'s`)
     checkSkew(opts.skew, rec.params)
-    const engine = new Engine(opts, rec.channelId, rec.params, rec.me, key, sessionKeyOf(opts.sessionKey, rec.params, rec.me, key))
+    const engine = new Engine(opts, rec.channelId, rec.params, rec.me, key ?? { address }, sessionKeyOf(opts.sessionKey, rec.params, rec.me, key), wallet)
     await engine.start(true)
     return new Channel(engine)
   }
@@ -252,7 +252,10 @@ export class Channel {
    * Rejects with ProtocolError `CLOSE_PREEMPTED` when a dispute, a settlement on another state or
    * a new fork came first (the court then follows the dispute), with the submission's error if
    * it reverted or failed (RuntimeError: the close stays signed and the court retries it), and
-   * with UsageError `CHANNEL_DISPOSED` on dispose; throws UsageError `CHANNEL_NOT_OPEN` while a dispute
+   * with UsageError `CHANNEL_DISPOSED` on dispose; with an external wallet as our account (its
+   * consent asked asynchronously, the close reserved in the store first), with RuntimeError
+   * `WALLET_REJECTED` when it refuses or UsageError `SIGNER_MISMATCH` when another account signed
+   * (calling close() again asks it again for the same state); throws UsageError `CHANNEL_NOT_OPEN` while a dispute
    * is open or the open was reorganised away (Unopened). `signal` stops waiting (the signature stays
    * given: the channel remains Closing).
    * @example const { transactionHash } = await channel.close({ signal: AbortSignal.timeout(30_000) })

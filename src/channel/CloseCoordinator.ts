@@ -10,8 +10,15 @@
  * (`CLOSE_CONFLICT`): the channel then needs an on-chain exit.
  *
  * Every signature is stored before it is used or relayed, so a restarted peer resumes the close
- * where it was. Once all are in (`close-signed`), a peer that called `close()` submits at once —
- * outside the channel's queue, so no input waits on the chain — and every peer's court submits
+ * where it was. When our account is an external wallet (`wallet`), our signature is asked for
+ * asynchronously, outside the channel's queue: the close's digest is first reserved in the
+ * signing log (the fork takes no other close and no transaction from then on), the wallet's
+ * answer is checked against our account and stored, and only then broadcast. A refusal rejects
+ * `close()` with RuntimeError `WALLET_REJECTED` and leaves the reservation: `close()` asks the
+ * wallet again for the same state (a restarted peer too; docs/protocol.md §9.1).
+ *
+ * Once all are in (`close-signed`), a peer that called `close()` submits at once — outside the
+ * channel's queue, so no input waits on the chain — and every peer's court submits
  * it too, staggered (src/dispute/decide.ts), so the close does not depend on its initiator
  * staying up. A dispute raised first, a settlement on another state or a new fork preempts it
  * (`close-preempted`; `close()` rejects with ProtocolError `CLOSE_PREEMPTED`).
@@ -29,6 +36,8 @@ import type { CloseMessage } from '../transport/messages.js'
 import type { ClosePreemptedEvent, CloseSignedEvent } from './events.js'
 import type { CloseSubmitter } from './options.js'
 import { META } from '../store/metaKeys.js'
+import type { ConsentSigner } from '../wallet/ConsentSigner.js'
+import { closeConsentTypedData } from '../wallet/typedData.js'
 
 /** A cooperative close the chain settled (or our close transaction, mined). */
 export interface CloseResult {
@@ -66,6 +75,8 @@ export interface CloseContext {
   guard: SigningGuard
   store: Store
   chain?: CloseSubmitter
+  /** Our account as an external wallet: it signs our close consent asynchronously (without it, `guard` signs at once). */
+  wallet?: ConsentSigner
   autoAccept: boolean
   ledger(): Ledger
   /** State bytes of a final tx at `seq` of the current fork (seq 0 = genesis). */
@@ -113,6 +124,8 @@ export class CloseCoordinator {
   /** Preempted (said once); a cancelled dispute makes the close valid again. */
   private lost = false
   private waiters: Waiter[] = []
+  /** The close our wallet is being asked to sign (at most one request in flight). */
+  private asking: Target | undefined
 
   constructor(private readonly c: CloseContext) {}
 
@@ -169,6 +182,10 @@ export class CloseCoordinator {
       const state = this.c.finalStateAt(seq)!
       const stateHash = request ? (request.stateHash.toLowerCase() as Hex) : l.final.stateHash
       this.adopt({ fork: l.fork.fork, seq, state, stateHash, digest: this.c.hasher.close(this.c.channelId, l.fork.fork, stateHash) })
+    } else if (!this.sigs.has(this.c.me)) {
+      // Reserved, not signed: the wallet refused, or we restarted while it was asked (with a key now: sign it here).
+      if (this.c.wallet) this.askWallet(this.target)
+      else this.adopt(this.target)
     }
     this.initiator = true
     const p = new Promise<CloseResult>((resolve, reject) => this.waiters.push({ resolve, reject }))
@@ -270,6 +287,7 @@ export class CloseCoordinator {
   }
 
   private adopt(t: Target): void {
+    if (this.c.wallet) return this.adoptAsync(t)
     this.c.store.transaction(() => {
       const sig = this.c.guard.signClose(this.c.ledger().fork, t.digest)
       this.target = t
@@ -279,6 +297,63 @@ export class CloseCoordinator {
       this.c.broadcast(this.message(t, this.c.me, sig))
     })
     for (const m of this.held.splice(0)) if (m.stateHash.toLowerCase() === t.stateHash) this.add(m.signer, m.signature.toLowerCase() as Hex)
+  }
+
+  /**
+   * Adopts `t` for an external wallet: the digest reserved in the signing log and the close
+   * saved first (so a second adopt, ours or a peer's request, cannot sign another state), then
+   * the wallet asked outside the queue.
+   */
+  private adoptAsync(t: Target): void {
+    let sig: Hex | undefined
+    this.c.store.transaction(() => {
+      sig = this.c.guard.reserveClose(this.c.ledger().fork, t.digest)
+      this.target = t
+      if (sig) this.sigs.set(this.c.me, sig)
+      this.save()
+      this.c.closing()
+      if (sig) this.c.broadcast(this.message(t, this.c.me, sig))
+    })
+    for (const m of this.held.splice(0)) if (m.stateHash.toLowerCase() === t.stateHash) this.add(m.signer, m.signature.toLowerCase() as Hex)
+    if (!sig) this.askWallet(t)
+  }
+
+  /**
+   * Asks our wallet for the close consent of `t` (reserved) without holding the channel's queue;
+   * its answer is recorded in the queue — stored before it is broadcast — unless the close was
+   * dropped meanwhile (a new fork) or the channel disposed (a restored instance asks again).
+   */
+  private askWallet(t: Target): void {
+    const wallet = this.c.wallet
+    if (!wallet || this.asking === t) return
+    this.asking = t
+    const ask = async (): Promise<{ signature: string } | { error: unknown }> => {
+      try {
+        return { signature: await wallet.signTypedData(closeConsentTypedData(this.c.hasher.domain, this.c.channelId, t.fork, t.state)) }
+      } catch (error) {
+        return { error }
+      }
+    }
+    void ask().then((outcome) =>
+      this.c.run(() => {
+        if (this.asking === t) this.asking = undefined
+        if (this.target !== t || this.settled) return
+        let sig: Hex
+        try {
+          if ('error' in outcome) throw walletError(outcome.error)
+          sig = this.c.guard.recordClose(t.fork, t.digest, outcome.signature)
+        } catch (e) {
+          // close() callers get the error; without one (a peer's request we accepted) the channel reports it.
+          const waited = this.waiters.length > 0
+          this.fail(e)
+          if (waited) return
+          throw e
+        }
+        this.sigs.set(this.c.me, sig)
+        this.c.broadcast(this.message(t, this.c.me, sig))
+        this.complete()
+      }),
+    )
   }
 
   private add(signer: number, signature: Hex): void {
@@ -368,6 +443,12 @@ export class CloseCoordinator {
   private message(t: Target, signer: number, signature: Hex): CloseMessage {
     return { type: 'close', fork: t.fork, seq: t.seq, stateHash: t.stateHash, signer, signature }
   }
+}
+
+/** A wallet's failure as the close's error: RuntimeError `WALLET_REJECTED` (the cause kept). */
+function walletError(e: unknown): unknown {
+  if (e instanceof RuntimeError && e.code === 'WALLET_REJECTED') return e
+  return new RuntimeError('WALLET_REJECTED', `the wallet did not sign the close consent: ${(e as Error)?.message ?? String(e)}`, { cause: e })
 }
 
 /** The state hash we hold at `seq` (final part of the current fork). */

@@ -14,7 +14,8 @@ import { memberList } from '../protocol/members.js'
 import type { ChannelParams, Hex, SignedTransaction, Transaction } from '../protocol/types.js'
 import type { ChannelClosedEvent, StateSetEvent } from '../chain/events.js'
 import { AgreementManager } from '../agreement/AgreementManager.js'
-import { SigningGuard } from '../agreement/SigningGuard.js'
+import { SigningGuard, type ExternalAccount } from '../agreement/SigningGuard.js'
+import type { ConsentSigner } from '../wallet/ConsentSigner.js'
 import { Emitter } from '../observe/Emitter.js'
 import { evidenceOf } from '../state/evidence.js'
 import { fromChain } from '../state/fromChain.js'
@@ -59,9 +60,12 @@ export class Engine {
     readonly channelId: Hex,
     readonly params: ChannelParams,
     readonly me: number,
-    key: SigningKey,
+    /** Our account: its key, or the address of an external wallet (then `wallet` signs its consents). */
+    key: SigningKey | ExternalAccount,
     /** Signs our transactions and confirmations: our session key, or `key` without one. */
-    sessionKey: SigningKey = key,
+    sessionKey: SigningKey = key as SigningKey,
+    /** Our account's external wallet: it signs our close consents, asynchronously. */
+    wallet?: ConsentSigner,
   ) {
     const p = params
     const timing = { p2pTime: p.p2pTime, agreementTime: p.agreementTime, chainFallbackTime: p.chainFallbackTime, skew: checkSkew(o.skew, p) }
@@ -76,7 +80,7 @@ export class Engine {
     })
     this.closer = new CloseCoordinator({
       channelId, participants: p.participants.map((a) => a.toLowerCase() as Hex), members: memberList(p), me, hasher: o.hasher, guard, store: o.store,
-      autoAccept: o.autoAcceptClose ?? true, ...(o.chain ? { chain: o.chain } : {}),
+      autoAccept: o.autoAcceptClose ?? true, ...(o.chain ? { chain: o.chain } : {}), ...(wallet ? { wallet } : {}),
       ledger: () => this.sm.ledger,
       finalStateAt: (seq) => this.finalStateAt(seq),
       now: () => o.clock.now(),

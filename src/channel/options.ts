@@ -2,7 +2,8 @@
  * What Channel.create / Channel.restore take, and their validation: every mistake a caller
  * can make here becomes a UsageError with a stable code and a message that says what to fix.
  */
-import { SigningKey, computeAddress, isAddress } from 'ethers'
+import { SigningKey, computeAddress, isAddress, type Signer } from 'ethers'
+import { consentSignerFromSigner, type ConsentSigner } from '../wallet/ConsentSigner.js'
 import { UsageError, type UsageCode } from '../errors/ParleyError.js'
 import type { Clock } from '../clock/Clock.js'
 import type { StateMachine } from '../machine/StateMachine.js'
@@ -21,10 +22,13 @@ export interface CloseSubmitter {
 /** What both create and restore need. */
 export interface ChannelRuntimeOptions {
   /**
-   * Our participant account's key: an ethers Wallet (anything with `signingKey`) or a
-   * SigningKey. It signs our close consents, and our moves too unless `sessionKey` is given.
+   * Our participant account: its key — an ethers Wallet (anything with `signingKey`) or a
+   * SigningKey — or an external wallet: any other ethers `Signer` (a `JsonRpcSigner`, a browser
+   * wallet's) or a {@link ConsentSigner} (e.g. `consentSignerFromEip1193`). It signs our close
+   * consents; a key signs our moves too unless `sessionKey` is given. An external wallet signs
+   * consents only (asked asynchronously, once per close), so it needs a `sessionKey`.
    */
-  signer: SigningKey | { signingKey: SigningKey }
+  signer: SigningKey | { signingKey: SigningKey } | Signer | ConsentSigner
   /**
    * Our session key (`params.signers[me]`): it signs our moves and confirmations, so the
    * account only signs consents. Required when the channel has session keys; must be absent
@@ -61,11 +65,36 @@ export interface ChannelRestoreOptions extends ChannelRuntimeOptions {
 
 const fail = (code: UsageCode, message: string, details?: Record<string, unknown>) => new UsageError(code, message, details ? { details } : {})
 
-/** Validates the runtime collaborators; returns our signing key and address. */
-export function checkRuntime(o: ChannelRuntimeOptions): { key: SigningKey; address: Hex } {
+/** Our account: its key in this process, or an external wallet (which signs consents only). */
+export type Account = { key: SigningKey; address: Hex; wallet?: undefined } | { key?: undefined; address: Hex; wallet: ConsentSigner }
+
+/**
+ * Our account from the `signer` option: a SigningKey or anything with one (an ethers Wallet)
+ * is a key; another ethers Signer (it sends transactions) or a ConsentSigner is an external
+ * wallet, whose address is asked for. UsageError `SIGNER_INVALID` for anything else.
+ */
+export async function accountOf(signer: ChannelRuntimeOptions['signer']): Promise<Account> {
+  const key = signer instanceof SigningKey ? signer : (signer as { signingKey?: unknown } | undefined)?.signingKey
+  if (key instanceof SigningKey) return { key, address: computeAddress(key.publicKey).toLowerCase() as Hex }
+  const s = signer as Partial<Signer & ConsentSigner> | undefined
+  if (!s || typeof s.getAddress !== 'function' || typeof s.signTypedData !== 'function') {
+    throw fail('SIGNER_INVALID', 'signer must be an ethers Wallet or SigningKey, another ethers Signer, or a ConsentSigner')
+  }
+  const wallet = typeof s.sendTransaction === 'function' ? consentSignerFromSigner(s as Signer) : (s as ConsentSigner)
+  let address: string
+  try {
+    address = await wallet.getAddress()
+  } catch (cause) {
+    throw fail('SIGNER_INVALID', `the wallet did not give its account's address: ${(cause as Error)?.message ?? String(cause)}`)
+  }
+  if (!isAddress(address)) throw fail('SIGNER_INVALID', `the wallet's address is not an address: ${String(address)}`)
+  return { wallet, address: address.toLowerCase() as Hex }
+}
+
+/** Validates the runtime collaborators and resolves our account. */
+export async function checkRuntime(o: ChannelRuntimeOptions): Promise<Account> {
   if (typeof o !== 'object' || o === null) throw fail('OPTIONS_INVALID', 'options must be an object')
-  const key = o.signer instanceof SigningKey ? o.signer : (o.signer as { signingKey?: unknown } | undefined)?.signingKey
-  if (!(key instanceof SigningKey)) throw fail('SIGNER_INVALID', 'signer must be an ethers Wallet or SigningKey')
+  const account = await accountOf(o.signer)
   const m = o.machine as Partial<StateMachine> | undefined
   if (!m || typeof m.transition !== 'function' || typeof m.nextActor !== 'function' || typeof m.initialState !== 'function') {
     throw fail('MACHINE_INVALID', 'machine must implement StateMachine (e.g. an EvmStateMachine)')
@@ -82,7 +111,7 @@ export function checkRuntime(o: ChannelRuntimeOptions): { key: SigningKey; addre
     throw fail('HASHER_INVALID', 'hasher must be the ParleyHasher of the manager deployment')
   }
   if (o.skew !== undefined && (typeof o.skew !== 'bigint' || o.skew < 1n)) throw fail('SKEW_INVALID', 'skew must be a bigint ≥ 1 (seconds)')
-  return { key, address: computeAddress(key.publicKey).toLowerCase() as Hex }
+  return account
 }
 
 /** Validates channel parameters as the contract would at open (so mistakes surface early). */
@@ -137,11 +166,17 @@ export function checkSkew(skew: bigint | undefined, p: ChannelParams): bigint {
  * `params.signers[me]`, or our account's `key` when the channel has no session keys
  * (UsageError `SIGNER_MISMATCH`, `SIGNER_REQUIRED`, `SIGNER_INVALID`).
  */
-export function sessionKeyOf(option: ChannelRuntimeOptions['sessionKey'], params: ChannelParams, me: number, key: SigningKey): SigningKey {
+export function sessionKeyOf(option: ChannelRuntimeOptions['sessionKey'], params: ChannelParams, me: number, key: SigningKey | undefined): SigningKey {
   const expected = membersOf(params)[me]!
+  if (key === undefined && !hasSessionKeys(params)) {
+    throw fail('SIGNER_REQUIRED', 'our account is an external wallet, which signs consents only, and this channel has no session keys (params.signers) to sign its moves: open it with session keys, or give the account as a key', { expected })
+  }
   if (option === undefined) {
-    if (hasSessionKeys(params)) throw fail('SIGNER_REQUIRED', `this channel has session keys: pass participant ${me}'s (${expected}) as sessionKey`, { expected })
-    return key
+    if (hasSessionKeys(params)) {
+      const why = key === undefined ? ' (an external wallet signs consents only, not the moves)' : ''
+      throw fail('SIGNER_REQUIRED', `this channel has session keys: pass participant ${me}'s (${expected}) as sessionKey${why}`, { expected })
+    }
+    return key!
   }
   const session = option instanceof SigningKey ? option : (option as { signingKey?: unknown } | undefined)?.signingKey
   if (!(session instanceof SigningKey)) throw fail('SIGNER_INVALID', 'sessionKey must be an ethers Wallet or SigningKey')

@@ -7,7 +7,7 @@
  * ChainListener with the court attached, so chain events reach the channel and disputes are
  * raised, answered and resolved by themselves. The CLI's `parley run` and the demo use it.
  */
-import { concat, keccak256, toUtf8Bytes, type Provider, type SigningKey, type Wallet } from 'ethers'
+import { BrowserProvider, SigningKey, concat, keccak256, toUtf8Bytes, type Provider, type Signer, type Wallet } from 'ethers'
 import { ChainListener } from '../chain/ChainListener.js'
 import { defaultConfirmations } from '../chain/confirmations.js'
 import { findGenesis, type Genesis } from '../chain/genesis.js'
@@ -26,13 +26,31 @@ import { membersOf } from '../protocol/members.js'
 import type { ChannelParams, Hex } from '../protocol/types.js'
 import type { Store } from '../store/types.js'
 import { loadMachine } from './loadMachine.js'
+import { consentSignerFromEip1193, type ConsentSigner, type Eip1193Provider } from '../wallet/ConsentSigner.js'
+
+/** An account behind an EIP-1193 provider (a browser wallet's `window.ethereum`, a node's unlocked account). */
+export interface Eip1193Account {
+  eip1193: Eip1193Provider
+  /** The account's address (e.g. `(await eip1193.request({ method: 'eth_requestAccounts' }))[0]`). */
+  address: string
+}
 
 export interface CreatePeerOptions {
   /**
    * Our participant key, connected to a provider: it sends (and pays for) our court calls,
    * signs our close consents, and signs our moves too when the channel has no session keys.
+   * Give either this or `account`.
    */
-  wallet: Wallet
+  wallet?: Wallet
+  /**
+   * Our participant account as an external wallet, instead of `wallet`: an ethers `Signer`
+   * connected to a provider (a `JsonRpcSigner`, `await new BrowserProvider(window.ethereum).getSigner()`,
+   * a hardware signer), or an EIP-1193 provider and the account's address. It sends our court
+   * calls and signs our close consents (`eth_signTypedData_v4`, asked once per close, without
+   * holding the channel); it never signs a move, so `sessionKey` is required and the channel
+   * must have been opened with session keys (UsageError `SIGNER_REQUIRED` otherwise).
+   */
+  account?: Signer | Eip1193Account
   /**
    * Our session key (`params.signers[me]`, see `createSessionKey`): it signs our moves and
    * confirmations and proves our identity to the peers, so the wallet signs only on-chain
@@ -101,7 +119,9 @@ export interface Peer {
 
 /**
  * Starts our peer of `channelId`. Everything started is stopped again if a later step fails.
- * Errors: UsageError `PARAMS_REQUIRED` (a new channel without params), `CHANNEL_ID_MISMATCH`,
+ * Errors: UsageError `OPTIONS_INVALID` (not exactly one of `wallet` and `account`),
+ * `WALLET_INVALID` (an account that is neither form), `SIGNER_REQUIRED` (an external account
+ * without a session key, or on a channel without session keys), `PARAMS_REQUIRED` (a new channel without params), `CHANNEL_ID_MISMATCH`,
  * `CHANNEL_NOT_OPENED`, `HARDFORK_INVALID`, the Channel's and the network's own; ProtocolError
  * `MACHINE_CODE_MISMATCH` when the chain's machine is not the expected code, `HARDFORK_MISMATCH`
  * (`details`: `{ expected, chain }`) when the chain does not run `hardfork`; RuntimeError
@@ -115,26 +135,30 @@ export interface Peer {
  * peer.channel.on('final', (f) => console.log('final', f.seq))
  * peer.court.on('slashed', ({ index }) => console.log(`participant ${index} slashed`))
  * const { transaction, via } = await peer.propose(move)   // via: 'peers' | 'chain' | 'response'
+ * // A browser wallet as the account (it sends the court's calls and signs the close consent):
+ * // createPeer({ account: await new BrowserProvider(window.ethereum).getSigner(), sessionKey, manager, channelId, params, store })
  * // … later
  * await peer.stop()
  */
 export async function createPeer(o: CreatePeerOptions): Promise<Peer> {
-  const provider = o.wallet?.provider
-  if (!provider) throw new UsageError('PROVIDER_REQUIRED', 'createPeer needs a wallet connected to a provider')
+  const { sender, consents } = await accountOf(o)
+  const provider = sender.provider
+  if (!provider) throw new UsageError('PROVIDER_REQUIRED', `createPeer needs ${o.wallet ? 'a wallet' : 'an account'} connected to a provider`)
   if (typeof o.channelId !== 'string' || !/^0x[0-9a-fA-F]{64}$/.test(o.channelId)) throw new UsageError('CHANNEL_ID_INVALID', 'channelId must be 32-byte hex')
   const channelId = o.channelId.toLowerCase() as Hex
   const record = o.store.getChannel(channelId)
   const params = record?.params ?? o.params
   if (!params) throw new UsageError('PARAMS_REQUIRED', `the store holds no channel ${channelId}: pass its params to create it`)
-  const manager = o.manager.connect(o.wallet)
+  const manager = o.manager.connect(sender)
   const hasher = await manager.hasher()
   if (hasher.channelId(params) !== channelId) {
     throw new UsageError('CHANNEL_ID_MISMATCH', 'channelId does not match the params on this manager and chain', { details: { channelId } })
   }
-  const me = params.participants.findIndex((p) => p.toLowerCase() === o.wallet.address.toLowerCase())
-  if (me < 0) throw new UsageError('SIGNER_NOT_PARTICIPANT', `${o.wallet.address.toLowerCase()} is not a participant of channel ${channelId}`)
-  // Our in-channel signer: the session key (checked against params.signers[me]) or the wallet.
-  const sessionKey = sessionKeyOf(o.sessionKey, params, me, o.wallet.signingKey)
+  const address = await addressOf(sender)
+  const me = params.participants.findIndex((p) => p.toLowerCase() === address)
+  if (me < 0) throw new UsageError('SIGNER_NOT_PARTICIPANT', `${address} is not a participant of channel ${channelId}`)
+  // Our in-channel signer: the session key (checked against params.signers[me]) or the wallet's key.
+  const sessionKey = sessionKeyOf(o.sessionKey, params, me, o.wallet?.signingKey)
 
   const cleanup: (() => Promise<void> | void)[] = []
   const stop = async () => {
@@ -157,13 +181,13 @@ export async function createPeer(o: CreatePeerOptions): Promise<Peer> {
     })
     if (head) clock.observeBlock(BigInt(head.timestamp))
 
-    const p2p = new P2PManager({ seed: noiseSeed(o.wallet, channelId), ...o.net })
+    const p2p = new P2PManager({ seed: noiseSeed(o.wallet?.signingKey ?? sessionKey, channelId), ...o.net })
     cleanup.push(() => p2p.close())
     // The peers know each other by their in-channel signers (session keys, or the accounts).
     const transport = await HyperswarmTransport.join(p2p, { channelId, participants: membersOf(params), me, signer: sessionKey })
     cleanup.push(() => transport.close())
 
-    const runtime = { signer: o.wallet, ...(o.sessionKey ? { sessionKey } : {}), machine, store: o.store, transport, clock, hasher, chain: manager }
+    const runtime = { signer: o.wallet ?? consents!, ...(o.sessionKey ? { sessionKey } : {}), machine, store: o.store, transport, clock, hasher, chain: manager }
     const channel = record
       ? await Channel.restore({ ...runtime, channelId })
       : await Channel.create({ ...runtime, params, channelId, genesis: { state: genesis!.state, timestamp: genesis!.timestamp } })
@@ -196,10 +220,48 @@ async function untilDeep(provider: Provider, block: number, confirmations: numbe
 }
 
 /**
- * The Noise key seed: derived from our key and the channel, so a restarted peer keeps its
- * network identity (peers recognise the reconnection) and two channels of one key do not
- * share a DHT identity. One-way: the seed reveals nothing about the key.
+ * The Noise key seed: derived from our key (the account's, or with an external wallet the session
+ * key's) and the channel, so a restarted peer keeps its network identity (peers recognise the
+ * reconnection) and two channels of one key do not share a DHT identity. One-way: the seed
+ * reveals nothing about the key.
  */
-function noiseSeed(wallet: Wallet, channelId: Hex): Hex {
-  return keccak256(concat([toUtf8Bytes('parley/peer/noise-seed'), wallet.privateKey, channelId])) as Hex
+function noiseSeed(key: SigningKey, channelId: Hex): Hex {
+  return keccak256(concat([toUtf8Bytes('parley/peer/noise-seed'), key.privateKey, channelId])) as Hex
+}
+
+/**
+ * Who sends our court calls, and who signs our consents when that is an external wallet
+ * (undefined for `wallet`: its key signs them). UsageError `OPTIONS_INVALID` for both or
+ * neither of `wallet` and `account`, `WALLET_INVALID` for an account that is neither form.
+ */
+async function accountOf(o: CreatePeerOptions): Promise<{ sender: Signer; consents?: Signer | ConsentSigner }> {
+  if (typeof o !== 'object' || o === null) throw new UsageError('OPTIONS_INVALID', 'options must be an object')
+  if ((o.wallet === undefined) === (o.account === undefined)) {
+    throw new UsageError('OPTIONS_INVALID', 'give createPeer one account: `wallet` (a key) or `account` (an external wallet)')
+  }
+  if (o.wallet !== undefined) {
+    if (!(o.wallet.signingKey instanceof SigningKey)) throw new UsageError('SIGNER_INVALID', 'wallet must be an ethers Wallet (for another Signer, use `account`)')
+    return { sender: o.wallet }
+  }
+  const a = o.account as Partial<Signer & Eip1193Account>
+  if (a && typeof a.eip1193 === 'object' && a.eip1193 !== null) {
+    const consents = consentSignerFromEip1193(a.eip1193, a.address!)
+    const sender = await new BrowserProvider(a.eip1193).getSigner(a.address!).catch((cause: unknown) => {
+      throw new UsageError('WALLET_INVALID', `the EIP-1193 provider does not give account ${a.address}: ${(cause as Error)?.message ?? String(cause)}`, { cause })
+    })
+    return { sender, consents }
+  }
+  if (!a || typeof a.sendTransaction !== 'function' || typeof a.signTypedData !== 'function' || typeof a.getAddress !== 'function') {
+    // A ConsentSigner alone signs consents but cannot send the court's transactions.
+    throw new UsageError('WALLET_INVALID', 'account must be an ethers Signer (sendTransaction, signTypedData) or { eip1193, address }: the account also sends the court\'s transactions, which a ConsentSigner alone cannot')
+  }
+  return { sender: a as Signer, consents: a as Signer }
+}
+
+async function addressOf(signer: Signer): Promise<Hex> {
+  try {
+    return (await signer.getAddress()).toLowerCase() as Hex
+  } catch (cause) {
+    throw new UsageError('WALLET_INVALID', `the account did not give its address: ${(cause as Error)?.message ?? String(cause)}`, { cause })
+  }
 }

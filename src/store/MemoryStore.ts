@@ -4,7 +4,7 @@
  */
 import { RuntimeError } from '../errors/ParleyError.js'
 import type { Hex } from '../protocol/types.js'
-import type { ChannelRecord, ForkRecord, OwnSignatureRecord, Store, StoreStats, TxRecord } from './types.js'
+import { RESERVED_SIGNATURE, type ChannelRecord, type ForkRecord, type OwnSignatureRecord, type Store, type StoreStats, type TxRecord } from './types.js'
 
 const k = (...parts: (string | number | bigint)[]): string => parts.join('|')
 
@@ -117,6 +117,9 @@ export class MemoryStore implements Store {
     const prev = this.own.get(key)
     if (prev) {
       if (prev.digest !== record.digest) throw conflict('own signature', { kind: record.kind, fork: record.fork, seq: record.seq })
+      if (prev.signature !== RESERVED_SIGNATURE || record.signature === RESERVED_SIGNATURE) return
+      this.own.set(key, { ...record }) // a reservation filled in
+      this.onUndo(() => this.own.set(key, prev))
       return
     }
     this.own.set(key, { ...record })

@@ -216,7 +216,9 @@ function prepare(db: Database.Database) {
     getSig: db.prepare('SELECT signature FROM signatures WHERE channel_id = ? AND digest = ? AND signer = ?'),
     getSigs: db.prepare('SELECT signer, signature FROM signatures WHERE channel_id = ? AND digest = ? ORDER BY signer'),
     putOwn: db.prepare(
-      'INSERT INTO own_signatures (channel_id, kind, fork, seq, digest, signature) VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT DO NOTHING',
+      // A signature fills in a reservation of the same digest (RESERVED_SIGNATURE); anything else stays as it is.
+      'INSERT INTO own_signatures (channel_id, kind, fork, seq, digest, signature) VALUES (?, ?, ?, ?, ?, ?) ' +
+        "ON CONFLICT (channel_id, kind, fork, seq) DO UPDATE SET signature = excluded.signature WHERE own_signatures.signature = '0x' AND own_signatures.digest = excluded.digest",
     ),
     getOwn: db.prepare('SELECT * FROM own_signatures WHERE channel_id = ? AND kind = ? AND fork = ? AND seq = ?'),
     getOwns: db.prepare('SELECT * FROM own_signatures WHERE channel_id = ? AND fork = ? AND seq >= ? ORDER BY seq, kind'),

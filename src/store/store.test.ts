@@ -7,7 +7,7 @@ import { join } from 'node:path'
 import { keccak256, toBeHex } from 'ethers'
 import { MemoryStore } from './MemoryStore.js'
 import { SqliteStore } from './SqliteStore.js'
-import type { Store, TxRecord } from './types.js'
+import { RESERVED_SIGNATURE, type Store, type TxRecord } from './types.js'
 import type { ChannelParams, Hex } from '../protocol/types.js'
 import { ParleyError } from '../errors/ParleyError.js'
 
@@ -118,6 +118,26 @@ for (const [name, make] of implementations) {
       s.putOwnSignature(CH, { kind: 'tx', fork: 0n, seq: 1n, digest: h(1), signature: '0x01' })
       assert.equal(codeOf(() => s.putOwnSignature(CH, { kind: 'tx', fork: 0n, seq: 1n, digest: h(9), signature: '0x09' })), 'STORE_CONFLICT')
       assert.equal(s.getOwnSignature(CH, 'tx', 0n, 1n)?.digest, h(1))
+      s.close()
+    })
+
+    test('a reservation of a digest is filled in by its signature once; another digest is still a conflict', () => {
+      const s = make()
+      s.putChannel({ channelId: CH, params, me: 0 })
+      s.putOwnSignature(CH, { kind: 'close', fork: 0n, seq: 0n, digest: h(3), signature: RESERVED_SIGNATURE })
+      assert.equal(codeOf(() => s.putOwnSignature(CH, { kind: 'close', fork: 0n, seq: 0n, digest: h(4), signature: '0x04' })), 'STORE_CONFLICT')
+      s.putOwnSignature(CH, { kind: 'close', fork: 0n, seq: 0n, digest: h(3), signature: RESERVED_SIGNATURE })
+      assert.equal(s.getOwnSignature(CH, 'close', 0n, 0n)?.signature, RESERVED_SIGNATURE)
+      assert.throws(() => s.transaction(() => {
+        s.putOwnSignature(CH, { kind: 'close', fork: 0n, seq: 0n, digest: h(3), signature: '0x03' })
+        throw new Error('rolled back')
+      }))
+      assert.equal(s.getOwnSignature(CH, 'close', 0n, 0n)?.signature, RESERVED_SIGNATURE, 'a rolled-back fill-in leaves the reservation')
+      s.putOwnSignature(CH, { kind: 'close', fork: 0n, seq: 0n, digest: h(3), signature: '0x03' })
+      s.putOwnSignature(CH, { kind: 'close', fork: 0n, seq: 0n, digest: h(3), signature: '0x33' })
+      s.putOwnSignature(CH, { kind: 'close', fork: 0n, seq: 0n, digest: h(3), signature: RESERVED_SIGNATURE })
+      assert.equal(s.getOwnSignature(CH, 'close', 0n, 0n)?.signature, '0x03', 'a signature, once in, stays')
+      assert.equal(s.stats(CH).ownSignatures, 1)
       s.close()
     })
 

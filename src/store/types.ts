@@ -47,8 +47,19 @@ export interface OwnSignatureRecord {
   fork: bigint
   seq: bigint
   digest: Hex
+  /**
+   * The signature, or {@link RESERVED_SIGNATURE} while an external wallet is asked for it: the
+   * digest is then taken at this height (nothing else is signed there), and storing the same
+   * digest with its signature later fills the reservation in.
+   */
   signature: Hex
 }
+
+/**
+ * The signature of a reserved own-signature record: its digest is committed to, its signature
+ * not given yet (a wallet's close consent, asked for asynchronously).
+ */
+export const RESERVED_SIGNATURE = '0x' as Hex
 
 /** Row counts, for tests and diagnostics. */
 export interface StoreStats {
@@ -86,6 +97,11 @@ export interface Store {
   getSignatures(channelId: Hex, digest: Hex): Map<number, Hex>
 
   /** Our signing log; `STORE_CONFLICT` if another digest was signed at (kind, fork, seq). */
+  /**
+   * Records our signature (or a reservation, {@link RESERVED_SIGNATURE}); the same digest again
+   * is a no-op, except that a signature fills in a reservation of that digest. Another digest at
+   * that (kind, fork, seq) is RuntimeError `STORE_CONFLICT`.
+   */
   putOwnSignature(channelId: Hex, record: OwnSignatureRecord): void
   getOwnSignature(channelId: Hex, kind: OwnSignatureRecord['kind'], fork: bigint, seq: bigint): OwnSignatureRecord | undefined
   /** Our signatures on a fork with seq ≥ `fromSeq`, ascending. */
