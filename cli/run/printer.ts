@@ -22,6 +22,8 @@ export interface PrinterOptions {
   speaker: MachineSpeaker
   asset: Asset
   participants: readonly Hex[]
+  /** Print nothing: only {@link Printer.tap} readers get the events (the demo's live view). */
+  silent?: boolean
 }
 
 export class Printer {
@@ -78,7 +80,8 @@ export class Printer {
 
   private write(event: string, data: Record<string, unknown>, text: string): void {
     const e = { event, at: new Date().toISOString(), ...data }
-    if (this.o.json) out(toJson(e))
+    if (this.o.silent) void 0
+    else if (this.o.json) out(toJson(e))
     else out(`${event.padEnd(12)} ${text}`)
     this.toTaps({ ...e, text })
   }
@@ -90,7 +93,8 @@ export class Printer {
 
   private writeWarning(code: string, message: string, data: Record<string, unknown>): void {
     const e = { event: 'warning', at: new Date().toISOString(), code, message, ...data }
-    if (this.o.json) out(toJson(e))
+    if (this.o.silent) void 0
+    else if (this.o.json) out(toJson(e))
     else process.stderr.write(`warning ${code}: ${message}\n`)
     this.toTaps({ ...e, text: `warning ${code}: ${message}` })
   }
@@ -106,7 +110,8 @@ export class Printer {
     const named = e instanceof ParleyError && (code === 'MOVE_INVALID' || code === 'MACHINE_REVERTED') ? this.o.speaker.explain(e) : undefined
     const message = oneLine(named ? `the machine rejects this move: ${named}` : e instanceof Error ? e.message : String(e))
     const line = `error ${code}: ${context ? `${context}: ` : ''}${message}`
-    if (this.o.json) out(toJson({ event: 'error', at: new Date().toISOString(), code, message, ...(context ? { context } : {}) }))
+    if (this.o.silent) void 0
+    else if (this.o.json) out(toJson({ event: 'error', at: new Date().toISOString(), code, message, ...(context ? { context } : {}) }))
     else process.stderr.write(`${line}\n`)
     this.toTaps({ event: 'error', at: new Date().toISOString(), code, message, ...(context ? { context } : {}), text: line })
   }

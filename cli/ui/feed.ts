@@ -43,7 +43,7 @@ type Event = Record<string, unknown>
  * page sees every line; returns the source and its stop.
  * @example const { source, stop } = liveFeed({ ctx, peer, printer, driver, speaker, asset, me })
  */
-export function liveFeed(o: { ctx: ChannelContext; peer: Peer; printer: Printer; driver: Driver; speaker: MachineSpeaker; asset: Asset; me: number }): { source: LiveViewSource; stop: () => void } {
+export function liveFeed(o: { ctx: Pick<ChannelContext, 'params' | 'channelId' | 'manager'>; peer: Peer; printer: Printer; driver: Driver; speaker: MachineSpeaker; asset: Asset; me: number }): { source: LiveViewSource; stop: () => void } {
   const { ctx, peer, printer, driver, asset, me } = o
   const events = new Emitter<{ event: Event }>()
   const emit = (e: Event) => events.emit('event', { at: new Date().toISOString(), ...e })

@@ -44,8 +44,13 @@ export interface LiveView {
   token: string
   /** The page's address with the token: what the terminal prints. */
   url: string
-  /** Starts showing `source` (once). */
+  /**
+   * Shows `source`. Attaching another replaces the one before: the history starts again, and
+   * open pages reconnect and load the new channel (the demo's second scenario).
+   */
   attach(source: LiveViewSource): void
+  /** Resolves once a page has opened the event stream. */
+  opened: Promise<void>
   close(): Promise<void>
 }
 
@@ -66,8 +71,15 @@ export async function startLiveView(o: LiveViewOptions): Promise<LiveView> {
   let port = 0
   let source: LiveViewSource | undefined
   let off = () => {}
+  let pageOpened!: () => void
+  const opened = new Promise<void>((resolve) => (pageOpened = resolve))
   const attach = (s: LiveViewSource) => {
-    if (source) return
+    if (source) {
+      off()
+      history.length = 0
+      for (const res of streams) res.end() // the page reconnects and sees the new `hello`
+      streams.clear()
+    }
     source = s
     off = s.subscribe((event) => {
       const id = nextId++
@@ -127,6 +139,7 @@ export async function startLiveView(o: LiveViewOptions): Promise<LiveView> {
     res.write(`retry: 1000\n\n${history.filter((h) => h.id > after).map((h) => h.frame).join('')}`)
     streams.add(res)
     req.on('close', () => streams.delete(res))
+    pageOpened()
   }
 
   function command(req: IncomingMessage, res: ServerResponse): void {
@@ -176,6 +189,7 @@ export async function startLiveView(o: LiveViewOptions): Promise<LiveView> {
     token,
     url: `http://127.0.0.1:${port}/?token=${token}`,
     attach,
+    opened,
     async close() {
       off()
       for (const res of streams) res.end()

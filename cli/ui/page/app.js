@@ -107,10 +107,10 @@
     }))
   }
 
-  function court(kind, text) {
+  function court(kind, e) {
     const list = $('#court')
     if (view.courtCount++ === 0) list.replaceChildren()
-    list.append(el('li', { class: kind, dataset: { kind } }, `${localTime(new Date().toISOString())} ${kind}: ${text}`))
+    list.append(el('li', { class: kind, dataset: { kind } }, `${localTime(e.at)} ${kind}: ${e.text}`))
   }
 
   // ── forms to play ────────────────────────────────────────────────────────────────────────
@@ -172,6 +172,7 @@
 
   const handlers = {
     hello(e) {
+      if (view.hello && view.hello.channelId !== e.channelId) return location.reload() // another channel (the demo's next scenario)
       view.hello = e
       view.me = e.me
       view.participants = e.participants
@@ -204,20 +205,20 @@
     },
     dispute(e) {
       view.deadlines.set(`dispute-${e.fork}`, { kind: 'dispute', local: e.deadlineLocal, label: `the ${e.kind} dispute on fork ${e.fork} ends` })
-      court('dispute', e.text)
+      court('dispute', e)
     },
     'move-needed'(e) { view.deadlines.set(`timeout-${e.fork}`, { kind: 'timeout', local: e.deadlineLocal, label: 'your answer to the timeout is due' }) },
-    answered(e) { court('answered', e.text) },
-    cancelled(e) { view.deadlines.delete(`dispute-${e.fork}`); court('cancelled', e.text) },
-    resolved(e) { for (const k of [...view.deadlines.keys()]) if (k.startsWith('dispute-') || k.startsWith('timeout-')) view.deadlines.delete(k); court('resolved', e.text) },
-    removed(e) { view.status.set(e.index, 'removed'); court('removed', e.text) },
-    slashed(e) { view.status.set(e.index, 'slashed'); court('slashed', e.text) },
-    fork(e) { court('fork', e.text); applyView(e.view) },
-    fraud(e) { court('fraud', e.text) },
-    'close-signed'(e) { court('close-signed', e.text) },
-    'close-mined'(e) { court('close-mined', e.text) },
-    'close-preempted'(e) { court('close-preempted', e.text) },
-    closed(e) { view.payouts = e.payouts; view.phase = 'closed'; view.deadlines.clear(); court('closed', e.text) },
+    answered(e) { court('answered', e) },
+    cancelled(e) { view.deadlines.delete(`dispute-${e.fork}`); court('cancelled', e) },
+    resolved(e) { for (const k of [...view.deadlines.keys()]) if (k.startsWith('dispute-') || k.startsWith('timeout-')) view.deadlines.delete(k); court('resolved', e) },
+    removed(e) { view.status.set(e.index, 'removed'); court('removed', e) },
+    slashed(e) { view.status.set(e.index, 'slashed'); court('slashed', e) },
+    fork(e) { court('fork', e); applyView(e.view) },
+    fraud(e) { court('fraud', e) },
+    'close-signed'(e) { court('close-signed', e) },
+    'close-mined'(e) { court('close-mined', e) },
+    'close-preempted'(e) { court('close-preempted', e) },
+    closed(e) { view.payouts = e.payouts; view.phase = 'closed'; view.deadlines.clear(); court('closed', e) },
     error(e) { showError(e.text) },
     stopped() { view.phase = 'stopped' },
   }
