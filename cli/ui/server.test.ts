@@ -38,7 +38,7 @@ function http(url: string, o: { method?: string; headers?: Record<string, string
   })
 }
 
-const frames = (body: string) => [...body.matchAll(/^id: (\d+)\ndata: (.*)$/gm)].map((m) => ({ id: Number(m[1]), ...JSON.parse(m[2]!) as Record<string, unknown> }))
+const frames = (body: string): Record<string, unknown>[] => [...body.matchAll(/^id: (\d+)\ndata: (.*)$/gm)].map((m) => ({ id: Number(m[1]), ...(JSON.parse(m[2]!) as Record<string, unknown>) }))
 
 describe('the live view server', () => {
   it('refuses requests without the token, for another Host, and commands from another Origin or not JSON', async () => {
