@@ -99,7 +99,8 @@
 
   function renderDeadlines() {
     const now = Date.now()
-    const list = [...view.deadlines.values()].sort((a, b) => Date.parse(a.local) - Date.parse(b.local))
+    // A broadcast window matters only while the channel is open (in a dispute the court decides).
+    const list = [...view.deadlines.values()].filter((d) => d.kind !== 'move-window' || view.phase === 'open').sort((a, b) => Date.parse(a.local) - Date.parse(b.local))
     $('#deadlines').replaceChildren(...list.map((d) => {
       const left = Math.round((Date.parse(d.local) - now) / 1000)
       return el('li', { class: left < 0 ? 'passed' : '', dataset: { kind: d.kind } }, `${d.label} at ${localTime(d.local)} `,
