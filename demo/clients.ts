@@ -65,6 +65,7 @@ export async function startClients(world: World, members: readonly Member[], par
     }
     await Promise.all(clients.map((c) => c.peer.transport.waitForPeers(undefined, 30_000)))
     tl.step('net', `every pair connected: ${clients.length} peers found each other through the DHT`)
+    world.show?.(clients, params, opened.channelId)
     return clients
   } catch (e) {
     await stopClients(clients)

@@ -14,6 +14,7 @@ import { openDeadline } from '../src/protocol/timing.js'
 import { ETH, type ChannelParams, type Hex } from '../src/protocol/types.js'
 import { eth, short, type BalanceRow, type Timeline } from './timeline.js'
 import { defaultTimes } from '../src/channel/params.js'
+import type { Client } from './clients.js'
 
 export type Testnet = Awaited<ReturnType<typeof createTestnet>>
 
@@ -27,6 +28,8 @@ export interface World {
   wallets: Record<string, Wallet>
   /** Where the peers' SQLite stores live (removed on exit). */
   dir: string
+  /** With `--ui`: shows a scenario's clients once they are connected (demo/ui.ts). */
+  show?: (clients: readonly Client[], params: ChannelParams, channelId: Hex) => void
 }
 
 /** A named participant of one channel. */

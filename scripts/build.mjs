@@ -63,6 +63,11 @@ for (const entry of ['index.d.ts', 'testing/index.d.ts', 'net/index.d.ts']) {
   writeFileSync(file, fixed)
 }
 
+// The live view's page (`parley run --ui`, cli/ui/server.ts reads it next to itself): plain files, no build.
+const page = join(root, 'cli/ui/page')
+mkdirSync(join(dist, 'cli/ui/page'), { recursive: true })
+for (const f of readdirSync(page)) copyFileSync(join(page, f), join(dist, 'cli/ui/page', f))
+
 // Contract artifacts: only what the runtime loads, only the fields it reads.
 const artifacts = join(dist, 'artifacts')
 rmSync(artifacts, { recursive: true, force: true })

@@ -32,7 +32,7 @@ export { ChannelPhase } from './channel/phase.js'
 export type { ChannelCreateOptions, ChannelRestoreOptions, ChannelRuntimeOptions, CloseSubmitter } from './channel/options.js'
 export type { CloseResult } from './channel/CloseCoordinator.js'
 export type {
-  ChannelEvents, StateEvent, FinalEvent, ForkEvent, DisputeEvent, RemovedEvent, ClosedEvent, PhaseEvent, FraudEvent, ErrorEvent,
+  ChannelEvents, StateEvent, FinalEvent, SignatureEvent, ForkEvent, DisputeEvent, RemovedEvent, ClosedEvent, PhaseEvent, FraudEvent, ErrorEvent,
 } from './channel/events.js'
 
 // Court client: the chain side of a channel

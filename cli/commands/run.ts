@@ -20,6 +20,8 @@ import { watchDeadlines } from '../run/deadlines.js'
 import { Driver, COMMAND_HELP, moveHelp } from '../run/driver.js'
 import { startPeer } from '../run/peer.js'
 import { Printer } from '../run/printer.js'
+import { liveFeed } from '../ui/feed.js'
+import { startLiveView, type LiveView } from '../ui/server.js'
 
 const usage = `parley run PARAMS_FILE --store FILE [--bootstrap HOST:PORT,…] [--moves FILE|-] [--json]
 
@@ -53,6 +55,10 @@ Disputes are handled by themselves: timeouts, answers, fraud proofs, resolution.
                        followed at any depth either way)
   --from-block <n>     first block to search for the channel's opening (default 0)
   --auto-withdraw      withdraw what the channel credits us once it settles
+  --ui [port]          serve a live view of the channel on http://127.0.0.1:<port> (default: any
+                       free port): participants, transactions and their signatures, deadlines,
+                       disputes, balances, and forms to play; its address, with a random token
+                       that every request needs, is printed as the \`ui\` event
   --verbose            network log lines on stderr
 ${CHAIN_HELP}
 ${KEY_HELP}
@@ -61,11 +67,12 @@ ${JSON_HELP}`
 export const command: Command = {
   usage,
   async run(argv) {
-    const { values, positionals } = parse(argv, {
+    const { values, positionals } = parse(withUiPort(argv), {
       ...COMMON, ...CHAIN, ...KEY, store: { type: 'string' }, bootstrap: { type: 'string', multiple: true }, host: { type: 'string' },
       moves: { type: 'string' }, poll: { type: 'string' }, confirmations: { type: 'string' }, 'from-block': { type: 'string' }, 'auto-withdraw': { type: 'boolean' },
-      verbose: { type: 'boolean' }, 'session-key-file': { type: 'string' },
+      verbose: { type: 'boolean' }, 'session-key-file': { type: 'string' }, ui: { type: 'string' },
     }, usage, { min: 1, max: 1 })
+    const uiPort = values.ui === undefined ? undefined : int(values, 'ui', 0, { min: 0, max: 65535 })
     const storePath = str(values, 'store')
     if (!storePath) throw argError('ARG_MISSING', '--store <file> is required: the peer keeps every signed transaction there')
     const given = list(values, 'bootstrap')
@@ -99,6 +106,9 @@ export const command: Command = {
       const expected = deployment ? expectedHardfork(deployment, ctx.chain.chainId) : undefined
       const depth = confirmations ?? (deployment && BigInt(deployment.chainId) === ctx.chain.chainId ? deployment.confirmations : undefined)
       const file = deploymentPath ?? 'the deployment file'
+      // The live view takes its port before the peer joins the network: a busy port fails at once.
+      let view: LiveView | undefined
+      if (uiPort !== undefined) view = await startLiveView({ port: uiPort })
       const peer = await startPeer({
         ctx, wallet, ...(sessionKey ? { sessionKey } : {}), me, storePath, pollMs, fromBlock, ...(depth !== undefined ? { confirmations: depth } : {}), autoWithdraw: flag(values, 'auto-withdraw'), verbose: flag(values, 'verbose'),
         ...(bootstrap.length > 0 ? { bootstrap } : {}), ...(host ? { host } : {}), ...(loopback ? { firewalled: false } : {}),
@@ -106,6 +116,9 @@ export const command: Command = {
           hardfork: expected.hardfork,
           hardforkSource: expected.recorded ? `${file} records ${expected.hardfork}` : `${file} records no hardfork (written before the field), read as cancun`,
         } : {}),
+      }).catch(async (e: unknown) => {
+        await view?.close()
+        throw e
       })
       const detach = printer.attach(peer)
       let stopRequested!: (why: string) => void
@@ -113,6 +126,11 @@ export const command: Command = {
       // Listening before the ready event: a caller may signal as soon as it reads it.
       void untilSignal().then((signal) => stopRequested(signal))
       const driver = new Driver(peer, printer, speaker, () => stopRequested('quit'))
+      const feed = view ? liveFeed({ ctx, peer, printer, driver, speaker, asset, me }) : undefined
+      if (view && feed) {
+        view.attach(feed.source)
+        printer.event('ui', { url: view.url, port: view.port }, `live view at ${view.url} (127.0.0.1 only; the token in it lets anyone who has it play as you)`)
+      }
       const s = peer.channel.state
       printer.stateEvent('ready', s.state, s.stateHash, (view) => [{
         channelId: ctx.channelId, me, address: wallet.address.toLowerCase(), restored: peer.restored, phase: s.phase, fork: s.fork, seq: s.seq,
@@ -141,13 +159,20 @@ export const command: Command = {
       if (why === 'settled') await peer.court.idle() // let an auto-withdrawal finish
       await peer.stop()
       detach()
+      feed?.stop()
       printer.event('stopped', { reason: why }, why === 'settled' ? 'the channel is settled; peer stopped' : `peer stopped (${why}); run again with --store ${storePath} to resume`)
       await printer.flush()
+      await view?.close()
       return 0
     } finally {
       ctx.chain.close()
     }
   },
+}
+
+/** `--ui` takes an optional port: `--ui` alone (or before another option or the params file) means any free port. */
+function withUiPort(argv: string[]): string[] {
+  return argv.flatMap((a, i) => (a === '--ui' && !/^\d+$/.test(argv[i + 1] ?? '') ? ['--ui=0'] : [a]))
 }
 
 function parseNode(text: string): { host: string; port: number } {

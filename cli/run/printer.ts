@@ -22,6 +22,8 @@ export interface PrinterOptions {
   speaker: MachineSpeaker
   asset: Asset
   participants: readonly Hex[]
+  /** Print nothing: only {@link Printer.tap} readers get the events (the demo's live view). */
+  silent?: boolean
 }
 
 export class Printer {
@@ -29,6 +31,8 @@ export class Printer {
   private clock: Clock | undefined
   /** Lines go out in order, also those that wait for a state to be decoded (in the local EVM). */
   private queue: Promise<void> = Promise.resolve()
+  /** Who else reads every event as the JSON object `--json` prints (the live view, cli/ui). */
+  private readonly taps = new Set<(event: Record<string, unknown>) => void>()
   constructor(private readonly o: PrinterOptions) {}
 
   /** Runs `print` after every line before it. */
@@ -39,6 +43,19 @@ export class Printer {
   /** Resolves once every line so far is printed. */
   flush(): Promise<void> {
     return this.queue
+  }
+
+  /**
+   * Calls `fn` with every event, warning and error from now on, as the object `--json` prints
+   * (in order, after it is printed); returns the unsubscribe.
+   */
+  tap(fn: (event: Record<string, unknown>) => void): () => void {
+    this.taps.add(fn)
+    return () => void this.taps.delete(fn)
+  }
+
+  private toTaps(event: Record<string, unknown>): void {
+    for (const fn of this.taps) fn(event)
   }
 
   /** Prints an event whose text needs `state` decoded. */
@@ -62,8 +79,11 @@ export class Printer {
   }
 
   private write(event: string, data: Record<string, unknown>, text: string): void {
-    if (this.o.json) out(toJson({ event, at: new Date().toISOString(), ...data }))
+    const e = { event, at: new Date().toISOString(), ...data }
+    if (this.o.silent) void 0
+    else if (this.o.json) out(toJson(e))
     else out(`${event.padEnd(12)} ${text}`)
+    this.toTaps({ ...e, text })
   }
 
   /** Prints a warning: something that works but is likely not what the user wants (one line; stderr in text mode). */
@@ -72,8 +92,11 @@ export class Printer {
   }
 
   private writeWarning(code: string, message: string, data: Record<string, unknown>): void {
-    if (this.o.json) out(toJson({ event: 'warning', at: new Date().toISOString(), code, message, ...data }))
+    const e = { event: 'warning', at: new Date().toISOString(), code, message, ...data }
+    if (this.o.silent) void 0
+    else if (this.o.json) out(toJson(e))
     else process.stderr.write(`warning ${code}: ${message}\n`)
+    this.toTaps({ ...e, text: `warning ${code}: ${message}` })
   }
 
   /** Prints an error (one line; stderr in text mode). */
@@ -86,8 +109,11 @@ export class Printer {
     const code = e instanceof ParleyError ? e.code : 'INTERNAL'
     const named = e instanceof ParleyError && (code === 'MOVE_INVALID' || code === 'MACHINE_REVERTED') ? this.o.speaker.explain(e) : undefined
     const message = oneLine(named ? `the machine rejects this move: ${named}` : e instanceof Error ? e.message : String(e))
-    if (this.o.json) out(toJson({ event: 'error', at: new Date().toISOString(), code, message, ...(context ? { context } : {}) }))
-    else process.stderr.write(`error ${code}: ${context ? `${context}: ` : ''}${message}\n`)
+    const line = `error ${code}: ${context ? `${context}: ` : ''}${message}`
+    if (this.o.silent) void 0
+    else if (this.o.json) out(toJson({ event: 'error', at: new Date().toISOString(), code, message, ...(context ? { context } : {}) }))
+    else process.stderr.write(`${line}\n`)
+    this.toTaps({ event: 'error', at: new Date().toISOString(), code, message, ...(context ? { context } : {}), text: line })
   }
 
   /** A state as text (decoded by the machine's speaker, else its hash) and as data. */
@@ -112,7 +138,7 @@ export class Printer {
         { fork: s.fork, seq: s.seq, author: s.author, nextActor: s.nextActor, isMyTurn: s.isMyTurn, ...v.data },
         `seq ${s.seq} by ${who(s.author)}: ${v.text} — next ${who(s.nextActor)}`,
       ])),
-      channel.on('final', (f) => this.event('final', { fork: f.fork, seq: f.seq, stateHash: f.stateHash }, `seq ${f.seq} is final`)),
+      channel.on('final', (f) => this.event('final', { fork: f.fork, seq: f.seq, stateHash: f.stateHash, signers: f.signers, byVirtualVoting: f.byVirtualVoting }, `seq ${f.seq} is final`)),
       channel.on('phase', (p) => this.event('phase', { from: p.from, to: p.to }, `${p.from} → ${p.to}`)),
       channel.on('fork', (f) => this.stateEvent('fork', f.state, f.stateHash, (v) => [
         { fork: f.fork, active: bitIndices(f.active), ...v.data }, `the chain set fork ${f.fork}: active ${bitIndices(f.active).map((i) => `#${i}`).join(' ')}; ${v.text}`,

@@ -32,6 +32,8 @@ export interface AgreementOptions {
   guard: SigningGuard
   /** Newly final entries, ascending (final by a proof or as ancestors of a final tx). */
   onFinal?: (entries: Entry[]) => void
+  /** A participant's signature of `entry` was recorded: our confirmation or a peer's (not the author's own, which comes with the tx). */
+  onSigned?: (entry: Entry, signer: number) => void
 }
 
 /** What happened to a received confirmation. */
@@ -122,6 +124,7 @@ export class AgreementManager {
     const fork = this.ledger.fork
     const signature = this.o.guard.signTransaction(fork, entry.transaction.seq, entry.digest)
     entry.signatures.set(this.o.me, signature)
+    this.o.onSigned?.(entry, this.o.me)
     this.outbox.push({ type: 'confirm', fork: fork.fork, seq: entry.transaction.seq, digest: entry.digest, signer: this.o.me, signature })
   }
 
@@ -217,6 +220,7 @@ export class AgreementManager {
     })
     e.signatures.set(c.signer, signature)
     e.signers = withBit(e.signers, c.signer)
+    this.o.onSigned?.(e, c.signer)
     this.updateFinality()
     return 'applied'
   }

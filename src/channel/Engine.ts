@@ -72,7 +72,8 @@ export class Engine {
     this.timing = timing
     const guard = new SigningGuard(o.store, channelId, sessionKey, me, key)
     this.guard = guard
-    this.agreement = new AgreementManager({ channelId, params: p, me, store: o.store, clock: o.clock, timing, guard, onFinal: (es) => this.onFinal(es) })
+    this.agreement = new AgreementManager({ channelId, params: p, me, store: o.store, clock: o.clock, timing, guard, onFinal: (es) => this.onFinal(es),
+      onSigned: (e, signer) => this.emitLater('signature', { fork: e.transaction.fork, seq: e.transaction.seq, signer }) })
     this.sm = new StateManager({
       channelId, params: p, me, store: o.store, machine: o.machine, hasher: o.hasher, clock: o.clock, timing,
       onCommit: (e) => this.agreement.onCommit(e),
@@ -414,7 +415,14 @@ export class Engine {
 
   private onFinal(entries: Entry[]): void {
     this.finalMoved = true
-    for (const e of entries) this.emitLater('final', { fork: e.transaction.fork, seq: e.transaction.seq, state: e.state, stateHash: e.transaction.stateHash, transaction: e.transaction })
+    const active = this.sm.ledger.fork.active
+    for (const e of entries) {
+      const signed = e.signers & active
+      this.emitLater('final', {
+        fork: e.transaction.fork, seq: e.transaction.seq, state: e.state, stateHash: e.transaction.stateHash, transaction: e.transaction,
+        signers: bitIndices(signed), byVirtualVoting: signed !== active,
+      })
+    }
   }
 
   private finalStateAt(seq: bigint): Hex | undefined {

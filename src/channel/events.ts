@@ -29,6 +29,17 @@ export interface FinalEvent {
   state: Hex
   stateHash: Hex
   transaction: Transaction
+  /** The active participants whose signatures of it this peer held when it became final. */
+  signers: number[]
+  /** Final without every active participant's signature: a later transaction's signers vouch for it (virtual voting). */
+  byVirtualVoting: boolean
+}
+
+/** A participant's signature of a transaction was recorded: our own confirmation or a peer's (the author's comes with the `state` event). */
+export interface SignatureEvent {
+  fork: bigint
+  seq: bigint
+  signer: number
 }
 
 /** The chain set a new fork genesis (StateSet). */
@@ -112,6 +123,7 @@ export interface ErrorEvent {
 export type ChannelEvents = {
   state: StateEvent
   final: FinalEvent
+  signature: SignatureEvent
   fork: ForkEvent
   dispute: DisputeEvent
   removed: RemovedEvent
