@@ -75,9 +75,11 @@ enum Phase {
     Closed
 }
 
-/// @notice What the manager stores per channel: hashes and a packed status (5 slots); the locked
-/// amount and the bond live in the channel's Funds slot, which its funding already wrote. Fields
-/// a dispute needs sit together, so raising one reads three slots and writes two it already read.
+/// @notice What the manager stores per channel: hashes and a packed status (6 slots). Fields a
+/// dispute needs sit together, so raising one reads three slots and writes two it already read.
+/// Before the channel opens (phase None), slot 5 holds its funding instead (see fund): `held` in
+/// bits 0–95 and the funding's asset in bits 96–255, so an open of a funded channel updates that
+/// slot rather than writing it fresh.
 struct Channel {
     // slot 0
     address machine;
@@ -108,34 +110,7 @@ struct Channel {
     bytes32 participantsHash;
     // slot 4
     bytes32 genesisStateHash;
-}
-
-/// @notice A channel's funds in one slot (per channel and asset). Before the channel opens,
-/// `locked` is what was funded into it so far (see fund) and `bond` is 0; from the open on,
-/// `locked` is the deposits the machine's outcome shares out and `bond` every participant's bond.
-struct Funds {
-    uint128 locked;
-    uint128 bond;
-}
-
-/// @notice A channel as getChannel shows it: the stored record and its funds.
-struct ChannelInfo {
-    address machine;
-    uint40 fork;
-    Phase phase;
-    uint8 n;
-    uint24 postingWindow;
-    address asset;
-    uint32 p2pTime;
-    uint32 agreementTime;
-    uint32 chainFallbackTime;
-    uint64 active;
-    uint64 slashed;
-    uint40 genesisTimestamp;
-    uint24 challengeTime;
-    uint64 latestSeq;
-    bytes32 participantsHash;
-    bytes32 genesisStateHash;
+    // slot 5 (before the open: the funding, packed)
     uint128 locked;
     uint128 bond;
 }

@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: MIT
 pragma solidity ^0.8.24;
 
-import {Channel, ChannelInfo, ChannelParams, SignedTransaction, Transaction, Phase} from "./ChannelTypes.sol";
+import {Channel, ChannelParams, SignedTransaction, Transaction, Phase} from "./ChannelTypes.sol";
 
 /// @title IBalancesEvents
 /// @notice Errors and events of the manager's balances (apart from the functions, so the
@@ -345,8 +345,9 @@ interface IStateChannelManager is IBalances, IChannelsEvents {
     /// @notice The EIP-712 digest of CloseChannel(channelId, fork, stateHash).
     function hashClose(bytes32 channelId, uint64 fork, bytes32 stateHash) external view returns (bytes32);
 
-    /// @notice The stored record of a channel (hashes and packed status) and its funds.
-    function getChannel(bytes32 channelId) external view returns (ChannelInfo memory);
+    /// @notice The stored record of a channel (hashes and packed status); all zero for a channel
+    /// that is not open, whatever it was funded (see funding).
+    function getChannel(bytes32 channelId) external view returns (Channel memory);
 
     /// @notice Funds a channel that is not open yet, straight from the caller (ETH as
     /// msg.value, or an ERC-20 token approved to the manager): no balance slot per participant.

@@ -3,7 +3,7 @@ pragma solidity ^0.8.24;
 
 import {IStateMachine} from "../interfaces/IStateMachine.sol";
 import {IStateChannelManager} from "../interfaces/IStateChannelManager.sol";
-import {Channel, ChannelInfo, ChannelParams, Funds, Phase} from "../interfaces/ChannelTypes.sol";
+import {Channel, ChannelParams, Phase} from "../interfaces/ChannelTypes.sol";
 import {Bitmap} from "../libraries/Bitmap.sol";
 import {ParleyHash} from "../libraries/ParleyHash.sol";
 import {Signatures} from "../libraries/Signatures.sol";
@@ -36,7 +36,7 @@ abstract contract AChannels is IStateChannelManager, AProofs, ABalances {
             locked += amount;
         }
         if (locked > type(uint128).max) revert ChannelAmountTooLarge();
-        _lock(channelId, params, locked);
+        locked = _lock(channelId, params, locked);
 
         bytes memory state =
             _state(params.machine, abi.encodeCall(IStateMachine.initialState, (params.deposits, params.initData)));
@@ -59,7 +59,11 @@ abstract contract AChannels is IStateChannelManager, AProofs, ABalances {
             challengeTime: uint24(params.challengeTime),
             latestSeq: 0,
             participantsHash: ParleyHash.members(params),
-            genesisStateHash: stateHash
+            genesisStateHash: stateHash,
+            // What _lock counted: the deposits and any funding beyond every share (below 2^128:
+            // a surplus exists only when the funding, below 2^96, covered every share).
+            locked: uint128(locked),
+            bond: uint128(params.bond)
         });
         emit ChannelOpened(channelId);
         emit StateSet(channelId, 0, stateHash, state, uint64(block.timestamp), active);
@@ -71,30 +75,10 @@ abstract contract AChannels is IStateChannelManager, AProofs, ABalances {
     }
 
     /// @inheritdoc IStateChannelManager
-    function getChannel(bytes32 channelId) external view returns (ChannelInfo memory info) {
-        Channel storage ch = _channels[channelId];
-        bool opened = ch.phase != Phase.None;
-        Funds storage funds = _funds[channelId];
-        info = ChannelInfo({
-            machine: ch.machine,
-            fork: ch.fork,
-            phase: ch.phase,
-            n: ch.n,
-            postingWindow: ch.postingWindow,
-            asset: ch.asset,
-            p2pTime: ch.p2pTime,
-            agreementTime: ch.agreementTime,
-            chainFallbackTime: ch.chainFallbackTime,
-            active: ch.active,
-            slashed: ch.slashed,
-            genesisTimestamp: ch.genesisTimestamp,
-            challengeTime: ch.challengeTime,
-            latestSeq: ch.latestSeq,
-            participantsHash: ch.participantsHash,
-            genesisStateHash: ch.genesisStateHash,
-            locked: opened ? funds.locked : 0,
-            bond: opened ? funds.bond : 0
-        });
+    function getChannel(bytes32 channelId) external view returns (Channel memory ch) {
+        ch = _channels[channelId];
+        // Slot 5 of a channel not open is its funding, not a locked amount and bond.
+        if (ch.phase == Phase.None) (ch.locked, ch.bond) = (0, 0);
     }
 
     /// @inheritdoc IStateChannelManager
@@ -119,7 +103,7 @@ abstract contract AChannels is IStateChannelManager, AProofs, ABalances {
     {
         (setAside, setAsideAsset) = _unpack(_strayFunding[channelId]);
         if (_channels[channelId].phase != Phase.None) {
-            return (_funds[channelId].locked, _channels[channelId].asset, setAside, setAsideAsset);
+            return (_channels[channelId].locked, _channels[channelId].asset, setAside, setAsideAsset);
         }
         (held, asset) = _funding(channelId);
     }
@@ -176,9 +160,9 @@ abstract contract AChannels is IStateChannelManager, AProofs, ABalances {
     /// @dev Locks the deposits and bonds of `params` (deposits summing to `deposits`) for the
     /// new channel: the channel's funding covers participants in order, each participant's
     /// balance the rest of its share; funding beyond every share joins the deposits. A funding in
-    /// another asset than the channel's is set aside for reclaim instead. Writes the channel's
-    /// Funds slot, which the funding already wrote.
-    function _lock(bytes32 channelId, ChannelParams calldata params, uint256 deposits) private {
+    /// another asset than the channel's is set aside for reclaim instead. Returns the amount to
+    /// lock (the record's slot 5, which the funding already wrote, so its write is an update).
+    function _lock(bytes32 channelId, ChannelParams calldata params, uint256 deposits) private returns (uint256 locked) {
         address asset = params.asset;
         uint256 bond = params.bond;
         uint256 n = params.participants.length;
@@ -202,25 +186,34 @@ abstract contract AChannels is IStateChannelManager, AProofs, ABalances {
         }
         // What is left of the funding joins the deposits: it is below 2^96, and the deposits
         // below 2^128 minus the bonds it did not have to cover.
-        _funds[channelId] = Funds({locked: uint128(deposits + held), bond: uint128(bond)});
+        locked = deposits + held;
     }
 
-    /// @dev A channel's funding before it opens: the amount held and its asset, packed in the
-    /// channel's Funds slot as `held | uint256(uint160(asset)) << 96`.
+    /// @dev A channel's funding before it opens: the amount held and its asset, packed in slot 5
+    /// of its (not yet written) record — where `locked` and `bond` go at the open — as
+    /// `held | uint256(uint160(asset)) << 96`.
     function _funding(bytes32 channelId) private view returns (uint256 held, address asset) {
-        Funds storage slot = _funds[channelId];
+        uint256 slot = _fundingSlot(channelId);
         uint256 word;
         assembly ("memory-safe") {
-            word := sload(slot.slot)
+            word := sload(slot)
         }
         return _unpack(word);
     }
 
     function _setFunding(bytes32 channelId, uint256 held, address asset) private {
-        Funds storage slot = _funds[channelId];
+        uint256 slot = _fundingSlot(channelId);
         uint256 word = _pack(held, asset);
         assembly ("memory-safe") {
-            sstore(slot.slot, word)
+            sstore(slot, word)
+        }
+    }
+
+    /// @dev The storage slot of `_channels[channelId].locked` (and `bond`): the record's slot 5.
+    function _fundingSlot(bytes32 channelId) private view returns (uint256 slot) {
+        Channel storage ch = _channels[channelId];
+        assembly ("memory-safe") {
+            slot := add(ch.slot, 5)
         }
     }
 

@@ -3,7 +3,7 @@ pragma solidity ^0.8.24;
 
 import {EIP712} from "@openzeppelin/contracts/utils/cryptography/EIP712.sol";
 import {IChannelsEvents} from "../interfaces/IStateChannelManager.sol";
-import {Channel, Funds, Phase} from "../interfaces/ChannelTypes.sol";
+import {Channel, Phase} from "../interfaces/ChannelTypes.sol";
 import {Bitmap} from "../libraries/Bitmap.sol";
 import {ParleyHash} from "../libraries/ParleyHash.sol";
 import {ABalanceBook} from "./ABalanceBook.sol";
@@ -35,9 +35,6 @@ abstract contract ACore is IChannelsEvents, ABalanceBook, AMachineCalls, EIP712 
     /// @dev Beneficiaries of slashed participants recorded when a fraud dispute changes prover:
     /// one byte per participant (0 = none, else beneficiary index + 1), 32 per word.
     mapping(bytes32 channelId => mapping(uint256 word => uint256)) private _beneficiaries;
-    /// @dev Each channel's funds slot: from the open on, its locked deposits and bond (Funds);
-    /// before it, its funding packed as `held | uint256(uint160(asset)) << 96` (see _funding).
-    mapping(bytes32 channelId => Funds) internal _funds;
     /// @dev A funding in another asset than its channel's, set aside by the open (packed as a
     /// funding is) until reclaim returns it: the open never pays for returning it.
     mapping(bytes32 channelId => uint256) internal _strayFunding;
@@ -115,11 +112,11 @@ abstract contract ACore is IChannelsEvents, ABalanceBook, AMachineCalls, EIP712 
         uint256 prover,
         Payment payment
     ) internal {
-        (uint256[] memory payouts, uint256 remainder) = _outcome(channelId, ch, state, unpaid);
+        (uint256[] memory payouts, uint256 remainder) = _outcome(ch, state, unpaid);
         _distributeRemainder(payouts, remainder, ch.active);
         uint64 fork = ch.fork;
         ch.phase = Phase.Closed;
-        _funds[channelId].locked = 0;
+        ch.locked = 0;
         if (payment == Payment.Credit) {
             _creditPayouts(channelId, ch, participants, payouts, unpaid, prover);
             emit ChannelClosed(channelId, fork, stateHash, payouts);
@@ -145,7 +142,7 @@ abstract contract ACore is IChannelsEvents, ABalanceBook, AMachineCalls, EIP712 
     ) private {
         uint64 slashed = ch.slashed;
         address asset = ch.asset;
-        uint256 bond = _funds[channelId].bond;
+        uint256 bond = ch.bond;
         for (uint256 i; i < payouts.length; ++i) {
             uint256 amount = payouts[i];
             if (Bitmap.has(unpaid, i)) amount += bond;
@@ -171,7 +168,7 @@ abstract contract ACore is IChannelsEvents, ABalanceBook, AMachineCalls, EIP712 
         }
         uint64 unpaid = ch.active;
         // Only entries with something to pay (payout or bond) may be named, each once.
-        if (which == 0 || which & claimed != 0 || which & ~_claimable(payouts, unpaid, _funds[channelId].bond) != 0) {
+        if (which == 0 || which & claimed != 0 || which & ~_claimable(payouts, unpaid, ch.bond) != 0) {
             revert ClaimsInvalid(channelId, which, claimed);
         }
         nowClaimed = claimed | which;
@@ -203,7 +200,7 @@ abstract contract ACore is IChannelsEvents, ABalanceBook, AMachineCalls, EIP712 
     ) private returns (uint64 sent) {
         uint64 slashed = ch.slashed;
         address asset = ch.asset;
-        uint256 bond = _funds[channelId].bond;
+        uint256 bond = ch.bond;
         for (uint256 i; i < payouts.length; ++i) {
             uint256 amount = payouts[i];
             if (Bitmap.has(unpaid, i)) amount += bond;
@@ -240,7 +237,7 @@ abstract contract ACore is IChannelsEvents, ABalanceBook, AMachineCalls, EIP712 
     /// @dev The machine's outcome of `state`, checked (length n; the shares of `unpaid` sum to
     /// at most the locked deposits) and with every entry outside `unpaid` zeroed, and what it
     /// leaves of the locked deposits.
-    function _outcome(bytes32 channelId, Channel storage ch, bytes memory state, uint64 unpaid)
+    function _outcome(Channel storage ch, bytes memory state, uint64 unpaid)
         internal
         view
         returns (uint256[] memory payouts, uint256 remainder)
@@ -258,7 +255,7 @@ abstract contract ACore is IChannelsEvents, ABalanceBook, AMachineCalls, EIP712 
             uint256 p = payouts[i];
             total = p > type(uint256).max - total ? type(uint256).max : total + p;
         }
-        uint256 locked = _funds[channelId].locked;
+        uint256 locked = ch.locked;
         if (total > locked) revert OutcomeExceedsLocked(total, locked);
         // Cannot underflow: checked just above.
         unchecked {

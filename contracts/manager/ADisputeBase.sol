@@ -130,13 +130,13 @@ abstract contract ADisputeBase is IDisputeManager, AProofs {
     /// onRemove succeeds for every removal and the outcome of the result is settleable (n
     /// entries, the active ones within the locked deposits). Checked whenever a candidate or the
     /// removals change, so no dispute can reach a `resolve` that reverts forever.
-    function _requireResolvable(bytes32 channelId, Channel storage ch, DisputeKind kind, uint64 removals, bytes calldata state) internal view {
+    function _requireResolvable(Channel storage ch, DisputeKind kind, uint64 removals, bytes calldata state) internal view {
         address machine = ch.machine;
         bytes memory genesis = _afterRemovals(machine, state, removals);
         // The same machine calls resolve makes, so a dispute whose resolution cannot fit in a
         // block cannot be raised either (a costly machine limits how many one dispute removes).
         if (kind != DisputeKind.ForceClose && kind != DisputeKind.Conclude) _mustSettle(machine, ch.active & ~removals, genesis);
-        _outcome(channelId, ch, genesis, ch.active);
+        _outcome(ch, genesis, ch.active);
     }
 
     /// @dev Whether the channel settles instead of continuing on a new fork: fewer than two

@@ -2,7 +2,7 @@
 pragma solidity ^0.8.24;
 
 import {IDisputeManager} from "../interfaces/IDisputeManager.sol";
-import {Channel, DisputeKind, DisputeRecord, Funds, Phase} from "../interfaces/ChannelTypes.sol";
+import {Channel, DisputeKind, DisputeRecord, Phase} from "../interfaces/ChannelTypes.sol";
 import {Bitmap} from "../libraries/Bitmap.sol";
 import {ADisputes} from "./ADisputes.sol";
 import {AFraud} from "./AFraud.sol";
@@ -58,11 +58,10 @@ abstract contract ADisputeManager is ADisputes, AFraud {
         uint64 removals,
         uint256 prover
     ) private {
-        (uint256[] memory payouts,) = _outcome(channelId, ch, genesis, ch.active | removals);
+        (uint256[] memory payouts,) = _outcome(ch, genesis, ch.active | removals);
         address asset = ch.asset;
         uint64 slashed = ch.slashed;
-        Funds storage funds = _funds[channelId];
-        uint256 bond = funds.bond;
+        uint256 bond = ch.bond;
         uint256 paid;
         for (uint256 i; removals >> i != 0; ++i) {
             if (Bitmap.has(removals, i)) {
@@ -71,7 +70,7 @@ abstract contract ADisputeManager is ADisputes, AFraud {
             }
         }
         // paid <= the checked outcome total <= locked, which fits in 128 bits.
-        funds.locked -= uint128(paid);
+        ch.locked -= uint128(paid);
     }
 
     /// @dev Starts the next fork from `genesis`: no signatures needed, timed from now.

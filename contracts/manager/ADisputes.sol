@@ -59,7 +59,7 @@ abstract contract ADisputes is ADisputeBase {
             if (txs.length != 0 && !Bitmap.has(lastSigners, accused)) deadline += window;
         }
         record.deadline = uint64(deadline);
-        _requireResolvable(channelId, ch, record.kind, record.removals, state);
+        _requireResolvable(ch, record.kind, record.removals, state);
         _raise(channelId, ch, ch.participantsHash, record, state, txs);
     }
 
@@ -100,7 +100,7 @@ abstract contract ADisputes is ADisputeBase {
         // An answer window (others bring later states, final or extended by valid moves), then a
         // full challenge window for the last extension.
         record.deadline = uint64(block.timestamp) + 2 * uint64(ch.challengeTime);
-        _requireResolvable(channelId, ch, record.kind, record.removals, state);
+        _requireResolvable(ch, record.kind, record.removals, state);
         _raise(channelId, ch, participantsHash, record, state, proof);
     }
 
@@ -148,7 +148,7 @@ abstract contract ADisputes is ADisputeBase {
         if (dispute.kind == DisputeKind.Timeout || dispute.kind == DisputeKind.Conclude) {
             _convictDisputer(channelId, ch, index, next);
         }
-        _requireResolvable(channelId, ch, next.kind, next.removals, state);
+        _requireResolvable(ch, next.kind, next.removals, state);
         _answered(channelId, ch, participantsHash, next, state, proof);
     }
 
@@ -171,7 +171,7 @@ abstract contract ADisputes is ADisputeBase {
         _candidate(next, channelId, ch, participants, txs, true);
         if (next.seq <= dispute.seq) revert CandidateNotLater(next.seq, dispute.seq);
         _requireStateHash(state, next.stateHash);
-        _requireResolvable(channelId, ch, next.kind, next.removals, state);
+        _requireResolvable(ch, next.kind, next.removals, state);
         _answered(channelId, ch, participantsHash, next, state, txs);
     }
 
@@ -199,7 +199,7 @@ abstract contract ADisputes is ADisputeBase {
         _candidate(next, channelId, ch, participants, checkpoint, false);
         _requireStateHash(state, next.stateHash);
         _convictDisputer(channelId, ch, index, next);
-        _requireResolvable(channelId, ch, next.kind, next.removals, state);
+        _requireResolvable(ch, next.kind, next.removals, state);
         _answered(channelId, ch, participantsHash, next, state, checkpoint);
     }
 

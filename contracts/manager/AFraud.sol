@@ -111,7 +111,7 @@ abstract contract AFraud is ADisputeBase {
             }
         }
         _requireStateHash(state, record.stateHash);
-        _requireResolvable(channelId, ch, record.kind, record.removals, state);
+        _requireResolvable(ch, record.kind, record.removals, state);
         _raise(channelId, ch, participantsHash, record, state, checkpoint);
     }
 }
