@@ -197,7 +197,8 @@ interface IChannelsEvents {
 
 /// @title IStateChannelManager
 /// @notice Opens channels, verifies signatures and finality proofs, closes and settles. The
-/// court's functions (IDisputeManager) are served by the same address.
+/// court's functions (IDisputeManager) and the views of IChannelViews are served by the same
+/// address.
 interface IStateChannelManager is IBalances, IChannelsEvents {
     // ─── Functions ───────────────────────────────────────────────────────────────────────────
     /// @notice Opens a channel: checks every participant's consent signature, locks deposits and
@@ -336,15 +337,6 @@ interface IStateChannelManager is IBalances, IChannelsEvents {
         uint256 threshold
     ) external view returns (uint64);
 
-    /// @notice The channel id (= EIP-712 digest) of `params` on this manager and chain.
-    function channelIdOf(ChannelParams calldata params) external view returns (bytes32);
-
-    /// @notice The EIP-712 digest every signer of `transaction` signs.
-    function hashTransaction(Transaction calldata transaction) external view returns (bytes32);
-
-    /// @notice The EIP-712 digest of CloseChannel(channelId, fork, stateHash).
-    function hashClose(bytes32 channelId, uint64 fork, bytes32 stateHash) external view returns (bytes32);
-
     /// @notice The stored record of a channel (hashes and packed status); all zero for a channel
     /// that is not open, whatever it was funded (see funding).
     function getChannel(bytes32 channelId) external view returns (Channel memory);
@@ -362,19 +354,6 @@ interface IStateChannelManager is IBalances, IChannelsEvents {
     /// @param amount The amount; for ETH it must equal msg.value. For tokens the funding grows by
     /// what the manager actually received.
     function fund(bytes32 channelId, address asset, uint256 expectedHeld, uint256 amount) external payable;
-
-    /// @notice What a channel holds: its funding so far and the funding's asset while it is not
-    /// open (what the next fund call expects), its locked deposits and its asset once it is; and
-    /// a funding in another asset that its open set aside, until reclaim returns it.
-    /// @param channelId The channel id.
-    /// @return held The amount.
-    /// @return asset Its asset.
-    /// @return setAside The funding set aside by the open (0 if none).
-    /// @return setAsideAsset Its asset.
-    function funding(bytes32 channelId)
-        external
-        view
-        returns (uint256 held, address asset, uint256 setAside, address setAsideAsset);
 
     /// @notice Credits a funding no open will use back to the participants' balances, in funding
     /// order: participant i gets what the funding holds of its deposit and bond; anything beyond

@@ -17,26 +17,27 @@ abstract contract ABalances is IBalances, ABalanceBook, ReentrancyGuardTransient
     function deposit(address asset, address account, uint256 amount) external payable nonReentrant {
         if (amount == 0) revert BalanceAmountZero();
         if (account == address(0)) revert BalanceRecipientInvalid();
-        uint256 received = _receive(asset, amount);
+        uint256 received = amount;
+        if (asset == address(0)) {
+            if (msg.value != amount) revert BalanceValueMismatch(msg.value, amount);
+        } else {
+            received = _receiveToken(asset, amount);
+        }
         _balances[account][asset] += received;
         emit Deposited(account, asset, received);
     }
 
-    /// @dev Takes `amount` of `asset` from the caller (ETH: it is msg.value) and returns what
-    /// arrived: for a token, the manager's balance increase, so fee-on-transfer tokens cannot
-    /// inflate anything; never 0.
-    function _receive(address asset, uint256 amount) internal returns (uint256 received) {
-        received = amount;
-        if (asset == address(0)) {
-            if (msg.value != amount) revert BalanceValueMismatch(msg.value, amount);
-        } else {
-            if (msg.value != 0) revert BalanceValueMismatch(msg.value, 0);
-            if (asset.code.length == 0) revert BalanceAssetInvalid(asset);
-            uint256 before = IERC20(asset).balanceOf(address(this));
-            IERC20(asset).safeTransferFrom(msg.sender, address(this), amount);
-            received = IERC20(asset).balanceOf(address(this)) - before;
-            if (received == 0) revert BalanceAmountZero();
-        }
+    /// @dev Takes `amount` of token `asset` from the caller (no ETH may come with it) and returns
+    /// what arrived: the manager's balance increase, so fee-on-transfer tokens cannot inflate
+    /// anything; never 0. (The ETH case, `msg.value == amount`, stays in the callers: a call here
+    /// would cost every ETH deposit a jump.)
+    function _receiveToken(address asset, uint256 amount) internal returns (uint256 received) {
+        if (msg.value != 0) revert BalanceValueMismatch(msg.value, 0);
+        if (asset.code.length == 0) revert BalanceAssetInvalid(asset);
+        uint256 before = IERC20(asset).balanceOf(address(this));
+        IERC20(asset).safeTransferFrom(msg.sender, address(this), amount);
+        received = IERC20(asset).balanceOf(address(this)) - before;
+        if (received == 0) revert BalanceAmountZero();
     }
 
     /// @inheritdoc IBalances

@@ -70,11 +70,6 @@ abstract contract AChannels is IStateChannelManager, AProofs, ABalances {
     }
 
     /// @inheritdoc IStateChannelManager
-    function channelIdOf(ChannelParams calldata params) external view returns (bytes32) {
-        return _hashTypedDataV4(ParleyHash.channelParams(params));
-    }
-
-    /// @inheritdoc IStateChannelManager
     function getChannel(bytes32 channelId) external view returns (Channel memory ch) {
         ch = _channels[channelId];
         // Slot 5 of a channel not open is its funding, not a locked amount and bond.
@@ -88,24 +83,16 @@ abstract contract AChannels is IStateChannelManager, AProofs, ABalances {
         (uint256 held, address funded) = _funding(channelId);
         if (held != expectedHeld) revert FundingMoved(expectedHeld, held);
         if (held != 0 && funded != asset) revert FundingAssetMismatch(funded, asset);
-        uint256 received = _receive(asset, amount);
+        uint256 received = amount;
+        if (asset == address(0)) {
+            if (msg.value != amount) revert BalanceValueMismatch(msg.value, amount);
+        } else {
+            received = _receiveToken(asset, amount);
+        }
         held += received;
         if (held > MAX_FUNDING) revert ChannelAmountTooLarge();
         _setFunding(channelId, held, asset);
         emit Funded(channelId, asset, received, held);
-    }
-
-    /// @inheritdoc IStateChannelManager
-    function funding(bytes32 channelId)
-        external
-        view
-        returns (uint256 held, address asset, uint256 setAside, address setAsideAsset)
-    {
-        (setAside, setAsideAsset) = _unpack(_strayFunding[channelId]);
-        if (_channels[channelId].phase != Phase.None) {
-            return (_channels[channelId].locked, _channels[channelId].asset, setAside, setAsideAsset);
-        }
-        (held, asset) = _funding(channelId);
     }
 
     /// @inheritdoc IStateChannelManager
@@ -187,43 +174,6 @@ abstract contract AChannels is IStateChannelManager, AProofs, ABalances {
         // What is left of the funding joins the deposits: it is below 2^96, and the deposits
         // below 2^128 minus the bonds it did not have to cover.
         locked = deposits + held;
-    }
-
-    /// @dev A channel's funding before it opens: the amount held and its asset, packed in slot 5
-    /// of its (not yet written) record — where `locked` and `bond` go at the open — as
-    /// `held | uint256(uint160(asset)) << 96`.
-    function _funding(bytes32 channelId) private view returns (uint256 held, address asset) {
-        uint256 slot = _fundingSlot(channelId);
-        uint256 word;
-        assembly ("memory-safe") {
-            word := sload(slot)
-        }
-        return _unpack(word);
-    }
-
-    function _setFunding(bytes32 channelId, uint256 held, address asset) private {
-        uint256 slot = _fundingSlot(channelId);
-        uint256 word = _pack(held, asset);
-        assembly ("memory-safe") {
-            sstore(slot, word)
-        }
-    }
-
-    /// @dev The storage slot of `_channels[channelId].locked` (and `bond`): the record's slot 5.
-    function _fundingSlot(bytes32 channelId) private view returns (uint256 slot) {
-        Channel storage ch = _channels[channelId];
-        assembly ("memory-safe") {
-            slot := add(ch.slot, 5)
-        }
-    }
-
-    function _pack(uint256 held, address asset) private pure returns (uint256) {
-        return held | (uint256(uint160(asset)) << 96);
-    }
-
-    function _unpack(uint256 word) private pure returns (uint256 held, address asset) {
-        held = uint96(word);
-        asset = address(uint160(word >> 96));
     }
 
     /// @dev Validates everything about `params` that does not need storage or signatures.

@@ -54,6 +54,43 @@ abstract contract ACore is IChannelsEvents, ABalanceBook, AMachineCalls, EIP712 
         }
     }
 
+    /// @dev A channel's funding before it opens: the amount held and its asset, packed in slot 5
+    /// of its (not yet written) record — where `locked` and `bond` go at the open — as
+    /// `held | uint256(uint160(asset)) << 96`.
+    function _funding(bytes32 channelId) internal view returns (uint256 held, address asset) {
+        uint256 slot = _fundingSlot(channelId);
+        uint256 word;
+        assembly ("memory-safe") {
+            word := sload(slot)
+        }
+        return _unpack(word);
+    }
+
+    function _setFunding(bytes32 channelId, uint256 held, address asset) internal {
+        uint256 slot = _fundingSlot(channelId);
+        uint256 word = _pack(held, asset);
+        assembly ("memory-safe") {
+            sstore(slot, word)
+        }
+    }
+
+    /// @dev The storage slot of `_channels[channelId].locked` (and `bond`): the record's slot 5.
+    function _fundingSlot(bytes32 channelId) internal view returns (uint256 slot) {
+        Channel storage ch = _channels[channelId];
+        assembly ("memory-safe") {
+            slot := add(ch.slot, 5)
+        }
+    }
+
+    function _pack(uint256 held, address asset) internal pure returns (uint256) {
+        return held | (uint256(uint160(asset)) << 96);
+    }
+
+    function _unpack(uint256 word) internal pure returns (uint256 held, address asset) {
+        held = uint96(word);
+        asset = address(uint160(word >> 96));
+    }
+
     /// @dev The in-channel signers of a checked member list (see Channel.participantsHash): its
     /// last n entries — the session keys, or the participants themselves when the channel has
     /// none. A calldata slice: nothing is copied, and the wallets stay `members[:n]`.

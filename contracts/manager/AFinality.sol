@@ -136,14 +136,4 @@ abstract contract AFinality is AChannels {
         _verifyThreshold(ch.active, _signersOf(participants, ch), digest, signers, signatures, threshold);
         return signers;
     }
-
-    /// @inheritdoc IStateChannelManager
-    function hashTransaction(Transaction calldata transaction) external view returns (bytes32) {
-        return _hashTypedDataV4(ParleyHash.transaction(transaction));
-    }
-
-    /// @inheritdoc IStateChannelManager
-    function hashClose(bytes32 channelId, uint64 fork, bytes32 stateHash) external view returns (bytes32) {
-        return _hashTypedDataV4(ParleyHash.close(channelId, fork, stateHash));
-    }
 }
