@@ -11,6 +11,7 @@ import { detectHardfork } from '../../src/chain/hardfork.js'
 import { Channel } from '../../src/channel/Channel.js'
 import { defaultTimes } from '../../src/channel/params.js'
 import { LogicalClock } from '../../src/clock/LogicalClock.js'
+import { ManualClock } from '../../src/clock/ManualClock.js'
 import { EvmStateMachine } from '../../src/machine/EvmStateMachine.js'
 import { sharedMachineEvms } from '../../src/machine/evm/MachineEvmCache.js'
 import { ParleyHasher } from '../../src/protocol/eip712.js'
@@ -101,9 +102,10 @@ export async function runChild(cfg: ChildConfig): Promise<ChildResult> {
     const m0 = await machine()
     const genesis = { state: await m0.initialState(moving.deposits, moving.initData), timestamp: start }
     const hub = new MemoryHub()
+    // Stopped clocks: the idle channels take minutes to create, longer than a move's broadcast window.
     const pair = [
-      await Channel.create({ params: moving, genesis, signer: a!, machine: m0, store, transport: hub.connect(0), clock: clockAt(), hasher }),
-      await Channel.create({ params: moving, genesis, signer: b!, machine: await machine(), store: new MemoryStore(), transport: hub.connect(1), clock: clockAt(), hasher }),
+      await Channel.create({ params: moving, genesis, signer: a!, machine: m0, store, transport: hub.connect(0), clock: new ManualClock(start), hasher }),
+      await Channel.create({ params: moving, genesis, signer: b!, machine: await machine(), store: new MemoryStore(), transport: hub.connect(1), clock: new ManualClock(start), hasher }),
     ]
     const move = async (): Promise<number> => {
       const c = pair.find((x) => x.state.isMyTurn)!
