@@ -58,6 +58,9 @@ export interface ChildResult {
   /** The same in this process before the idle channels were created, ms. */
   aloneP50: number
   aloneP95: number
+  /** Process CPU time (user + system) per move, with the idle channels and before them, ms. */
+  cpu: number
+  aloneCpu: number
 }
 
 /** Two full collections, then RSS and heap used. */
@@ -116,10 +119,12 @@ export async function runChild(cfg: ChildConfig): Promise<ChildResult> {
     }
     const timed = async () => {
       const samples: number[] = []
+      const c0 = process.cpuUsage()
       for (let i = 0; i < cfg.moves; i++) samples.push(await move())
+      const c = process.cpuUsage(c0)
       samples.sort((x, y) => x - y)
       const at = (p: number) => samples[Math.min(samples.length - 1, Math.floor((p / 100) * samples.length))]!
-      return { p50: at(50), p95: at(95) }
+      return { p50: at(50), p95: at(95), cpu: (c.user + c.system) / 1000 / cfg.moves }
     }
     for (let i = 0; i < cfg.warmup; i++) await move()
     const alone = await timed()
@@ -162,7 +167,7 @@ export async function runChild(cfg: ChildConfig): Promise<ChildResult> {
     return {
       n: cfg.n, store: cfg.store, share: cfg.share, evmBuilds,
       rssPerChannel: (after.rss - before.rss) / per, heapPerChannel: (after.heap - before.heap) / per,
-      createMs, restoreMs, ...busy, aloneP50: alone.p50, aloneP95: alone.p95,
+      createMs, restoreMs, ...busy, aloneP50: alone.p50, aloneP95: alone.p95, aloneCpu: alone.cpu,
     }
   } finally {
     store.close()
