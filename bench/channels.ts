@@ -109,6 +109,11 @@ async function main(): Promise<void> {
     console.log(`Load average at end: ${loadavg().map((l) => l.toFixed(2)).join(' ')}`)
     const top = Math.max(...NS)
     for (const store of STORES) {
+      const refs = results.filter((x) => x.store === store).map((x) => x.one)
+      const p50s = refs.map((x) => x.p50)
+      const cpus = refs.map((x) => x.cpu)
+      console.log(`\n${store}: the ${refs.length} one-channel processes of this run (identical runs, minutes apart) measured p50 ${ms(Math.min(...p50s))}–${ms(Math.max(...p50s))} ms ` +
+        `and ${ms(Math.min(...cpus))}–${ms(Math.max(...cpus))} ms CPU per move: the run-to-run noise the comparisons below sit in.`)
       const r = results.find((x) => x.n === top && x.store === store && x.share)!
       const vsOne = r.p50 / one(r).p50
       const cpuVsOne = r.cpu / one(r).cpu
