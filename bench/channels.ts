@@ -91,20 +91,23 @@ async function main(): Promise<void> {
     const one = (r: (typeof results)[number]) => r.one
     console.log(table(
       ['store', 'idle channels', 'EVM', 'EVMs built', 'RSS / channel (KiB)', 'heap / channel (KiB)', 'create (ms / channel)', 'restore (ms / channel)',
-        'move p50 / p95 (ms)', 'CPU ms / move', 'one channel: p50 / p95, CPU (ms)', 'p50 vs one channel', 'CPU vs one channel', 'earlier moves, same process: p50 / CPU (ms)'],
+        'move p50 / p95 (ms)', 'CPU ms / move', 'one channel: p50 / p95, CPU (ms)', 'p50 vs one channel', 'CPU vs one channel',
+        'ABBA with / without idle: p50, CPU (ms)', 'ABBA p50', 'ABBA CPU'],
       results.map((r) => [
         r.store, fmt(r.n), r.share ? 'shared' : 'per channel', fmt(r.evmBuilds),
         kib(r.rssPerChannel), kib(r.heapPerChannel), ms(r.createMs / r.n), ms(r.restoreMs / r.n),
         `${ms(r.p50)} / ${ms(r.p95)}`, ms(r.cpu), `${ms(one(r).p50)} / ${ms(one(r).p95)}, ${ms(one(r).cpu)}`,
         pct(r.p50 / one(r).p50), pct(r.cpu / one(r).cpu),
-        `${ms(r.aloneP50)} / ${ms(r.aloneCpu)}`,
+        `${ms(r.paired.with.p50)} / ${ms(r.paired.without.p50)}, ${ms(r.paired.with.cpu)} / ${ms(r.paired.without.cpu)}`,
+        pct(r.paired.with.p50 / r.paired.without.p50), pct(r.paired.with.cpu / r.paired.without.cpu),
       ]),
     ))
     console.log('\n(RSS and heap per channel: (after − before) / channels, read after the channels were restored, each time after two `global.gc()`; ' +
       'before = the process with the moving channel only. Move: the moving channel\'s moves once the idle channels were restored (moves ' +
       `${WARMUP + MOVES + 1}–${WARMUP + 2 * MOVES} of that channel); one channel = the same moves in a process without idle channels (same store and EVM mode), run just before; ` +
       'CPU ms / move = process CPU time (user + system) over those moves, less sensitive to other load than wall time; ' +
-      `earlier moves = moves ${WARMUP + 1}–${WARMUP + MOVES} of the same process, before the idle channels were created. ` +
+      `ABBA = then, in the same process, ${MOVES} moves with the idle channels and ${MOVES} with them disposed and collected, ` +
+      'in eight alternating blocks (with, without, without, with, …) so that a drifting load weighs on both alike. ' +
       'EVMs built: MachineEvm instances in use, the moving channel\'s included.)')
     console.log(`Load average at end: ${loadavg().map((l) => l.toFixed(2)).join(' ')}`)
     const top = Math.max(...NS)
@@ -117,8 +120,11 @@ async function main(): Promise<void> {
       const r = results.find((x) => x.n === top && x.store === store && x.share)!
       const vsOne = r.p50 / one(r).p50
       const cpuVsOne = r.cpu / one(r).cpu
+      const ab = r.paired.with.p50 / r.paired.without.p50
+      const abCpu = r.paired.with.cpu / r.paired.without.cpu
       console.log(`\n${store}, ${fmt(top)} channels, shared EVM: ${kib(r.rssPerChannel)} KiB RSS / channel (goal ≤ 32: ${r.rssPerChannel <= 32 * 1024 ? 'met' : 'NOT met'}); ` +
-        `move p50 ${pct(vsOne)}, CPU per move ${pct(cpuVsOne)} vs the one-channel process (goal within 10 %: ${vsOne <= 1.1 ? 'met' : 'NOT met'} by p50, ${cpuVsOne <= 1.1 ? 'met' : 'NOT met'} by CPU).`)
+        `move p50 ${pct(vsOne)}, CPU per move ${pct(cpuVsOne)} vs the one-channel process; ABBA in one process: p50 ${pct(ab)}, CPU ${pct(abCpu)} ` +
+        `(goal within 10 %: ${[vsOne, cpuVsOne, ab, abCpu].map((x) => (x <= 1.1 ? 'met' : 'NOT met')).join(' / ')}).`)
     }
   } finally {
     await anvil.stop()

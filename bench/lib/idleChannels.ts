@@ -61,6 +61,11 @@ export interface ChildResult {
   /** Process CPU time (user + system) per move, with the idle channels and before them, ms. */
   cpu: number
   aloneCpu: number
+  /**
+   * Moves in alternating blocks (ABBA) with the idle channels and with them disposed and
+   * collected, in this process: p50 and CPU per move, ms.
+   */
+  paired: Record<'with' | 'without', { p50: number; cpu: number }>
 }
 
 /** Two full collections, then RSS and heap used. */
@@ -150,24 +155,55 @@ export async function runChild(cfg: ChildConfig): Promise<ChildResult> {
     await Promise.all(idle.map((c) => c.dispose()))
     idle = []
     if (!cfg.share) privateEvms -= cfg.n
-    const t1 = performance.now()
-    for (let i = 0; i < ids.length; i += GROUP) {
-      idle.push(...(await Promise.all(ids.slice(i, i + GROUP).map(async (channelId) =>
-        Channel.restore({ channelId, signer: a!, machine: await machine(), store, transport: new MemoryHub().connect(0), clock: clockAt(), hasher })))))
-      if ((i + GROUP) % 2000 === 0) progress(`  restored ${i + GROUP}`)
+    const restoreAll = async () => {
+      for (let i = 0; i < ids.length; i += GROUP) {
+        idle.push(...(await Promise.all(ids.slice(i, i + GROUP).map(async (channelId) =>
+          Channel.restore({ channelId, signer: a!, machine: await machine(), store, transport: new MemoryHub().connect(0), clock: clockAt(), hasher })))))
+        if ((i + GROUP) % 2000 === 0) progress(`  restored ${i + GROUP}`)
+      }
     }
+    const t1 = performance.now()
+    await restoreAll()
     const restoreMs = performance.now() - t1
     const after = await memory()
     const evmBuilds = cfg.share ? sharedMachineEvms.stats().entries : privateEvms
 
     const busy = await timed()
     if (idle.length !== cfg.n) throw new Error('lost channels')
+
+    // In-process pairs, ABBA so that a drifting load cancels: blocks of moves with the idle
+    // channels and with them disposed (and collected), WOOWWOOW.
+    const paired = { with: { samples: [] as number[], cpuUs: 0 }, without: { samples: [] as number[], cpuUs: 0 } }
+    if (cfg.n > 0) {
+      const per = Math.ceil(cfg.moves / 4)
+      for (const cond of ['with', 'without', 'without', 'with', 'with', 'without', 'without', 'with'] as const) {
+        if (cond === 'without' && idle.length > 0) {
+          await Promise.all(idle.map((c) => c.dispose()))
+          idle = []
+          await memory()
+        }
+        if (cond === 'with' && idle.length === 0) {
+          await restoreAll()
+          await memory()
+        }
+        const c0 = process.cpuUsage()
+        for (let i = 0; i < per; i++) paired[cond].samples.push(await move())
+        const c = process.cpuUsage(c0)
+        paired[cond].cpuUs += c.user + c.system
+      }
+      progress(`  paired blocks done`)
+    }
+    const stat = (x: { samples: number[]; cpuUs: number }) => {
+      const s = [...x.samples].sort((p, q) => p - q)
+      return { p50: s[Math.floor(s.length / 2)] ?? 0, cpu: x.cpuUs / 1000 / Math.max(1, s.length) }
+    }
     await Promise.all([...idle, ...pair].map((c) => c.dispose()))
     const per = Math.max(1, cfg.n)
     return {
       n: cfg.n, store: cfg.store, share: cfg.share, evmBuilds,
       rssPerChannel: (after.rss - before.rss) / per, heapPerChannel: (after.heap - before.heap) / per,
       createMs, restoreMs, ...busy, aloneP50: alone.p50, aloneP95: alone.p95, aloneCpu: alone.cpu,
+      paired: { with: stat(paired.with), without: stat(paired.without) },
     }
   } finally {
     store.close()
