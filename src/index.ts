@@ -76,6 +76,7 @@ export { LogicalClock, type LogicalClockOptions } from './clock/LogicalClock.js'
 // Machines
 export type { StateMachine } from './machine/StateMachine.js'
 export { EvmStateMachine, type EvmStateMachineOptions, type FromChainArgs } from './machine/EvmStateMachine.js'
+export { MachineEvmCache, sharedMachineEvms, type MachineEvmKey, type MachineEvmCacheStats } from './machine/evm/MachineEvmCache.js'
 export { decodeMachineRevert, type MachineRevert } from './machine/revert.js'
 export { MachineAbi, describeRevert, formatState, type StaticCaller, type StateField } from './machine/MachineAbi.js'
 

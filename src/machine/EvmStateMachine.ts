@@ -1,7 +1,9 @@
 /**
  * The {@link StateMachine} every peer uses: the channel's machine bytecode, fetched from the
  * chain and checked, run in a local EVM (`evm/MachineEvm.ts`) under the chain's hardfork
- * with the manager's gas cap. Same bytecode, same hardfork, same gas ⇒ same results as the
+ * with the manager's gas cap. Machines with the same code, address and hardfork share one local
+ * EVM (evm/MachineEvmCache.ts): each channel keeps its own EvmStateMachine (gas cap, ABI), and
+ * the code is still fetched and checked per channel. Same bytecode, same hardfork, same gas ⇒ same results as the
  * chain's `staticcall`, without a round trip. The hardfork is the caller's to give (default
  * cancun): detect it with chain/hardfork.ts `detectHardfork`, as createPeer does; a wrong one
  * can make a transition differ from the chain's near a precompile or gas difference.
@@ -33,6 +35,7 @@ import {
   encodeTransition,
 } from './codec.js'
 import { MachineEvm } from './evm/MachineEvm.js'
+import { sharedMachineEvms, type MachineEvmCache } from './evm/MachineEvmCache.js'
 import { decodeMachineRevert } from './revert.js'
 import type { StateMachine } from './StateMachine.js'
 
@@ -44,6 +47,12 @@ export interface EvmStateMachineOptions {
   gasCap?: bigint
   /** The chain's hardfork, which the local EVM runs (default cancun). */
   hardfork?: Hardfork
+  /**
+   * Where the local EVM comes from: default the process-wide cache (one EVM per code, address
+   * and hardfork, shared by every channel running it: evm/MachineEvmCache.ts); a cache of your
+   * own; or `false` for a private EVM per machine (~350 KiB each, the behaviour before sharing).
+   */
+  evmCache?: MachineEvmCache | false
 }
 
 /** Arguments of {@link EvmStateMachine.fromChain}. */
@@ -138,7 +147,11 @@ export class EvmStateMachine implements StateMachine {
     if (opts.gasCap !== undefined && (typeof opts.gasCap !== 'bigint' || opts.gasCap <= 0n)) {
       throw new UsageError('MACHINE_INPUT_INVALID', `gasCap must be a positive bigint, got ${String(opts.gasCap)}`)
     }
-    const evm = await MachineEvm.create(code, { address, hardfork: opts.hardfork ?? DEFAULT_HARDFORK })
+    const hardfork = opts.hardfork ?? DEFAULT_HARDFORK
+    const cache = opts.evmCache ?? sharedMachineEvms
+    const evm = cache === false
+      ? await MachineEvm.create(code, { address, hardfork })
+      : await cache.get(code, { codeHash, address, hardfork })
     return new EvmStateMachine(evm, address, codeHash, opts)
   }
 

@@ -14,6 +14,10 @@
  * 0x0b–0x11, osaka P256VERIFY at 0x100), and so do gas costs and opcodes. It sees an
  * empty world and a default block: machines are pure by contract (IStateMachine), so a machine
  * that reads chain state would already be non-deterministic on chain.
+ *
+ * Nothing a call does outlives it (a static frame on that empty world changes only the warm
+ * set, reset after each call), so one instance serves every channel running the same code at
+ * the same address under the same hardfork: MachineEvmCache.ts shares them.
  */
 import { EVMError, createEVM, paramsEVM, type EVM } from '@ethereumjs/evm'
 import { Common, Hardfork, Mainnet } from '@ethereumjs/common'
@@ -95,6 +99,11 @@ export class MachineEvm {
     // One empty call sets the EVM's block and transaction context, which runStaticFrame reuses.
     await evm.runCode({ code: Uint8Array.of(0x00), gasLimit: 1n, to, isStatic: true })
     return new MachineEvm(evm, code, to, contract, fastRun, name)
+  }
+
+  /** Whether this instance runs exactly `code` (byte for byte). */
+  hasCode(code: Uint8Array): boolean {
+    return Buffer.compare(Buffer.from(this.code.buffer, this.code.byteOffset, this.code.length), Buffer.from(code.buffer, code.byteOffset, code.length)) === 0
   }
 
   /**
