@@ -1,22 +1,13 @@
 // SPDX-License-Identifier: MIT
 pragma solidity ^0.8.24;
 
-import {ChannelParams, Transaction} from "./ChannelTypes.sol";
-
 /// @title IChannelViews
 /// @notice Views a manager serves through its court (the fallback's delegatecall), so that their
 /// selectors do not lengthen the dispatch that every call to the manager runs. Called through
-/// the manager's address, like every court function; for an eth_call that costs nothing.
+/// the manager's address, like every court function; for an eth_call that costs nothing. (The
+/// EIP-712 digests are not served at all: clients compute them, src/protocol/eip712.ts, and
+/// contracts/test/HashHarness.sol exposes the contracts' own for the equivalence tests.)
 interface IChannelViews {
-    /// @notice The channel id (= EIP-712 digest) of `params` on this manager and chain.
-    function channelIdOf(ChannelParams calldata params) external view returns (bytes32);
-
-    /// @notice The EIP-712 digest every signer of `transaction` signs.
-    function hashTransaction(Transaction calldata transaction) external view returns (bytes32);
-
-    /// @notice The EIP-712 digest of CloseChannel(channelId, fork, stateHash).
-    function hashClose(bytes32 channelId, uint64 fork, bytes32 stateHash) external view returns (bytes32);
-
     /// @notice What a channel holds: its funding so far and the funding's asset while it is not
     /// open (what the next fund call expects), its locked deposits and its asset once it is; and
     /// a funding in another asset that its open set aside, until reclaim returns it.

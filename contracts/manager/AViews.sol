@@ -2,28 +2,12 @@
 pragma solidity ^0.8.24;
 
 import {IChannelViews} from "../interfaces/IChannelViews.sol";
-import {ChannelParams, Phase, Transaction} from "../interfaces/ChannelTypes.sol";
-import {ParleyHash} from "../libraries/ParleyHash.sol";
+import {Phase} from "../interfaces/ChannelTypes.sol";
 import {ACore} from "./ACore.sol";
 
 /// @title AViews
-/// @notice The views the court serves for the manager (IChannelViews): digests and funding.
+/// @notice The views the court serves for the manager (IChannelViews): a channel's funding.
 abstract contract AViews is IChannelViews, ACore {
-    /// @inheritdoc IChannelViews
-    function channelIdOf(ChannelParams calldata params) external view returns (bytes32) {
-        return _hashTypedDataV4(ParleyHash.channelParams(params));
-    }
-
-    /// @inheritdoc IChannelViews
-    function hashTransaction(Transaction calldata transaction) external view returns (bytes32) {
-        return _hashTypedDataV4(ParleyHash.transaction(transaction));
-    }
-
-    /// @inheritdoc IChannelViews
-    function hashClose(bytes32 channelId, uint64 fork, bytes32 stateHash) external view returns (bytes32) {
-        return _hashTypedDataV4(ParleyHash.close(channelId, fork, stateHash));
-    }
-
     /// @inheritdoc IChannelViews
     function funding(bytes32 channelId)
         external

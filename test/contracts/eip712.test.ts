@@ -1,23 +1,32 @@
 /**
  * EIP-712 digests: for random Transactions, ChannelParams and CloseChannel values, the
  * TypeScript hasher (src/protocol/eip712.ts), ethers' generic TypedDataEncoder and the
- * deployed contract agree byte for byte.
+ * contracts' own hashing (ParleyHash under OpenZeppelin's EIP712, exposed by
+ * contracts/test/HashHarness.sol at its own address: the manager keeps its digests internal) agree
+ * byte for byte; and the manager's EIP-5267 domain is the one the client hashes under.
  */
 import { after, before, test } from 'node:test'
 import assert from 'node:assert/strict'
 import fc from 'fast-check'
 import { TypedDataEncoder, hexlify, type TypedDataDomain, type TypedDataField } from 'ethers'
+import { Contract } from 'ethers'
 import { setup, type Fixture } from '../helpers/fixture.js'
-import { DOMAIN_NAME, DOMAIN_VERSION, TYPES, domainSeparator } from '../../src/protocol/eip712.js'
+import { deploy } from '../../src/chain/deploy.js'
+import { DOMAIN_NAME, DOMAIN_VERSION, ParleyHasher, TYPES, domainSeparator } from '../../src/protocol/eip712.js'
 import type { ChannelParams, Hex, Transaction } from '../../src/protocol/types.js'
 
 const RUNS = 40
 let f: Fixture
 let domain: TypedDataDomain
+/** The contracts' hashing at the harness's address, and the client's hasher for that domain. */
+let harness: Contract
+let hasher: ParleyHasher
 
 before(async () => {
   f = await setup(1)
-  domain = { name: DOMAIN_NAME, version: DOMAIN_VERSION, chainId: f.hasher.domain.chainId, verifyingContract: f.hasher.domain.verifyingContract }
+  harness = (await deploy('HashHarness', f.wallets[0]!)) as unknown as Contract
+  hasher = new ParleyHasher({ chainId: f.hasher.domain.chainId, verifyingContract: (await harness.getAddress()).toLowerCase() as Hex })
+  domain = { name: DOMAIN_NAME, version: DOMAIN_VERSION, chainId: hasher.domain.chainId, verifyingContract: hasher.domain.verifyingContract }
 })
 after(() => f.stop())
 
@@ -60,15 +69,15 @@ test('domain separator matches the contract’s EIP-5267 domain', async () => {
   assert.equal(d.version, DOMAIN_VERSION)
   assert.equal(d.chainId, f.hasher.domain.chainId)
   assert.equal(d.verifyingContract.toLowerCase(), f.hasher.domain.verifyingContract)
-  assert.equal(domainSeparator(f.hasher.domain), TypedDataEncoder.hashDomain(domain))
+  assert.equal(domainSeparator(f.hasher.domain), TypedDataEncoder.hashDomain({ ...domain, verifyingContract: f.hasher.domain.verifyingContract }))
 })
 
 test('Transaction: hasher = ethers TypedDataEncoder = hashTransaction', async () => {
   await fc.assert(
     fc.asyncProperty(transaction, async (tx) => {
-      const ours = f.hasher.transaction(tx)
+      const ours = hasher.transaction(tx)
       assert.equal(ours, TypedDataEncoder.hash(domain, types('Transaction'), tx))
-      assert.equal(ours, await f.manager.getFunction('hashTransaction')(tx))
+      assert.equal(ours, await harness.getFunction('hashTransaction')(tx))
     }),
     { numRuns: RUNS },
   )
@@ -77,9 +86,9 @@ test('Transaction: hasher = ethers TypedDataEncoder = hashTransaction', async ()
 test('ChannelParams: hasher = ethers TypedDataEncoder = channelIdOf', async () => {
   await fc.assert(
     fc.asyncProperty(channelParams, async (p) => {
-      const ours = f.hasher.channelId(p)
+      const ours = hasher.channelId(p)
       assert.equal(ours, TypedDataEncoder.hash(domain, types('ChannelParams'), p))
-      assert.equal(ours, await f.manager.getFunction('channelIdOf')(p))
+      assert.equal(ours, await harness.getFunction('channelIdOf')(p))
     }),
     { numRuns: RUNS },
   )
@@ -88,9 +97,9 @@ test('ChannelParams: hasher = ethers TypedDataEncoder = channelIdOf', async () =
 test('CloseChannel: hasher = ethers TypedDataEncoder = hashClose', async () => {
   await fc.assert(
     fc.asyncProperty(bytes32, uint(64), bytes32, async (channelId, fork, stateHash) => {
-      const ours = f.hasher.close(channelId, fork, stateHash)
+      const ours = hasher.close(channelId, fork, stateHash)
       assert.equal(ours, TypedDataEncoder.hash(domain, types('CloseChannel'), { channelId, fork, stateHash }))
-      assert.equal(ours, await f.manager.getFunction('hashClose')(channelId, fork, stateHash))
+      assert.equal(ours, await harness.getFunction('hashClose')(channelId, fork, stateHash))
     }),
     { numRuns: RUNS },
   )
@@ -102,7 +111,7 @@ test('every field is bound: changing any one changes the digest', async () => {
     { ...tx, channelId: `0x${'04'.repeat(32)}` }, { ...tx, fork: 1n }, { ...tx, seq: 2n }, { ...tx, timestamp: 3n },
     { ...tx, actor: 4 }, { ...tx, previousStateHash: `0x${'05'.repeat(32)}` }, { ...tx, data: '0x00' }, { ...tx, stateHash: `0x${'06'.repeat(32)}` },
   ]
-  const digests = new Set([tx, ...variants].map((t) => f.hasher.transaction(t)))
+  const digests = new Set([tx, ...variants].map((t) => hasher.transaction(t)))
   assert.equal(digests.size, variants.length + 1)
-  for (const v of variants) assert.equal(await f.manager.getFunction('hashTransaction')(v), f.hasher.transaction(v))
+  for (const v of variants) assert.equal(await harness.getFunction('hashTransaction')(v), hasher.transaction(v))
 })

@@ -140,7 +140,6 @@ describe('no replay across domains', () => {
     const other = (await deploy('StateChannelManager', f.wallets[0]!)) as unknown as Contract
     const p = makeParams(ws, params.machine, { deposits: ws.map(() => 0n) })
     const otherHasher = new ParleyHasher({ chainId: f.hasher.domain.chainId, verifyingContract: (await other.getAddress()).toLowerCase() as Hex })
-    assert.equal(await other.getFunction('channelIdOf')(p), otherHasher.channelId(p))
     assert.notEqual(otherHasher.channelId(p), f.hasher.channelId(p))
     await expectRevert(other.getFunction('open').staticCall(p, signOpen(f, ws, p)), 'SignerNotParticipant')
   })
@@ -149,7 +148,7 @@ describe('no replay across domains', () => {
     const tx = { channelId, fork: 0n, seq: 1n, timestamp: 1n, actor: 0, previousStateHash: digest, data: '0x' as Hex, stateHash: digest }
     const foreign = new ParleyHasher({ chainId: f.hasher.domain.chainId + 1n, verifyingContract: f.hasher.domain.verifyingContract })
     const sig = signEach([ws[0]!], foreign.transaction(tx))[0]!
-    const here = (await f.manager.getFunction('hashTransaction')(tx)) as Hex
+    const here = f.hasher.transaction(tx)
     await expectRevert(f.manager.getFunction('verifySignatures')(channelId, params.participants, here, 1n, sig, 1), 'SignerNotParticipant')
   })
 })
