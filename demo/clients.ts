@@ -10,15 +10,9 @@ import { silentLogger } from '../src/net/logger.js'
 import { createPeer, type Peer } from '../src/peer/createPeer.js'
 import type { ChannelParams } from '../src/protocol/types.js'
 import { SqliteStore } from '../src/store/SqliteStore.js'
-import type { Member, World } from './world.js'
+import type { Client, Member, World } from './world.js'
 
-export interface Client extends Member {
-  index: number
-  peer: Peer
-  store: SqliteStore
-  /** Stops the client and closes its store. Idempotent. */
-  stop(): Promise<void>
-}
+export type { Client } from './world.js'
 
 /** Chain poll interval of the demo's listeners (a local anvil answers at once). */
 const POLL_MS = 100

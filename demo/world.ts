@@ -14,7 +14,8 @@ import { openDeadline } from '../src/protocol/timing.js'
 import { ETH, type ChannelParams, type Hex } from '../src/protocol/types.js'
 import { eth, short, type BalanceRow, type Timeline } from './timeline.js'
 import { defaultTimes } from '../src/channel/params.js'
-import type { Client } from './clients.js'
+import type { Peer } from '../src/peer/createPeer.js'
+import type { SqliteStore } from '../src/store/SqliteStore.js'
 
 export type Testnet = Awaited<ReturnType<typeof createTestnet>>
 
@@ -30,6 +31,15 @@ export interface World {
   dir: string
   /** With `--ui`: shows a scenario's clients once they are connected (demo/ui.ts). */
   show?: (clients: readonly Client[], params: ChannelParams, channelId: Hex) => void
+}
+
+/** A running participant: its peer and store (demo/clients.ts starts them). */
+export interface Client extends Member {
+  index: number
+  peer: Peer
+  store: SqliteStore
+  /** Stops the client and closes its store. Idempotent. */
+  stop(): Promise<void>
 }
 
 /** A named participant of one channel. */
