@@ -10,6 +10,7 @@ import type { ChannelParams, Hex, PackedSignedTransaction, SignedTransaction, Tr
 import type { ChannelClosedEvent, StateSetEvent } from '../chain/events.js'
 import { iterate } from '../observe/iterate.js'
 import type { CloseResult } from './CloseCoordinator.js'
+import type { CourtPort } from './courtPort.js'
 import { Engine, type ChainPhaseView } from './Engine.js'
 import type { ChannelEvents, FinalEvent, StateEvent } from './events.js'
 import { checkGenesis, checkParams, checkRuntime, checkSkew, indexOf, sessionKeyOf, type ChannelCreateOptions, type ChannelRestoreOptions } from './options.js'
@@ -55,8 +56,16 @@ export interface Proposal {
 const engines = new WeakMap<Channel, Engine>()
 
 /**
- * The engine behind a Channel. Internal to the package (the dispute handler reads the ledger
- * and store through it); not exported from the index.
+ * The channel as its court sees it (./courtPort.ts): what src/dispute uses, and nothing more.
+ * @example const port = courtPortOf(channel)
+ */
+export function courtPortOf(channel: Channel): CourtPort {
+  return engineOf(channel).courtPort()
+}
+
+/**
+ * The engine behind a Channel. Internal: for tests that must look inside (the court uses
+ * {@link courtPortOf}); not exported from the index.
  * @example const engine = engineOf(channel)
  */
 export function engineOf(channel: Channel): Engine {

@@ -24,6 +24,7 @@ import { StateManager, loadLedger } from '../state/StateManager.js'
 import type { Timing, TxSource } from '../state/steps.js'
 import type { Message, SyncResponseMessage, TxMessage } from '../transport/messages.js'
 import { CloseCoordinator } from './CloseCoordinator.js'
+import type { CourtPort } from './courtPort.js'
 import type { ChannelEvents } from './events.js'
 import { checkSkew, type ChannelRuntimeOptions } from './options.js'
 import { ChannelPhase, assertTransition, parsePhase } from './phase.js'
@@ -54,6 +55,7 @@ export class Engine {
   private buffered: { name: keyof ChannelEvents; payload: unknown }[] = []
   private finalMoved = false
   private syncAskedAt = -1n
+  private port: CourtPort | undefined
 
   constructor(
     readonly o: ChannelRuntimeOptions,
@@ -148,6 +150,34 @@ export class Engine {
 
   idle(): Promise<void> {
     return this.queue.idle()
+  }
+
+  /** The narrow view the court gets of this channel (./courtPort.ts); built once. */
+  courtPort(): CourtPort {
+    if (this.port) return this.port
+    const { store, clock, machine, hasher } = this.o
+    const id = this.channelId
+    this.port = {
+      channelId: id, params: this.params, me: this.me, cursorStore: store,
+      phase: () => this.phase,
+      disposed: () => this.disposed,
+      job: (fn) => this.job(fn),
+      ledger: () => this.sm.ledger,
+      now: () => clock.now(),
+      digest: (t) => hasher.transaction(t),
+      closeReady: () => this.closer.ready(),
+      finalityProof: () => this.agreement.finalityProof(),
+      lateMove: (data, opts) => this.lateMove(data, opts),
+      isTerminal: (state) => machine.isTerminal(state),
+      courtState: () => store.getMeta(id, META.courtState),
+      saveCourtState: (json) => store.putMeta(id, META.courtState, json),
+      txAt: (fork, seq) => store.getTx(id, fork, seq),
+      txsFrom: (fork, fromSeq, limit) => store.getTxs(id, fork, fromSeq, limit),
+      signaturesOf: (digest) => store.getSignatures(id, digest),
+      ownSignaturesFrom: (fork, fromSeq) => store.getOwnSignatures(id, fork, fromSeq),
+      forks: () => store.getForks(id),
+    }
+    return this.port
   }
 
   isMyTurn(): boolean {

@@ -10,7 +10,7 @@ import { crashPoint } from '../testing/crashPoint.js'
 import type { ChainEvent, HeadBlock } from '../chain/ChainListener.js'
 import type { ManagerClient, RaiseResult, TxResult } from '../chain/ManagerClient.js'
 import type { ChannelClosedEvent, CreditedEvent, StateSetEvent } from '../chain/events.js'
-import type { Engine } from '../channel/Engine.js'
+import type { CourtPort } from '../channel/courtPort.js'
 import { ParleyError, ProtocolError, UsageError } from '../errors/ParleyError.js'
 import { Emitter } from '../observe/Emitter.js'
 import { isMachineFailure } from '../machine/failure.js'
@@ -24,7 +24,6 @@ import { decide } from './decide.js'
 import { readLocalView } from './localView.js'
 import { perform } from './perform.js'
 import type { Action, ChainView, ChannelFacts, DisputePolicy, PendingEvidence } from './types.js'
-import { META } from '../store/metaKeys.js'
 
 /** What the handler reports. Chain facts use the contract's event names in lower camel case. */
 export type DisputeHandlerEvents = {
@@ -93,14 +92,14 @@ export class DisputeHandler {
   private again = false
   private stopped = false
 
-  constructor(private readonly e: Engine, private readonly o: DisputeHandlerOptions) {
+  constructor(private readonly e: CourtPort, private readonly o: DisputeHandlerOptions) {
     const p = e.params
     this.facts = { participants: memberList(p), p2pTime: p.p2pTime, agreementTime: p.agreementTime, chainFallbackTime: p.chainFallbackTime, challengeTime: p.challengeTime }
     this.policy = { post: true, timeout: true, autoWithdraw: false, ...o.policy }
     this.account = p.participants[e.me]!.toLowerCase() as Hex
-    const saved = e.o.store.getMeta(e.channelId, META.courtState)
+    const saved = e.courtState()
     const s = saved ? decodeJson<Saved>(saved) : undefined
-    this.chain = s?.chain ?? initialChainView(e.o.store.getForks(e.channelId).at(-1)!)
+    this.chain = s?.chain ?? initialChainView(e.forks().at(-1)!)
     this.done = s?.done ?? {}
     this.evidence = s?.evidence ?? []
     if (s?.leaving) this.leaving = s.leaving
@@ -150,7 +149,7 @@ export class DisputeHandler {
       back = this.history.pop()
       if (!back || after(back.chain)) {
         // Not remembered (a restart, or older than the memory): read everything again.
-        back = { chain: { ...initialChainView(this.e.o.store.getForks(this.e.channelId)[0]!), phase: 'open' }, evidence: [] }
+        back = { chain: { ...initialChainView(this.e.forks()[0]!), phase: 'open' }, evidence: [] }
         this.history.length = 0
         from = fromBlock
       }
@@ -172,7 +171,7 @@ export class DisputeHandler {
    * @example channel.on('fraud', ({ evidence }) => handler.addEvidence(evidence))
    */
   addEvidence(evidence: Evidence): void {
-    const digest = (t: Transaction) => this.e.o.hasher.transaction(t)
+    const digest = (t: Transaction) => this.e.digest(t)
     const key = evidence.kind === 'InvalidTransition' ? digest(evidence.signed.transaction) : [digest(evidence.a.transaction), digest(evidence.b.transaction)].sort().join(':')
     if (this.evidence.some((x) => x.key === key) || this.proven(key)) return
     const fork = evidence.kind === 'InvalidTransition' ? evidence.signed.transaction.fork : evidence.a.transaction.fork
@@ -209,7 +208,7 @@ export class DisputeHandler {
     const r = this.chain.dispute?.record
     if (!r || r.kind !== DisputeKind.Timeout || accusedOf(r) !== this.e.me) throw new UsageError('NOT_ACCUSED', 'no open timeout accuses us')
     const entry = await this.e.job(async () => {
-      const head = this.e.sm.ledger.head
+      const head = this.e.ledger().head
       if (head.seq !== r.seq || head.stateHash !== r.stateHash) throw new UsageError('CANDIDATE_UNKNOWN', `our head ${head.seq} is not the disputed state ${r.seq}`)
       return this.e.lateMove(data, { response: true })
     })
@@ -291,7 +290,7 @@ export class DisputeHandler {
   }
 
   private async round(): Promise<void> {
-    if (this.stopped || this.e.disposed) return
+    if (this.stopped || this.e.disposed()) return
     const actions = await this.due()
     for (const a of actions) {
       if (this.stopped) return
@@ -336,7 +335,7 @@ export class DisputeHandler {
 
   private async askMove(a: Extract<Action, { kind: 'moveNeeded' }>): Promise<void> {
     this.mark(a.key, 'asked')
-    const state = await this.e.job(async () => this.e.sm.ledger.head.state)
+    const state = await this.e.job(async () => this.e.ledger().head.state)
     const ctx = { fork: this.chain.fork, seq: a.seq, state, deadline: a.record.deadline }
     this.events.emit('move-needed', ctx)
     if (!this.o.autoMove) return
@@ -353,7 +352,7 @@ export class DisputeHandler {
     if (this.terminal.has(state)) return this.terminal.get(state)
     let t: boolean | undefined
     try {
-      t = await this.e.o.machine.isTerminal(state)
+      t = await this.e.isTerminal(state)
     } catch (e) {
       if (!isMachineFailure(e)) throw e
     }
@@ -374,7 +373,7 @@ export class DisputeHandler {
   }
 
   private save(): void {
-    this.e.o.store.putMeta(this.e.channelId, META.courtState, encodeJson({ chain: this.chain, done: this.done, evidence: this.evidence, ...(this.leaving ? { leaving: this.leaving } : {}) } satisfies Saved))
+    this.e.saveCourtState(encodeJson({ chain: this.chain, done: this.done, evidence: this.evidence, ...(this.leaving ? { leaving: this.leaving } : {}) } satisfies Saved))
   }
 
   private report(ev: ChainEvent): void {

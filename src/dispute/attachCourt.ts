@@ -7,7 +7,7 @@
  */
 import type { ChainEvent, ChainListener } from '../chain/ChainListener.js'
 import type { ManagerClient, RaiseResult } from '../chain/ManagerClient.js'
-import { engineOf, type Channel } from '../channel/Channel.js'
+import { courtPortOf, type Channel } from '../channel/Channel.js'
 import { RuntimeError, UsageError } from '../errors/ParleyError.js'
 import { unpackSignatures } from '../protocol/signatures.js'
 import { Phase, type Hex, type Transaction } from '../protocol/types.js'
@@ -66,10 +66,10 @@ export function attachCourt(channel: Channel, opts: CourtOptions): Court {
   if (!opts?.listener || typeof opts.listener.watch !== 'function') throw new UsageError('LISTENER_REQUIRED', 'attachCourt needs a ChainListener')
   if (!opts.manager || typeof opts.manager.disputeTimeout !== 'function') throw new UsageError('MANAGER_REQUIRED', 'attachCourt needs a ManagerClient connected to our signer')
   if (opts.manager.address !== opts.listener.manager) throw new UsageError('MANAGER_MISMATCH', 'the listener watches another manager')
-  const engine = engineOf(channel)
+  const port = courtPortOf(channel)
   // A refusal counts only if it holds on the newest block the listener read: a node behind (or a
   // load balancer's lagging backend) refusing our answer must not end our defence.
-  const handler = new DisputeHandler(engine, { ...opts, manager: opts.manager.judgedAt(() => opts.listener.head?.hash) })
+  const handler = new DisputeHandler(port, { ...opts, manager: opts.manager.judgedAt(() => opts.listener.head?.hash) })
   const kick = () => void handler.evaluate()
 
   /**
@@ -129,7 +129,7 @@ export function attachCourt(channel: Channel, opts: CourtOptions): Court {
   }
 
   const offs = [
-    opts.listener.watch(channel.channelId, onEvent, { store: engine.o.store, onReorg, ...(opts.fromBlock !== undefined ? { fromBlock: opts.fromBlock } : {}) }),
+    opts.listener.watch(channel.channelId, onEvent, { store: port.cursorStore, onReorg, ...(opts.fromBlock !== undefined ? { fromBlock: opts.fromBlock } : {}) }),
     opts.listener.on('tick', (head) => {
       handler.onHead(head)
       kick()

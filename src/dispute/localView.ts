@@ -7,7 +7,7 @@
 import { bitCount } from '../protocol/bitmap.js'
 import { accusedOf } from '../protocol/disputes.js'
 import { DisputeKind, type Hex } from '../protocol/types.js'
-import type { Engine } from '../channel/Engine.js'
+import type { CourtPort } from '../channel/courtPort.js'
 import type { Entry } from '../state/ledger.js'
 import { supportersOf, timeoutCandidates, type SignedEntry } from './anchor.js'
 import type { AnchoredList, ChainView, LocalView, OwnTransaction, TimeoutAnchor } from './types.js'
@@ -17,10 +17,10 @@ const SCAN_LIMIT = 256
 
 /**
  * The local half of the dispute view. `terminal` answers isTerminal for a state (cached by the caller).
- * @example const local = await readLocalView(engine, chainView, (s) => machine.isTerminal(s))
+ * @example const local = await port.job(() => readLocalView(port, chainView, (s) => port.isTerminal(s)))
  */
-export async function readLocalView(e: Engine, chain: ChainView, terminal: (state: Hex) => Promise<boolean | undefined>): Promise<LocalView> {
-  const l = e.sm.ledger
+export async function readLocalView(e: CourtPort, chain: ChainView, terminal: (state: Hex) => Promise<boolean | undefined>): Promise<LocalView> {
+  const l = e.ledger()
   const fork = l.fork
   const at = (seq: bigint): (SignedEntry & { state: Hex }) | undefined => entryAt(e, seq)
   const pending = l.pending()
@@ -33,12 +33,12 @@ export async function readLocalView(e: Engine, chain: ChainView, terminal: (stat
     parent = t.timestamp
   })
   const view: LocalView = {
-    me: e.me, phase: e.phase, fork: fork.fork, active: fork.active, clock: e.o.clock.now(),
+    me: e.me, phase: e.phase(), fork: fork.fork, active: fork.active, clock: e.now(),
     head: { seq: l.head.seq, stateHash: l.head.stateHash, timestamp: l.head.timestamp, nextActor: l.head.nextActor },
     final: { seq: l.final.seq, stateHash: l.final.stateHash },
     finalProof: [], finalState: fork.state, own, canMove: false,
   }
-  const close = e.closer.ready()
+  const close = e.closeReady()
   if (close) view.close = close
   const proof = finalProof(e)
   if (proof.length > 0) Object.assign(view, { finalProof: proof, finalState: l.final.state })
@@ -59,8 +59,8 @@ export async function readLocalView(e: Engine, chain: ChainView, terminal: (stat
     view.move = { transaction: next.transaction, signature }
   }
   if (r.disputer !== e.me) {
-    for (const rec of e.o.store.getTxs(e.channelId, fork.fork, r.seq + 1n, SCAN_LIMIT)) {
-      const sig = e.o.store.getSignatures(e.channelId, rec.digest).get(r.disputer)
+    for (const rec of e.txsFrom(fork.fork, r.seq + 1n, SCAN_LIMIT)) {
+      const sig = e.signaturesOf(rec.digest).get(r.disputer)
       if (sig) {
         view.disputerLater = { transaction: rec.transaction, signature: sig }
         break
@@ -76,25 +76,25 @@ function matching(e: { state: Hex; transaction: { stateHash: Hex } } | undefined
 }
 
 /** The transaction at `seq` of the current fork with every signature we hold. */
-function entryAt(e: Engine, seq: bigint): (SignedEntry & { state: Hex }) | undefined {
-  const mem: Entry | undefined = e.sm.ledger.get(seq)
+function entryAt(e: CourtPort, seq: bigint): (SignedEntry & { state: Hex }) | undefined {
+  const mem: Entry | undefined = e.ledger().get(seq)
   if (mem) return { transaction: mem.transaction, signatures: mem.signatures, state: mem.state }
-  const rec = e.o.store.getTx(e.channelId, e.sm.ledger.fork.fork, seq)
-  return rec ? { transaction: rec.transaction, signatures: e.o.store.getSignatures(e.channelId, rec.digest), state: rec.state } : undefined
+  const rec = e.txAt(e.ledger().fork.fork, seq)
+  return rec ? { transaction: rec.transaction, signatures: e.signaturesOf(rec.digest), state: rec.state } : undefined
 }
 
-function finalProof(e: Engine): LocalView['finalProof'] {
-  if (e.sm.ledger.final.seq === 0n) return []
+function finalProof(e: CourtPort): LocalView['finalProof'] {
+  if (e.ledger().final.seq === 0n) return []
   try {
-    return e.agreement.finalityProof()
+    return e.finalityProof()
   } catch {
     return [] // final only as an ancestor: answers wait for the next provable one
   }
 }
 
 /** The shortest anchored list ending at `seq` (≥ 1) of the current fork, if one fits the bound. */
-function anchoredList(e: Engine, at: (seq: bigint) => (SignedEntry & { state: Hex }) | undefined, seq: bigint): AnchoredList | undefined {
-  const fork = e.sm.ledger.fork
+function anchoredList(e: CourtPort, at: (seq: bigint) => (SignedEntry & { state: Hex }) | undefined, seq: bigint): AnchoredList | undefined {
+  const fork = e.ledger().fork
   const A = BigInt(bitCount(fork.active))
   const run: (SignedEntry & { state: Hex })[] = []
   for (let k = seq - A + 1n > 1n ? seq - A + 1n : 1n; k <= seq; k++) {
@@ -108,11 +108,11 @@ function anchoredList(e: Engine, at: (seq: bigint) => (SignedEntry & { state: He
 }
 
 /** The candidate list ending at the latest transaction we signed on this fork, if it is the head. */
-async function timeoutAnchor(e: Engine, at: (seq: bigint) => (SignedEntry & { state: Hex }) | undefined, terminal: (s: Hex) => Promise<boolean | undefined>): Promise<TimeoutAnchor | undefined> {
-  const l = e.sm.ledger
+async function timeoutAnchor(e: CourtPort, at: (seq: bigint) => (SignedEntry & { state: Hex }) | undefined, terminal: (s: Hex) => Promise<boolean | undefined>): Promise<TimeoutAnchor | undefined> {
+  const l = e.ledger()
   const fork = l.fork
   // Only whether we signed the head matters (a later signature cannot exist): read from there.
-  const signed = e.o.store.getOwnSignatures(e.channelId, fork.fork, l.head.seq).filter((x) => x.kind === 'tx')
+  const signed = e.ownSignaturesFrom(fork.fork, l.head.seq).filter((x) => x.kind === 'tx')
   const s = signed.length === 0 ? 0n : signed[signed.length - 1]!.seq
   if (s !== l.head.seq) return undefined
   const head = l.head
