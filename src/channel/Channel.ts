@@ -156,7 +156,7 @@ export class Channel {
 
   /** The latest state, the latest final state, whose turn it is. */
   get state(): ChannelSnapshot {
-    const l = this.e.sm.ledger
+    const l = this.e.ledger()
     return {
       channelId: this.channelId, me: this.me, phase: this.e.phase, fork: l.fork.fork, active: l.fork.active,
       seq: l.head.seq, state: l.head.state, stateHash: l.head.stateHash, timestamp: l.head.timestamp, nextActor: l.head.nextActor,
@@ -211,9 +211,8 @@ export class Channel {
     return this.e.job(async () => {
       this.usable()
       if (this.e.phase !== ChannelPhase.Open) throw new UsageError('CHANNEL_NOT_OPEN', `cannot propose while the channel is ${this.e.phase}`, { details: { phase: this.e.phase } })
-      if (!hasBit(this.e.sm.ledger.fork.active, this.me)) throw new UsageError('NOT_ACTIVE', 'we were removed from this channel')
-      const entry = await this.e.sm.prepare(data)
-      this.e.sm.commit(entry, (e) => this.e.agreement.signOwn(e))
+      if (!hasBit(this.e.ledger().fork.active, this.me)) throw new UsageError('NOT_ACTIVE', 'we were removed from this channel')
+      const entry = await this.e.propose(data)
       return { transaction: entry.transaction, digest: entry.digest, seq: entry.transaction.seq, state: entry.state }
     })
   }
@@ -225,8 +224,9 @@ export class Channel {
    */
   waitFinal(seq: bigint, opts: { signal?: AbortSignal } = {}): Promise<{ fork: bigint; seq: bigint }> {
     this.usable()
-    const fork = this.e.sm.ledger.fork.fork
-    if (seq <= this.e.sm.ledger.final.seq) return Promise.resolve({ fork, seq: this.e.sm.ledger.final.seq })
+    const ledger = this.e.ledger()
+    const fork = ledger.fork.fork
+    if (seq <= ledger.final.seq) return Promise.resolve({ fork, seq: ledger.final.seq })
     return new Promise((resolve, reject) => {
       const offs: (() => void)[] = []
       const done = () => offs.forEach((f) => f())
@@ -247,7 +247,7 @@ export class Channel {
    */
   finalityProof(seq?: bigint): PackedSignedTransaction[] {
     this.usable()
-    return this.e.agreement.finalityProof(seq)
+    return this.e.finalityProof(seq)
   }
 
   /**
@@ -275,9 +275,9 @@ export class Channel {
       if (this.e.phase === ChannelPhase.Disputed || this.e.phase === ChannelPhase.Unopened) {
         throw new UsageError('CHANNEL_NOT_OPEN', `cannot close while the channel is ${this.e.phase}`, { details: { phase: this.e.phase } })
       }
-      const done = this.e.closer.completed
+      const done = this.e.closeCompleted()
       if (this.e.phase === ChannelPhase.Closed && !done) throw new UsageError('CHANNEL_CLOSED', 'the channel was settled on-chain')
-      return { result: done ? Promise.resolve(done) : this.e.closer.begin() }
+      return { result: done ? Promise.resolve(done) : this.e.beginClose() }
     })
     const { signal } = opts
     if (!signal) return started.result
@@ -359,7 +359,7 @@ export class Channel {
   async dispose(): Promise<void> {
     if (this.e.disposed) return
     await this.e.stop()
-    await this.e.o.transport.close()
+    await this.e.closeTransport()
     this.e.events.emit('disposed', undefined)
   }
 

@@ -11,7 +11,7 @@ import { ProtocolError, RuntimeError } from '../errors/ParleyError.js'
 import { bitIndices, hasBit } from '../protocol/bitmap.js'
 import { hashState } from '../protocol/eip712.js'
 import { memberList } from '../protocol/members.js'
-import type { ChannelParams, Hex, SignedTransaction, Transaction } from '../protocol/types.js'
+import type { ChannelParams, Hex, PackedSignedTransaction, SignedTransaction, Transaction } from '../protocol/types.js'
 import type { ChannelClosedEvent, StateSetEvent } from '../chain/events.js'
 import { AgreementManager } from '../agreement/AgreementManager.js'
 import { SigningGuard, type ExternalAccount } from '../agreement/SigningGuard.js'
@@ -23,7 +23,7 @@ import { Ledger, type Entry } from '../state/ledger.js'
 import { StateManager, loadLedger } from '../state/StateManager.js'
 import type { Timing, TxSource } from '../state/steps.js'
 import type { Message, SyncResponseMessage, TxMessage } from '../transport/messages.js'
-import { CloseCoordinator } from './CloseCoordinator.js'
+import { CloseCoordinator, type CloseResult } from './CloseCoordinator.js'
 import type { CourtPort } from './courtPort.js'
 import type { ChannelEvents } from './events.js'
 import { checkSkew, type ChannelRuntimeOptions } from './options.js'
@@ -41,10 +41,10 @@ export interface ChainPhaseView {
 
 export class Engine {
   readonly events = new Emitter<ChannelEvents>()
-  readonly sm: StateManager
-  readonly agreement: AgreementManager
-  readonly closer: CloseCoordinator
-  readonly guard: SigningGuard
+  private readonly sm: StateManager
+  private readonly agreement: AgreementManager
+  private readonly closer: CloseCoordinator
+  private readonly guard: SigningGuard
   phase = ChannelPhase.Open
   disposed = false
   private readonly queue = new SerialQueue()
@@ -58,7 +58,7 @@ export class Engine {
   private port: CourtPort | undefined
 
   constructor(
-    readonly o: ChannelRuntimeOptions,
+    private readonly o: ChannelRuntimeOptions,
     readonly channelId: Hex,
     readonly params: ChannelParams,
     readonly me: number,
@@ -150,6 +150,46 @@ export class Engine {
 
   idle(): Promise<void> {
     return this.queue.idle()
+  }
+
+  /** The current fork's ledger, to read (inside a job for a consistent view). */
+  ledger(): Ledger {
+    return this.sm.ledger
+  }
+
+  /** Our move `data` on the head: prepared, signed and stored; broadcast when the job ends. */
+  async propose(data: Hex): Promise<Entry> {
+    const entry = await this.sm.prepare(data)
+    this.sm.commit(entry, (e) => this.agreement.signOwn(e))
+    return entry
+  }
+
+  /** A finality proof of the final transaction at `seq` (default: the latest). */
+  finalityProof(seq?: bigint): PackedSignedTransaction[] {
+    return this.agreement.finalityProof(seq)
+  }
+
+  /** The cooperative close's result once it settled on-chain. */
+  closeCompleted(): CloseResult | undefined {
+    return this.closer.completed
+  }
+
+  /** Starts (or joins) the cooperative close (./CloseCoordinator.ts). */
+  beginClose(): Promise<CloseResult> {
+    return this.closer.begin()
+  }
+
+  /** Closes the channel's transport. */
+  closeTransport(): Promise<void> {
+    return this.o.transport.close()
+  }
+
+  /**
+   * The components, for white-box tests only (the court uses {@link courtPort}, the Channel the
+   * methods above): nothing in src/ calls this.
+   */
+  internals(): { sm: StateManager; agreement: AgreementManager; closer: CloseCoordinator; guard: SigningGuard } {
+    return { sm: this.sm, agreement: this.agreement, closer: this.closer, guard: this.guard }
   }
 
   /** The narrow view the court gets of this channel (./courtPort.ts); built once. */

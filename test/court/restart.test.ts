@@ -179,7 +179,7 @@ describe('a move that reaches a peer older than the skew', () => {
         const last = all()[0]!.state.seq
         await within(Promise.all(all().map((ch) => ch.waitFinal(last))), 20_000, `seq ${last} final everywhere`)
         assert.deepEqual(posts.filter((s) => s === seq), road === 'chain' ? [seq] : [], `Carol's move ${road === 'chain' ? 'posted by her court' : 'never posted'}`)
-        for (const r of c.roles) assert.equal(engineOf(r.channel).agreement.refused, 0n, `participant ${r.channel.me} counts no refusal`)
+        for (const r of c.roles) assert.equal(engineOf(r.channel).internals().agreement.refused, 0n, `participant ${r.channel.me} counts no refusal`)
         const closed = alice.court!.next('closed')
         await within(alice.channel.close(), 20_000, 'the cooperative close')
         await closed

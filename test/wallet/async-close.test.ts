@@ -143,14 +143,14 @@ describe('close consent through an external wallet', () => {
     assert.equal(a.state.phase, 'closing')
     assert.deepEqual(closeMessages(s.hub, 0), [], 'nothing sent before the wallet answered')
     // While the wallet is asked, the fork takes no other close and no transaction of ours.
-    const guard = engineOf(a).guard
-    const fork = engineOf(a).sm.ledger.fork
+    const guard = engineOf(a).internals().guard
+    const fork = engineOf(a).internals().sm.ledger.fork
     assert.throws(() => guard.reserveClose(fork, hasher.close(s.channelId, 0n, fork.stateHash)), code('CLOSE_ALREADY_SIGNED'))
     assert.throws(() => guard.signTransaction(fork, 3n, digest), code('CHANNEL_CLOSING'))
     await assert.rejects(a.propose(pay(1, 1n)), code('CHANNEL_NOT_OPEN'))
     // A peer's request to close on another state (the genesis) is a conflict, not a second consent.
     const other = { type: 'close' as const, fork: 0n, seq: 0n, stateHash: fork.stateHash, signer: 1, signature: signCloseConsent(anvil.wallets[2]!.signingKey, hasher, s.channelId, 0n, s.genesis.state) }
-    await assert.rejects(engineOf(a).closer.receive(other), code('CLOSE_CONFLICT'))
+    await assert.rejects(engineOf(a).internals().closer.receive(other), code('CLOSE_CONFLICT'))
     assert.equal(wallet.asks.length, 1)
 
     const given = await wallet.approve(0, { form: 'compact' })
@@ -163,7 +163,7 @@ describe('close consent through an external wallet', () => {
     assert.deepEqual(closeMessages(s.hub, 0).map((m) => (m as { signature: Hex }).signature), [ours.signature], 'sent once, what was stored')
     assert.equal(s.stores[1]!.getSignatures(s.channelId, digest).get(0), ours.signature, 'Bob holds it')
     assert.equal(s.stores[1]!.getOwnSignature(s.channelId, 'close', 0n, 0n)?.digest, digest, 'Bob signed the same close')
-    assert.equal(engineOf(a).closer.ready()?.signatures.size, 2, 'every signature in')
+    assert.equal(engineOf(a).internals().closer.ready()?.signatures.size, 2, 'every signature in')
     await a.dispose()
     await Promise.all([assert.rejects(closing, code('CHANNEL_DISPOSED')), assert.rejects(again, code('CHANNEL_DISPOSED'))])
     await s.bob.dispose()
@@ -204,7 +204,7 @@ describe('close consent through an external wallet', () => {
     const ours = s.stores[0]!.getOwnSignature(s.channelId, 'close', 0n, 0n)!.signature
     assert.ok(ours !== RESERVED_SIGNATURE && ['1b', '1c'].includes(ours.slice(130)), `stored with v = 27 / 28: ${ours}`)
     assert.equal(s.stores[1]!.getSignatures(s.channelId, digest).get(0), ours)
-    assert.equal(engineOf(s.bob).closer.ready()?.signatures.size, 2)
+    assert.equal(engineOf(s.bob).internals().closer.ready()?.signatures.size, 2)
     await a.dispose()
     await assert.rejects(third, code('CHANNEL_DISPOSED'))
     await s.bob.dispose()
@@ -235,7 +235,7 @@ describe('close consent through an external wallet', () => {
     assert.equal(fresh.asks.length, 0, 'the restored peer did not ask the wallet')
     assert.deepEqual(closeMessages(s.hub, 0).map((m) => (m as { signature: Hex }).signature), [stored], 'it re-sent the stored signature')
     assert.equal(s.stores[1]!.getSignatures(s.channelId, digest).get(0), stored)
-    assert.equal(engineOf(s.bob).closer.ready()?.signatures.size, 2, 'Bob signed too: the close is complete')
+    assert.equal(engineOf(s.bob).internals().closer.ready()?.signatures.size, 2, 'Bob signed too: the close is complete')
     await again.dispose()
     await s.bob.dispose()
   })
@@ -262,7 +262,7 @@ describe('close consent through an external wallet', () => {
     assert.equal(fresh.asks.length, 1, 'close() on the restored peer asks the wallet again')
     await again.applyDispute({ fork: 0n })
     await assert.rejects(retry, code('CLOSE_PREEMPTED'))
-    assert.throws(() => engineOf(again).guard.signTransaction(engineOf(again).sm.ledger.fork, 3n, digest, { response: true }), code('CHANNEL_CLOSING'))
+    assert.throws(() => engineOf(again).internals().guard.signTransaction(engineOf(again).internals().sm.ledger.fork, 3n, digest, { response: true }), code('CHANNEL_CLOSING'))
     await fresh.approve(0)
     await tick()
     await settle(s.hub, [again, s.bob])
@@ -290,7 +290,7 @@ describe('close consent through an external wallet', () => {
     assert.equal(ours.digest, digest)
     assert.notEqual(ours.signature, RESERVED_SIGNATURE)
     assert.equal(s.stores[1]!.getSignatures(s.channelId, digest).get(0), ours.signature)
-    assert.equal(engineOf(s.bob).closer.ready()?.signatures.size, 2)
+    assert.equal(engineOf(s.bob).internals().closer.ready()?.signatures.size, 2)
     await again.dispose()
     await s.bob.dispose()
   })
