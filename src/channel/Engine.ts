@@ -373,7 +373,7 @@ export class Engine {
     for (const e of entries) {
       const out = await fromChain(this.sm, this.o.store, this.channelId, e, chainTime)
       if (out.kind === 'rejected') this.report(out.error)
-      if (out.kind === 'accepted' || out.kind === 'held') for (const r of out.result.rejected) this.report(r) // held ones it released
+      if (out.kind === 'accepted') for (const r of out.result.rejected) this.report(r) // held ones it released
       if (out.kind === 'accepted' || out.kind === 'held' || out.kind === 'duplicate') this.confirmFromChain(e)
     }
   }
@@ -427,18 +427,24 @@ export class Engine {
 
   /** Runs a tx through the pipeline; rejections are reported. Returns whether it was not rejected. */
   private async onTx(from: number, m: TxMessage, source: TxSource): Promise<boolean> {
-    try {
-      const r = await this.sm.receive({ transaction: m.transaction, signature: m.signature }, { source })
-      for (const e of r.rejected) this.report(e, from)
-      if (r.held && from >= 0 && this.syncAskedAt !== this.sm.ledger.head.seq) {
-        this.syncAskedAt = this.sm.ledger.head.seq // ask the sender for the gap, once per height
-        this.send(from, { type: 'sync-request', fork: this.sm.ledger.fork.fork, fromSeq: this.sm.ledger.head.seq + 1n })
-      }
-      return true
-    } catch (e) {
-      const ahead = e instanceof ProtocolError && e.code === 'TX_WRONG_FORK' && (e.details?.got as bigint) > this.sm.ledger.fork.fork
-      if (!ahead) this.report(e, from)
-      return false
+    const r = await this.sm.receive({ transaction: m.transaction, signature: m.signature }, { source })
+    switch (r.kind) {
+      case 'accepted':
+        for (const e of r.rejected) this.report(e, from)
+        return true
+      case 'held':
+        if (from >= 0 && this.syncAskedAt !== this.sm.ledger.head.seq) {
+          this.syncAskedAt = this.sm.ledger.head.seq // ask the sender for the gap, once per height
+          this.send(from, { type: 'sync-request', fork: this.sm.ledger.fork.fork, fromSeq: this.sm.ledger.head.seq + 1n })
+        }
+        return true
+      case 'duplicate':
+        return true
+      case 'ahead':
+        return false // a fork the chain has not shown us yet: its StateSet brings it
+      case 'rejected':
+        this.report(r.error, from)
+        return false
     }
   }
 

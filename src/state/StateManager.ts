@@ -37,15 +37,22 @@ export interface StateManagerOptions {
   onAppended?: (entry: Entry) => void
 }
 
-/** How a received transaction ended. */
-export interface ReceiveResult {
-  /** Accepted entries in order: the input and any held txs it released. */
-  accepted: Entry[]
-  /** The input arrived before its parent and is held. */
-  held: boolean
-  /** Rejections of released held txs (the input's own rejection is thrown). */
-  rejected: ProtocolError[]
-}
+/**
+ * How a received transaction ended — ordinary outcomes are results, not exceptions:
+ * - `accepted`: it (and any held transactions it released, in order) extends the ledger;
+ *   `rejected` holds the released ones the pipeline refused;
+ * - `held`: it came before its parent and waits for it;
+ * - `duplicate`: we hold it already;
+ * - `ahead`: it belongs to a later fork than ours (the chain's events bring that fork);
+ * - `rejected`: the pipeline refused it; `error` says why (with its evidence when it proves fraud).
+ * Nothing is persisted or signed for the last four.
+ */
+export type ReceiveResult =
+  | { kind: 'accepted'; accepted: Entry[]; rejected: ProtocolError[] }
+  | { kind: 'held' }
+  | { kind: 'duplicate' }
+  | { kind: 'ahead'; fork: bigint }
+  | { kind: 'rejected'; error: ProtocolError }
 
 interface Held {
   input: AuthoredTransaction
@@ -80,25 +87,34 @@ export class StateManager {
   }
 
   /**
-   * Verifies and, if valid, persists `input` (a tx with its author signature). Rejections
-   * throw the pipeline's ProtocolError; nothing is persisted or signed for them.
-   * @example const { accepted } = await state.receive({ transaction, signature }, { source: 'peer' })
+   * Verifies and, if valid, persists `input` (a tx with its author signature); see
+   * {@link ReceiveResult}. Throws only when something around it failed (the store, the machine's
+   * host), never for what a peer or the chain sent.
+   * @example const r = await state.receive({ transaction, signature }, { source: 'peer' }); if (r.kind === 'rejected') report(r.error)
    */
   async receive(input: unknown, at: { source: TxSource; receivedAt?: bigint; chainTime?: bigint }): Promise<ReceiveResult> {
     const meta: ReceiveMeta = { ...at, receivedAt: at.receivedAt ?? this.o.clock.now() }
-    const result: ReceiveResult = { accepted: [], held: false, rejected: [] }
+    const result = { kind: 'accepted' as const, accepted: [] as Entry[], rejected: [] as ProtocolError[] }
     try {
       result.accepted.push(await this.accept(input, meta))
     } catch (e) {
-      if (e instanceof ProtocolError && e.code === 'TX_BAD_SEQ' && e.details?.holdable === true) {
-        this.hold(checkWellFormed(input, this.participants.length), meta)
-        result.held = true
-        return result
-      }
-      throw e
+      if (!(e instanceof ProtocolError)) throw e
+      return this.notAccepted(e, input, meta)
     }
     await this.release(result)
     return result
+  }
+
+  /** The one place a pipeline refusal's code decides what happens to the transaction. */
+  private notAccepted(e: ProtocolError, input: unknown, meta: ReceiveMeta): ReceiveResult {
+    if (e.code === 'TX_BAD_SEQ' && e.details?.holdable === true) {
+      this.hold(checkWellFormed(input, this.participants.length), meta)
+      return { kind: 'held' }
+    }
+    if (e.code === 'TX_DUPLICATE') return { kind: 'duplicate' }
+    const got = e.details?.got
+    if (e.code === 'TX_WRONG_FORK' && typeof got === 'bigint' && got > this.ledger.fork.fork) return { kind: 'ahead', fork: got }
+    return { kind: 'rejected', error: e }
   }
 
   /**
@@ -210,7 +226,7 @@ export class StateManager {
   }
 
   /** Feeds held txs whose parent is now the head, until none fits. */
-  private async release(result: ReceiveResult): Promise<void> {
+  private async release(result: { accepted: Entry[]; rejected: ProtocolError[] }): Promise<void> {
     for (;;) {
       const next = this.ledger.head.seq + 1n
       const list = this.held.get(next)

@@ -13,8 +13,8 @@ import type { ReceiveResult, StateManager } from './StateManager.js'
 
 /** What became of a chain-published transaction. */
 export type ChainOutcome =
-  | { kind: 'accepted' | 'held'; result: ReceiveResult }
-  | { kind: 'duplicate' | 'ahead' | 'skipped' }
+  | { kind: 'accepted'; result: Extract<ReceiveResult, { kind: 'accepted' }> }
+  | { kind: 'held' | 'duplicate' | 'ahead' | 'skipped' }
   | { kind: 'rejected'; error: ProtocolError; evidence?: Evidence }
 
 /**
@@ -30,18 +30,22 @@ export async function fromChain(sm: StateManager, store: Store, channelId: Hex, 
   const t = entry.transaction
   const author = entry.signatures.get(t.actor)
   if (!author) return { kind: 'skipped' }
-  try {
-    const result = await sm.receive({ transaction: t, signature: author }, { source: 'chain', ...(chainTime === undefined ? {} : { chainTime }) })
-    return { kind: result.held ? 'held' : 'accepted', result }
-  } catch (err) {
-    if (!(err instanceof ProtocolError)) throw err
-    if (err.code === 'TX_DUPLICATE') return { kind: 'duplicate' }
-    if (err.code === 'TX_WRONG_FORK' && (err.details?.got as bigint) > sm.ledger.fork.fork) return { kind: 'ahead' }
-    const widened = withSigners(err, entry, (d) => store.getSignatures(channelId, d)) as ProtocolError
-    const evidence = evidenceOf(widened) ?? commonSigner(sm, store, channelId, entry)
-    if (!evidence) return { kind: 'rejected', error: widened }
-    const error = evidenceOf(widened) ? widened : reject('TX_EQUIVOCATION', `participant ${evidence.culprit} signed two transactions at seq ${t.seq}`, { culprit: evidence.culprit, evidence }, err)
-    return { kind: 'rejected', error, evidence }
+  const result = await sm.receive({ transaction: t, signature: author }, { source: 'chain', ...(chainTime === undefined ? {} : { chainTime }) })
+  switch (result.kind) {
+    case 'accepted':
+      return { kind: 'accepted', result }
+    case 'held':
+    case 'duplicate':
+    case 'ahead':
+      return { kind: result.kind }
+    case 'rejected': {
+      const err = result.error
+      const widened = withSigners(err, entry, (d) => store.getSignatures(channelId, d)) as ProtocolError
+      const evidence = evidenceOf(widened) ?? commonSigner(sm, store, channelId, entry)
+      if (!evidence) return { kind: 'rejected', error: widened }
+      const error = evidenceOf(widened) ? widened : reject('TX_EQUIVOCATION', `participant ${evidence.culprit} signed two transactions at seq ${t.seq}`, { culprit: evidence.culprit, evidence }, err)
+      return { kind: 'rejected', error, evidence }
+    }
   }
 }
 

@@ -204,10 +204,10 @@ export async function judgePeer(w: World, r: PeerRecipe): Promise<CaseResult & {
   let how = 'accepted'
   try {
     const out = await client.sm.receive({ transaction: p.tx, signature: p.signature }, { source: 'peer', receivedAt: p.clock })
-    accepted = !out.held
-    if (out.held) how = 'held'
+    accepted = out.kind === 'accepted'
+    how = out.kind === 'rejected' ? `rejected ${out.error.code}` : out.kind
   } catch (e) {
-    how = `rejected ${(e as { code?: string }).code ?? String(e)}`
+    how = `failed ${(e as { code?: string }).code ?? String(e)}`
   }
   const call: EntryCall = { point: 'postTransaction', args: { participants: s.participants, transaction: p.tx, signature: p.signature } }
   const data = encodeCall(w, s.channelId, call)
