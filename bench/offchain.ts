@@ -20,7 +20,7 @@ import { deployLocalStack, type LocalStack } from '../src/chain/stack.js'
 import { EvmStateMachine } from '../src/machine/EvmStateMachine.js'
 import { hashState, type ParleyHasher } from '../src/protocol/eip712.js'
 import { recoverSigner, signDigest } from '../src/protocol/signatures.js'
-import type { Hex } from '../src/protocol/types.js'
+import { ETH, type ChannelParams, type Hex } from '../src/protocol/types.js'
 import { MemoryStore } from '../src/store/MemoryStore.js'
 import { SqliteStore } from '../src/store/SqliteStore.js'
 import type { Store } from '../src/store/types.js'
@@ -48,6 +48,8 @@ interface Result extends SaturatedRun {
   txs: number
   /** 1-minute load average when the run started (2 cores shared with other work). */
   load: number
+  /** SQLite: durable commits per measured transaction and peer (each an fsync). */
+  commitsPerTxPeer?: number
 }
 
 /** Which ECDSA the `secp256k1` package runs: its native binding, or its pure-JS fallback. */
@@ -68,11 +70,45 @@ async function runChannel(anvil: Anvil, stack: LocalStack, hasher: ParleyHasher,
   const stores: Store[] = wallets.map((_, i) => (store === 'memory' ? new MemoryStore() : new SqliteStore(join(dir, `${label}-n${n}-p${i}.db`))))
   const channels = await createChannels(anvil, hasher, opened, wallets, stores, wallets.map((_, i) => hub.connect(i)))
   const load = loadavg()[0]!
+  const commits = () => stores.reduce((sum, s) => sum + (s instanceof SqliteStore ? s.commits : 0), 0)
+  let atStart = 0
   try {
-    return { n, store, txs: measured, load, ...(await runSaturated(channels, 2 * n, measured)) }
+    const run = await runSaturated(channels, 2 * n, measured, () => (atStart = commits()))
+    const perTxPeer = store === 'sqlite' ? (commits() - atStart) / measured / n : undefined
+    return { n, store, txs: measured, load, ...run, ...(perTxPeer === undefined ? {} : { commitsPerTxPeer: perTxPeer }) }
   } finally {
     await Promise.all(channels.map((c) => c.dispose()))
     stores.forEach((s) => s.close())
+  }
+}
+
+/** Any parameters: the commit floor's scratch store needs a channel row to write under. */
+const FLOOR_PARAMS: ChannelParams = {
+  participants: [`0x${'01'.repeat(20)}`, `0x${'02'.repeat(20)}`], machine: `0x${'03'.repeat(20)}`, asset: ETH, deposits: [0n, 0n], bond: 0n,
+  p2pTime: 1, agreementTime: 1, chainFallbackTime: 1, challengeTime: 1, salt: `0x${'00'.repeat(32)}`, initData: '0x', openDeadline: 0n,
+}
+
+/**
+ * The raw cost of one durable commit here: a scratch store with the peers' settings commits one
+ * small write at a time; the median over the samples.
+ */
+function commitFloor(dir: string): { perSecond: number; ms: number; samples: number } {
+  const s = new SqliteStore(join(dir, 'commit-floor.db'))
+  try {
+    const id = ('0x' + '11'.repeat(32)) as Hex
+    s.putChannel({ channelId: id, params: FLOOR_PARAMS, me: 0 })
+    const samples = 2000
+    const times: number[] = []
+    for (let i = 0; i < samples; i++) {
+      const t = performance.now()
+      s.putMeta(id, 'floor', String(i))
+      times.push(performance.now() - t)
+    }
+    times.sort((a, b) => a - b)
+    const ms = times[Math.floor(samples / 2)]!
+    return { perSecond: 1000 / ms, ms, samples }
+  } finally {
+    s.close()
   }
 }
 
@@ -142,10 +178,22 @@ async function main(): Promise<void> {
         results.push(await runChannel(anvil, stack, hasher, n, store, dir))
       }
     }
-    console.log(table(['N', 'store', 'txs measured', 'finalized tx/s', 'latency p50 (ms)', 'latency p99 (ms)', 'CPU ms / tx', 'tx/s per CPU-s', 'load (1 min)'], results.map((r) => [
+    console.log(table(['N', 'store', 'txs measured', 'finalized tx/s', 'latency p50 (ms)', 'latency p99 (ms)', 'CPU ms / tx', 'tx/s per CPU-s', 'commits / tx / peer', 'load (1 min)'], results.map((r) => [
       String(r.n), r.store, fmt(r.txs), fmt(Math.round(r.txs / r.seconds)), r.p50.toFixed(2), r.p99.toFixed(2),
-      r.cpuMsPerTx.toFixed(2), fmt(Math.round(1000 / r.cpuMsPerTx)), r.load.toFixed(2),
+      r.cpuMsPerTx.toFixed(2), fmt(Math.round(1000 / r.cpuMsPerTx)), r.commitsPerTxPeer === undefined ? '—' : r.commitsPerTxPeer.toFixed(2), r.load.toFixed(2),
     ])))
+    if (STORES.includes('sqlite')) {
+      const floor = commitFloor(dir)
+      console.log(`\nRaw commit floor, same run: one small write committed alone in a SQLite store with the peers' settings ` +
+        `(WAL, synchronous=FULL): ${fmt(Math.round(floor.perSecond))} commits/s (${floor.ms.toFixed(3)} ms each, median of ${floor.samples}). ` +
+        'Commits / tx / peer: the durable commits (each outermost store transaction, and each write outside one) the peers made ' +
+        'during the measured transactions, per transaction and peer.')
+      for (const r of results.filter((x) => x.store === 'sqlite' && x.commitsPerTxPeer !== undefined)) {
+        const bound = floor.perSecond / (r.n * r.commitsPerTxPeer!)
+        console.log(`N = ${r.n}: ${r.commitsPerTxPeer!.toFixed(2)} commits per transaction and peer; the commits alone, ` +
+          `${r.n} peers on one disk, allow ${fmt(Math.round(bound))} tx/s; measured ${fmt(Math.round(r.txs / r.seconds))}.`)
+      }
+    }
     console.log('\n(CPU ms / tx: process CPU time, all threads, per measured tx — less sensitive than wall time to other load on the machine; ' +
       'tx/s per CPU-s = 1000 / CPU ms per tx, about what one uncontended core would do.)')
     console.log(`Load average at end: ${loadavg().map((l) => l.toFixed(2)).join(' ')}`)

@@ -74,7 +74,7 @@ export interface SaturatedRun extends Latency {
  * Every peer proposes as soon as it is its turn: `warmup` untimed txs, then `measured` timed
  * ones; latency = propose() → `final` at the proposer. Throws the first error a peer raised.
  */
-export async function runSaturated(channels: readonly Channel[], warmup: number, measured: number): Promise<SaturatedRun> {
+export async function runSaturated(channels: readonly Channel[], warmup: number, measured: number, onMeasured?: () => void): Promise<SaturatedRun> {
   const total = BigInt(warmup + measured)
   const proposedAt = new Map<bigint, number>()
   const latencies: number[] = []
@@ -86,6 +86,7 @@ export async function runSaturated(channels: readonly Channel[], warmup: number,
     if (!s.isMyTurn || s.seq >= total) return
     const seq = s.seq + 1n
     if (seq === BigInt(warmup + 1)) {
+      onMeasured?.()
       startedAt = performance.now()
       cpuAt = process.cpuUsage()
     }

@@ -39,6 +39,7 @@ type Row = Record<string, unknown>
  */
 export class SqliteStore implements Store {
   private readonly db: Database.Database
+  private durableCommits = 0
   private readonly q: ReturnType<typeof prepare>
 
   constructor(readonly path: string, opts: SqliteStoreOptions = {}) {
@@ -63,7 +64,7 @@ export class SqliteStore implements Store {
   }
 
   putChannel(r: ChannelRecord): void {
-    this.run(() => this.q.putChannel.run(r.channelId, encodeParams(r.params), r.me))
+    this.write(() => this.q.putChannel.run(r.channelId, encodeParams(r.params), r.me))
   }
 
   getChannel(channelId: Hex): ChannelRecord | undefined {
@@ -76,7 +77,7 @@ export class SqliteStore implements Store {
   }
 
   putFork(channelId: Hex, f: ForkRecord): void {
-    this.run(() => this.q.putFork.run(channelId, f.fork, f.state, f.stateHash, f.timestamp, f.active.toString(), f.disputed ? 1 : 0))
+    this.write(() => this.q.putFork.run(channelId, f.fork, f.state, f.stateHash, f.timestamp, f.active.toString(), f.disputed ? 1 : 0))
   }
 
   getForks(channelId: Hex): ForkRecord[] {
@@ -93,13 +94,13 @@ export class SqliteStore implements Store {
   }
 
   setForkDisputed(channelId: Hex, fork: bigint, disputed = true): void {
-    const info = this.run(() => this.q.setForkDisputed.run(disputed ? 1 : 0, channelId, fork))
+    const info = this.write(() => this.q.setForkDisputed.run(disputed ? 1 : 0, channelId, fork))
     if (info.changes === 0) throw new RuntimeError('STORE_NOT_FOUND', `no fork ${fork} stored for channel ${channelId}`)
   }
 
   putTx(channelId: Hex, r: TxRecord): void {
     const t = r.transaction
-    this.run(() => {
+    this.write(() => {
       const info = this.q.putTx.run(channelId, t.fork, t.seq, r.digest, encodeTransaction(t), r.state, r.nextActor, r.receivedAt)
       if (info.changes === 0) {
         const prev = this.q.getTxDigest.get(channelId, t.fork, t.seq) as Row
@@ -118,7 +119,7 @@ export class SqliteStore implements Store {
   }
 
   putSignature(channelId: Hex, digest: Hex, signer: number, signature: Hex): void {
-    this.run(() => {
+    this.write(() => {
       const info = this.q.putSig.run(channelId, digest, signer, signature)
       if (info.changes === 0) {
         const prev = this.q.getSig.get(channelId, digest, signer) as Row
@@ -133,7 +134,7 @@ export class SqliteStore implements Store {
   }
 
   putOwnSignature(channelId: Hex, r: OwnSignatureRecord): void {
-    this.run(() => {
+    this.write(() => {
       const info = this.q.putOwn.run(channelId, r.kind, r.fork, r.seq, r.digest, r.signature)
       if (info.changes === 0) {
         const prev = this.q.getOwn.get(channelId, r.kind, r.fork, r.seq) as Row
@@ -152,7 +153,7 @@ export class SqliteStore implements Store {
   }
 
   putMeta(channelId: Hex, key: string, value: string): void {
-    this.run(() => this.q.putMeta.run(channelId, key, value))
+    this.write(() => this.q.putMeta.run(channelId, key, value))
   }
 
   getMeta(channelId: Hex, key: string): string | undefined {
@@ -161,7 +162,19 @@ export class SqliteStore implements Store {
   }
 
   transaction<T>(fn: () => T): T {
-    return this.db.transaction(fn)()
+    const outermost = !this.db.inTransaction
+    const result = this.db.transaction(fn)()
+    if (outermost) this.durableCommits++
+    return result
+  }
+
+  /**
+   * How many durable commits this store made: each outermost `transaction` and each write outside
+   * one (SQLite commits it by itself) — with `synchronous = FULL`, each one an fsync. What
+   * `npm run bench:offchain` reports per transaction and peer.
+   */
+  get commits(): number {
+    return this.durableCommits
   }
 
   stats(channelId: Hex): StoreStats {
@@ -178,6 +191,13 @@ export class SqliteStore implements Store {
 
   close(): void {
     if (this.db.open) this.db.close()
+  }
+
+  /** A write statement: run, and counted as a commit of its own when no transaction holds it. */
+  private write<T>(fn: () => T): T {
+    const result = this.run(fn)
+    if (!this.db.inTransaction) this.durableCommits++
+    return result
   }
 
   /** Runs a statement, turning SQLite failures into RuntimeError `STORE_IO`. */

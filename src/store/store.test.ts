@@ -169,6 +169,22 @@ for (const [name, make] of implementations) {
   })
 }
 
+test('SqliteStore counts its durable commits: one per write outside a transaction, one per outermost transaction', () => {
+  const s = new SqliteStore(tempFile())
+  s.putChannel({ channelId: CH, params, me: 1 })
+  s.putFork(CH, { fork: 0n, state: '0x00', stateHash: h(1), timestamp: 1n, active: 3n, disputed: false })
+  assert.equal(s.commits, 2, 'two writes, each its own commit')
+  s.transaction(() => {
+    s.putTx(CH, txRecord(1n))
+    s.putSignature(CH, txRecord(1n).digest, 0, '0x01')
+    s.transaction(() => s.putMeta(CH, 'k', 'v')) // nested: part of the outer commit
+  })
+  assert.equal(s.commits, 3, 'one transaction, one commit, whatever it wrote')
+  s.getTx(CH, 0n, 1n)
+  assert.equal(s.commits, 3, 'reads commit nothing')
+  s.close()
+})
+
 test('SqliteStore: a reopened file holds everything that was committed', () => {
   const file = tempFile()
   const a = new SqliteStore(file)
