@@ -16,7 +16,7 @@ export { loadMachine, type LoadMachineArgs } from './peer/loadMachine.js'
 
 // Channel params with documented defaults, and opening with every consent
 export { channelParams, defaultTimes, type ChannelTimes, type ChannelParamsInput } from './channel/params.js'
-export { openChannel, orderConsents, type Consent } from './peer/openChannel.js'
+export { openChannel, orderConsents, shortfalls, type Consent, type Shortfall } from './peer/openChannel.js'
 
 // Wallets and session keys: the consents a wallet signs (EIP-712 typed data), wallet adapters
 export {

@@ -48,12 +48,10 @@ export const command: Command = {
           await (await token.getFunction('approve')(manager.address, share)).wait()
         }
       }
+      const r = await manager.fundShare(params, me, {
+        onSend: (amount) => progress(`fund: funding participant #${me}'s share, ${formatAmount(amount, asset)}, into channel ${channelId}…`),
+      })
       const before = fundingBefore(params, me)
-      const now = await manager.funding(channelId)
-      // Out of order (or in another asset): fundShare refuses it with nothing sent; no progress line then.
-      const sends = now.held === before && (now.held === 0n || now.asset === params.asset)
-      if (sends) progress(`fund: funding participant #${me}'s share, ${formatAmount(share, asset)}, into channel ${channelId}…`)
-      const r = await manager.fundShare(params, me)
       const { held } = await manager.funding(channelId)
       if (flag(values, 'json')) {
         out(toJson({ channelId, participant: me, share, funded: r !== undefined, held, transactionHash: r?.hash ?? null, gasUsed: r?.gasUsed ?? null }))

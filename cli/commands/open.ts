@@ -5,8 +5,7 @@
  * must be funded into the channel (`parley fund`) or in the participants' manager balances
  * (`parley deposit`).
  */
-import { orderConsents } from '../../src/peer/openChannel.js'
-import { fundingCoverage, shareOf } from '../../src/protocol/funding.js'
+import { orderConsents, shortfalls } from '../../src/peer/openChannel.js'
 import { Phase, type Hex } from '../../src/protocol/types.js'
 import { CHAIN, CHAIN_HELP, COMMON, JSON_HELP, KEY, KEY_HELP, flag, list, parse } from '../lib/args.js'
 import { assetAt, formatAmount } from '../lib/assets.js'
@@ -52,16 +51,9 @@ export const command: Command = {
         throw new UsageError('CHANNEL_EXISTS', `channel ${channelId} was already opened on this manager (\`parley status\` shows it)`)
       }
       const asset = await assetAt(params.asset, ctx.chain.provider)
-      // The channel's funding (`parley fund`) covers shares in participant order; balances the rest.
-      const funded = await ctx.manager.funding(channelId)
-      const { covered } = fundingCoverage(params, funded.asset === params.asset ? funded.held : 0n)
-      for (const [i, p] of params.participants.entries()) {
-        const need = shareOf(params, i) - covered[i]!
-        if (need === 0n) continue
-        const has = await ctx.manager.balanceOf(p, params.asset)
-        if (has < need) {
-          throw new UsageError('DEPOSIT_MISSING', `participant #${i} (${p}) has ${formatAmount(has, asset)} in the manager, needs ${formatAmount(need, asset)} (deposit + bond not funded into the channel): \`parley fund\` or \`parley deposit\` first`)
-        }
+      const [short] = await shortfalls(ctx.manager, channelId, params)
+      if (short) {
+        throw new UsageError('DEPOSIT_MISSING', `participant #${short.participant} (${short.account}) has ${formatAmount(short.has, asset)} in the manager, needs ${formatAmount(short.needs, asset)} (deposit + bond not funded into the channel): \`parley fund\` or \`parley deposit\` first`)
       }
       progress(`open: opening channel ${channelId} with ${n} consents…`)
       const r = await ctx.manager.open(params, ordered)

@@ -206,12 +206,15 @@ describe('fundShare: each participant funds its share in order', () => {
     await assert.rejects(stack.manager.connect(users[0]!).fundShare(p, 3), (e: unknown) => e instanceof UsageError && e.code === 'PARTICIPANT_INDEX_INVALID')
     // A griefer funds 1 wei first: participant 0's share is then 1 wei funded, and it funds the rest.
     await stack.manager.connect(anvil.wallets[0]!).fund(id, ETH, 0n, 1n)
-    const first = await stack.manager.connect(users[0]!).fundShare(p, 0)
+    const sent: bigint[] = []
+    const first = await stack.manager.connect(users[0]!).fundShare(p, 0, { onSend: (a) => sent.push(a) })
     assert.ok(first)
+    assert.deepEqual(sent, [ONE - 1n], 'onSend hears the rest of the share, just before sending')
     assert.deepEqual(await stack.manager.funding(id), { held: ONE, asset: ETH, setAside: 0n, setAsideAsset: ETH })
     // Someone funds participant 1's share for it: nothing left for participant 1 to send.
     await stack.manager.connect(anvil.wallets[0]!).fund(id, ETH, ONE, ONE)
-    assert.equal(await stack.manager.connect(users[1]!).fundShare(p, 1), undefined)
+    assert.equal(await stack.manager.connect(users[1]!).fundShare(p, 1, { onSend: (a) => sent.push(a) }), undefined)
+    assert.equal(sent.length, 1, 'nothing sent, nothing heard')
     await stack.manager.connect(users[2]!).fundShare(p, 2)
     assert.deepEqual(await stack.manager.funding(id), { held: 3n * ONE, asset: ETH, setAside: 0n, setAsideAsset: ETH })
     const opened = await stack.manager.open(p, users.map((w) => signOpenConsent(w.signingKey, hasher, p)))

@@ -90,11 +90,12 @@ export class ManagerClient extends CourtClient {
    * signer, in funding order: the shares of participants 0..index-1 must be funded first
    * (UsageError `FUNDING_ORDER`, with `details.held` and `details.expected`). Funds only what is
    * missing when someone funded part of the share; resolves with `undefined` when all of it is
-   * (UsageError `FUNDING_ASSET_MISMATCH` when the channel is funded in another asset). The open then takes
+   * (UsageError `FUNDING_ASSET_MISMATCH` when the channel is funded in another asset). `onSend`
+   * hears the amount just before the transaction is sent (not when nothing is). The open then takes
    * nothing from the participant's balance.
    * @example await manager.connect(bob).fundShare(params, 1)
    */
-  async fundShare(params: ChannelParams, index: number): Promise<TxResult | undefined> {
+  async fundShare(params: ChannelParams, index: number, opts: { onSend?: (amount: bigint) => void } = {}): Promise<TxResult | undefined> {
     if (!Number.isInteger(index) || index < 0 || index >= params.participants.length) {
       throw new UsageError('PARTICIPANT_INDEX_INVALID', `participant index ${index} is not in 0..${params.participants.length - 1}`)
     }
@@ -110,6 +111,7 @@ export class ManagerClient extends CourtClient {
       throw new UsageError('FUNDING_ORDER', `participant #${index} funds when ${expected} is funded; ${held} is: earlier participants fund first`, { details: { held, expected } })
     }
     // Someone funded part of this share already (the order counts it as ours): fund the rest.
+    opts.onSend?.(upTo - held)
     return this.fund(channelId, params.asset, held, upTo - held)
   }
 

@@ -540,7 +540,6 @@ export class Engine {
 
   /** Peer misbehaviour and failures go to `error` listeners; provable ones also to `fraud`. */
   report(error: unknown, from?: number): void {
-    if (error instanceof ProtocolError && error.code === 'TX_DUPLICATE') return
     const who = from !== undefined && from >= 0 ? { from } : {}
     const evidence = evidenceOf(error)
     if (evidence) this.events.emit('fraud', { evidence, error: error as Error, ...who })

@@ -44,6 +44,33 @@ export function orderConsents(channelId: Hex, params: ChannelParams, signatures:
   return ordered as Hex[]
 }
 
+/** A participant whose share an open could not lock: `needs` is what the funding does not cover, `has` its balance. */
+export interface Shortfall {
+  participant: number
+  account: Hex
+  has: bigint
+  needs: bigint
+}
+
+/**
+ * Who an open of `params` would find short, in participant order: the channel's funding covers
+ * shares in participant order (a funding in another asset covers nothing: the open sets it aside)
+ * and each participant's manager balance must hold the rest.
+ * @example const [short] = await shortfalls(manager, channelId, params)
+ */
+export async function shortfalls(manager: ManagerClient, channelId: Hex, params: ChannelParams): Promise<Shortfall[]> {
+  const funded = await manager.funding(channelId)
+  const { covered } = fundingCoverage(params, funded.asset === params.asset.toLowerCase() ? funded.held : 0n)
+  const out: Shortfall[] = []
+  for (const [i, p] of params.participants.entries()) {
+    const needs = shareOf(params, i) - covered[i]!
+    if (needs === 0n) continue
+    const has = await manager.balanceOf(p, params.asset)
+    if (has < needs) out.push({ participant: i, account: p, has, needs })
+  }
+  return out
+}
+
 /**
  * Opens the channel on `manager` (connected to the account that pays for the transaction):
  * signs with the keys among `consents`, orders the signatures by participant
@@ -62,17 +89,10 @@ export async function openChannel(manager: ManagerClient, params: ChannelParams,
   const signatures = consents.map((c) => (typeof c === 'string' ? c : c && typeof c === 'object' && 'signingKey' in c ? signOpenConsent(c.signingKey, hasher, params) : String(c)))
   const ordered = orderConsents(channelId, params, signatures)
   if ((await manager.getChannel(channelId)).phase !== Phase.None) throw new UsageError('CHANNEL_EXISTS', `channel ${channelId} was already opened on this manager`)
-  // The channel's funding covers shares in participant order; the balances pay the rest.
-  const funded = await manager.funding(channelId)
-  // A funding in another asset is returned by the open, not used.
-  const { covered } = fundingCoverage(params, funded.asset === params.asset.toLowerCase() ? funded.held : 0n)
-  for (const [i, p] of params.participants.entries()) {
-    const needs = shareOf(params, i) - covered[i]!
-    if (needs === 0n) continue
-    const has = await manager.balanceOf(p, params.asset)
-    if (has < needs) {
-      throw new UsageError('DEPOSIT_MISSING', `participant #${i} (${p}) has ${has} in the manager, needs ${needs} (deposit + bond not funded into the channel): fund its share or deposit first`, { details: { participant: i, has, needs } })
-    }
+  const [short] = await shortfalls(manager, channelId, params)
+  if (short) {
+    const { participant: i, account: p, has, needs } = short
+    throw new UsageError('DEPOSIT_MISSING', `participant #${i} (${p}) has ${has} in the manager, needs ${needs} (deposit + bond not funded into the channel): fund its share or deposit first`, { details: { participant: i, has, needs } })
   }
   return manager.open(params, ordered)
 }

@@ -105,7 +105,7 @@ export class StateManager {
     return result
   }
 
-  /** The one place a pipeline refusal's code decides what happens to the transaction. */
+  /** The one place a pipeline refusal's code decides what happens to the transaction (and release's duplicate rule). */
   private notAccepted(e: ProtocolError, input: unknown, meta: ReceiveMeta): ReceiveResult {
     if (e.code === 'TX_BAD_SEQ' && e.details?.holdable === true) {
       this.hold(checkWellFormed(input, this.participants.length), meta)
@@ -240,7 +240,8 @@ export class StateManager {
           progressed = true
         } catch (e) {
           if (!(e instanceof ProtocolError)) throw e
-          result.rejected.push(e)
+          // A held copy of what is already in the ledger is no refusal (the same rule as receive).
+          if (e.code !== 'TX_DUPLICATE') result.rejected.push(e)
         }
       }
       if (!progressed) return
