@@ -12,7 +12,9 @@ import { Contract, Wallet, type Interface, type TransactionReceipt } from 'ether
 import { startAnvil, type Anvil } from '../../src/chain/anvil.js'
 import { contractInterface } from '../../src/contracts/artifacts.js'
 import { deploy } from '../../src/chain/deploy.js'
-import { ETH, type Hex } from '../../src/protocol/types.js'
+import { ETH, type ChannelParams, type Hex } from '../../src/protocol/types.js'
+import { ParleyHasher } from '../../src/protocol/eip712.js'
+import { defaultTimes } from '../../src/channel/params.js'
 import { delegationOf, sendVia7702, sendViaRelay } from '../helpers/relay.js'
 import { decodeRevert } from '../helpers/revert.js'
 
@@ -62,6 +64,29 @@ describe('through a relay contract', () => {
     assert.equal(tx.to!.toLowerCase(), forwarder)
     assert.notEqual(tx.data.slice(0, 10), call.slice(0, 10), 'the top-level input is forward(…), not deposit(…)')
     assert.equal(tx.data.includes(call.slice(2)), true, 'the manager call is only nested inside it')
+  })
+
+  test('fund and reclaim through the relay: the funding counts in order whoever sends it, and reclaim pays the participants, never the relay or its caller', async () => {
+    const [, alice, bob, carol] = anvil.wallets
+    const { chainId } = await anvil.provider.getNetwork()
+    const hasher = new ParleyHasher({ chainId, verifyingContract: managerAddress })
+    // Consents that expired at once (openDeadline 0): the funding can only come back.
+    const params: ChannelParams = {
+      participants: [bob!.address.toLowerCase() as Hex, carol!.address.toLowerCase() as Hex], signers: [], machine: forwarder, asset: ETH,
+      deposits: [ETH1, ETH1], bond: 0n, ...defaultTimes, salt: `0x${'07'.repeat(32)}`, initData: '0x', openDeadline: 0n,
+    }
+    const id = hasher.channelId(params)
+    const fund = iface.encodeFunctionData('fund', [id, ETH, 0n, ETH1]) as Hex
+    const funded = await sendViaRelay(forwarder, alice!, managerAddress, fund, { value: ETH1 })
+    assert.deepEqual(managerEvents(funded), [['Funded', [id, ETH, ETH1, ETH1]]])
+    const before = await Promise.all([alice!, bob!, carol!].map((w) => balanceOf(w.address)))
+    const relayBefore = await balanceOf(forwarder)
+    const reclaimed = await sendViaRelay(forwarder, alice!, managerAddress, iface.encodeFunctionData('reclaim', [params]) as Hex)
+    assert.equal(reclaimed.status, 1)
+    const after = await Promise.all([alice!, bob!, carol!].map((w) => balanceOf(w.address)))
+    // The first share was funded, so participant 0 (bob) gets it back; the sender and the relay nothing.
+    assert.deepEqual(after.map((a, i) => a - before[i]!), [0n, ETH1, 0n])
+    assert.equal(await balanceOf(forwarder), relayBefore)
   })
 
   test("the relay bubbles the manager's revert data unchanged", async () => {
