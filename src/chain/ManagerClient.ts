@@ -103,7 +103,7 @@ export class ManagerClient extends CourtClient {
     const expected = fundingBefore(params, index)
     const { held, asset } = await this.funding(channelId)
     if (held !== 0n && asset !== params.asset.toLowerCase()) {
-      throw new UsageError('FUNDING_ASSET_MISMATCH', `channel ${channelId} is funded in ${asset}, not its asset ${params.asset}: deposit into the balance instead (the open returns that funding to the participants)`, { details: { held, asset } })
+      throw new UsageError('FUNDING_ASSET_MISMATCH', `channel ${channelId} is funded in ${asset}, not its asset ${params.asset}: deposit into the balance instead (the open sets that funding aside and reclaim returns it to the participants)`, { details: { held, asset } })
     }
     const upTo = expected + shareOf(params, index)
     if (held >= upTo) return undefined

@@ -17,11 +17,6 @@ export function fundingBefore(params: Pick<ChannelParams, 'deposits' | 'bond'>, 
   return sum
 }
 
-/** The whole funding an open locks: every deposit and bond. */
-export function fundingTotal(params: Pick<ChannelParams, 'deposits' | 'bond'>): bigint {
-  return fundingBefore(params, params.deposits.length)
-}
-
 /**
  * How much of each participant's share a funding of `held` covers, in funding order; what it does
  * not cover, `open` takes from the participant's balance. `surplus` is what is held beyond every

@@ -18,7 +18,7 @@ export {
   latestTimestamp, openDeadline, CONSENT_VALIDITY, type TimingParams, type Deadlines, type TimestampProblem,
 } from './timing.js'
 export { fullBitmap, hasBit, withBit, bitCount, bitIndices, bitmapOf } from './bitmap.js'
-export { shareOf, fundingBefore, fundingTotal, fundingCoverage } from './funding.js'
+export { shareOf, fundingBefore, fundingCoverage } from './funding.js'
 export {
   timeoutDeadline, canRaiseTimeout, challengeDeadline, disputeCommitment, accusedOf, mustSettle, settlementCredits,
   removalCredits, type TimeParams, type GenesisFacts, type SettlementInput, type Credits,
