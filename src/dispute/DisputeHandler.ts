@@ -82,6 +82,8 @@ export class DisputeHandler {
   private evidence: PendingEvidence[]
   private leaving: { leave: boolean } | undefined
   private readonly inflight = new Set<string>()
+  /** Exits and force-closes this handler submitted, by action key (in memory): exit() returns one its evaluation loop raised meanwhile. */
+  private readonly exits = new Map<string, Promise<TxResult>>()
   /** What the handler knew before each applied event, newest last (in memory; for reorganisations). */
   private readonly history: Pick<Saved, 'chain' | 'evidence'>[] = []
   private readonly terminal = new Map<Hex, boolean | undefined>()
@@ -264,6 +266,10 @@ export class DisputeHandler {
     this.save()
     const a = (await this.due()).find((x) => x.kind === 'exit')
     if (!a) {
+      // The evaluation loop may have raised it meanwhile (the intent was saved above): that raise is ours.
+      const prefix = `exit:${this.chain.fork}:${leave ? 'leave' : 'close'}:`
+      const raised = [...this.exits].reverse().find(([key]) => key.startsWith(prefix))?.[1]
+      if (raised) return (await raised) as RaiseResult
       void this.evaluate()
       const open = this.chain.dispute ? `a ${DisputeKind[this.chain.dispute.record.kind]} dispute is open` : `the channel is ${this.chain.phase} on-chain`
       throw new UsageError('LEAVE_DEFERRED', `${open}: we ${leave ? 'leave' : 'force-close'} as soon as the chain lets us`, { details: { phase: this.chain.phase } })
@@ -311,7 +317,16 @@ export class DisputeHandler {
   }
 
   /** Performs one chain action once: its key is stored before the call and marked after it. */
-  private async submit(a: Action): Promise<TxResult> {
+  private submit(a: Action): Promise<TxResult> {
+    const p = this.send(a)
+    if (a.kind === 'exit') {
+      this.exits.set(a.key, p)
+      p.catch(() => this.exits.delete(a.key)) // a failed raise is not one exit() may return
+    }
+    return p
+  }
+
+  private async send(a: Action): Promise<TxResult> {
     this.inflight.add(a.key)
     this.mark(a.key, 'pending')
     try {
