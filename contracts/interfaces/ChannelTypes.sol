@@ -75,42 +75,35 @@ enum Phase {
     Closed
 }
 
-/// @notice What the manager stores per channel: hashes and a packed status (6 slots). Fields a
-/// dispute needs sit together, so raising one reads three slots and writes two it already read.
-/// Before the channel opens (phase None), slot 5 holds its funding instead (see fund): `held` in
-/// bits 0–95 and the funding's asset in bits 96–255, so an open of a funded channel updates that
-/// slot rather than writing it fresh.
+/// @notice A channel's record. The manager stores none of it: one word per channel holds a
+/// commitment to it (see ACore: its hash, or while a dispute is open the hash of its hash and the
+/// DisputeRecord, or after closeToClaims the hash of its hash and the claims), with the phase in
+/// the word's two low bits. Every call about an open channel re-supplies the record as it was
+/// last committed to; a client rebuilds it from the channel's events (ChannelOpened carries the
+/// record at the open, and every later change is in StateSet, DisputeRaised, DisputeCancelled,
+/// ParticipantSlashed, ParticipantRemoved and ChannelClosed). Before the open, the word holds the
+/// channel's funding (phase None, see fund).
 struct Channel {
-    // slot 0
     address machine;
     /// Epoch; grows by one per resolved dispute, at most once per challengeTime.
     uint40 fork;
     Phase phase;
     uint8 n;
-    /// p2pTime + agreementTime + chainFallbackTime: how long the next actor has to move or post.
-    uint24 postingWindow;
-    // slot 1
     address asset;
     uint32 p2pTime;
     uint32 agreementTime;
     uint32 chainFallbackTime;
-    // slot 2
+    uint32 challengeTime;
     uint64 active;
     uint64 slashed;
     uint40 genesisTimestamp;
-    uint24 challengeTime;
     /// The latest move the chain has seen on this fork outside a finality proof (the accused's
     /// response that cancelled a timeout); a timeout must not name an older candidate.
     uint64 latestSeq;
-    // slot 3
     /// keccak256(abi.encodePacked(members)), where members = participants ‖ signers (just
-    /// participants when signers is empty): every call passes this member list. While a dispute is open it holds
-    /// keccak256(abi.encode(that hash, record)) instead: the dispute's only storage (see
-    /// DisputeRecord), so a dispute never pays for a fresh slot.
+    /// participants when signers is empty): every call passes this member list.
     bytes32 participantsHash;
-    // slot 4
     bytes32 genesisStateHash;
-    // slot 5 (before the open: the funding, packed)
     uint128 locked;
     uint128 bond;
 }
@@ -136,9 +129,9 @@ enum DisputeKind {
     Conclude
 }
 
-/// @notice An open dispute. The manager keeps only a commitment to it (in Channel.participantsHash);
-/// every call that acts on the dispute re-supplies the record, taken from the latest
-/// DisputeRaised or DisputeAnswered event of the channel.
+/// @notice An open dispute. The manager keeps only a commitment to it (in the channel's word,
+/// with the channel's record); every call that acts on the dispute re-supplies the record, taken
+/// from the latest DisputeRaised or DisputeAnswered event of the channel.
 struct DisputeRecord {
     DisputeKind kind;
     /// Participant index that raised the dispute (for Fraud: the latest prover).

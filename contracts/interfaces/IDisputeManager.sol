@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: MIT
 pragma solidity ^0.8.24;
 
-import {DisputeKind, DisputeRecord, SignedTransaction, Transaction} from "./ChannelTypes.sol";
+import {Channel, DisputeKind, DisputeRecord, SignedTransaction, Transaction} from "./ChannelTypes.sol";
 
 /// @title IDisputeManager
 /// @notice The on-chain court: calldata posts, timeout disputes and their challenges, exit and
@@ -83,6 +83,10 @@ interface IDisputeManager {
     /// @notice Emitted when a transaction was posted as calldata; peers treat it exactly like a
     /// broadcast one.
     event TransactionPosted(bytes32 indexed channelId, bytes32 digest, Transaction transaction, bytes signature);
+    // The record a call re-supplies follows these events: DisputeRaised sets its phase Disputed
+    // (the channel's word then commits to the record's hash and the dispute's), DisputeCancelled
+    // sets it Open with latestSeq = seq, ParticipantSlashed adds to `slashed`,
+    // ParticipantRemoved takes from `active`; StateSet and ChannelClosed end a resolution.
     /// @notice Emitted when a dispute opened (or a fraud proof replaced or joined the open one).
     /// `state` is the candidate state's bytes; `txs` the signed transactions the call carried (a
     /// timeout's candidate list, an exit's finality proof, a fraud proof's checkpoint) — the
@@ -113,11 +117,13 @@ interface IDisputeManager {
     /// Checks channel, fork, author, data size and timestamp bounds and the author's signature;
     /// stores nothing; emits TransactionPosted.
     /// @param channelId The channel (open).
+    /// @param channel The channel's record as last committed to (see Channel; from its events).
     /// @param participants The channel's member list: participants ‖ signers (participants alone without session keys).
     /// @param transaction The transaction, on the current fork.
     /// @param signature Its author's 65-byte signature.
     function postTransaction(
         bytes32 channelId,
+        Channel calldata channel,
         address[] calldata participants,
         Transaction calldata transaction,
         bytes calldata signature
@@ -128,6 +134,7 @@ interface IDisputeManager {
     /// settles from the candidate at resolution (a winning move others refuse to confirm is
     /// enforced this way).
     /// @param channelId The channel (open).
+    /// @param channel The channel's record as last committed to (see Channel; from its events).
     /// @param participants The channel's member list: participants ‖ signers (participants alone without session keys).
     /// @param index The caller's participant index.
     /// @param txs Empty (candidate = fork genesis) or a linked list on the current fork, each
@@ -136,6 +143,7 @@ interface IDisputeManager {
     /// @param state The candidate state's bytes.
     function disputeTimeout(
         bytes32 channelId,
+        Channel calldata channel,
         address[] calldata participants,
         uint256 index,
         SignedTransaction[] calldata txs,
@@ -149,6 +157,7 @@ interface IDisputeManager {
     /// timeout is replaced (it could otherwise be cancelled and raised again for ever); any
     /// other open dispute must be resolved first (DisputeAlreadyOpen).
     /// @param channelId The channel (open, or disputed by a timeout).
+    /// @param channel The channel's record as last committed to (see Channel; from its events).
     /// @param participants The channel's member list: participants ‖ signers (participants alone without session keys).
     /// @param index The caller's participant index.
     /// @param dispute The open timeout's record (ignored when the channel is open).
@@ -157,6 +166,7 @@ interface IDisputeManager {
     /// @param state The candidate state's bytes.
     function exit(
         bytes32 channelId,
+        Channel calldata channel,
         address[] calldata participants,
         uint256 index,
         DisputeRecord calldata dispute,
@@ -168,6 +178,7 @@ interface IDisputeManager {
     /// @notice Challenges a timeout with the accused's move on the candidate state (posted
     /// earlier or supplied now, stamped no earlier than the candidate); cancels the dispute.
     /// @param channelId The disputed channel.
+    /// @param channel The channel's record as last committed to (see Channel; from its events).
     /// @param participants The channel's member list: participants ‖ signers (participants alone without session keys).
     /// @param index The caller's participant index.
     /// @param dispute The open dispute's record.
@@ -175,6 +186,7 @@ interface IDisputeManager {
     /// @param signature The accused's signature on it.
     function respond(
         bytes32 channelId,
+        Channel calldata channel,
         address[] calldata participants,
         uint256 index,
         DisputeRecord calldata dispute,
@@ -187,6 +199,7 @@ interface IDisputeManager {
     /// that the disputer lied (it signed a later transaction): the disputer is slashed, and the
     /// dispute becomes a fraud dispute from that state that removes it.
     /// @param channelId The disputed channel.
+    /// @param channel The channel's record as last committed to (see Channel; from its events).
     /// @param participants The channel's member list: participants ‖ signers (participants alone without session keys).
     /// @param index The caller's participant index.
     /// @param dispute The open dispute's record.
@@ -194,6 +207,7 @@ interface IDisputeManager {
     /// @param state The state bytes of proof[0].
     function answer(
         bytes32 channelId,
+        Channel calldata channel,
         address[] calldata participants,
         uint256 index,
         DisputeRecord calldata dispute,
@@ -207,6 +221,7 @@ interface IDisputeManager {
     /// Accepted during the answer window (until the deadline minus one challenge time), so every
     /// extension stays open to fraud proofs for a full challenge time.
     /// @param channelId The disputed channel.
+    /// @param channel The channel's record as last committed to (see Channel; from its events).
     /// @param participants The channel's member list: participants ‖ signers (participants alone without session keys).
     /// @param index The caller's participant index.
     /// @param dispute The open dispute's record (Exit or ForceClose).
@@ -214,6 +229,7 @@ interface IDisputeManager {
     /// @param state The state bytes of the last transaction.
     function extend(
         bytes32 channelId,
+        Channel calldata channel,
         address[] calldata participants,
         uint256 index,
         DisputeRecord calldata dispute,
@@ -225,6 +241,7 @@ interface IDisputeManager {
     /// transaction: the disputer lied and is slashed; the dispute becomes a fraud dispute from
     /// the caller's latest final state (the liar's candidate may be invalid).
     /// @param channelId The disputed channel.
+    /// @param channel The channel's record as last committed to (see Channel; from its events).
     /// @param participants The channel's member list: participants ‖ signers (participants alone without session keys).
     /// @param index The caller's participant index.
     /// @param dispute The open dispute's record.
@@ -234,6 +251,7 @@ interface IDisputeManager {
     /// @param state The checkpoint's state bytes.
     function refute(
         bytes32 channelId,
+        Channel calldata channel,
         address[] calldata participants,
         uint256 index,
         DisputeRecord calldata dispute,
@@ -249,6 +267,7 @@ interface IDisputeManager {
     /// caller and removed at resolution; a fraud dispute replaces any other open one, from
     /// `checkpoint`, or joins an open fraud dispute (its later candidate and deadline stay).
     /// @param channelId The channel (open or disputed).
+    /// @param channel The channel's record as last committed to (see Channel; from its events).
     /// @param participants The channel's member list: participants ‖ signers (participants alone without session keys).
     /// @param index The caller's participant index (must not have signed `fraud`).
     /// @param dispute The open dispute's record (ignored when none is open).
@@ -259,6 +278,7 @@ interface IDisputeManager {
     /// open fraud dispute's when that is later).
     function proveInvalidTransition(
         bytes32 channelId,
+        Channel calldata channel,
         address[] calldata participants,
         uint256 index,
         DisputeRecord calldata dispute,
@@ -272,6 +292,7 @@ interface IDisputeManager {
     /// fork. Every active participant that signed both is slashed in favour of the caller; the
     /// dispute opens, replaces or joins as for proveInvalidTransition.
     /// @param channelId The channel (open or disputed).
+    /// @param channel The channel's record as last committed to (see Channel; from its events).
     /// @param participants The channel's member list: participants ‖ signers (participants alone without session keys).
     /// @param index The caller's participant index.
     /// @param dispute The open dispute's record (ignored when none is open).
@@ -281,6 +302,7 @@ interface IDisputeManager {
     /// @param state The bytes of the resulting dispute's candidate.
     function proveEquivocation(
         bytes32 channelId,
+        Channel calldata channel,
         address[] calldata participants,
         uint256 index,
         DisputeRecord calldata dispute,
@@ -295,20 +317,15 @@ interface IDisputeManager {
     /// paid their outcome share (a slashed one's to whoever proved it) and a new fork starts,
     /// unless the channel must settle (fewer than two left, a terminal or stuck state).
     /// @param channelId The disputed channel.
+    /// @param channel The channel's record as last committed to (see Channel; from its events).
     /// @param participants The channel's member list: participants ‖ signers (participants alone without session keys).
     /// @param dispute The open dispute's record.
     /// @param state The candidate state's bytes.
     function resolve(
         bytes32 channelId,
+        Channel calldata channel,
         address[] calldata participants,
         DisputeRecord calldata dispute,
         bytes calldata state
     ) external;
-
-    /// @notice The stored dispute slot of a channel.
-    /// @return commitment The open dispute's commitment,
-    /// keccak256(abi.encode(keccak256(abi.encodePacked(participants)), record)), or 0.
-    /// @return latestSeq With no dispute open: the latest move the chain has seen on the
-    /// current fork (a timeout must not name an older candidate).
-    function getDispute(bytes32 channelId) external view returns (bytes32 commitment, uint64 latestSeq);
 }

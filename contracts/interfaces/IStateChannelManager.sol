@@ -85,6 +85,9 @@ interface IChannelsEvents {
     error ChannelNotOpen(bytes32 channelId, Phase phase);
     /// @notice Thrown when the supplied participant list is not the channel's.
     error ChannelParticipantsMismatch(bytes32 channelId);
+    /// @notice Thrown when the supplied channel record is not the one the channel's word commits
+    /// to (a stale or forged record; rebuild it from the channel's events).
+    error ChannelRecordMismatch(bytes32 channelId);
     /// @notice Thrown when a claim is made on a channel that is not closed.
     error ChannelNotClosed(bytes32 channelId, Phase phase);
     /// @notice Thrown when the supplied payouts and claimed bitmap are not the channel's recorded
@@ -163,9 +166,11 @@ interface IChannelsEvents {
     error OutcomeExceedsLocked(uint256 total, uint256 locked);
 
     // ─── Events ──────────────────────────────────────────────────────────────────────────────
-    /// @notice Emitted when a channel opened. Its parameters are the open transaction's calldata
-    /// (the channel id is their EIP-712 digest); its genesis state follows in StateSet.
-    event ChannelOpened(bytes32 indexed channelId);
+    /// @notice Emitted when a channel opened, with its record (what every later call
+    /// re-supplies, as the channel's events change it). Its parameters are the open
+    /// transaction's calldata (the channel id is their EIP-712 digest); its genesis state
+    /// follows in StateSet.
+    event ChannelOpened(bytes32 indexed channelId, Channel record);
     /// @notice Emitted when `amount` of `asset` was funded into a channel not yet open; `held` is
     /// the channel's funding in that asset afterwards (what the next fund call expects).
     event Funded(bytes32 indexed channelId, address indexed asset, uint256 amount, uint256 held);
@@ -176,11 +181,20 @@ interface IChannelsEvents {
     /// (Credited per participant).
     event FundsReclaimed(bytes32 indexed channelId, address indexed asset, uint256 amount);
     /// @notice Emitted when the chain set the genesis state of a fork (fork 0 at open). Carries
-    /// the full state so a peer can recover from chain data alone.
+    /// the full state so a peer can recover from chain data alone, and what the record holds from
+    /// then on: phase Open, the fork, the genesis hash and time, the active set, the locked
+    /// amount, latestSeq 0.
     event StateSet(
-        bytes32 indexed channelId, uint64 indexed fork, bytes32 stateHash, bytes state, uint64 timestamp, uint64 active
+        bytes32 indexed channelId,
+        uint64 indexed fork,
+        bytes32 stateHash,
+        bytes state,
+        uint64 timestamp,
+        uint64 active,
+        uint128 locked
     );
-    /// @notice Emitted when a channel closed and its funds became withdrawable.
+    /// @notice Emitted when a channel closed and its funds became withdrawable (its record now
+    /// has phase Closed and locked 0).
     event ChannelClosed(bytes32 indexed channelId, uint64 fork, bytes32 stateHash, uint256[] payouts);
     /// @notice Emitted after ChannelClosed when closeToClaims recorded the payouts as claims
     /// (nothing paid yet; see claim).
@@ -214,11 +228,13 @@ interface IStateChannelManager is IBalances, IChannelsEvents {
 
     /// @notice Settles a channel from a final, terminal state.
     /// @param channelId The channel.
+    /// @param channel The channel's record as last committed to (see Channel; from its events).
     /// @param participants The channel's member list: participants ‖ signers (participants alone without session keys).
     /// @param proof A finality proof of the state's transaction (see verifyFinalityProof).
     /// @param state The state bytes of proof[0].
     function conclude(
         bytes32 channelId,
+        Channel calldata channel,
         address[] calldata participants,
         SignedTransaction[] calldata proof,
         bytes calldata state
@@ -227,12 +243,14 @@ interface IStateChannelManager is IBalances, IChannelsEvents {
     /// @notice Settles a channel from any state that every active participant signed as the
     /// closing state (EIP-712 type CloseChannel).
     /// @param channelId The channel.
+    /// @param channel The channel's record as last committed to (see Channel; from its events).
     /// @param participants The channel's member list: participants ‖ signers (participants alone without session keys).
     /// @param state The closing state.
     /// @param signers Bitmap of signers; must equal the active set.
     /// @param signatures The signatures, in ascending participant order.
     function close(
         bytes32 channelId,
+        Channel calldata channel,
         address[] calldata participants,
         bytes calldata state,
         uint64 signers,
@@ -246,12 +264,14 @@ interface IStateChannelManager is IBalances, IChannelsEvents {
     /// (so no recipient can block the others). Emits ChannelClosed, a Credited per credit, then
     /// ChannelPaidOut.
     /// @param channelId The channel.
+    /// @param channel The channel's record as last committed to (see Channel; from its events).
     /// @param participants The channel's member list: participants ‖ signers (participants alone without session keys).
     /// @param state The closing state.
     /// @param signers Bitmap of signers; must equal the active set.
     /// @param signatures The signatures, in ascending participant order.
     function closeAndPay(
         bytes32 channelId,
+        Channel calldata channel,
         address[] calldata participants,
         bytes calldata state,
         uint64 signers,
@@ -262,11 +282,13 @@ interface IStateChannelManager is IBalances, IChannelsEvents {
     /// participant's payout plus bond is recorded as a claim, which `claim` pays later, as
     /// closeToClaims does. Emits ChannelClosed then ClaimsRecorded.
     /// @param channelId The channel.
+    /// @param channel The channel's record as last committed to (see Channel; from its events).
     /// @param participants The channel's member list: participants ‖ signers (participants alone without session keys).
     /// @param proof A finality proof of the state's transaction (see verifyFinalityProof).
     /// @param state The state bytes of proof[0].
     function concludeToClaims(
         bytes32 channelId,
+        Channel calldata channel,
         address[] calldata participants,
         SignedTransaction[] calldata proof,
         bytes calldata state
@@ -277,12 +299,14 @@ interface IStateChannelManager is IBalances, IChannelsEvents {
     /// storage per participant (the claims are a commitment in the participants-hash slot).
     /// Emits ChannelClosed then ClaimsRecorded.
     /// @param channelId The channel.
+    /// @param channel The channel's record as last committed to (see Channel; from its events).
     /// @param participants The channel's member list: participants ‖ signers (participants alone without session keys).
     /// @param state The closing state.
     /// @param signers Bitmap of signers; must equal the active set.
     /// @param signatures The signatures, in ascending participant order.
     function closeToClaims(
         bytes32 channelId,
+        Channel calldata channel,
         address[] calldata participants,
         bytes calldata state,
         uint64 signers,
@@ -294,12 +318,14 @@ interface IStateChannelManager is IBalances, IChannelsEvents {
     /// closeAndPay does, or credited in the manager where sending fails. Anyone may call it; each
     /// entry is paid once. Emits PayoutsClaimed.
     /// @param channelId The channel.
+    /// @param channel The channel's record as last committed to (see Channel; from its events).
     /// @param participants The channel's member list: participants ‖ signers (participants alone without session keys).
     /// @param payouts The payouts of the channel's ChannelClosed event.
     /// @param claimed The bitmap of entries claimed so far (0, or the latest PayoutsClaimed's).
     /// @param which The entries to pay now (each must have a payout or a bond, and be unclaimed).
     function claim(
         bytes32 channelId,
+        Channel calldata channel,
         address[] calldata participants,
         uint256[] calldata payouts,
         uint64 claimed,
@@ -310,18 +336,21 @@ interface IStateChannelManager is IBalances, IChannelsEvents {
     /// transactions, each signed by its author, whose signers together cover every active
     /// participant. Proves proof[0] final (virtual voting).
     /// @param channelId The channel.
+    /// @param channel The channel's record as last committed to (see Channel; from its events).
     /// @param participants The channel's member list: participants ‖ signers (participants alone without session keys).
     /// @param proof The transactions, oldest first (at most the number of active participants).
     /// @return stateHash The final state's hash (proof[0].stateHash).
     /// @return seq The final transaction's height.
     function verifyFinalityProof(
         bytes32 channelId,
+        Channel calldata channel,
         address[] calldata participants,
         SignedTransaction[] calldata proof
     ) external view returns (bytes32 stateHash, uint64 seq);
 
     /// @notice Verifies k-of-N signatures on any digest for a channel's active participants.
     /// @param channelId The channel.
+    /// @param channel The channel's record as last committed to (see Channel; from its events).
     /// @param participants The channel's member list: participants ‖ signers (participants alone without session keys).
     /// @param digest The signed digest.
     /// @param signers Bitmap of signers.
@@ -330,6 +359,7 @@ interface IStateChannelManager is IBalances, IChannelsEvents {
     /// @return The verified signer bitmap.
     function verifySignatures(
         bytes32 channelId,
+        Channel calldata channel,
         address[] calldata participants,
         bytes32 digest,
         uint64 signers,
@@ -337,15 +367,11 @@ interface IStateChannelManager is IBalances, IChannelsEvents {
         uint256 threshold
     ) external view returns (uint64);
 
-    /// @notice The stored record of a channel (hashes and packed status); all zero for a channel
-    /// that is not open, whatever it was funded (see funding).
-    function getChannel(bytes32 channelId) external view returns (Channel memory);
-
     /// @notice Funds a channel that is not open yet, straight from the caller (ETH as
     /// msg.value, or an ERC-20 token approved to the manager): no balance slot per participant.
     /// Funding is ordered: participant i funds when `held` is the sum of the deposits and bonds
     /// of participants 0..i-1, so the amount held tells who funded (open and reclaim rely on it).
-    /// A channel's funding is in one asset (the first funder's) and at most 2^96 - 1; a channel
+    /// A channel's funding is in one asset (the first funder's) and at most 2^94 - 1; a channel
     /// needing more locks it from balances.
     /// @param channelId The channel id the participants' consents sign (channelIdOf).
     /// @param asset address(0) for ETH, otherwise the token.

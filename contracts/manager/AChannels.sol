@@ -22,7 +22,7 @@ abstract contract AChannels is IStateChannelManager, AProofs, ABalances {
         uint256 n = params.participants.length;
         _checkParams(params, n);
         channelId = _hashTypedDataV4(ParleyHash.channelParams(params));
-        if (_channels[channelId].phase != Phase.None) revert ChannelExists(channelId);
+        if (_phase(_channels[channelId]) != Phase.None) revert ChannelExists(channelId);
         Signatures.verify(channelId, params.participants, Bitmap.full(n), signatures);
 
         // Amounts are bounded before any arithmetic on them, so oversized input gets
@@ -42,44 +42,37 @@ abstract contract AChannels is IStateChannelManager, AProofs, ABalances {
             _state(params.machine, abi.encodeCall(IStateMachine.initialState, (params.deposits, params.initData)));
         bytes32 stateHash = keccak256(state);
         uint64 active = Bitmap.full(n);
-        _channels[channelId] = Channel({
+        Channel memory ch = Channel({
             machine: params.machine,
             fork: 0,
             phase: Phase.Open,
             n: uint8(n),
-            // Each time is at most MAX_TIME (30 days), so the sum fits in 24 bits.
-            postingWindow: uint24(uint256(params.p2pTime) + params.agreementTime + params.chainFallbackTime),
             asset: params.asset,
             p2pTime: params.p2pTime,
             agreementTime: params.agreementTime,
             chainFallbackTime: params.chainFallbackTime,
+            challengeTime: params.challengeTime,
             active: active,
             slashed: 0,
             genesisTimestamp: uint40(block.timestamp),
-            challengeTime: uint24(params.challengeTime),
             latestSeq: 0,
             participantsHash: ParleyHash.members(params),
             genesisStateHash: stateHash,
             // What _lock counted: the deposits and any funding beyond every share (below 2^128:
-            // a surplus exists only when the funding, below 2^96, covered every share).
+            // a surplus exists only when the funding, below 2^94, covered every share).
             locked: uint128(locked),
             bond: uint128(params.bond)
         });
-        emit ChannelOpened(channelId);
-        emit StateSet(channelId, 0, stateHash, state, uint64(block.timestamp), active);
-    }
-
-    /// @inheritdoc IStateChannelManager
-    function getChannel(bytes32 channelId) external view returns (Channel memory ch) {
-        ch = _channels[channelId];
-        // Slot 5 of a channel not open is its funding, not a locked amount and bond.
-        if (ch.phase == Phase.None) (ch.locked, ch.bond) = (0, 0);
+        // The channel's only storage: the word its funding (if any) already wrote.
+        _store(channelId, ch);
+        emit ChannelOpened(channelId, ch);
+        emit StateSet(channelId, 0, stateHash, state, uint64(block.timestamp), active, ch.locked);
     }
 
     /// @inheritdoc IStateChannelManager
     function fund(bytes32 channelId, address asset, uint256 expectedHeld, uint256 amount) external payable nonReentrant {
         if (amount == 0) revert BalanceAmountZero();
-        if (_channels[channelId].phase != Phase.None) revert ChannelExists(channelId);
+        if (_phase(_channels[channelId]) != Phase.None) revert ChannelExists(channelId);
         (uint256 held, address funded) = _funding(channelId);
         if (held != expectedHeld) revert FundingMoved(expectedHeld, held);
         if (held != 0 && funded != asset) revert FundingAssetMismatch(funded, asset);
@@ -103,7 +96,7 @@ abstract contract AChannels is IStateChannelManager, AProofs, ABalances {
         if (params.deposits.length != n) revert ChannelDepositsLengthMismatch(n, params.deposits.length);
         uint256 held;
         address asset;
-        if (_channels[channelId].phase == Phase.None) {
+        if (_phase(_channels[channelId]) == Phase.None) {
             // The open may still come until the consents expire.
             if (block.timestamp <= params.openDeadline) revert FundsInUse(channelId);
             (held, asset) = _funding(channelId);
@@ -148,7 +141,7 @@ abstract contract AChannels is IStateChannelManager, AProofs, ABalances {
     /// new channel: the channel's funding covers participants in order, each participant's
     /// balance the rest of its share; funding beyond every share joins the deposits. A funding in
     /// another asset than the channel's is set aside for reclaim instead. Returns the amount to
-    /// lock (the record's slot 5, which the funding already wrote, so its write is an update).
+    /// lock (in the record, whose commitment replaces the funding in the channel's word).
     function _lock(bytes32 channelId, ChannelParams calldata params, uint256 deposits) private returns (uint256 locked) {
         address asset = params.asset;
         uint256 bond = params.bond;
@@ -174,7 +167,7 @@ abstract contract AChannels is IStateChannelManager, AProofs, ABalances {
             }
             if (need != 0) _debit(params.participants[i], asset, need);
         }
-        // What is left of the funding joins the deposits: it is below 2^96, and the deposits
+        // What is left of the funding joins the deposits: it is below 2^94, and the deposits
         // below 2^128 minus the bonds it did not have to cover.
         locked = deposits + held;
     }

@@ -19,9 +19,10 @@ abstract contract ACore is IChannelsEvents, ABalanceBook, AMachineCalls, EIP712 
     uint256 internal constant MAX_PARTICIPANTS = 64;
     /// @notice Upper bound of every time parameter (30 days; so three of them fit in 24 bits).
     uint256 internal constant MAX_TIME = 30 days;
-    /// @notice Most a channel's funding may hold before its open (96 bits, so its asset fits in
-    /// the same slot); larger amounts go through balances (deposit).
-    uint256 internal constant MAX_FUNDING = type(uint96).max;
+    /// @notice Most a channel's funding may hold before its open (94 bits, so its asset fits in
+    /// the same word above it and the phase bits below it stay 0); larger amounts go through
+    /// balances (deposit).
+    uint256 internal constant MAX_FUNDING = 2 ** 94 - 1;
     /// @dev Gas a payout pushed in ETH may use in its recipient (an account without code uses
     /// none; a delegated account's or a wallet's receive hook gets this much). A recipient that
     /// needs more, or reverts, is credited in the manager instead. Not public: every public
@@ -31,7 +32,10 @@ abstract contract ACore is IChannelsEvents, ABalanceBook, AMachineCalls, EIP712 
     /// that fails, reverts or returns false is credited in the manager instead.
     uint256 internal constant PUSH_GAS_TOKEN = 100_000;
 
-    mapping(bytes32 channelId => Channel) internal _channels;
+    /// @dev One word per channel, the only storage a channel has: the commitment to its record
+    /// (see _word) with the phase in the two low bits; before the open (phase None) its funding
+    /// (see _pack).
+    mapping(bytes32 channelId => uint256) internal _channels;
     /// @dev Beneficiaries of slashed participants recorded when a fraud dispute changes prover:
     /// one byte per participant (0 = none, else beneficiary index + 1), 32 per word.
     mapping(bytes32 channelId => mapping(uint256 word => uint256)) private _beneficiaries;
@@ -41,60 +45,75 @@ abstract contract ACore is IChannelsEvents, ABalanceBook, AMachineCalls, EIP712 
 
     constructor() EIP712("Parley", "1") {}
 
-    /// @dev Loads an open channel and checks that `participants` is its participant list.
-    function _openChannel(bytes32 channelId, address[] calldata participants)
+    /// @dev The phase a channel word records in its two low bits (None: a funding, or nothing).
+    function _phase(uint256 word) internal pure returns (Phase) {
+        return Phase(word & 3);
+    }
+
+    /// @dev The word committing to `hash` in `phase`: the hash with its two low bits replaced by
+    /// the phase (254 bits of the hash stay, so finding another record for a word is as hard as a
+    /// second preimage of a 254-bit hash).
+    function _word(bytes32 hash, Phase phase) internal pure returns (uint256) {
+        return (uint256(hash) & ~uint256(3)) | uint256(phase);
+    }
+
+    /// @dev The hash of a channel record.
+    function _hash(Channel memory ch) internal pure returns (bytes32) {
+        return keccak256(abi.encode(ch));
+    }
+
+    /// @dev Commits to `ch` alone (an open channel, or one closed without claims).
+    function _store(bytes32 channelId, Channel memory ch) internal {
+        _channels[channelId] = _word(_hash(ch), ch.phase);
+    }
+
+    /// @dev The re-supplied record of an open channel, checked against the channel's word
+    /// (ChannelNotOpen in another phase, ChannelRecordMismatch for another record), and
+    /// `participants` against it.
+    function _openChannel(bytes32 channelId, Channel calldata record, address[] calldata participants)
         internal
         view
-        returns (Channel storage ch)
+        returns (Channel memory ch)
     {
-        ch = _channels[channelId];
-        if (ch.phase != Phase.Open) revert ChannelNotOpen(channelId, ch.phase);
+        uint256 word = _channels[channelId];
+        Phase phase = _phase(word);
+        if (phase != Phase.Open) revert ChannelNotOpen(channelId, phase);
+        ch = record;
+        if (_word(_hash(ch), Phase.Open) != word) revert ChannelRecordMismatch(channelId);
+        _checkMembers(channelId, ch, participants);
+    }
+
+    /// @dev `participants` must be the member list `ch` commits to.
+    function _checkMembers(bytes32 channelId, Channel memory ch, address[] calldata participants) internal pure {
         if (ParleyHash.participants(participants) != ch.participantsHash) {
             revert ChannelParticipantsMismatch(channelId);
         }
     }
 
-    /// @dev A channel's funding before it opens: the amount held and its asset, packed in slot 5
-    /// of its (not yet written) record — where `locked` and `bond` go at the open — as
-    /// `held | uint256(uint160(asset)) << 96`.
+    /// @dev A channel's funding before it opens: the amount held and its asset, packed in the
+    /// channel's word (phase None) as `held << 2 | uint256(uint160(asset)) << 96`.
     function _funding(bytes32 channelId) internal view returns (uint256 held, address asset) {
-        uint256 slot = _fundingSlot(channelId);
-        uint256 word;
-        assembly ("memory-safe") {
-            word := sload(slot)
-        }
-        return _unpack(word);
+        return _unpack(_channels[channelId]);
     }
 
     function _setFunding(bytes32 channelId, uint256 held, address asset) internal {
-        uint256 slot = _fundingSlot(channelId);
-        uint256 word = _pack(held, asset);
-        assembly ("memory-safe") {
-            sstore(slot, word)
-        }
+        _channels[channelId] = _pack(held, asset);
     }
 
-    /// @dev The storage slot of `_channels[channelId].locked` (and `bond`): the record's slot 5.
-    function _fundingSlot(bytes32 channelId) internal view returns (uint256 slot) {
-        Channel storage ch = _channels[channelId];
-        assembly ("memory-safe") {
-            slot := add(ch.slot, 5)
-        }
-    }
-
+    /// @dev `held` below 2^94 (MAX_FUNDING), so the two low bits (the phase) stay None.
     function _pack(uint256 held, address asset) internal pure returns (uint256) {
-        return held | (uint256(uint160(asset)) << 96);
+        return (held << 2) | (uint256(uint160(asset)) << 96);
     }
 
     function _unpack(uint256 word) internal pure returns (uint256 held, address asset) {
-        held = uint96(word);
+        held = (word >> 2) & MAX_FUNDING;
         asset = address(uint160(word >> 96));
     }
 
     /// @dev The in-channel signers of a checked member list (see Channel.participantsHash): its
     /// last n entries — the session keys, or the participants themselves when the channel has
     /// none. A calldata slice: nothing is copied, and the wallets stay `members[:n]`.
-    function _signersOf(address[] calldata members, Channel storage ch) internal view returns (address[] calldata out) {
+    function _signersOf(address[] calldata members, Channel memory ch) internal pure returns (address[] calldata out) {
         uint256 n = ch.n;
         // The caller checked `members` against the channel's hash, so its length is n or 2n:
         // the slice lies inside it without Solidity's bounds checks.
@@ -122,7 +141,7 @@ abstract contract ACore is IChannelsEvents, ABalanceBook, AMachineCalls, EIP712 
     /// beneficiary (`prover` unless recorded otherwise, see _payee).
     function _settle(
         bytes32 channelId,
-        Channel storage ch,
+        Channel memory ch,
         address[] calldata participants,
         bytes memory state,
         bytes32 stateHash,
@@ -135,13 +154,12 @@ abstract contract ACore is IChannelsEvents, ABalanceBook, AMachineCalls, EIP712 
     /// @dev _settle with the way of paying. Push (only with every active participant unpaid and
     /// nobody slashed to pay for): each amount is sent to its payee's account at once and
     /// credited only where that transfer fails (ChannelPaidOut names those sent). Claims: nothing
-    /// is paid; the participants-hash slot (already read) then holds
-    /// keccak256(abi.encode(participantsHash, payouts, claimed)) with `claimed` = 0, the only
-    /// storage this writes besides the phase and the locked amount (see _claim). Either way the
-    /// channel is closed before any transfer, so a recipient that calls back finds it settled.
+    /// is paid; the channel's word then commits to keccak256(abi.encode(hash of the closed
+    /// record, payouts, claimed)) with `claimed` = 0 (see _claim). Either way the channel's word
+    /// is written (closed) before any transfer, so a recipient that calls back finds it settled.
     function _settleBy(
         bytes32 channelId,
-        Channel storage ch,
+        Channel memory ch,
         address[] calldata participants,
         bytes memory state,
         bytes32 stateHash,
@@ -154,6 +172,11 @@ abstract contract ACore is IChannelsEvents, ABalanceBook, AMachineCalls, EIP712 
         uint64 fork = ch.fork;
         ch.phase = Phase.Closed;
         ch.locked = 0;
+        if (payment == Payment.Claims) {
+            _channels[channelId] = _word(keccak256(abi.encode(_hash(ch), payouts, uint64(0))), Phase.Closed);
+        } else {
+            _store(channelId, ch);
+        }
         if (payment == Payment.Credit) {
             _creditPayouts(channelId, ch, participants, payouts, unpaid, prover);
             emit ChannelClosed(channelId, fork, stateHash, payouts);
@@ -162,7 +185,6 @@ abstract contract ACore is IChannelsEvents, ABalanceBook, AMachineCalls, EIP712 
             emit ChannelClosed(channelId, fork, stateHash, payouts);
             emit ChannelPaidOut(channelId, sent);
         } else {
-            ch.participantsHash = keccak256(abi.encode(ch.participantsHash, payouts, uint64(0)));
             emit ChannelClosed(channelId, fork, stateHash, payouts);
             emit ClaimsRecorded(channelId);
         }
@@ -171,7 +193,7 @@ abstract contract ACore is IChannelsEvents, ABalanceBook, AMachineCalls, EIP712 
     /// @dev Credits every payout, plus the bond of each unpaid participant.
     function _creditPayouts(
         bytes32 channelId,
-        Channel storage ch,
+        Channel memory ch,
         address[] calldata participants,
         uint256[] memory payouts,
         uint64 unpaid,
@@ -187,29 +209,34 @@ abstract contract ACore is IChannelsEvents, ABalanceBook, AMachineCalls, EIP712 
         }
     }
 
-    /// @dev Pays the recorded claims `which` (see _settleBy, Claims): checks the commitment,
-    /// records them claimed before any transfer, then sends each (credited where sending fails).
-    /// Returns the new claimed bitmap and the entries sent.
+    /// @dev Pays the recorded claims `which` (see _settleBy, Claims): checks the commitment (the
+    /// closed `record`, `payouts` and `claimed`) and the member list, records them claimed
+    /// before any transfer, then sends each (credited where sending fails). Returns the new
+    /// claimed bitmap and the entries sent.
     function _claim(
         bytes32 channelId,
-        Channel storage ch,
+        Channel calldata record,
         address[] calldata participants,
         uint256[] calldata payouts,
         uint64 claimed,
         uint64 which
     ) internal returns (uint64 nowClaimed, uint64 sent) {
-        if (ch.phase != Phase.Closed) revert ChannelNotClosed(channelId, ch.phase);
-        bytes32 participantsHash = ParleyHash.participants(participants);
-        if (keccak256(abi.encode(participantsHash, payouts, claimed)) != ch.participantsHash) {
+        uint256 word = _channels[channelId];
+        Phase phase = _phase(word);
+        if (phase != Phase.Closed) revert ChannelNotClosed(channelId, phase);
+        Channel memory ch = record;
+        bytes32 recordHash = _hash(ch);
+        if (_word(keccak256(abi.encode(recordHash, payouts, claimed)), Phase.Closed) != word) {
             revert ClaimsMismatch(channelId);
         }
+        _checkMembers(channelId, ch, participants);
         uint64 unpaid = ch.active;
         // Only entries with something to pay (payout or bond) may be named, each once.
         if (which == 0 || which & claimed != 0 || which & ~_claimable(payouts, unpaid, ch.bond) != 0) {
             revert ClaimsInvalid(channelId, which, claimed);
         }
         nowClaimed = claimed | which;
-        ch.participantsHash = keccak256(abi.encode(participantsHash, payouts, nowClaimed));
+        _channels[channelId] = _word(keccak256(abi.encode(recordHash, payouts, nowClaimed)), Phase.Closed);
         uint256[] memory amounts = new uint256[](payouts.length);
         for (uint256 i; i < payouts.length; ++i) {
             if (Bitmap.has(which, i)) amounts[i] = payouts[i];
@@ -230,7 +257,7 @@ abstract contract ACore is IChannelsEvents, ABalanceBook, AMachineCalls, EIP712 
     /// payee's prover is 0.
     function _pushPayouts(
         bytes32 channelId,
-        Channel storage ch,
+        Channel memory ch,
         address[] calldata participants,
         uint256[] memory payouts,
         uint64 unpaid
@@ -274,7 +301,7 @@ abstract contract ACore is IChannelsEvents, ABalanceBook, AMachineCalls, EIP712 
     /// @dev The machine's outcome of `state`, checked (length n; the shares of `unpaid` sum to
     /// at most the locked deposits) and with every entry outside `unpaid` zeroed, and what it
     /// leaves of the locked deposits.
-    function _outcome(Channel storage ch, bytes memory state, uint64 unpaid)
+    function _outcome(Channel memory ch, bytes memory state, uint64 unpaid)
         internal
         view
         returns (uint256[] memory payouts, uint256 remainder)

@@ -12,57 +12,51 @@ import {AProofs} from "./AProofs.sol";
 /// @notice Storage and shared checks of the court: the one-slot dispute record, callers,
 /// candidates, single transactions, resolvability and slashing.
 abstract contract ADisputeBase is IDisputeManager, AProofs {
-    /// @inheritdoc IDisputeManager
-    function getDispute(bytes32 channelId) external view returns (bytes32 commitment, uint64 latestSeq) {
-        Channel storage ch = _channels[channelId];
-        return (ch.phase == Phase.Disputed ? ch.participantsHash : bytes32(0), ch.latestSeq);
-    }
-
     // ─── Channel, caller and record ──────────────────────────────────────────────────────────
 
-    /// @dev Loads a channel in phase Open, checks `participants` and the caller.
-    function _openForDispute(bytes32 channelId, address[] calldata participants, uint256 index)
+    /// @dev The record of a channel in phase Open (checked, with `participants`) and an active
+    /// caller; DisputeAlreadyOpen when a dispute is open.
+    function _openForDispute(bytes32 channelId, Channel calldata channel, address[] calldata participants, uint256 index)
         internal
         view
-        returns (Channel storage ch)
+        returns (Channel memory ch)
     {
-        ch = _channels[channelId];
-        if (ch.phase == Phase.Disputed) revert DisputeAlreadyOpen(channelId);
-        ch = _openChannel(channelId, participants);
+        if (_phase(_channels[channelId]) == Phase.Disputed) revert DisputeAlreadyOpen(channelId);
+        ch = _openChannel(channelId, channel, participants);
         _requireCaller(participants, index, ch);
     }
 
-    /// @dev Loads a Disputed channel and checks that `participants` and `record` are the ones
-    /// committed to. Returns the plain participants hash (what the slot holds again once the
-    /// dispute ends).
-    function _disputed(bytes32 channelId, address[] calldata participants, DisputeRecord calldata record)
-        internal
-        view
-        returns (Channel storage ch, bytes32 participantsHash)
-    {
-        ch = _channels[channelId];
-        if (ch.phase != Phase.Disputed) revert DisputeNotOpen(channelId);
-        participantsHash = ParleyHash.participants(participants);
-        if (keccak256(abi.encode(participantsHash, record)) != ch.participantsHash) {
+    /// @dev The record of a Disputed channel: `channel` and `dispute` must be the ones the
+    /// channel's word commits to (DisputeRecordMismatch otherwise), and `participants` the
+    /// record's member list.
+    function _disputed(
+        bytes32 channelId,
+        Channel calldata channel,
+        address[] calldata participants,
+        DisputeRecord calldata dispute
+    ) internal view returns (Channel memory ch) {
+        uint256 word = _channels[channelId];
+        if (_phase(word) != Phase.Disputed) revert DisputeNotOpen(channelId);
+        ch = channel;
+        if (_word(keccak256(abi.encode(_hash(ch), dispute)), Phase.Disputed) != word) {
             revert DisputeRecordMismatch(channelId);
         }
+        _checkMembers(channelId, ch, participants);
     }
 
     /// @dev A channel open, or disputed with `dispute` its record (for calls that may replace or
     /// join an open dispute: fraud proofs, and exits over a timeout), and an active caller.
-    /// Returns the plain participants hash.
     function _openOrDisputed(
         bytes32 channelId,
+        Channel calldata channel,
         address[] calldata participants,
         uint256 index,
         DisputeRecord calldata dispute
-    ) internal view returns (Channel storage ch, bytes32 participantsHash) {
-        ch = _channels[channelId];
-        if (ch.phase == Phase.Disputed) {
-            (ch, participantsHash) = _disputed(channelId, participants, dispute);
+    ) internal view returns (Channel memory ch) {
+        if (_phase(_channels[channelId]) == Phase.Disputed) {
+            ch = _disputed(channelId, channel, participants, dispute);
         } else {
-            ch = _openChannel(channelId, participants);
-            participantsHash = ch.participantsHash;
+            ch = _openChannel(channelId, channel, participants);
         }
         _requireCaller(participants, index, ch);
     }
@@ -70,18 +64,19 @@ abstract contract ADisputeBase is IDisputeManager, AProofs {
     /// @dev Like _disputed, for challenges and answers: before the deadline, by an active caller.
     function _challengeable(
         bytes32 channelId,
+        Channel calldata channel,
         address[] calldata participants,
         uint256 index,
         DisputeRecord calldata record
-    ) internal view returns (Channel storage ch, bytes32 participantsHash) {
-        (ch, participantsHash) = _disputed(channelId, participants, record);
+    ) internal view returns (Channel memory ch) {
+        ch = _disputed(channelId, channel, participants, record);
         if (block.timestamp > record.deadline) revert DisputeExpired(block.timestamp, record.deadline);
         _requireCaller(participants, index, ch);
     }
 
     /// @dev The caller must be `participants[index]`, active and not slashed. An index at or above
     /// n (a session key's place in the member list) is never active: a session key cannot call.
-    function _requireCaller(address[] calldata participants, uint256 index, Channel storage ch) internal view {
+    function _requireCaller(address[] calldata participants, uint256 index, Channel memory ch) internal view {
         if (index >= participants.length || participants[index] != msg.sender) {
             revert CallerNotParticipant(index, msg.sender);
         }
@@ -89,9 +84,10 @@ abstract contract ADisputeBase is IDisputeManager, AProofs {
         if (Bitmap.has(ch.slashed, index)) revert CallerSlashed(index);
     }
 
-    /// @dev Commits to `record` as the open dispute (the phase is the caller's business).
-    function _storeRecord(Channel storage ch, bytes32 participantsHash, DisputeRecord memory record) internal {
-        ch.participantsHash = keccak256(abi.encode(participantsHash, record));
+    /// @dev Commits to `ch` in phase Disputed with `record` as the open dispute.
+    function _storeRecord(bytes32 channelId, Channel memory ch, DisputeRecord memory record) internal {
+        ch.phase = Phase.Disputed;
+        _channels[channelId] = _word(keccak256(abi.encode(_hash(ch), record)), Phase.Disputed);
     }
 
     // ─── Candidates ──────────────────────────────────────────────────────────────────────────
@@ -104,7 +100,7 @@ abstract contract ADisputeBase is IDisputeManager, AProofs {
     function _candidate(
         DisputeRecord memory record,
         bytes32 channelId,
-        Channel storage ch,
+        Channel memory ch,
         address[] calldata participants,
         SignedTransaction[] calldata txs,
         bool anchored
@@ -130,7 +126,7 @@ abstract contract ADisputeBase is IDisputeManager, AProofs {
     /// onRemove succeeds for every removal and the outcome of the result is settleable (n
     /// entries, the active ones within the locked deposits). Checked whenever a candidate or the
     /// removals change, so no dispute can reach a `resolve` that reverts forever.
-    function _requireResolvable(Channel storage ch, DisputeKind kind, uint64 removals, bytes calldata state) internal view {
+    function _requireResolvable(Channel memory ch, DisputeKind kind, uint64 removals, bytes calldata state) internal view {
         address machine = ch.machine;
         bytes memory genesis = _afterRemovals(machine, state, removals);
         // The same machine calls resolve makes, so a dispute whose resolution cannot fit in a
@@ -157,7 +153,7 @@ abstract contract ADisputeBase is IDisputeManager, AProofs {
 
     /// @dev Checks that `t` is on this channel's current fork, its data within MAX_DATA_BYTES and
     /// its timestamp in [earliest, block time + skew]; returns its EIP-712 digest.
-    function _checkTransaction(bytes32 channelId, Channel storage ch, Transaction calldata t, uint256 earliest)
+    function _checkTransaction(bytes32 channelId, Channel memory ch, Transaction calldata t, uint256 earliest)
         internal
         view
         returns (bytes32)
@@ -177,7 +173,7 @@ abstract contract ADisputeBase is IDisputeManager, AProofs {
     function _verifyOne(
         bytes32 digest,
         address[] calldata participants,
-        Channel storage ch,
+        Channel memory ch,
         uint256 signer,
         bytes calldata signature
     ) internal view {
@@ -190,7 +186,7 @@ abstract contract ADisputeBase is IDisputeManager, AProofs {
     /// at resolution they are removed and their bonds and outcome shares go to the beneficiary
     /// (the fraud record's prover, see AChannels._payee). They stay in the active set until then,
     /// so answers and checkpoints are judged by the set every final state was final under.
-    function _slash(bytes32 channelId, Channel storage ch, uint64 culprits, uint256 beneficiary) internal {
+    function _slash(bytes32 channelId, Channel memory ch, uint64 culprits, uint256 beneficiary) internal {
         ch.slashed |= culprits;
         for (uint256 i; culprits >> i != 0; ++i) {
             if (Bitmap.has(culprits, i)) emit ParticipantSlashed(channelId, uint16(i), uint16(beneficiary));
@@ -201,27 +197,24 @@ abstract contract ADisputeBase is IDisputeManager, AProofs {
     /// the candidate's bytes and the signed transactions the call carried.
     function _raise(
         bytes32 channelId,
-        Channel storage ch,
-        bytes32 participantsHash,
+        Channel memory ch,
         DisputeRecord memory record,
         bytes calldata state,
         SignedTransaction[] calldata txs
     ) internal {
-        ch.phase = Phase.Disputed;
-        _storeRecord(ch, participantsHash, record);
+        _storeRecord(channelId, ch, record);
         emit DisputeRaised(channelId, ch.fork, record, state, txs);
     }
 
     /// @dev Records the answer `next` of the open dispute and emits DisputeAnswered.
     function _answered(
         bytes32 channelId,
-        Channel storage ch,
-        bytes32 participantsHash,
+        Channel memory ch,
         DisputeRecord memory next,
         bytes calldata state,
         SignedTransaction[] calldata txs
     ) internal {
-        _storeRecord(ch, participantsHash, next);
+        _storeRecord(channelId, ch, next);
         emit DisputeAnswered(channelId, ch.fork, next, state, txs);
     }
 
@@ -229,7 +222,7 @@ abstract contract ADisputeBase is IDisputeManager, AProofs {
     /// candidate it claimed as its latest): it is slashed in favour of the challenger, and the
     /// dispute becomes a fraud dispute with a fresh deadline that removes it. The candidate is
     /// the caller's business (a final state: the timeout's own candidate may be invalid).
-    function _convictDisputer(bytes32 channelId, Channel storage ch, uint256 challenger, DisputeRecord memory next)
+    function _convictDisputer(bytes32 channelId, Channel memory ch, uint256 challenger, DisputeRecord memory next)
         internal
     {
         uint256 disputer = next.disputer;

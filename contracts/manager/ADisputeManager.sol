@@ -14,13 +14,13 @@ abstract contract ADisputeManager is ADisputes, AFraud {
     /// @inheritdoc IDisputeManager
     function resolve(
         bytes32 channelId,
+        Channel calldata channel,
         address[] calldata participants,
         DisputeRecord calldata dispute,
         bytes calldata state
     ) external {
-        (Channel storage ch, bytes32 participantsHash) = _disputed(channelId, participants, dispute);
+        Channel memory ch = _disputed(channelId, channel, participants, dispute);
         if (block.timestamp <= dispute.deadline) revert DisputePending(block.timestamp, dispute.deadline);
-        ch.participantsHash = participantsHash;
         _requireStateHash(state, dispute.stateHash);
         emit DisputeResolved(channelId, ch.fork, dispute);
         uint64 removals = dispute.removals;
@@ -40,7 +40,7 @@ abstract contract ADisputeManager is ADisputes, AFraud {
     }
 
     /// @dev Takes `removals` out of the active set (they are paid below, with their bonds).
-    function _remove(bytes32 channelId, Channel storage ch, uint64 removals) private {
+    function _remove(bytes32 channelId, Channel memory ch, uint64 removals) private {
         if (removals == 0) return;
         ch.active &= ~removals;
         for (uint256 i; removals >> i != 0; ++i) {
@@ -52,7 +52,7 @@ abstract contract ADisputeManager is ADisputes, AFraud {
     /// (a slashed one's to whoever proved it), so what it is owed no longer depends on the others.
     function _payRemoved(
         bytes32 channelId,
-        Channel storage ch,
+        Channel memory ch,
         address[] calldata participants,
         bytes memory genesis,
         uint64 removals,
@@ -74,7 +74,7 @@ abstract contract ADisputeManager is ADisputes, AFraud {
     }
 
     /// @dev Starts the next fork from `genesis`: no signatures needed, timed from now.
-    function _startFork(bytes32 channelId, Channel storage ch, bytes memory genesis) private {
+    function _startFork(bytes32 channelId, Channel memory ch, bytes memory genesis) private {
         uint40 fork = ch.fork + 1;
         bytes32 stateHash = keccak256(genesis);
         ch.fork = fork;
@@ -82,6 +82,7 @@ abstract contract ADisputeManager is ADisputes, AFraud {
         ch.genesisStateHash = stateHash;
         ch.genesisTimestamp = uint40(block.timestamp);
         ch.latestSeq = 0;
-        emit StateSet(channelId, fork, stateHash, genesis, uint64(block.timestamp), ch.active);
+        _store(channelId, ch);
+        emit StateSet(channelId, fork, stateHash, genesis, uint64(block.timestamp), ch.active, ch.locked);
     }
 }

@@ -13,13 +13,14 @@ abstract contract ADisputes is ADisputeBase {
     /// @inheritdoc IDisputeManager
     function postTransaction(
         bytes32 channelId,
+        Channel calldata channel,
         address[] calldata participants,
         Transaction calldata transaction,
         bytes calldata signature
     ) external {
         // Open channels only: while a dispute is open nobody signs on the fork, and the one move
         // that matters then (the accused's) is published by respond.
-        Channel storage ch = _openChannel(channelId, participants);
+        Channel memory ch = _openChannel(channelId, channel, participants);
         bytes32 digest = _checkMove(channelId, ch, participants, transaction, signature, ch.genesisTimestamp);
         emit TransactionPosted(channelId, digest, transaction, signature);
     }
@@ -27,12 +28,13 @@ abstract contract ADisputes is ADisputeBase {
     /// @inheritdoc IDisputeManager
     function disputeTimeout(
         bytes32 channelId,
+        Channel calldata channel,
         address[] calldata participants,
         uint256 index,
         SignedTransaction[] calldata txs,
         bytes calldata state
     ) external {
-        Channel storage ch = _openForDispute(channelId, participants, index);
+        Channel memory ch = _openForDispute(channelId, channel, participants, index);
         if (state.length > MAX_STATE_BYTES) revert StateTooLarge(state.length, MAX_STATE_BYTES);
         DisputeRecord memory record;
         record.disputer = uint16(index);
@@ -51,7 +53,7 @@ abstract contract ADisputes is ADisputeBase {
             uint256 accused = _accused(ch, index, state);
             record.removals = Bitmap.bit(accused);
             // The accused had until T + p2pTime + agreementTime + chainFallbackTime to move.
-            uint256 window = ch.postingWindow;
+            uint256 window = uint256(ch.p2pTime) + ch.agreementTime + ch.chainFallbackTime;
             uint256 earliest = uint256(record.timestamp) + window;
             if (block.timestamp <= earliest) revert DisputeTooEarly(block.timestamp, earliest + 1);
             // A candidate the accused did not sign may never have reached it, and its timestamp
@@ -60,12 +62,12 @@ abstract contract ADisputes is ADisputeBase {
         }
         record.deadline = uint64(deadline);
         _requireResolvable(ch, record.kind, record.removals, state);
-        _raise(channelId, ch, ch.participantsHash, record, state, txs);
+        _raise(channelId, ch, record, state, txs);
     }
 
     /// @dev The next actor of a non-terminal candidate state: active and not the disputer
     /// (AccusedInvalid; with type(uint256).max when nextActor fails).
-    function _accused(Channel storage ch, uint256 disputer, bytes calldata state) private view returns (uint256 accused) {
+    function _accused(Channel memory ch, uint256 disputer, bytes calldata state) private view returns (uint256 accused) {
         bool ok;
         (ok, accused) = _tryNextActor(ch.machine, state);
         if (!ok) revert AccusedInvalid(type(uint256).max);
@@ -75,6 +77,7 @@ abstract contract ADisputes is ADisputeBase {
     /// @inheritdoc IDisputeManager
     function exit(
         bytes32 channelId,
+        Channel calldata channel,
         address[] calldata participants,
         uint256 index,
         DisputeRecord calldata dispute,
@@ -82,7 +85,7 @@ abstract contract ADisputes is ADisputeBase {
         bool leave,
         bytes calldata state
     ) external {
-        (Channel storage ch, bytes32 participantsHash) = _openOrDisputed(channelId, participants, index, dispute);
+        Channel memory ch = _openOrDisputed(channelId, channel, participants, index, dispute);
         // A timeout can be answered with a move and raised again at once (in one transaction, even),
         // for ever: leaving must not wait on that, so an exit or force-close replaces an open
         // timeout. Anything else open is resolved first (each resolution removes someone or settles).
@@ -101,19 +104,20 @@ abstract contract ADisputes is ADisputeBase {
         // full challenge window for the last extension.
         record.deadline = uint64(block.timestamp) + 2 * uint64(ch.challengeTime);
         _requireResolvable(ch, record.kind, record.removals, state);
-        _raise(channelId, ch, participantsHash, record, state, proof);
+        _raise(channelId, ch, record, state, proof);
     }
 
     /// @inheritdoc IDisputeManager
     function respond(
         bytes32 channelId,
+        Channel calldata channel,
         address[] calldata participants,
         uint256 index,
         DisputeRecord calldata dispute,
         Transaction calldata transaction,
         bytes calldata signature
     ) external {
-        (Channel storage ch, bytes32 participantsHash) = _challengeable(channelId, participants, index, dispute);
+        Channel memory ch = _challengeable(channelId, channel, participants, index, dispute);
         if (dispute.kind != DisputeKind.Timeout) revert DisputeKindInvalid(dispute.kind);
         uint64 seq = transaction.seq;
         if (
@@ -123,8 +127,8 @@ abstract contract ADisputes is ADisputeBase {
         bytes32 digest = _checkMove(channelId, ch, participants, transaction, signature, dispute.timestamp);
 
         ch.phase = Phase.Open;
-        ch.participantsHash = participantsHash;
         ch.latestSeq = seq;
+        _store(channelId, ch);
         emit TransactionPosted(channelId, digest, transaction, signature);
         emit DisputeCancelled(channelId, ch.fork, seq);
     }
@@ -132,13 +136,14 @@ abstract contract ADisputes is ADisputeBase {
     /// @inheritdoc IDisputeManager
     function answer(
         bytes32 channelId,
+        Channel calldata channel,
         address[] calldata participants,
         uint256 index,
         DisputeRecord calldata dispute,
         SignedTransaction[] calldata proof,
         bytes calldata state
     ) external {
-        (Channel storage ch, bytes32 participantsHash) = _challengeable(channelId, participants, index, dispute);
+        Channel memory ch = _challengeable(channelId, channel, participants, index, dispute);
         DisputeRecord memory next = dispute;
         _candidate(next, channelId, ch, participants, proof, false);
         if (next.seq <= dispute.seq) revert CandidateNotLater(next.seq, dispute.seq);
@@ -149,19 +154,20 @@ abstract contract ADisputes is ADisputeBase {
             _convictDisputer(channelId, ch, index, next);
         }
         _requireResolvable(ch, next.kind, next.removals, state);
-        _answered(channelId, ch, participantsHash, next, state, proof);
+        _answered(channelId, ch, next, state, proof);
     }
 
     /// @inheritdoc IDisputeManager
     function extend(
         bytes32 channelId,
+        Channel calldata channel,
         address[] calldata participants,
         uint256 index,
         DisputeRecord calldata dispute,
         SignedTransaction[] calldata txs,
         bytes calldata state
     ) external {
-        (Channel storage ch, bytes32 participantsHash) = _challengeable(channelId, participants, index, dispute);
+        Channel memory ch = _challengeable(channelId, channel, participants, index, dispute);
         if (dispute.kind != DisputeKind.Exit && dispute.kind != DisputeKind.ForceClose) revert DisputeKindInvalid(dispute.kind);
         // The last extension must stay open to fraud proofs for a full challenge time.
         uint256 until = dispute.deadline - ch.challengeTime;
@@ -172,12 +178,13 @@ abstract contract ADisputes is ADisputeBase {
         if (next.seq <= dispute.seq) revert CandidateNotLater(next.seq, dispute.seq);
         _requireStateHash(state, next.stateHash);
         _requireResolvable(ch, next.kind, next.removals, state);
-        _answered(channelId, ch, participantsHash, next, state, txs);
+        _answered(channelId, ch, next, state, txs);
     }
 
     /// @inheritdoc IDisputeManager
     function refute(
         bytes32 channelId,
+        Channel calldata channel,
         address[] calldata participants,
         uint256 index,
         DisputeRecord calldata dispute,
@@ -186,7 +193,7 @@ abstract contract ADisputes is ADisputeBase {
         SignedTransaction[] calldata checkpoint,
         bytes calldata state
     ) external {
-        (Channel storage ch, bytes32 participantsHash) = _challengeable(channelId, participants, index, dispute);
+        Channel memory ch = _challengeable(channelId, channel, participants, index, dispute);
         if (dispute.kind != DisputeKind.Timeout && dispute.kind != DisputeKind.Conclude) {
             revert DisputeKindInvalid(dispute.kind);
         }
@@ -200,14 +207,14 @@ abstract contract ADisputes is ADisputeBase {
         _requireStateHash(state, next.stateHash);
         _convictDisputer(channelId, ch, index, next);
         _requireResolvable(ch, next.kind, next.removals, state);
-        _answered(channelId, ch, participantsHash, next, state, checkpoint);
+        _answered(channelId, ch, next, state, checkpoint);
     }
 
     /// @dev A move by an active author on the current fork (data and timestamp within bounds,
     /// not stamped before `earliest`), signed by its author. Returns its digest.
     function _checkMove(
         bytes32 channelId,
-        Channel storage ch,
+        Channel memory ch,
         address[] calldata participants,
         Transaction calldata transaction,
         bytes calldata signature,

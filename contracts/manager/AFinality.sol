@@ -14,65 +14,71 @@ abstract contract AFinality is AChannels {
     /// @inheritdoc IStateChannelManager
     function conclude(
         bytes32 channelId,
+        Channel calldata channel,
         address[] calldata participants,
         SignedTransaction[] calldata proof,
         bytes calldata state
     ) external nonReentrant {
-        _conclude(channelId, participants, proof, state, Payment.Credit);
+        _conclude(channelId, channel, participants, proof, state, Payment.Credit);
     }
 
     /// @inheritdoc IStateChannelManager
     function concludeToClaims(
         bytes32 channelId,
+        Channel calldata channel,
         address[] calldata participants,
         SignedTransaction[] calldata proof,
         bytes calldata state
     ) external nonReentrant {
-        _conclude(channelId, participants, proof, state, Payment.Claims);
+        _conclude(channelId, channel, participants, proof, state, Payment.Claims);
     }
 
     /// @inheritdoc IStateChannelManager
     function close(
         bytes32 channelId,
+        Channel calldata channel,
         address[] calldata participants,
         bytes calldata state,
         uint64 signers,
         bytes calldata signatures
     ) external nonReentrant {
-        _close(channelId, participants, state, signers, signatures, Payment.Credit);
+        _close(channelId, channel, participants, state, signers, signatures, Payment.Credit);
     }
 
     /// @inheritdoc IStateChannelManager
     function closeAndPay(
         bytes32 channelId,
+        Channel calldata channel,
         address[] calldata participants,
         bytes calldata state,
         uint64 signers,
         bytes calldata signatures
     ) external nonReentrant {
-        _close(channelId, participants, state, signers, signatures, Payment.Push);
+        _close(channelId, channel, participants, state, signers, signatures, Payment.Push);
     }
 
     /// @inheritdoc IStateChannelManager
     function closeToClaims(
         bytes32 channelId,
+        Channel calldata channel,
         address[] calldata participants,
         bytes calldata state,
         uint64 signers,
         bytes calldata signatures
     ) external nonReentrant {
-        _close(channelId, participants, state, signers, signatures, Payment.Claims);
+        _close(channelId, channel, participants, state, signers, signatures, Payment.Claims);
     }
 
     /// @inheritdoc IStateChannelManager
     function claim(
         bytes32 channelId,
+        Channel calldata channel,
         address[] calldata participants,
         uint256[] calldata payouts,
         uint64 claimed,
         uint64 which
     ) external nonReentrant {
-        (uint64 nowClaimed, uint64 sent) = _claim(channelId, _channels[channelId], participants, payouts, claimed, which);
+        (uint64 nowClaimed, uint64 sent) = _claim(channelId, channel, participants, payouts, claimed, which);
         emit PayoutsClaimed(channelId, nowClaimed, sent);
     }
 
@@ -80,12 +86,13 @@ abstract contract AFinality is AChannels {
     /// `state` is terminal; settles with every active participant unpaid.
     function _conclude(
         bytes32 channelId,
+        Channel calldata channel,
         address[] calldata participants,
         SignedTransaction[] calldata proof,
         bytes calldata state,
         Payment payment
     ) private {
-        Channel storage ch = _openChannel(channelId, participants);
+        Channel memory ch = _openChannel(channelId, channel, participants);
         (bytes32 stateHash,) = _verifyFinality(channelId, ch, participants, proof);
         _requireStateHash(state, stateHash);
         // One copy of the state in memory for both machine calls.
@@ -99,13 +106,14 @@ abstract contract AFinality is AChannels {
     /// unpaid.
     function _close(
         bytes32 channelId,
+        Channel calldata channel,
         address[] calldata participants,
         bytes calldata state,
         uint64 signers,
         bytes calldata signatures,
         Payment payment
     ) private {
-        Channel storage ch = _openChannel(channelId, participants);
+        Channel memory ch = _openChannel(channelId, channel, participants);
         bytes32 stateHash = keccak256(state);
         bytes32 digest = _hashTypedDataV4(ParleyHash.close(channelId, ch.fork, stateHash));
         uint64 active = ch.active;
@@ -117,22 +125,24 @@ abstract contract AFinality is AChannels {
     /// @inheritdoc IStateChannelManager
     function verifyFinalityProof(
         bytes32 channelId,
+        Channel calldata channel,
         address[] calldata participants,
         SignedTransaction[] calldata proof
     ) external view returns (bytes32 stateHash, uint64 seq) {
-        return _verifyFinality(channelId, _openChannel(channelId, participants), participants, proof);
+        return _verifyFinality(channelId, _openChannel(channelId, channel, participants), participants, proof);
     }
 
     /// @inheritdoc IStateChannelManager
     function verifySignatures(
         bytes32 channelId,
+        Channel calldata channel,
         address[] calldata participants,
         bytes32 digest,
         uint64 signers,
         bytes calldata signatures,
         uint256 threshold
     ) external view returns (uint64) {
-        Channel storage ch = _openChannel(channelId, participants);
+        Channel memory ch = _openChannel(channelId, channel, participants);
         _verifyThreshold(ch.active, _signersOf(participants, ch), digest, signers, signatures, threshold);
         return signers;
     }

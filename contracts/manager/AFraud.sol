@@ -16,6 +16,7 @@ abstract contract AFraud is ADisputeBase {
     /// @inheritdoc IDisputeManager
     function proveInvalidTransition(
         bytes32 channelId,
+        Channel calldata channel,
         address[] calldata participants,
         uint256 index,
         DisputeRecord calldata dispute,
@@ -24,17 +25,18 @@ abstract contract AFraud is ADisputeBase {
         SignedTransaction[] calldata checkpoint,
         bytes calldata state
     ) external {
-        (Channel storage ch, bytes32 participantsHash) = _openOrDisputed(channelId, participants, index, dispute);
+        Channel memory ch = _openOrDisputed(channelId, channel, participants, index, dispute);
         Transaction calldata t = fraud.transaction;
         Signatures.verify(_checkTransaction(channelId, ch, t, ch.genesisTimestamp), _signersOf(participants, ch), fraud.signers, fraud.signatures);
         _requireStateHash(previousState, t.previousStateHash);
         if (!_isInvalid(ch.machine, previousState, t)) revert FraudNotProven();
-        _convict(channelId, ch, participants, participantsHash, index, dispute, fraud.signers, checkpoint, state);
+        _convict(channelId, ch, participants, index, dispute, fraud.signers, checkpoint, state);
     }
 
     /// @inheritdoc IDisputeManager
     function proveEquivocation(
         bytes32 channelId,
+        Channel calldata channel,
         address[] calldata participants,
         uint256 index,
         DisputeRecord calldata dispute,
@@ -43,14 +45,14 @@ abstract contract AFraud is ADisputeBase {
         SignedTransaction[] calldata checkpoint,
         bytes calldata state
     ) external {
-        (Channel storage ch, bytes32 participantsHash) = _openOrDisputed(channelId, participants, index, dispute);
+        Channel memory ch = _openOrDisputed(channelId, channel, participants, index, dispute);
         bytes32 a = _checkTransaction(channelId, ch, first.transaction, ch.genesisTimestamp);
         bytes32 b = _checkTransaction(channelId, ch, second.transaction, ch.genesisTimestamp);
         if (a == b || first.transaction.seq != second.transaction.seq) revert EquivocationInvalid();
         Signatures.verify(a, _signersOf(participants, ch), first.signers, first.signatures);
         Signatures.verify(b, _signersOf(participants, ch), second.signers, second.signatures);
         _convict(
-            channelId, ch, participants, participantsHash, index, dispute, first.signers & second.signers, checkpoint, state
+            channelId, ch, participants, index, dispute, first.signers & second.signers, checkpoint, state
         );
     }
 
@@ -79,9 +81,8 @@ abstract contract AFraud is ADisputeBase {
     /// are finality proofs), so the later of the two stays and nothing new needs answering.
     function _convict(
         bytes32 channelId,
-        Channel storage ch,
+        Channel memory ch,
         address[] calldata participants,
-        bytes32 participantsHash,
         uint256 prover,
         DisputeRecord calldata dispute,
         uint64 signers,
@@ -112,6 +113,6 @@ abstract contract AFraud is ADisputeBase {
         }
         _requireStateHash(state, record.stateHash);
         _requireResolvable(ch, record.kind, record.removals, state);
-        _raise(channelId, ch, participantsHash, record, state, checkpoint);
+        _raise(channelId, ch, record, state, checkpoint);
     }
 }

@@ -38,7 +38,7 @@ abstract contract AProofs is ACore {
     /// work by N.
     function _verifyFinality(
         bytes32 channelId,
-        Channel storage ch,
+        Channel memory ch,
         address[] calldata participants,
         SignedTransaction[] calldata proof
     ) internal view returns (bytes32 stateHash, uint64 seq) {
@@ -57,7 +57,7 @@ abstract contract AProofs is ACore {
     /// signers, valid signatures. Returns the union of the signers and the last entry's signers.
     function _verifyList(
         bytes32 channelId,
-        Channel storage ch,
+        Channel memory ch,
         address[] calldata participants,
         SignedTransaction[] calldata list
     ) internal view returns (uint64 support, uint64 last) {
@@ -115,7 +115,7 @@ abstract contract AProofs is ACore {
     /// @dev The latest timestamp a transaction may carry in this block: the block's time plus
     /// the channel's skew, max(1, agreementTime / 2) — the tolerance clients apply to their own
     /// clocks by default, so no transaction an honest client signed is refused for its time.
-    function _latestTimestamp(Channel storage ch) internal view returns (uint256) {
+    function _latestTimestamp(Channel memory ch) internal view returns (uint256) {
         uint256 skew = ch.agreementTime / 2;
         return block.timestamp + (skew == 0 ? 1 : skew);
     }

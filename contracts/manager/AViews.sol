@@ -6,7 +6,8 @@ import {Phase} from "../interfaces/ChannelTypes.sol";
 import {ACore} from "./ACore.sol";
 
 /// @title AViews
-/// @notice The views the court serves for the manager (IChannelViews): a channel's funding.
+/// @notice The views the court serves for the manager (IChannelViews): a channel's funding and
+/// its stored word.
 abstract contract AViews is IChannelViews, ACore {
     /// @inheritdoc IChannelViews
     function funding(bytes32 channelId)
@@ -15,9 +16,12 @@ abstract contract AViews is IChannelViews, ACore {
         returns (uint256 held, address asset, uint256 setAside, address setAsideAsset)
     {
         (setAside, setAsideAsset) = _unpack(_strayFunding[channelId]);
-        if (_channels[channelId].phase != Phase.None) {
-            return (_channels[channelId].locked, _channels[channelId].asset, setAside, setAsideAsset);
-        }
-        (held, asset) = _funding(channelId);
+        if (_phase(_channels[channelId]) == Phase.None) (held, asset) = _funding(channelId);
+    }
+
+    /// @inheritdoc IChannelViews
+    function channelWord(bytes32 channelId) external view returns (Phase phase, bytes32 word) {
+        uint256 w = _channels[channelId];
+        return (_phase(w), bytes32(w));
     }
 }

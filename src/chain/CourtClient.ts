@@ -4,6 +4,7 @@
  * the signer's address. Part of {@link ManagerClient}.
  */
 import { UsageError } from '../errors/ParleyError.js'
+import { Phase } from '../protocol/types.js'
 import type {
   DisputeAnswered, DisputeCancelled, DisputeRecord, Hex, PackedSignedTransaction, ParticipantSlashed, Transaction, TransactionPosted,
 } from '../protocol/types.js'
@@ -20,7 +21,7 @@ export class CourtClient extends ManagerBase {
    * @example await manager.postTransaction(channelId, memberList(params), tx, signature)
    */
   async postTransaction(channelId: Hex, participants: readonly Hex[], transaction: Transaction, signature: Hex): Promise<CourtResult & { posted: TransactionPosted }> {
-    const r = await this.court('postTransaction', [channelId, participants, transaction, signature])
+    const r = await this.court('postTransaction', [channelId, await this.recordArg(channelId), participants, transaction, signature])
     return { ...r, posted: this.one(r, 'TransactionPosted') }
   }
 
@@ -31,7 +32,7 @@ export class CourtClient extends ManagerBase {
    * @example const { raised } = await manager.disputeTimeout(channelId, participants, anchor, state)
    */
   async disputeTimeout(channelId: Hex, participants: readonly Hex[], txs: readonly PackedSignedTransaction[], state: Hex): Promise<RaiseResult> {
-    return this.raise(await this.court('disputeTimeout', [channelId, participants, await this.callerIndex(participants), txs, state]))
+    return this.raise(await this.court('disputeTimeout', [channelId, await this.recordArg(channelId), participants, await this.callerIndex(participants), txs, state]))
   }
 
   /**
@@ -42,7 +43,7 @@ export class CourtClient extends ManagerBase {
    * @example await manager.exit(channelId, participants, channel.finalityProof(), false, channel.state.finalState)
    */
   async exit(channelId: Hex, participants: readonly Hex[], proof: readonly PackedSignedTransaction[], leave: boolean, state: Hex, dispute?: DisputeRecord): Promise<RaiseResult> {
-    return this.raise(await this.court('exit', [channelId, participants, await this.callerIndex(participants), dispute ?? NO_DISPUTE, proof, leave, state]))
+    return this.raise(await this.court('exit', [channelId, await this.recordArg(channelId), participants, await this.callerIndex(participants), dispute ?? NO_DISPUTE, proof, leave, state]))
   }
 
   /**
@@ -50,7 +51,7 @@ export class CourtClient extends ManagerBase {
    * @example await manager.respond(channelId, participants, record, move, moveSignature)
    */
   async respond(channelId: Hex, participants: readonly Hex[], dispute: DisputeRecord, transaction: Transaction, signature: Hex): Promise<CourtResult & { cancelled: DisputeCancelled }> {
-    const r = await this.court('respond', [channelId, participants, await this.callerIndex(participants), dispute, transaction, signature])
+    const r = await this.court('respond', [channelId, await this.recordArg(channelId), participants, await this.callerIndex(participants), dispute, transaction, signature])
     return { ...r, cancelled: this.one(r, 'DisputeCancelled') }
   }
 
@@ -60,7 +61,7 @@ export class CourtClient extends ManagerBase {
    * @example await manager.answer(channelId, participants, record, channel.finalityProof(), channel.state.finalState)
    */
   async answer(channelId: Hex, participants: readonly Hex[], dispute: DisputeRecord, proof: readonly PackedSignedTransaction[], state: Hex): Promise<CourtResult & { answered: DisputeAnswered; slashed: ParticipantSlashed[] }> {
-    const r = await this.court('answer', [channelId, participants, await this.callerIndex(participants), dispute, proof, state])
+    const r = await this.court('answer', [channelId, await this.recordArg(channelId), participants, await this.callerIndex(participants), dispute, proof, state])
     return { ...r, answered: this.one(r, 'DisputeAnswered'), slashed: this.all(r, 'ParticipantSlashed') }
   }
 
@@ -71,7 +72,7 @@ export class CourtClient extends ManagerBase {
    * @example await manager.extend(channelId, participants, record, [...finalityProof, myMove], stateAfterMyMove)
    */
   async extend(channelId: Hex, participants: readonly Hex[], dispute: DisputeRecord, txs: readonly PackedSignedTransaction[], state: Hex): Promise<CourtResult & { answered: DisputeAnswered }> {
-    const r = await this.court('extend', [channelId, participants, await this.callerIndex(participants), dispute, txs, state])
+    const r = await this.court('extend', [channelId, await this.recordArg(channelId), participants, await this.callerIndex(participants), dispute, txs, state])
     return { ...r, answered: this.one(r, 'DisputeAnswered') }
   }
 
@@ -86,7 +87,7 @@ export class CourtClient extends ManagerBase {
     checkpoint: readonly PackedSignedTransaction[], state: Hex,
   ): Promise<CourtResult & { answered: DisputeAnswered; slashed: ParticipantSlashed[] }> {
     const index = await this.callerIndex(participants)
-    const r = await this.court('refute', [channelId, participants, index, dispute, transaction, signature, checkpoint, state])
+    const r = await this.court('refute', [channelId, await this.recordArg(channelId), participants, index, dispute, transaction, signature, checkpoint, state])
     return { ...r, answered: this.one(r, 'DisputeAnswered'), slashed: this.all(r, 'ParticipantSlashed') }
   }
 
@@ -102,7 +103,7 @@ export class CourtClient extends ManagerBase {
     checkpoint: readonly PackedSignedTransaction[], state: Hex,
   ): Promise<RaiseResult> {
     const index = await this.callerIndex(participants)
-    return this.raise(await this.court('proveInvalidTransition', [channelId, participants, index, dispute ?? NO_DISPUTE, fraud, previousState, checkpoint, state]))
+    return this.raise(await this.court('proveInvalidTransition', [channelId, await this.recordArg(channelId), participants, index, dispute ?? NO_DISPUTE, fraud, previousState, checkpoint, state]))
   }
 
   /**
@@ -115,7 +116,7 @@ export class CourtClient extends ManagerBase {
     checkpoint: readonly PackedSignedTransaction[], state: Hex,
   ): Promise<RaiseResult> {
     const index = await this.callerIndex(participants)
-    return this.raise(await this.court('proveEquivocation', [channelId, participants, index, dispute ?? NO_DISPUTE, first, second, checkpoint, state]))
+    return this.raise(await this.court('proveEquivocation', [channelId, await this.recordArg(channelId), participants, index, dispute ?? NO_DISPUTE, first, second, checkpoint, state]))
   }
 
   /**
@@ -123,7 +124,7 @@ export class CourtClient extends ManagerBase {
    * @example const { stateSet, closed } = await manager.resolve(channelId, participants, record, candidateState)
    */
   async resolve(channelId: Hex, participants: readonly Hex[], dispute: DisputeRecord, state: Hex): Promise<ResolveResult> {
-    const r = await this.court('resolve', [channelId, participants, dispute, state])
+    const r = await this.court('resolve', [channelId, await this.recordArg(channelId), participants, dispute, state])
     const stateSet = this.all(r, 'StateSet')[0]
     const closed = this.all(r, 'ChannelClosed')[0]
     return {
@@ -133,12 +134,14 @@ export class CourtClient extends ManagerBase {
   }
 
   /**
-   * The stored dispute slot: the commitment to the open record (zero when none) and `latestSeq`.
-   * @example const { commitment } = await manager.getDispute(channelId)
+   * The one word the manager stores for a channel: its phase and the commitment to its record
+   * (and to the open dispute or the recorded claims). `channelWordOf(await manager.track(id))`
+   * must equal `word`: the record rebuilt from the events is the chain's.
+   * @example const { phase, word } = await manager.channelWord(channelId)
    */
-  async getDispute(channelId: Hex): Promise<{ commitment: Hex; latestSeq: bigint }> {
-    const [commitment, latestSeq] = (await this.read('getDispute', [channelId])) as [string, bigint]
-    return { commitment: commitment.toLowerCase() as Hex, latestSeq: BigInt(latestSeq) }
+  async channelWord(channelId: Hex): Promise<{ phase: Phase; word: Hex }> {
+    const [phase, word] = (await this.read('channelWord', [channelId])) as [bigint, string]
+    return { phase: Number(phase) as Phase, word: word.toLowerCase() as Hex }
   }
 
   /**

@@ -11,6 +11,8 @@ import { contractInterface } from '../contracts/artifacts.js'
 import { decodeManagerLog, type ManagerEvent, type ManagerEventArgs, type ManagerEventName } from './decode.js'
 import { isExecutionFailure, toParleyError } from './errors.js'
 import { parseEvents, type ChannelClosedEvent, type CreditedEvent, type StateSetEvent } from './events.js'
+import { channelStruct, NO_CHANNEL, type ChannelTrack } from './records.js'
+import { channelTrack } from './recordLog.js'
 
 /** What every state-changing call returns. */
 export interface TxResult {
@@ -91,6 +93,33 @@ export class ManagerBase {
       return new ParleyHasher({ chainId, verifyingContract: this.address })
     })()
     return this.hasherPromise
+  }
+
+  /**
+   * The channel as the node's chain describes it: its record (what every call re-supplies), the
+   * open dispute and recorded claims, rebuilt from the channel's events (see ./records.ts);
+   * undefined if it never opened.
+   * @example const { record } = (await manager.track(channelId))!
+   */
+  async track(channelId: Hex): Promise<ChannelTrack | undefined> {
+    const provider = this.runner.provider
+    if (!provider) throw new UsageError('PROVIDER_REQUIRED', 'the runner has no provider to read events from')
+    const id = channelId.toLowerCase() as Hex
+    try {
+      return await channelTrack(provider, this.contract.interface, this.address, id, { fromBlock: this.openedAt.get(id) ?? 0 })
+    } catch (e) {
+      throw toParleyError(e, 'read the channel record')
+    }
+  }
+
+  /** Block of each channel's open seen by {@link track} (log queries start there). */
+  private readonly openedAt = new Map<Hex, number>()
+
+  /** The record argument of a call about `channelId` (all zero for a channel that never opened: the contract names the phase). */
+  protected async recordArg(channelId: Hex): Promise<Record<string, unknown>> {
+    const t = await this.track(channelId)
+    if (t) this.openedAt.set(channelId.toLowerCase() as Hex, t.openedAt)
+    return channelStruct(t?.record ?? NO_CHANNEL)
   }
 
   /** Parsed events of this manager in `receipt`. */

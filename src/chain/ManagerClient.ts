@@ -16,9 +16,9 @@ import { toParleyError } from './errors.js'
 import { toChannelClosed, toChannelPaidOut, toCredited, toPayoutsClaimed, toStateSet } from './events.js'
 import type { CreditedEvent } from './events.js'
 import type { OpenResult, SettleResult, TxResult } from './ManagerBase.js'
-import { toChannelRecord, type ChannelRecord } from './records.js'
+import { NO_CHANNEL, type ChannelRecord } from './records.js'
 
-export type { ChannelRecord } from './records.js'
+export type { ChannelRecord, ChannelTrack } from './records.js'
 export type { OpenDispute } from './disputeLog.js'
 export { NO_DISPUTE, type TxResult, type OpenResult, type SettleResult, type CourtResult, type RaiseResult, type ResolveResult } from './ManagerBase.js'
 
@@ -116,9 +116,9 @@ export class ManagerClient extends CourtClient {
   }
 
   /**
-   * What channel `channelId` holds: its funding and the funding's asset while not open, its
-   * locked deposits and asset once open (0 and the zero address for an unknown channel); and a
-   * funding in another asset its open set aside (`reclaim` returns it).
+   * What channel `channelId` holds before it opens: its funding and the funding's asset (0 and
+   * the zero address for an unknown or opened channel: the locked amount is then its record's,
+   * {@link getChannel}); and a funding in another asset its open set aside (`reclaim` returns it).
    * @example const { held } = await manager.funding(channelId)
    */
   async funding(channelId: Hex): Promise<{ held: bigint; asset: Hex; setAside: bigint; setAsideAsset: Hex }> {
@@ -172,7 +172,7 @@ export class ManagerClient extends CourtClient {
    */
   async close(channelId: Hex, participants: readonly Hex[], state: Hex, signatures: ReadonlyMap<number, Hex>): Promise<SettleResult> {
     const { signers, signatures: packed } = packSignatures(normalized(signatures))
-    return this.settled(await this.send('close', [channelId, participants, state, signers, packed]))
+    return this.settled(await this.send('close', [channelId, await this.recordArg(channelId), participants, state, signers, packed]))
   }
 
   /**
@@ -183,7 +183,7 @@ export class ManagerClient extends CourtClient {
    */
   async closeAndPay(channelId: Hex, participants: readonly Hex[], state: Hex, signatures: ReadonlyMap<number, Hex>): Promise<SettleResult & { sent: bigint }> {
     const { signers, signatures: packed } = packSignatures(normalized(signatures))
-    const result = this.settled(await this.send('closeAndPay', [channelId, participants, state, signers, packed]))
+    const result = this.settled(await this.send('closeAndPay', [channelId, await this.recordArg(channelId), participants, state, signers, packed]))
     const paid = this.events(result.receipt).find((e) => e.name === 'ChannelPaidOut')
     if (!paid) throw new ProtocolError('EVENT_MISSING', 'closeAndPay emitted no ChannelPaidOut', { details: { hash: result.hash } })
     return { ...result, sent: toChannelPaidOut(paid.args).sent }
@@ -197,7 +197,7 @@ export class ManagerClient extends CourtClient {
    */
   async closeToClaims(channelId: Hex, participants: readonly Hex[], state: Hex, signatures: ReadonlyMap<number, Hex>): Promise<SettleResult> {
     const { signers, signatures: packed } = packSignatures(normalized(signatures))
-    const result = this.settled(await this.send('closeToClaims', [channelId, participants, state, signers, packed]))
+    const result = this.settled(await this.send('closeToClaims', [channelId, await this.recordArg(channelId), participants, state, signers, packed]))
     if (!this.events(result.receipt).some((e) => e.name === 'ClaimsRecorded')) {
       throw new ProtocolError('EVENT_MISSING', 'closeToClaims emitted no ClaimsRecorded', { details: { hash: result.hash } })
     }
@@ -210,7 +210,7 @@ export class ManagerClient extends CourtClient {
    * @example const { closed } = await manager.concludeToClaims(channelId, memberList(params), [packSignedTransaction(last)], lastState)
    */
   async concludeToClaims(channelId: Hex, participants: readonly Hex[], proof: readonly PackedSignedTransaction[], state: Hex): Promise<SettleResult> {
-    const result = this.settled(await this.send('concludeToClaims', [channelId, participants, proof, state]))
+    const result = this.settled(await this.send('concludeToClaims', [channelId, await this.recordArg(channelId), participants, proof, state]))
     if (!this.events(result.receipt).some((e) => e.name === 'ClaimsRecorded')) {
       throw new ProtocolError('EVENT_MISSING', 'concludeToClaims emitted no ClaimsRecorded', { details: { hash: result.hash } })
     }
@@ -224,7 +224,7 @@ export class ManagerClient extends CourtClient {
    * @example const { claimed, sent } = await manager.claim(channelId, participants, closed.payouts, 0n, 0b11n)
    */
   async claim(channelId: Hex, participants: readonly Hex[], payouts: readonly bigint[], claimed: bigint, which: bigint): Promise<TxResult & { claimed: bigint; sent: bigint; credits: CreditedEvent[] }> {
-    const result = await this.send('claim', [channelId, participants, payouts, claimed, which])
+    const result = await this.send('claim', [channelId, await this.recordArg(channelId), participants, payouts, claimed, which])
     const events = this.events(result.receipt)
     const paid = events.find((e) => e.name === 'PayoutsClaimed')
     if (!paid) throw new ProtocolError('EVENT_MISSING', 'claim emitted no PayoutsClaimed', { details: { hash: result.hash } })
@@ -238,7 +238,7 @@ export class ManagerClient extends CourtClient {
    * @example await manager.conclude(channelId, memberList(params), [packSignedTransaction(last)], lastState)
    */
   async conclude(channelId: Hex, participants: readonly Hex[], proof: readonly PackedSignedTransaction[], state: Hex): Promise<SettleResult> {
-    return this.settled(await this.send('conclude', [channelId, participants, proof, state]))
+    return this.settled(await this.send('conclude', [channelId, await this.recordArg(channelId), participants, proof, state]))
   }
 
   /**
@@ -247,7 +247,7 @@ export class ManagerClient extends CourtClient {
    * @example const { stateHash, seq } = await manager.verifyFinalityProof(channelId, participants, proof)
    */
   async verifyFinalityProof(channelId: Hex, participants: readonly Hex[], proof: readonly PackedSignedTransaction[]): Promise<{ stateHash: Hex; seq: bigint }> {
-    const [stateHash, seq] = (await this.read('verifyFinalityProof', [channelId, participants, proof])) as [string, bigint]
+    const [stateHash, seq] = (await this.read('verifyFinalityProof', [channelId, await this.recordArg(channelId), participants, proof])) as [string, bigint]
     return { stateHash: stateHash.toLowerCase() as Hex, seq: BigInt(seq) }
   }
 
@@ -260,11 +260,12 @@ export class ManagerClient extends CourtClient {
   }
 
   /**
-   * The stored record of a channel (phase None for an unknown id).
+   * The record of a channel as its events describe it on the node's chain (see {@link track};
+   * `NO_CHANNEL`, phase None, for an id that never opened).
    * @example if ((await manager.getChannel(id)).phase === Phase.Closed) done()
    */
   async getChannel(channelId: Hex): Promise<ChannelRecord> {
-    return toChannelRecord((await this.read('getChannel', [channelId])) as Record<string, unknown>)
+    return (await this.track(channelId))?.record ?? NO_CHANNEL
   }
 
   private settled(result: TxResult): SettleResult {

@@ -12,7 +12,7 @@ import { deployLocalStack, type LocalStack } from './stack.js'
 import { signOpenConsent } from './consent.js'
 import { RpcStateMachine } from './RpcStateMachine.js'
 import { ProtocolError, UsageError } from '../errors/ParleyError.js'
-import { disputeCommitment } from '../protocol/disputes.js'
+import { channelWordOf } from './records.js'
 import { hashState, type ParleyHasher } from '../protocol/eip712.js'
 import { packSignedTransaction, signDigest } from '../protocol/signatures.js'
 import { DisputeKind, ETH, Phase, type ChannelParams, type Hex, type Transaction } from '../protocol/types.js'
@@ -60,7 +60,9 @@ describe('ManagerClient court calls', () => {
     assert.deepEqual([raised.dispute.kind, raised.dispute.disputer, raised.dispute.seq, raised.state], [DisputeKind.ForceClose, 0, 0n, genesis.state])
     const open = await stack.manager.currentDispute(channelId)
     assert.deepEqual(open?.record, raised.dispute)
-    assert.equal((await stack.manager.getDispute(channelId)).commitment, disputeCommitment(p.participants, raised.dispute))
+    const track = await stack.manager.track(channelId)
+    assert.deepEqual(track?.dispute, raised.dispute)
+    assert.deepEqual(await stack.manager.channelWord(channelId), { phase: Phase.Disputed, word: channelWordOf(track!) }, 'the rebuilt record and dispute are what the chain commits to')
 
     const { answered } = await bob!.answer(channelId, p.participants, raised.dispute, proof, state)
     assert.deepEqual([answered.dispute.seq, answered.dispute.stateHash], [1n, hashState(state)])
@@ -74,6 +76,7 @@ describe('ManagerClient court calls', () => {
     assert.deepEqual(r.credits.map((c) => c.amount), [ONE, ONE], 'Counter pays deposits back whoever leaves')
     assert.equal(await stack.manager.currentDispute(channelId), undefined)
     assert.equal((await stack.manager.getChannel(channelId)).phase, Phase.Closed)
+    assert.equal((await stack.manager.channelWord(channelId)).word, channelWordOf((await stack.manager.track(channelId))!))
   })
 
   test('timeout and refute: the lying disputer slashed; a reverted call is a ProtocolError named after the custom error', async () => {

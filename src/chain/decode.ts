@@ -12,10 +12,13 @@ import {
   toChannelClosed, toChannelPaidOut, toClaimsRecorded, toCredited, toPayoutsClaimed, toStateSet, type ChannelClosedEvent, type ChannelPaidOutEvent,
   type ClaimsRecordedEvent, type CreditedEvent, type PayoutsClaimedEvent, type StateSetEvent,
 } from './events.js'
+import { toChannelRecord, type ChannelRecord } from './records.js'
 
-/** `ChannelOpened`: a channel opened (its parameters are the open transaction's calldata). */
+/** `ChannelOpened`: a channel opened, with its record (its parameters are the open transaction's calldata). */
 export interface ChannelOpenedEvent {
   channelId: Hex
+  /** The record every later call re-supplies, as the channel's events change it (see ./records.ts). */
+  record: ChannelRecord
 }
 
 /** Every channel event a client observes, by its Solidity name. */
@@ -79,7 +82,7 @@ export function toTransaction(t: Args): Transaction {
 
 /** Args of parsed events, deeply converted to plain objects by ethers' `toObject(true)`. */
 const CONVERT: { [K in ManagerEventName]: (a: Args) => ManagerEventArgs[K] } = {
-  ChannelOpened: (a) => ({ channelId: lower(a.channelId) }),
+  ChannelOpened: (a) => ({ channelId: lower(a.channelId), record: toChannelRecord(a.record as Args) }),
   StateSet: toStateSet,
   ChannelClosed: toChannelClosed,
   ChannelPaidOut: toChannelPaidOut,

@@ -14,6 +14,8 @@ export interface StateSetEvent {
   timestamp: bigint
   /** Bitmap of active participants. */
   active: bigint
+  /** The locked deposits from this fork on (the channel record's `locked`). */
+  locked: bigint
 }
 
 /** `ChannelClosed`: the channel settled; `payouts[i]` went to participant i (plus its bond). */
@@ -80,6 +82,7 @@ export function toStateSet(args: Record<string, unknown>): StateSetEvent {
     state: lower(args.state),
     timestamp: BigInt(args.timestamp as bigint),
     active: BigInt(args.active as bigint),
+    locked: BigInt(args.locked as bigint),
   }
 }
 

@@ -145,7 +145,7 @@ describe('chain events', () => {
     // the dispute resolves: b removed, new genesis on fork 1 (what the chain would emit)
     const machine = await p.machine()
     const genesis1 = await machine.onRemove(a.state.finalState, 1)
-    const stateSet = { channelId: p.channelId, fork: 1n, stateHash: hashState(genesis1), state: genesis1, timestamp: a.state.timestamp + 5n, active: 0b101n }
+    const stateSet = { channelId: p.channelId, fork: 1n, stateHash: hashState(genesis1), state: genesis1, timestamp: a.state.timestamp + 5n, active: 0b101n, locked: 0n }
     const removed: number[] = []
     a.on('removed', (r) => removed.push(r.index))
     const forked = a.next('fork')
