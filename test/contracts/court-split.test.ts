@@ -13,7 +13,8 @@ import { setup, type Fixture } from '../helpers/fixture.js'
 import { Sim, inc, NO_DISPUTE, expectRevert, assertSolvent } from '../helpers/court.js'
 import { deploy } from '../../src/chain/deploy.js'
 import { loadArtifact } from '../../src/contracts/artifacts.js'
-import { disputeCommitment } from '../../src/protocol/disputes.js'
+import { channelStruct, channelWordOf, NO_CHANNEL } from '../../src/chain/records.js'
+import { recordArg, trackOf } from '../helpers/records.js'
 import { Phase, type Hex } from '../../src/protocol/types.js'
 
 const ALICE = 0
@@ -23,6 +24,8 @@ let f: Fixture
 let sim: Sim
 let court: Contract
 let restore: () => Promise<void>
+/** The channel's record as its events give it (what a client re-supplies). */
+const rec = () => recordArg(f.rawManager, sim.channelId)
 
 before(async () => {
   f = await setup(4)
@@ -44,22 +47,22 @@ async function snapshotState(): Promise<unknown[]> {
 describe('the court called straight', () => {
   const calls: { name: string; error: string; prepare?: () => Promise<unknown>; call: () => Promise<unknown>; args?: () => unknown[] }[] = [
     { name: 'postTransaction', error: 'ChannelNotOpen', args: () => [sim.channelId, Phase.None],
-      call: () => { const t = sim.entry(1n).tx; return court.getFunction('postTransaction')(sim.channelId, sim.participants, t, sim.sig(t, ALICE)) } },
+      call: async () => { const t = sim.entry(1n).tx; return court.getFunction('postTransaction')(sim.channelId, await rec(), sim.participants, t, sim.sig(t, ALICE)) } },
     { name: 'disputeTimeout', error: 'ChannelNotOpen', args: () => [sim.channelId, Phase.None],
-      call: () => court.getFunction('disputeTimeout')(sim.channelId, sim.participants, ALICE, sim.chain(1n, 1n), sim.head.state) },
+      call: async () => court.getFunction('disputeTimeout')(sim.channelId, await rec(), sim.participants, ALICE, sim.chain(1n, 1n), sim.head.state) },
     { name: 'exit', error: 'ChannelNotOpen', args: () => [sim.channelId, Phase.None],
-      call: () => court.getFunction('exit')(sim.channelId, sim.participants, ALICE, sim.record, sim.final(1n), false, sim.head.state) },
+      call: async () => court.getFunction('exit')(sim.channelId, await rec(), sim.participants, ALICE, sim.record, sim.final(1n), false, sim.head.state) },
     { name: 'proveEquivocation', error: 'ChannelNotOpen', args: () => [sim.channelId, Phase.None],
-      call: () => {
+      call: async () => {
         const a = sim.forge({ actor: BOB, data: inc(1n) })
-        return court.getFunction('proveEquivocation')(sim.channelId, sim.participants, ALICE, NO_DISPUTE, sim.signed(a, [BOB]), sim.signed({ ...a, data: inc(2n) }, [BOB]), [], sim.genesis)
+        return court.getFunction('proveEquivocation')(sim.channelId, await rec(), sim.participants, ALICE, NO_DISPUTE, sim.signed(a, [BOB]), sim.signed({ ...a, data: inc(2n) }, [BOB]), [], sim.genesis)
       } },
     { name: 'resolve of the manager\'s open dispute', error: 'DisputeNotOpen', args: () => [sim.channelId],
       prepare: async () => { await sim.exit(ALICE, sim.final(1n), false); await f.anvil.increaseTime(601) },
-      call: () => court.getFunction('resolve')(sim.channelId, sim.participants, sim.record, sim.head.state) },
+      call: async () => court.getFunction('resolve')(sim.channelId, await rec(), sim.participants, sim.record, sim.head.state) },
     { name: 'answer to the manager\'s open dispute', error: 'DisputeNotOpen', args: () => [sim.channelId],
       prepare: () => sim.exit(ALICE, [], false),
-      call: () => court.getFunction('answer')(sim.channelId, sim.participants, BOB, sim.record, sim.final(1n), sim.head.state) },
+      call: async () => court.getFunction('answer')(sim.channelId, await rec(), sim.participants, BOB, sim.record, sim.final(1n), sim.head.state) },
   ]
   for (const c of calls) {
     test(`${c.name} reverts (${c.error}) and touches nothing`, async () => {
@@ -67,7 +70,7 @@ describe('the court called straight', () => {
       const before = await snapshotState()
       await expectRevert(c.call(), c.error, c.args?.())
       assert.deepEqual(await snapshotState(), before)
-      assert.deepEqual([...(await court.getFunction('getDispute')(sim.channelId))], [ZeroHash, 0n])
+      assert.deepEqual([...(await court.getFunction('channelWord')(sim.channelId))], [BigInt(Phase.None), ZeroHash])
     })
   }
 })
@@ -75,7 +78,7 @@ describe('the court called straight', () => {
 describe('through the manager', () => {
   test('the court\'s custom errors pass through the fallback byte for byte', async () => {
     const other = `0x${'77'.repeat(32)}` as Hex
-    const data = court.interface.encodeFunctionData('disputeTimeout', [other, sim.participants, ALICE, [], sim.genesis])
+    const data = court.interface.encodeFunctionData('disputeTimeout', [other, channelStruct(NO_CHANNEL), sim.participants, ALICE, [], sim.genesis])
     const raw = async (to: string) => {
       try {
         await f.anvil.provider.call({ to, data, from: f.wallets[1]!.address })
@@ -93,10 +96,10 @@ describe('through the manager', () => {
     await assert.rejects(f.anvil.provider.call({ to: await f.manager.getAddress(), data: '0xdeadbeef' }), (e: { data?: string }) => (e.data ?? '0x') === '0x')
   })
 
-  test('getDispute reads the manager\'s storage; dispute events come from the manager\'s address', async () => {
+  test('channelWord reads the manager\'s storage; dispute events come from the manager\'s address', async () => {
     assert.deepEqual([...(await f.manager.getFunction('getDispute')(sim.channelId))], [ZeroHash, 0n])
     const r = await sim.exit(ALICE, sim.final(1n), true)
-    assert.deepEqual([...(await f.manager.getFunction('getDispute')(sim.channelId))], [disputeCommitment(sim.participants, sim.record), 0n])
+    assert.deepEqual([...(await f.manager.getFunction('channelWord')(sim.channelId))], [BigInt(Phase.Disputed), channelWordOf((await trackOf(f.rawManager, sim.channelId))!)])
     const manager = (await f.manager.getAddress()).toLowerCase()
     assert.ok(r.logs.length > 0 && r.logs.every((l) => l.address.toLowerCase() === manager))
     // The court sees the caller (msg.sender survives the delegatecall).

@@ -6,7 +6,7 @@
  */
 import { after, afterEach, before, beforeEach, describe, test } from 'node:test'
 import assert from 'node:assert/strict'
-import { Contract, type Wallet } from 'ethers'
+import { Contract, type Log, type TransactionReceipt, type Wallet } from 'ethers'
 import { setup, snapshot, makeParams, fund as depositAll, signOpen, atTime, chainNow, type Fixture } from '../helpers/fixture.js'
 import { expectEvents, expectRevert } from '../helpers/revert.js'
 import { join, signEach } from '../helpers/sigs.js'
@@ -82,11 +82,12 @@ describe('open from funding', () => {
     const before = await balances(p)
     const id = await fundAll(p)
     const receipt = await openTx(p)
-    expectEvents(receipt, f.manager, 'ChannelOpened', [[id]])
     const ch = await f.manager.getFunction('getChannel')(id)
     assert.deepEqual([Number(ch.phase), ch.locked, ch.bond], [Phase.Open, 15n, 2n])
+    const opened = (receipt as TransactionReceipt).logs.map((l: Log) => f.manager.interface.parseLog(l)).find((e) => e?.name === 'ChannelOpened')!
+    assert.deepEqual([opened.args.channelId, opened.args.record.locked, opened.args.record.bond], [id, 15n, 2n], 'ChannelOpened carries the record')
     assert.deepEqual(await balances(p), before)
-    assert.equal(await held(id), 15n, 'funding() of an open channel is its locked deposits')
+    assert.equal(await held(id), 0n, 'funding() of an open channel is 0: the locked amount is in its record')
     await assertSolvent(f)
   })
 
@@ -171,7 +172,8 @@ describe('funding in one asset', () => {
     const receipt = await openTx(p)
     expectEvents(receipt, f.manager, 'FundingSetAside', [[id, token, 10n]])
     assert.deepEqual(await balances(p), [0n, 0n, 0n])
-    assert.deepEqual([Number((await f.manager.getFunction('getChannel')(id)).phase), await held(id)], [Phase.Open, 9n])
+    const opened = await f.manager.getFunction('getChannel')(id)
+    assert.deepEqual([Number(opened.phase), opened.locked, await held(id)], [Phase.Open, 9n, 0n])
     await assertSolvent(f)
     const back = (await (await m(outsider).getFunction('reclaim')(p)).wait())!
     expectEvents(back, f.manager, 'FundsReclaimed', [[id, token, 10n]])
@@ -198,11 +200,11 @@ describe('funding in one asset', () => {
     assert.ok(junk - clean < 30_000n, `a junk funding made the open cost ${junk - clean} more`)
   })
 
-  test('funding stays below 2^96 (its asset shares the slot): ChannelAmountTooLarge', async () => {
+  test('funding stays below 2^94 (its asset and the phase bits share the word): ChannelAmountTooLarge', async () => {
     const token = (await f.token.getAddress()).toLowerCase() as Hex
     const p = makeParams(ws, counter, { deposits: [1n, 1n, 1n] })
     const id = f.hasher.channelId(p)
-    const big = 1n << 96n
+    const big = 1n << 94n
     await mintAndApprove(outsider, big)
     await expectRevert(m(outsider).getFunction('fund').staticCall(id, token, 0n, big), 'ChannelAmountTooLarge')
     await (await m(outsider).getFunction('fund')(id, token, 0n, big - 1n)).wait()
@@ -246,7 +248,7 @@ describe('reclaim', () => {
     const id = await fundAll(p)
     await openTx(p)
     await expectRevert(m(outsider).getFunction('reclaim').staticCall(p), 'FundsNone', [id])
-    assert.equal(await held(id), 3n)
+    assert.equal((await f.manager.getFunction('getChannel')(id)).locked, 3n)
   })
 
   test('params that are not a channel\'s cannot reclaim its funds (the id is their digest)', async () => {

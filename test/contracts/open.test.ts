@@ -4,11 +4,13 @@
  */
 import { after, afterEach, before, beforeEach, describe, test } from 'node:test'
 import assert from 'node:assert/strict'
-import { Contract, Wallet, hexlify, randomBytes } from 'ethers'
+import { AbiCoder, Contract, Wallet, hexlify, keccak256, randomBytes } from 'ethers'
 import { setup, snapshot, makeParams, fund, signOpen, type Fixture } from '../helpers/fixture.js'
 import { expectEvents, expectRevert } from '../helpers/revert.js'
 import { highS, join, signEach, trim, withV } from '../helpers/sigs.js'
 import { assertSolvent } from '../helpers/solvency.js'
+import { trackOf } from '../helpers/records.js'
+import { channelWordOf } from '../../src/chain/records.js'
 import { hashState } from '../../src/protocol/eip712.js'
 import { ETH, Phase, type ChannelParams, type Hex } from '../../src/protocol/types.js'
 
@@ -42,8 +44,11 @@ test('opens: moves deposit + bond, stores the record, emits ChannelOpened and St
   const receipt = (await (await f.manager.getFunction('open')(params, signOpen(f, ws, params))).wait())!
   const block = await f.anvil.provider.getBlock(receipt.blockNumber)
   const genesis = (await f.counter.getFunction('initialState')(params.deposits, params.initData)) as Hex
-  expectEvents(receipt, f.manager, 'ChannelOpened', [[id]])
-  expectEvents(receipt, f.manager, 'StateSet', [[id, 0n, hashState(genesis), genesis, BigInt(block!.timestamp), 0b111n]])
+  expectEvents(receipt, f.manager, 'StateSet', [[id, 0n, hashState(genesis), genesis, BigInt(block!.timestamp), 0b111n, 15n]])
+  // The record (from ChannelOpened) is what the channel's one stored word commits to.
+  const track = await trackOf(f.rawManager, id)
+  assert.deepEqual([...(await f.manager.getFunction('channelWord')(id))], [BigInt(Phase.Open), channelWordOf(track!)])
+  assert.equal(track!.record.participantsHash, keccak256(AbiCoder.defaultAbiCoder().encode(params.participants.map(() => 'address'), params.participants)))
   const ch = await f.manager.getFunction('getChannel')(id)
   assert.deepEqual(
     [ch.machine.toLowerCase(), ch.fork, Number(ch.phase), ch.n, ch.asset, ch.p2pTime, ch.agreementTime, ch.chainFallbackTime, ch.active, ch.slashed, ch.genesisTimestamp, ch.challengeTime, ch.genesisStateHash, ch.locked, ch.bond],

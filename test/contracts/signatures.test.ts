@@ -9,6 +9,7 @@ import assert from 'node:assert/strict'
 import { Contract, Wallet, hexlify, randomBytes } from 'ethers'
 import { setup, makeParams, signOpen, type Fixture } from '../helpers/fixture.js'
 import { expectRevert } from '../helpers/revert.js'
+import { recordArg } from '../helpers/records.js'
 import { highS, join, signEach, trim, withV, withWord } from '../helpers/sigs.js'
 import { deploy } from '../../src/chain/deploy.js'
 import { ParleyHasher } from '../../src/protocol/eip712.js'
@@ -104,7 +105,7 @@ describe('signature errors', () => {
   })
 
   test('a participant word with dirty upper bits → ChannelParticipantsMismatch (the list hashes as sent)', async () => {
-    const data = f.manager.interface.encodeFunctionData('verifySignatures', [channelId, params.participants, digest, 0b10n, s(1), 1])
+    const data = f.manager.interface.encodeFunctionData('verifySignatures', [channelId, await recordArg(f.rawManager, channelId), params.participants, digest, 0b10n, s(1), 1])
     const clean = '0'.repeat(24) + params.participants[1]!.slice(2).toLowerCase()
     assert.equal(data.split(clean).length, 2, 'the participant word occurs once')
     const dirty = data.replace(clean, '01' + clean.slice(2))

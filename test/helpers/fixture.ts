@@ -9,10 +9,14 @@ import { ParleyHasher, hashState } from '../../src/protocol/eip712.js'
 import { signDigest, packSignatures } from '../../src/protocol/signatures.js'
 import { ETH, type ChannelParams, type Hex, type Transaction } from '../../src/protocol/types.js'
 import { defaultTimes } from '../../src/channel/params.js'
+import { withRecords } from './records.js'
 
 export interface Fixture {
   anvil: Anvil
+  /** The manager, its channel calls given the record rebuilt from the events (test/helpers/records.ts). */
   manager: Contract
+  /** The same manager without that: every channel call takes the record as its second argument. */
+  rawManager: Contract
   counter: Contract
   payments: Contract
   tictactoe: Contract
@@ -28,14 +32,15 @@ export const abi = AbiCoder.defaultAbiCoder()
 export async function setup(accounts = 10): Promise<Fixture> {
   const anvil = await startAnvil({ accounts })
   const deployer = anvil.wallets[0]!
-  const manager = (await deploy('StateChannelManager', deployer)) as unknown as Contract
+  const rawManager = (await deploy('StateChannelManager', deployer)) as unknown as Contract
+  const manager = withRecords(rawManager)
   const counter = (await deploy('Counter', deployer)) as unknown as Contract
   const payments = (await deploy('Payments', deployer)) as unknown as Contract
   const tictactoe = (await deploy('TicTacToe', deployer)) as unknown as Contract
   const token = (await deploy('TestToken', deployer)) as unknown as Contract
   const { chainId } = await anvil.provider.getNetwork()
   const hasher = new ParleyHasher({ chainId, verifyingContract: (await manager.getAddress()).toLowerCase() as Hex })
-  return { anvil, manager, counter, payments, tictactoe, token, hasher, wallets: anvil.wallets, stop: () => anvil.stop() }
+  return { anvil, manager, rawManager, counter, payments, tictactoe, token, hasher, wallets: anvil.wallets, stop: () => anvil.stop() }
 }
 
 /** Default channel parameters for `wallets` on `machine` (ETH, 1 ETH deposits unless given). */
