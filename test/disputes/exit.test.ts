@@ -255,7 +255,7 @@ describe('resolve', () => {
         await sim.exit(ALICE, [], false); await atTime(f, sim.record.deadline)
         return sim.send(ALICE, 'resolve', sim.channelId, sim.participants, sim.record, sim.genesis)
       } },
-    { name: 'a wrong participant list (committed to with the record)', error: 'DisputeRecordMismatch', args: () => [sim.channelId],
+    { name: 'a wrong participant list (checked against the record)', error: 'ChannelParticipantsMismatch', args: () => [sim.channelId],
       run: async () => {
         await sim.exit(ALICE, [], false); await pastDisputeDeadline()
         return sim.send(ALICE, 'resolve', sim.channelId, sim.participants.slice(0, 2), sim.record, sim.genesis)

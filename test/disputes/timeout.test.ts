@@ -8,7 +8,9 @@ import assert from 'node:assert/strict'
 import type { Wallet } from 'ethers'
 import { setup, type Fixture } from '../helpers/fixture.js'
 import { Sim, inc, assertSolvent, expectRevert, NO_DISPUTE } from '../helpers/court.js'
-import { accusedOf, disputeCommitment, timeoutDeadline } from '../../src/protocol/disputes.js'
+import { accusedOf, timeoutDeadline } from '../../src/protocol/disputes.js'
+import { channelWordOf } from '../../src/chain/records.js'
+import { trackOf } from '../helpers/records.js'
 import { hashState } from '../../src/protocol/eip712.js'
 import { DisputeKind, Phase } from '../../src/protocol/types.js'
 
@@ -82,10 +84,11 @@ describe('disputeTimeout: accepted', () => {
     const [ev] = sim.events('DisputeRaised')
     assert.equal(ev!.state, sim.head.state)
     assert.deepEqual((ev!.txs as { transaction: { seq: bigint } }[]).map((t) => t.transaction.seq), [1n, 2n])
-    const [commitment, latest] = await f.manager.getFunction('getDispute')(sim.channelId)
-    assert.equal(commitment, disputeCommitment(sim.participants, sim.record))
-    assert.equal((await sim.channel()).participantsHash, commitment)
-    assert.equal(latest, 0n)
+    // The channel's one word commits to the record (phase Disputed) and the dispute record.
+    const track = (await trackOf(f.rawManager, sim.channelId))!
+    assert.deepEqual(track.dispute, sim.record)
+    assert.deepEqual([...(await f.manager.getFunction('channelWord')(sim.channelId))], [BigInt(Phase.Disputed), channelWordOf(track)])
+    assert.equal(track.record.latestSeq, 0n)
   })
 
   test('the accused signed the candidate: its window to move is one challenge time', async () => {
