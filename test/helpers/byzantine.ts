@@ -23,6 +23,8 @@ import type { ChannelParams, DisputeRecord, Hex, PackedSignedTransaction, Transa
 import type { Store } from '../../src/store/types.js'
 import { sendVia7702, sendViaRelay } from './relay.js'
 import { memberList } from '../../src/protocol/members.js'
+import { channelStruct, NO_CHANNEL } from '../../src/chain/records.js'
+import { channelTrack } from '../../src/chain/recordLog.js'
 
 /** What a transaction is built on: any transaction (its fields name the parent), a snapshot, or a fork genesis at seq 0. */
 export interface Parent {
@@ -152,6 +154,12 @@ export class Byzantine {
     return { transaction: t, ...packSignatures(new Map([...others, [this.me, this.sign(t)]])) }
   }
 
+  /** The arguments of `method`: the channel id, `record`, the member list, the caller's index where the method takes it, then `args`. */
+  private full<M extends CourtMethod>(method: M, args: CourtArgs[M], record: unknown): unknown[] {
+    const { params } = this.o
+    return WITHOUT_INDEX.has(method) ? [this.channelId, record, memberList(params), ...args] : [this.channelId, record, memberList(params), this.me, ...args]
+  }
+
   /**
    * The same call as {@link call} (direct route) signed but not sent: a raw transaction for
    * `anvil_reorg`, which puts it into a replacement block.
@@ -159,7 +167,10 @@ export class Byzantine {
    */
   async rawCall<M extends CourtMethod>(method: M, args: CourtArgs[M]): Promise<string> {
     const { manager, params, wallet } = this.o
-    const full = WITHOUT_INDEX.has(method) ? [this.channelId, memberList(params), ...args] : [this.channelId, memberList(params), this.me, ...args]
+    // The replacement block follows the head's parent: the record as of that block.
+    const head = await wallet.provider!.getBlockNumber()
+    const track = await channelTrack(wallet.provider!, manager.contract.interface, manager.address, this.channelId, { toBlock: head - 1 })
+    const full = this.full(method, args, channelStruct(track?.record ?? NO_CHANNEL))
     const req = await (manager.contract.connect(wallet) as typeof manager.contract).getFunction(method).populateTransaction(...full)
     return wallet.signTransaction(await wallet.populateTransaction({ ...req, gasLimit: 12_000_000n })) // no estimate: the court needs gas for machine calls (MachineGasTooLow)
   }
@@ -171,8 +182,9 @@ export class Byzantine {
    * @example await expectRevert(mallory.call('disputeTimeout', [list, state]), 'ProofTimestampInvalid')
    */
   async call<M extends CourtMethod>(method: M, args: CourtArgs[M], route: Route = 'direct', fees: Fees = {}): Promise<CourtCall> {
-    const { manager, params, wallet } = this.o
-    const full = WITHOUT_INDEX.has(method) ? [this.channelId, memberList(params), ...args] : [this.channelId, memberList(params), this.me, ...args]
+    const { manager, wallet } = this.o
+    // The record a client re-supplies: rebuilt from the channel's events (src/chain/recordLog.ts).
+    const full = this.full(method, args, channelStruct((await manager.track(this.channelId))?.record ?? NO_CHANNEL))
     let receipt: TransactionReceipt
     if (route === 'direct') {
       const tx = await (manager.contract.connect(wallet) as typeof manager.contract).getFunction(method).send(...full, fees)

@@ -11,6 +11,8 @@ import { Contract } from 'ethers'
 import { bitCount } from '../../src/protocol/bitmap.js'
 import { ETH, Phase, type Hex } from '../../src/protocol/types.js'
 import type { Fixture } from './fixture.js'
+import { trackOf } from './records.js'
+import { channelWordOf, NO_CHANNEL } from '../../src/chain/records.js'
 
 /** What the invariant compared, per asset (for diagnostics). */
 export interface SolvencyReport {
@@ -75,7 +77,16 @@ export async function assertSolvent(
   const accs = accounts ?? found.accounts
   const chans = channels ?? found.channels
   const managerAddr = await f.manager.getAddress()
-  const records = await Promise.all(chans.map((id) => f.manager.getFunction('getChannel')(id)))
+  // Each channel's record as its events give it (the manager stores only a commitment to it),
+  // checked against the word the manager stores: the events let a client rebuild exactly it.
+  const tracks = await Promise.all(chans.map((id) => trackOf(f.manager, id)))
+  for (const [k, t] of tracks.entries()) {
+    const [phase, word] = (await f.manager.getFunction('channelWord')(chans[k]!)) as [bigint, string]
+    if (Number(phase) === Phase.None) continue
+    assert.ok(t, `channel ${chans[k]} is ${phase} but no ChannelOpened`)
+    assert.equal(channelWordOf(t), word.toLowerCase(), `channel ${chans[k]}: the record rebuilt from its events is not the one its word commits to`)
+  }
+  const records = tracks.map((t) => t?.record ?? NO_CHANNEL)
   const reports: SolvencyReport[] = []
   for (const asset of list) {
     const held =
