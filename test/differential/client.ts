@@ -23,7 +23,7 @@ import { StateManager } from '../../src/state/StateManager.js'
 import { MemoryStore } from '../../src/store/MemoryStore.js'
 import { errorName } from './rpc.js'
 import { finalityProof, latestFinalKnown } from './situations.js'
-import type { Scenario, World } from './world.js'
+import { recordNow, type Scenario, type World } from './world.js'
 
 /** How the client took one published transaction. */
 export type Outcome =
@@ -110,8 +110,8 @@ export async function prove(w: World, s: Scenario, evidence: Evidence, after: Ch
   const record = a.record ?? (disputed ? after.record : undefined)
   const none: DisputeRecord = { kind: DisputeKind.None, disputer: 0, seq: 0n, timestamp: 0n, deadline: 0n, removals: 0n, stateHash: `0x${'00'.repeat(32)}` }
   const args = a.kind === 'proveInvalidTransition'
-    ? [s.channelId, s.participants, s.me, record ?? none, a.fraud, a.previousState, a.checkpoint, a.state]
-    : a.kind === 'proveEquivocation' ? [s.channelId, s.participants, s.me, record ?? none, a.first, a.second, a.checkpoint, a.state] : []
+    ? [s.channelId, await recordNow(w, s.channelId), s.participants, s.me, record ?? none, a.fraud, a.previousState, a.checkpoint, a.state]
+    : a.kind === 'proveEquivocation' ? [s.channelId, await recordNow(w, s.channelId), s.participants, s.me, record ?? none, a.first, a.second, a.checkpoint, a.state] : []
   const r = await w.rpc.ethCall(s.participants[s.me]!, w.manager, w.iface.encodeFunctionData(a.kind, args) as Hex, after.now)
   return { kind: 'proved', verdict: r.ok ? 'ok' : errorName(w.iface, r.data), action: a.kind }
 }

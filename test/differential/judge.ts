@@ -19,7 +19,9 @@ import { materialize, materializePeer } from './materialize.js'
 import type { CaseRecipe, PeerRecipe } from './recipes.js'
 import { errorName } from './rpc.js'
 import { prepare, type ChainState } from './situations.js'
-import type { Scenario, World } from './world.js'
+import { recordNow, type Scenario, type World } from './world.js'
+import { trackOf } from '../helpers/records.js'
+import { NO_CHANNEL } from '../../src/chain/records.js'
 
 /** A difference between the contract and the reference (a), or the client (b, c). */
 export interface Disagreement {
@@ -47,11 +49,11 @@ export interface CaseResult {
   disagreements: Disagreement[]
 }
 
-/** The manager's arguments for `call` on channel `channelId`. */
-export function encodeCall(w: World, channelId: Hex, c: EntryCall): Hex {
+/** The manager's arguments for `call` on channel `channelId` with its `record` (see recordNow). */
+export function encodeCall(w: World, channelId: Hex, c: EntryCall, record: unknown): Hex {
   const a = c.args as Record<string, unknown>
   const idx = (a.caller as { index: number } | undefined)?.index
-  const head = [channelId, a.participants]
+  const head = [channelId, record, a.participants]
   const order: Record<EntryCall['point'], unknown[]> = {
     postTransaction: [...head, a.transaction, a.signature],
     disputeTimeout: [...head, idx, a.txs, a.state],
@@ -68,11 +70,9 @@ export function encodeCall(w: World, channelId: Hex, c: EntryCall): Hex {
   return w.iface.encodeFunctionData(c.point, order[c.point]) as Hex
 }
 
-/** The channel's on-chain facts (getChannel) with the open record, judged at `time`. */
+/** The channel's on-chain facts (its record, from its events) with the open record, judged at `time`. */
 export async function readFacts(w: World, s: Scenario, record: DisputeRecord, time: bigint): Promise<ChainFacts> {
-  const r = await w.rpc.ethCall(s.participants[0]!, w.manager, w.iface.encodeFunctionData('getChannel', [s.channelId]) as Hex, time)
-  if (!r.ok) throw new Error('getChannel failed')
-  const ch = w.iface.decodeFunctionResult('getChannel', r.data)[0]
+  const ch = (await trackOf(w.f.rawManager, s.channelId))?.record ?? NO_CHANNEL
   const phase = Number(ch.phase) as Phase
   return {
     channelId: s.channelId, participants: s.participants, n: Number(ch.n), phase, fork: BigInt(ch.fork), active: BigInt(ch.active), slashed: BigInt(ch.slashed),
@@ -127,7 +127,7 @@ export async function judge(w: World, r: CaseRecipe): Promise<CaseResult> {
   const m = await materialize(w, s, cs, r)
   const facts = await readFacts(w, s, cs.record, m.time)
   const reference = await admission(facts, m.call, s.calls)
-  const data = encodeCall(w, s.channelId, m.call)
+  const data = encodeCall(w, s.channelId, m.call, await recordNow(w, s.channelId))
   const contract = await verdictOf(w, m.from, data, m.time)
   const res: CaseResult = { point: r.point, scenario: s.name, situation: cs.label, contract, reference, disagreements: [] }
   const disagree = (check: Disagreement['check'], other: string, key: string) =>
@@ -210,7 +210,7 @@ export async function judgePeer(w: World, r: PeerRecipe): Promise<CaseResult & {
     how = `failed ${(e as { code?: string }).code ?? String(e)}`
   }
   const call: EntryCall = { point: 'postTransaction', args: { participants: s.participants, transaction: p.tx, signature: p.signature } }
-  const data = encodeCall(w, s.channelId, call)
+  const data = encodeCall(w, s.channelId, call, await recordNow(w, s.channelId))
   const contract = await verdictOf(w, s.participants[s.me]!, data, p.clock)
   const reference = await admission(await readFacts(w, s, cs.record, p.clock), call, s.calls)
   const res = { point: 'peer→postTransaction', scenario: s.name, situation: 'open', contract, reference, client: how, disagreements: [] as Disagreement[], accepted }

@@ -11,7 +11,7 @@ import { bitCount, bitIndices, hasBit } from '../../src/protocol/bitmap.js'
 import { latestFinal, proofLength } from '../../src/protocol/finality.js'
 import { DisputeKind, Phase, type DisputeRecord, type Hex, type PackedSignedTransaction } from '../../src/protocol/types.js'
 import { errorName } from './rpc.js'
-import { packed, recordOf, sign, type Move, type Scenario, type World } from './world.js'
+import { packed, recordNow, recordOf, sign, type Move, type Scenario, type World } from './world.js'
 
 /** Which situation, and a number that picks its details (which move, which adversary). */
 export const SITUATIONS = ['open', 'timeout', 'timeoutGenesis', 'exit', 'forceClose', 'fraud'] as const
@@ -70,7 +70,7 @@ const rank = (xs: number[], pick: number): number[] => xs.map((_, i) => xs[(i + 
 export async function prepare(w: World, s: Scenario, sit: Situation): Promise<ChainState> {
   const open: ChainState = { phase: Phase.Open, record: NO_DISPUTE, now: w.baseNow, label: 'open', published: [] }
   const call = async (who: number, method: string, args: unknown[], time: bigint, label: string): Promise<ChainState> => {
-    const data = w.iface.encodeFunctionData(method, [s.channelId, s.participants, ...args]) as Hex
+    const data = w.iface.encodeFunctionData(method, [s.channelId, await recordNow(w, s.channelId), s.participants, ...args]) as Hex
     const r = await w.rpc.send(s.participants[who]!, w.manager, data, time)
     if (!r.status) {
       const why = await w.rpc.ethCall(s.participants[who]!, w.manager, data, time)

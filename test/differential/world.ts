@@ -16,6 +16,10 @@ import { packSignatures, signDigest } from '../../src/protocol/signatures.js'
 import { DisputeKind, type ChannelParams, type DisputeRecord, type Hex, type PackedSignedTransaction, type Transaction } from '../../src/protocol/types.js'
 import { makeParams, openChannel, setup, type Fixture } from '../helpers/fixture.js'
 import { Rpc } from './rpc.js'
+import { recordArg } from '../helpers/records.js'
+
+/** The channel record a client re-supplies, rebuilt from the channel's events on the chain as it is now. */
+export const recordNow = (w: World, channelId: Hex): Promise<Record<string, unknown>> => recordArg(w.f.rawManager, channelId)
 
 const abi = AbiCoder.defaultAbiCoder()
 
@@ -197,9 +201,9 @@ async function removeParticipant(f: Fixture, rpc: Rpc, manager: Hex, s: Scenario
   const disputer = bitIndices(s.active).find((i) => i !== removed)!
   const from = s.participants[disputer]!
   const raisedAt = ts + 211n
-  const raise = await rpc.send(from, manager, f.manager.interface.encodeFunctionData('disputeTimeout', [s.channelId, s.participants, disputer, txs.slice(-1), state]) as Hex, raisedAt)
+  const raise = await rpc.send(from, manager, f.manager.interface.encodeFunctionData('disputeTimeout', [s.channelId, await recordArg(f.rawManager, s.channelId), s.participants, disputer, txs.slice(-1), state]) as Hex, raisedAt)
   const record = recordOf(f.manager.interface, raise.logs, 'DisputeRaised')!
-  const resolved = await rpc.send(from, manager, f.manager.interface.encodeFunctionData('resolve', [s.channelId, s.participants, record, state]) as Hex, record.deadline + 1n)
+  const resolved = await rpc.send(from, manager, f.manager.interface.encodeFunctionData('resolve', [s.channelId, await recordArg(f.rawManager, s.channelId), s.participants, record, state]) as Hex, record.deadline + 1n)
   const set = resolved.logs.map((l) => f.manager.interface.parseLog(l)).find((e) => e?.name === 'StateSet')!
   Object.assign(s, {
     fork: BigInt(set.args.fork), genesis: String(set.args.state).toLowerCase() as Hex, genesisTs: BigInt(set.args.timestamp), active: BigInt(set.args.active),

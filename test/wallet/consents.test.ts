@@ -58,7 +58,7 @@ async function openWith(params: ChannelParams, consents: Hex[]): Promise<{ chann
   const receipt = (await (await f.manager.getFunction('open')({ ...params, signers: params.signers ?? [] }, concat(consents))).wait())!
   // ChannelOpened names the channel: the id of these params as they were opened (signers or none).
   const opened = (receipt.logs as Log[]).map((l) => decodeManagerLog(f.manager.interface, l)).find((e) => e?.name === 'ChannelOpened')
-  assert.deepEqual(opened?.args, { channelId: f.hasher.channelId(params) })
+  assert.equal(opened?.name === 'ChannelOpened' && opened.args.channelId, f.hasher.channelId(params))
   const set = (receipt.logs as Log[]).map((l) => f.manager.interface.parseLog(l)).find((e) => e?.name === 'StateSet')!
   return { channelId: f.hasher.channelId(params), genesis: set.args.state as Hex, timestamp: BigInt(set.args.timestamp) }
 }
