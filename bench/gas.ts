@@ -17,6 +17,7 @@ import { startAnvil, type Anvil } from '../src/chain/anvil.js'
 import { signCloseConsent, signOpenConsent } from '../src/chain/consent.js'
 import { RpcStateMachine } from '../src/chain/RpcStateMachine.js'
 import { deployLocalStack, type LocalStack } from '../src/chain/stack.js'
+import { channelStruct } from '../src/chain/records.js'
 import { RuntimeError } from '../src/errors/ParleyError.js'
 import { hashState, type ParleyHasher } from '../src/protocol/eip712.js'
 import { packSignedTransaction, signDigest } from '../src/protocol/signatures.js'
@@ -187,7 +188,7 @@ async function measure(ctx: Ctx, n: number): Promise<Row> {
   // The cost of one signature by its signer's index (the bitmap walk), on any digest.
   const lone = async (i: number) => {
     const d = keccak256(toUtf8Bytes('parley-bench-gas:lone')) as Hex
-    const args = [b.channelId, pb.participants, d, 1n << BigInt(i), signDigest(ws[i]!.signingKey, d), 1]
+    const args = [b.channelId, channelStruct((await manager.track(b.channelId))!.record), pb.participants, d, 1n << BigInt(i), signDigest(ws[i]!.signingKey, d), 1]
     return measureCall(submitter, manager.address, manager.contract.interface.encodeFunctionData('verifySignatures', args) as Hex)
   }
   row.lone = [await lone(0), await lone(n - 1)]
@@ -217,7 +218,7 @@ async function measureVerify(ctx: Ctx, channelId: Hex, participants: readonly He
   if (proven.stateHash !== proof[0]!.transaction.stateHash || proven.seq !== seq) {
     throw new RuntimeError('BENCH_WRONG_RESULT', `N=${participants.length}: the proof proved something else`)
   }
-  const calldata = manager.contract.interface.encodeFunctionData('verifyFinalityProof', [channelId, participants, proof]) as Hex
+  const calldata = manager.contract.interface.encodeFunctionData('verifyFinalityProof', [channelId, channelStruct((await manager.track(channelId))!.record), participants, proof]) as Hex
   return measureCall(ctx.submitter, manager.address, calldata)
 }
 

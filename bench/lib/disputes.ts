@@ -14,6 +14,7 @@ import { signOpenConsent } from '../../src/chain/consent.js'
 import type { RpcStateMachine } from '../../src/chain/RpcStateMachine.js'
 import type { LocalStack } from '../../src/chain/stack.js'
 import { NO_DISPUTE } from '../../src/chain/ManagerBase.js'
+import { channelStruct, NO_CHANNEL } from '../../src/chain/records.js'
 import { RuntimeError } from '../../src/errors/ParleyError.js'
 import { hashState, type ParleyHasher } from '../../src/protocol/eip712.js'
 import { packSignedTransaction, signDigest } from '../../src/protocol/signatures.js'
@@ -114,8 +115,10 @@ export async function measureDisputes(ctx: DisputeCtx, n: number): Promise<Dispu
   const row = { n, traces: {} } as DisputeRow
   // Sends one court call; `op` names the figure it measures (traced before any snapshot revert
   // removes the transaction from the chain).
+  // The channel's record, as a client re-supplies it (rebuilt from the channel's events).
+  const record = async (id: Hex) => channelStruct((await ctx.stack.manager.track(id))?.record ?? NO_CHANNEL)
   const send = async (from: number, method: string, args: unknown[], op?: Op): Promise<{ gas: CallGas; receipt: TransactionReceipt }> => {
-    const data = iface.encodeFunctionData(method, args) as Hex
+    const data = iface.encodeFunctionData(method, [args[0], await record(args[0] as Hex), ...args.slice(1)]) as Hex
     const receipt = await (await ws[from]!.sendTransaction({ to: p.manager, data })).wait()
     if (!receipt || receipt.status !== 1) throw new RuntimeError('BENCH_CALL_FAILED', `N=${n}: ${method} failed`)
     const calldata = calldataGas(data)
@@ -144,7 +147,7 @@ export async function measureDisputes(ctx: DisputeCtx, n: number): Promise<Dispu
 
   progress(`N=${n}: court — post, timeout, respond, conclude`)
   const move = await moveTx(0, 1)
-  const postData = iface.encodeFunctionData('postTransaction', [channelId, participants, move, sig(move, 0)]) as Hex
+  const postData = iface.encodeFunctionData('postTransaction', [channelId, await record(channelId), participants, move, sig(move, 0)]) as Hex
   row.postBytes = (postData.length - 2) / 2
   await send(0, 'postTransaction', [channelId, participants, move, sig(move, 0)], 'post')
 
