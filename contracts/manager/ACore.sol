@@ -62,6 +62,21 @@ abstract contract ACore is IChannelsEvents, ABalanceBook, AMachineCalls, EIP712 
         return keccak256(abi.encode(ch));
     }
 
+    /// @dev Words of `abi.encode(Channel)`: every field is static, so the record lies in calldata
+    /// as exactly these words.
+    uint256 private constant CHANNEL_WORDS = 17;
+
+    /// @dev _hash of a re-supplied record, hashed where it lies in calldata (no copy and
+    /// re-encoding). Equal to _hash of its decoded copy whenever every word is a clean encoding;
+    /// a word with dirty bits hashes to something no word commits to (and fails decoding too).
+    function _hashCalldata(Channel calldata record) internal pure returns (bytes32 h) {
+        assembly ("memory-safe") {
+            let m := mload(0x40)
+            calldatacopy(m, record, mul(CHANNEL_WORDS, 32))
+            h := keccak256(m, mul(CHANNEL_WORDS, 32))
+        }
+    }
+
     /// @dev Commits to `ch` alone (an open channel, or one closed without claims).
     function _store(bytes32 channelId, Channel memory ch) internal {
         _channels[channelId] = _word(_hash(ch), ch.phase);
@@ -78,8 +93,8 @@ abstract contract ACore is IChannelsEvents, ABalanceBook, AMachineCalls, EIP712 
         uint256 word = _channels[channelId];
         Phase phase = _phase(word);
         if (phase != Phase.Open) revert ChannelNotOpen(channelId, phase);
+        if (_word(_hashCalldata(record), Phase.Open) != word) revert ChannelRecordMismatch(channelId);
         ch = record;
-        if (_word(_hash(ch), Phase.Open) != word) revert ChannelRecordMismatch(channelId);
         _checkMembers(channelId, ch, participants);
     }
 
@@ -224,11 +239,11 @@ abstract contract ACore is IChannelsEvents, ABalanceBook, AMachineCalls, EIP712 
         uint256 word = _channels[channelId];
         Phase phase = _phase(word);
         if (phase != Phase.Closed) revert ChannelNotClosed(channelId, phase);
-        Channel memory ch = record;
-        bytes32 recordHash = _hash(ch);
+        bytes32 recordHash = _hashCalldata(record);
         if (_word(keccak256(abi.encode(recordHash, payouts, claimed)), Phase.Closed) != word) {
             revert ClaimsMismatch(channelId);
         }
+        Channel memory ch = record;
         _checkMembers(channelId, ch, participants);
         uint64 unpaid = ch.active;
         // Only entries with something to pay (payout or bond) may be named, each once.

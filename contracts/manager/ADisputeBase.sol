@@ -37,10 +37,10 @@ abstract contract ADisputeBase is IDisputeManager, AProofs {
     ) internal view returns (Channel memory ch) {
         uint256 word = _channels[channelId];
         if (_phase(word) != Phase.Disputed) revert DisputeNotOpen(channelId);
-        ch = channel;
-        if (_word(keccak256(abi.encode(_hash(ch), dispute)), Phase.Disputed) != word) {
+        if (_word(keccak256(abi.encode(_hashCalldata(channel), dispute)), Phase.Disputed) != word) {
             revert DisputeRecordMismatch(channelId);
         }
+        ch = channel;
         _checkMembers(channelId, ch, participants);
     }
 
