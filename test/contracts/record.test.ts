@@ -1,0 +1,194 @@
+/**
+ * The channel record a caller re-supplies (the manager stores one word per channel, a
+ * commitment to it): any other record — a field changed, a stale one from before a later event,
+ * dirty bits in a word — is refused with a typed error on every kind of entry point, open or
+ * disputed, closed to claims; and the record a client rebuilds from the events is the chain's
+ * after a dispute, a response, a fork, a reorganisation and a restart (a fresh client).
+ */
+import { after, afterEach, before, beforeEach, describe, test } from 'node:test'
+import assert from 'node:assert/strict'
+import type { Contract } from 'ethers'
+import { setup, type Fixture } from '../helpers/fixture.js'
+import { Sim, inc, expectRevert, assertSolvent } from '../helpers/court.js'
+import { recordArg, trackOf } from '../helpers/records.js'
+import { channelStruct, channelWordOf, type ChannelRecord } from '../../src/chain/records.js'
+import { ManagerClient } from '../../src/chain/ManagerClient.js'
+import { hashState } from '../../src/protocol/eip712.js'
+import { packSignatures, signDigest } from '../../src/protocol/signatures.js'
+import { bitIndices } from '../../src/protocol/bitmap.js'
+import { DisputeKind, Phase, type Hex } from '../../src/protocol/types.js'
+
+const ALICE = 0
+const BOB = 1
+const CAROL = 2
+
+let f: Fixture
+let sim: Sim
+let restore: () => Promise<void>
+
+before(async () => {
+  f = await setup(5)
+  sim = await Sim.open(f, f.wallets.slice(1, 4), f.counter, { bond: 10n ** 17n })
+  await sim.move(ALICE, inc())
+  await sim.move(BOB, inc())
+})
+after(() => f.stop())
+beforeEach(async () => (restore = await sim.checkpoint()))
+afterEach(() => restore())
+
+/** The record as the channel's events give it now. */
+const current = async (): Promise<ChannelRecord> => (await trackOf(f.rawManager, sim.channelId))!.record
+/** Sends `method` through the raw manager (no record inserted) from participant `i`. */
+const raw = (i: number, method: string, ...args: unknown[]) => (f.rawManager.connect(sim.wallets[i]!) as Contract).getFunction(method).staticCall(...args)
+/** Every field of a record changed in turn (one at a time). */
+const tampered = (r: ChannelRecord): [string, ChannelRecord][] => [
+  ['machine', { ...r, machine: f.wallets[4]!.address.toLowerCase() as Hex }],
+  ['fork', { ...r, fork: r.fork + 1n }],
+  ['n', { ...r, n: r.n + 1 }],
+  ['asset', { ...r, asset: `0x${'11'.repeat(20)}` as Hex }],
+  ['p2pTime', { ...r, p2pTime: r.p2pTime + 1 }],
+  ['agreementTime', { ...r, agreementTime: r.agreementTime * 100 }],
+  ['challengeTime', { ...r, challengeTime: 1 }],
+  ['active', { ...r, active: r.active | (1n << 5n) }],
+  ['slashed', { ...r, slashed: 1n }],
+  ['genesisTimestamp', { ...r, genesisTimestamp: r.genesisTimestamp + 10n**6n }],
+  ['latestSeq', { ...r, latestSeq: r.latestSeq + 1n }],
+  ['participantsHash', { ...r, participantsHash: `0x${'22'.repeat(32)}` as Hex }],
+  ['genesisStateHash', { ...r, genesisStateHash: `0x${'33'.repeat(32)}` as Hex }],
+  ['locked', { ...r, locked: r.locked * 10n }],
+  ['bond', { ...r, bond: 0n }],
+]
+
+describe('a record other than the committed one is refused', () => {
+  test('open channel: every field changed → ChannelRecordMismatch on close, posts, timeouts, exits, fraud proofs and proof checks', async () => {
+    const r = await current()
+    const head = sim.head
+    const closeDigest = f.hasher.close(sim.channelId, 0n, head.hash)
+    const { signers, signatures } = packSignatures(new Map(bitIndices(sim.active).map((i) => [i, signDigest(sim.wallets[i]!.signingKey, closeDigest)])))
+    const t = sim.entry(2n).tx
+    for (const [field, bad] of tampered(r)) {
+      const rec = channelStruct(bad)
+      await expectRevert(raw(ALICE, 'close', sim.channelId, rec, sim.participants, head.state, signers, signatures), 'ChannelRecordMismatch', [sim.channelId])
+      await expectRevert(raw(ALICE, 'postTransaction', sim.channelId, rec, sim.participants, t, sim.sig(t, BOB)), 'ChannelRecordMismatch', [sim.channelId])
+      await expectRevert(raw(CAROL, 'disputeTimeout', sim.channelId, rec, sim.participants, CAROL, sim.chain(1n, 2n, () => [CAROL]), head.state), 'ChannelRecordMismatch', [sim.channelId])
+      await expectRevert(raw(ALICE, 'verifyFinalityProof', sim.channelId, rec, sim.participants, sim.final(2n)), 'ChannelRecordMismatch', [sim.channelId])
+    }
+    // The committed record itself passes (the control).
+    assert.deepEqual([...(await raw(ALICE, 'verifyFinalityProof', sim.channelId, channelStruct(r), sim.participants, sim.final(2n)))], [head.hash, 2n])
+  })
+
+  test('a word with dirty bits (the phase word, an address word) is refused, not read as its clean value', async () => {
+    const r = await current()
+    const data = f.rawManager.interface.encodeFunctionData('verifyFinalityProof', [sim.channelId, channelStruct(r), sim.participants, sim.final(2n)])
+    // Word 2 of the record (phase, = 1) starts at byte 4 + 32 + 2·32; give it a high bit.
+    const at = 2 + 2 * (4 + 32 + 2 * 32)
+    const word = data.slice(at, at + 64)
+    assert.equal(BigInt(`0x${word}`), BigInt(Phase.Open))
+    const dirty = data.slice(0, at) + '01' + word.slice(2) + data.slice(at + 64)
+    const to = await f.rawManager.getAddress()
+    await assert.rejects(f.anvil.provider.call({ to, data: dirty }))
+    const machineAt = 2 + 2 * (4 + 32)
+    const dirtyMachine = data.slice(0, machineAt) + 'ff' + data.slice(machineAt + 2)
+    await assert.rejects(f.anvil.provider.call({ to, data: dirtyMachine }))
+    assert.ok(await f.anvil.provider.call({ to, data }), 'the clean calldata passes')
+  })
+
+  test('stale records: the one before a response (latestSeq) and the one before a fork are refused', async () => {
+    // A timeout on the head, answered by the accused's move: latestSeq becomes 3.
+    const accused = await sim.turn()
+    const now = await sim.now()
+    const T = sim.head.timestamp
+    const wait = T + BigInt(sim.params.p2pTime + sim.params.agreementTime + sim.params.chainFallbackTime) + 1n - now
+    if (wait > 0n) await f.anvil.increaseTime(Number(wait))
+    const disputer = [ALICE, BOB, CAROL].find((i) => i !== accused)!
+    await sim.timeout(disputer, sim.chain(1n, 2n, () => [disputer]), sim.head.state)
+    const beforeResponse = await current()
+    assert.equal(beforeResponse.phase, Phase.Disputed)
+    const move = await sim.move(accused, inc())
+    await sim.respond(accused, move.tx, sim.sig(move.tx, accused))
+    const after = await current()
+    assert.deepEqual([after.phase, after.latestSeq], [Phase.Open, 3n])
+    // The stale record (phase Disputed, latestSeq 0) and the open one with the old latestSeq.
+    for (const stale of [beforeResponse, { ...after, latestSeq: 0n }]) {
+      await expectRevert(raw(ALICE, 'verifyFinalityProof', sim.channelId, channelStruct(stale), sim.participants, sim.final(2n)), 'ChannelRecordMismatch', [sim.channelId])
+    }
+    await assertSolvent(f)
+  })
+
+  test('disputed channel: the right dispute record with another channel record → DisputeRecordMismatch; resolve with a stale one too', async () => {
+    await sim.exit(ALICE, sim.final(2n), true)
+    assert.equal(sim.record.kind, DisputeKind.Exit)
+    const r = await current()
+    assert.equal(r.phase, Phase.Disputed)
+    for (const [field, bad] of tampered(r)) {
+      await expectRevert(raw(BOB, 'answer', sim.channelId, channelStruct(bad), sim.participants, BOB, sim.record, sim.final(2n), sim.head.state), 'DisputeRecordMismatch', [sim.channelId])
+    }
+    // The record of the open phase (before the exit) no longer matches either.
+    await expectRevert(raw(BOB, 'answer', sim.channelId, channelStruct({ ...r, phase: Phase.Open }), sim.participants, BOB, sim.record, sim.final(2n), sim.head.state), 'DisputeRecordMismatch', [sim.channelId])
+    await f.anvil.increaseTime(Number(sim.record.deadline - (await sim.now())) + 1)
+    await expectRevert(raw(BOB, 'resolve', sim.channelId, channelStruct({ ...r, locked: r.locked + 1n }), sim.participants, sim.record, sim.head.state), 'DisputeRecordMismatch', [sim.channelId])
+    await sim.resolve(sim.head.state, BOB)
+    // After the fork, the record of fork 0 is stale.
+    const forked = await current()
+    assert.deepEqual([forked.phase, forked.fork, forked.active], [Phase.Open, 1n, 0b110n])
+    await expectRevert(raw(BOB, 'verifyFinalityProof', sim.channelId, channelStruct({ ...r, phase: Phase.Open }), sim.participants, []), 'ChannelRecordMismatch', [sim.channelId])
+    await assertSolvent(f)
+  })
+
+  test('claims: a closed record changed (locked, active, bond) → ClaimsMismatch; the committed one pays', async () => {
+    const state = sim.head.state
+    const digest = f.hasher.close(sim.channelId, 0n, hashState(state))
+    const { signers, signatures } = packSignatures(new Map(bitIndices(sim.active).map((i) => [i, signDigest(sim.wallets[i]!.signingKey, digest)])))
+    const receipt = await sim.send(ALICE, 'closeToClaims', sim.channelId, sim.participants, state, signers, signatures)
+    assert.ok(receipt.status === 1)
+    const t = (await trackOf(f.rawManager, sim.channelId))!
+    assert.ok(t.claims)
+    const payouts = t.claims.payouts
+    for (const bad of [{ ...t.record, locked: 1n }, { ...t.record, active: 0b011n }, { ...t.record, bond: 0n }, { ...t.record, phase: Phase.Open }]) {
+      await expectRevert(raw(ALICE, 'claim', sim.channelId, channelStruct(bad), sim.participants, payouts, 0n, 0b111n), 'ClaimsMismatch', [sim.channelId])
+    }
+    await (await (f.rawManager.connect(sim.wallets[ALICE]!) as Contract).getFunction('claim')(sim.channelId, channelStruct(t.record), sim.participants, payouts, 0n, 0b111n)).wait()
+    await assertSolvent(f)
+  })
+})
+
+describe('the record a client rebuilds from the events', () => {
+  test('matches the stored word after a reorganisation that removes a dispute, and from a fresh client (a restart)', async () => {
+    const client = new ManagerClient(await f.rawManager.getAddress(), f.anvil.provider)
+    const word = async () => (await client.channelWord(sim.channelId)).word
+    const open = (await client.track(sim.channelId))!
+    assert.equal(channelWordOf(open), await word())
+    const snapshot = (await f.anvil.provider.send('evm_snapshot', [])) as string
+    await sim.exit(ALICE, sim.final(2n), false)
+    const disputed = (await client.track(sim.channelId))!
+    assert.deepEqual([disputed.record.phase, disputed.dispute?.kind], [Phase.Disputed, DisputeKind.ForceClose])
+    assert.equal(channelWordOf(disputed), await word())
+    // The dispute's block reorganised away (a longer chain without it): the client's record is the open one again.
+    await f.anvil.provider.send('evm_revert', [snapshot])
+    await f.anvil.provider.send('anvil_mine', ['0x3'])
+    const back = (await client.track(sim.channelId))!
+    assert.deepEqual(back.record, open.record)
+    assert.equal(back.dispute, undefined)
+    assert.equal(channelWordOf(back), await word())
+    // A one-block reorg that replaces a block holding the exit by one holding nothing.
+    await sim.exit(ALICE, sim.final(2n), false)
+    await f.anvil.provider.send('anvil_reorg', [1, []])
+    assert.equal(channelWordOf((await client.track(sim.channelId))!), await word())
+    assert.equal((await client.getChannel(sim.channelId)).phase, Phase.Open)
+    // A client started now, with nothing but the chain, rebuilds the same record and can act on it.
+    const fresh = new ManagerClient(await f.rawManager.getAddress(), f.anvil.provider)
+    assert.deepEqual((await fresh.track(sim.channelId))!.record, open.record)
+    const proven = await fresh.verifyFinalityProof(sim.channelId, sim.participants, sim.final(2n))
+    assert.deepEqual(proven, { stateHash: sim.head.hash, seq: 2n })
+  })
+
+  test('a record supplied by a relay contract is checked the same way (the caller does not matter)', async () => {
+    const rec = await recordArg(f.rawManager, sim.channelId)
+    const data = f.rawManager.interface.encodeFunctionData('verifyFinalityProof', [sim.channelId, rec, sim.participants, sim.final(2n)])
+    const to = await f.rawManager.getAddress()
+    // From a contract's address (the fixture's counter machine as `from`): same verdict as from a participant.
+    const fromContract = await f.anvil.provider.call({ to, data, from: await f.counter.getAddress() })
+    const fromAlice = await f.anvil.provider.call({ to, data, from: sim.wallets[ALICE]!.address })
+    assert.equal(fromContract, fromAlice)
+  })
+})
