@@ -47,11 +47,12 @@ export function challengeDeadline(now: bigint, challengeTime: number): bigint {
 const COMMITMENT_TYPES = ['bytes32', 'tuple(uint8,uint16,uint64,uint64,uint64,uint64,bytes32)'] as const
 
 /**
- * What the manager keeps of an open dispute, in `Channel.participantsHash`:
- * keccak256(abi.encode(keccak256(abi.encodePacked(participants)), record)). Compare it with
- * `getDispute(channelId).commitment` before re-supplying a record.
+ * A commitment to a dispute record with a member list,
+ * keccak256(abi.encode(keccak256(abi.encodePacked(participants)), record)): two (list, record)
+ * pairs are the same exactly when their commitments are. (The manager itself commits to the
+ * dispute record together with the channel record: `channelWordOf` in src/chain/records.ts.)
  *
- * @example const ok = disputeCommitment(params.participants, record) === (await manager.getDispute(id))[0]
+ * @example const same = disputeCommitment(participants, mine) === disputeCommitment(participants, theirs)
  */
 export function disputeCommitment(participants: readonly Hex[], r: DisputeRecord): Hex {
   const coder = AbiCoder.defaultAbiCoder()

@@ -58,10 +58,14 @@ export function requireCaller(f: ChainFacts, participants: readonly Hex[], c: Ca
   if (hasBit(f.slashed, c.index)) refuse('CallerSlashed')
 }
 
-/** `_disputed`: phase Disputed and the committed participants and record. */
+/**
+ * `_disputed`: phase Disputed, the committed dispute record (with the channel record, which the
+ * caller re-supplies as the chain committed to it), then the member list against the record.
+ */
 export function disputed(f: ChainFacts, participants: readonly Hex[], record: DisputeRecord): void {
   if (f.phase !== Phase.Disputed || !f.record) refuse('DisputeNotOpen')
-  if (disputeCommitment(participants, record) !== disputeCommitment(f.participants, f.record)) refuse('DisputeRecordMismatch')
+  if (disputeCommitment(f.participants, record) !== disputeCommitment(f.participants, f.record)) refuse('DisputeRecordMismatch')
+  if (!sameList(participants, f.participants)) refuse('ChannelParticipantsMismatch')
 }
 
 /** `_openForDispute`: no dispute open, an open channel, a valid caller. */
