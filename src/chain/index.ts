@@ -14,6 +14,8 @@ export {
 export { defaultConfirmations, PUBLIC_CONFIRMATIONS } from './confirmations.js'
 export { decodeManagerLog, MANAGER_EVENTS, type ManagerEvent, type ManagerEventArgs, type ManagerEventName, type ChannelOpenedEvent } from './decode.js'
 export type { StateSetEvent, ChannelClosedEvent, ChannelPaidOutEvent, ClaimsRecordedEvent, PayoutsClaimedEvent, CreditedEvent } from './events.js'
+export { applyRecordEvent, channelStruct, channelWordOf, hashChannelRecord, NO_CHANNEL, type ChannelTrack } from './records.js'
+export { channelTrack, RECORD_EVENTS } from './recordLog.js'
 export { signOpenConsent, signCloseConsent } from './consent.js'
 export { findGenesis, type Genesis } from './genesis.js'
 export { deploy } from './deploy.js'
