@@ -335,7 +335,8 @@ describe('funding under reorganisations and restarts', () => {
     assert.deepEqual(await shortfalls(alice, id, p), [])
     await (await (f.manager.connect(outsider) as Contract).getFunction('open')(p, signOpen(f, ws.slice(0, 2), p))).wait()
     assert.equal((await alice.getChannel(id)).phase, Phase.Open)
-    const [locked] = (await f.manager.getFunction('funding')(id)) as [bigint]
+    // Once open, the locked amount is in the channel's record (rebuilt from its events).
+    const locked = BigInt((await f.manager.getFunction('getChannel')(id)).locked)
     assert.equal(locked, p.deposits.reduce((a, b) => a + b, 0n), 'locked: the deposits, each once')
     await assertSolvent(f, [ETH])
   })
