@@ -57,14 +57,30 @@ abstract contract ACore is IChannelsEvents, ABalanceBook, AMachineCalls, EIP712 
         return (uint256(hash) & ~uint256(3)) | uint256(phase);
     }
 
-    /// @dev The hash of a channel record.
-    function _hash(Channel memory ch) internal pure returns (bytes32) {
-        return keccak256(abi.encode(ch));
+    /// @dev Words of `abi.encode(Channel)`: every field is static, so the record lies in calldata
+    /// as exactly these words, and a `Channel memory` is the same words (one per field, each
+    /// clean: Solidity cleans every value it writes to a memory struct).
+    uint256 private constant CHANNEL_WORDS = 17;
+
+    /// @dev The hash of a channel record: keccak256(abi.encode(ch)), hashed where `ch` lies in
+    /// memory (its words are that encoding; no copy).
+    function _hash(Channel memory ch) internal pure returns (bytes32 h) {
+        assembly ("memory-safe") {
+            h := keccak256(ch, mul(CHANNEL_WORDS, 32))
+        }
     }
 
-    /// @dev Words of `abi.encode(Channel)`: every field is static, so the record lies in calldata
-    /// as exactly these words.
-    uint256 private constant CHANNEL_WORDS = 17;
+    /// @dev A re-supplied record in memory, copied word for word from calldata. Only for a record
+    /// whose _hashCalldata was just checked against the channel's word: the word was made by
+    /// _hash of a clean record, so a record hashing to it is that record's exact encoding (any
+    /// other would be a second preimage), and the copy needs none of the decoder's checks.
+    function _load(Channel calldata record) internal pure returns (Channel memory ch) {
+        assembly ("memory-safe") {
+            ch := mload(0x40)
+            calldatacopy(ch, record, mul(CHANNEL_WORDS, 32))
+            mstore(0x40, add(ch, mul(CHANNEL_WORDS, 32)))
+        }
+    }
 
     /// @dev _hash of a re-supplied record, hashed where it lies in calldata (no copy and
     /// re-encoding). Equal to _hash of its decoded copy whenever every word is a clean encoding;
@@ -94,7 +110,7 @@ abstract contract ACore is IChannelsEvents, ABalanceBook, AMachineCalls, EIP712 
         Phase phase = _phase(word);
         if (phase != Phase.Open) revert ChannelNotOpen(channelId, phase);
         if (_word(_hashCalldata(record), Phase.Open) != word) revert ChannelRecordMismatch(channelId);
-        ch = record;
+        ch = _load(record);
         _checkMembers(channelId, ch, participants);
     }
 
@@ -243,7 +259,7 @@ abstract contract ACore is IChannelsEvents, ABalanceBook, AMachineCalls, EIP712 
         if (_word(keccak256(abi.encode(recordHash, payouts, claimed)), Phase.Closed) != word) {
             revert ClaimsMismatch(channelId);
         }
-        Channel memory ch = record;
+        Channel memory ch = _load(record);
         _checkMembers(channelId, ch, participants);
         uint64 unpaid = ch.active;
         // Only entries with something to pay (payout or bond) may be named, each once.

@@ -40,7 +40,7 @@ abstract contract ADisputeBase is IDisputeManager, AProofs {
         if (_word(keccak256(abi.encode(_hashCalldata(channel), dispute)), Phase.Disputed) != word) {
             revert DisputeRecordMismatch(channelId);
         }
-        ch = channel;
+        ch = _load(channel);
         _checkMembers(channelId, ch, participants);
     }
 
