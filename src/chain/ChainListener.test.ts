@@ -25,6 +25,7 @@ import { ETH, type ChannelParams, type Hex, type Transaction } from '../protocol
 import { SqliteStore } from '../store/SqliteStore.js'
 import type { Store } from '../store/types.js'
 import { defaultTimes } from '../channel/params.js'
+import { channelStruct } from './records.js'
 
 let anvil: Anvil
 let stack: LocalStack
@@ -64,7 +65,9 @@ async function channel(label: string) {
   const rawPost = async (): Promise<string> => {
     seq++
     const tx: Transaction = { channelId: opened.channelId, fork: 0n, seq, timestamp: opened.genesis.timestamp + seq, actor: 0, previousStateHash: opened.genesis.stateHash, data: '0x', stateHash: opened.genesis.stateHash }
-    const req = await stack.manager.contract.getFunction('postTransaction').populateTransaction(opened.channelId, p.participants, tx, signDigest(users[0]!.signingKey, hasher.transaction(tx)))
+    // Posts change no record: the record of the open is the one every post re-supplies.
+    const record = channelStruct((await stack.manager.track(opened.channelId))!.record)
+    const req = await stack.manager.contract.getFunction('postTransaction').populateTransaction(opened.channelId, record, p.participants, tx, signDigest(users[0]!.signingKey, hasher.transaction(tx)))
     return users[1]!.signTransaction(await users[1]!.populateTransaction({ ...req, gasLimit: 500_000n }))
   }
   return { p, channelId: opened.channelId, openBlock: opened.blockNumber, post, rawPost }
