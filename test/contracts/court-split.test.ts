@@ -3,7 +3,7 @@
  * finality itself and runs StateChannelCourt's code by delegatecall from its fallback for every
  * dispute function — one address, one storage, one ABI. Called straight, the court sees an empty
  * store: every dispute call reverts and nothing changes anywhere. Through the manager, the
- * court's custom errors pass unchanged, events come from the manager, and getDispute reads the
+ * court's custom errors pass unchanged, events come from the manager, and channelWord reads the
  * manager's storage.
  */
 import { after, afterEach, before, beforeEach, describe, test } from 'node:test'

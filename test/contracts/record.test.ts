@@ -1,8 +1,8 @@
 /**
  * The channel record a caller re-supplies (the manager stores one word per channel, a
  * commitment to it): any other record — a field changed, a stale one from before a later event,
- * dirty bits in a word — is refused with a typed error on every kind of entry point, open or
- * disputed, closed to claims; and the record a client rebuilds from the events is the chain's
+ * dirty bits in a word, sent directly or through a relay contract — is refused with a typed error
+ * on every kind of entry point, open or disputed, closed to claims; and the record a client rebuilds from the events is the chain's
  * after a dispute, a response, a fork, a reorganisation and a restart (a fresh client).
  */
 import { after, afterEach, before, beforeEach, describe, test } from 'node:test'
@@ -10,7 +10,9 @@ import assert from 'node:assert/strict'
 import type { Contract } from 'ethers'
 import { setup, type Fixture } from '../helpers/fixture.js'
 import { Sim, inc, expectRevert, assertSolvent } from '../helpers/court.js'
-import { recordArg, trackOf } from '../helpers/records.js'
+import { trackOf } from '../helpers/records.js'
+import { sendViaRelay } from '../helpers/relay.js'
+import { deploy } from '../../src/chain/deploy.js'
 import { channelStruct, channelWordOf, type ChannelRecord } from '../../src/chain/records.js'
 import { ManagerClient } from '../../src/chain/ManagerClient.js'
 import { hashState } from '../../src/protocol/eip712.js'
@@ -182,13 +184,21 @@ describe('the record a client rebuilds from the events', () => {
     assert.deepEqual(proven, { stateHash: sim.head.hash, seq: 2n })
   })
 
-  test('a record supplied by a relay contract is checked the same way (the caller does not matter)', async () => {
-    const rec = await recordArg(f.rawManager, sim.channelId)
-    const data = f.rawManager.interface.encodeFunctionData('verifyFinalityProof', [sim.channelId, rec, sim.participants, sim.final(2n)])
+  test('through a relay contract (msg.sender = the relay): a stale record reverts, the current one closes the channel', async () => {
+    const forwarder = (await deploy('Forwarder', f.wallets[0]!)).address
     const to = await f.rawManager.getAddress()
-    // From a contract's address (the fixture's counter machine as `from`): same verdict as from a participant.
-    const fromContract = await f.anvil.provider.call({ to, data, from: await f.counter.getAddress() })
-    const fromAlice = await f.anvil.provider.call({ to, data, from: sim.wallets[ALICE]!.address })
-    assert.equal(fromContract, fromAlice)
+    const state = sim.head.state
+    const digest = f.hasher.close(sim.channelId, 0n, hashState(state))
+    const { signers, signatures } = packSignatures(new Map(bitIndices(sim.active).map((i) => [i, signDigest(sim.wallets[i]!.signingKey, digest)])))
+    const r = await current()
+    const closeWith = (rec: ChannelRecord) => f.rawManager.interface.encodeFunctionData('close', [sim.channelId, channelStruct(rec), sim.participants, state, signers, signatures]) as Hex
+    // The relay bubbles the manager's revert data: the stale record's typed error comes back.
+    await expectRevert(sendViaRelay(forwarder, f.wallets[4]!, to, closeWith({ ...r, latestSeq: 7n })), 'ChannelRecordMismatch', [sim.channelId])
+    await sendViaRelay(forwarder, f.wallets[4]!, to, closeWith(r))
+    const closed = await current()
+    assert.deepEqual([closed.phase, closed.locked], [Phase.Closed, 0n])
+    // The record of the open channel is stale now, through the relay or not.
+    await expectRevert(sendViaRelay(forwarder, f.wallets[4]!, to, closeWith(r)), 'ChannelNotOpen', [sim.channelId, Phase.Closed])
+    await assertSolvent(f)
   })
 })
