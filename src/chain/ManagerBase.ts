@@ -98,28 +98,36 @@ export class ManagerBase {
   /**
    * The channel as the node's chain describes it: its record (what every call re-supplies), the
    * open dispute and recorded claims, rebuilt from the channel's events (see ./records.ts);
-   * undefined if it never opened.
+   * undefined if it never opened. Logs are read from `fromBlock` (default: the open's block once
+   * known, else 0).
    * @example const { record } = (await manager.track(channelId))!
    */
-  async track(channelId: Hex): Promise<ChannelTrack | undefined> {
+  async track(channelId: Hex, opts: { fromBlock?: number } = {}): Promise<ChannelTrack | undefined> {
     const provider = this.runner.provider
     if (!provider) throw new UsageError('PROVIDER_REQUIRED', 'the runner has no provider to read events from')
     const id = channelId.toLowerCase() as Hex
+    const from = opts.fromBlock ?? this.openedAt.get(id)
     try {
-      return await channelTrack(provider, this.contract.interface, this.address, id, { fromBlock: this.openedAt.get(id) ?? 0 })
+      let t = await channelTrack(provider, this.contract.interface, this.address, id, { fromBlock: from ?? 0 })
+      // The open seen before may have been reorganised into an earlier block: look from the start.
+      if (!t && from !== undefined && from > 0) t = await channelTrack(provider, this.contract.interface, this.address, id)
+      if (t) this.openedAt.set(id, t.openedAt)
+      else this.openedAt.delete(id)
+      return t
     } catch (e) {
       throw toParleyError(e, 'read the channel record')
     }
   }
 
-  /** Block of each channel's open seen by {@link track} (log queries start there). */
-  private readonly openedAt = new Map<Hex, number>()
+  /**
+   * Block of each channel's open seen by {@link track} or {@link ManagerClient.open}: log queries
+   * start there (a node that caps eth_getLogs ranges then needs only the channel's own blocks).
+   */
+  protected readonly openedAt = new Map<Hex, number>()
 
   /** The record argument of a call about `channelId` (all zero for a channel that never opened: the contract names the phase). */
   protected async recordArg(channelId: Hex): Promise<Record<string, unknown>> {
-    const t = await this.track(channelId)
-    if (t) this.openedAt.set(channelId.toLowerCase() as Hex, t.openedAt)
-    return channelStruct(t?.record ?? NO_CHANNEL)
+    return channelStruct((await this.track(channelId))?.record ?? NO_CHANNEL)
   }
 
   /** Parsed events of this manager in `receipt`. */

@@ -162,6 +162,7 @@ export class ManagerClient extends CourtClient {
     const set = this.events(result.receipt).find((e) => e.name === 'StateSet')
     if (!set) throw new ProtocolError('EVENT_MISSING', 'open succeeded but emitted no StateSet', { details: { hash: result.hash } })
     const genesis = toStateSet(set.args)
+    this.openedAt.set(genesis.channelId, result.blockNumber)
     return { ...result, channelId: genesis.channelId, genesis }
   }
 
