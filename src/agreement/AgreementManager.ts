@@ -5,9 +5,17 @@
  *
  * It produces messages to send in an outbox the Channel drains after the store transaction
  * that recorded them has committed. Calls must not overlap (the Channel serializes them).
+ *
+ * Durability: our own signatures are in the store before they leave (the SigningGuard writes
+ * them inside the caller's transaction). A peer's signature is verified and kept in memory
+ * ({@link AgreementManager.unsaved}) until the caller's next durable commit writes it
+ * ({@link AgreementManager.writeUnsaved}); only then does it count for finality
+ * ({@link AgreementManager.saved}) — so one commit per transaction carries every confirmation
+ * that arrived meanwhile, and nothing is reported final before the signatures making it so are
+ * on disk. One lost in a crash is only a peer's, which the restart gets back by catch-up.
  */
 import { ProtocolError, RuntimeError, UsageError } from '../errors/ParleyError.js'
-import { bitCount, bitIndices, hasBit, withBit } from '../protocol/bitmap.js'
+import { bitCount, bitIndices, bitmapOf, hasBit, withBit } from '../protocol/bitmap.js'
 import { checkFinalityProof } from '../protocol/finality.js'
 import { packSignedTransaction, recoverSigner } from '../protocol/signatures.js'
 import { confirmationDeadline } from '../protocol/timing.js'
@@ -50,6 +58,10 @@ export class AgreementManager {
   private excused = 0n
   private held = new Map<bigint, ConfirmMessage[]>()
   private heldCount = 0
+  /** Peers' signatures verified and in their entry's `signatures`, not yet stored nor in its `signers`. */
+  private unsavedList: { entry: Entry; signer: number }[] = []
+  /** Errors of held confirmations applied in {@link onCommit}, reported by {@link onAppended}. */
+  private heldErrors: ProtocolError[] = []
   private outbox: Message[] = []
   private readonly participants: Hex[]
 
@@ -63,6 +75,7 @@ export class AgreementManager {
     this.ledger = ledger
     this.held.clear()
     this.heldCount = 0
+    this.unsavedList = [] // the caller saved them before switching forks (Engine.useLedger)
     this.refusers = BigInt(this.o.store.getMeta(this.o.channelId, META.refusers(ledger.fork.fork)) ?? '0')
     this.excused = BigInt(this.o.store.getMeta(this.o.channelId, META.excused(ledger.fork.fork)) ?? '0')
   }
@@ -103,11 +116,50 @@ export class AgreementManager {
     return out
   }
 
-  /** Hand-off from StateManager, inside the tx's store transaction: confirm it or not. */
+  /**
+   * Hand-off from StateManager, inside the tx's store transaction: confirm it or not, and take
+   * the confirmations that came before it (they are written with it, {@link writeUnsaved}).
+   */
   onCommit(entry: Entry): void {
     this.noteRefusals()
     this.lastDecision = this.reasonNotToConfirm(entry, entry.receivedAt, this.ledger.head.timestamp)
     if (!this.lastDecision) this.confirm(entry)
+    const waiting = this.held.get(entry.transaction.seq)
+    if (!waiting) return
+    this.held.delete(entry.transaction.seq)
+    this.heldCount -= waiting.length
+    for (const c of waiting) {
+      try {
+        if (this.checkConfirmation(c) === 'current') this.applyTo(entry, c)
+      } catch (e) {
+        if (!(e instanceof ProtocolError)) throw e
+        this.heldErrors.push(e)
+      }
+    }
+  }
+
+  /** How many peers' signatures wait for a durable commit. */
+  get unsaved(): number {
+    return this.unsavedList.length
+  }
+
+  /** Writes the peers' signatures that wait (call inside the store transaction that makes them durable). */
+  writeUnsaved(): void {
+    if (this.unsavedList.length === 0) return
+    this.noteRefusals()
+    for (const { entry, signer } of this.unsavedList) this.o.store.putSignature(this.o.channelId, entry.digest, signer, entry.signatures.get(signer)!)
+  }
+
+  /** After the commit that wrote them: the peers' signatures count (signers, finality) and are announced. */
+  saved(): void {
+    const list = this.unsavedList
+    if (list.length === 0) return
+    this.unsavedList = []
+    for (const { entry, signer } of list) {
+      entry.signers = withBit(entry.signers, signer)
+      this.o.onSigned?.(entry, signer)
+    }
+    this.updateFinality()
   }
 
   /** Why we would not confirm `entry` received at `receivedAt` after a parent stamped `parentTimestamp` (undefined: we would). */
@@ -157,40 +209,27 @@ export class AgreementManager {
     this.outbox.push({ type: 'tx', transaction: entry.transaction, signature })
   }
 
-  /** After a tx extended the ledger: apply confirmations that were waiting for it, move finality. */
-  onAppended(entry: Entry): ProtocolError[] {
-    const errors: ProtocolError[] = []
-    const waiting = this.held.get(entry.transaction.seq)
-    if (waiting) {
-      this.held.delete(entry.transaction.seq)
-      this.heldCount -= waiting.length
-      for (const c of waiting) {
-        try {
-          this.receiveConfirmation(c)
-        } catch (e) {
-          if (!(e instanceof ProtocolError)) throw e
-          errors.push(e)
-        }
-      }
-    }
+  /**
+   * After a tx extended the ledger (its store transaction committed, with every peer signature
+   * that waited): they count now; finality moves. Returns the refusals of confirmations that had
+   * waited for the tx.
+   */
+  onAppended(_entry: Entry): ProtocolError[] {
+    const errors = this.heldErrors
+    this.heldErrors = []
+    this.saved()
     this.updateFinality()
     return errors
   }
 
   /**
-   * Verifies and records a confirmation. Throws ProtocolError `CONFIRMATION_MALFORMED`,
+   * Verifies a confirmation and records it in memory: it is stored with the next durable commit
+   * and counts from then on ({@link saved}). Throws ProtocolError `CONFIRMATION_MALFORMED`,
    * `SIGNER_INACTIVE`, `CONFIRMATION_MISMATCH` (it signs another tx at that height) or
    * `SIGNATURE_INVALID`.
    */
   receiveConfirmation(c: ConfirmMessage): ConfirmationOutcome {
-    const n = this.participants.length
-    if (typeof c.fork !== 'bigint' || typeof c.seq !== 'bigint' || !Number.isInteger(c.signer) || c.signer < 0 || c.signer >= n ||
-      typeof c.digest !== 'string' || !/^0x[0-9a-fA-F]{64}$/.test(c.digest) || typeof c.signature !== 'string' || !/^0x[0-9a-fA-F]{130}$/.test(c.signature)) {
-      throw new ProtocolError('CONFIRMATION_MALFORMED', 'malformed confirmation', { details: { signer: c.signer } })
-    }
-    const fork = this.ledger.fork
-    if (c.fork !== fork.fork || c.seq < 1n) return 'stale'
-    if (!hasBit(fork.active, c.signer)) throw new ProtocolError('SIGNER_INACTIVE', `participant ${c.signer} is not active on fork ${fork.fork}`)
+    if (this.checkConfirmation(c) === 'stale') return 'stale'
     // A confirmation of an already final tx is still kept: an earlier tx's bounded proof may need it.
     const e = this.ledger.get(c.seq) ?? (c.seq < this.ledger.final.seq ? this.stored(c.seq) : undefined)
     if (!e) {
@@ -199,6 +238,24 @@ export class AgreementManager {
       this.heldCount++
       return 'held'
     }
+    return this.applyTo(e, c)
+  }
+
+  /** The checks that need no entry: well-formed, on this fork (else stale), by an active participant. */
+  private checkConfirmation(c: ConfirmMessage): 'current' | 'stale' {
+    const n = this.participants.length
+    if (typeof c.fork !== 'bigint' || typeof c.seq !== 'bigint' || !Number.isInteger(c.signer) || c.signer < 0 || c.signer >= n ||
+      typeof c.digest !== 'string' || !/^0x[0-9a-fA-F]{64}$/.test(c.digest) || typeof c.signature !== 'string' || !/^0x[0-9a-fA-F]{130}$/.test(c.signature)) {
+      throw new ProtocolError('CONFIRMATION_MALFORMED', 'malformed confirmation', { details: { signer: c.signer } })
+    }
+    const fork = this.ledger.fork
+    if (c.fork !== fork.fork || c.seq < 1n) return 'stale'
+    if (!hasBit(fork.active, c.signer)) throw new ProtocolError('SIGNER_INACTIVE', `participant ${c.signer} is not active on fork ${fork.fork}`)
+    return 'current'
+  }
+
+  /** Verifies `c` against the entry it confirms and keeps its signature there, unsaved. */
+  private applyTo(e: Entry, c: ConfirmMessage): ConfirmationOutcome {
     const digest = c.digest.toLowerCase() as Hex
     if (e.digest !== digest) {
       throw new ProtocolError('CONFIRMATION_MISMATCH', `participant ${c.signer} confirms another transaction at seq ${c.seq}`, { details: { seq: c.seq, signer: c.signer, digest } })
@@ -214,14 +271,8 @@ export class AgreementManager {
     if (recovered !== this.participants[c.signer]) {
       throw new ProtocolError('SIGNATURE_INVALID', `confirmation is not participant ${c.signer}'s signature`, { details: { seq: c.seq, signer: c.signer, recovered } })
     }
-    this.o.store.transaction(() => {
-      this.noteRefusals()
-      this.o.store.putSignature(this.o.channelId, digest, c.signer, signature)
-    })
     e.signatures.set(c.signer, signature)
-    e.signers = withBit(e.signers, c.signer)
-    this.o.onSigned?.(e, c.signer)
-    this.updateFinality()
+    this.unsavedList.push({ entry: e, signer: c.signer })
     return 'applied'
   }
 
@@ -267,7 +318,8 @@ export class AgreementManager {
     const l = this.ledger
     let parent = l.final.timestamp
     const window = l.pending().map((e) => {
-      const row = { author: e.transaction.actor, signers: e.signers, parentTimestamp: parent, timestamp: e.transaction.timestamp, excused: e.transaction.seq <= this.excused }
+      // Signatures held in memory count too: the peer did sign in time, its signature is being stored.
+      const row = { author: e.transaction.actor, signers: bitmapOf(e.signatures.keys()), parentTimestamp: parent, timestamp: e.transaction.timestamp, excused: e.transaction.seq <= this.excused }
       parent = e.transaction.timestamp
       return row
     })

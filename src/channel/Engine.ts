@@ -3,6 +3,12 @@
  * AgreementManager, CloseCoordinator), runs every input — peer messages, our proposals, chain
  * events — one at a time, and after each one sends what it produced (only after the store
  * transaction recording it committed) and emits its events in order (states before finals).
+ *
+ * Durable commits: a transaction we accept or propose is stored in one store transaction with
+ * our signature of it and every peer signature verified since the last commit; a peer's
+ * signature alone waits for that commit (it counts for finality only once stored), or — when
+ * a whole turn of the event loop brought this channel nothing more — is stored by itself
+ * ({@link Engine.scheduleSave}). So a busy channel commits about once per transaction and peer.
  * Internal: applications use {@link Channel}.
  */
 import { crashPoint } from '../testing/crashPoint.js'
@@ -56,6 +62,9 @@ export class Engine {
   private finalMoved = false
   private syncAskedAt = -1n
   private port: CourtPort | undefined
+  /** Jobs started so far: a save waits while they keep coming (scheduleSave). */
+  private jobsRun = 0
+  private saveScheduled = false
 
   constructor(
     private readonly o: ChannelRuntimeOptions,
@@ -78,7 +87,10 @@ export class Engine {
       onSigned: (e, signer) => this.emitLater('signature', { fork: e.transaction.fork, seq: e.transaction.seq, signer }) })
     this.sm = new StateManager({
       channelId, params: p, me, store: o.store, machine: o.machine, hasher: o.hasher, clock: o.clock, timing,
-      onCommit: (e) => this.agreement.onCommit(e),
+      onCommit: (e) => {
+        this.agreement.onCommit(e)
+        this.agreement.writeUnsaved()
+      },
       onAppended: (e) => this.onAppended(e),
     })
     this.closer = new CloseCoordinator({
@@ -130,11 +142,17 @@ export class Engine {
     this.offPeers?.()
     this.closer.dispose()
     await this.queue.idle()
+    try {
+      this.saveUnsaved() // peers' signatures still in memory: stored, no longer announced
+    } catch (e) {
+      this.report(e)
+    }
   }
 
   /** Runs `fn` in the queue, then sends what it produced and emits its events in order. */
   job<T>(fn: () => Promise<T>): Promise<T> {
     return this.queue.run(async () => {
+      this.jobsRun++
       try {
         return await fn()
       } finally {
@@ -144,12 +162,15 @@ export class Engine {
           await this.closer.onFinal().catch((e) => this.report(e))
           this.flush()
         }
+        if (this.agreement.unsaved > 0) this.scheduleSave()
       }
     })
   }
 
-  idle(): Promise<void> {
-    return this.queue.idle()
+  /** Resolves when every input so far is processed and every peer signature it brought is stored. */
+  async idle(): Promise<void> {
+    await this.queue.idle()
+    while (this.agreement.unsaved > 0 && !this.disposed) await this.job(async () => this.saveUnsaved())
   }
 
   /** The current fork's ledger, to read (inside a job for a consistent view). */
@@ -478,6 +499,34 @@ export class Engine {
     if (m.entries.length === SYNC_BATCH) this.send(from, { type: 'sync-request', fork: m.fork, fromSeq: this.sm.ledger.head.seq + 1n })
   }
 
+  // ─── durable commits ───────────────────────────────────────────────────────────────────
+
+  /**
+   * Peers' signatures wait in memory for the next commit of a transaction (ours or a peer's,
+   * which writes them with it). When a whole turn of the event loop passed without a new input
+   * for this channel, none is coming soon: they are stored by themselves. While inputs keep
+   * coming (a busy channel), at most MAX_UNSAVED wait.
+   */
+  private scheduleSave(): void {
+    if (this.saveScheduled || this.disposed) return
+    this.saveScheduled = true
+    setImmediate(this.saveTick, this.jobsRun)
+  }
+
+  private readonly saveTick = (seen: number): void => {
+    this.saveScheduled = false
+    if (this.disposed || this.agreement.unsaved === 0) return
+    if (this.jobsRun !== seen && this.agreement.unsaved < MAX_UNSAVED) return this.scheduleSave()
+    this.job(async () => this.saveUnsaved()).catch((e) => this.report(e))
+  }
+
+  /** One durable commit of the peers' signatures that wait; then they count (finality may move). */
+  private saveUnsaved(): void {
+    if (this.agreement.unsaved === 0) return
+    this.o.store.transaction(() => this.agreement.writeUnsaved())
+    this.agreement.saved()
+  }
+
   // ─── hooks and effects ─────────────────────────────────────────────────────────────────
 
   private onAppended(e: Entry): void {
@@ -509,6 +558,7 @@ export class Engine {
   }
 
   private useLedger(l: Ledger): void {
+    if (this.sm.ledger) this.saveUnsaved() // signatures of the fork we leave
     this.sm.setLedger(l)
     this.agreement.setLedger(l)
     this.syncAskedAt = -1n
@@ -546,6 +596,9 @@ export class Engine {
     this.events.emit('error', { error, ...who })
   }
 }
+
+/** Most peer signatures that wait for a commit while inputs keep coming (Engine.scheduleSave). */
+const MAX_UNSAVED = 256
 
 /** Crash points (docs/protocol.md §7.12): what we signed is in the store, none of it sent yet. */
 function crashBeforeBroadcast(out: readonly Message[]): void {

@@ -72,6 +72,8 @@ export class StateManager {
   ledger!: Ledger
   private held = new Map<bigint, Held[]>()
   private heldCount = 0
+  /** The final seq last written as the fork's restore hint (-1: not written by this instance). */
+  private finalHint = -1n
   private readonly participants: Hex[]
 
   constructor(private readonly o: StateManagerOptions) {
@@ -82,6 +84,7 @@ export class StateManager {
   /** Replaces the current fork's view (new fork or restore); drops held txs. */
   setLedger(ledger: Ledger): void {
     this.ledger = ledger
+    this.finalHint = -1n
     this.held.clear()
     this.heldCount = 0
   }
@@ -173,8 +176,10 @@ export class StateManager {
       store.putTx(channelId, { transaction: t, digest: entry.digest, state: entry.state, nextActor: entry.nextActor, receivedAt: entry.receivedAt })
       for (const [i, sig] of entry.signatures) store.putSignature(channelId, entry.digest, i, sig)
       this.o.onCommit?.(entry)
-      store.putMeta(channelId, META.final(t.fork), String(this.ledger.final.seq))
+      // The restore hint (loadLedger): rewritten only when finality moved since it was last written.
+      if (this.finalHint !== this.ledger.final.seq) store.putMeta(channelId, META.final(t.fork), String(this.ledger.final.seq))
     })
+    this.finalHint = this.ledger.final.seq
     entry.signers = bitmapOf(entry.signatures.keys())
     this.ledger.append(entry)
     this.o.onAppended?.(entry)
