@@ -148,17 +148,31 @@ describe('AgreementManager confirmations', () => {
     assert.deepEqual(finals, [])
     assert.equal(a.receiveConfirmation(confirm(2, digest)), 'applied')
     assert.equal(a.receiveConfirmation(confirm(2, digest)), 'duplicate')
+    assert.deepEqual(finals, [], 'a peer signature counts only once it is stored')
+    assert.equal(a.unsaved, 1)
+    assert.equal(store.getSignatures(channelId, digest).has(2), false)
+    store.transaction(() => a.writeUnsaved())
+    assert.deepEqual(finals, [])
+    a.saved()
+    assert.equal(a.unsaved, 0)
+    assert.equal(store.getSignatures(channelId, digest).get(2), confirm(2, digest).signature)
     assert.deepEqual(finals, [1n])
     assert.equal(a.finalityProof().length, 1)
   })
 
-  test('bad confirmations are rejected with their own codes; early ones are held', () => {
-    const { a, ledger, entry, digest } = setup()
+  test('bad confirmations are rejected with their own codes; early ones are held and stored with their tx', () => {
+    const { a, store, ledger, entry, digest } = setup()
     assert.equal(a.receiveConfirmation(confirm(2, digest)), 'held')
     assert.equal(code(() => a.receiveConfirmation({ ...confirm(2, digest), signature: '0x12' as Hex })), 'CONFIRMATION_MALFORMED')
+    entry.receivedAt = 191n // late: we do not confirm it, so it is not final
+    store.transaction(() => {
+      a.onCommit(entry) // the held one applies now, and is written with the tx
+      a.writeUnsaved()
+    })
+    assert.equal(store.getSignatures(channelId, digest).has(2), true)
     entry.signers = 0b010n
     ledger.append(entry)
-    a.onAppended(entry) // the held one applies now
+    a.onAppended(entry)
     assert.equal(ledger.get(1n)!.signers, 0b110n)
     assert.equal(code(() => a.receiveConfirmation(confirm(0, d(9)))), 'CONFIRMATION_MISMATCH')
     assert.equal(code(() => a.receiveConfirmation(confirm(0, digest, 1n, 2))), 'SIGNATURE_INVALID')

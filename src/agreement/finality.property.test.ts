@@ -107,6 +107,8 @@ test('AgreementManager finality agrees with the contract verifier', async () => 
       }
       for (const p of pending) {
         agreement.receiveConfirmation({ type: 'confirm', fork: 0n, seq: p.seq, digest: p.digest, signer: p.signer, signature: signDigest(wallets[p.signer]!.signingKey, p.digest) })
+        store.transaction(() => agreement.writeUnsaved()) // it counts once stored (as Engine.saveUnsaved does)
+        agreement.saved()
       }
 
       // every signature per tx, to build the best possible candidate proof for any height
