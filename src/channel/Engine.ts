@@ -65,6 +65,7 @@ export class Engine {
   /** Jobs started so far: a save waits while they keep coming (scheduleSave). */
   private jobsRun = 0
   private saveScheduled = false
+  private quietTicks = 0
 
   constructor(
     private readonly o: ChannelRuntimeOptions,
@@ -516,7 +517,12 @@ export class Engine {
   private readonly saveTick = (seen: number): void => {
     this.saveScheduled = false
     if (this.disposed || this.agreement.unsaved === 0) return
-    if (this.jobsRun !== seen && this.agreement.unsaved < MAX_UNSAVED) return this.scheduleSave()
+    if (this.agreement.unsaved < MAX_UNSAVED) {
+      // Quiet means a whole turn of the loop without an input: a tick, then another one.
+      this.quietTicks = this.jobsRun === seen ? this.quietTicks + 1 : 0
+      if (this.quietTicks < 2) return this.scheduleSave()
+    }
+    this.quietTicks = 0
     this.job(async () => this.saveUnsaved()).catch((e) => this.report(e))
   }
 
