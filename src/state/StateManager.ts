@@ -54,6 +54,9 @@ export type ReceiveResult =
   | { kind: 'ahead'; fork: bigint }
   | { kind: 'rejected'; error: ProtocolError }
 
+/** How many transactions may become final before the restore hint is rewritten. */
+const HINT_EVERY = 32n
+
 interface Held {
   input: AuthoredTransaction
   meta: ReceiveMeta
@@ -72,7 +75,7 @@ export class StateManager {
   ledger!: Ledger
   private held = new Map<bigint, Held[]>()
   private heldCount = 0
-  /** The final seq last written as the fork's restore hint (-1: not written by this instance). */
+  /** The final seq last written as the fork's restore hint (-1: none by this instance). */
   private finalHint = -1n
   private readonly participants: Hex[]
 
@@ -170,16 +173,20 @@ export class StateManager {
    */
   commit(entry: Entry, inTx?: (entry: Entry) => void): void {
     const { store, channelId } = this.o
+    const final = this.ledger.final.seq
+    // The restore hint (loadLedger starts there): a final seq, rewritten only every HINT_EVERY
+    // finals — a restore then re-reads at most that many final transactions.
+    const hint = final >= this.finalHint + HINT_EVERY || (this.finalHint < 0n && final > 0n)
     store.transaction(() => {
+      // The signatures that came with it (ours, when we sign it, the guard writes).
+      for (const [i, sig] of entry.signatures) store.putSignature(channelId, entry.digest, i, sig)
       inTx?.(entry)
       const t = entry.transaction
       store.putTx(channelId, { transaction: t, digest: entry.digest, state: entry.state, nextActor: entry.nextActor, receivedAt: entry.receivedAt })
-      for (const [i, sig] of entry.signatures) store.putSignature(channelId, entry.digest, i, sig)
       this.o.onCommit?.(entry)
-      // The restore hint (loadLedger): rewritten only when finality moved since it was last written.
-      if (this.finalHint !== this.ledger.final.seq) store.putMeta(channelId, META.final(t.fork), String(this.ledger.final.seq))
+      if (hint) store.putMeta(channelId, META.final(t.fork), String(final))
     })
-    this.finalHint = this.ledger.final.seq
+    if (hint) this.finalHint = final
     entry.signers = bitmapOf(entry.signatures.keys())
     this.ledger.append(entry)
     this.o.onAppended?.(entry)
