@@ -9,6 +9,8 @@
  * signature alone waits for that commit (it counts for finality only once stored), or — when
  * a whole turn of the event loop brought this channel nothing more — is stored by itself
  * ({@link Engine.scheduleSave}). So a busy channel commits about once per transaction and peer.
+ * A store whose commits cost no fsync (`store.durable` unset: MemoryStore) has nothing to share:
+ * peers' signatures are stored at the end of the input that brought them.
  * Internal: applications use {@link Channel}.
  */
 import { crashPoint } from '../testing/crashPoint.js'
@@ -143,11 +145,7 @@ export class Engine {
     this.offPeers?.()
     this.closer.dispose()
     await this.queue.idle()
-    try {
-      this.saveUnsaved() // peers' signatures still in memory: stored, no longer announced
-    } catch (e) {
-      this.report(e)
-    }
+    this.saveNow() // peers' signatures still in memory: stored, no longer announced
   }
 
   /** Runs `fn` in the queue, then sends what it produced and emits its events in order. */
@@ -157,6 +155,7 @@ export class Engine {
       try {
         return await fn()
       } finally {
+        if (this.agreement.unsaved > 0 && this.o.store.durable !== true) this.saveNow()
         this.flush()
         while (this.finalMoved && !this.disposed) {
           this.finalMoved = false
@@ -524,6 +523,15 @@ export class Engine {
     }
     this.quietTicks = 0
     this.job(async () => this.saveUnsaved()).catch((e) => this.report(e))
+  }
+
+  /** {@link saveUnsaved}, its failure reported (a job's result stays its own). */
+  private saveNow(): void {
+    try {
+      this.saveUnsaved()
+    } catch (e) {
+      this.report(e)
+    }
   }
 
   /** One durable commit of the peers' signatures that wait; then they count (finality may move). */

@@ -41,6 +41,7 @@ const PAGE_SIZE = 2048
  * const again = await Channel.restore({ ...opts, store: new SqliteStore('./alice.db'), channelId })
  */
 export class SqliteStore implements Store {
+  readonly durable = true
   private readonly db: Database.Database
   private durableCommits = 0
   private readonly q: ReturnType<typeof prepare>
