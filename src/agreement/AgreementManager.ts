@@ -291,7 +291,9 @@ export class AgreementManager {
     const run: { transaction: Entry['transaction']; signatures: Map<number, Hex>; signers: bigint }[] = []
     for (let s = seq; s < seq + BigInt(A) && s <= this.ledger.head.seq; s++) {
       const e = this.ledger.get(s) ?? this.stored(s)
-      run.push({ transaction: e.transaction, signatures: e.signatures, signers: e.signers & fork.active })
+      // Stored signatures only (`signers`): one still waiting for its commit proves nothing yet.
+      const stored = new Map([...e.signatures].filter(([i]) => hasBit(e.signers, i)))
+      run.push({ transaction: e.transaction, signatures: stored, signers: e.signers & fork.active })
     }
     const span = proofSpan(run, fork.active)
     if (span === 0) {

@@ -509,6 +509,7 @@ export class Engine {
    */
   private scheduleSave(): void {
     if (this.saveScheduled || this.disposed) return
+    crashPoint('signatures.unsaved') // peers' signatures verified, in memory only (docs/protocol.md §7.12)
     this.saveScheduled = true
     setImmediate(this.saveTick, this.jobsRun)
   }
