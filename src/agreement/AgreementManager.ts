@@ -1,10 +1,11 @@
 /**
- * AgreementManager: decides whether to confirm each accepted tx (refusal rules), signs through
- * the SigningGuard, collects and verifies confirmations, and moves finality with virtual voting
+ * AgreementManager: decides whether we confirm each transaction about to be stored (refusal
+ * rules), verifies and collects confirmations, and moves finality with virtual voting
  * (src/protocol/finality.ts — the contract's rule). Builds finality proofs for the contract.
  *
- * It produces messages to send in an outbox the Channel drains after the store transaction
- * that recorded them has committed. Calls must not overlap (the Channel serializes them).
+ * It acts on nothing: a step returns a decision ({@link TxDecision}: sign or not, what to store
+ * with the transaction) or what it recorded ({@link Recorded}: signatures, newly final entries);
+ * the Engine stores, signs, sends and reports. Calls must not overlap (the Channel serializes them).
  *
  * Durability: our own signatures are in the store before they leave (the SigningGuard writes
  * them inside the caller's transaction). A peer's signature is verified and kept in memory
@@ -25,7 +26,7 @@ import type { ChannelParams, Hex, PackedSignedTransaction } from '../protocol/ty
 import type { Store } from '../store/types.js'
 import type { Entry, Ledger } from '../state/ledger.js'
 import { MAX_AHEAD, type Timing } from '../state/steps.js'
-import type { ConfirmMessage, Message } from '../transport/messages.js'
+import type { ConfirmMessage } from '../transport/messages.js'
 import { newlyFinal, noConfirmReason, proofSpan, refusersOf, type NoConfirmReason } from './rules.js'
 import type { SigningGuard } from './SigningGuard.js'
 import { META } from '../store/metaKeys.js'
@@ -37,11 +38,28 @@ export interface AgreementOptions {
   store: Store
   clock: Clock
   timing: Timing
+  /** Read only: whether we signed a close on the fork (then we confirm nothing more on it). */
   guard: SigningGuard
+}
+
+/** What to do with a transaction about to be stored ({@link AgreementManager.decide}). */
+export interface TxDecision {
+  /** Why we do not confirm it (`'own'`: we are its author); undefined: we sign our confirmation. */
+  noConfirm: NoConfirmReason | undefined
+  /** This fork's refusers, grown by what its arrival reveals: to store with it. Undefined: unchanged. */
+  refusers: bigint | undefined
+  /** Peers' confirmations that arrived before it, verified: stored with it. */
+  confirmations: Map<number, Hex>
+  /** Confirmations that arrived before it and failed verification (to report). */
+  errors: ProtocolError[]
+}
+
+/** What agreement recorded once a commit made it durable, for the Engine to report. */
+export interface Recorded {
+  /** Signatures that now count (ours or peers', not an author's own, which comes with its tx). */
+  signed: { entry: Entry; signer: number }[]
   /** Newly final entries, ascending (final by a proof or as ancestors of a final tx). */
-  onFinal?: (entries: Entry[]) => void
-  /** A participant's signature of `entry` was recorded: our confirmation or a peer's (not the author's own, which comes with the tx). */
-  onSigned?: (entry: Entry, signer: number) => void
+  finals: Entry[]
 }
 
 /** What happened to a received confirmation. */
@@ -60,9 +78,6 @@ export class AgreementManager {
   private heldCount = 0
   /** Peers' signatures verified and in their entry's `signatures`, not yet stored nor in its `signers`. */
   private unsavedList: { entry: Entry; signer: number }[] = []
-  /** Errors of held confirmations applied in {@link onCommit}, reported by {@link onAppended}. */
-  private heldErrors: ProtocolError[] = []
-  private outbox: Message[] = []
   private readonly participants: Hex[]
 
   constructor(private readonly o: AgreementOptions) {
@@ -99,9 +114,9 @@ export class AgreementManager {
     this.o.store.putMeta(this.o.channelId, META.excused(this.ledger.fork.fork), String(last))
   }
 
-  /** Re-evaluates finality from the signatures held (after a restore). */
-  refresh(): void {
-    this.updateFinality()
+  /** Re-evaluates finality from the signatures held (after a restore): the entries it made final. */
+  refresh(): Entry[] {
+    return this.updateFinality()
   }
 
   /** Peers that refused to confirm one of our txs in time on this fork (bitmap). */
@@ -109,33 +124,48 @@ export class AgreementManager {
     return this.refusers
   }
 
-  /** Messages to send; call after the store transaction that produced them committed. */
-  takeOutbox(): Message[] {
-    const out = this.outbox
-    this.outbox = []
-    return out
-  }
-
   /**
-   * Hand-off from StateManager, inside the tx's store transaction: confirm it or not, and take
-   * the confirmations that came before it (they are written with it, {@link writeUnsaved}).
+   * What to do with `entry`, the next transaction, about to be stored (ours or a peer's that
+   * passed the pipeline): whether we confirm it, the refusals its arrival reveals (docs/protocol.md
+   * §6.5, judged before the decision: a refuser's move is not confirmed), and the confirmations
+   * that waited for it, verified. Changes nothing but handing over those confirmations; the
+   * caller stores the decision and then calls {@link recorded}.
+   * @example const d = agreement.decide(entry); store.transaction(() => { ... }); ledger.append(entry); agreement.recorded(entry, d)
    */
-  onCommit(entry: Entry): void {
-    this.noteRefusals()
-    this.lastDecision = this.reasonNotToConfirm(entry, entry.receivedAt, this.ledger.head.timestamp)
-    if (!this.lastDecision) this.confirm(entry)
-    const waiting = this.held.get(entry.transaction.seq)
-    if (!waiting) return
+  decide(entry: Entry): TxDecision {
+    const found = this.refusalsNow()
+    const refusers = found === undefined ? this.refusers : found
+    const noConfirm = this.reasonNotToConfirm(entry, entry.receivedAt, this.ledger.head.timestamp, refusers)
+    const confirmations = new Map<number, Hex>()
+    const errors: ProtocolError[] = []
+    const waiting = this.held.get(entry.transaction.seq) ?? []
     this.held.delete(entry.transaction.seq)
     this.heldCount -= waiting.length
     for (const c of waiting) {
       try {
-        if (this.checkConfirmation(c) === 'current') this.applyTo(entry, c)
+        if (this.checkConfirmation(c) !== 'current' || c.signer === entry.transaction.actor || c.signer === this.o.me) continue
+        const signature = this.verified(entry, c)
+        if (signature !== undefined) confirmations.set(c.signer, signature)
       } catch (e) {
         if (!(e instanceof ProtocolError)) throw e
-        this.heldErrors.push(e)
+        errors.push(e)
       }
     }
+    return { noConfirm, refusers: found, confirmations, errors }
+  }
+
+  /**
+   * After the commit that stored `entry` as `d` decided (with our signature when we gave one)
+   * and the ledger took it: the decision holds, every stored signature counts, finality moves.
+   */
+  recorded(entry: Entry, d: TxDecision): Recorded {
+    if (d.refusers !== undefined) this.refusers = d.refusers
+    this.lastDecision = d.noConfirm
+    for (const [signer, signature] of d.confirmations) entry.signatures.set(signer, signature)
+    entry.signers = bitmapOf(entry.signatures.keys())
+    const signed = [...d.confirmations.keys()].map((signer) => ({ entry, signer }))
+    const after = this.saved()
+    return { signed: [...signed, ...after.signed], finals: after.finals }
   }
 
   /** How many peers' signatures wait for a durable commit. */
@@ -145,81 +175,53 @@ export class AgreementManager {
 
   /** Writes the peers' signatures that wait (call inside the store transaction that makes them durable). */
   writeUnsaved(): void {
-    if (this.unsavedList.length === 0) return
-    this.noteRefusals()
     for (const { entry, signer } of this.unsavedList) this.o.store.putSignature(this.o.channelId, entry.digest, signer, entry.signatures.get(signer)!)
   }
 
-  /** After the commit that wrote them: the peers' signatures count (signers, finality) and are announced. */
-  saved(): void {
-    const list = this.unsavedList
-    if (list.length === 0) return
+  /** After the commit that wrote them: the peers' signatures count (signers), finality moves. */
+  saved(): Recorded {
+    const signed = this.unsavedList
     this.unsavedList = []
-    for (const { entry, signer } of list) {
-      entry.signers = withBit(entry.signers, signer)
-      this.o.onSigned?.(entry, signer)
-    }
-    this.updateFinality()
+    for (const { entry, signer } of signed) entry.signers = withBit(entry.signers, signer)
+    return { signed, finals: this.updateFinality() }
   }
 
   /** Why we would not confirm `entry` received at `receivedAt` after a parent stamped `parentTimestamp` (undefined: we would). */
-  private reasonNotToConfirm(entry: Entry, receivedAt: bigint, parentTimestamp: bigint): NoConfirmReason | undefined {
+  private reasonNotToConfirm(entry: Entry, receivedAt: bigint, parentTimestamp: bigint, refusers = this.refusers): NoConfirmReason | undefined {
     const fork = this.ledger.fork
     return noConfirmReason({
       author: entry.transaction.actor, me: this.o.me, active: fork.active, receivedAt, parentTimestamp,
-      timing: this.o.timing, refusers: this.refusers, disputed: fork.disputed, closing: this.o.guard.closeSigned(fork.fork) !== undefined,
+      timing: this.o.timing, refusers, disputed: fork.disputed, closing: this.o.guard.closeSigned(fork.fork) !== undefined,
     })
-  }
-
-  /** Signs our confirmation of `entry` (logged by the guard) and queues it. */
-  private confirm(entry: Entry): void {
-    const fork = this.ledger.fork
-    const signature = this.o.guard.signTransaction(fork, entry.transaction.seq, entry.digest)
-    entry.signatures.set(this.o.me, signature)
-    this.o.onSigned?.(entry, this.o.me)
-    this.outbox.push({ type: 'confirm', fork: fork.fork, seq: entry.transaction.seq, digest: entry.digest, signer: this.o.me, signature })
   }
 
   /**
    * The fork goes on after a dispute (DisputeCancelled, or a reorganisation took the dispute
    * back): others' pending txs we did not confirm because the fork was disputed are judged again
    * as if received `now` (a confirmation deadline that passed meanwhile makes them late), in
-   * order, stopping at the first one we would not confirm. Without this, a move that arrived
-   * while our listener still saw the dispute would stay unconfirmed by us for good.
-   * @example agreement.reconsider(clock.now()); flush()
+   * order, stopping at the first one we would not confirm. Returns the ones to confirm now (the
+   * caller signs and stores them, then calls {@link confirmed}). Without this, a move that
+   * arrived while our listener still saw the dispute would stay unconfirmed by us for good.
+   * @example const es = agreement.reconsider(clock.now()); store.transaction(() => es.forEach(sign)); agreement.confirmed(es)
    */
-  reconsider(now: bigint): void {
-    if (this.ledger.fork.disputed) return
+  reconsider(now: bigint): Entry[] {
+    if (this.ledger.fork.disputed) return []
+    const out: Entry[] = []
     let parent = this.ledger.final.timestamp
     for (const e of this.ledger.pending()) {
       if (!e.signatures.has(this.o.me)) {
-        if (this.reasonNotToConfirm(e, e.receivedAt > now ? e.receivedAt : now, parent)) return
-        this.confirm(e)
-        e.signers = withBit(e.signers, this.o.me)
+        if (this.reasonNotToConfirm(e, e.receivedAt > now ? e.receivedAt : now, parent)) break
+        out.push(e)
       }
       parent = e.transaction.timestamp
     }
-    this.updateFinality()
+    return out
   }
 
-  /** Signs our own tx (inside its store transaction) and queues its broadcast. */
-  signOwn(entry: Entry): void {
-    const signature = this.o.guard.signTransaction(this.ledger.fork, entry.transaction.seq, entry.digest)
-    entry.signatures.set(this.o.me, signature)
-    this.outbox.push({ type: 'tx', transaction: entry.transaction, signature })
-  }
-
-  /**
-   * After a tx extended the ledger (its store transaction committed, with every peer signature
-   * that waited): they count now; finality moves. Returns the refusals of confirmations that had
-   * waited for the tx.
-   */
-  onAppended(_entry: Entry): ProtocolError[] {
-    const errors = this.heldErrors
-    this.heldErrors = []
-    this.saved()
-    this.updateFinality()
-    return errors
+  /** Our confirmations of `entries` ({@link reconsider}) are stored (in their `signatures`): they count; finality moves. */
+  confirmed(entries: readonly Entry[]): Recorded {
+    for (const e of entries) e.signers = withBit(e.signers, this.o.me)
+    return { signed: entries.map((entry) => ({ entry, signer: this.o.me })), finals: this.updateFinality() }
   }
 
   /**
@@ -256,11 +258,20 @@ export class AgreementManager {
 
   /** Verifies `c` against the entry it confirms and keeps its signature there, unsaved. */
   private applyTo(e: Entry, c: ConfirmMessage): ConfirmationOutcome {
+    const signature = this.verified(e, c)
+    if (signature === undefined) return 'duplicate'
+    e.signatures.set(c.signer, signature)
+    this.unsavedList.push({ entry: e, signer: c.signer })
+    return 'applied'
+  }
+
+  /** `c`'s signature, verified against `e` (undefined: `e` holds it already); throws the refusals of {@link receiveConfirmation}. */
+  private verified(e: Entry, c: ConfirmMessage): Hex | undefined {
     const digest = c.digest.toLowerCase() as Hex
     if (e.digest !== digest) {
       throw new ProtocolError('CONFIRMATION_MISMATCH', `participant ${c.signer} confirms another transaction at seq ${c.seq}`, { details: { seq: c.seq, signer: c.signer, digest } })
     }
-    if (e.signatures.has(c.signer)) return 'duplicate'
+    if (e.signatures.has(c.signer)) return undefined
     const signature = c.signature.toLowerCase() as Hex
     let recovered: Hex
     try {
@@ -271,9 +282,7 @@ export class AgreementManager {
     if (recovered !== this.participants[c.signer]) {
       throw new ProtocolError('SIGNATURE_INVALID', `confirmation is not participant ${c.signer}'s signature`, { details: { seq: c.seq, signer: c.signer, recovered } })
     }
-    e.signatures.set(c.signer, signature)
-    this.unsavedList.push({ entry: e, signer: c.signer })
-    return 'applied'
+    return signature
   }
 
   /**
@@ -315,8 +324,11 @@ export class AgreementManager {
     return { ...r, signatures, signers }
   }
 
-  /** Marks peers that let one of our txs pass its confirmation deadline without signing it (§6.5). */
-  private noteRefusals(): void {
+  /**
+   * This fork's refusers grown by the peers that let one of our txs pass its confirmation
+   * deadline without signing it (§6.5), judged at our clock's now; undefined when none is new.
+   */
+  private refusalsNow(): bigint | undefined {
     const l = this.ledger
     let parent = l.final.timestamp
     const window = l.pending().map((e) => {
@@ -326,16 +338,14 @@ export class AgreementManager {
       return row
     })
     const found = refusersOf(window, { me: this.o.me, active: l.fork.active, now: this.o.clock.now(), timing: this.o.timing })
-    if ((found & ~this.refusers) === 0n) return
-    this.refusers |= found
-    this.o.store.putMeta(this.o.channelId, META.refusers(l.fork.fork), String(this.refusers))
+    return (found & ~this.refusers) === 0n ? undefined : this.refusers | found
   }
 
-  private updateFinality(): void {
+  /** Moves finality as far as the stored signatures allow; returns the newly final entries, ascending. */
+  private updateFinality(): Entry[] {
     const window = this.ledger.pending()
     const k = newlyFinal(window, this.ledger.fork.active)
-    if (k === 0) return
-    const entries = this.ledger.finalize(window[k - 1]!.transaction.seq)
-    this.o.onFinal?.(entries)
+    if (k === 0) return []
+    return this.ledger.finalize(window[k - 1]!.transaction.seq)
   }
 }

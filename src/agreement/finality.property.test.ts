@@ -96,7 +96,7 @@ test('AgreementManager finality agrees with the contract verifier', async () => 
         store.putTx(channelId, entry) // as StateManager.commit does
         store.putSignature(channelId, digest, r.author, entry.signatures.get(r.author)!)
         ledger.append(entry)
-        agreement.onAppended(entry)
+        agreement.recorded(entry, { noConfirm: 'own', refusers: undefined, confirmations: new Map(), errors: [] })
         for (const s of bitIndices(BigInt(r.others))) if (s !== r.author) pending.push({ seq, digest, signer: s })
       }
       let x = seed >>> 0

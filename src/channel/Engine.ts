@@ -4,13 +4,19 @@
  * events — one at a time, and after each one sends what it produced (only after the store
  * transaction recording it committed) and emits its events in order (states before finals).
  *
- * Durable commits: a transaction we accept or propose is stored in one store transaction with
- * our signature of it and every peer signature verified since the last commit; a peer's
- * signature alone waits for that commit (it counts for finality only once stored), or — when
- * a whole turn of the event loop brought this channel nothing more — is stored by itself
- * ({@link Engine.scheduleSave}). So a busy channel commits about once per transaction and peer.
- * A store whose commits cost no fsync (`store.durable` unset: MemoryStore) has nothing to share:
- * peers' signatures are stored at the end of the input that brought them.
+ * One transaction, one straight line ({@link Engine.record}): the pipeline verifies it
+ * (StateManager.receive, which hands each accepted one here in order), agreement decides what
+ * to do with it without acting (AgreementManager.decide: confirm or not, the refusals it
+ * reveals, the confirmations that waited for it), one store transaction stores all of it with
+ * our signature, then the ledger grows, agreement says what now counts and became final
+ * (AgreementManager.recorded), and what we signed leaves when the job ends.
+ *
+ * Durable commits: a peer's signature on its own waits for the next such commit (it counts for
+ * finality only once stored), or — when a whole turn of the event loop brought this channel
+ * nothing more — is stored by itself (./GroupCommit.ts). So a busy channel commits
+ * about once per transaction and peer. A store whose commits cost no fsync (`store.durable`
+ * unset: MemoryStore) has nothing to share: peers' signatures are stored at the end of the
+ * input that brought them.
  * Internal: applications use {@link Channel}.
  */
 import { crashPoint } from '../testing/crashPoint.js'
@@ -21,7 +27,7 @@ import { hashState } from '../protocol/eip712.js'
 import { memberList } from '../protocol/members.js'
 import type { ChannelParams, Hex, PackedSignedTransaction, SignedTransaction, Transaction } from '../protocol/types.js'
 import type { ChannelClosedEvent, StateSetEvent } from '../chain/events.js'
-import { AgreementManager } from '../agreement/AgreementManager.js'
+import { AgreementManager, type Recorded } from '../agreement/AgreementManager.js'
 import { SigningGuard, type ExternalAccount } from '../agreement/SigningGuard.js'
 import type { ConsentSigner } from '../wallet/ConsentSigner.js'
 import { Emitter } from '../observe/Emitter.js'
@@ -36,6 +42,7 @@ import type { CourtPort } from './courtPort.js'
 import type { ChannelEvents } from './events.js'
 import { checkSkew, type ChannelRuntimeOptions } from './options.js'
 import { ChannelPhase, assertTransition, parsePhase } from './phase.js'
+import { GroupCommit } from './GroupCommit.js'
 import { SerialQueue } from './SerialQueue.js'
 import { SYNC_BATCH, announcement, syncResponse } from './sync.js'
 import { nextActorOf } from '../machine/failure.js'
@@ -64,10 +71,8 @@ export class Engine {
   private finalMoved = false
   private syncAskedAt = -1n
   private port: CourtPort | undefined
-  /** Jobs started so far: a save waits while they keep coming (scheduleSave). */
-  private jobsRun = 0
-  private saveScheduled = false
-  private quietTicks = 0
+  /** When peers' signatures that wait are stored by themselves (./GroupCommit.ts). */
+  private readonly group: GroupCommit
 
   constructor(
     private readonly o: ChannelRuntimeOptions,
@@ -86,15 +91,12 @@ export class Engine {
     this.timing = timing
     const guard = new SigningGuard(o.store, channelId, sessionKey, me, key)
     this.guard = guard
-    this.agreement = new AgreementManager({ channelId, params: p, me, store: o.store, clock: o.clock, timing, guard, onFinal: (es) => this.onFinal(es),
-      onSigned: (e, signer) => this.emitLater('signature', { fork: e.transaction.fork, seq: e.transaction.seq, signer }) })
-    this.sm = new StateManager({
-      channelId, params: p, me, store: o.store, machine: o.machine, hasher: o.hasher, clock: o.clock, timing,
-      onCommit: (e) => {
-        this.agreement.onCommit(e)
-        this.agreement.writeUnsaved()
-      },
-      onAppended: (e) => this.onAppended(e),
+    this.agreement = new AgreementManager({ channelId, params: p, me, store: o.store, clock: o.clock, timing, guard })
+    this.sm = new StateManager({ channelId, params: p, me, store: o.store, machine: o.machine, hasher: o.hasher, clock: o.clock, timing })
+    this.group = new GroupCommit({
+      waiting: () => this.agreement.unsaved,
+      save: () => void this.job(async () => this.saveUnsaved()).catch((e) => this.report(e)),
+      stopped: () => this.disposed,
     })
     this.closer = new CloseCoordinator({
       channelId, participants: p.participants.map((a) => a.toLowerCase() as Hex), members: memberList(p), me, hasher: o.hasher, guard, store: o.store,
@@ -119,7 +121,7 @@ export class Engine {
    */
   async start(restored: boolean): Promise<void> {
     this.useLedger(await loadLedger({ channelId: this.channelId, store: this.o.store, machine: this.o.machine }))
-    this.agreement.refresh()
+    this.announce(this.agreement.refresh())
     this.phase = parsePhase(this.o.store.getMeta(this.channelId, META.phase))
     this.closer.load()
     this.buffered = []
@@ -151,7 +153,7 @@ export class Engine {
   /** Runs `fn` in the queue, then sends what it produced and emits its events in order. */
   job<T>(fn: () => Promise<T>): Promise<T> {
     return this.queue.run(async () => {
-      this.jobsRun++
+      this.group.input()
       try {
         return await fn()
       } finally {
@@ -162,7 +164,7 @@ export class Engine {
           await this.closer.onFinal().catch((e) => this.report(e))
           this.flush()
         }
-        if (this.agreement.unsaved > 0) this.scheduleSave()
+        if (this.agreement.unsaved > 0) this.group.schedule()
       }
     })
   }
@@ -181,7 +183,7 @@ export class Engine {
   /** Our move `data` on the head: prepared, signed and stored; broadcast when the job ends. */
   async propose(data: Hex): Promise<Entry> {
     const entry = await this.sm.prepare(data)
-    this.sm.commit(entry, (e) => this.agreement.signOwn(e))
+    this.record(entry, { late: false, response: false })
     return entry
   }
 
@@ -280,7 +282,7 @@ export class Engine {
     if (ev.fork !== fork.fork || !fork.disputed) return
     this.o.store.setForkDisputed(this.channelId, fork.fork, false)
     fork.disputed = false
-    this.agreement.reconsider(this.o.clock.now())
+    this.reconsider()
     if (this.phase !== ChannelPhase.Disputed) return
     const closing = this.guard.closeSigned(fork.fork) !== undefined
     this.setPhase(closing ? ChannelPhase.Closing : ChannelPhase.Open)
@@ -295,9 +297,7 @@ export class Engine {
    */
   async lateMove(data: Hex, opts: { response?: boolean } = {}): Promise<Entry> {
     const entry = await this.sm.prepare(data, { late: true })
-    this.sm.commit(entry, (e) => {
-      e.signatures.set(this.me, this.guard.signTransaction(this.sm.ledger.fork, e.transaction.seq, e.digest, { response: opts.response === true }))
-    })
+    this.record(entry, { late: true, response: opts.response === true })
     return entry
   }
 
@@ -318,7 +318,7 @@ export class Engine {
     if (after.phase === 'open' && fork.disputed) {
       this.o.store.setForkDisputed(this.channelId, fork.fork, false)
       fork.disputed = false
-      this.agreement.reconsider(this.o.clock.now())
+      this.reconsider()
     }
     // A close we signed stays signed: nothing more is signed on this fork, and the courts submit it again.
     const closing = this.guard.closeSigned(fork.fork) !== undefined
@@ -392,7 +392,7 @@ export class Engine {
    */
   async chainList(entries: readonly SignedTransaction[], chainTime?: bigint): Promise<void> {
     for (const e of entries) {
-      const out = await fromChain(this.sm, this.o.store, this.channelId, e, chainTime)
+      const out = await fromChain(this.sm, this.o.store, this.channelId, e, chainTime, (x) => this.record(x))
       if (out.kind === 'rejected') this.report(out.error)
       if (out.kind === 'accepted') for (const r of out.result.rejected) this.report(r) // held ones it released
       if (out.kind === 'accepted' || out.kind === 'held' || out.kind === 'duplicate') this.confirmFromChain(e)
@@ -448,7 +448,7 @@ export class Engine {
 
   /** Runs a tx through the pipeline; rejections are reported. Returns whether it was not rejected. */
   private async onTx(from: number, m: TxMessage, source: TxSource): Promise<boolean> {
-    const r = await this.sm.receive({ transaction: m.transaction, signature: m.signature }, { source })
+    const r = await this.sm.receive({ transaction: m.transaction, signature: m.signature }, { source }, (e) => this.record(e))
     switch (r.kind) {
       case 'accepted':
         for (const e of r.rejected) this.report(e, from)
@@ -501,31 +501,6 @@ export class Engine {
 
   // ─── durable commits ───────────────────────────────────────────────────────────────────
 
-  /**
-   * Peers' signatures wait in memory for the next commit of a transaction (ours or a peer's,
-   * which writes them with it). When a whole turn of the event loop passed without a new input
-   * for this channel, none is coming soon: they are stored by themselves. While inputs keep
-   * coming (a busy channel), at most MAX_UNSAVED wait.
-   */
-  private scheduleSave(): void {
-    if (this.saveScheduled || this.disposed) return
-    crashPoint('signatures.unsaved') // peers' signatures verified, in memory only (docs/protocol.md §7.12)
-    this.saveScheduled = true
-    setImmediate(this.saveTick, this.jobsRun)
-  }
-
-  private readonly saveTick = (seen: number): void => {
-    this.saveScheduled = false
-    if (this.disposed || this.agreement.unsaved === 0) return
-    if (this.agreement.unsaved < MAX_UNSAVED) {
-      // Quiet means a whole turn of the loop without an input: a tick, then another one.
-      this.quietTicks = this.jobsRun === seen ? this.quietTicks + 1 : 0
-      if (this.quietTicks < 2) return this.scheduleSave()
-    }
-    this.quietTicks = 0
-    this.job(async () => this.saveUnsaved()).catch((e) => this.report(e))
-  }
-
   /** {@link saveUnsaved}, its failure reported (a job's result stays its own). */
   private saveNow(): void {
     try {
@@ -539,24 +514,77 @@ export class Engine {
   private saveUnsaved(): void {
     if (this.agreement.unsaved === 0) return
     this.o.store.transaction(() => this.agreement.writeUnsaved())
-    this.agreement.saved()
+    this.announce(this.agreement.saved())
   }
 
-  // ─── hooks and effects ─────────────────────────────────────────────────────────────────
+  // ─── the transaction path ──────────────────────────────────────────────────────────────
 
-  private onAppended(e: Entry): void {
-    const t = e.transaction
-    this.emitLater('state', {
-      fork: t.fork, seq: t.seq, state: e.state, stateHash: t.stateHash, transaction: t, digest: e.digest,
-      author: t.actor, nextActor: e.nextActor, isMyTurn: this.isMyTurn(),
+  /**
+   * Stores a transaction — our move (`own`: proposed, or `late` through the chain) or a peer's
+   * that passed the pipeline (StateManager.receive hands each one here, in order) — and applies it:
+   * 1. agreement decides, changing nothing: do we confirm it, which refusals its arrival reveals,
+   *    which confirmations waited for it (verified);
+   * 2. one store transaction: the tx with its state and signatures, our signature (the guard
+   *    logs it: on disk before it can leave), the confirmations that waited for it and every
+   *    peer signature verified since the last commit, the refusals, the restore hint;
+   * 3. the ledger grows; every stored signature counts; finality moves;
+   * 4. what we signed goes to the outbox (our move, unless it goes through the chain; our
+   *    confirmation) and the events are buffered — both leave when the job ends, after the commit.
+   */
+  private record(entry: Entry, own?: { late: boolean; response: boolean }): void {
+    const t = entry.transaction
+    const d = this.agreement.decide(entry)
+    const sign = own !== undefined || d.noConfirm === undefined
+    const { store } = this.o
+    store.transaction(() => {
+      this.sm.write(entry)
+      if (sign) entry.signatures.set(this.me, this.guard.signTransaction(this.sm.ledger.fork, t.seq, entry.digest, { response: own?.response === true }))
+      for (const [signer, signature] of d.confirmations) store.putSignature(this.channelId, entry.digest, signer, signature)
+      this.agreement.writeUnsaved()
+      if (d.refusers !== undefined) store.putMeta(this.channelId, META.refusers(t.fork), String(d.refusers))
     })
-    for (const err of this.agreement.onAppended(e)) this.report(err)
+    this.sm.append(entry)
+    const ours = entry.signatures.get(this.me)
+    if (own === undefined && sign) {
+      this.outbox.push({ type: 'confirm', fork: t.fork, seq: t.seq, digest: entry.digest, signer: this.me, signature: ours! })
+      this.emitLater('signature', { fork: t.fork, seq: t.seq, signer: this.me })
+    } else if (own?.late === false) this.outbox.push({ type: 'tx', transaction: t, signature: ours! })
+    const recorded = this.agreement.recorded(entry, d)
+    this.emitLater('state', {
+      fork: t.fork, seq: t.seq, state: entry.state, stateHash: t.stateHash, transaction: t, digest: entry.digest,
+      author: t.actor, nextActor: entry.nextActor, isMyTurn: this.isMyTurn(),
+    })
+    this.announce(recorded)
+    for (const err of d.errors) this.report(err)
   }
 
-  private onFinal(entries: Entry[]): void {
+  /**
+   * The fork goes on after a dispute: the moves we did not confirm because it was disputed are
+   * judged again now (AgreementManager.reconsider); those we confirm are signed and stored in one
+   * commit, then sent.
+   */
+  private reconsider(): void {
+    const entries = this.agreement.reconsider(this.o.clock.now())
+    const fork = this.sm.ledger.fork
+    if (entries.length > 0) {
+      this.o.store.transaction(() => {
+        for (const e of entries) e.signatures.set(this.me, this.guard.signTransaction(fork, e.transaction.seq, e.digest))
+      })
+    }
+    for (const e of entries) {
+      this.outbox.push({ type: 'confirm', fork: fork.fork, seq: e.transaction.seq, digest: e.digest, signer: this.me, signature: e.signatures.get(this.me)! })
+    }
+    this.announce(this.agreement.confirmed(entries))
+  }
+
+  /** Buffers the events of what agreement recorded: each signature that counts now, then the newly final entries. */
+  private announce(x: Recorded | Entry[]): void {
+    const { signed, finals } = Array.isArray(x) ? { signed: [], finals: x } : x
+    for (const { entry, signer } of signed) this.emitLater('signature', { fork: entry.transaction.fork, seq: entry.transaction.seq, signer })
+    if (finals.length === 0) return
     this.finalMoved = true
     const active = this.sm.ledger.fork.active
-    for (const e of entries) {
+    for (const e of finals) {
       const signed = e.signers & active
       this.emitLater('final', {
         fork: e.transaction.fork, seq: e.transaction.seq, state: e.state, stateHash: e.transaction.stateHash, transaction: e.transaction,
@@ -581,7 +609,7 @@ export class Engine {
 
   /** Broadcasts the outbox (it only holds what committed), then emits buffered events. */
   private flush(): void {
-    const out = [...this.agreement.takeOutbox(), ...this.outbox.splice(0)]
+    const out = this.outbox.splice(0)
     if (out.length > 0) crashBeforeBroadcast(out)
     for (const m of out) this.o.transport.broadcast(m).catch((e) => this.report(e))
     for (const { name, payload } of this.buffered.splice(0)) this.events.emit(name, payload as never)
@@ -611,9 +639,6 @@ export class Engine {
     this.events.emit('error', { error, ...who })
   }
 }
-
-/** Most peer signatures that wait for a commit while inputs keep coming (Engine.scheduleSave). */
-const MAX_UNSAVED = 256
 
 /** Crash points (docs/protocol.md §7.12): what we signed is in the store, none of it sent yet. */
 function crashBeforeBroadcast(out: readonly Message[]): void {

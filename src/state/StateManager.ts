@@ -1,7 +1,8 @@
 /**
  * StateManager: runs incoming transactions through the verification pipeline, holds the ones
- * that arrive before their parent, persists accepted ones (tx, state, author signature) and
- * hands each to agreement inside the same store transaction. It also prepares our own moves.
+ * that arrive before their parent, and hands each accepted one, in order, to the caller's
+ * `record` (the Engine stores it with what agreement decided, then {@link StateManager.append}s
+ * it; by default it is stored alone). It also prepares our own moves.
  *
  * Calls must not overlap (the Channel serializes them): the pipeline reads the head, awaits
  * the machine, and the head must not move meanwhile.
@@ -31,11 +32,10 @@ export interface StateManagerOptions {
   hasher: ParleyHasher
   clock: Clock
   timing: Timing
-  /** Called for every accepted tx inside its store transaction (agreement's hand-off). */
-  onCommit?: (entry: Entry) => void
-  /** Called after the tx extends the ledger (agreement re-evaluates finality). */
-  onAppended?: (entry: Entry) => void
 }
+
+/** Stores an accepted entry and extends the ledger with it (see {@link StateManager.receive}). */
+export type Recorder = (entry: Entry) => void
 
 /**
  * How a received transaction ended — ordinary outcomes are results, not exceptions:
@@ -98,16 +98,16 @@ export class StateManager {
    * host), never for what a peer or the chain sent.
    * @example const r = await state.receive({ transaction, signature }, { source: 'peer' }); if (r.kind === 'rejected') report(r.error)
    */
-  async receive(input: unknown, at: { source: TxSource; receivedAt?: bigint; chainTime?: bigint }): Promise<ReceiveResult> {
+  async receive(input: unknown, at: { source: TxSource; receivedAt?: bigint; chainTime?: bigint }, record: Recorder = (e) => this.commit(e)): Promise<ReceiveResult> {
     const meta: ReceiveMeta = { ...at, receivedAt: at.receivedAt ?? this.o.clock.now() }
     const result = { kind: 'accepted' as const, accepted: [] as Entry[], rejected: [] as ProtocolError[] }
     try {
-      result.accepted.push(await this.accept(input, meta))
+      result.accepted.push(await this.accept(input, meta, record))
     } catch (e) {
       if (!(e instanceof ProtocolError)) throw e
       return this.notAccepted(e, input, meta)
     }
-    await this.release(result)
+    await this.release(result, record)
     return result
   }
 
@@ -167,29 +167,35 @@ export class StateManager {
     return { transaction, digest: this.o.hasher.transaction(transaction), state, nextActor, receivedAt: now, signatures: new Map(), signers: 0n }
   }
 
+  /** The default {@link Recorder}: `entry` stored alone (its tx, state and signatures), then appended. */
+  commit(entry: Entry): void {
+    this.o.store.transaction(() => this.write(entry))
+    entry.signers = bitmapOf(entry.signatures.keys())
+    this.append(entry)
+  }
+
   /**
-   * Persists `entry` with its signatures, runs `inTx` (e.g. signing our own move) and the
-   * agreement hand-off in the same store transaction, then extends the ledger.
+   * Writes `entry` — its tx and state, the signatures it holds (ours, when we sign it, the
+   * guard writes) and, now and then, the fork's restore hint. Call inside the store transaction
+   * that stores it, then {@link append} it.
    */
-  commit(entry: Entry, inTx?: (entry: Entry) => void): void {
+  write(entry: Entry): void {
     const { store, channelId } = this.o
-    const final = this.ledger.final.seq
+    const t = entry.transaction
+    for (const [i, sig] of entry.signatures) store.putSignature(channelId, entry.digest, i, sig)
+    store.putTx(channelId, { transaction: t, digest: entry.digest, state: entry.state, nextActor: entry.nextActor, receivedAt: entry.receivedAt })
     // The restore hint (loadLedger starts there): a final seq, rewritten only every HINT_EVERY
     // finals — a restore then re-reads at most that many final transactions.
-    const hint = final >= this.finalHint + HINT_EVERY || (this.finalHint < 0n && final > 0n)
-    store.transaction(() => {
-      // The signatures that came with it (ours, when we sign it, the guard writes).
-      for (const [i, sig] of entry.signatures) store.putSignature(channelId, entry.digest, i, sig)
-      inTx?.(entry)
-      const t = entry.transaction
-      store.putTx(channelId, { transaction: t, digest: entry.digest, state: entry.state, nextActor: entry.nextActor, receivedAt: entry.receivedAt })
-      this.o.onCommit?.(entry)
-      if (hint) store.putMeta(channelId, META.final(t.fork), String(final))
-    })
-    if (hint) this.finalHint = final
-    entry.signers = bitmapOf(entry.signatures.keys())
+    const final = this.ledger.final.seq
+    if (final >= this.finalHint + HINT_EVERY || (this.finalHint < 0n && final > 0n)) {
+      store.putMeta(channelId, META.final(t.fork), String(final))
+      this.finalHint = final
+    }
+  }
+
+  /** Extends the ledger with `entry`, stored by now ({@link write}). */
+  append(entry: Entry): void {
     this.ledger.append(entry)
-    this.o.onAppended?.(entry)
   }
 
   /** The stored tx at `seq` of the current fork with its author's signature. */
@@ -207,13 +213,13 @@ export class StateManager {
     return this.heldCount
   }
 
-  private async accept(input: unknown, meta: ReceiveMeta): Promise<Entry> {
+  private async accept(input: unknown, meta: ReceiveMeta, record: Recorder): Promise<Entry> {
     const v = await verifyTransaction(this.context(meta), input)
     const entry: Entry = {
       transaction: v.transaction, digest: v.digest, state: v.state, nextActor: v.nextActor, receivedAt: meta.receivedAt,
       signatures: new Map([[v.transaction.actor, v.signature]]), signers: 0n,
     }
-    this.commit(entry)
+    record(entry)
     return entry
   }
 
@@ -238,7 +244,7 @@ export class StateManager {
   }
 
   /** Feeds held txs whose parent is now the head, until none fits. */
-  private async release(result: { accepted: Entry[]; rejected: ProtocolError[] }): Promise<void> {
+  private async release(result: { accepted: Entry[]; rejected: ProtocolError[] }, record: Recorder): Promise<void> {
     for (;;) {
       const next = this.ledger.head.seq + 1n
       const list = this.held.get(next)
@@ -248,7 +254,7 @@ export class StateManager {
       let progressed = false
       for (const h of list) {
         try {
-          result.accepted.push(await this.accept(h.input, h.meta))
+          result.accepted.push(await this.accept(h.input, h.meta, record))
           progressed = true
         } catch (e) {
           if (!(e instanceof ProtocolError)) throw e
