@@ -29,7 +29,7 @@ import { MAX_AHEAD, type Timing } from '../state/steps.js'
 import type { ConfirmMessage } from '../transport/messages.js'
 import { newlyFinal, noConfirmReason, proofSpan, refusersOf, type NoConfirmReason } from './rules.js'
 import type { SigningGuard } from './SigningGuard.js'
-import { META } from '../store/metaKeys.js'
+import { ChannelRecords } from '../store/ChannelRecords.js'
 
 export interface AgreementOptions {
   channelId: Hex
@@ -79,10 +79,12 @@ export class AgreementManager {
   /** Peers' signatures verified and in their entry's `signatures`, not yet stored nor in its `signers`. */
   private unsavedList: { entry: Entry; signer: number }[] = []
   private readonly participants: Hex[]
+  private readonly records: ChannelRecords
 
   constructor(private readonly o: AgreementOptions) {
     // Confirmations are signed by each participant's in-channel signer (session key or account).
     this.participants = membersOf(o.params)
+    this.records = new ChannelRecords(o.store, o.channelId)
   }
 
   /** Switches to a fork's view (new fork or restore); refusals are per fork. */
@@ -91,8 +93,8 @@ export class AgreementManager {
     this.held.clear()
     this.heldCount = 0
     this.unsavedList = [] // the caller saved them before switching forks (Engine.useLedger)
-    this.refusers = BigInt(this.o.store.getMeta(this.o.channelId, META.refusers(ledger.fork.fork)) ?? '0')
-    this.excused = BigInt(this.o.store.getMeta(this.o.channelId, META.excused(ledger.fork.fork)) ?? '0')
+    this.refusers = this.records.refusers(ledger.fork.fork)
+    this.excused = this.records.excused(ledger.fork.fork)
   }
 
   /**
@@ -111,7 +113,7 @@ export class AgreementManager {
     }
     if (last === this.excused) return
     this.excused = last
-    this.o.store.putMeta(this.o.channelId, META.excused(this.ledger.fork.fork), String(last))
+    this.records.setExcused(this.ledger.fork.fork, last)
   }
 
   /** Re-evaluates finality from the signatures held (after a restore): the entries it made final. */
@@ -175,7 +177,7 @@ export class AgreementManager {
 
   /** Writes the peers' signatures that wait (call inside the store transaction that makes them durable). */
   writeUnsaved(): void {
-    for (const { entry, signer } of this.unsavedList) this.o.store.putSignature(this.o.channelId, entry.digest, signer, entry.signatures.get(signer)!)
+    for (const { entry, signer } of this.unsavedList) this.records.putSignature(entry.digest, signer, entry.signatures.get(signer)!)
   }
 
   /** After the commit that wrote them: the peers' signatures count (signers), finality moves. */
@@ -316,12 +318,9 @@ export class AgreementManager {
   }
 
   private stored(seq: bigint): Entry {
-    const r = this.o.store.getTx(this.o.channelId, this.ledger.fork.fork, seq)
-    if (!r) throw new RuntimeError('STORE_INCOMPLETE', `no stored transaction at seq ${seq}`)
-    const signatures = this.o.store.getSignatures(this.o.channelId, r.digest)
-    let signers = 0n
-    for (const i of signatures.keys()) signers = withBit(signers, i)
-    return { ...r, signatures, signers }
+    const e = this.records.entry(this.ledger.fork.fork, seq)
+    if (!e) throw new RuntimeError('STORE_INCOMPLETE', `no stored transaction at seq ${seq}`)
+    return e
   }
 
   /**

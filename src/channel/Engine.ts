@@ -46,7 +46,7 @@ import { GroupCommit } from './GroupCommit.js'
 import { SerialQueue } from './SerialQueue.js'
 import { SYNC_BATCH, announcement, syncResponse } from './sync.js'
 import { nextActorOf } from '../machine/failure.js'
-import { META } from '../store/metaKeys.js'
+import { ChannelRecords } from '../store/ChannelRecords.js'
 
 /** The chain's phase of the channel on a fork (the court's chain view). */
 export interface ChainPhaseView {
@@ -71,6 +71,8 @@ export class Engine {
   private finalMoved = false
   private syncAskedAt = -1n
   private port: CourtPort | undefined
+  /** This channel's records in the store: every key, the record ↔ entry mapping. */
+  private readonly records: ChannelRecords
   /** When peers' signatures that wait are stored by themselves (./GroupCommit.ts). */
   private readonly group: GroupCommit
 
@@ -89,6 +91,7 @@ export class Engine {
     const p = params
     const timing = { p2pTime: p.p2pTime, agreementTime: p.agreementTime, chainFallbackTime: p.chainFallbackTime, skew: checkSkew(o.skew, p) }
     this.timing = timing
+    this.records = new ChannelRecords(o.store, channelId)
     const guard = new SigningGuard(o.store, channelId, sessionKey, me, key)
     this.guard = guard
     this.agreement = new AgreementManager({ channelId, params: p, me, store: o.store, clock: o.clock, timing, guard })
@@ -122,7 +125,7 @@ export class Engine {
   async start(restored: boolean): Promise<void> {
     this.useLedger(await loadLedger({ channelId: this.channelId, store: this.o.store, machine: this.o.machine }))
     this.announce(this.agreement.refresh())
-    this.phase = parsePhase(this.o.store.getMeta(this.channelId, META.phase))
+    this.phase = parsePhase(this.records.phase())
     this.closer.load()
     this.buffered = []
     this.offTransport = this.o.transport.onMessage((from, m) => {
@@ -134,7 +137,7 @@ export class Engine {
     if (restored) {
       const now = this.o.clock.now()
       this.agreement.excuseMissed(now)
-      this.outbox.push(...announcement(this.sm.ledger, this.o.store, this.channelId, this.me, { now, skew: this.timing.skew }))
+      this.outbox.push(...announcement(this.sm.ledger, this.records, this.me, { now, skew: this.timing.skew }))
       this.closer.resend()
       this.flush()
     }
@@ -232,11 +235,11 @@ export class Engine {
       finalityProof: () => this.agreement.finalityProof(),
       lateMove: (data, opts) => this.lateMove(data, opts),
       isTerminal: (state) => machine.isTerminal(state),
-      courtState: () => store.getMeta(id, META.courtState),
-      saveCourtState: (json) => store.putMeta(id, META.courtState, json),
-      txAt: (fork, seq) => store.getTx(id, fork, seq),
-      txsFrom: (fork, fromSeq, limit) => store.getTxs(id, fork, fromSeq, limit),
-      signaturesOf: (digest) => store.getSignatures(id, digest),
+      courtState: () => this.records.courtState(),
+      saveCourtState: (json) => this.records.setCourtState(json),
+      txAt: (fork, seq) => this.records.tx(fork, seq),
+      txsFrom: (fork, fromSeq, limit) => this.records.txs(fork, fromSeq, limit),
+      signaturesOf: (digest) => this.records.signatures(digest),
       ownSignaturesFrom: (fork, fromSeq) => store.getOwnSignatures(id, fork, fromSeq),
       forks: () => store.getForks(id),
     }
@@ -329,7 +332,7 @@ export class Engine {
       to = closing ? ChannelPhase.Closing : ChannelPhase.Open
     }
     if (to === undefined || to === this.phase) return
-    this.o.store.putMeta(this.channelId, META.phase, to)
+    this.records.setPhase(to)
     this.emitLater('phase', { from: this.phase, to })
     this.phase = to
     if (before.phase === 'closed') this.closer.onSettlementRetracted()
@@ -428,7 +431,7 @@ export class Engine {
         return
       case 'sync-request':
         if (m.fork === this.sm.ledger.fork.fork && typeof m.fromSeq === 'bigint') {
-          this.send(from, syncResponse(this.sm.ledger, this.o.store, this.channelId, m.fromSeq))
+          this.send(from, syncResponse(this.sm.ledger, this.records, m.fromSeq))
           this.closer.resend()
         }
         return
@@ -486,7 +489,7 @@ export class Engine {
       const sigs = new Map(Array.isArray(e?.signatures) ? e.signatures : [])
       if (typeof t?.seq !== 'bigint') return this.report(new ProtocolError('SYNC_MALFORMED', 'malformed sync entry'), from)
       if (t.seq > this.sm.ledger.head.seq && !(await this.onTx(from, { type: 'tx', transaction: t, signature: sigs.get(t.actor)! }, 'sync'))) return
-      const digest = this.sm.ledger.get(t.seq)?.digest ?? this.o.store.getTx(this.channelId, this.sm.ledger.fork.fork, t.seq)?.digest
+      const digest = this.sm.ledger.get(t.seq)?.digest ?? this.records.tx(this.sm.ledger.fork.fork, t.seq)?.digest
       for (const [signer, signature] of sigs) {
         if (signer === this.me || digest === undefined) continue
         try {
@@ -539,9 +542,9 @@ export class Engine {
     store.transaction(() => {
       this.sm.write(entry)
       if (sign) entry.signatures.set(this.me, this.guard.signTransaction(this.sm.ledger.fork, t.seq, entry.digest, { response: own?.response === true }))
-      for (const [signer, signature] of d.confirmations) store.putSignature(this.channelId, entry.digest, signer, signature)
+      for (const [signer, signature] of d.confirmations) this.records.putSignature(entry.digest, signer, signature)
       this.agreement.writeUnsaved()
-      if (d.refusers !== undefined) store.putMeta(this.channelId, META.refusers(t.fork), String(d.refusers))
+      if (d.refusers !== undefined) this.records.setRefusers(t.fork, d.refusers)
     })
     this.sm.append(entry)
     const ours = entry.signatures.get(this.me)
@@ -597,7 +600,7 @@ export class Engine {
     const l = this.sm.ledger
     if (seq > l.final.seq) return undefined
     if (seq === 0n) return l.fork.state
-    return l.get(seq)?.state ?? this.o.store.getTx(this.channelId, l.fork.fork, seq)?.state
+    return l.get(seq)?.state ?? this.records.tx(l.fork.fork, seq)?.state
   }
 
   private useLedger(l: Ledger): void {
@@ -626,7 +629,7 @@ export class Engine {
   setPhase(to: ChannelPhase): void {
     if (to === this.phase) return
     assertTransition(this.phase, to)
-    this.o.store.putMeta(this.channelId, META.phase, to)
+    this.records.setPhase(to)
     this.emitLater('phase', { from: this.phase, to })
     this.phase = to
   }

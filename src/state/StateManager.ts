@@ -21,7 +21,7 @@ import { Ledger, type Entry } from './ledger.js'
 import { verifyTransaction, type PipelineContext } from './pipeline.js'
 import { checkWellFormed, MAX_AHEAD, type Timing, type TxSource } from './steps.js'
 import { isMachineFailure, nextActorOf } from '../machine/failure.js'
-import { META } from '../store/metaKeys.js'
+import { ChannelRecords } from '../store/ChannelRecords.js'
 
 export interface StateManagerOptions {
   channelId: Hex
@@ -78,10 +78,12 @@ export class StateManager {
   /** The final seq last written as the fork's restore hint (-1: none by this instance). */
   private finalHint = -1n
   private readonly participants: Hex[]
+  private readonly records: ChannelRecords
 
   constructor(private readonly o: StateManagerOptions) {
     // Transactions are signed by each participant's in-channel signer (session key or account).
     this.participants = membersOf(o.params)
+    this.records = new ChannelRecords(o.store, o.channelId)
   }
 
   /** Replaces the current fork's view (new fork or restore); drops held txs. */
@@ -180,15 +182,12 @@ export class StateManager {
    * that stores it, then {@link append} it.
    */
   write(entry: Entry): void {
-    const { store, channelId } = this.o
-    const t = entry.transaction
-    for (const [i, sig] of entry.signatures) store.putSignature(channelId, entry.digest, i, sig)
-    store.putTx(channelId, { transaction: t, digest: entry.digest, state: entry.state, nextActor: entry.nextActor, receivedAt: entry.receivedAt })
+    this.records.putEntry(entry)
     // The restore hint (loadLedger starts there): a final seq, rewritten only every HINT_EVERY
     // finals — a restore then re-reads at most that many final transactions.
     const final = this.ledger.final.seq
     if (final >= this.finalHint + HINT_EVERY || (this.finalHint < 0n && final > 0n)) {
-      store.putMeta(channelId, META.final(t.fork), String(final))
+      this.records.setFinalHint(entry.transaction.fork, final)
       this.finalHint = final
     }
   }
@@ -202,10 +201,9 @@ export class StateManager {
   signedAt(seq: bigint): { signed: AuthoredTransaction; digest: Hex; state: Hex } | undefined {
     const e = this.ledger.get(seq)
     if (e) return { signed: { transaction: e.transaction, signature: e.signatures.get(e.transaction.actor)! }, digest: e.digest, state: e.state }
-    const r = this.o.store.getTx(this.o.channelId, this.ledger.fork.fork, seq)
+    const r = this.records.entry(this.ledger.fork.fork, seq)
     if (!r) return undefined
-    const signature = this.o.store.getSignatures(this.o.channelId, r.digest).get(r.transaction.actor)!
-    return { signed: { transaction: r.transaction, signature }, digest: r.digest, state: r.state }
+    return { signed: { transaction: r.transaction, signature: r.signatures.get(r.transaction.actor)! }, digest: r.digest, state: r.state }
   }
 
   /** Number of txs waiting for their parent. */
@@ -278,12 +276,9 @@ export async function loadLedger(o: { channelId: Hex; store: Store; machine: Sta
   const fork = forks[o.forkIndex ?? forks.length - 1]
   if (!fork) throw new UsageError('CHANNEL_NOT_FOUND', `the store has no fork for channel ${o.channelId}`)
   const ledger = new Ledger(fork, await nextActorOf(o.machine, fork.state))
-  const hint = BigInt(o.store.getMeta(o.channelId, META.final(fork.fork)) ?? '0')
-  const records = o.store.getTxs(o.channelId, fork.fork, hint > 0n ? hint : 1n)
-  const entries: Entry[] = records.map((r) => {
-    const signatures = o.store.getSignatures(o.channelId, r.digest)
-    return { ...r, signatures, signers: bitmapOf(signatures.keys()) }
-  })
+  const records = new ChannelRecords(o.store, o.channelId)
+  const hint = records.finalHint(fork.fork)
+  const entries: Entry[] = records.entries(fork.fork, hint > 0n ? hint : 1n)
   if (hint > 0n && entries[0]) ledger.restoreFinal(entries.shift()!)
   for (const e of entries) ledger.append(e)
   return ledger
