@@ -20,10 +20,10 @@ import { DisputeKind, type DisputeRecord, type Hex, type Transaction } from '../
 import type { Evidence } from '../state/evidence.js'
 import { applyChainEvent, initialChainView, isApplied } from './chainView.js'
 import { decodeJson, encodeJson } from './codec.js'
-import { decide } from './decide.js'
+import { decide, exitWanted, stampedAhead } from './decide.js'
 import { readLocalView } from './localView.js'
 import { perform } from './perform.js'
-import type { Action, ChainView, ChannelFacts, DisputePolicy, PendingEvidence } from './types.js'
+import type { Action, ChainView, ChannelFacts, DisputePolicy, DisputeView, PendingEvidence } from './types.js'
 
 /** What the handler reports. Chain facts use the contract's event names in lower camel case. */
 export type DisputeHandlerEvents = {
@@ -84,6 +84,10 @@ export class DisputeHandler {
   private readonly inflight = new Set<string>()
   /** Exits and force-closes this handler submitted, by action key (in memory): exit() returns one its evaluation loop raised meanwhile. */
   private readonly exits = new Map<string, Promise<TxResult>>()
+  /** Why a raise of an exit failed, by action key (in memory). */
+  private readonly exitFailures = new Map<string, unknown>()
+  /** exit() calls waiting for a later head block. */
+  private readonly heads: (() => void)[] = []
   /** What the handler knew before each applied event, newest last (in memory; for reorganisations). */
   private readonly history: Pick<Saved, 'chain' | 'evidence'>[] = []
   private readonly terminal = new Map<Hex, boolean | undefined>()
@@ -166,6 +170,11 @@ export class DisputeHandler {
   /** A new head block: the chain's time moved. */
   onHead(head: HeadBlock): void {
     if (head.timestamp > this.chain.now) this.chain = { ...this.chain, now: head.timestamp }
+    this.wakeHeads()
+  }
+
+  private wakeHeads(): void {
+    for (const wake of this.heads.splice(0)) wake()
   }
 
   /**
@@ -256,7 +265,10 @@ export class DisputeHandler {
    * an open timeout. The intent is remembered (in the store): whenever a raise fails or a
    * dispute of others ends on a new fork, the handler raises it again by itself, until we are
    * out or the channel settled. Throws UsageError `LEAVE_DEFERRED` when another dispute is open
-   * now (we leave once it is resolved).
+   * now (we leave once it is resolved), the chain's refusal when it refused this raise, and
+   * `COURT_STOPPED` when the court stops first. When our final state is stamped later than the
+   * chain's latest block admits (our clock saw a block this court has not processed yet, or runs
+   * ahead of the chain), it waits for the head block that lets it in.
    * @example await court.exit(false) // force-close
    */
   async exit(leave: boolean): Promise<RaiseResult> {
@@ -264,17 +276,39 @@ export class DisputeHandler {
     // handler raises it again by itself until we are out or the channel settled.
     this.leaving = { leave }
     this.save()
-    const a = (await this.due()).find((x) => x.kind === 'exit')
-    if (!a) {
+    for (;;) {
+      if (this.stopped) throw new UsageError('COURT_STOPPED', 'the court was stopped; the exit is remembered and raised by the next court on this store')
+      const view = await this.view()
+      const wanted = exitWanted(view)
       // The evaluation loop may have raised it meanwhile (the intent was saved above): that raise is ours.
-      const prefix = `exit:${this.chain.fork}:${leave ? 'leave' : 'close'}:`
-      const raised = [...this.exits].reverse().find(([key]) => key.startsWith(prefix))?.[1]
+      const raised = (wanted && this.exits.get(wanted.key)) || this.latestExit(leave, !wanted)
       if (raised) return (await raised) as RaiseResult
-      void this.evaluate()
-      const open = this.chain.dispute ? `a ${DisputeKind[this.chain.dispute.record.kind]} dispute is open` : `the channel is ${this.chain.phase} on-chain`
-      throw new UsageError('LEAVE_DEFERRED', `${open}: we ${leave ? 'leave' : 'force-close'} as soon as the chain lets us`, { details: { phase: this.chain.phase } })
+      if (!wanted) {
+        void this.evaluate()
+        const open = this.chain.dispute ? `a ${DisputeKind[this.chain.dispute.record.kind]} dispute is open` : `the channel is ${this.chain.phase} on-chain`
+        throw new UsageError('LEAVE_DEFERRED', `${open}: we ${leave ? 'leave' : 'force-close'} as soon as the chain lets us`, { details: { phase: this.chain.phase } })
+      }
+      const refused = this.done[wanted.key]
+      if (refused?.startsWith('failed:')) throw this.exitFailures.get(wanted.key) ?? new ProtocolError('CONTRACT_REVERTED', `the chain refused our ${leave ? 'exit' : 'force-close'} (${refused})`)
+      if (!view.done.has(wanted.key) && !stampedAhead(view, wanted)) return (await this.submit(wanted)) as RaiseResult
+      // Our final state is stamped past what the chain's latest block admits (our clock saw a
+      // block this handler has not been told of yet, or runs ahead of the chain): a later head lets it in.
+      await this.nextHead()
     }
-    return (await this.submit(a)) as RaiseResult
+  }
+
+  /**
+   * The latest exit of this kind raised on the current fork: still in flight, or (`settled`) mined
+   * too — exit() returns it rather than raise a second one.
+   */
+  private latestExit(leave: boolean, settled: boolean): Promise<TxResult> | undefined {
+    const prefix = `exit:${this.chain.fork}:${leave ? 'leave' : 'close'}:`
+    return [...this.exits].reverse().find(([key]) => key.startsWith(prefix) && (settled || this.inflight.has(key)))?.[1]
+  }
+
+  /** Resolves at the next head block (or when the handler stops). */
+  private nextHead(): Promise<void> {
+    return new Promise((resolve) => this.heads.push(resolve))
   }
 
   /** Resolves when no evaluation is running. */
@@ -285,14 +319,20 @@ export class DisputeHandler {
   /** Stops acting (the state stays in the store for the next handler). */
   async stop(): Promise<void> {
     this.stopped = true
+    this.wakeHeads()
     await this.idle()
   }
 
   /** The actions due now (decide over the chain's view and our own, read in the channel's queue). */
   private async due(): Promise<Action[]> {
+    return decide(await this.view())
+  }
+
+  /** What `decide` looks at: the chain's view and our own (read in the channel's queue). */
+  private async view(): Promise<DisputeView> {
     const local = await this.e.job(() => readLocalView(this.e, this.chain, (s) => this.isTerminal(s)))
     const done = new Set([...Object.entries(this.done).filter(([, v]) => v !== 'pending').map(([k]) => k), ...this.inflight])
-    return decide({ chain: this.chain, local, channel: this.facts, evidence: this.evidence, policy: this.policy, done, ...(this.leaving ? { leaving: this.leaving } : {}) })
+    return { chain: this.chain, local, channel: this.facts, evidence: this.evidence, policy: this.policy, done, ...(this.leaving ? { leaving: this.leaving } : {}) }
   }
 
   private async round(): Promise<void> {
@@ -321,7 +361,10 @@ export class DisputeHandler {
     const p = this.send(a)
     if (a.kind === 'exit') {
       this.exits.set(a.key, p)
-      p.catch(() => this.exits.delete(a.key)) // a failed raise is not one exit() may return
+      p.catch((error) => {
+        this.exits.delete(a.key) // a failed raise is not one exit() may return…
+        this.exitFailures.set(a.key, error) // …but exit() throws why the chain refused it
+      })
     }
     return p
   }

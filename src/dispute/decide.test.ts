@@ -6,7 +6,7 @@ import { describe, test } from 'node:test'
 import assert from 'node:assert/strict'
 import { ChannelPhase } from '../channel/phase.js'
 import { DisputeKind, type DisputeRecord, type Hex, type Transaction } from '../protocol/types.js'
-import { decide } from './decide.js'
+import { decide, exitWanted, stampedAhead } from './decide.js'
 import type { Action, DisputeView } from './types.js'
 import { defaultTimes } from '../channel/params.js'
 
@@ -272,6 +272,21 @@ describe('decide: exits and fraud', () => {
     }
     assert.deepEqual(kinds(decide(view({ leaving: { leave: true }, chain: { active: 0b110n } }))), [], 'out already')
     assert.deepEqual(kinds(decide(view({ leaving: { leave: true }, chain: { fork: 1n, latestSeq: 0n }, local: { fork: 1n } }))), ['exit'], 'again on the next fork')
+  })
+
+  test('an exit whose final state is stamped past the latest block: not due yet, but wanted (exit() waits for the head that admits it)', () => {
+    // skew = max(1, agreementTime / 2); the proof is stamped T: due once the chain's time reaches T − skew.
+    const skew = BigInt(Math.max(1, Math.floor(defaultTimes.agreementTime / 2)))
+    const early = view({ leaving: { leave: false }, chain: { now: T - skew - 1n } })
+    assert.deepEqual(kinds(decide(early)), [], 'the chain would refuse it at its latest block')
+    const wanted = exitWanted(early)
+    assert.ok(wanted?.kind === 'exit' && !wanted.leave && wanted.key === 'exit:0:close:open:0', 'the chain lets us raise it otherwise')
+    assert.equal(stampedAhead(early, wanted), true)
+    const admitted = view({ leaving: { leave: false }, chain: { now: T - skew } })
+    assert.deepEqual(kinds(decide(admitted)), ['exit'], 'the block that admits the stamp')
+    assert.equal(stampedAhead(admitted, exitWanted(admitted)!), false)
+    assert.equal(exitWanted(view({ leaving: { leave: false }, chain: { phase: 'disputed', dispute: { record: record({ kind: DisputeKind.Exit }) } } })), undefined, 'another dispute: not raisable, whatever the stamps')
+    assert.equal(exitWanted(view()), undefined, 'not asked to leave')
   })
 
   test('credits are withdrawn only when asked to', () => {

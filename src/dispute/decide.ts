@@ -94,13 +94,30 @@ function proof(p: PendingEvidence, checkpoint: PackedSignedTransaction[], state:
 }
 
 /**
+ * The exit or force-close we asked for, as the chain lets us raise it now, before `decide`'s
+ * filters: undefined when the chain does not (another dispute open, closed, we are out); when
+ * `decide` still leaves it out, it was done (or refused) already, or its final state is stamped
+ * in the chain's future and waits for a later block.
+ * @example const wanted = exitWanted(view); if (wanted && !decide(view).includes(wanted)) …
+ */
+export function exitWanted(view: DisputeView): Extract<Action, { kind: 'exit' }> | undefined {
+  return leaving(view)[0]
+}
+
+/** Whether the chain, at its latest block, still finds one of the action's transactions stamped in its future. */
+export function stampedAhead(view: DisputeView, a: Action): boolean {
+  const latest = latestTimestamp(view.chain.now, view.channel.agreementTime)
+  return stamps(a).some((t) => t > latest)
+}
+
+/**
  * We asked to leave: an exit or force-close from our latest final state whenever the chain lets
  * us raise one — the channel open, or a timeout open (which it replaces) — on every fork until
  * we are out or the channel settled. Each resolution of someone else's dispute starts a fork or
  * settles, so this is what keeps docs/protocol.md §11.0's bound without the application asking
  * again.
  */
-function leaving(v: DisputeView): Action[] {
+function leaving(v: DisputeView): Extract<Action, { kind: 'exit' }>[] {
   const { chain } = v
   if (!v.leaving || !canAct(v) || !sameFork(v)) return []
   const r = chain.dispute?.record

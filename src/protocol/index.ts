@@ -1,8 +1,8 @@
 /**
- * `parley/protocol`: the pure rules of the protocol, for tools, tests and other clients — data
- * types, EIP-712 hashing, signatures, finality under virtual voting, the contract's admission
- * rules, timing and dispute deadlines, signer bitmaps, the transaction verification pipeline,
- * the confirmation rules and the court's decisions (`decide(view) → actions`). No I/O.
+ * The protocol's own pure rules (this folder, the ground floor of the client): data types,
+ * EIP-712 hashing, signatures, finality under virtual voting, the contract's admission rules,
+ * timing and dispute deadlines, signer bitmaps, funding. The package's `parley/protocol` face
+ * (src/faces/protocol.ts) adds the rules that live with their component above. No I/O.
  */
 export * from './types.js'
 export { ParleyHasher, hashState, type Domain } from './eip712.js'
@@ -23,17 +23,3 @@ export {
   timeoutDeadline, canRaiseTimeout, challengeDeadline, disputeCommitment, accusedOf, mustSettle, settlementCredits,
   removalCredits, type TimeParams, type GenesisFacts, type SettlementInput, type Credits,
 } from './disputes.js'
-
-// Verification pipeline and agreement rules
-export { TX_REJECTIONS, evidenceOf, type Evidence, type AuthoredTransaction, type TxRejectionCode } from '../state/evidence.js'
-export { verifyTransaction, type PipelineContext, type VerifiedTransaction } from '../state/pipeline.js'
-export type { TxSource, Timing } from '../state/steps.js'
-export { noConfirmReason, refusersOf, type NoConfirmReason } from '../agreement/rules.js'
-
-// Channel phases
-export { ChannelPhase, canTransition, assertTransition } from '../channel/phase.js'
-
-// The court's pure core and its engine
-export { decide } from '../dispute/decide.js'
-export type { Action, ActionKind, ChainView, LocalView, DisputeView, DisputePolicy, PendingEvidence } from '../dispute/types.js'
-export { DisputeHandler, type DisputeHandlerEvents, type DisputeHandlerOptions } from '../dispute/DisputeHandler.js'

@@ -20,7 +20,7 @@ import { startAnvil, type Anvil } from '../../src/chain/anvil.js'
 import { deployLocalStack, type LocalStack } from '../../src/chain/stack.js'
 import { RuntimeError, type ParleyError } from '../../src/errors/ParleyError.js'
 import type { ParleyHasher } from '../../src/protocol/eip712.js'
-import { ETH, type Hex } from '../../src/protocol/types.js'
+import { DisputeKind, ETH, type Hex } from '../../src/protocol/types.js'
 import { SqliteStore } from '../../src/store/SqliteStore.js'
 import type { Store } from '../../src/store/types.js'
 import { Driver } from '../../cli/run/driver.js'
@@ -287,6 +287,55 @@ describe('the cooperative close is closed only by the chain, and every court see
       dies.kill()
       await c.close()
       for (const r of c.roles) r.store.close()
+    }
+  })
+})
+
+describe('a force-close whose final state the chain does not admit yet', () => {
+  test('(e) our final state is stamped past what the latest block admits (our clock saw a later block first): forceClose waits for that head block and then raises it, instead of refusing an open channel', { timeout: 120_000 }, async () => {
+    // The listeners poll only when told: the courts do not see a block until the test says so.
+    const c = await openCourtChannel({ anvil, stack, hasher, wallets: anvil.wallets.slice(1, 3), label: `close-e-${Date.now()}`, honest: [ALICE, BOB], pollMs: 3_600_000 })
+    const before = await balances(stack, c.roles.map((r) => r.wallet))
+    const [alice, bob] = c.roles as [Role, Role]
+    try {
+      await Promise.all(c.roles.map((r) => r.listener!.poll()))
+      assert.equal(alice.court!.chain.phase, 'open')
+      // Every clock jumps ahead of the chain's latest block (as it does when it sees a block before
+      // the court has read its events); the round's moves are stamped there.
+      const latest = BigInt(await anvil.now())
+      const skew = BigInt(Math.max(1, Math.floor(c.params.agreementTime / 2)))
+      for (const r of c.roles) r.clock.set(latest + skew + 30n)
+      const m = new Ledger([ETH1, 2n * ETH1])
+      await round(c, m)
+
+      const seen: { outcome: 'pending' | 'raised' | Error } = { outcome: 'pending' }
+      const forced = alice.court!.forceClose().then((r) => ((seen.outcome = 'raised'), r), (e: Error) => ((seen.outcome = e), undefined))
+      await new Promise((resolve) => setTimeout(resolve, 300))
+      await alice.court!.idle()
+      const outcome = seen.outcome as 'pending' | 'raised' | Error
+      const got = outcome instanceof Error ? ((outcome as Partial<ParleyError>).code ?? outcome.message) : outcome
+      assert.equal(got, 'pending', 'forceClose waits for a block that admits the state')
+      assert.equal(bob.court!.chain.phase, 'open', 'nothing raised: the chain would refuse it')
+
+      await anvil.provider.send('evm_setNextBlockTimestamp', [Number(latest + skew + 30n)])
+      await anvil.provider.send('evm_mine', [])
+      await alice.listener!.poll()
+      const raised = await within(20_000, forced, 'the force-close raised at the new head')
+      assert.ok(raised, 'forceClose resolved with its raise')
+      assert.equal(raised.raised.dispute.kind, DisputeKind.ForceClose)
+
+      await pastDeadline(anvil, c, raised.raised.dispute)
+      await within(30_000, (async () => {
+        while (c.roles.some((r) => r.channel.phase !== ChannelPhase.Closed)) {
+          await Promise.all(c.roles.map((r) => r.listener!.poll()))
+          await Promise.all(c.roles.map((r) => r.court!.idle()))
+          await new Promise((resolve) => setTimeout(resolve, 50))
+        }
+      })(), 'a court resolves the force-close and every channel ends closed')
+      assert.deepEqual(await deltas(c, before), m.bal.map((b) => b + BOND))
+      await solvent(anvil, stack)
+    } finally {
+      await c.close()
     }
   })
 })

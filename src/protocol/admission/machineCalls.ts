@@ -6,7 +6,7 @@
  * MachineResultInvalid for a result that does not decode.
  */
 import { ProtocolError } from '../../errors/ParleyError.js'
-import type { StateMachine } from '../../machine/StateMachine.js'
+import type { StateMachine } from '../stateMachine.js'
 import type { Hex } from '../types.js'
 import type { MachineCalls, MachineError, MachineResult } from './types.js'
 
