@@ -28,17 +28,19 @@ export function entrySources(): string[] {
   })
 }
 
-/** Every name the entry files export (following `export *`). */
+/** Every name the entry files export (following `export *`, through as many files as it leads). */
 function publicApi(): Set<string> {
   const api = new Set<string>()
-  for (const entry of entrySources()) {
-    const text = readFileSync(entry, 'utf8')
+  const seen = new Set<string>()
+  const collect = (file: string): void => {
+    if (seen.has(file)) return
+    seen.add(file)
+    const text = readFileSync(file, 'utf8')
     for (const m of text.matchAll(/export\s+(?:type\s+)?\{([^}]*)\}\s+from/g)) names(m[1]!, 'alias').forEach((n) => api.add(n))
-    for (const m of text.matchAll(/export\s+\*\s+from\s+'(.+?)\.js'/g)) {
-      const star = readFileSync(join(dirname(entry), `${m[1]}.ts`), 'utf8')
-      for (const d of star.matchAll(/export\s+(?:declare\s+)?(?:interface|type|enum|const|function|class)\s+(\w+)/g)) api.add(d[1]!)
-    }
+    for (const d of text.matchAll(/export\s+(?:declare\s+)?(?:interface|type|enum|const|function|class)\s+(\w+)/g)) api.add(d[1]!)
+    for (const m of text.matchAll(/export\s+\*\s+from\s+'(.+?)\.js'/g)) collect(join(dirname(file), `${m[1]}.ts`))
   }
+  for (const entry of entrySources()) collect(entry)
   return api
 }
 

@@ -29,7 +29,7 @@ function pointsFor(ending: Ending, role: number, payments: number): string[] {
   const authored = Array.from({ length: payments }, (_, k) => k % 3).filter((a) => a === role).length
   const accused = payments % 3
   const closer = ending === 'timeout' ? (accused === 0 ? 1 : 0) : 0
-  const p = ['confirm.persisted']
+  const p = ['confirm.persisted', 'signatures.unsaved']
   if (authored > 0) p.push(`tx.persisted:${1 + Math.floor(rand() * authored)}`)
   if (ending !== 'force-close') p.push(role === closer ? 'close.signed' : 'close.persisted')
   if (ending === 'force-close') p.push('court.exit', 'court.resolve', 'court.resolve.mined')

@@ -1,13 +1,22 @@
 /**
- * AgreementManager: decides whether to confirm each accepted tx (refusal rules), signs through
- * the SigningGuard, collects and verifies confirmations, and moves finality with virtual voting
+ * AgreementManager: decides whether we confirm each transaction about to be stored (refusal
+ * rules), verifies and collects confirmations, and moves finality with virtual voting
  * (src/protocol/finality.ts — the contract's rule). Builds finality proofs for the contract.
  *
- * It produces messages to send in an outbox the Channel drains after the store transaction
- * that recorded them has committed. Calls must not overlap (the Channel serializes them).
+ * It acts on nothing: a step returns a decision ({@link TxDecision}: sign or not, what to store
+ * with the transaction) or what it recorded ({@link Recorded}: signatures, newly final entries);
+ * the Engine stores, signs, sends and reports. Calls must not overlap (the Channel serializes them).
+ *
+ * Durability: our own signatures are in the store before they leave (the SigningGuard writes
+ * them inside the caller's transaction). A peer's signature is verified and kept in memory
+ * ({@link AgreementManager.unsaved}) until the caller's next durable commit writes it
+ * ({@link AgreementManager.writeUnsaved}); only then does it count for finality
+ * ({@link AgreementManager.saved}) — so one commit per transaction carries every confirmation
+ * that arrived meanwhile, and nothing is reported final before the signatures making it so are
+ * on disk. One lost in a crash is only a peer's, which the restart gets back by catch-up.
  */
 import { ProtocolError, RuntimeError, UsageError } from '../errors/ParleyError.js'
-import { bitCount, bitIndices, hasBit, withBit } from '../protocol/bitmap.js'
+import { bitCount, bitIndices, bitmapOf, hasBit, withBit } from '../protocol/bitmap.js'
 import { checkFinalityProof } from '../protocol/finality.js'
 import { packSignedTransaction, recoverSigner } from '../protocol/signatures.js'
 import { confirmationDeadline } from '../protocol/timing.js'
@@ -17,10 +26,10 @@ import type { ChannelParams, Hex, PackedSignedTransaction } from '../protocol/ty
 import type { Store } from '../store/types.js'
 import type { Entry, Ledger } from '../state/ledger.js'
 import { MAX_AHEAD, type Timing } from '../state/steps.js'
-import type { ConfirmMessage, Message } from '../transport/messages.js'
+import type { ConfirmMessage } from '../transport/messages.js'
 import { newlyFinal, noConfirmReason, proofSpan, refusersOf, type NoConfirmReason } from './rules.js'
 import type { SigningGuard } from './SigningGuard.js'
-import { META } from '../store/metaKeys.js'
+import { ChannelRecords } from '../store/ChannelRecords.js'
 
 export interface AgreementOptions {
   channelId: Hex
@@ -29,11 +38,28 @@ export interface AgreementOptions {
   store: Store
   clock: Clock
   timing: Timing
+  /** Read only: whether we signed a close on the fork (then we confirm nothing more on it). */
   guard: SigningGuard
+}
+
+/** What to do with a transaction about to be stored ({@link AgreementManager.decide}). */
+export interface TxDecision {
+  /** Why we do not confirm it (`'own'`: we are its author); undefined: we sign our confirmation. */
+  noConfirm: NoConfirmReason | undefined
+  /** This fork's refusers, grown by what its arrival reveals: to store with it. Undefined: unchanged. */
+  refusers: bigint | undefined
+  /** Peers' confirmations that arrived before it, verified: stored with it. */
+  confirmations: Map<number, Hex>
+  /** Confirmations that arrived before it and failed verification (to report). */
+  errors: ProtocolError[]
+}
+
+/** What agreement recorded once a commit made it durable, for the Engine to report. */
+export interface Recorded {
+  /** Signatures that now count (ours or peers', not an author's own, which comes with its tx). */
+  signed: { entry: Entry; signer: number }[]
   /** Newly final entries, ascending (final by a proof or as ancestors of a final tx). */
-  onFinal?: (entries: Entry[]) => void
-  /** A participant's signature of `entry` was recorded: our confirmation or a peer's (not the author's own, which comes with the tx). */
-  onSigned?: (entry: Entry, signer: number) => void
+  finals: Entry[]
 }
 
 /** What happened to a received confirmation. */
@@ -50,12 +76,15 @@ export class AgreementManager {
   private excused = 0n
   private held = new Map<bigint, ConfirmMessage[]>()
   private heldCount = 0
-  private outbox: Message[] = []
+  /** Peers' signatures verified and in their entry's `signatures`, not yet stored nor in its `signers`. */
+  private unsavedList: { entry: Entry; signer: number }[] = []
   private readonly participants: Hex[]
+  private readonly records: ChannelRecords
 
   constructor(private readonly o: AgreementOptions) {
     // Confirmations are signed by each participant's in-channel signer (session key or account).
     this.participants = membersOf(o.params)
+    this.records = new ChannelRecords(o.store, o.channelId)
   }
 
   /** Switches to a fork's view (new fork or restore); refusals are per fork. */
@@ -63,8 +92,9 @@ export class AgreementManager {
     this.ledger = ledger
     this.held.clear()
     this.heldCount = 0
-    this.refusers = BigInt(this.o.store.getMeta(this.o.channelId, META.refusers(ledger.fork.fork)) ?? '0')
-    this.excused = BigInt(this.o.store.getMeta(this.o.channelId, META.excused(ledger.fork.fork)) ?? '0')
+    this.unsavedList = [] // the caller saved them before switching forks (Engine.useLedger)
+    this.refusers = this.records.refusers(ledger.fork.fork)
+    this.excused = this.records.excused(ledger.fork.fork)
   }
 
   /**
@@ -83,12 +113,12 @@ export class AgreementManager {
     }
     if (last === this.excused) return
     this.excused = last
-    this.o.store.putMeta(this.o.channelId, META.excused(this.ledger.fork.fork), String(last))
+    this.records.setExcused(this.ledger.fork.fork, last)
   }
 
-  /** Re-evaluates finality from the signatures held (after a restore). */
-  refresh(): void {
-    this.updateFinality()
+  /** Re-evaluates finality from the signatures held (after a restore): the entries it made final. */
+  refresh(): Entry[] {
+    return this.updateFinality()
   }
 
   /** Peers that refused to confirm one of our txs in time on this fork (bitmap). */
@@ -96,101 +126,114 @@ export class AgreementManager {
     return this.refusers
   }
 
-  /** Messages to send; call after the store transaction that produced them committed. */
-  takeOutbox(): Message[] {
-    const out = this.outbox
-    this.outbox = []
-    return out
+  /**
+   * What to do with `entry`, the next transaction, about to be stored (ours or a peer's that
+   * passed the pipeline): whether we confirm it, the refusals its arrival reveals (docs/protocol.md
+   * §6.5, judged before the decision: a refuser's move is not confirmed), and the confirmations
+   * that waited for it, verified. Changes nothing but handing over those confirmations; the
+   * caller stores the decision and then calls {@link recorded}.
+   * @example const d = agreement.decide(entry); store.transaction(() => { ... }); ledger.append(entry); agreement.recorded(entry, d)
+   */
+  decide(entry: Entry): TxDecision {
+    const found = this.refusalsNow()
+    const refusers = found === undefined ? this.refusers : found
+    const noConfirm = this.reasonNotToConfirm(entry, entry.receivedAt, this.ledger.head.timestamp, refusers)
+    const confirmations = new Map<number, Hex>()
+    const errors: ProtocolError[] = []
+    const waiting = this.held.get(entry.transaction.seq) ?? []
+    this.held.delete(entry.transaction.seq)
+    this.heldCount -= waiting.length
+    for (const c of waiting) {
+      try {
+        if (this.checkConfirmation(c) !== 'current' || c.signer === entry.transaction.actor || c.signer === this.o.me) continue
+        const signature = this.verified(entry, c)
+        if (signature !== undefined) confirmations.set(c.signer, signature)
+      } catch (e) {
+        if (!(e instanceof ProtocolError)) throw e
+        errors.push(e)
+      }
+    }
+    return { noConfirm, refusers: found, confirmations, errors }
   }
 
-  /** Hand-off from StateManager, inside the tx's store transaction: confirm it or not. */
-  onCommit(entry: Entry): void {
-    this.noteRefusals()
-    this.lastDecision = this.reasonNotToConfirm(entry, entry.receivedAt, this.ledger.head.timestamp)
-    if (!this.lastDecision) this.confirm(entry)
+  /**
+   * After the commit that stored `entry` as `d` decided (with our signature when we gave one)
+   * and the ledger took it: the decision holds, every stored signature counts, finality moves.
+   */
+  recorded(entry: Entry, d: TxDecision): Recorded {
+    if (d.refusers !== undefined) this.refusers = d.refusers
+    this.lastDecision = d.noConfirm
+    for (const [signer, signature] of d.confirmations) entry.signatures.set(signer, signature)
+    entry.signers = bitmapOf(entry.signatures.keys())
+    const signed = [...d.confirmations.keys()].map((signer) => ({ entry, signer }))
+    const after = this.saved()
+    return { signed: [...signed, ...after.signed], finals: after.finals }
+  }
+
+  /** How many peers' signatures wait for a durable commit. */
+  get unsaved(): number {
+    return this.unsavedList.length
+  }
+
+  /** Writes the peers' signatures that wait (call inside the store transaction that makes them durable). */
+  writeUnsaved(): void {
+    for (const { entry, signer } of this.unsavedList) this.records.putSignature(entry.digest, signer, entry.signatures.get(signer)!)
+  }
+
+  /** After the commit that wrote them: the peers' signatures count (signers), finality moves. */
+  saved(): Recorded {
+    const signed = this.unsavedList
+    this.unsavedList = []
+    for (const { entry, signer } of signed) entry.signers = withBit(entry.signers, signer)
+    return { signed, finals: this.updateFinality() }
   }
 
   /** Why we would not confirm `entry` received at `receivedAt` after a parent stamped `parentTimestamp` (undefined: we would). */
-  private reasonNotToConfirm(entry: Entry, receivedAt: bigint, parentTimestamp: bigint): NoConfirmReason | undefined {
+  private reasonNotToConfirm(entry: Entry, receivedAt: bigint, parentTimestamp: bigint, refusers = this.refusers): NoConfirmReason | undefined {
     const fork = this.ledger.fork
     return noConfirmReason({
       author: entry.transaction.actor, me: this.o.me, active: fork.active, receivedAt, parentTimestamp,
-      timing: this.o.timing, refusers: this.refusers, disputed: fork.disputed, closing: this.o.guard.closeSigned(fork.fork) !== undefined,
+      timing: this.o.timing, refusers, disputed: fork.disputed, closing: this.o.guard.closeSigned(fork.fork) !== undefined,
     })
-  }
-
-  /** Signs our confirmation of `entry` (logged by the guard) and queues it. */
-  private confirm(entry: Entry): void {
-    const fork = this.ledger.fork
-    const signature = this.o.guard.signTransaction(fork, entry.transaction.seq, entry.digest)
-    entry.signatures.set(this.o.me, signature)
-    this.o.onSigned?.(entry, this.o.me)
-    this.outbox.push({ type: 'confirm', fork: fork.fork, seq: entry.transaction.seq, digest: entry.digest, signer: this.o.me, signature })
   }
 
   /**
    * The fork goes on after a dispute (DisputeCancelled, or a reorganisation took the dispute
    * back): others' pending txs we did not confirm because the fork was disputed are judged again
    * as if received `now` (a confirmation deadline that passed meanwhile makes them late), in
-   * order, stopping at the first one we would not confirm. Without this, a move that arrived
-   * while our listener still saw the dispute would stay unconfirmed by us for good.
-   * @example agreement.reconsider(clock.now()); flush()
+   * order, stopping at the first one we would not confirm. Returns the ones to confirm now (the
+   * caller signs and stores them, then calls {@link confirmed}). Without this, a move that
+   * arrived while our listener still saw the dispute would stay unconfirmed by us for good.
+   * @example const es = agreement.reconsider(clock.now()); store.transaction(() => es.forEach(sign)); agreement.confirmed(es)
    */
-  reconsider(now: bigint): void {
-    if (this.ledger.fork.disputed) return
+  reconsider(now: bigint): Entry[] {
+    if (this.ledger.fork.disputed) return []
+    const out: Entry[] = []
     let parent = this.ledger.final.timestamp
     for (const e of this.ledger.pending()) {
       if (!e.signatures.has(this.o.me)) {
-        if (this.reasonNotToConfirm(e, e.receivedAt > now ? e.receivedAt : now, parent)) return
-        this.confirm(e)
-        e.signers = withBit(e.signers, this.o.me)
+        if (this.reasonNotToConfirm(e, e.receivedAt > now ? e.receivedAt : now, parent)) break
+        out.push(e)
       }
       parent = e.transaction.timestamp
     }
-    this.updateFinality()
+    return out
   }
 
-  /** Signs our own tx (inside its store transaction) and queues its broadcast. */
-  signOwn(entry: Entry): void {
-    const signature = this.o.guard.signTransaction(this.ledger.fork, entry.transaction.seq, entry.digest)
-    entry.signatures.set(this.o.me, signature)
-    this.outbox.push({ type: 'tx', transaction: entry.transaction, signature })
-  }
-
-  /** After a tx extended the ledger: apply confirmations that were waiting for it, move finality. */
-  onAppended(entry: Entry): ProtocolError[] {
-    const errors: ProtocolError[] = []
-    const waiting = this.held.get(entry.transaction.seq)
-    if (waiting) {
-      this.held.delete(entry.transaction.seq)
-      this.heldCount -= waiting.length
-      for (const c of waiting) {
-        try {
-          this.receiveConfirmation(c)
-        } catch (e) {
-          if (!(e instanceof ProtocolError)) throw e
-          errors.push(e)
-        }
-      }
-    }
-    this.updateFinality()
-    return errors
+  /** Our confirmations of `entries` ({@link reconsider}) are stored (in their `signatures`): they count; finality moves. */
+  confirmed(entries: readonly Entry[]): Recorded {
+    for (const e of entries) e.signers = withBit(e.signers, this.o.me)
+    return { signed: entries.map((entry) => ({ entry, signer: this.o.me })), finals: this.updateFinality() }
   }
 
   /**
-   * Verifies and records a confirmation. Throws ProtocolError `CONFIRMATION_MALFORMED`,
+   * Verifies a confirmation and records it in memory: it is stored with the next durable commit
+   * and counts from then on ({@link saved}). Throws ProtocolError `CONFIRMATION_MALFORMED`,
    * `SIGNER_INACTIVE`, `CONFIRMATION_MISMATCH` (it signs another tx at that height) or
    * `SIGNATURE_INVALID`.
    */
   receiveConfirmation(c: ConfirmMessage): ConfirmationOutcome {
-    const n = this.participants.length
-    if (typeof c.fork !== 'bigint' || typeof c.seq !== 'bigint' || !Number.isInteger(c.signer) || c.signer < 0 || c.signer >= n ||
-      typeof c.digest !== 'string' || !/^0x[0-9a-fA-F]{64}$/.test(c.digest) || typeof c.signature !== 'string' || !/^0x[0-9a-fA-F]{130}$/.test(c.signature)) {
-      throw new ProtocolError('CONFIRMATION_MALFORMED', 'malformed confirmation', { details: { signer: c.signer } })
-    }
-    const fork = this.ledger.fork
-    if (c.fork !== fork.fork || c.seq < 1n) return 'stale'
-    if (!hasBit(fork.active, c.signer)) throw new ProtocolError('SIGNER_INACTIVE', `participant ${c.signer} is not active on fork ${fork.fork}`)
+    if (this.checkConfirmation(c) === 'stale') return 'stale'
     // A confirmation of an already final tx is still kept: an earlier tx's bounded proof may need it.
     const e = this.ledger.get(c.seq) ?? (c.seq < this.ledger.final.seq ? this.stored(c.seq) : undefined)
     if (!e) {
@@ -199,11 +242,38 @@ export class AgreementManager {
       this.heldCount++
       return 'held'
     }
+    return this.applyTo(e, c)
+  }
+
+  /** The checks that need no entry: well-formed, on this fork (else stale), by an active participant. */
+  private checkConfirmation(c: ConfirmMessage): 'current' | 'stale' {
+    const n = this.participants.length
+    if (typeof c.fork !== 'bigint' || typeof c.seq !== 'bigint' || !Number.isInteger(c.signer) || c.signer < 0 || c.signer >= n ||
+      typeof c.digest !== 'string' || !/^0x[0-9a-fA-F]{64}$/.test(c.digest) || typeof c.signature !== 'string' || !/^0x[0-9a-fA-F]{130}$/.test(c.signature)) {
+      throw new ProtocolError('CONFIRMATION_MALFORMED', 'malformed confirmation', { details: { signer: c.signer } })
+    }
+    const fork = this.ledger.fork
+    if (c.fork !== fork.fork || c.seq < 1n) return 'stale'
+    if (!hasBit(fork.active, c.signer)) throw new ProtocolError('SIGNER_INACTIVE', `participant ${c.signer} is not active on fork ${fork.fork}`)
+    return 'current'
+  }
+
+  /** Verifies `c` against the entry it confirms and keeps its signature there, unsaved. */
+  private applyTo(e: Entry, c: ConfirmMessage): ConfirmationOutcome {
+    const signature = this.verified(e, c)
+    if (signature === undefined) return 'duplicate'
+    e.signatures.set(c.signer, signature)
+    this.unsavedList.push({ entry: e, signer: c.signer })
+    return 'applied'
+  }
+
+  /** `c`'s signature, verified against `e` (undefined: `e` holds it already); throws the refusals of {@link receiveConfirmation}. */
+  private verified(e: Entry, c: ConfirmMessage): Hex | undefined {
     const digest = c.digest.toLowerCase() as Hex
     if (e.digest !== digest) {
       throw new ProtocolError('CONFIRMATION_MISMATCH', `participant ${c.signer} confirms another transaction at seq ${c.seq}`, { details: { seq: c.seq, signer: c.signer, digest } })
     }
-    if (e.signatures.has(c.signer)) return 'duplicate'
+    if (e.signatures.has(c.signer)) return undefined
     const signature = c.signature.toLowerCase() as Hex
     let recovered: Hex
     try {
@@ -214,15 +284,7 @@ export class AgreementManager {
     if (recovered !== this.participants[c.signer]) {
       throw new ProtocolError('SIGNATURE_INVALID', `confirmation is not participant ${c.signer}'s signature`, { details: { seq: c.seq, signer: c.signer, recovered } })
     }
-    this.o.store.transaction(() => {
-      this.noteRefusals()
-      this.o.store.putSignature(this.o.channelId, digest, c.signer, signature)
-    })
-    e.signatures.set(c.signer, signature)
-    e.signers = withBit(e.signers, c.signer)
-    this.o.onSigned?.(e, c.signer)
-    this.updateFinality()
-    return 'applied'
+    return signature
   }
 
   /**
@@ -240,7 +302,9 @@ export class AgreementManager {
     const run: { transaction: Entry['transaction']; signatures: Map<number, Hex>; signers: bigint }[] = []
     for (let s = seq; s < seq + BigInt(A) && s <= this.ledger.head.seq; s++) {
       const e = this.ledger.get(s) ?? this.stored(s)
-      run.push({ transaction: e.transaction, signatures: e.signatures, signers: e.signers & fork.active })
+      // Stored signatures only (`signers`): one still waiting for its commit proves nothing yet.
+      const stored = new Map([...e.signatures].filter(([i]) => hasBit(e.signers, i)))
+      run.push({ transaction: e.transaction, signatures: stored, signers: e.signers & fork.active })
     }
     const span = proofSpan(run, fork.active)
     if (span === 0) {
@@ -254,34 +318,33 @@ export class AgreementManager {
   }
 
   private stored(seq: bigint): Entry {
-    const r = this.o.store.getTx(this.o.channelId, this.ledger.fork.fork, seq)
-    if (!r) throw new RuntimeError('STORE_INCOMPLETE', `no stored transaction at seq ${seq}`)
-    const signatures = this.o.store.getSignatures(this.o.channelId, r.digest)
-    let signers = 0n
-    for (const i of signatures.keys()) signers = withBit(signers, i)
-    return { ...r, signatures, signers }
+    const e = this.records.entry(this.ledger.fork.fork, seq)
+    if (!e) throw new RuntimeError('STORE_INCOMPLETE', `no stored transaction at seq ${seq}`)
+    return e
   }
 
-  /** Marks peers that let one of our txs pass its confirmation deadline without signing it (§6.5). */
-  private noteRefusals(): void {
+  /**
+   * This fork's refusers grown by the peers that let one of our txs pass its confirmation
+   * deadline without signing it (§6.5), judged at our clock's now; undefined when none is new.
+   */
+  private refusalsNow(): bigint | undefined {
     const l = this.ledger
     let parent = l.final.timestamp
     const window = l.pending().map((e) => {
-      const row = { author: e.transaction.actor, signers: e.signers, parentTimestamp: parent, timestamp: e.transaction.timestamp, excused: e.transaction.seq <= this.excused }
+      // Signatures held in memory count too: the peer did sign in time, its signature is being stored.
+      const row = { author: e.transaction.actor, signers: bitmapOf(e.signatures.keys()), parentTimestamp: parent, timestamp: e.transaction.timestamp, excused: e.transaction.seq <= this.excused }
       parent = e.transaction.timestamp
       return row
     })
     const found = refusersOf(window, { me: this.o.me, active: l.fork.active, now: this.o.clock.now(), timing: this.o.timing })
-    if ((found & ~this.refusers) === 0n) return
-    this.refusers |= found
-    this.o.store.putMeta(this.o.channelId, META.refusers(l.fork.fork), String(this.refusers))
+    return (found & ~this.refusers) === 0n ? undefined : this.refusers | found
   }
 
-  private updateFinality(): void {
+  /** Moves finality as far as the stored signatures allow; returns the newly final entries, ascending. */
+  private updateFinality(): Entry[] {
     const window = this.ledger.pending()
     const k = newlyFinal(window, this.ledger.fork.active)
-    if (k === 0) return
-    const entries = this.ledger.finalize(window[k - 1]!.transaction.seq)
-    this.o.onFinal?.(entries)
+    if (k === 0) return []
+    return this.ledger.finalize(window[k - 1]!.transaction.seq)
   }
 }

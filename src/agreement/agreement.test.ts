@@ -20,7 +20,7 @@ import { Ledger, type Entry } from '../state/ledger.js'
 import { ManualClock } from '../clock/ManualClock.js'
 import { noConfirmReason, refusersOf } from './rules.js'
 import { SigningGuard } from './SigningGuard.js'
-import { AgreementManager } from './AgreementManager.js'
+import { AgreementManager, type Recorded, type TxDecision } from './AgreementManager.js'
 import { defaultTimes } from '../channel/params.js'
 
 const timing = { ...defaultTimes, skew: 15n }
@@ -116,82 +116,137 @@ describe('SigningGuard', () => {
   })
 })
 
-describe('AgreementManager confirmations', () => {
+describe('AgreementManager: the transaction step (decide → store → recorded)', () => {
   function setup() {
     const store = new MemoryStore()
     store.putChannel({ channelId, params, me: 0 })
-    const finals: bigint[] = []
-    const a = new AgreementManager({
-      channelId, params, me: 0, store, clock: new ManualClock(150n), timing,
-      guard: new SigningGuard(store, channelId, wallets[0]!.signingKey, 0), onFinal: (es) => finals.push(...es.map((e) => e.transaction.seq)),
-    })
+    const clock = new ManualClock(150n)
+    const guard = new SigningGuard(store, channelId, wallets[0]!.signingKey, 0)
+    const a = new AgreementManager({ channelId, params, me: 0, store, clock, timing, guard })
     const ledger = new Ledger({ ...fork0 }, 1)
     a.setLedger(ledger)
     const tx: Transaction = { channelId, fork: 0n, seq: 1n, timestamp: 120n, actor: 1, previousStateHash: fork0.stateHash, data: '0x', stateHash: d(5) }
     const digest = hasher.transaction(tx)
     const entry: Entry = { transaction: tx, digest, state: '0x05', nextActor: 2, receivedAt: 150n, signatures: new Map([[1, signDigest(wallets[1]!.signingKey, digest)]]), signers: 0n }
-    return { a, store, ledger, entry, digest, finals }
+    /** What the Engine does with a decision: one store transaction (our signature when we confirm, the waiting signatures), then the ledger, then `recorded`. */
+    const apply = (e: Entry, dec: TxDecision, own = false) => {
+      store.transaction(() => {
+        store.putTx(channelId, { transaction: e.transaction, digest: e.digest, state: e.state, nextActor: e.nextActor, receivedAt: e.receivedAt })
+        if (own || dec.noConfirm === undefined) e.signatures.set(0, guard.signTransaction(ledger.fork, e.transaction.seq, e.digest))
+        for (const [signer, sig] of dec.confirmations) store.putSignature(channelId, e.digest, signer, sig)
+        a.writeUnsaved()
+      })
+      ledger.append(e)
+      return a.recorded(e, dec)
+    }
+    return { a, store, clock, ledger, entry, digest, apply }
   }
   const confirm = (signer: number, digest: Hex, seq = 1n, by = signer) =>
     ({ type: 'confirm' as const, fork: 0n, seq, digest, signer, signature: signDigest(wallets[by]!.signingKey, digest) })
+  const seqs = (r: Recorded) => r.finals.map((e) => e.transaction.seq)
 
-  test('a timely tx is confirmed (signed, logged, queued) and becomes final with all signatures', () => {
-    const { a, store, ledger, entry, digest, finals } = setup()
-    store.transaction(() => a.onCommit(entry))
-    assert.equal(a.lastDecision, undefined)
-    const out = a.takeOutbox()
-    assert.deepEqual(out.map((m) => m.type), ['confirm'])
-    assert.equal(store.getOwnSignature(channelId, 'tx', 0n, 1n)?.digest, digest)
-    entry.signers = 0b011n
-    ledger.append(entry)
-    a.onAppended(entry)
-    assert.deepEqual(finals, [])
+  test('deciding changes nothing: a timely tx is to be confirmed; once stored it counts, and a peer signature counts once stored too', () => {
+    const { a, store, entry, digest, apply } = setup()
+    const before = store.stats(channelId)
+    const dec = a.decide(entry)
+    assert.deepEqual(dec, { noConfirm: undefined, refusers: undefined, confirmations: new Map(), errors: [] })
+    assert.deepEqual(store.stats(channelId), before, 'a decision writes nothing')
+    const r = apply(entry, dec)
+    assert.equal(store.getOwnSignature(channelId, 'tx', 0n, 1n)?.digest, digest, 'our confirmation logged in that commit')
+    assert.equal(entry.signers, 0b011n)
+    assert.deepEqual(seqs(r), [], 'two of three signed')
     assert.equal(a.receiveConfirmation(confirm(2, digest)), 'applied')
     assert.equal(a.receiveConfirmation(confirm(2, digest)), 'duplicate')
-    assert.deepEqual(finals, [1n])
+    assert.equal(a.unsaved, 1)
+    assert.equal(store.getSignatures(channelId, digest).has(2), false, 'not stored yet')
+    assert.equal(code(() => a.finalityProof()), 'NOT_FINAL', 'a signature not stored proves nothing')
+    store.transaction(() => a.writeUnsaved())
+    const saved = a.saved()
+    assert.equal(a.unsaved, 0)
+    assert.equal(store.getSignatures(channelId, digest).get(2), confirm(2, digest).signature)
+    assert.deepEqual(saved.signed.map((x) => x.signer), [2])
+    assert.deepEqual(seqs(saved), [1n], 'final once the third signature is stored')
     assert.equal(a.finalityProof().length, 1)
   })
 
-  test('bad confirmations are rejected with their own codes; early ones are held', () => {
-    const { a, ledger, entry, digest } = setup()
+  test('confirmations that came before their tx are verified by the decision and stored with it; bad ones are refused with their codes', () => {
+    const { a, store, ledger, entry, digest, apply } = setup()
     assert.equal(a.receiveConfirmation(confirm(2, digest)), 'held')
+    assert.equal(a.receiveConfirmation(confirm(0, digest, 1n, 2)), 'held') // "ours", signed by #2
     assert.equal(code(() => a.receiveConfirmation({ ...confirm(2, digest), signature: '0x12' as Hex })), 'CONFIRMATION_MALFORMED')
-    entry.signers = 0b010n
-    ledger.append(entry)
-    a.onAppended(entry) // the held one applies now
+    entry.receivedAt = 191n // late: we do not confirm it, so it is not final
+    const dec = a.decide(entry)
+    assert.equal(dec.noConfirm, 'late')
+    assert.deepEqual([...dec.confirmations.keys()], [2])
+    assert.deepEqual(dec.errors, [], 'a confirmation in our own name is not taken from a peer')
+    const r = apply(entry, dec)
+    assert.equal(store.getSignatures(channelId, digest).has(2), true, 'stored with the tx')
     assert.equal(ledger.get(1n)!.signers, 0b110n)
+    assert.deepEqual(r.signed.map((x) => x.signer), [2])
     assert.equal(code(() => a.receiveConfirmation(confirm(0, d(9)))), 'CONFIRMATION_MISMATCH')
     assert.equal(code(() => a.receiveConfirmation(confirm(0, digest, 1n, 2))), 'SIGNATURE_INVALID')
     assert.equal(code(() => a.finalityProof(1n)), 'NOT_FINAL')
   })
 
+  test('a waiting confirmation with a bad signature is an error of the decision, not a refusal of the tx', () => {
+    const { a, entry, digest } = setup()
+    assert.equal(a.receiveConfirmation(confirm(2, digest, 1n, 1)), 'held') // #2's slot, #1's key
+    const dec = a.decide(entry)
+    assert.equal(dec.noConfirm, undefined)
+    assert.deepEqual(dec.errors.map((e) => e.code), ['SIGNATURE_INVALID'])
+    assert.equal(dec.confirmations.size, 0)
+  })
+
   test('a tx that arrived after its confirmation deadline is accepted but not confirmed', () => {
-    const { a, store, entry } = setup()
+    const { a, store, entry, apply } = setup()
     entry.receivedAt = 191n
-    store.transaction(() => a.onCommit(entry))
+    const dec = a.decide(entry)
+    assert.equal(dec.noConfirm, 'late')
+    apply(entry, dec)
     assert.equal(a.lastDecision, 'late')
-    assert.deepEqual(a.takeOutbox(), [])
     assert.equal(store.stats(channelId).ownSignatures, 0)
+  })
+
+  test('the refusals a tx reveals are part of its decision: a peer that let our move pass its deadline is a refuser, its move not confirmed', () => {
+    const { a, clock, ledger, apply } = setup()
+    // our move at seq 1 (parent 100: confirmation deadline 190), signed by #1 only
+    const ours: Transaction = { channelId, fork: 0n, seq: 1n, timestamp: 120n, actor: 0, previousStateHash: fork0.stateHash, data: '0x', stateHash: d(6) }
+    const od = hasher.transaction(ours)
+    const mine: Entry = { transaction: ours, digest: od, state: '0x06', nextActor: 2, receivedAt: 120n, signatures: new Map(), signers: 0n }
+    apply(mine, a.decide(mine), true)
+    mine.signatures.set(1, signDigest(wallets[1]!.signingKey, od))
+    mine.signers = 0b011n
+    clock.set(195n) // #2 never signed it: past its deadline
+    const theirs: Transaction = { channelId, fork: 0n, seq: 2n, timestamp: 195n, actor: 2, previousStateHash: d(6), data: '0x', stateHash: d(7) }
+    const td = hasher.transaction(theirs)
+    const next: Entry = { transaction: theirs, digest: td, state: '0x07', nextActor: 0, receivedAt: 195n, signatures: new Map([[2, signDigest(wallets[2]!.signingKey, td)]]), signers: 0n }
+    const dec = a.decide(next)
+    assert.equal(dec.refusers, 0b100n)
+    assert.equal(dec.noConfirm, 'refuser')
+    assert.equal(a.refused, 0n, 'taken on only once stored')
+    apply(next, dec)
+    assert.equal(a.refused, 0b100n)
+    assert.equal(ledger.head.seq, 2n)
   })
 
   test('a tx received while the fork was disputed is confirmed once the dispute is cancelled, if still in time', () => {
     for (const [now, confirmed] of [[190n, true], [191n, false]] as const) {
-      const { a, store, ledger, entry, digest } = setup()
+      const { a, store, ledger, entry, digest, apply } = setup()
       ledger.fork.disputed = true
-      store.transaction(() => a.onCommit(entry))
-      assert.equal(a.lastDecision, 'disputed')
-      ledger.append(entry)
-      a.onAppended(entry)
-      a.reconsider(now) // still disputed: nothing
-      assert.deepEqual(a.takeOutbox(), [])
+      const dec = a.decide(entry)
+      assert.equal(dec.noConfirm, 'disputed')
+      apply(entry, dec)
+      assert.deepEqual(a.reconsider(now), [], 'still disputed: nothing')
       ledger.fork.disputed = false // DisputeCancelled
-      a.reconsider(now) // judged as received now: in time at 190 (100 + 60 + 30), late at 191
-      const out = a.takeOutbox()
-      assert.deepEqual(out.map((m) => m.type), confirmed ? ['confirm'] : [])
+      const again = a.reconsider(now) // judged as received now: in time at 190 (100 + 60 + 30), late at 191
+      assert.deepEqual(again.map((e) => e.transaction.seq), confirmed ? [1n] : [])
+      const guard = new SigningGuard(store, channelId, wallets[0]!.signingKey, 0)
+      for (const e of again) e.signatures.set(0, guard.signTransaction(ledger.fork, e.transaction.seq, e.digest))
+      const r = a.confirmed(again)
+      assert.deepEqual(r.signed.map((x) => x.signer), confirmed ? [0] : [])
       assert.equal(store.getOwnSignature(channelId, 'tx', 0n, 1n)?.digest, confirmed ? digest : undefined)
-      assert.equal(ledger.get(1n)!.signatures.has(0), confirmed)
-      a.reconsider(now) // once only
-      assert.deepEqual(a.takeOutbox(), [])
+      assert.equal(ledger.get(1n)!.signers & 1n, confirmed ? 1n : 0n)
+      assert.deepEqual(a.reconsider(now), [], 'once only')
     }
   })
 })

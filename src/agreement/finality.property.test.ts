@@ -96,7 +96,7 @@ test('AgreementManager finality agrees with the contract verifier', async () => 
         store.putTx(channelId, entry) // as StateManager.commit does
         store.putSignature(channelId, digest, r.author, entry.signatures.get(r.author)!)
         ledger.append(entry)
-        agreement.onAppended(entry)
+        agreement.recorded(entry, { noConfirm: 'own', refusers: undefined, confirmations: new Map(), errors: [] })
         for (const s of bitIndices(BigInt(r.others))) if (s !== r.author) pending.push({ seq, digest, signer: s })
       }
       let x = seed >>> 0
@@ -107,6 +107,8 @@ test('AgreementManager finality agrees with the contract verifier', async () => 
       }
       for (const p of pending) {
         agreement.receiveConfirmation({ type: 'confirm', fork: 0n, seq: p.seq, digest: p.digest, signer: p.signer, signature: signDigest(wallets[p.signer]!.signingKey, p.digest) })
+        store.transaction(() => agreement.writeUnsaved()) // it counts once stored (as Engine.saveUnsaved does)
+        agreement.saved()
       }
 
       // every signature per tx, to build the best possible candidate proof for any height

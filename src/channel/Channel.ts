@@ -15,7 +15,7 @@ import { Engine, type ChainPhaseView } from './Engine.js'
 import type { ChannelEvents, FinalEvent, StateEvent } from './events.js'
 import { checkGenesis, checkParams, checkRuntime, checkSkew, indexOf, sessionKeyOf, type ChannelCreateOptions, type ChannelRestoreOptions } from './options.js'
 import { ChannelPhase } from './phase.js'
-import { META } from '../store/metaKeys.js'
+import { ChannelRecords } from '../store/ChannelRecords.js'
 
 /** A read-only snapshot of the channel as this peer sees it. */
 export interface ChannelSnapshot {
@@ -122,7 +122,7 @@ export class Channel {
     opts.store.transaction(() => {
       opts.store.putChannel({ channelId, params: opts.params, me })
       opts.store.putFork(channelId, { fork: 0n, state, stateHash: hashState(state), timestamp: opts.genesis.timestamp, active: fullBitmap(opts.params.participants.length), disputed: false })
-      opts.store.putMeta(channelId, META.phase, ChannelPhase.Open)
+      new ChannelRecords(opts.store, channelId).setPhase(ChannelPhase.Open)
     })
     const engine = new Engine(opts, channelId, opts.params, me, key ?? { address }, sessionKey, wallet)
     await engine.start(false)

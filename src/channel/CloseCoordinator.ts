@@ -35,7 +35,7 @@ import type { Store } from '../store/types.js'
 import type { CloseMessage } from '../transport/messages.js'
 import type { ClosePreemptedEvent, CloseSignedEvent } from './events.js'
 import type { CloseSubmitter } from './options.js'
-import { META } from '../store/metaKeys.js'
+import { ChannelRecords } from '../store/ChannelRecords.js'
 import type { ConsentSigner } from '../wallet/ConsentSigner.js'
 import { closeConsentTypedData } from '../wallet/typedData.js'
 
@@ -127,7 +127,11 @@ export class CloseCoordinator {
   /** The close our wallet is being asked to sign (at most one request in flight). */
   private asking: Target | undefined
 
-  constructor(private readonly c: CloseContext) {}
+  private readonly records: ChannelRecords
+
+  constructor(private readonly c: CloseContext) {
+    this.records = new ChannelRecords(c.store, c.channelId)
+  }
 
   /** The close the chain settled the channel on, if it did. */
   get completed(): CloseResult | undefined {
@@ -143,13 +147,13 @@ export class CloseCoordinator {
 
   /** Reloads a close in progress from the store (restore). */
   load(): void {
-    const saved = this.c.store.getMeta(this.c.channelId, META.close)
+    const saved = this.records.close()
     if (!saved) return
     const s = JSON.parse(saved) as Saved
     const state = this.c.finalStateAt(BigInt(s.seq))
     if (state === undefined || BigInt(s.fork) !== this.c.ledger().fork.fork) return
     this.target = { fork: BigInt(s.fork), seq: BigInt(s.seq), state, stateHash: s.stateHash, digest: this.c.hasher.close(this.c.channelId, BigInt(s.fork), s.stateHash) }
-    this.sigs = this.c.store.getSignatures(this.c.channelId, this.target.digest)
+    this.sigs = this.records.signatures(this.target.digest)
     if (s.readyAt !== undefined) this.readyAt = BigInt(s.readyAt)
     if (s.mined !== undefined) this.mined = s.mined
     this.complete()
@@ -358,7 +362,7 @@ export class CloseCoordinator {
 
   private add(signer: number, signature: Hex): void {
     if (this.sigs.has(signer)) return
-    this.c.store.putSignature(this.c.channelId, this.target!.digest, signer, signature)
+    this.records.putSignature(this.target!.digest, signer, signature)
     this.sigs.set(signer, signature)
   }
 
@@ -437,7 +441,7 @@ export class CloseCoordinator {
   private save(): void {
     const t = this.target!
     const s: Saved = { fork: String(t.fork), seq: String(t.seq), stateHash: t.stateHash, ...(this.readyAt !== undefined ? { readyAt: String(this.readyAt) } : {}), ...(this.mined ? { mined: this.mined } : {}) }
-    this.c.store.putMeta(this.c.channelId, META.close, JSON.stringify(s))
+    this.records.setClose(JSON.stringify(s))
   }
 
   private message(t: Target, signer: number, signature: Hex): CloseMessage {
@@ -455,5 +459,5 @@ function walletError(e: unknown): unknown {
 function seqHash(c: CloseContext, seq: bigint): Hex | undefined {
   const l = c.ledger()
   if (seq === 0n) return l.fork.stateHash
-  return (l.get(seq)?.transaction.stateHash ?? c.store.getTx(c.channelId, l.fork.fork, seq)?.transaction.stateHash)
+  return l.get(seq)?.transaction.stateHash ?? new ChannelRecords(c.store, c.channelId).tx(l.fork.fork, seq)?.transaction.stateHash
 }

@@ -3,6 +3,20 @@
  * AgreementManager, CloseCoordinator), runs every input — peer messages, our proposals, chain
  * events — one at a time, and after each one sends what it produced (only after the store
  * transaction recording it committed) and emits its events in order (states before finals).
+ *
+ * One transaction, one straight line ({@link Engine.record}): the pipeline verifies it
+ * (StateManager.receive, which hands each accepted one here in order), agreement decides what
+ * to do with it without acting (AgreementManager.decide: confirm or not, the refusals it
+ * reveals, the confirmations that waited for it), one store transaction stores all of it with
+ * our signature, then the ledger grows, agreement says what now counts and became final
+ * (AgreementManager.recorded), and what we signed leaves when the job ends.
+ *
+ * Durable commits: a peer's signature on its own waits for the next such commit (it counts for
+ * finality only once stored), or — when a whole turn of the event loop brought this channel
+ * nothing more — is stored by itself (./GroupCommit.ts). So a busy channel commits
+ * about once per transaction and peer. A store whose commits cost no fsync (`store.durable`
+ * unset: MemoryStore) has nothing to share: peers' signatures are stored at the end of the
+ * input that brought them.
  * Internal: applications use {@link Channel}.
  */
 import { crashPoint } from '../testing/crashPoint.js'
@@ -13,7 +27,7 @@ import { hashState } from '../protocol/eip712.js'
 import { memberList } from '../protocol/members.js'
 import type { ChannelParams, Hex, PackedSignedTransaction, SignedTransaction, Transaction } from '../protocol/types.js'
 import type { ChannelClosedEvent, StateSetEvent } from '../chain/events.js'
-import { AgreementManager } from '../agreement/AgreementManager.js'
+import { AgreementManager, type Recorded } from '../agreement/AgreementManager.js'
 import { SigningGuard, type ExternalAccount } from '../agreement/SigningGuard.js'
 import type { ConsentSigner } from '../wallet/ConsentSigner.js'
 import { Emitter } from '../observe/Emitter.js'
@@ -28,10 +42,11 @@ import type { CourtPort } from './courtPort.js'
 import type { ChannelEvents } from './events.js'
 import { checkSkew, type ChannelRuntimeOptions } from './options.js'
 import { ChannelPhase, assertTransition, parsePhase } from './phase.js'
+import { GroupCommit } from './GroupCommit.js'
 import { SerialQueue } from './SerialQueue.js'
 import { SYNC_BATCH, announcement, syncResponse } from './sync.js'
 import { nextActorOf } from '../machine/failure.js'
-import { META } from '../store/metaKeys.js'
+import { ChannelRecords } from '../store/ChannelRecords.js'
 
 /** The chain's phase of the channel on a fork (the court's chain view). */
 export interface ChainPhaseView {
@@ -56,6 +71,10 @@ export class Engine {
   private finalMoved = false
   private syncAskedAt = -1n
   private port: CourtPort | undefined
+  /** This channel's records in the store: every key, the record ↔ entry mapping. */
+  private readonly records: ChannelRecords
+  /** When peers' signatures that wait are stored by themselves (./GroupCommit.ts). */
+  private readonly group: GroupCommit
 
   constructor(
     private readonly o: ChannelRuntimeOptions,
@@ -72,14 +91,15 @@ export class Engine {
     const p = params
     const timing = { p2pTime: p.p2pTime, agreementTime: p.agreementTime, chainFallbackTime: p.chainFallbackTime, skew: checkSkew(o.skew, p) }
     this.timing = timing
+    this.records = new ChannelRecords(o.store, channelId)
     const guard = new SigningGuard(o.store, channelId, sessionKey, me, key)
     this.guard = guard
-    this.agreement = new AgreementManager({ channelId, params: p, me, store: o.store, clock: o.clock, timing, guard, onFinal: (es) => this.onFinal(es),
-      onSigned: (e, signer) => this.emitLater('signature', { fork: e.transaction.fork, seq: e.transaction.seq, signer }) })
-    this.sm = new StateManager({
-      channelId, params: p, me, store: o.store, machine: o.machine, hasher: o.hasher, clock: o.clock, timing,
-      onCommit: (e) => this.agreement.onCommit(e),
-      onAppended: (e) => this.onAppended(e),
+    this.agreement = new AgreementManager({ channelId, params: p, me, store: o.store, clock: o.clock, timing, guard })
+    this.sm = new StateManager({ channelId, params: p, me, store: o.store, machine: o.machine, hasher: o.hasher, clock: o.clock, timing })
+    this.group = new GroupCommit({
+      waiting: () => this.agreement.unsaved,
+      save: () => void this.job(async () => this.saveUnsaved()).catch((e) => this.report(e)),
+      stopped: () => this.disposed,
     })
     this.closer = new CloseCoordinator({
       channelId, participants: p.participants.map((a) => a.toLowerCase() as Hex), members: memberList(p), me, hasher: o.hasher, guard, store: o.store,
@@ -104,8 +124,8 @@ export class Engine {
    */
   async start(restored: boolean): Promise<void> {
     this.useLedger(await loadLedger({ channelId: this.channelId, store: this.o.store, machine: this.o.machine }))
-    this.agreement.refresh()
-    this.phase = parsePhase(this.o.store.getMeta(this.channelId, META.phase))
+    this.announce(this.agreement.refresh())
+    this.phase = parsePhase(this.records.phase())
     this.closer.load()
     this.buffered = []
     this.offTransport = this.o.transport.onMessage((from, m) => {
@@ -117,7 +137,7 @@ export class Engine {
     if (restored) {
       const now = this.o.clock.now()
       this.agreement.excuseMissed(now)
-      this.outbox.push(...announcement(this.sm.ledger, this.o.store, this.channelId, this.me, { now, skew: this.timing.skew }))
+      this.outbox.push(...announcement(this.sm.ledger, this.records, this.me, { now, skew: this.timing.skew }))
       this.closer.resend()
       this.flush()
     }
@@ -130,26 +150,32 @@ export class Engine {
     this.offPeers?.()
     this.closer.dispose()
     await this.queue.idle()
+    this.saveNow() // peers' signatures still in memory: stored, no longer announced
   }
 
   /** Runs `fn` in the queue, then sends what it produced and emits its events in order. */
   job<T>(fn: () => Promise<T>): Promise<T> {
     return this.queue.run(async () => {
+      this.group.input()
       try {
         return await fn()
       } finally {
+        if (this.agreement.unsaved > 0 && this.o.store.durable !== true) this.saveNow()
         this.flush()
         while (this.finalMoved && !this.disposed) {
           this.finalMoved = false
           await this.closer.onFinal().catch((e) => this.report(e))
           this.flush()
         }
+        if (this.agreement.unsaved > 0) this.group.schedule()
       }
     })
   }
 
-  idle(): Promise<void> {
-    return this.queue.idle()
+  /** Resolves when every input so far is processed and every peer signature it brought is stored. */
+  async idle(): Promise<void> {
+    await this.queue.idle()
+    while (this.agreement.unsaved > 0 && !this.disposed) await this.job(async () => this.saveUnsaved())
   }
 
   /** The current fork's ledger, to read (inside a job for a consistent view). */
@@ -160,7 +186,7 @@ export class Engine {
   /** Our move `data` on the head: prepared, signed and stored; broadcast when the job ends. */
   async propose(data: Hex): Promise<Entry> {
     const entry = await this.sm.prepare(data)
-    this.sm.commit(entry, (e) => this.agreement.signOwn(e))
+    this.record(entry, { late: false, response: false })
     return entry
   }
 
@@ -209,11 +235,11 @@ export class Engine {
       finalityProof: () => this.agreement.finalityProof(),
       lateMove: (data, opts) => this.lateMove(data, opts),
       isTerminal: (state) => machine.isTerminal(state),
-      courtState: () => store.getMeta(id, META.courtState),
-      saveCourtState: (json) => store.putMeta(id, META.courtState, json),
-      txAt: (fork, seq) => store.getTx(id, fork, seq),
-      txsFrom: (fork, fromSeq, limit) => store.getTxs(id, fork, fromSeq, limit),
-      signaturesOf: (digest) => store.getSignatures(id, digest),
+      courtState: () => this.records.courtState(),
+      saveCourtState: (json) => this.records.setCourtState(json),
+      txAt: (fork, seq) => this.records.tx(fork, seq),
+      txsFrom: (fork, fromSeq, limit) => this.records.txs(fork, fromSeq, limit),
+      signaturesOf: (digest) => this.records.signatures(digest),
       ownSignaturesFrom: (fork, fromSeq) => store.getOwnSignatures(id, fork, fromSeq),
       forks: () => store.getForks(id),
     }
@@ -259,7 +285,7 @@ export class Engine {
     if (ev.fork !== fork.fork || !fork.disputed) return
     this.o.store.setForkDisputed(this.channelId, fork.fork, false)
     fork.disputed = false
-    this.agreement.reconsider(this.o.clock.now())
+    this.reconsider()
     if (this.phase !== ChannelPhase.Disputed) return
     const closing = this.guard.closeSigned(fork.fork) !== undefined
     this.setPhase(closing ? ChannelPhase.Closing : ChannelPhase.Open)
@@ -274,9 +300,7 @@ export class Engine {
    */
   async lateMove(data: Hex, opts: { response?: boolean } = {}): Promise<Entry> {
     const entry = await this.sm.prepare(data, { late: true })
-    this.sm.commit(entry, (e) => {
-      e.signatures.set(this.me, this.guard.signTransaction(this.sm.ledger.fork, e.transaction.seq, e.digest, { response: opts.response === true }))
-    })
+    this.record(entry, { late: true, response: opts.response === true })
     return entry
   }
 
@@ -297,7 +321,7 @@ export class Engine {
     if (after.phase === 'open' && fork.disputed) {
       this.o.store.setForkDisputed(this.channelId, fork.fork, false)
       fork.disputed = false
-      this.agreement.reconsider(this.o.clock.now())
+      this.reconsider()
     }
     // A close we signed stays signed: nothing more is signed on this fork, and the courts submit it again.
     const closing = this.guard.closeSigned(fork.fork) !== undefined
@@ -308,7 +332,7 @@ export class Engine {
       to = closing ? ChannelPhase.Closing : ChannelPhase.Open
     }
     if (to === undefined || to === this.phase) return
-    this.o.store.putMeta(this.channelId, META.phase, to)
+    this.records.setPhase(to)
     this.emitLater('phase', { from: this.phase, to })
     this.phase = to
     if (before.phase === 'closed') this.closer.onSettlementRetracted()
@@ -371,7 +395,7 @@ export class Engine {
    */
   async chainList(entries: readonly SignedTransaction[], chainTime?: bigint): Promise<void> {
     for (const e of entries) {
-      const out = await fromChain(this.sm, this.o.store, this.channelId, e, chainTime)
+      const out = await fromChain(this.sm, this.o.store, this.channelId, e, chainTime, (x) => this.record(x))
       if (out.kind === 'rejected') this.report(out.error)
       if (out.kind === 'accepted') for (const r of out.result.rejected) this.report(r) // held ones it released
       if (out.kind === 'accepted' || out.kind === 'held' || out.kind === 'duplicate') this.confirmFromChain(e)
@@ -407,7 +431,7 @@ export class Engine {
         return
       case 'sync-request':
         if (m.fork === this.sm.ledger.fork.fork && typeof m.fromSeq === 'bigint') {
-          this.send(from, syncResponse(this.sm.ledger, this.o.store, this.channelId, m.fromSeq))
+          this.send(from, syncResponse(this.sm.ledger, this.records, m.fromSeq))
           this.closer.resend()
         }
         return
@@ -427,7 +451,7 @@ export class Engine {
 
   /** Runs a tx through the pipeline; rejections are reported. Returns whether it was not rejected. */
   private async onTx(from: number, m: TxMessage, source: TxSource): Promise<boolean> {
-    const r = await this.sm.receive({ transaction: m.transaction, signature: m.signature }, { source })
+    const r = await this.sm.receive({ transaction: m.transaction, signature: m.signature }, { source }, (e) => this.record(e))
     switch (r.kind) {
       case 'accepted':
         for (const e of r.rejected) this.report(e, from)
@@ -465,7 +489,7 @@ export class Engine {
       const sigs = new Map(Array.isArray(e?.signatures) ? e.signatures : [])
       if (typeof t?.seq !== 'bigint') return this.report(new ProtocolError('SYNC_MALFORMED', 'malformed sync entry'), from)
       if (t.seq > this.sm.ledger.head.seq && !(await this.onTx(from, { type: 'tx', transaction: t, signature: sigs.get(t.actor)! }, 'sync'))) return
-      const digest = this.sm.ledger.get(t.seq)?.digest ?? this.o.store.getTx(this.channelId, this.sm.ledger.fork.fork, t.seq)?.digest
+      const digest = this.sm.ledger.get(t.seq)?.digest ?? this.records.tx(this.sm.ledger.fork.fork, t.seq)?.digest
       for (const [signer, signature] of sigs) {
         if (signer === this.me || digest === undefined) continue
         try {
@@ -478,21 +502,92 @@ export class Engine {
     if (m.entries.length === SYNC_BATCH) this.send(from, { type: 'sync-request', fork: m.fork, fromSeq: this.sm.ledger.head.seq + 1n })
   }
 
-  // ─── hooks and effects ─────────────────────────────────────────────────────────────────
+  // ─── durable commits ───────────────────────────────────────────────────────────────────
 
-  private onAppended(e: Entry): void {
-    const t = e.transaction
-    this.emitLater('state', {
-      fork: t.fork, seq: t.seq, state: e.state, stateHash: t.stateHash, transaction: t, digest: e.digest,
-      author: t.actor, nextActor: e.nextActor, isMyTurn: this.isMyTurn(),
-    })
-    for (const err of this.agreement.onAppended(e)) this.report(err)
+  /** {@link saveUnsaved}, its failure reported (a job's result stays its own). */
+  private saveNow(): void {
+    try {
+      this.saveUnsaved()
+    } catch (e) {
+      this.report(e)
+    }
   }
 
-  private onFinal(entries: Entry[]): void {
+  /** One durable commit of the peers' signatures that wait; then they count (finality may move). */
+  private saveUnsaved(): void {
+    if (this.agreement.unsaved === 0) return
+    this.o.store.transaction(() => this.agreement.writeUnsaved())
+    this.announce(this.agreement.saved())
+  }
+
+  // ─── the transaction path ──────────────────────────────────────────────────────────────
+
+  /**
+   * Stores a transaction — our move (`own`: proposed, or `late` through the chain) or a peer's
+   * that passed the pipeline (StateManager.receive hands each one here, in order) — and applies it:
+   * 1. agreement decides, changing nothing: do we confirm it, which refusals its arrival reveals,
+   *    which confirmations waited for it (verified);
+   * 2. one store transaction: the tx with its state and signatures, our signature (the guard
+   *    logs it: on disk before it can leave), the confirmations that waited for it and every
+   *    peer signature verified since the last commit, the refusals, the restore hint;
+   * 3. the ledger grows; every stored signature counts; finality moves;
+   * 4. what we signed goes to the outbox (our move, unless it goes through the chain; our
+   *    confirmation) and the events are buffered — both leave when the job ends, after the commit.
+   */
+  private record(entry: Entry, own?: { late: boolean; response: boolean }): void {
+    const t = entry.transaction
+    const d = this.agreement.decide(entry)
+    const sign = own !== undefined || d.noConfirm === undefined
+    const { store } = this.o
+    store.transaction(() => {
+      this.sm.write(entry)
+      if (sign) entry.signatures.set(this.me, this.guard.signTransaction(this.sm.ledger.fork, t.seq, entry.digest, { response: own?.response === true }))
+      for (const [signer, signature] of d.confirmations) this.records.putSignature(entry.digest, signer, signature)
+      this.agreement.writeUnsaved()
+      if (d.refusers !== undefined) this.records.setRefusers(t.fork, d.refusers)
+    })
+    this.sm.append(entry)
+    const ours = entry.signatures.get(this.me)
+    if (own === undefined && sign) {
+      this.outbox.push({ type: 'confirm', fork: t.fork, seq: t.seq, digest: entry.digest, signer: this.me, signature: ours! })
+      this.emitLater('signature', { fork: t.fork, seq: t.seq, signer: this.me })
+    } else if (own?.late === false) this.outbox.push({ type: 'tx', transaction: t, signature: ours! })
+    const recorded = this.agreement.recorded(entry, d)
+    this.emitLater('state', {
+      fork: t.fork, seq: t.seq, state: entry.state, stateHash: t.stateHash, transaction: t, digest: entry.digest,
+      author: t.actor, nextActor: entry.nextActor, isMyTurn: this.isMyTurn(),
+    })
+    this.announce(recorded)
+    for (const err of d.errors) this.report(err)
+  }
+
+  /**
+   * The fork goes on after a dispute: the moves we did not confirm because it was disputed are
+   * judged again now (AgreementManager.reconsider); those we confirm are signed and stored in one
+   * commit, then sent.
+   */
+  private reconsider(): void {
+    const entries = this.agreement.reconsider(this.o.clock.now())
+    const fork = this.sm.ledger.fork
+    if (entries.length > 0) {
+      this.o.store.transaction(() => {
+        for (const e of entries) e.signatures.set(this.me, this.guard.signTransaction(fork, e.transaction.seq, e.digest))
+      })
+    }
+    for (const e of entries) {
+      this.outbox.push({ type: 'confirm', fork: fork.fork, seq: e.transaction.seq, digest: e.digest, signer: this.me, signature: e.signatures.get(this.me)! })
+    }
+    this.announce(this.agreement.confirmed(entries))
+  }
+
+  /** Buffers the events of what agreement recorded: each signature that counts now, then the newly final entries. */
+  private announce(x: Recorded | Entry[]): void {
+    const { signed, finals } = Array.isArray(x) ? { signed: [], finals: x } : x
+    for (const { entry, signer } of signed) this.emitLater('signature', { fork: entry.transaction.fork, seq: entry.transaction.seq, signer })
+    if (finals.length === 0) return
     this.finalMoved = true
     const active = this.sm.ledger.fork.active
-    for (const e of entries) {
+    for (const e of finals) {
       const signed = e.signers & active
       this.emitLater('final', {
         fork: e.transaction.fork, seq: e.transaction.seq, state: e.state, stateHash: e.transaction.stateHash, transaction: e.transaction,
@@ -505,10 +600,11 @@ export class Engine {
     const l = this.sm.ledger
     if (seq > l.final.seq) return undefined
     if (seq === 0n) return l.fork.state
-    return l.get(seq)?.state ?? this.o.store.getTx(this.channelId, l.fork.fork, seq)?.state
+    return l.get(seq)?.state ?? this.records.tx(l.fork.fork, seq)?.state
   }
 
   private useLedger(l: Ledger): void {
+    if (this.sm.ledger) this.saveUnsaved() // signatures of the fork we leave
     this.sm.setLedger(l)
     this.agreement.setLedger(l)
     this.syncAskedAt = -1n
@@ -516,7 +612,7 @@ export class Engine {
 
   /** Broadcasts the outbox (it only holds what committed), then emits buffered events. */
   private flush(): void {
-    const out = [...this.agreement.takeOutbox(), ...this.outbox.splice(0)]
+    const out = this.outbox.splice(0)
     if (out.length > 0) crashBeforeBroadcast(out)
     for (const m of out) this.o.transport.broadcast(m).catch((e) => this.report(e))
     for (const { name, payload } of this.buffered.splice(0)) this.events.emit(name, payload as never)
@@ -533,7 +629,7 @@ export class Engine {
   setPhase(to: ChannelPhase): void {
     if (to === this.phase) return
     assertTransition(this.phase, to)
-    this.o.store.putMeta(this.channelId, META.phase, to)
+    this.records.setPhase(to)
     this.emitLater('phase', { from: this.phase, to })
     this.phase = to
   }

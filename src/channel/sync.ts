@@ -6,14 +6,14 @@
  */
 import type { Hex } from '../protocol/types.js'
 import type { Ledger } from '../state/ledger.js'
-import type { Store } from '../store/types.js'
+import type { ChannelRecords } from '../store/ChannelRecords.js'
 import type { Message, SyncResponseMessage } from '../transport/messages.js'
 
 /** Most txs in one sync response; the requester asks again for more. */
 export const SYNC_BATCH = 256
 
 /** The txs of the current fork from `fromSeq` on (at most SYNC_BATCH), with signatures. */
-export function syncResponse(ledger: Ledger, store: Store, channelId: Hex, fromSeq: bigint): SyncResponseMessage {
+export function syncResponse(ledger: Ledger, records: ChannelRecords, fromSeq: bigint): SyncResponseMessage {
   const fork = ledger.fork.fork
   const entries: SyncResponseMessage['entries'] = []
   for (let s = fromSeq < 1n ? 1n : fromSeq; s <= ledger.head.seq && entries.length < SYNC_BATCH; s++) {
@@ -22,9 +22,9 @@ export function syncResponse(ledger: Ledger, store: Store, channelId: Hex, fromS
       entries.push({ transaction: e.transaction, signatures: [...e.signatures] })
       continue
     }
-    const r = store.getTx(channelId, fork, s)
+    const r = records.entry(fork, s)
     if (!r) break
-    entries.push({ transaction: r.transaction, signatures: [...store.getSignatures(channelId, r.digest)] })
+    entries.push({ transaction: r.transaction, signatures: [...r.signatures] })
   }
   return { type: 'sync-response', fork, entries }
 }
@@ -39,14 +39,14 @@ export function syncResponse(ledger: Ledger, store: Store, channelId: Hex, fromS
  * the catch-up rules. It is the move we signed, never a new one: re-signing another move at
  * that height would be equivocation.
  *
- * @example for (const m of announcement(ledger, store, channelId, me, { now: clock.now(), skew })) await transport.broadcast(m)
+ * @example for (const m of announcement(ledger, records, me, { now: clock.now(), skew })) await transport.broadcast(m)
  */
-export function announcement(ledger: Ledger, store: Store, channelId: Hex, me: number, clock: { now: bigint; skew: bigint }): Message[] {
+export function announcement(ledger: Ledger, records: ChannelRecords, me: number, clock: { now: bigint; skew: bigint }): Message[] {
   const fork = ledger.fork.fork
   const from = ledger.final.seq + 1n
   const messages: Message[] = [{ type: 'sync-request', fork, fromSeq: from }]
   let catchUpFrom: bigint | undefined
-  for (const own of store.getOwnSignatures(channelId, fork, from)) {
+  for (const own of records.store.getOwnSignatures(records.channelId, fork, from)) {
     if (own.kind !== 'tx') continue
     const e = ledger.get(own.seq)
     if (!e || e.digest !== own.digest) continue
@@ -54,6 +54,6 @@ export function announcement(ledger: Ledger, store: Store, channelId: Hex, me: n
     else if (clock.now <= e.transaction.timestamp + clock.skew) messages.push({ type: 'tx', transaction: e.transaction, signature: own.signature })
     else catchUpFrom ??= own.seq
   }
-  if (catchUpFrom !== undefined) messages.push(syncResponse(ledger, store, channelId, catchUpFrom))
+  if (catchUpFrom !== undefined) messages.push(syncResponse(ledger, records, catchUpFrom))
   return messages
 }

@@ -1,7 +1,8 @@
 /**
  * StateManager: runs incoming transactions through the verification pipeline, holds the ones
- * that arrive before their parent, persists accepted ones (tx, state, author signature) and
- * hands each to agreement inside the same store transaction. It also prepares our own moves.
+ * that arrive before their parent, and hands each accepted one, in order, to the caller's
+ * `record` (the Engine stores it with what agreement decided, then {@link StateManager.append}s
+ * it; by default it is stored alone). It also prepares our own moves.
  *
  * Calls must not overlap (the Channel serializes them): the pipeline reads the head, awaits
  * the machine, and the head must not move meanwhile.
@@ -20,7 +21,7 @@ import { Ledger, type Entry } from './ledger.js'
 import { verifyTransaction, type PipelineContext } from './pipeline.js'
 import { checkWellFormed, MAX_AHEAD, type Timing, type TxSource } from './steps.js'
 import { isMachineFailure, nextActorOf } from '../machine/failure.js'
-import { META } from '../store/metaKeys.js'
+import { ChannelRecords } from '../store/ChannelRecords.js'
 
 export interface StateManagerOptions {
   channelId: Hex
@@ -31,11 +32,10 @@ export interface StateManagerOptions {
   hasher: ParleyHasher
   clock: Clock
   timing: Timing
-  /** Called for every accepted tx inside its store transaction (agreement's hand-off). */
-  onCommit?: (entry: Entry) => void
-  /** Called after the tx extends the ledger (agreement re-evaluates finality). */
-  onAppended?: (entry: Entry) => void
 }
+
+/** Stores an accepted entry and extends the ledger with it (see {@link StateManager.receive}). */
+export type Recorder = (entry: Entry) => void
 
 /**
  * How a received transaction ended — ordinary outcomes are results, not exceptions:
@@ -53,6 +53,9 @@ export type ReceiveResult =
   | { kind: 'duplicate' }
   | { kind: 'ahead'; fork: bigint }
   | { kind: 'rejected'; error: ProtocolError }
+
+/** How many transactions may become final before the restore hint is rewritten. */
+const HINT_EVERY = 32n
 
 interface Held {
   input: AuthoredTransaction
@@ -72,16 +75,21 @@ export class StateManager {
   ledger!: Ledger
   private held = new Map<bigint, Held[]>()
   private heldCount = 0
+  /** The final seq last written as the fork's restore hint (-1: none by this instance). */
+  private finalHint = -1n
   private readonly participants: Hex[]
+  private readonly records: ChannelRecords
 
   constructor(private readonly o: StateManagerOptions) {
     // Transactions are signed by each participant's in-channel signer (session key or account).
     this.participants = membersOf(o.params)
+    this.records = new ChannelRecords(o.store, o.channelId)
   }
 
   /** Replaces the current fork's view (new fork or restore); drops held txs. */
   setLedger(ledger: Ledger): void {
     this.ledger = ledger
+    this.finalHint = -1n
     this.held.clear()
     this.heldCount = 0
   }
@@ -92,16 +100,16 @@ export class StateManager {
    * host), never for what a peer or the chain sent.
    * @example const r = await state.receive({ transaction, signature }, { source: 'peer' }); if (r.kind === 'rejected') report(r.error)
    */
-  async receive(input: unknown, at: { source: TxSource; receivedAt?: bigint; chainTime?: bigint }): Promise<ReceiveResult> {
+  async receive(input: unknown, at: { source: TxSource; receivedAt?: bigint; chainTime?: bigint }, record: Recorder = (e) => this.commit(e)): Promise<ReceiveResult> {
     const meta: ReceiveMeta = { ...at, receivedAt: at.receivedAt ?? this.o.clock.now() }
     const result = { kind: 'accepted' as const, accepted: [] as Entry[], rejected: [] as ProtocolError[] }
     try {
-      result.accepted.push(await this.accept(input, meta))
+      result.accepted.push(await this.accept(input, meta, record))
     } catch (e) {
       if (!(e instanceof ProtocolError)) throw e
       return this.notAccepted(e, input, meta)
     }
-    await this.release(result)
+    await this.release(result, record)
     return result
   }
 
@@ -161,33 +169,41 @@ export class StateManager {
     return { transaction, digest: this.o.hasher.transaction(transaction), state, nextActor, receivedAt: now, signatures: new Map(), signers: 0n }
   }
 
-  /**
-   * Persists `entry` with its signatures, runs `inTx` (e.g. signing our own move) and the
-   * agreement hand-off in the same store transaction, then extends the ledger.
-   */
-  commit(entry: Entry, inTx?: (entry: Entry) => void): void {
-    const { store, channelId } = this.o
-    store.transaction(() => {
-      inTx?.(entry)
-      const t = entry.transaction
-      store.putTx(channelId, { transaction: t, digest: entry.digest, state: entry.state, nextActor: entry.nextActor, receivedAt: entry.receivedAt })
-      for (const [i, sig] of entry.signatures) store.putSignature(channelId, entry.digest, i, sig)
-      this.o.onCommit?.(entry)
-      store.putMeta(channelId, META.final(t.fork), String(this.ledger.final.seq))
-    })
+  /** The default {@link Recorder}: `entry` stored alone (its tx, state and signatures), then appended. */
+  commit(entry: Entry): void {
+    this.o.store.transaction(() => this.write(entry))
     entry.signers = bitmapOf(entry.signatures.keys())
+    this.append(entry)
+  }
+
+  /**
+   * Writes `entry` — its tx and state, the signatures it holds (ours, when we sign it, the
+   * guard writes) and, now and then, the fork's restore hint. Call inside the store transaction
+   * that stores it, then {@link append} it.
+   */
+  write(entry: Entry): void {
+    this.records.putEntry(entry)
+    // The restore hint (loadLedger starts there): a final seq, rewritten only every HINT_EVERY
+    // finals — a restore then re-reads at most that many final transactions.
+    const final = this.ledger.final.seq
+    if (final >= this.finalHint + HINT_EVERY || (this.finalHint < 0n && final > 0n)) {
+      this.records.setFinalHint(entry.transaction.fork, final)
+      this.finalHint = final
+    }
+  }
+
+  /** Extends the ledger with `entry`, stored by now ({@link write}). */
+  append(entry: Entry): void {
     this.ledger.append(entry)
-    this.o.onAppended?.(entry)
   }
 
   /** The stored tx at `seq` of the current fork with its author's signature. */
   signedAt(seq: bigint): { signed: AuthoredTransaction; digest: Hex; state: Hex } | undefined {
     const e = this.ledger.get(seq)
     if (e) return { signed: { transaction: e.transaction, signature: e.signatures.get(e.transaction.actor)! }, digest: e.digest, state: e.state }
-    const r = this.o.store.getTx(this.o.channelId, this.ledger.fork.fork, seq)
+    const r = this.records.entry(this.ledger.fork.fork, seq)
     if (!r) return undefined
-    const signature = this.o.store.getSignatures(this.o.channelId, r.digest).get(r.transaction.actor)!
-    return { signed: { transaction: r.transaction, signature }, digest: r.digest, state: r.state }
+    return { signed: { transaction: r.transaction, signature: r.signatures.get(r.transaction.actor)! }, digest: r.digest, state: r.state }
   }
 
   /** Number of txs waiting for their parent. */
@@ -195,13 +211,13 @@ export class StateManager {
     return this.heldCount
   }
 
-  private async accept(input: unknown, meta: ReceiveMeta): Promise<Entry> {
+  private async accept(input: unknown, meta: ReceiveMeta, record: Recorder): Promise<Entry> {
     const v = await verifyTransaction(this.context(meta), input)
     const entry: Entry = {
       transaction: v.transaction, digest: v.digest, state: v.state, nextActor: v.nextActor, receivedAt: meta.receivedAt,
       signatures: new Map([[v.transaction.actor, v.signature]]), signers: 0n,
     }
-    this.commit(entry)
+    record(entry)
     return entry
   }
 
@@ -226,7 +242,7 @@ export class StateManager {
   }
 
   /** Feeds held txs whose parent is now the head, until none fits. */
-  private async release(result: { accepted: Entry[]; rejected: ProtocolError[] }): Promise<void> {
+  private async release(result: { accepted: Entry[]; rejected: ProtocolError[] }, record: Recorder): Promise<void> {
     for (;;) {
       const next = this.ledger.head.seq + 1n
       const list = this.held.get(next)
@@ -236,7 +252,7 @@ export class StateManager {
       let progressed = false
       for (const h of list) {
         try {
-          result.accepted.push(await this.accept(h.input, h.meta))
+          result.accepted.push(await this.accept(h.input, h.meta, record))
           progressed = true
         } catch (e) {
           if (!(e instanceof ProtocolError)) throw e
@@ -260,12 +276,9 @@ export async function loadLedger(o: { channelId: Hex; store: Store; machine: Sta
   const fork = forks[o.forkIndex ?? forks.length - 1]
   if (!fork) throw new UsageError('CHANNEL_NOT_FOUND', `the store has no fork for channel ${o.channelId}`)
   const ledger = new Ledger(fork, await nextActorOf(o.machine, fork.state))
-  const hint = BigInt(o.store.getMeta(o.channelId, META.final(fork.fork)) ?? '0')
-  const records = o.store.getTxs(o.channelId, fork.fork, hint > 0n ? hint : 1n)
-  const entries: Entry[] = records.map((r) => {
-    const signatures = o.store.getSignatures(o.channelId, r.digest)
-    return { ...r, signatures, signers: bitmapOf(signatures.keys()) }
-  })
+  const records = new ChannelRecords(o.store, o.channelId)
+  const hint = records.finalHint(fork.fork)
+  const entries: Entry[] = records.entries(fork.fork, hint > 0n ? hint : 1n)
   if (hint > 0n && entries[0]) ledger.restoreFinal(entries.shift()!)
   for (const e of entries) ledger.append(e)
   return ledger

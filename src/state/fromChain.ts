@@ -9,7 +9,7 @@ import { ProtocolError } from '../errors/ParleyError.js'
 import type { Hex, SignedTransaction, Transaction } from '../protocol/types.js'
 import type { Store } from '../store/types.js'
 import { evidenceOf, reject, withSigners, type Evidence } from './evidence.js'
-import type { ReceiveResult, StateManager } from './StateManager.js'
+import type { ReceiveResult, Recorder, StateManager } from './StateManager.js'
 
 /** What became of a chain-published transaction. */
 export type ChainOutcome =
@@ -19,18 +19,19 @@ export type ChainOutcome =
 
 /**
  * Runs `entry` (with every signature the chain published on it) through `sm` as a chain
- * transaction stamped by a block at `chainTime`. A rejection's evidence covers every signer
+ * transaction stamped by a block at `chainTime`; what it accepts goes to `record` (the
+ * Engine's; by default stored alone). A rejection's evidence covers every signer
  * (`withSigners`); a transaction at a height we hold that differs from ours and was rejected
  * without evidence (another author on a parent we do not know, say) is equivocation by whoever
  * signed both, when someone did.
  *
  * @example const out = await fromChain(sm, store, channelId, entry, ev.blockTimestamp)
  */
-export async function fromChain(sm: StateManager, store: Store, channelId: Hex, entry: SignedTransaction, chainTime?: bigint): Promise<ChainOutcome> {
+export async function fromChain(sm: StateManager, store: Store, channelId: Hex, entry: SignedTransaction, chainTime?: bigint, record?: Recorder): Promise<ChainOutcome> {
   const t = entry.transaction
   const author = entry.signatures.get(t.actor)
   if (!author) return { kind: 'skipped' }
-  const result = await sm.receive({ transaction: t, signature: author }, { source: 'chain', ...(chainTime === undefined ? {} : { chainTime }) })
+  const result = await sm.receive({ transaction: t, signature: author }, { source: 'chain', ...(chainTime === undefined ? {} : { chainTime }) }, record)
   switch (result.kind) {
     case 'accepted':
       return { kind: 'accepted', result }

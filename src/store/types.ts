@@ -111,6 +111,13 @@ export interface Store {
   putMeta(channelId: Hex, key: string, value: string): void
   getMeta(channelId: Hex, key: string): string | undefined
 
+  /**
+   * Whether a commit reaches the disk (an fsync each): a channel then stores peers' signatures
+   * with its next commit instead of committing each one (src/channel/Engine.ts). A store without
+   * that cost (MemoryStore) stores them at once. Default false.
+   */
+  readonly durable?: boolean
+
   /** Runs `fn` atomically: all of its writes land, or none. Nests (inner calls join). */
   transaction<T>(fn: () => T): T
   stats(channelId: Hex): StoreStats

@@ -9,7 +9,7 @@ import { writeSync } from 'node:fs'
 
 /** Every point the client passes, for tests and the crash-matrix script. */
 export const CRASH_POINTS = [
-  'tx.persisted', 'confirm.persisted', 'close.persisted', 'close.signed',
+  'tx.persisted', 'confirm.persisted', 'signatures.unsaved', 'close.persisted', 'close.signed',
   'court.post', 'court.timeout', 'court.respond', 'court.answer', 'court.exit', 'court.close',
   'court.resolve', 'court.resolve.mined', 'court.close.mined',
 ] as const

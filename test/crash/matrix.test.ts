@@ -12,6 +12,10 @@
  *   Checked by mutation: a client that crashes before its store write (the point moved in front
  *   of StateManager's store transaction, i.e. a signature sent before it is persisted and lost
  *   with the process) fails this case (`seq 1 everywhere` never happens).
+ * - signatures.unsaved (alice verified the others' confirmations of her payment and holds them
+ *   in memory, to be stored with her next commit): they die with the process; the restarted
+ *   alice must not count them (her store does not hold them) and gets them back by catch-up, or
+ *   her payment never becomes final for her and the close (which needs a final state) never comes.
  * - close.signed (every close signature stored, alice's `close` not sent): the channel closes
  *   only if a court submits the stored close (the restarted alice's or another's, docs §9.1).
  *   Checked by mutation: with decide.ts's signedClose returning undefined the channel never
@@ -39,6 +43,7 @@ const PAYMENTS: [number, number][] = [[1, 30], [2, 10], [0, 5]]
 const ONLY = process.env.CRASH_CASE
 const CASES: { point: string; role: number; ending: Ending; alone?: boolean }[] = [
   { point: 'tx.persisted', role: 1, ending: 'close' },
+  { point: 'signatures.unsaved', role: 0, ending: 'close' },
   { point: 'close.signed', role: 0, ending: 'close' },
   { point: 'court.respond', role: 0, ending: 'timeout' },
   { point: 'court.resolve', role: 2, ending: 'force-close', alone: true },
