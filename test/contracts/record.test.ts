@@ -7,6 +7,7 @@
  */
 import { after, afterEach, before, beforeEach, describe, test } from 'node:test'
 import assert from 'node:assert/strict'
+import { readFileSync } from 'node:fs'
 import type { Contract } from 'ethers'
 import { setup, type Fixture } from '../helpers/fixture.js'
 import { Sim, inc, expectRevert, assertSolvent } from '../helpers/court.js'
@@ -152,6 +153,15 @@ describe('a record other than the committed one is refused', () => {
     await (await (f.rawManager.connect(sim.wallets[ALICE]!) as Contract).getFunction('claim')(sim.channelId, channelStruct(t.record), sim.participants, payouts, 0n, 0b111n)).wait()
     await assertSolvent(f)
   })
+})
+
+test('the record is 17 static words: ACore.CHANNEL_WORDS, which hashing and copying it in place rely on, must follow the struct', () => {
+  const input = f.rawManager.interface.getFunction('close')!.inputs[1]!
+  assert.equal(input.baseType, 'tuple')
+  assert.deepEqual(input.components!.map((c) => c.type), ['address', 'uint40', 'uint8', 'uint8', 'address', 'uint32', 'uint32', 'uint32', 'uint32', 'uint64', 'uint64', 'uint40', 'uint64', 'bytes32', 'bytes32', 'uint128', 'uint128'],
+    'Channel changed: update CHANNEL_WORDS in contracts/manager/ACore.sol (every field must stay static) and CHANNEL_TUPLE in src/chain/records.ts')
+  const source = readFileSync(new URL('../../contracts/manager/ACore.sol', import.meta.url), 'utf8')
+  assert.match(source, /uint256 private constant CHANNEL_WORDS = 17;/)
 })
 
 describe('the record a client rebuilds from the events', () => {
