@@ -119,12 +119,13 @@ export class ManagerBase {
    * The record argument of a call about `channelId` (all zero for a channel that never opened:
    * the contract names the phase), rebuilt from the events up to one block — the one we judge by
    * (`judgeAt`, the listener's head) when the node has it, else its latest — and checked against
-   * the word the chain stores there. Logs from a node behind that block (a load balancer: a range it does not have
-   * answers silently with nothing, docs/protocol.md §7.11) or from a chain the open moved on
-   * (the log query starts at the open block seen last) give another record: that is our view
-   * lagging, not the chain's refusal, so it throws RuntimeError `RECORD_STALE` (retried) instead
-   * of sending a call the chain refuses with a record mismatch, which the court would take as
-   * final and give the defence up.
+   * the word the chain stores there. Logs from a node behind that block (a load balancer: a
+   * range it does not have answers silently with nothing, docs/protocol.md §7.11) or from a
+   * chain the open moved on (the log query starts at the open block seen last) give another
+   * record: that is our view lagging, not the chain's refusal, so it throws RuntimeError
+   * `RECORD_STALE` (retried) instead of sending a call the chain refuses with a record mismatch,
+   * which the court would take as final and give the defence up. The logs are read in ranges a
+   * capped node serves (see channelTrack).
    */
   protected async recordArg(channelId: Hex): Promise<Record<string, unknown>> {
     const id = channelId.toLowerCase() as Hex
@@ -140,14 +141,16 @@ export class ManagerBase {
       throw toParleyError(e, 'read the block the channel record is judged at')
     }
     if (!block) throw new RuntimeError('RECORD_STALE', 'the node returned no latest block: the channel record cannot be read yet', { details: { block: tag ?? 'latest' } })
+    const [phase, word] = (await this.read('channelWord', [id, { blockTag: block.hash ?? block.number }])) as [bigint, string]
+    // A channel not open there has no record to read (and its logs would be searched back to block 0).
+    if (Number(phase) === Phase.None) return channelStruct(NO_CHANNEL)
     let t: ChannelTrack | undefined
     try {
       t = await channelTrack(provider, this.contract.interface, this.address, id, { fromBlock: this.openedAt.get(id) ?? 0, toBlock: block.number })
     } catch (e) {
       throw toParleyError(e, 'read the channel record')
     }
-    const [phase, word] = (await this.read('channelWord', [id, { blockTag: block.hash ?? block.number }])) as [bigint, string]
-    const fits = t ? channelWordOf(t) === word.toLowerCase() : Number(phase) === Phase.None
+    const fits = t !== undefined && channelWordOf(t) === word.toLowerCase()
     if (!fits) {
       this.openedAt.delete(id) // read from the first block next time: the open may have moved (a reorganisation)
       throw new RuntimeError('RECORD_STALE', `the channel record rebuilt from the logs is not the one the chain stores at block ${block.number}: the log node is behind (or the chain changed); retried`, {
