@@ -11,11 +11,12 @@
  */
 import { after, before, beforeEach, describe, test } from 'node:test'
 import assert from 'node:assert/strict'
-import type { Wallet } from 'ethers'
+import { JsonRpcProvider, type Wallet } from 'ethers'
 import { startAnvil, type Anvil } from '../../src/chain/anvil.js'
 import { deployLocalStack, type LocalStack } from '../../src/chain/stack.js'
 import { ChannelPhase } from '../../src/channel/phase.js'
 import type { ParleyHasher } from '../../src/protocol/eip712.js'
+import { NO_DISPUTE } from '../../src/chain/ManagerClient.js'
 import { channelStruct } from '../../src/chain/records.js'
 import { memberList } from '../../src/protocol/members.js'
 import { DisputeKind, Phase, type DisputeRecord, type Hex } from '../../src/protocol/types.js'
@@ -162,6 +163,57 @@ describe('churn: a record changed by a byzantine participant just before an hone
       await assertRemovedEnding(ctx, s)
     } finally {
       await s.c.close()
+    }
+  })
+})
+
+/**
+ * A node that refuses an eth_getLogs range longer than `cap` blocks, as public RPCs do (the
+ * listener pages its reads by `maxBlockRange`, default 2000, for them: docs/protocol.md §7.11).
+ */
+class CappedLogs extends JsonRpcProvider {
+  constructor(url: string, readonly cap: number) {
+    super(url, undefined, { staticNetwork: true, cacheTimeout: -1 })
+  }
+
+  override async send(method: string, params: unknown[] | Record<string, unknown>): Promise<unknown> {
+    if (method === 'eth_getLogs') {
+      const f = (params as { fromBlock?: string; toBlock?: string; blockHash?: string }[])[0] ?? {}
+      if (!f.blockHash) {
+        const num = async (t: string | undefined) => (t === undefined || !t.startsWith('0x') ? Number(await super.send('eth_blockNumber', [])) : Number(t))
+        const span = (await num(f.toBlock)) - (await num(f.fromBlock ?? '0x0')) + 1
+        if (span > this.cap) throw Object.assign(new Error(`query exceeds max block range ${this.cap}`), { code: -32602 })
+      }
+    }
+    return super.send(method, params as unknown[])
+  }
+}
+
+describe('a long-lived channel on a node that caps eth_getLogs ranges', () => {
+  test('Mallory force-closes from the opening state once the channel is older than the node\'s range cap: the honest courts still answer with the latest final state; exact payouts', { timeout: 120_000 }, async () => {
+    const ctx: SceneContext = { anvil, stack, hasher }
+    const capped = new CappedLogs(anvil.url, 2000)
+    const s = await scene(ctx, wallets, 'record-capped-logs', { rpc: (i) => (i === MALLORY ? undefined : capped), listener: { retry: { maxMs: 200 } } })
+    const [alice, bob] = [s.c.roles[ALICE]!, s.c.roles[BOB]!]
+    try {
+      await round(ctx, s, { amount: (who) => (who === MALLORY ? ETH1 : ETH1 / 10n) }) // the opening state gives Mallory her 1 ETH back
+      await anvil.provider.send('anvil_mine', ['0x834']) // 2,100 blocks (about 7 hours on mainnet)
+      await travel(anvil, s.c, 1)
+      const answered = alice.court!.next('answered')
+      const failures: string[] = []
+      for (const r of [alice, bob]) r.court!.on('failed', (x) => failures.length < 4 && failures.push(`${x.action.kind}: ${(x.error as Error).message.slice(0, 120)}`))
+      await s.mallory.call('exit', [NO_DISPUTE, [], false, alice.court!.chain.genesis.state])
+      const timer = new Promise<undefined>((r) => setTimeout(() => r(undefined), 8_000))
+      const got = await Promise.race([answered, timer])
+      assert.ok(got, `no honest court answered the stale force-close: ${failures.join(' | ')}`)
+      assert.deepEqual([got.record.kind, got.record.seq], [DisputeKind.ForceClose, 3n])
+      const closed = alice.court!.next('closed')
+      await pastDeadline(anvil, s.c, got.record)
+      await closed
+      await assertRemovedEnding(ctx, s)
+    } finally {
+      await s.c.close()
+      capped.destroy()
     }
   })
 })
