@@ -1,13 +1,21 @@
 /**
  * Liveness of the honest court now that every call re-supplies the channel's record (h12: one
  * word per channel). The record is rebuilt from the channel's events at call time
- * (src/chain/recordLog.ts, `eth_getLogs` to `latest`), while the court decides from what its
- * listener read. These tests look for the places where the two disagree, or where a cheap
- * change of the record by a byzantine participant, turns an honest defence into a call the
- * court gives up for good — a missed deadline rather than a call retried.
+ * (src/chain/recordLog.ts), while the court decides from what its listener read. These tests
+ * look for the places where the two disagree, or where a cheap change of the record by a
+ * byzantine participant turns an honest defence into a call the court gives up for good — a
+ * missed deadline rather than a call retried.
  *
- * Each test asserts what an honest client must achieve (its response lands, it is not removed;
- * its duty is done); each was seen to fail on h12 before the fix in the same branch.
+ * Three ways it did, each a test that asserts what an honest client must achieve and that
+ * failed on h12 before its fix in this branch:
+ * - logs from a node a block behind the listener: the response built on them was refused for
+ *   its record and given up for good — the accused removed (fixed: the record is checked against
+ *   the stored word first, RECORD_STALE, retried);
+ * - a two-transaction churn by Mallory (a timeout answered in the same block) front-running the
+ *   honest timeouts against her: refused with ChannelRecordMismatch, given up for good, Mallory
+ *   never timed out (fixed: ChannelRecordMismatch is retried);
+ * - a node that caps eth_getLogs ranges and a channel older than the cap: no call could read
+ *   the record, a stale force-close went unanswered (fixed: the logs are read in ranges).
  */
 import { after, before, beforeEach, describe, test } from 'node:test'
 import assert from 'node:assert/strict'
