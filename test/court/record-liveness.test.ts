@@ -7,7 +7,8 @@
  * missed deadline rather than a call retried.
  *
  * Three ways it did, each a test that asserts what an honest client must achieve and that
- * failed on h12 before its fix in this branch:
+ * failed on h12 before its fix in this branch (a fourth, the same churn against a force-close,
+ * held on h12 already: the exit's key names latestSeq, so the court raises it again):
  * - logs from a node a block behind the listener: the response built on them was refused for
  *   its record and given up for good — the accused removed (fixed: the record is checked against
  *   the stored word first, RECORD_STALE, retried);
@@ -168,6 +169,56 @@ describe('churn: a record changed by a byzantine participant just before an hone
       const got = await Promise.race([raised, timer])
       assert.ok(got, `Mallory is never timed out: the honest courts gave their timeouts up (${refused.join(', ')})`)
       await honestCarryOn(ctx, s, got.record.deadline)
+      await assertRemovedEnding(ctx, s)
+    } finally {
+      await s.c.close()
+    }
+  })
+})
+
+describe('churn against a force-close (docs/protocol.md §11.0, the bound)', () => {
+  test('Alice force-closes; Mallory front-runs her raise with the same two-transaction churn: the raise is refused, the court raises it again by itself and the channel settles from Alice\'s latest final state', { timeout: 120_000 }, async () => {
+    const ctx: SceneContext = { anvil, stack, hasher }
+    const s = await scene(ctx, wallets, 'record-churn-exit', { honest: [ALICE] })
+    s.c.attach(BOB, { policy: { timeout: false } }) // Alice is to move after seq 3 and takes her time: Bob does not accuse her
+    const alice = s.c.roles[ALICE]!
+    try {
+      await round(ctx, s, { amount: (who) => (who === MALLORY ? ETH1 : ETH1 / 10n) })
+      await travel(anvil, s.c, W + 1) // the genesis is older than the posting window: a timeout on it may be raised
+      const track = (await stack.manager.track(s.c.channelId))!
+      const genesis = alice.court!.chain.genesis
+      const one = heldTx(s, 1n).transaction
+      const aliceOnOne = s.c.roles[MALLORY]!.store.getSignatures(s.c.channelId, hasher.transaction(one)).get(ALICE)!
+      const raised = alice.court!.next('dispute', { filter: (d) => d.record.kind === DisputeKind.ForceClose })
+      let first: unknown
+      await manualMining(anvil.provider, async ({ mine, pending }) => {
+        const t0 = BigInt(await anvil.now())
+        const asked = alice.court!.forceClose().then(() => undefined, (e: unknown) => (first = e))
+        await pending([alice.wallet.address])
+        await nextBlockAt(anvil.provider, t0 + 1n)
+        const members = memberList(s.c.params)
+        const dispute: DisputeRecord = { kind: DisputeKind.Timeout, disputer: MALLORY, seq: 0n, timestamp: genesis.timestamp, deadline: t0 + 1n + BigInt(C), removals: 1n << BigInt(ALICE), stateHash: genesis.stateHash }
+        const iface = stack.manager.contract.interface
+        const wallet = s.c.roles[MALLORY]!.wallet
+        const nonce = await wallet.getNonce('latest')
+        const to = stack.manager.address
+        const sent = [
+          await wallet.sendTransaction({ to, nonce, ...FRONT, data: iface.encodeFunctionData('disputeTimeout', [s.c.channelId, channelStruct(track.record), members, MALLORY, [], genesis.state]) }),
+          await wallet.sendTransaction({ to, nonce: nonce + 1, ...FRONT, data: iface.encodeFunctionData('respond', [s.c.channelId, channelStruct({ ...track.record, phase: Phase.Disputed }), members, MALLORY, dispute, one, aliceOnOne]) }),
+        ]
+        await mine()
+        for (const tx of sent) assert.equal((await tx.wait())!.status, 1, 'Mallory\'s churn is mined first')
+        await asked
+      })
+      assert.equal((first as { code?: string } | undefined)?.code, 'CHANNEL_RECORD_MISMATCH', 'the first raise lost to the churn')
+      await travel(anvil, s.c, 1)
+      const timer = new Promise<undefined>((r) => setTimeout(() => r(undefined), 8_000))
+      const got = await Promise.race([raised, timer])
+      assert.ok(got, 'the court raises the force-close again by itself')
+      assert.equal(got.record.seq, 3n, 'from Alice\'s latest final state')
+      const closed = alice.court!.next('closed')
+      await pastDeadline(anvil, s.c, got.record)
+      await closed
       await assertRemovedEnding(ctx, s)
     } finally {
       await s.c.close()
