@@ -6,12 +6,13 @@
  * byzantine participant turns an honest defence into a call the court gives up for good — a
  * missed deadline rather than a call retried.
  *
- * Three ways it did, each a test that asserts what an honest client must achieve and that
+ * Three ways it did, tests that assert that asserts what an honest client must achieve and that
  * failed on h12 before its fix in this branch (a fourth, the same churn against a force-close,
  * held on h12 already: the exit's key names latestSeq, so the court raises it again):
- * - logs from a node a block behind the listener: the response built on them was refused for
- *   its record and given up for good — the accused removed (fixed: the record is checked against
- *   the stored word first, RECORD_STALE, retried);
+ * - logs from a node a block behind the listener: the response (or answer) built on them was
+ *   refused for its record and given up for good — the accused removed; a stale force-close from
+ *   the opening state settled, Alice 0.9 ETH short and Mallory 0.9 ETH up (fixed: the record is
+ *   checked against the stored word first, RECORD_STALE, retried);
  * - a two-transaction churn by Mallory (a timeout answered in the same block) front-running the
  *   honest timeouts against her: refused with ChannelRecordMismatch, given up for good, Mallory
  *   never timed out (fixed: ChannelRecordMismatch is retried);
@@ -29,8 +30,8 @@ import { NO_DISPUTE } from '../../src/chain/ManagerClient.js'
 import { channelStruct } from '../../src/chain/records.js'
 import { memberList } from '../../src/protocol/members.js'
 import { DisputeKind, Phase, type DisputeRecord, type Hex } from '../../src/protocol/types.js'
-import { ETH1, move, openCourtChannel, pastDeadline, pay, solvent, travel } from '../helpers/courtPeers.js'
-import { Ledger, ALICE, BOB, C, MALLORY, W, assertRemovedEnding, heldTx, honestCarryOn, round, scene, type SceneContext } from '../helpers/attackPlay.js'
+import { BOND, ETH1, move, openCourtChannel, pastDeadline, pay, solvent, travel } from '../helpers/courtPeers.js'
+import { Ledger, ALICE, BOB, C, MALLORY, W, assertRemovedEnding, deltas, heldTx, honestCarryOn, round, scene, type SceneContext } from '../helpers/attackPlay.js'
 import { manualMining, nextBlockAt } from '../helpers/byzantine.js'
 import { startRpcProxy, type RpcProxy } from '../helpers/rpcProxy.js'
 
@@ -103,6 +104,48 @@ describe('a record rebuilt from logs that lag the listener', () => {
       await solvent(anvil, stack)
     } finally {
       await c.close()
+    }
+  })
+})
+
+describe('a stale force-close while the log node lags', () => {
+  test('Mallory force-closes from the opening state; the moment Alice\'s court (the only one online) learns of it, its log node falls a block behind: it answers once the node caught up; exact payouts (no funds lost)', { timeout: 120_000 }, async () => {
+    const ctx: SceneContext = { anvil, stack, hasher }
+    // Alice is the only court (Bob's client is offline for the chain): nobody else answers for her.
+    const s = await scene(ctx, wallets, 'record-lag-force-close', { honest: [ALICE], rpc: (i) => (i === ALICE ? proxy.provider() : undefined), listener: { retry: { maxMs: 200 } } })
+    const [alice, bob] = [s.c.roles[ALICE]!, s.c.roles[BOB]!]
+    try {
+      await round(ctx, s, { amount: (who) => (who === MALLORY ? ETH1 : ETH1 / 10n) }) // the opening state gives Mallory her 1 ETH back
+      const failures: string[] = []
+      let lagged = false // once: a court that learns of it only after the node caught up must not make it lag again
+      for (const r of [alice]) {
+        r.court!.on('dispute', () => lagged || ((lagged = true), proxy.set('eth_getLogs', { stale: 1 })))
+        r.court!.on('failed', (x) => x.action.kind === 'answer' && failures.push(`${r.channel.me}:${(x.error as { code?: string }).code}:${x.retried}`))
+      }
+      const answered = alice.court!.next('answered')
+      const tried = alice.court!.next('failed', { filter: (x) => x.action.kind === 'answer' })
+      const { record } = await s.mallory.call('exit', [NO_DISPUTE, [], false, alice.court!.chain.genesis.state])
+      await Promise.race([tried, answered])
+      proxy.clear() // caught up, long before the deadline
+      await anvil.mine()
+      await travel(anvil, s.c, 5)
+      const timer = new Promise<undefined>((r) => setTimeout(() => r(undefined), 8_000))
+      const got = await Promise.race([answered, timer])
+      if (!got) {
+        // What the chain does with the defence the courts gave up on: it settles from the opening state.
+        const closed = alice.court!.next('closed')
+        await pastDeadline(anvil, s.c, record!)
+        await closed
+        const lost = (await deltas(ctx, s)).map((d, i) => d - (s.m.bal[i]! + BOND))
+        assert.fail(`no honest court answered (${failures.join(', ')}): settled from the opening state, each participant's gain against its due: ${lost.join(', ')}`)
+      }
+      assert.deepEqual([got.record.kind, got.record.seq], [DisputeKind.ForceClose, 3n])
+      const closed = alice.court!.next('closed')
+      await pastDeadline(anvil, s.c, got.record)
+      await closed
+      await assertRemovedEnding(ctx, s)
+    } finally {
+      await s.c.close()
     }
   })
 })
