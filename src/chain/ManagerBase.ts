@@ -6,12 +6,12 @@
 import { Contract, type ContractRunner, type Signer, type TransactionReceipt, type TransactionResponse } from 'ethers'
 import { ProtocolError, RuntimeError, UsageError } from '../errors/ParleyError.js'
 import { ParleyHasher } from '../protocol/eip712.js'
-import { DisputeKind, type DisputeRaised, type DisputeRecord, type DisputeResolved, type Hex, type ParticipantSlashed } from '../protocol/types.js'
+import { DisputeKind, Phase, type DisputeRaised, type DisputeRecord, type DisputeResolved, type Hex, type ParticipantSlashed } from '../protocol/types.js'
 import { contractInterface } from '../contracts/artifacts.js'
 import { decodeManagerLog, type ManagerEvent, type ManagerEventArgs, type ManagerEventName } from './decode.js'
 import { isExecutionFailure, toParleyError } from './errors.js'
 import { parseEvents, type ChannelClosedEvent, type CreditedEvent, type StateSetEvent } from './events.js'
-import { channelStruct, NO_CHANNEL, type ChannelTrack } from './records.js'
+import { channelStruct, channelWordOf, NO_CHANNEL, type ChannelTrack } from './records.js'
 import { channelTrack } from './recordLog.js'
 
 /** What every state-changing call returns. */
@@ -125,9 +125,50 @@ export class ManagerBase {
    */
   protected readonly openedAt = new Map<Hex, number>()
 
-  /** The record argument of a call about `channelId` (all zero for a channel that never opened: the contract names the phase). */
+  /**
+   * The record argument of a call about `channelId` (all zero for a channel that never opened:
+   * the contract names the phase), rebuilt from the events up to one block — the one we judge by
+   * (`judgeAt`, the listener's head) when the node has it, else its latest — and checked against
+   * the word the chain stores there. Logs from a node behind that block (a load balancer: a
+   * range it does not have answers silently with nothing, docs/protocol.md §7.11) or from a
+   * chain the open moved on (the log query starts at the open block seen last) give another
+   * record: that is our view lagging, not the chain's refusal, so it throws RuntimeError
+   * `RECORD_STALE` (retried) instead of sending a call the chain refuses with a record mismatch,
+   * which the court would take as final and give the defence up. The logs are read in ranges a
+   * capped node serves (see channelTrack).
+   */
   protected async recordArg(channelId: Hex): Promise<Record<string, unknown>> {
-    return channelStruct((await this.track(channelId))?.record ?? NO_CHANNEL)
+    const id = channelId.toLowerCase() as Hex
+    const provider = this.runner.provider
+    if (!provider) throw new UsageError('PROVIDER_REQUIRED', 'the runner has no provider to read events from')
+    const tag = this.judgeAt?.()
+    let block: { number: number; hash: string | null } | null
+    try {
+      // The judged block may be gone (a reorganisation at the same height: the listener's head
+      // moves on with the next higher block): then the node's latest, checked the same way.
+      block = (tag ? await provider.getBlock(tag) : null) ?? (await provider.getBlock('latest'))
+    } catch (e) {
+      throw toParleyError(e, 'read the block the channel record is judged at')
+    }
+    if (!block) throw new RuntimeError('RECORD_STALE', 'the node returned no latest block: the channel record cannot be read yet', { details: { block: tag ?? 'latest' } })
+    const [phase, word] = (await this.read('channelWord', [id, { blockTag: block.hash ?? block.number }])) as [bigint, string]
+    // A channel not open there has no record to read (and its logs would be searched back to block 0).
+    if (Number(phase) === Phase.None) return channelStruct(NO_CHANNEL)
+    let t: ChannelTrack | undefined
+    try {
+      t = await channelTrack(provider, this.contract.interface, this.address, id, { fromBlock: this.openedAt.get(id) ?? 0, toBlock: block.number })
+    } catch (e) {
+      throw toParleyError(e, 'read the channel record')
+    }
+    const fits = t !== undefined && channelWordOf(t) === word.toLowerCase()
+    if (!fits) {
+      this.openedAt.delete(id) // read from the first block next time: the open may have moved (a reorganisation)
+      throw new RuntimeError('RECORD_STALE', `the channel record rebuilt from the logs is not the one the chain stores at block ${block.number}: the log node is behind (or the chain changed); retried`, {
+        details: { block: block.number, phase: Number(phase) },
+      })
+    }
+    if (t) this.openedAt.set(id, t.openedAt)
+    return channelStruct(t?.record ?? NO_CHANNEL)
   }
 
   /** Parsed events of this manager in `receipt`. */

@@ -380,7 +380,12 @@ export class DisputeHandler {
       this.events.emit('submitted', { action: a, hash: r.hash, gasUsed: r.gasUsed })
       return r
     } catch (error) {
-      const retried = !(error instanceof ProtocolError) && !(error instanceof UsageError)
+      // ChannelRecordMismatch says only that the record we supplied is not the one the chain
+      // commits to now: someone changed it first (a timeout raised and answered in one block
+      // leaves the channel open with another latestSeq), never that the action itself is
+      // refused. Decided again against the new record on a later tick, not given up.
+      const stale = error instanceof ProtocolError && error.code === 'CHANNEL_RECORD_MISMATCH'
+      const retried = stale || (!(error instanceof ProtocolError) && !(error instanceof UsageError))
       if (retried) delete this.done[a.key]
       else this.mark(a.key, `failed:${error instanceof ParleyError ? error.code : 'ERROR'}`)
       this.save()
