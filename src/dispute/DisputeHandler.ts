@@ -22,7 +22,7 @@ import { applyChainEvent, initialChainView, isApplied } from './chainView.js'
 import { decodeJson, encodeJson } from './codec.js'
 import { decide, exitWanted, stampedAhead } from './decide.js'
 import { readLocalView } from './localView.js'
-import { perform } from './perform.js'
+import { perform, refusedForGood } from './perform.js'
 import type { Action, ChainView, ChannelFacts, DisputePolicy, DisputeView, PendingEvidence } from './types.js'
 
 /** What the handler reports. Chain facts use the contract's event names in lower camel case. */
@@ -380,12 +380,8 @@ export class DisputeHandler {
       this.events.emit('submitted', { action: a, hash: r.hash, gasUsed: r.gasUsed })
       return r
     } catch (error) {
-      // ChannelRecordMismatch says only that the record we supplied is not the one the chain
-      // commits to now: someone changed it first (a timeout raised and answered in one block
-      // leaves the channel open with another latestSeq), never that the action itself is
-      // refused. Decided again against the new record on a later tick, not given up.
-      const stale = error instanceof ProtocolError && error.code === 'CHANNEL_RECORD_MISMATCH'
-      const retried = stale || (!(error instanceof ProtocolError) && !(error instanceof UsageError))
+      // A record changed first (refusedForGood) is decided again on a later tick, not given up.
+      const retried = !refusedForGood(error)
       if (retried) delete this.done[a.key]
       else this.mark(a.key, `failed:${error instanceof ParleyError ? error.code : 'ERROR'}`)
       this.save()

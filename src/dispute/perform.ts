@@ -4,7 +4,7 @@
  * handled by the DisputeHandler itself.
  */
 import type { ManagerClient, TxResult } from '../chain/ManagerClient.js'
-import { UsageError } from '../errors/ParleyError.js'
+import { ProtocolError, UsageError } from '../errors/ParleyError.js'
 import type { Hex } from '../protocol/types.js'
 import type { Action } from './types.js'
 
@@ -45,3 +45,20 @@ export async function perform(manager: ManagerClient, channelId: Hex, participan
       throw new UsageError('ACTION_NOT_CHAIN', 'moveNeeded is not a chain call')
   }
 }
+
+/**
+ * Whether a failed action is given up (the chain refused it: a revert that stays true, or our own
+ * input was wrong) rather than decided again on a later tick. A record mismatch is not a refusal:
+ * ChannelRecordMismatch / DisputeRecordMismatch say only that the channel record or the dispute
+ * record we supplied is not the one the chain commits to now — someone changed it first (a
+ * timeout raised and answered in one block, another prover joining a fraud dispute) — so the
+ * action is decided again against the new record (docs/protocol.md §7.11). RPC and node failures
+ * are retried too.
+ * @example if (refusedForGood(error)) markFailed(action)
+ */
+export function refusedForGood(error: unknown): boolean {
+  if (error instanceof ProtocolError) return !STALE_RECORD.has(error.code)
+  return error instanceof UsageError
+}
+
+const STALE_RECORD = new Set<string>(['CHANNEL_RECORD_MISMATCH', 'DISPUTE_RECORD_MISMATCH'])
