@@ -8,7 +8,8 @@ import type { Interface, Log, Provider } from 'ethers'
 import { RuntimeError } from '../errors/ParleyError.js'
 import type { Hex } from '../protocol/types.js'
 import { decodeManagerLog, type ManagerEventName } from './decode.js'
-import { applyRecordEvent, type ChannelTrack } from './records.js'
+import { applyRecordEvent } from './recordEvents.js'
+import type { ChannelTrack } from './records.js'
 
 /** The events that change a channel's record (and the word committing to it). */
 export const RECORD_EVENTS: readonly ManagerEventName[] = [

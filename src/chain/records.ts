@@ -3,12 +3,11 @@
  * keeps it by: the manager stores only one word per channel, a commitment to the record (with
  * the phase in its two low bits), and every call about the channel re-supplies the record. The
  * client rebuilds it from the channel's events — `ChannelOpened` carries it at the open and every
- * later change is in an event — with {@link applyRecordEvent}, and {@link channelWordOf} gives the
+ * later change is in an event — with `applyRecordEvent` (./recordEvents.ts), and {@link channelWordOf} gives the
  * word the chain must hold for it (docs/contracts.md, "One word per channel").
  */
 import { AbiCoder, keccak256 } from 'ethers'
 import { Phase, type DisputeRecord, type Hex } from '../protocol/types.js'
-import type { ManagerEvent } from './decode.js'
 
 /** A channel's record (contract struct `Channel`). */
 export interface ChannelRecord {
@@ -121,63 +120,4 @@ export function channelWordOf(t: Pick<ChannelTrack, 'record' | 'dispute' | 'clai
     return word(keccak256(coder.encode(['bytes32', 'uint256[]', 'uint64'], [h, t.claims.payouts, t.claims.claimed])), Phase.Closed)
   }
   return word(h, t.record.phase)
-}
-
-/**
- * The track after `ev` (an event of this channel, in chain order), the contract's changes to
- * the record replayed: `ChannelOpened` starts it; `StateSet` (a new fork: phase Open, genesis,
- * active set, locked amount, latestSeq 0), `DisputeRaised` / `DisputeAnswered` (phase Disputed,
- * the dispute record), `DisputeCancelled` (phase Open, latestSeq), `ParticipantSlashed`,
- * `ParticipantRemoved`, `ChannelClosed` (phase Closed, locked 0), `ClaimsRecorded` and
- * `PayoutsClaimed` change it. Returns undefined before a `ChannelOpened`.
- * @example for (const ev of events) track = applyRecordEvent(track, ev, blockNumber)
- */
-export function applyRecordEvent(t: ChannelTrack | undefined, ev: ManagerEvent, blockNumber: number): ChannelTrack | undefined {
-  if (ev.name === 'ChannelOpened') return { record: { ...ev.args.record }, openedAt: blockNumber }
-  if (!t) return undefined
-  const r = { ...t.record }
-  const next: ChannelTrack = { ...t, record: r }
-  switch (ev.name) {
-    case 'StateSet':
-      Object.assign(r, {
-        phase: Phase.Open, fork: ev.args.fork, genesisStateHash: ev.args.stateHash, genesisTimestamp: ev.args.timestamp,
-        active: ev.args.active, locked: ev.args.locked, latestSeq: 0n,
-      })
-      delete next.dispute
-      break
-    case 'DisputeRaised':
-    case 'DisputeAnswered':
-      r.phase = Phase.Disputed
-      next.dispute = ev.args.dispute
-      break
-    case 'DisputeCancelled':
-      r.phase = Phase.Open
-      r.latestSeq = ev.args.seq
-      delete next.dispute
-      break
-    case 'DisputeResolved':
-      delete next.dispute
-      break
-    case 'ParticipantSlashed':
-      r.slashed |= 1n << BigInt(ev.args.index)
-      break
-    case 'ParticipantRemoved':
-      r.active &= ~(1n << BigInt(ev.args.index))
-      break
-    case 'ChannelClosed':
-      r.phase = Phase.Closed
-      r.locked = 0n
-      next.payouts = ev.args.payouts
-      delete next.dispute
-      break
-    case 'ClaimsRecorded':
-      next.claims = { payouts: t.payouts ?? [], claimed: 0n }
-      break
-    case 'PayoutsClaimed':
-      if (next.claims) next.claims = { ...next.claims, claimed: ev.args.claimed }
-      break
-    default:
-      return t
-  }
-  return next
 }
