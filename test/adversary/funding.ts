@@ -14,7 +14,7 @@
  * held), and the checker must then catch the loss.
  */
 import fc from 'fast-check'
-import type { Contract, Wallet } from 'ethers'
+import { keccak256, toUtf8Bytes, type Contract, type Wallet } from 'ethers'
 import { ManagerClient } from '../../src/chain/ManagerClient.js'
 import { signOpenConsent } from '../../src/chain/consent.js'
 import { fundingBefore, shareOf } from '../../src/protocol/funding.js'
@@ -92,7 +92,7 @@ export async function runFunding(world: World, s: FundingSchedule, opts: { broke
   const now = BigInt((await provider.getBlock('latest'))!.timestamp)
   const p: ChannelParams = channelParams({
     participants: wallets.map((w) => w.address.toLowerCase() as Hex), machine: stack.machines.payments, asset: ETH,
-    deposits: wallets.map((_, i) => BigInt(i + 1) * 3n * UNIT), bond: UNIT, salt: `0x${(opts.label ?? 'funding').length.toString(16).padStart(64, '0')}` as Hex,
+    deposits: wallets.map((_, i) => BigInt(i + 1) * 3n * UNIT), bond: UNIT, salt: keccak256(toUtf8Bytes(opts.label ?? 'funding')) as Hex,
     openDeadline: now + 7_200n,
   })
   const manager = (w: Wallet) => stack.manager.connect(w)

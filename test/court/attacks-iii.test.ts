@@ -16,7 +16,7 @@ import { hashState } from '../../src/protocol/eip712.js'
 import { DisputeKind, type Hex, type PackedSignedTransaction } from '../../src/protocol/types.js'
 import { Byzantine, anchoredList, signedHistory, type Parent } from '../helpers/byzantine.js'
 import {
-  ALICE, BOB, C, MALLORY, assertRemovedEnding, cell, deltas, genesisHash, heldTx, honestCarryOn, round, scene, timeOutMallory,
+  ALICE, BOB, C, MALLORY, assertRemovedEnding, cell, deltas, genesisHash, heldTx, honestCarryOn, round, scene, settledAfter, timeOutMallory,
   type Scene, type SceneContext,
 } from '../helpers/attackPlay.js'
 import { BOND, ETH1, move, pastDeadline, pay, solvent, travel } from '../helpers/courtPeers.js'
@@ -95,7 +95,7 @@ describe('16.4 a winning move is enforceable; walking away never pays', () => {
         const m = s.c.roles[O]!.channel
         const { record } = await s.mallory.call('exit', [NO_DISPUTE, m.finalityProof(), false, m.state.finalState])
         assert.deepEqual([record!.kind, record!.seq], [DisputeKind.ForceClose, 5n])
-        await settledAfter(s, record!.deadline)
+        await settledAfter(ctx, s, record!.deadline)
       },
     },
     {
@@ -105,7 +105,7 @@ describe('16.4 a winning move is enforceable; walking away never pays', () => {
         const answered = s.c.roles[X]!.court!.next('answered')
         const { record } = await s.mallory.call('exit', [NO_DISPUTE, s.c.roles[O]!.channel.finalityProof(4n), false, four.state])
         assert.equal((await answered).record.seq, 5n, 'extended with X6')
-        await settledAfter(s, record!.deadline)
+        await settledAfter(ctx, s, record!.deadline)
       },
     },
     {
@@ -114,12 +114,12 @@ describe('16.4 a winning move is enforceable; walking away never pays', () => {
         const m = s.c.roles[O]!.channel
         const { record } = await s.mallory.call('exit', [NO_DISPUTE, m.finalityProof(), true, m.state.finalState])
         assert.equal(record!.kind, DisputeKind.Exit)
-        await settledAfter(s, record!.deadline)
+        await settledAfter(ctx, s, record!.deadline)
       },
     },
     {
       name: 'goes silent',
-      run: async (s) => settledAfter(s, (await timeOutMallory(ctx, s)).deadline),
+      run: async (s) => settledAfter(ctx, s, (await timeOutMallory(ctx, s)).deadline),
     },
   ]
   for (const choice of choices) {
@@ -181,7 +181,7 @@ describe('16.4 a winning move is enforceable; walking away never pays', () => {
       const { record } = await s.mallory.call('exit', [NO_DISPUTE, mallory!.channel.finalityProof(four), false, heldTx(s, four).state])
       assert.deepEqual([record!.kind, record!.seq], [DisputeKind.ForceClose, four])
       assert.equal((await answered).record.seq, four + 1n, 'extended with Bob\'s payment')
-      await settledAfter(s, record!.deadline)
+      await settledAfter(ctx, s, record!.deadline)
       await assertRemovedEnding(ctx, s)
     } finally {
       await s.c.close()
@@ -203,13 +203,6 @@ describe('16.4 a winning move is enforceable; walking away never pays', () => {
     }
   })
 })
-
-/** Past `deadline`, the honest courts resolve by themselves and the channel settles. */
-async function settledAfter(s: Scene, deadline: bigint): Promise<void> {
-  const closed = s.c.roles[ALICE]!.court!.next('closed')
-  await pastDeadline(ctx.anvil, s.c, { deadline })
-  await closed
-}
 
 describe('16.5 a machine padding its return data cannot lock funds', () => {
   const cases = [
@@ -235,7 +228,7 @@ describe('16.5 a machine padding its return data cannot lock funds', () => {
           const m = s.c.roles[MALLORY]!.channel
           deadline = (await s.mallory.call('exit', [NO_DISPUTE, m.finalityProof(), true, m.state.finalState])).record!.deadline
         }
-        await settledAfter(s, deadline)
+        await settledAfter(ctx, s, deadline)
         const { gasUsed } = await resolved
         const { gasLimit } = (await ctx.anvil.provider.getBlock('latest'))!
         assert.ok(gasUsed < 6_500_000n && gasUsed < gasLimit, `resolve used ${gasUsed} gas`)

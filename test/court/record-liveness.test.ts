@@ -31,7 +31,7 @@ import { channelStruct } from '../../src/chain/records.js'
 import { memberList } from '../../src/protocol/members.js'
 import { DisputeKind, Phase, type DisputeRecord, type Hex } from '../../src/protocol/types.js'
 import { BOND, ETH1, move, openCourtChannel, pastDeadline, pay, solvent, travel } from '../helpers/courtPeers.js'
-import { Ledger, ALICE, BOB, C, MALLORY, W, assertRemovedEnding, deltas, heldTx, honestCarryOn, round, scene, type SceneContext } from '../helpers/attackPlay.js'
+import { Ledger, ALICE, BOB, C, MALLORY, W, assertRemovedEnding, deltas, heldTx, honestCarryOn, round, scene, settledAfter, type SceneContext } from '../helpers/attackPlay.js'
 import { manualMining, nextBlockAt } from '../helpers/byzantine.js'
 import { startRpcProxy, type RpcProxy } from '../helpers/rpcProxy.js'
 
@@ -140,9 +140,7 @@ describe('a stale force-close while the log node lags', () => {
         assert.fail(`no honest court answered (${failures.join(', ')}): settled from the opening state, each participant's gain against its due: ${lost.join(', ')}`)
       }
       assert.deepEqual([got.record.kind, got.record.seq], [DisputeKind.ForceClose, 3n])
-      const closed = alice.court!.next('closed')
-      await pastDeadline(anvil, s.c, got.record)
-      await closed
+      await settledAfter(ctx, s, got.record.deadline)
       await assertRemovedEnding(ctx, s)
     } finally {
       await s.c.close()
@@ -259,9 +257,7 @@ describe('churn against a force-close (docs/protocol.md §11.0, the bound)', () 
       const got = await Promise.race([raised, timer])
       assert.ok(got, 'the court raises the force-close again by itself')
       assert.equal(got.record.seq, 3n, 'from Alice\'s latest final state')
-      const closed = alice.court!.next('closed')
-      await pastDeadline(anvil, s.c, got.record)
-      await closed
+      await settledAfter(ctx, s, got.record.deadline)
       await assertRemovedEnding(ctx, s)
     } finally {
       await s.c.close()
@@ -309,9 +305,7 @@ describe('a long-lived channel on a node that caps eth_getLogs ranges', () => {
       const got = await Promise.race([answered, timer])
       assert.ok(got, `no honest court answered the stale force-close: ${failures.join(' | ')}`)
       assert.deepEqual([got.record.kind, got.record.seq], [DisputeKind.ForceClose, 3n])
-      const closed = alice.court!.next('closed')
-      await pastDeadline(anvil, s.c, got.record)
-      await closed
+      await settledAfter(ctx, s, got.record.deadline)
       await assertRemovedEnding(ctx, s)
     } finally {
       await s.c.close()

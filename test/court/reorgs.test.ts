@@ -13,7 +13,7 @@ import { NO_DISPUTE } from '../../src/chain/ManagerClient.js'
 import { deployLocalStack } from '../../src/chain/stack.js'
 import { ChannelPhase } from '../../src/channel/phase.js'
 import { DisputeKind } from '../../src/protocol/types.js'
-import { ALICE, BOB, MALLORY, assertRemovedEnding, deltas, round, scene, type Scene, type SceneContext } from '../helpers/attackPlay.js'
+import { ALICE, BOB, MALLORY, assertRemovedEnding, deltas, round, scene, settledAfter, type Scene, type SceneContext } from '../helpers/attackPlay.js'
 import { BOND, ETH1, pastDeadline, pay, reach, solvent, travel } from '../helpers/courtPeers.js'
 import { ETH } from '../../src/protocol/types.js'
 
@@ -59,13 +59,6 @@ async function openTakenAway(s: Scene): Promise<{ block: Block; raw: string }> {
   return { block, raw }
 }
 
-/** Past `deadline`, the honest courts resolve by themselves and the channel settles. */
-async function settledAfter(s: Scene, deadline: bigint): Promise<void> {
-  const closed = s.c.roles[ALICE]!.court!.next('closed')
-  await pastDeadline(ctx.anvil, s.c, { deadline })
-  await closed
-}
-
 describe('issue 11: reorganisations under online honest clients', () => {
   test('11.1 a force-close from the opening state, put by a one-block reorg into a block every listener had read, is seen: the courts answer with the latest final state and the payouts follow it', { timeout: 120_000 }, async () => {
     const s = await scene(ctx, wallets, '11.1-reorg-insert')
@@ -81,7 +74,7 @@ describe('issue 11: reorganisations under online honest clients', () => {
       assert.equal(await ctx.anvil.provider.getBlockNumber(), head, 'the block was replaced, not added')
       const { record } = await answered
       assert.deepEqual([record.kind, record.seq], [DisputeKind.ForceClose, 3n], 'answered with the latest final state')
-      await settledAfter(s, record.deadline)
+      await settledAfter(ctx, s, record.deadline)
       await assertRemovedEnding(ctx, s) // everyone paid by the final state of seq 3, plus bonds
     } finally {
       await s.c.close()
@@ -147,7 +140,7 @@ describe('issue 11: reorganisations under online honest clients', () => {
       assert.equal((await raised).record.seq, 3n)
       const { record } = await extended
       assert.equal(record.seq, 4n, 'extended with the posted move')
-      await settledAfter(s, record.deadline)
+      await settledAfter(ctx, s, record.deadline)
       await assertRemovedEnding(ctx, s)
     } finally {
       await s.c.close()

@@ -14,7 +14,7 @@ import { ChannelPhase } from '../../src/channel/phase.js'
 import type { ParleyHasher } from '../../src/protocol/eip712.js'
 import { DisputeKind, type DisputeRecord, type Hex, type Transaction } from '../../src/protocol/types.js'
 import { Byzantine } from './byzantine.js'
-import { BOND, ETH1, balances, move, openCourtChannel, pay, solvent, travel, type CourtChannel, type CourtChannelOptions } from './courtPeers.js'
+import { BOND, ETH1, balances, move, openCourtChannel, pastDeadline, pay, solvent, travel, type CourtChannel, type CourtChannelOptions } from './courtPeers.js'
 import { abi } from './fixture.js'
 
 export const [ALICE, BOB, MALLORY] = [0, 1, 2]
@@ -173,4 +173,11 @@ export function heldTx(s: Scene, seq: bigint): { transaction: Transaction; state
   const r = s.c.roles.at(-1)!.store.getTx(s.c.channelId, 0n, seq)
   if (!r) throw new Error(`Mallory holds no transaction at seq ${seq}`)
   return r
+}
+
+/** Past `deadline`, the honest courts resolve by themselves and the channel settles (Alice's court sees it closed). */
+export async function settledAfter(ctx: SceneContext, s: Scene, deadline: bigint): Promise<void> {
+  const closed = s.c.roles[ALICE]!.court!.next('closed')
+  await pastDeadline(ctx.anvil, s.c, { deadline })
+  await closed
 }
