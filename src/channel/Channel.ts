@@ -208,6 +208,9 @@ export class Channel {
    */
   propose(data: Hex): Promise<Proposal> {
     this.usable()
+    if (this.e.answering) {
+      throw new UsageError('PROPOSE_IN_TURN_HANDLER', 'the onTurn handler is deciding our move: return the move from it instead of proposing it (the channel waits for the handler)')
+    }
     return this.e.job(async () => {
       this.usable()
       if (this.e.phase !== ChannelPhase.Open) throw new UsageError('CHANNEL_NOT_OPEN', `cannot propose while the channel is ${this.e.phase}`, { details: { phase: this.e.phase } })
@@ -215,6 +218,31 @@ export class Channel {
       const entry = await this.e.propose(data)
       return { transaction: entry.transaction, digest: entry.digest, seq: entry.transaction.seq, state: entry.state }
     })
+  }
+
+  /**
+   * Makes our move whenever a peer's transaction makes it our turn: `fn` gets the channel's
+   * state with that transaction applied and returns our move's data (or undefined for none). It
+   * runs inside the input that brought the transaction, so with a durable store (SqliteStore) the
+   * transaction, our confirmation of it and our move are stored in **one commit** — one fsync
+   * instead of two — and leave together after it. `fn` sees that state before it is on disk: if
+   * the process dies before the commit, the state and the move are both lost and nothing of them
+   * left the process (the peer sends the transaction again). The `state` and `final` events come
+   * after the commit, as always. A move the machine refuses (or a handler that throws) goes to the
+   * `error` event and no move is made. Inside `fn`, return the move instead of calling `propose`
+   * (UsageError `PROPOSE_IN_TURN_HANDLER`: the channel waits for `fn`). The first move of a channel,
+   * and a move after our own, are still `propose`d. One handler at a time; returns its removal.
+   * @example
+   * const off = channel.onTurn((s) => nextMove(s.state)) // a bot: every answer in the commit of what it answers
+   */
+  onTurn(fn: (state: ChannelSnapshot) => Hex | undefined | Promise<Hex | undefined>): () => void {
+    this.usable()
+    if (typeof fn !== 'function') throw new UsageError('TURN_HANDLER_INVALID', 'onTurn takes a function returning the move data (or undefined)')
+    const handler = () => fn(this.state)
+    this.e.setTurnHandler(handler)
+    return () => {
+      if (this.e.turnHandler() === handler) this.e.setTurnHandler(undefined)
+    }
   }
 
   /**

@@ -48,6 +48,9 @@ import { SYNC_BATCH, announcement, syncResponse } from './sync.js'
 import { nextActorOf } from '../machine/failure.js'
 import { ChannelRecords } from '../store/ChannelRecords.js'
 
+/** Our next move when a peer's transaction made it our turn, or undefined to make none (Channel.onTurn). */
+export type TurnHandler = () => Hex | undefined | Promise<Hex | undefined>
+
 /** The chain's phase of the channel on a fork (the court's chain view). */
 export interface ChainPhaseView {
   fork: bigint
@@ -75,6 +78,10 @@ export class Engine {
   private readonly records: ChannelRecords
   /** When peers' signatures that wait are stored by themselves (./GroupCommit.ts). */
   private readonly group: GroupCommit
+  /** Our move answering a peer's transaction that made it our turn ({@link setTurnHandler}). */
+  private turn: TurnHandler | undefined
+  /** A turn handler is running (Channel.propose then refuses: the handler returns the move). */
+  answering = false
 
   constructor(
     private readonly o: ChannelRuntimeOptions,
@@ -190,8 +197,12 @@ export class Engine {
     return entry
   }
 
-  /** A finality proof of the final transaction at `seq` (default: the latest). */
+  /**
+   * A finality proof of the final transaction at `seq` (default: the latest). A held commit
+   * still open is committed first: the proof may carry our signature, which leaves with it.
+   */
   finalityProof(seq?: bigint): PackedSignedTransaction[] {
+    this.o.store.settle?.()
     return this.agreement.finalityProof(seq)
   }
 
@@ -424,8 +435,13 @@ export class Engine {
     if (this.phase === ChannelPhase.Closed || this.phase === ChannelPhase.Unopened) return
     switch (m?.type) {
       case 'tx':
-        await this.onTx(from, m, 'peer')
-        return
+        if (this.turn === undefined) {
+          await this.onTx(from, m, 'peer')
+          return
+        }
+        return this.holding(async () => {
+          if (await this.onTx(from, m, 'peer')) await this.answer()
+        })
       case 'confirm':
         this.agreement.receiveConfirmation(m)
         return
@@ -500,6 +516,65 @@ export class Engine {
       }
     }
     if (m.entries.length === SYNC_BATCH) this.send(from, { type: 'sync-request', fork: m.fork, fromSeq: this.sm.ledger.head.seq + 1n })
+  }
+
+  // ─── our turn, answered in the same commit ────────────────────────────────────────────
+
+  /**
+   * Sets (or, with undefined, removes) the handler that makes our move when a peer's transaction
+   * makes it our turn: it runs inside that input, so its move is stored in the same durable
+   * commit as the transaction it answers and our confirmation of it (one fsync for both), and
+   * both leave together when the job ends (Channel.onTurn).
+   */
+  setTurnHandler(fn: TurnHandler | undefined): void {
+    this.turn = fn
+  }
+
+  /** The turn handler set, if any. */
+  turnHandler(): TurnHandler | undefined {
+    return this.turn
+  }
+
+  /** Asks the turn handler for our move and makes it (prepared, signed, stored); its failures are reported. */
+  private async answer(): Promise<void> {
+    const turn = this.turn
+    if (turn === undefined || this.disposed || !this.isMyTurn()) return
+    let data: Hex | undefined
+    this.answering = true
+    try {
+      data = await turn()
+    } catch (error) {
+      this.report(error)
+      return
+    } finally {
+      this.answering = false
+    }
+    if (data === undefined || this.disposed || !this.isMyTurn()) return
+    try {
+      await this.propose(data)
+    } catch (error) {
+      this.report(error)
+    }
+  }
+
+  /**
+   * Runs `fn` in one held store transaction where the store has them (a durable one): every
+   * commit `fn` makes lands as one. A failed final commit means what `fn` recorded in memory is
+   * not on disk: nothing it produced is sent, and the channel stops (restore it from its store).
+   */
+  private async holding(fn: () => Promise<void>): Promise<void> {
+    const { store } = this.o
+    if (store.durable !== true || store.hold === undefined) return fn()
+    let failure: unknown
+    try {
+      await store.hold(() => fn().catch((e) => void (failure = e)))
+    } catch (cause) {
+      this.outbox = []
+      this.buffered = []
+      this.disposed = true
+      throw new RuntimeError('STORE_IO', 'the commit of a received transaction and our answer failed: the channel stops; restore it from its store', { cause })
+    }
+    if (failure !== undefined) throw failure
   }
 
   // ─── durable commits ───────────────────────────────────────────────────────────────────

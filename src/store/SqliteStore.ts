@@ -13,6 +13,7 @@
  * One process may open a file at a time (a second writer would break the signing log's
  * "never sign twice" guarantee, which lives in this process's call order).
  */
+import { AsyncLocalStorage } from 'node:async_hooks'
 import Database from 'better-sqlite3'
 import { RuntimeError } from '../errors/ParleyError.js'
 import type { Hex } from '../protocol/types.js'
@@ -45,6 +46,9 @@ export class SqliteStore implements Store {
   private readonly db: Database.Database
   private durableCommits = 0
   private readonly q: ReturnType<typeof prepare>
+  /** The open hold's owner (see {@link hold}); the code running inside it carries it as its context. */
+  private held: object | undefined
+  private readonly context = new AsyncLocalStorage<object>()
 
   constructor(readonly path: string, opts: SqliteStoreOptions = {}) {
     try {
@@ -170,10 +174,35 @@ export class SqliteStore implements Store {
   }
 
   transaction<T>(fn: () => T): T {
+    this.outside()
     const outermost = !this.db.inTransaction
     const result = this.db.transaction(fn)()
     if (outermost) this.durableCommits++
     return result
+  }
+
+  /**
+   * Runs `fn` inside one held SQLite transaction, committed once when `fn` ends (resolved or
+   * rejected): its inner transactions become savepoints, so the writes of several steps of one
+   * input cost one fsync. Code running inside `fn` is told apart by its async context; any other
+   * read or write commits the hold first (see Store.hold).
+   * @example await store.hold(async () => { await receive(tx); await proposeReply() }) // one commit
+   */
+  async hold<T>(fn: () => Promise<T>): Promise<T> {
+    this.outside()
+    if (this.held !== undefined || this.db.inTransaction) return fn() // inside our own hold: join it
+    const owner = {}
+    this.run(() => this.db.exec('BEGIN'))
+    this.held = owner
+    try {
+      return await this.context.run(owner, fn)
+    } finally {
+      if (this.held === owner) this.commitHeld()
+    }
+  }
+
+  settle(): void {
+    if (this.held !== undefined) this.commitHeld()
   }
 
   /**
@@ -208,9 +237,27 @@ export class SqliteStore implements Store {
     return result
   }
 
+  /** A read or write from outside the open hold commits the hold first. */
+  private outside(): void {
+    if (this.held !== undefined && this.context.getStore() !== this.held) this.commitHeld()
+  }
+
+  /** Commits the open hold: one durable commit. A failed COMMIT rolls it back and throws `STORE_IO`. */
+  private commitHeld(): void {
+    this.held = undefined
+    try {
+      this.run(() => this.db.exec('COMMIT'))
+    } catch (e) {
+      if (this.db.open && this.db.inTransaction) this.db.exec('ROLLBACK')
+      throw e
+    }
+    this.durableCommits++
+  }
+
   /** Runs a statement, turning SQLite failures into RuntimeError `STORE_IO`. */
   private run<T>(fn: () => T): T {
     if (!this.db.open) throw new RuntimeError('STORE_CLOSED', 'the store was closed')
+    if (this.held !== undefined) this.outside()
     try {
       return fn()
     } catch (cause) {

@@ -185,6 +185,62 @@ test('SqliteStore counts its durable commits: one per write outside a transactio
   s.close()
 })
 
+test('SqliteStore.hold: the transactions of one async input are one commit, made when it ends; nobody else joins or sees it uncommitted', async () => {
+  const file = tempFile()
+  const s = new SqliteStore(file)
+  const other = new SqliteStore(file) // a second connection sees only what is committed
+  s.putChannel({ channelId: CH, params, me: 1 })
+  s.putFork(CH, { fork: 0n, state: '0x00', stateHash: h(1), timestamp: 1n, active: 3n, disputed: false })
+  const start = s.commits
+  const seen: (TxRecord | undefined)[] = []
+  await s.hold(async () => {
+    s.transaction(() => s.putTx(CH, txRecord(1n)))
+    await new Promise((r) => setImmediate(r)) // an await between the steps (the machine runs)
+    s.transaction(() => s.putTx(CH, txRecord(2n)))
+    seen.push(s.getTx(CH, 0n, 1n), other.getTx(CH, 0n, 1n))
+    await s.hold(async () => s.putMeta(CH, 'k', 'v')) // nested: joins
+  })
+  assert.equal(s.commits, start + 1, 'one commit for the whole input')
+  assert.deepEqual(seen, [txRecord(1n), undefined], 'inside: written; another connection: nothing until the commit')
+  assert.deepEqual(other.getTx(CH, 0n, 2n), txRecord(2n))
+  assert.equal(other.getMeta(CH, 'k'), 'v')
+
+  // A write from outside the hold (another channel, a listener) commits the hold first.
+  let release!: () => void
+  const gate = new Promise<void>((r) => (release = r))
+  const held = s.hold(async () => {
+    s.putTx(CH, txRecord(3n))
+    await gate
+    s.putTx(CH, txRecord(4n)) // after the hold was committed from outside: its own commit
+  })
+  await new Promise((r) => setImmediate(r))
+  assert.equal(other.getTx(CH, 0n, 3n), undefined)
+  s.putMeta(CH, 'outside', '1')
+  assert.deepEqual(other.getTx(CH, 0n, 3n), txRecord(3n), 'committed before the outside write')
+  release()
+  await held
+  assert.deepEqual(other.getTx(CH, 0n, 4n), txRecord(4n))
+
+  // A failing input still commits what its completed steps wrote; settle() commits an open hold.
+  await assert.rejects(s.hold(async () => {
+    s.transaction(() => s.putTx(CH, txRecord(5n)))
+    assert.throws(() => s.transaction(() => {
+      s.putTx(CH, txRecord(6n))
+      throw new Error('step failed')
+    }))
+    throw new Error('input failed')
+  }), /input failed/)
+  assert.deepEqual(other.getTx(CH, 0n, 5n), txRecord(5n))
+  assert.equal(other.getTx(CH, 0n, 6n), undefined, 'the failed step left nothing')
+  await s.hold(async () => {
+    s.putTx(CH, txRecord(7n))
+    s.settle()
+    assert.deepEqual(other.getTx(CH, 0n, 7n), txRecord(7n))
+  })
+  other.close()
+  s.close()
+})
+
 test('SqliteStore: a reopened file holds everything that was committed', () => {
   const file = tempFile()
   const a = new SqliteStore(file)
@@ -233,5 +289,37 @@ for (let i = 1n; ; i++) {
   const rows = s.getOwnSignatures(CH, 0n)
   assert.ok(rows.length >= Number(acked), `${rows.length} rows on disk, ${acked} acknowledged`)
   assert.deepEqual(rows.map((r) => r.seq), rows.map((_, i) => BigInt(i + 1)))
+  s.close()
+})
+
+test('SqliteStore.hold: a process killed inside a hold leaves none of it on disk', async () => {
+  const file = tempFile()
+  const init = new SqliteStore(file)
+  init.putChannel({ channelId: CH, params, me: 0 })
+  init.close()
+  const script = join(tempFile() + '.hold.mts')
+  writeFileSync(
+    script,
+    `import { SqliteStore } from ${JSON.stringify(new URL('./SqliteStore.ts', import.meta.url).pathname)}
+const s = new SqliteStore(${JSON.stringify(file)})
+s.putOwnSignature(${JSON.stringify(CH)}, { kind: 'tx', fork: 0n, seq: 1n, digest: '0x' + '01'.padStart(64, '0'), signature: '0x01' })
+await s.hold(async () => {
+  s.transaction(() => s.putOwnSignature(${JSON.stringify(CH)}, { kind: 'tx', fork: 0n, seq: 2n, digest: '0x' + '02'.padStart(64, '0'), signature: '0x01' }))
+  await new Promise((r) => setImmediate(r))
+  s.transaction(() => s.putOwnSignature(${JSON.stringify(CH)}, { kind: 'tx', fork: 0n, seq: 3n, digest: '0x' + '03'.padStart(64, '0'), signature: '0x01' }))
+  process.stdout.write('inside\\n')
+  await new Promise(() => setInterval(() => {}, 1000))
+})
+`,
+  )
+  const child = spawn(process.execPath, ['--import', 'tsx', script], { stdio: ['ignore', 'pipe', 'inherit'] })
+  await new Promise<void>((resolve) => {
+    child.stdout.on('data', (b: Buffer) => {
+      if (b.toString().includes('inside')) child.kill('SIGKILL')
+    })
+    child.on('exit', () => resolve())
+  })
+  const s = new SqliteStore(file)
+  assert.deepEqual(s.getOwnSignatures(CH, 0n).map((r) => r.seq), [1n], 'the write before the hold only')
   s.close()
 })

@@ -120,6 +120,19 @@ export interface Store {
 
   /** Runs `fn` atomically: all of its writes land, or none. Nests (inner calls join). */
   transaction<T>(fn: () => T): T
+
+  /**
+   * Runs `fn` (asynchronous) inside one held transaction: every `transaction` it makes, across
+   * its awaits, lands in a single durable commit when it ends — on success or failure (each inner
+   * `transaction` is atomic by itself). Whatever else touches the store meanwhile (another
+   * channel, a listener, a reader not running inside `fn`) first commits what the hold wrote,
+   * so a write or read outside `fn` never joins it nor sees it uncommitted. Where a hold is
+   * already open, `fn` just runs (inside it, or after committing it). Only a durable store has
+   * it (one fsync instead of several); callers run `fn` plainly where it is missing.
+   */
+  hold?<T>(fn: () => Promise<T>): Promise<T>
+  /** Commits what a {@link hold} wrote so far, if one is open (before anything leaves the process). */
+  settle?(): void
   stats(channelId: Hex): StoreStats
   close(): void
 }
