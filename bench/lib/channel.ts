@@ -73,17 +73,20 @@ export interface SaturatedRun extends Latency {
 /**
  * Every peer proposes as soon as it is its turn: `warmup` untimed txs, then `measured` timed
  * ones; latency = propose() → `final` at the proposer. Throws the first error a peer raised.
+ * Moves come from each peer's `state` event (`channel.propose`), or with `onTurn` from its
+ * `Channel.onTurn` handler (the answer stored in the commit of the transaction it answers);
+ * latency then starts when the handler is asked.
  */
-export async function runSaturated(channels: readonly Channel[], warmup: number, measured: number, onMeasured?: () => void): Promise<SaturatedRun> {
+export async function runSaturated(channels: readonly Channel[], warmup: number, measured: number, onMeasured?: () => void, opts: { onTurn?: boolean } = {}): Promise<SaturatedRun> {
   const total = BigInt(warmup + measured)
   const proposedAt = new Map<bigint, number>()
   const latencies: number[] = []
   let startedAt = 0
   let cpuAt = process.cpuUsage()
   let failure: unknown
-  const turn = (ch: Channel) => {
-    const s = ch.state
-    if (!s.isMyTurn || s.seq >= total) return
+  /** Our next move's data if we move now (and the clocks of the measurement start at the first measured one). */
+  const next = (s: { isMyTurn: boolean; seq: bigint }): Hex | undefined => {
+    if (!s.isMyTurn || s.seq >= total) return undefined
     const seq = s.seq + 1n
     if (seq === BigInt(warmup + 1)) {
       onMeasured?.()
@@ -91,10 +94,14 @@ export async function runSaturated(channels: readonly Channel[], warmup: number,
       cpuAt = process.cpuUsage()
     }
     proposedAt.set(seq, performance.now())
-    ch.propose(COUNTER_MOVE).catch((e) => (failure ??= e))
+    return COUNTER_MOVE
+  }
+  const turn = (ch: Channel) => {
+    const data = next(ch.state)
+    if (data !== undefined) ch.propose(data).catch((e) => (failure ??= e))
   }
   const offs = channels.flatMap((ch) => [
-    ch.on('state', (s) => s.isMyTurn && turn(ch)),
+    opts.onTurn ? ch.onTurn(next) : ch.on('state', (s) => s.isMyTurn && turn(ch)),
     ch.on('final', (f) => {
       if (f.transaction.actor !== ch.me || f.seq <= BigInt(warmup) || f.seq > total) return
       latencies.push(performance.now() - proposedAt.get(f.seq)!)
