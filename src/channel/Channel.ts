@@ -230,8 +230,12 @@ export class Channel {
    * left the process (the peer sends the transaction again). The `state` and `final` events come
    * after the commit, as always. A move the machine refuses (or a handler that throws) goes to the
    * `error` event and no move is made. Inside `fn`, return the move instead of calling `propose`
-   * (UsageError `PROPOSE_IN_TURN_HANDLER`: the channel waits for `fn`). The first move of a channel,
-   * and a move after our own, are still `propose`d. One handler at a time; returns its removal.
+   * (UsageError `PROPOSE_IN_TURN_HANDLER`: the channel waits for `fn`). The channel's other inputs
+   * (its court's too) wait while `fn` decides, so it is waited for 250 ms at most (TURN_WAIT_MS):
+   * a slower answer is proposed on its own when it comes, in a commit of its own. The first move of
+   * a channel, and a move after our own, are still `propose`d; moves through the chain (a post
+   * after our window, a response to a timeout) are the court's (`court.propose`). One handler at
+   * a time; returns its removal.
    * @example
    * const off = channel.onTurn((s) => nextMove(s.state)) // a bot: every answer in the commit of what it answers
    */

@@ -48,6 +48,9 @@ import { SYNC_BATCH, announcement, syncResponse } from './sync.js'
 import { nextActorOf } from '../machine/failure.js'
 import { ChannelRecords } from '../store/ChannelRecords.js'
 
+/** How long an input waits for the turn handler's move before it ends without it (the move is then proposed on its own). */
+export const TURN_WAIT_MS = 250
+
 /** Our next move when a peer's transaction made it our turn, or undefined to make none (Channel.onTurn). */
 export type TurnHandler = () => Hex | undefined | Promise<Hex | undefined>
 
@@ -535,19 +538,38 @@ export class Engine {
     return this.turn
   }
 
-  /** Asks the turn handler for our move and makes it (prepared, signed, stored); its failures are reported. */
+  /**
+   * Asks the turn handler for our move and makes it (prepared, signed, stored); its failures are
+   * reported. The channel's inputs (the court's among them) wait while it decides, so a handler
+   * that takes longer than {@link TURN_WAIT_MS} is not waited for: the input ends without our
+   * move, and the move it returns later is proposed on its own (its own commit).
+   */
   private async answer(): Promise<void> {
     const turn = this.turn
     if (turn === undefined || this.disposed || !this.isMyTurn()) return
-    let data: Hex | undefined
+    const slow = Symbol('slow')
+    let timer: NodeJS.Timeout | undefined
+    let asked: Promise<Hex | undefined>
+    let data: Hex | undefined | typeof slow
     this.answering = true
     try {
-      data = await turn()
+      asked = Promise.resolve().then(turn)
+      data = await Promise.race([asked, new Promise<typeof slow>((r) => (timer = setTimeout(r, TURN_WAIT_MS, slow)))])
     } catch (error) {
       this.report(error)
       return
     } finally {
+      clearTimeout(timer)
       this.answering = false
+    }
+    if (data === slow) {
+      asked.then(
+        (late) => {
+          if (late !== undefined && !this.disposed) this.job(async () => (this.isMyTurn() ? void (await this.propose(late)) : undefined)).catch((e) => this.report(e))
+        },
+        (error) => this.report(error),
+      )
+      return
     }
     if (data === undefined || this.disposed || !this.isMyTurn()) return
     try {

@@ -21,6 +21,7 @@ import { deployLocalStack, type LocalStack } from '../chain/stack.js'
 import type { Hex } from '../protocol/types.js'
 import type { Message } from '../transport/messages.js'
 import { SqliteStore } from '../store/SqliteStore.js'
+import { TURN_WAIT_MS } from './Engine.js'
 import { openPeers, play, settle, type Peers } from '../../test/helpers/peers.js'
 
 const abi = AbiCoder.defaultAbiCoder()
@@ -160,5 +161,17 @@ describe('onTurn: our answer in the commit of the transaction it answers (SQLite
     assert.equal(b.state.seq, 1n, 'no move was made')
     assert.equal(b.state.isMyTurn, true)
     assert.throws(() => b.onTurn(undefined as never), { code: 'TURN_HANDLER_INVALID' })
+
+    // A handler slower than TURN_WAIT_MS is not waited for (the channel's inputs, its court's
+    // among them, queue behind it): the input ends without our move, which is proposed when it comes.
+    const offA = a.onTurn(() => new Promise<Hex>((r) => setTimeout(r, TURN_WAIT_MS + 300, ADD_ONE)))
+    const started = Date.now()
+    await b.propose(ADD_ONE) // seq 2: a's turn next
+    await settle(peers.hub, peers.channels)
+    const waited = Date.now() - started
+    assert.equal(a.state.seq, 2n, 'the input ended without the slow move')
+    assert.ok(waited < TURN_WAIT_MS + 250, `the input waited ${waited} ms`)
+    await b.waitFinal(3n) // the slow move, proposed on its own, became final
+    offA()
   })
 })
