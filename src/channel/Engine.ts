@@ -246,7 +246,7 @@ export class Engine {
       now: () => clock.now(),
       digest: (t) => hasher.transaction(t),
       closeReady: () => this.closer.ready(),
-      finalityProof: () => this.agreement.finalityProof(),
+      finalityProof: () => this.finalityProof(),
       lateMove: (data, opts) => this.lateMove(data, opts),
       isTerminal: (state) => machine.isTerminal(state),
       courtState: () => this.records.courtState(),
@@ -254,8 +254,8 @@ export class Engine {
       txAt: (fork, seq) => this.records.tx(fork, seq),
       txsFrom: (fork, fromSeq, limit) => this.records.txs(fork, fromSeq, limit),
       signaturesOf: (digest) => this.records.signatures(digest),
-      ownSignaturesFrom: (fork, fromSeq) => store.getOwnSignatures(id, fork, fromSeq),
-      forks: () => store.getForks(id),
+      ownSignaturesFrom: (fork, fromSeq) => this.records.ownSignatures(fork, fromSeq),
+      forks: () => this.records.forks(),
     }
     return this.port
   }
@@ -371,7 +371,7 @@ export class Engine {
    */
   reopened(ev: { fork: bigint; stateHash: Hex; timestamp: bigint }): void {
     if (ev.fork !== 0n || this.phase === ChannelPhase.Closed) return
-    const genesis = this.o.store.getForks(this.channelId)[0]!
+    const genesis = this.records.forks()[0]!
     if (genesis.stateHash !== ev.stateHash.toLowerCase() || genesis.timestamp !== ev.timestamp) {
       // The open landed again in another block (a reorganisation re-included it later): its
       // genesis time differs, so the moves signed on the old one cannot be proven on this one.

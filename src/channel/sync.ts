@@ -46,7 +46,7 @@ export function announcement(ledger: Ledger, records: ChannelRecords, me: number
   const from = ledger.final.seq + 1n
   const messages: Message[] = [{ type: 'sync-request', fork, fromSeq: from }]
   let catchUpFrom: bigint | undefined
-  for (const own of records.store.getOwnSignatures(records.channelId, fork, from)) {
+  for (const own of records.ownSignatures(fork, from)) {
     if (own.kind !== 'tx') continue
     const e = ledger.get(own.seq)
     if (!e || e.digest !== own.digest) continue

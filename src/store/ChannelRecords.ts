@@ -9,7 +9,7 @@
 import { bitmapOf } from '../protocol/bitmap.js'
 import type { Hex } from '../protocol/types.js'
 import { META } from './metaKeys.js'
-import type { Store, TxRecord } from './types.js'
+import type { ForkRecord, OwnSignatureRecord, Store, TxRecord } from './types.js'
 
 /** A stored transaction with every signature stored for it (by participant index) and their bitmap. */
 export interface SignedRecord extends TxRecord {
@@ -67,6 +67,16 @@ export class ChannelRecords {
   signatures(digest: Hex): Map<number, Hex> {
     return this.store.getSignatures(this.channelId, digest)
   }
+  /** Our signatures (the signing log) on `fork` from height `fromSeq` on, ascending. */
+  ownSignatures(fork: bigint, fromSeq = 0n): OwnSignatureRecord[] {
+    return this.store.getOwnSignatures(this.channelId, fork, fromSeq)
+  }
+
+  /** Every fork the chain set for this channel, ascending (fork 0 is the open's genesis). */
+  forks(): ForkRecord[] {
+    return this.store.getForks(this.channelId)
+  }
+
 
   // ─── per-channel facts ─────────────────────────────────────────────────────────────────
 
