@@ -323,12 +323,12 @@ export class Channel {
 
   /** A reorganisation took the open away (the court found no channel on-chain): see Engine.openRetracted. */
   applyOpenRetracted(): Promise<void> {
-    return this.e.job(async () => this.e.openRetracted())
+    return this.e.job(async () => this.e.chain.openRetracted())
   }
 
   /** The chain set a new fork (StateSet): drop the old one, build on the new genesis. */
   applyStateSet(ev: StateSetEvent): Promise<void> {
-    return this.e.job(() => this.e.stateSet(ev))
+    return this.e.job(() => this.e.chain.stateSet(ev))
   }
 
 
@@ -337,13 +337,13 @@ export class Channel {
    * nothing more on this fork; a close signed on it is preempted.
    */
   applyDispute(ev: { fork: bigint }, at: { transactionHash?: Hex } = {}): Promise<void> {
-    return this.e.job(async () => this.e.dispute(ev, at.transactionHash))
+    return this.e.job(async () => this.e.chain.dispute(ev, at.transactionHash))
   }
 
 
   /** The accused's move cancelled the dispute (DisputeCancelled): signing resumes on this fork. */
   applyDisputeCancelled(ev: { fork: bigint }): Promise<void> {
-    return this.e.job(async () => this.e.disputeCancelled(ev))
+    return this.e.job(async () => this.e.chain.disputeCancelled(ev))
   }
 
   /**
@@ -351,7 +351,7 @@ export class Channel {
    * now `after` (see Engine.reorganised). The court calls it; the listener then delivers the new blocks.
    */
   applyReorg(before: ChainPhaseView, after: ChainPhaseView): Promise<void> {
-    return this.e.job(async () => this.e.reorganised(before, after))
+    return this.e.job(async () => this.e.chain.reorganised(before, after))
   }
 
   /**
@@ -359,7 +359,7 @@ export class Channel {
    * phase becomes Closed — only this does it. Give the hash: a pending `close()` resolves with it.
    */
   applyClosed(ev: ChannelClosedEvent, at: { transactionHash?: Hex } = {}): Promise<void> {
-    return this.e.job(async () => this.e.settled(ev, at.transactionHash))
+    return this.e.job(async () => this.e.chain.settled(ev, at.transactionHash))
   }
 
 
@@ -368,7 +368,7 @@ export class Channel {
    * as if broadcast, its timestamp judged by the chain's clock.
    */
   applyPostedTransaction(tx: Transaction, signature: Hex, chainTime?: bigint): Promise<void> {
-    return this.e.job(() => this.e.posted(tx, signature, chainTime))
+    return this.e.job(() => this.e.chain.posted(tx, signature, chainTime))
   }
 
   /**
@@ -377,7 +377,7 @@ export class Channel {
    * height, so one that conflicts with what we hold becomes fraud evidence (the `fraud` event).
    */
   applyChainTransactions(entries: readonly SignedTransaction[], chainTime?: bigint): Promise<void> {
-    return this.e.job(() => this.e.chainList(entries, chainTime))
+    return this.e.job(() => this.e.chain.chainList(entries, chainTime))
   }
 
 

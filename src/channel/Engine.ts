@@ -16,23 +16,21 @@
  * nothing more — is stored by itself (./GroupCommit.ts). So a busy channel commits
  * about once per transaction and peer. A store whose commits cost no fsync (`store.durable`
  * unset: MemoryStore) has nothing to share: peers' signatures are stored at the end of the
- * input that brought them.
+ * input that brought them. With a turn handler (Channel.onTurn), a peer's transaction and our
+ * answer to it are one commit (./turn.ts). What the chain says is applied by ./ChainSide.ts.
  * Internal: applications use {@link Channel}.
  */
 import { crashPoint } from '../testing/crashPoint.js'
 import type { SigningKey } from 'ethers'
-import { ProtocolError, RuntimeError } from '../errors/ParleyError.js'
+import { ProtocolError } from '../errors/ParleyError.js'
 import { bitIndices, hasBit } from '../protocol/bitmap.js'
-import { hashState } from '../protocol/eip712.js'
 import { memberList } from '../protocol/members.js'
-import type { ChannelParams, Hex, PackedSignedTransaction, SignedTransaction, Transaction } from '../protocol/types.js'
-import type { ChannelClosedEvent, StateSetEvent } from '../chain/events.js'
+import type { ChannelParams, Hex, PackedSignedTransaction } from '../protocol/types.js'
 import { AgreementManager, type Recorded } from '../agreement/AgreementManager.js'
 import { SigningGuard, type ExternalAccount } from '../agreement/SigningGuard.js'
 import type { ConsentSigner } from '../wallet/ConsentSigner.js'
 import { Emitter } from '../observe/Emitter.js'
 import { evidenceOf } from '../state/evidence.js'
-import { fromChain } from '../state/fromChain.js'
 import { Ledger, type Entry } from '../state/ledger.js'
 import { StateManager, loadLedger } from '../state/StateManager.js'
 import type { Timing, TxSource } from '../state/steps.js'
@@ -42,23 +40,15 @@ import type { CourtPort } from './courtPort.js'
 import type { ChannelEvents } from './events.js'
 import { checkSkew, type ChannelRuntimeOptions } from './options.js'
 import { ChannelPhase, assertTransition, parsePhase } from './phase.js'
+import { ChainSide } from './ChainSide.js'
 import { GroupCommit } from './GroupCommit.js'
+import { askTurn, heldCommit, type TurnAnswer, type TurnHandler } from './turn.js'
 import { SerialQueue } from './SerialQueue.js'
 import { SYNC_BATCH, announcement, syncResponse } from './sync.js'
-import { nextActorOf } from '../machine/failure.js'
 import { ChannelRecords } from '../store/ChannelRecords.js'
 
-/** How long an input waits for the turn handler's move before it ends without it (the move is then proposed on its own). */
-export const TURN_WAIT_MS = 250
-
-/** Our next move when a peer's transaction made it our turn, or undefined to make none (Channel.onTurn). */
-export type TurnHandler = () => Hex | undefined | Promise<Hex | undefined>
-
-/** The chain's phase of the channel on a fork (the court's chain view). */
-export interface ChainPhaseView {
-  fork: bigint
-  phase: 'open' | 'disputed' | 'closed'
-}
+export type { ChainPhaseView } from './ChainSide.js'
+export { TURN_WAIT_MS, type TurnHandler } from './turn.js'
 
 export class Engine {
   readonly events = new Emitter<ChannelEvents>()
@@ -85,6 +75,8 @@ export class Engine {
   private turn: TurnHandler | undefined
   /** A turn handler is running (Channel.propose then refuses: the handler returns the move). */
   answering = false
+  /** What the chain says, applied to this channel (./ChainSide.ts). */
+  readonly chain: ChainSide
 
   constructor(
     private readonly o: ChannelRuntimeOptions,
@@ -124,6 +116,24 @@ export class Engine {
       run: (fn) => {
         if (!this.disposed) this.job(async () => fn()).catch((e) => this.report(e)) // after dispose, a restored instance may own the store
       },
+    })
+    const engine = this
+    this.chain = new ChainSide({
+      channelId, me, o, sm: this.sm, agreement: this.agreement, closer: this.closer, guard, records: this.records,
+      get phase() {
+        return engine.phase
+      },
+      setPhase: (to) => this.setPhase(to),
+      undoPhase: (to) => {
+        this.records.setPhase(to)
+        this.emitLater('phase', { from: this.phase, to })
+        this.phase = to
+      },
+      emitLater: (name, payload) => this.emitLater(name, payload),
+      report: (e, from) => this.report(e, from),
+      useLedger: (l) => this.useLedger(l),
+      reconsider: () => this.reconsider(),
+      record: (e) => this.record(e),
     })
   }
 
@@ -265,47 +275,6 @@ export class Engine {
     return l.head.nextActor === this.me && this.phase === ChannelPhase.Open && hasBit(l.fork.active, this.me)
   }
 
-  // ─── chain events ──────────────────────────────────────────────────────────────────────
-
-  async stateSet(ev: StateSetEvent): Promise<void> {
-    const old = this.sm.ledger.fork
-    if (ev.fork === 0n) this.reopened(ev)
-    if (ev.fork <= old.fork) return
-    const state = ev.state.toLowerCase() as Hex
-    if (hashState(state) !== ev.stateHash.toLowerCase()) throw new ProtocolError('STATE_HASH_MISMATCH', 'StateSet state does not hash to its stateHash')
-    const fork = { fork: ev.fork, state, stateHash: hashState(state), timestamp: ev.timestamp, active: ev.active, disputed: false }
-    this.o.store.putFork(this.channelId, fork)
-    this.useLedger(new Ledger(fork, await nextActorOf(this.o.machine, state)))
-    this.closer.reset() // a close signed on the old fork is void on the new one
-    if (this.phase !== ChannelPhase.Open && this.phase !== ChannelPhase.Closed) this.setPhase(ChannelPhase.Open)
-    this.emitLater('fork', { fork: ev.fork, state, stateHash: fork.stateHash, timestamp: ev.timestamp, active: ev.active })
-    for (const index of bitIndices(old.active & ~ev.active)) this.emitLater('removed', { fork: ev.fork, index })
-  }
-
-  /** A dispute was raised on the fork (DisputeRaised, in transaction `transactionHash`): a close signed on it is preempted. */
-  dispute(ev: { fork: bigint }, transactionHash?: Hex): void {
-    const fork = this.sm.ledger.fork
-    if (ev.fork !== fork.fork || fork.disputed) return
-    this.o.store.setForkDisputed(this.channelId, fork.fork)
-    fork.disputed = true
-    if (this.phase !== ChannelPhase.Closed) this.setPhase(ChannelPhase.Disputed)
-    this.emitLater('dispute', { fork: fork.fork, ...(transactionHash ? { transactionHash } : {}) })
-    this.closer.onDispute(fork.fork, transactionHash)
-  }
-
-  /** The accused's move cancelled the dispute (DisputeCancelled): the fork goes on — still closing if we signed a close on it. */
-  disputeCancelled(ev: { fork: bigint }): void {
-    const fork = this.sm.ledger.fork
-    if (ev.fork !== fork.fork || !fork.disputed) return
-    this.o.store.setForkDisputed(this.channelId, fork.fork, false)
-    fork.disputed = false
-    this.reconsider()
-    if (this.phase !== ChannelPhase.Disputed) return
-    const closing = this.guard.closeSigned(fork.fork) !== undefined
-    this.setPhase(closing ? ChannelPhase.Closing : ChannelPhase.Open)
-    if (closing) this.closer.onDisputeCancelled()
-  }
-
   /**
    * Our move on the head when it goes through the chain: after our broadcast window (a post,
    * docs/protocol.md §6.3) or, with `response`, during a timeout against us (§7.3, signed on the
@@ -316,119 +285,6 @@ export class Engine {
     const entry = await this.sm.prepare(data, { late: true })
     this.record(entry, { late: true, response: opts.response === true })
     return entry
-  }
-
-  /**
-   * A reorganisation took back chain events (docs/protocol.md §7.11): `before` and `after` are the
-   * chain's view of the channel then and now. A dispute or a settlement that the dropped blocks
-   * had set is undone here (blocks that replaced them set it again as their events arrive). A
-   * fork they had set is not: reported as RuntimeError `REORG_FORK_RETRACTED` (deeper than the
-   * confirmation depth, which is there to make this not happen).
-   */
-  reorganised(before: ChainPhaseView, after: ChainPhaseView): void {
-    const fork = this.sm.ledger.fork
-    if (after.fork < before.fork) {
-      this.report(new RuntimeError('REORG_FORK_RETRACTED', `a reorganisation took back fork ${before.fork}; the channel stays on it`, { details: { fork: before.fork, chainFork: after.fork } }))
-      return
-    }
-    if (after.fork !== fork.fork) return
-    if (after.phase === 'open' && fork.disputed) {
-      this.o.store.setForkDisputed(this.channelId, fork.fork, false)
-      fork.disputed = false
-      this.reconsider()
-    }
-    // A close we signed stays signed: nothing more is signed on this fork, and the courts submit it again.
-    const closing = this.guard.closeSigned(fork.fork) !== undefined
-    let to: ChannelPhase | undefined
-    if (this.phase === ChannelPhase.Closed && before.phase === 'closed' && after.phase !== 'closed') {
-      to = after.phase === 'disputed' ? ChannelPhase.Disputed : closing ? ChannelPhase.Closing : ChannelPhase.Open
-    } else if (this.phase === ChannelPhase.Disputed && after.phase === 'open') {
-      to = closing ? ChannelPhase.Closing : ChannelPhase.Open
-    }
-    if (to === undefined || to === this.phase) return
-    this.records.setPhase(to)
-    this.emitLater('phase', { from: this.phase, to })
-    this.phase = to
-    if (before.phase === 'closed') this.closer.onSettlementRetracted()
-    if (to === ChannelPhase.Closing) this.closer.onDisputeCancelled()
-  }
-
-  /**
-   * A reorganisation took the open away (the chain holds no such channel): nothing is signed or
-   * confirmed until the same open is back ({@link reopened}). Reported as RuntimeError `OPEN_RETRACTED`.
-   */
-  openRetracted(): void {
-    if (this.phase === ChannelPhase.Closed || this.phase === ChannelPhase.Unopened) return
-    this.setPhase(ChannelPhase.Unopened)
-    this.report(new RuntimeError('OPEN_RETRACTED', 'a reorganisation took the channel\'s open away: nothing is signed until it is back', { details: { channelId: this.channelId } }))
-  }
-
-  /**
-   * The chain set fork 0 (StateSet of an open). After {@link openRetracted}: the same genesis
-   * (state and timestamp) brings the channel back; another one (a new open of the same params in
-   * a later block) voids everything signed on the old one — reported as RuntimeError
-   * `OPEN_CHANGED`, the channel stays Unopened (create it anew).
-   */
-  reopened(ev: { fork: bigint; stateHash: Hex; timestamp: bigint }): void {
-    if (ev.fork !== 0n || this.phase === ChannelPhase.Closed) return
-    const genesis = this.records.forks()[0]!
-    if (genesis.stateHash !== ev.stateHash.toLowerCase() || genesis.timestamp !== ev.timestamp) {
-      // The open landed again in another block (a reorganisation re-included it later): its
-      // genesis time differs, so the moves signed on the old one cannot be proven on this one.
-      if (this.phase !== ChannelPhase.Unopened) this.setPhase(ChannelPhase.Unopened)
-      this.report(new RuntimeError('OPEN_CHANGED', 'the channel was opened again with another genesis: what was signed on the old one is void', { details: { channelId: this.channelId } }))
-      return
-    }
-    if (this.phase !== ChannelPhase.Unopened) return
-    this.setPhase(this.guard.closeSigned(this.sm.ledger.fork.fork) !== undefined ? ChannelPhase.Closing : ChannelPhase.Open)
-  }
-
-  /** The chain settled the channel (ChannelClosed, in transaction `transactionHash`): the only way to Closed. */
-  settled(ev: ChannelClosedEvent, transactionHash?: Hex): void {
-    if (this.phase === ChannelPhase.Closed) return
-    const ours = this.closer.onSettled(ev, transactionHash)
-    const hash = transactionHash ?? this.closer.completed?.transactionHash
-    this.setPhase(ChannelPhase.Closed)
-    this.emitLater('closed', {
-      fork: ev.fork, stateHash: ev.stateHash.toLowerCase() as Hex, payouts: [...(ev.payouts ?? [])], ...(ours ?? {}), ...(hash ? { transactionHash: hash } : {}),
-    })
-  }
-
-  /** A transaction the chain published (TransactionPosted) in a block stamped `chainTime`. */
-  async posted(tx: Transaction, signature: Hex, chainTime?: bigint): Promise<void> {
-    await this.chainList([{ transaction: tx, signatures: new Map([[tx.actor, signature]]) }], chainTime)
-  }
-
-  /**
-   * Signed transactions a dispute call carried (DisputeRaised / DisputeAnswered), published in
-   * a block stamped `chainTime`: every one goes through the pipeline whatever its height, so a
-   * conflict with what we hold becomes evidence — a second transaction at a height we hold is
-   * equivocation (every participant that signed both), one by the wrong actor an invalid
-   * transition (every signer). A transaction we accept or already hold takes its other
-   * signatures as confirmations.
-   */
-  async chainList(entries: readonly SignedTransaction[], chainTime?: bigint): Promise<void> {
-    for (const e of entries) {
-      const out = await fromChain(this.sm, this.o.store, this.channelId, e, chainTime, (x) => this.record(x))
-      if (out.kind === 'rejected') this.report(out.error)
-      if (out.kind === 'accepted') for (const r of out.result.rejected) this.report(r) // held ones it released
-      if (out.kind === 'accepted' || out.kind === 'held' || out.kind === 'duplicate') this.confirmFromChain(e)
-    }
-  }
-
-  /** The non-author signatures of a published transaction we hold: confirmations. */
-  private confirmFromChain(e: SignedTransaction): void {
-    const t = e.transaction
-    if (t.fork !== this.sm.ledger.fork.fork) return
-    const digest = this.o.hasher.transaction(t)
-    for (const [signer, signature] of e.signatures) {
-      if (signer === t.actor || signer === this.me) continue
-      try {
-        this.agreement.receiveConfirmation({ type: 'confirm', fork: t.fork, seq: t.seq, digest, signer, signature })
-      } catch (error) {
-        this.report(error)
-      }
-    }
   }
 
   // ─── peer messages ─────────────────────────────────────────────────────────────────────
@@ -442,8 +298,10 @@ export class Engine {
           await this.onTx(from, m, 'peer')
           return
         }
-        return this.holding(async () => {
-          if (await this.onTx(from, m, 'peer')) await this.answer()
+        return heldCommit(this.o.store, async () => void ((await this.onTx(from, m, 'peer')) && (await this.answer())), () => {
+          this.outbox = [] // not on disk: nothing of it leaves, and the channel stops
+          this.buffered = []
+          this.disposed = true
         })
       case 'confirm':
         this.agreement.receiveConfirmation(m)
@@ -539,64 +397,30 @@ export class Engine {
   }
 
   /**
-   * Asks the turn handler for our move and makes it (prepared, signed, stored); its failures are
-   * reported. The channel's inputs (the court's among them) wait while it decides, so a handler
-   * that takes longer than {@link TURN_WAIT_MS} is not waited for: the input ends without our
-   * move, and the move it returns later is proposed on its own (its own commit).
+   * Asks the turn handler for our move (./turn.ts: waited for TURN_WAIT_MS at most) and makes it
+   * (prepared, signed, stored); its failures are reported. A late answer is proposed on its own.
    */
   private async answer(): Promise<void> {
     const turn = this.turn
     if (turn === undefined || this.disposed || !this.isMyTurn()) return
-    const slow = Symbol('slow')
-    let timer: NodeJS.Timeout | undefined
-    let asked: Promise<Hex | undefined>
-    let data: Hex | undefined | typeof slow
+    let answer: TurnAnswer
     this.answering = true
     try {
-      asked = Promise.resolve().then(turn)
-      data = await Promise.race([asked, new Promise<typeof slow>((r) => (timer = setTimeout(r, TURN_WAIT_MS, slow)))])
+      answer = await askTurn(turn)
     } catch (error) {
-      this.report(error)
-      return
+      return this.report(error)
     } finally {
-      clearTimeout(timer)
       this.answering = false
     }
-    if (data === slow) {
-      asked.then(
-        (late) => {
-          if (late !== undefined && !this.disposed) this.job(async () => (this.isMyTurn() ? void (await this.propose(late)) : undefined)).catch((e) => this.report(e))
-        },
-        (error) => this.report(error),
-      )
+    if (answer.late) {
+      const later = async (data: Hex | undefined) => {
+        if (data !== undefined && !this.disposed && this.isMyTurn()) await this.propose(data)
+      }
+      answer.late.then((data) => void (this.disposed || this.job(() => later(data)).catch((e) => this.report(e))), (e) => this.report(e))
       return
     }
-    if (data === undefined || this.disposed || !this.isMyTurn()) return
-    try {
-      await this.propose(data)
-    } catch (error) {
-      this.report(error)
-    }
-  }
-
-  /**
-   * Runs `fn` in one held store transaction where the store has them (a durable one): every
-   * commit `fn` makes lands as one. A failed final commit means what `fn` recorded in memory is
-   * not on disk: nothing it produced is sent, and the channel stops (restore it from its store).
-   */
-  private async holding(fn: () => Promise<void>): Promise<void> {
-    const { store } = this.o
-    if (store.durable !== true || store.hold === undefined) return fn()
-    let failure: unknown
-    try {
-      await store.hold(() => fn().catch((e) => void (failure = e)))
-    } catch (cause) {
-      this.outbox = []
-      this.buffered = []
-      this.disposed = true
-      throw new RuntimeError('STORE_IO', 'the commit of a received transaction and our answer failed: the channel stops; restore it from its store', { cause })
-    }
-    if (failure !== undefined) throw failure
+    if (answer.data === undefined || this.disposed || !this.isMyTurn()) return
+    await this.propose(answer.data).catch((e) => this.report(e))
   }
 
   // ─── durable commits ───────────────────────────────────────────────────────────────────
