@@ -33,6 +33,7 @@ import { contractInterface } from '../contracts/artifacts.js'
 import { after, backoff, delivered, formatCursor, isRewound, nextRange, parseCursor, rewind, type Cursor } from './cursor.js'
 import { MANAGER_EVENTS, decodeManagerLog, type ManagerEvent } from './decode.js'
 import { META } from '../store/metaKeys.js'
+import { RECORD_LOG_RANGE } from './recordLog.js'
 
 /** A decoded event with where and when it happened. */
 export type ChainEvent = ManagerEvent & {
@@ -169,6 +170,11 @@ export class ChainListener {
     return this.lastHead
   }
 
+  /** The largest block range of one `eth_getLogs` this listener asks (its `maxBlockRange`, default 2000). */
+  get maxBlockRange(): number {
+    return this.o.maxBlockRange ?? RECORD_LOG_RANGE
+  }
+
   /** Subscribes to a listener event; returns the unsubscribe. @example listener.on('tick', (b) => …) */
   on<K extends keyof ChainListenerEvents>(name: K, fn: (p: ChainListenerEvents[K]) => void): () => void {
     return this.events.on(name, fn)
@@ -270,7 +276,7 @@ export class ChainListener {
       if (pending.length === 0 || this.closed) break
       const from = Math.min(...pending.map((w) => w.cursor.block))
       const group = pending.filter((w) => w.cursor.block === from)
-      const range = from > deep ? { from, to: from } : nextRange(from, deep, this.o.maxBlockRange ?? 2000)!
+      const range = from > deep ? { from, to: from } : nextRange(from, deep, this.maxBlockRange)!
       await this.scan(group, range, times, block)
     }
     if (!this.closed) this.events.emit('tick', block)

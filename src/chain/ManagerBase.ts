@@ -12,7 +12,7 @@ import { decodeManagerLog, type ManagerEvent, type ManagerEventArgs, type Manage
 import { isExecutionFailure, toParleyError } from './errors.js'
 import { parseEvents, type ChannelClosedEvent, type CreditedEvent, type StateSetEvent } from './events.js'
 import { channelStruct, channelWordOf, NO_CHANNEL, type ChannelTrack } from './records.js'
-import { channelTrack } from './recordLog.js'
+import { channelTrack, RECORD_LOG_RANGE } from './recordLog.js'
 
 /** What every state-changing call returns. */
 export interface TxResult {
@@ -76,7 +76,13 @@ export class ManagerBase {
    * Binds the manager at `address`; `runner` is a Signer for writes or a Provider for reads.
    * `judgeAt` names the block (hash) a refusal must hold on (see {@link ManagerClient.judgedAt}).
    */
-  constructor(address: string, readonly runner: ContractRunner, protected readonly judgeAt?: () => string | undefined) {
+  constructor(
+    address: string,
+    readonly runner: ContractRunner,
+    protected readonly judgeAt?: () => string | undefined,
+    /** Largest block range of one `eth_getLogs` when the channel's record is read (a node's cap). */
+    readonly logRange: number = RECORD_LOG_RANGE,
+  ) {
     this.address = address.toLowerCase() as Hex
     this.contract = new Contract(this.address, contractInterface('StateChannelManager'), runner)
   }
@@ -108,9 +114,9 @@ export class ManagerBase {
     const id = channelId.toLowerCase() as Hex
     const from = opts.fromBlock ?? this.openedAt.get(id)
     try {
-      let t = await channelTrack(provider, this.contract.interface, this.address, id, { fromBlock: from ?? 0 })
+      let t = await channelTrack(provider, this.contract.interface, this.address, id, { fromBlock: from ?? 0, maxBlockRange: this.logRange })
       // The open seen before may have been reorganised into an earlier block: look from the start.
-      if (!t && from !== undefined && from > 0) t = await channelTrack(provider, this.contract.interface, this.address, id)
+      if (!t && from !== undefined && from > 0) t = await channelTrack(provider, this.contract.interface, this.address, id, { maxBlockRange: this.logRange })
       if (t) this.openedAt.set(id, t.openedAt)
       else this.openedAt.delete(id)
       return t
@@ -156,7 +162,7 @@ export class ManagerBase {
     if (Number(phase) === Phase.None) return channelStruct(NO_CHANNEL)
     let t: ChannelTrack | undefined
     try {
-      t = await channelTrack(provider, this.contract.interface, this.address, id, { fromBlock: this.openedAt.get(id) ?? 0, toBlock: block.number })
+      t = await channelTrack(provider, this.contract.interface, this.address, id, { fromBlock: this.openedAt.get(id) ?? 0, toBlock: block.number, maxBlockRange: this.logRange })
     } catch (e) {
       throw toParleyError(e, 'read the channel record')
     }

@@ -48,7 +48,7 @@ export class ManagerClient extends CourtClient {
 
   /** The same manager used by another account (or read-only through a provider). */
   connect(runner: ContractRunner): ManagerClient {
-    return new ManagerClient(this.address, runner)
+    return new ManagerClient(this.address, runner, undefined, this.logRange)
   }
 
   /**
@@ -57,10 +57,12 @@ export class ManagerClient extends CourtClient {
    * node is behind it (a lagging or load-balanced RPC), or ahead with blocks the caller did not
    * read yet — is a RuntimeError `REFUSAL_UNCONFIRMED` (retry later), not the chain's word. The
    * court judges at the newest head its listener read.
-   * @example const manager = base.connect(wallet).judgedAt(() => listener.head?.hash)
+   * `logRange` is the largest block range its reads of the channel's record ask of the node
+   * (default 2000): give the listener's `maxBlockRange`, the cap that node serves.
+   * @example const manager = base.connect(wallet).judgedAt(() => listener.head?.hash, { logRange: listener.maxBlockRange })
    */
-  judgedAt(block: () => string | undefined): ManagerClient {
-    return new ManagerClient(this.address, this.runner, block)
+  judgedAt(block: () => string | undefined, opts: { logRange?: number } = {}): ManagerClient {
+    return new ManagerClient(this.address, this.runner, block, opts.logRange ?? this.logRange)
   }
 
   /**

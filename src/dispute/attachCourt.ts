@@ -69,7 +69,7 @@ export function attachCourt(channel: Channel, opts: CourtOptions): Court {
   const port = courtPortOf(channel)
   // A refusal counts only if it holds on the newest block the listener read: a node behind (or a
   // load balancer's lagging backend) refusing our answer must not end our defence.
-  const handler = new DisputeHandler(port, { ...opts, manager: opts.manager.judgedAt(() => opts.listener.head?.hash) })
+  const handler = new DisputeHandler(port, { ...opts, manager: opts.manager.judgedAt(() => opts.listener.head?.hash, { logRange: opts.listener.maxBlockRange }) })
   const kick = () => void handler.evaluate()
 
   /**

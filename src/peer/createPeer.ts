@@ -81,6 +81,11 @@ export interface CreatePeerOptions {
   /** Chain poll interval in ms (default 1000). */
   pollMs?: number
   /**
+   * Largest block range of one `eth_getLogs` (default 2000): the listener's scans and the court's
+   * reads of the channel's record stay within it. Public RPCs often cap it lower (e.g. 500 or 1000).
+   */
+  maxBlockRange?: number
+  /**
    * Blocks on top of an event's block before the client acts on it, and of the open's block
    * before a new channel is played on (default: {@link defaultConfirmations} of the chain: 0 on
    * anvil and hardhat, 12 elsewhere).
@@ -195,7 +200,7 @@ export async function createPeer(o: CreatePeerOptions): Promise<Peer> {
 
     const listener = new ChainListener({
       provider, manager: manager.address, clock,
-      ...(o.pollMs !== undefined ? { pollMs: o.pollMs } : {}), confirmations,
+      ...(o.pollMs !== undefined ? { pollMs: o.pollMs } : {}), ...(o.maxBlockRange !== undefined ? { maxBlockRange: o.maxBlockRange } : {}), confirmations,
     })
     cleanup.push(() => listener.close())
     const fromBlock = genesis?.blockNumber ?? o.fromBlock
