@@ -16,8 +16,9 @@
  *
  * `npm run bench:channels` (`-- --quick`: 1,000 channels only, fewer moves; `-- --n=500,2000`: other counts).
  */
-import { spawn } from 'node:child_process'
+import { spawn, type ChildProcessWithoutNullStreams } from 'node:child_process'
 import { loadavg } from 'node:os'
+import { createInterface } from 'node:readline'
 import { fileURLToPath } from 'node:url'
 import { startAnvil } from '../src/chain/anvil.js'
 import { deployLocalStack } from '../src/chain/stack.js'
@@ -31,6 +32,10 @@ const NS = nArg ? nArg.slice(4).split(',').map(Number) : quick ? [1000] : [1000,
 const MOVES = quick ? 100 : 500
 const WARMUP = 50
 const STORES = ['memory', 'sqlite'] as const
+/** `--lockstep`: only the latency goal, measured in lockstep (see {@link lockstep}); `--rounds=`, `--per=` size it. */
+const LOCKSTEP = process.argv.includes('--lockstep')
+const ROUNDS = Number(process.argv.find((a) => a.startsWith('--rounds='))?.slice(9) ?? 60)
+const PER = Number(process.argv.find((a) => a.startsWith('--per='))?.slice(6) ?? 50)
 
 /** Runs one configuration in a fresh `node --expose-gc` process; its last stdout line is the result. */
 function child(cfg: ChildConfig): Promise<ChildResult> {
@@ -46,6 +51,94 @@ function child(cfg: ChildConfig): Promise<ChildResult> {
       resolve(JSON.parse(out.trim().split('\n').pop()!) as ChildResult)
     })
   })
+}
+
+/**
+ * A configuration run in lockstep with others (ChildConfig.lockstep): it prints `ready` once its
+ * idle channels are restored, then runs blocks of moves when told.
+ */
+class Stepped {
+  private readonly lines: string[] = []
+  private readonly waiting: ((line: string) => void)[] = []
+  private readonly p: ChildProcessWithoutNullStreams
+  readonly done: Promise<ChildResult>
+
+  constructor(cfg: ChildConfig) {
+    this.p = spawn(process.execPath, ['--expose-gc', '--max-old-space-size=16384', '--import', 'tsx', fileURLToPath(import.meta.url), '--child', JSON.stringify(cfg)], {
+      stdio: ['pipe', 'pipe', 'inherit'],
+    }) as unknown as ChildProcessWithoutNullStreams
+    let last = ''
+    createInterface({ input: this.p.stdout }).on('line', (line) => {
+      last = line
+      const w = this.waiting.shift()
+      if (w) w(line)
+      else this.lines.push(line)
+    })
+    this.done = new Promise((resolve, reject) => {
+      this.p.on('error', reject)
+      this.p.on('exit', (code) => (code === 0 ? resolve(JSON.parse(last) as ChildResult) : reject(new Error(`lockstep child (n = ${cfg.n}, ${cfg.store}) exited with ${code}`))))
+    })
+  }
+
+  /** The next line the child prints (or its failure). */
+  next(): Promise<string> {
+    const line = this.lines.shift()
+    if (line !== undefined) return Promise.resolve(line)
+    return Promise.race([new Promise<string>((r) => this.waiting.push(r)), this.done.then(() => Promise.reject(new Error('the child ended')))])
+  }
+
+  /** Runs `moves` moves: the median latency (ms) and CPU per move (ms). */
+  async block(moves: number): Promise<{ p50: number; cpu: number }> {
+    this.p.stdin.write(`${JSON.stringify({ moves })}\n`)
+    const r = JSON.parse(await this.next()) as { samples: number[]; cpuUs: number }
+    return { p50: median(r.samples), cpu: r.cpuUs / 1000 / moves }
+  }
+
+  end(): Promise<ChildResult> {
+    this.p.stdin.end(`${JSON.stringify({ end: true })}\n`)
+    return this.done
+  }
+}
+
+const median = (xs: readonly number[]) => {
+  const s = [...xs].sort((a, b) => a - b)
+  return s.length === 0 ? 0 : s.length % 2 ? s[(s.length - 1) / 2]! : (s[s.length / 2 - 1]! + s[s.length / 2]!) / 2
+}
+const quartiles = (xs: readonly number[]) => {
+  const s = [...xs].sort((a, b) => a - b)
+  const q = (f: number) => s[Math.min(s.length - 1, Math.floor(f * s.length))]!
+  return [q(0.25), q(0.75)] as const
+}
+
+/**
+ * The goal's comparison, in lockstep: a process with `n` idle channels (A), a one-channel process
+ * (B, the reference) and a second one-channel process (C, the control: what the method measures
+ * between two identical processes), all alive at once; blocks of `per` moves run in one of them
+ * at a time, round after round (the order rotates), so a drifting load weighs on all alike.
+ * Per round: A/B and C/B of the blocks' median latency and CPU per move.
+ */
+async function lockstep(base: Omit<ChildConfig, 'n' | 'store' | 'share'>, store: 'memory' | 'sqlite', n: number, rounds: number, per: number) {
+  const [a, b, c] = [n, 0, 0].map((k) => new Stepped({ ...base, n: k, store, share: true, lockstep: true }))
+  try {
+    for (const x of [a!, b!, c!]) if ((await x.next()) !== 'ready') throw new Error('a lockstep child did not get ready')
+    const rows: { a: { p50: number; cpu: number }; b: { p50: number; cpu: number }; c: { p50: number; cpu: number } }[] = []
+    const orders = [[0, 1, 2], [1, 2, 0], [2, 0, 1], [2, 1, 0], [1, 0, 2], [0, 2, 1]]
+    for (let i = 0; i < rounds; i++) {
+      const got: { p50: number; cpu: number }[] = []
+      for (const k of orders[i % orders.length]!) got[k] = await [a!, b!, c!][k]!.block(per)
+      rows.push({ a: got[0]!, b: got[1]!, c: got[2]! })
+      if ((i + 1) % 10 === 0) progress(`  lockstep ${store}, ${fmt(n)} idle: ${i + 1} of ${rounds} rounds`)
+    }
+    return {
+      store, n, rounds, per,
+      p50: { a: median(rows.map((r) => r.a.p50)), b: median(rows.map((r) => r.b.p50)), c: median(rows.map((r) => r.c.p50)) },
+      cpu: { a: median(rows.map((r) => r.a.cpu)), b: median(rows.map((r) => r.b.cpu)), c: median(rows.map((r) => r.c.cpu)) },
+      p50Ratio: rows.map((r) => r.a.p50 / r.b.p50), cpuRatio: rows.map((r) => r.a.cpu / r.b.cpu),
+      p50Control: rows.map((r) => r.c.p50 / r.b.p50), cpuControl: rows.map((r) => r.c.cpu / r.b.cpu),
+    }
+  } finally {
+    await Promise.all([a!, b!, c!].map((x) => x.end().catch(() => undefined)))
+  }
 }
 
 const kib = (bytes: number) => (bytes / 1024).toFixed(1)
@@ -76,6 +169,7 @@ async function main(): Promise<void> {
       domain: { chainId: hasher.domain.chainId.toString(), verifyingContract: hasher.domain.verifyingContract },
       keys: [anvil.wallets[1]!.privateKey, anvil.wallets[2]!.privateKey],
     }
+    if (LOCKSTEP) return await reportLockstep(base)
     // Each configuration is paired with a one-channel process run just before it: the load of
     // the shared machine drifts over minutes, and the pair sees about the same load.
     const results: (ChildResult & { one: ChildResult })[] = []
@@ -128,6 +222,35 @@ async function main(): Promise<void> {
     }
   } finally {
     await anvil.stop()
+  }
+}
+
+/** `--lockstep`: the move-latency goal (within 10 % of a one-channel process), per store, at the largest N. */
+async function reportLockstep(base: Omit<ChildConfig, 'n' | 'store' | 'share'>): Promise<void> {
+  const n = Math.max(...NS)
+  console.log(`Lockstep: three processes alive at once — A with ${fmt(n)} idle channels (shared EVM), B and C with the moving channel only — ` +
+    `each after ${WARMUP} untimed moves; ${ROUNDS} rounds, each a block of ${PER} moves in A, B and C in turn (one process at a time, the order rotating); ` +
+    'per round the ratio of the blocks\' median latency (propose → final at the proposer) and of their CPU per move. ' +
+    'A/B is the goal\'s comparison; C/B compares two identical one-channel processes (what the method reads when there is no difference).\n')
+  const out = []
+  for (const store of STORES) {
+    progress(`lockstep: ${store}, ${fmt(n)} idle channels against two one-channel processes`)
+    out.push(await lockstep(base, store, n, ROUNDS, PER))
+  }
+  const iqr = (xs: number[]) => quartiles(xs).map((q) => pct(q)).join(' … ')
+  console.log(table(
+    ['store', 'idle channels', 'rounds × moves', 'p50 A / B / C (ms)', 'CPU / move A / B / C (ms)', 'A/B p50: median [IQR]', 'A/B CPU: median [IQR]', 'control C/B p50', 'control C/B CPU'],
+    out.map((r) => [
+      r.store, fmt(r.n), `${r.rounds} × ${r.per}`, `${ms(r.p50.a)} / ${ms(r.p50.b)} / ${ms(r.p50.c)}`, `${ms(r.cpu.a)} / ${ms(r.cpu.b)} / ${ms(r.cpu.c)}`,
+      `${pct(median(r.p50Ratio))} [${iqr(r.p50Ratio)}]`, `${pct(median(r.cpuRatio))} [${iqr(r.cpuRatio)}]`,
+      `${pct(median(r.p50Control))} [${iqr(r.p50Control)}]`, `${pct(median(r.cpuControl))} [${iqr(r.cpuControl)}]`,
+    ]),
+  ))
+  console.log(`Load average at end: ${loadavg().map((l) => l.toFixed(2)).join(' ')}`)
+  for (const r of out) {
+    const [p, c] = [median(r.p50Ratio), median(r.cpuRatio)]
+    console.log(`\n${r.store}, ${fmt(r.n)} idle channels: move latency ${pct(p)}, CPU per move ${pct(c)} against the one-channel process (median of ${r.rounds} paired blocks; ` +
+      `two identical one-channel processes read ${pct(median(r.p50Control))} / ${pct(median(r.cpuControl))}) — goal within 10 %: ${p <= 1.1 && c <= 1.1 ? 'met' : 'NOT met'}.`)
   }
 }
 

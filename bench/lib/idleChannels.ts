@@ -6,6 +6,7 @@
 import { mkdtempSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
+import { createInterface } from 'node:readline'
 import { AbiCoder, JsonRpcProvider, Wallet, keccak256, toUtf8Bytes } from 'ethers'
 import { detectHardfork } from '../../src/chain/hardfork.js'
 import { Channel } from '../../src/channel/Channel.js'
@@ -39,6 +40,14 @@ export interface ChildConfig {
   share: boolean
   moves: number
   warmup: number
+  /**
+   * Lockstep (`bench:channels -- --lockstep`): once the idle channels are restored, print `ready`
+   * and run blocks of moves on command (one JSON line on stdin each: `{ "moves": k }`, answered
+   * with `{ "samples": [ms…], "cpuUs": … }`; `{ "end": true }` ends), instead of the ABBA blocks:
+   * the parent alternates blocks between this process and a one-channel process, so both see the
+   * same load and never run at once.
+   */
+  lockstep?: boolean
 }
 
 export interface ChildResult {
@@ -66,6 +75,20 @@ export interface ChildResult {
    * collected, in this process: p50 and CPU per move, ms.
    */
   paired: Record<'with' | 'without', { p50: number; cpu: number }>
+}
+
+/** Lockstep blocks (see ChildConfig.lockstep): moves on command from stdin, results on stdout. */
+async function serveBlocks(move: () => Promise<number>): Promise<void> {
+  process.stdout.write('ready\n')
+  for await (const line of createInterface({ input: process.stdin })) {
+    const cmd = JSON.parse(line) as { moves?: number; end?: boolean }
+    if (cmd.end) return
+    const samples: number[] = []
+    const c0 = process.cpuUsage()
+    for (let i = 0; i < (cmd.moves ?? 0); i++) samples.push(await move())
+    const c = process.cpuUsage(c0)
+    process.stdout.write(`${JSON.stringify({ samples, cpuUs: c.user + c.system })}\n`)
+  }
 }
 
 /** Two full collections, then RSS and heap used. */
@@ -168,13 +191,14 @@ export async function runChild(cfg: ChildConfig): Promise<ChildResult> {
     const after = await memory()
     const evmBuilds = cfg.share ? sharedMachineEvms.stats().entries : privateEvms
 
-    const busy = await timed()
     if (idle.length !== cfg.n) throw new Error('lost channels')
+    if (cfg.lockstep) await serveBlocks(move)
+    const busy = await timed()
 
     // In-process pairs, ABBA so that a drifting load cancels: blocks of moves with the idle
     // channels and with them disposed (and collected), WOOWWOOW.
     const paired = { with: { samples: [] as number[], cpuUs: 0 }, without: { samples: [] as number[], cpuUs: 0 } }
-    if (cfg.n > 0) {
+    if (cfg.n > 0 && !cfg.lockstep) {
       const per = Math.ceil(cfg.moves / 4)
       for (const cond of ['with', 'without', 'without', 'with', 'with', 'without', 'without', 'with'] as const) {
         if (cond === 'without' && idle.length > 0) {
