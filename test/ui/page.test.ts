@@ -84,6 +84,10 @@ describe('the live view page, fed by the printer', { skip: missing }, () => {
       page = await browser!.newPage()
       await page.goto(view.url)
       await page.waitForSelector('#stream.up')
+      printer.event('ui', { url: view.url, port: view.port }, `live view at ${view.url} (127.0.0.1 only; the token in it lets anyone who has it play as you)`)
+      await page.waitForSelector('#log li.ui')
+      assert.doesNotMatch((await page.textContent('#log'))!, new RegExp(view.token), 'the page does not show its token')
+      assert.match((await page.textContent('#log li.ui'))!, /live view at http:\/\/127\.0\.0\.1:\d+\/\?token=…/)
       const text = async (sel: string) => (await page!.textContent(sel))?.trim()
 
       // Links: #1 connects, #2 stays away.
