@@ -6,8 +6,9 @@
 # Not built here: no image registry is reachable from this project's machines, so the base image
 # cannot be pulled and this file has never been built. Its steps are .ci/run's, in the same order
 # (Debian's chromium for the live view's browser test, npm ci, then npm test), which CI runs on
-# every submission: keep the two identical. The one addition is what node:20-bookworm-slim lacks
-# and CI's machine has: python3, make and g++, for better-sqlite3 when no prebuilt binary fits.
+# every submission: keep the two identical. Two additions: what node:20-bookworm-slim lacks and
+# CI's machine has (python3, make and g++, for better-sqlite3 when no prebuilt binary fits), and
+# the contracts compiled into the image (npm test's pretest then finds them up to date).
 FROM node:20-bookworm-slim
 
 RUN apt-get update \

@@ -2,11 +2,14 @@
  * The live view's server without a browser (test/ui drives it in Chromium): every request
  * needs the token, the Host must be its own and a command its own Origin's JSON; the event
  * stream replays the run so far, resumes after Last-Event-ID, and starts again when another
- * source is attached; commands reach the source as lines; a busy port is PORT_IN_USE.
+ * source is attached; commands reach the source as lines; a busy port is PORT_IN_USE; it
+ * listens on 127.0.0.1 alone (not on another loopback address, ::1, or the machine's interfaces).
  */
 import { describe, it } from 'node:test'
 import assert from 'node:assert/strict'
 import { request } from 'node:http'
+import { connect } from 'node:net'
+import { networkInterfaces } from 'node:os'
 import { RuntimeError } from '../../src/errors/ParleyError.js'
 import { Emitter } from '../../src/observe/Emitter.js'
 import { startLiveView, type LiveViewSource } from './server.js'
@@ -94,6 +97,25 @@ describe('the live view server', () => {
       assert.deepEqual(frames((await http(events, { headers: { 'Last-Event-ID': '2' } })).body).map((f) => f.event), ['hello', 'ready'], 'a page that had the old channel gets the new one from its hello')
       a.emit({ event: 'state', seq: 9n })
       assert.deepEqual(frames((await http(events)).body).map((f) => f.event), ['hello', 'ready'], 'the old source is no longer shown')
+    } finally {
+      await view.close()
+    }
+  })
+
+  it('listens on 127.0.0.1 only: the port is closed on every other address of the machine', async () => {
+    const view = await startLiveView({ port: 0 })
+    try {
+      /** Whether a TCP connection to host:port is accepted. */
+      const accepts = (host: string) => new Promise<boolean>((resolve) => {
+        const socket = connect({ host, port: view.port, timeout: 2000 })
+        socket.once('connect', () => (socket.destroy(), resolve(true)))
+        socket.once('timeout', () => (socket.destroy(), resolve(false)))
+        socket.once('error', () => resolve(false))
+      })
+      assert.equal(await accepts('127.0.0.1'), true)
+      // Another loopback address (all of 127/8 is local on Linux), IPv6's, and every interface's but link-local ones.
+      const others = ['127.0.0.2', '::1', ...Object.values(networkInterfaces()).flat().flatMap((i) => (i && !i.internal && !i.address.startsWith('fe80:') ? [i.address] : []))]
+      for (const host of others) assert.equal(await accepts(host), false, `${host}:${view.port} must not answer`)
     } finally {
       await view.close()
     }

@@ -5,7 +5,9 @@
  * a TicTacToe move by clicking her page's board; bob's page shows it final. Alice forces a
  * close from her page; the dispute appears on both pages. A bad move shows bob the CLI's
  * one-line error. Requests without the token, with another Host or from another Origin are
- * refused.
+ * refused — as raw HTTP, and in the browser: a page of another origin on this machine can neither
+ * read the stream nor act (with or without the token), and a DNS-rebound name (Chromium's
+ * --host-resolver-rules maps it to 127.0.0.1) gets nothing, even with the token.
  *
  * Skips, saying so, where no Chromium is installed (`.ci/run` installs it). With
  * PARLEY_UI_SCREENSHOTS=<dir> it also saves the pages as PNG files there (docs/img).
@@ -13,7 +15,8 @@
 import { after, before, describe, it } from 'node:test'
 import assert from 'node:assert/strict'
 import { existsSync, mkdirSync, mkdtempSync, rmSync } from 'node:fs'
-import { request } from 'node:http'
+import { createServer, request } from 'node:http'
+import type { AddressInfo } from 'node:net'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import type { BrowserContext, Page } from 'playwright-core'
@@ -30,12 +33,15 @@ const missing = existsSync(CHROMIUM) ? undefined : `no Chromium at ${CHROMIUM} (
 if (missing) console.log(`# SKIP ${missing}`)
 const SHOTS = process.env.PARLEY_UI_SCREENSHOTS
 
+/** A name Chromium resolves to 127.0.0.1, as an attacker's DNS would after rebinding. */
+const REBOUND = 'rebind.test'
+
 /** Headless Chromium with a fresh profile; the flags it needs on this kind of machine. */
 async function launch(profile: string): Promise<BrowserContext> {
   const { chromium } = await import('playwright-core')
   return chromium.launchPersistentContext(profile, {
     executablePath: CHROMIUM, headless: true, viewport: { width: 1200, height: 900 },
-    args: ['--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'],
+    args: ['--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync', `--host-resolver-rules=MAP ${REBOUND} 127.0.0.1`],
   })
 }
 
@@ -120,6 +126,60 @@ describe('the live view in a browser', { skip: missing }, () => {
       // Each page knows the other participant is connected.
       await pageA.waitForSelector('#participant-1 .link .up', { timeout: 60_000 })
       await pageB.waitForSelector('#participant-0 .link .up', { timeout: 60_000 })
+
+      // Another web page on this machine (another origin: another port of 127.0.0.1) tries alice's
+      // live view through the browser: without the token, and even with it, it reads nothing and
+      // plays nothing.
+      const elsewhere = createServer((_req, res) => void res.writeHead(200, { 'Content-Type': 'text/html' }).end('<!doctype html><title>another page</title>'))
+      await new Promise<void>((resolve) => elsewhere.listen(0, '127.0.0.1', resolve))
+      try {
+        const evil = await browser.newPage()
+        await evil.goto(`http://127.0.0.1:${(elsewhere.address() as AddressInfo).port}/`)
+        // The page's script as text: tsx would wrap named functions of this file in a helper the page lacks.
+        const tries = (await evil.evaluate(`(async (base, token) => {
+          const outcome = async (f) => {
+            try {
+              const r = await f()
+              return r.type === 'opaque' ? 'sent, unreadable' : 'read ' + r.status
+            } catch {
+              return 'blocked'
+            }
+          }
+          const line = '{"line":"force-close"}'
+          return {
+            events: await outcome(() => fetch(base + '/events')),
+            eventsWithToken: await outcome(() => fetch(base + '/events?token=' + token)),
+            pageWithToken: await outcome(() => fetch(base + '/?token=' + token)),
+            eventSourceWithToken: await new Promise((resolve) => {
+              const s = new EventSource(base + '/events?token=' + token)
+              s.onmessage = () => (s.close(), resolve('read'))
+              s.onerror = () => (s.close(), resolve('blocked'))
+            }),
+            command: await outcome(() => fetch(base + '/command', { method: 'POST', headers: { 'Content-Type': 'application/json' }, body: line })),
+            commandWithToken: await outcome(() => fetch(base + '/command', { method: 'POST', headers: { 'Content-Type': 'application/json', 'X-Parley-Token': token }, body: line })),
+            // What a form or a no-cors fetch can send (no preflight): no header of its own, not JSON.
+            // It reaches the server, which refuses it (401: no token header); the response, opaque
+            // anyway, is withheld from the page too (Cross-Origin-Resource-Policy: same-origin).
+            simplePost: await outcome(() => fetch(base + '/command?token=' + token, { method: 'POST', mode: 'no-cors', headers: { 'Content-Type': 'text/plain' }, body: line })),
+          }
+        })(${JSON.stringify(base)}, ${JSON.stringify(token)})`)) as Record<string, string>
+        assert.deepEqual(tries, {
+          events: 'blocked', eventsWithToken: 'blocked', pageWithToken: 'blocked', eventSourceWithToken: 'blocked',
+          command: 'blocked', commandWithToken: 'blocked', simplePost: 'blocked',
+        }, 'another origin reads nothing (no CORS header) and its commands are refused (preflight refused, or no token header)')
+
+        // DNS rebinding: a name that now resolves to 127.0.0.1 is not this server's host, even with the token.
+        const rebound = await evil.goto(`http://${REBOUND}:${new URL(urlA).port}/?token=${token}`)
+        assert.equal(rebound?.status(), 403, 'a rebound name gets no page')
+        assert.match((await evil.textContent('body'))!, /UI_ORIGIN_REFUSED/)
+        assert.equal(await evil.evaluate(`fetch('/events?token=${token}').then((r) => r.status)`), 403, 'nor the stream, same-origin to itself')
+        await evil.close()
+      } finally {
+        await new Promise<void>((resolve) => elsewhere.close(() => resolve()))
+      }
+      await new Promise((resolve) => setTimeout(resolve, 500))
+      assert.equal((await pageA.$$('#log li.command')).length, 0, "no command reached alice's peer")
+      assert.equal(await pageA.textContent('#phase'), 'open', 'the channel is still open (no force-close got through)')
 
       // Alice (X) clicks the centre cell on her page; bob's page shows the move final.
       await pageA.click('#board button[data-cell="4"]:not([disabled])', { timeout: 30_000 })

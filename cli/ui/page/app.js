@@ -164,7 +164,8 @@
   }
 
   function logLine(e) {
-    const text = e.text ?? `${e.event} ${JSON.stringify(e)}`
+    // The page's own address carries the token: it is not shown (a shared screen would give it away).
+    const text = (e.text ?? `${e.event} ${JSON.stringify(e)}`).replaceAll(token, '…')
     const li = el('li', { class: e.event }, `${localTime(e.at)} ${e.event === 'error' || e.event === 'warning' ? text : `${e.event.padEnd(12)} ${text}`}`)
     const log = $('#log')
     log.append(li)
