@@ -2,7 +2,8 @@
  * Deadlines in local time: the pure conversion and wording, then `parley run` on a channel with a
  * 12 s broadcast window — the participant whose turn it is gets `warning MOVE_WINDOW_CLOSING`
  * before the window passes, with the deadline in chain time and in local time, and every event
- * carries the local time it happened.
+ * carries the local time it happened; and when a timeout accuses it (an SDK peer's court raises
+ * one), `warning TIMEOUT_DEADLINE_NEAR` before the timeout ends, in local time too.
  */
 import { after, before, describe, it } from 'node:test'
 import assert from 'node:assert/strict'
@@ -15,6 +16,10 @@ import { channelParams } from '../src/channel/params.js'
 import { ManualClock } from '../src/clock/ManualClock.js'
 import { openChannel } from '../src/peer/openChannel.js'
 import { startTestnet, type Testnet } from '../src/testing/testnet.js'
+import { createPeer, type Peer } from '../src/peer/createPeer.js'
+import { silentLogger } from '../src/net/logger.js'
+import { DisputeKind } from '../src/protocol/types.js'
+import { MemoryStore } from '../src/store/MemoryStore.js'
 import { Running } from './harness.js'
 import { writeParamsFile } from './lib/params.js'
 import { describeDeadline, leadTime, localDeadline } from './run/deadlines.js'
@@ -69,6 +74,33 @@ describe('parley run: deadlines', () => {
       assert.match(String(w.message), /your move window clos\w+ at \d\d:\d\d:\d\d local time .*posted on-chain/)
     } finally {
       await run.stop()
+    }
+  })
+
+  it('warns before the timeout that accuses us ends, in local time', async () => {
+    const [alice, bob] = [anvil.wallets[1]!, anvil.wallets[2]!]
+    // Alice (the CLI peer) never moves; bob's court accuses her once her turn's windows passed.
+    const times = { p2pTime: 4, agreementTime: 2, chainFallbackTime: 4, challengeTime: 24 }
+    const params = channelParams({ participants: [alice.address, bob.address], machine: stack.machines.payments, deposits: [0n, 0n], times, now: BigInt(await anvil.now()) })
+    const opened = await openChannel(stack.manager.connect(alice), params, [alice, bob])
+    writeParamsFile(join(dir, 't.json'), { params, chainId: 31337n, manager: stack.manager.address, channelId: opened.channelId, machineName: 'payments' })
+    const bootstrap = testnet.bootstrap.map((b) => `${b.host}:${b.port}`).join(',')
+    const run = new Running(['run', 't.json', '--key', alice.privateKey, '--store', 't.db', '--rpc', anvil.url, '--bootstrap', bootstrap, '--poll', '200', '--json'], dir)
+    let peer: Peer | undefined
+    try {
+      await run.on('ready', {}, 60_000)
+      peer = await createPeer({ wallet: bob, manager: stack.manager, channelId: opened.channelId, params, store: new MemoryStore(), pollMs: 200, net: { bootstrap: testnet.bootstrap, host: '127.0.0.1', logger: silentLogger } })
+      const { record } = await peer.court.next('dispute')
+      assert.equal(record.kind, DisputeKind.Timeout)
+      const w = await run.on('warning', { code: 'TIMEOUT_DEADLINE_NEAR' }, 60_000)
+      assert.equal(w.deadline, String(record.deadline))
+      const local = Date.parse(String(w.deadlineLocal))
+      assert.ok(Math.abs(local - Number(record.deadline) * 1000) < 5_000, `local deadline ${String(w.deadlineLocal)} ≈ chain time ${record.deadline}`)
+      assert.ok(Date.parse(String(w.at)) <= local + 1_000, 'warned before the timeout ended')
+      assert.match(String(w.message), /a timeout accuses you and ends at \d\d:\d\d:\d\d local time .*type your move/)
+    } finally {
+      await run.stop()
+      await peer?.stop()
     }
   })
 })

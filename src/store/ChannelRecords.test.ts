@@ -10,13 +10,14 @@ import { ChannelRecords, type SignedRecord } from './ChannelRecords.js'
 import { MemoryStore } from './MemoryStore.js'
 import { META } from './metaKeys.js'
 import type { ChannelParams, Hex } from '../protocol/types.js'
+import { defaultTimes } from '../channel/params.js'
 
 const CH = keccak256('0x01') as Hex
 const h = (n: number) => keccak256(toBeHex(n, 32)) as Hex
 const sig = (n: number) => ('0x' + n.toString(16).padStart(2, '0').repeat(65)) as Hex
 const params: ChannelParams = {
   participants: ['0x' + '11'.repeat(20), '0x' + '22'.repeat(20), '0x' + '33'.repeat(20)] as Hex[], machine: ('0x' + '44'.repeat(20)) as Hex,
-  asset: ('0x' + '00'.repeat(20)) as Hex, deposits: [0n, 0n, 0n], bond: 0n, p2pTime: 60, agreementTime: 30, chainFallbackTime: 120, challengeTime: 300,
+  asset: ('0x' + '00'.repeat(20)) as Hex, deposits: [0n, 0n, 0n], bond: 0n, ...defaultTimes,
   salt: h(9), initData: '0x', openDeadline: 1n << 40n,
 }
 const entry = (seq: bigint, signers: number[]): SignedRecord => ({

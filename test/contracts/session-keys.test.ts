@@ -158,4 +158,52 @@ describe('an open channel with session keys', () => {
     }
     await expectRevert(sim.proveEquivocation(ALICE, byWallet(inc(1n)), byWallet(inc(2n)), sim.final(3n)), 'SignerNotParticipant', [BOB, ws[BOB]!.address])
   })
+
+  test('a stolen session key costs at most its own channel: no withdrawal, no open, no close, nothing of the wallet’s free balance or of its other channel', async () => {
+    // Bob also holds 5 ETH free in the manager and a second channel (its own session keys) with Alice and Carol.
+    const free = 5n * ETH1
+    await (await (f.manager.connect(ws[BOB]!) as typeof f.manager).getFunction('deposit')(ETH, ws[BOB]!.address, free, { value: free })).wait()
+    const keys2 = ws.map(key)
+    const other = await Sim.open(f, ws, f.counter, { bond: BOND, deposits: [1n, 2n, 3n].map((k) => k * ETH1) }, keys2)
+    for (const actor of [ALICE, BOB, CAROL]) await other.move(actor, inc())
+    const start = (await sim.balances())[BOB]!
+    assert.equal(start, free)
+
+    // The thief holds Bob's session key of the first channel, with gas, and an accomplice's wallet.
+    const thief = keys[BOB]!.connect(f.anvil.provider)
+    await (await f.wallets[0]!.sendTransaction({ to: thief.address, value: ETH1 })).wait()
+    const asThief = f.manager.connect(thief) as typeof f.manager
+    // Withdraw: the key's own balance is empty, and a withdrawal debits only the caller.
+    await expectRevert(asThief.getFunction('withdraw').staticCall(ETH, 1n, thief.address), 'BalanceInsufficient', [thief.address, ETH, 0n, 1n])
+    // Open a channel that moves Bob's free balance to the accomplice: Bob's consent must be his wallet's.
+    const accomplice = f.wallets[4]!
+    const steal = makeParams([accomplice, ws[BOB]!], counter, { deposits: [0n, free] })
+    const consents = join([signDigest(accomplice.signingKey, f.hasher.channelId(steal)), signDigest(keys[BOB]!.signingKey, f.hasher.channelId(steal))])
+    await expectRevert(asThief.getFunction('open').staticCall(steal, consents), 'SignerNotParticipant', [1, keys[BOB]!.address])
+    // Close the first channel on a state of its choosing: close consents are the wallets'.
+    const head = sim.entry(3n).state
+    const digest = f.hasher.close(sim.channelId, 0n, hashState(head))
+    const byKey = packSignatures(new Map([[ALICE, signDigest(ws[ALICE]!.signingKey, digest)], [BOB, signDigest(keys[BOB]!.signingKey, digest)], [CAROL, signDigest(ws[CAROL]!.signingKey, digest)]]))
+    await expectRevert(asThief.getFunction('close').staticCall(sim.channelId, sim.participants, head, byKey.signers, byKey.signatures), 'SignerNotParticipant', [BOB, keys[BOB]!.address])
+    // Sign for Bob in his other channel: that channel knows another key.
+    const tx = other.forge({ actor: BOB, data: inc(1n) })
+    const stolen = packSignatures(new Map([[BOB, signDigest(keys[BOB]!.signingKey, f.hasher.transaction(tx))]]))
+    await expectRevert(
+      f.manager.getFunction('verifySignatures')(other.channelId, other.participants, f.hasher.transaction(tx), stolen.signers, stolen.signatures, 1),
+      'SignerNotParticipant', [BOB, keys[BOB]!.address],
+    )
+
+    // The worst it can do: equivocate as Bob in the first channel. Bob is slashed there — his share and bond, no more.
+    const a = sim.forge({ actor: ALICE, data: inc(1n) })
+    await sim.proveEquivocation(ALICE, sim.signed(a, [BOB]), sim.signed({ ...a, data: inc(2n) }, [BOB]), sim.final(3n))
+    await sim.resolve(head)
+    assert.equal((await sim.balances())[BOB]!, start, 'the first channel pays Bob nothing; his free balance is whole')
+    // His other channel closes as it would have: his deposit and bond back.
+    await other.closeCoop(other.entry(3n).state)
+    assert.equal((await other.balances())[BOB]!, start + 2n * ETH1 + BOND)
+    // Bob's wallet withdraws everything it has; the key never held anything.
+    await (await (f.manager.connect(ws[BOB]!) as typeof f.manager).getFunction('withdraw')(ETH, start + 2n * ETH1 + BOND, ws[BOB]!.address)).wait()
+    assert.equal(await f.manager.getFunction('balanceOf')(thief.address, ETH), 0n)
+    await assertSolvent(f)
+  })
 })

@@ -15,6 +15,7 @@ import { startAnvil, type Anvil } from '../../src/chain/anvil.js'
 import { signOpenConsent } from '../../src/chain/consent.js'
 import { deployLocalStack, type LocalStack } from '../../src/chain/stack.js'
 import { ETH, Phase, type ChannelParams, type Hex } from '../../src/protocol/types.js'
+import { defaultTimes } from '../../src/channel/params.js'
 import { writeParamsFile } from '../../cli/lib/params.js'
 import { Running } from '../../cli/harness.js'
 import { solvent } from '../helpers/courtPeers.js'
@@ -23,7 +24,7 @@ import { startTestnet, type Testnet } from '../helpers/net.js'
 export const ETH1 = 10n ** 18n
 /** Hundredths of an ETH. */
 export const cents = (n: number): bigint => (BigInt(n) * ETH1) / 100n
-const TIMES = { p2pTime: 60, agreementTime: 30, chainFallbackTime: 120, challengeTime: 300 }
+const TIMES = defaultTimes
 
 export interface World {
   anvil: Anvil

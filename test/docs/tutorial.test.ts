@@ -10,7 +10,8 @@
  * - ```` ```sh tutorial NAME ````: `parley run` for NAME (`--json`);
  * - ```` ```text tutorial NAME ````: lines typed into NAME's run: a move must become final on
  *   every running peer, or be refused with an `error` event (kept for the checks below);
- *   `quit` must stop the peer with status 0;
+ *   `quit` must stop the peer with status 0; after a `commit`, no other peer's events hold its
+ *   salt or its shape (moves must not leak);
  * - ```` ```ts tutorial FILE ````: written to FILE (`parley` imports mapped to src/) and run
  *   with tsx in the folder.
  */
@@ -65,6 +66,7 @@ describe('docs/tutorial.md', () => {
     const refused: { name: string; line: string; code: string; message: string }[] = []
     let seq = 0n
     let sdk = ''
+    let leakChecked = 0
     const blocks = tutorialBlocks(doc)
     assert.ok(blocks.length >= 8, `${blocks.length} tutorial blocks`)
     const started = Date.now()
@@ -104,6 +106,17 @@ describe('docs/tutorial.md', () => {
           }
           seq++
           await Promise.all([...runs.values()].map((r) => r.on('final', { seq: next })))
+          if (line.startsWith('commit ')) {
+            // Moves must not leak: the other peers saw the commitment, never the secret salt nor the shape.
+            const [, shape, salt] = line.split(/\s+/)
+            for (const [name, r] of runs) {
+              if (name === b.arg) continue
+              const seen = JSON.stringify(r.events).toLowerCase()
+              assert.ok(!seen.includes(salt!.slice(2).toLowerCase()), `${name} saw ${b.arg}'s salt`)
+              assert.ok(!seen.includes(`"${shape}"`) && !seen.includes(`=${shape}`), `${name} saw ${b.arg}'s shape`)
+            }
+            leakChecked++
+          }
         }
       } else if (b.lang === 'ts') {
         const source = b.body.replace(/from 'parley(?:\/(\w+))?'/g, (_, entry: string | undefined) => `from '${join(root, 'src', entry ?? '', 'index.ts')}'`)
@@ -117,6 +130,7 @@ describe('docs/tutorial.md', () => {
     // TUTORIAL_TIMING=1: when each block started and what it printed (to refresh the doc's output blocks).
     if (process.env.TUTORIAL_TIMING) console.log(timing.join('\n'), shell.join('\n----\n'), JSON.stringify(refused), sdk)
     // The CLI game: the lie was refused by name, alice's rock beat bob's scissors, she concluded and withdrew the pot.
+    assert.equal(leakChecked, 1, "the commit's secrecy was checked on the other peer")
     assert.deepEqual(refused.map((r) => [r.name, r.code]), [['alice', 'MOVE_INVALID']])
     assert.match(refused[0]!.message, /RpsRevealMismatch\(shape=2\)/)
     const all = shell.join('\n')

@@ -3,7 +3,7 @@
  * in-memory hub and stores (the machine's real bytecode from anvil, manual clocks): the digest
  * is reserved in the signing log before the wallet is asked, so nothing else is signed on the
  * fork while it is; the wallet's answer is checked and stored before it is broadcast; a refusal
- * or another account's signature leaves a state close() retries for the same digest; a crash
+ * or another account's signature (or one of another close) leaves a state close() retries for the same digest; a crash
  * after the store write and before the send re-sends that very signature, and the wallet is not
  * asked again; a channel disposed while the wallet is asked stores nothing of its late answer.
  */
@@ -51,9 +51,9 @@ class GatedWallet implements ConsentSigner {
   constructor(private readonly key: Wallet, private readonly onAsk: () => unknown = () => undefined) {}
   getAddress = () => Promise.resolve(this.key.address.toLowerCase() as Hex)
   signTypedData = (data: ConsentTypedData) => new Promise<Hex>((resolve, reject) => this.asks.push({ data, resolve: resolve as (s: string) => void, reject, atAsk: this.onAsk() }))
-  async approve(i: number, o: { as?: Wallet; form?: 'compact' | 'v01' } = {}): Promise<Hex> {
+  async approve(i: number, o: { as?: Wallet; form?: 'compact' | 'v01'; message?: Record<string, unknown> } = {}): Promise<Hex> {
     const { data, resolve } = this.asks[i]!
-    let sig = await (o.as ?? this.key).signTypedData(data.domain, data.types, data.message)
+    let sig = await (o.as ?? this.key).signTypedData(data.domain, data.types, { ...data.message, ...o.message })
     if (o.form === 'compact') sig = Signature.from(sig).compactSerialized
     if (o.form === 'v01') sig = sig.slice(0, 130) + (parseInt(sig.slice(130), 16) - 27).toString(16).padStart(2, '0')
     resolve(sig)
@@ -169,7 +169,7 @@ describe('close consent through an external wallet', () => {
     await s.bob.dispose()
   })
 
-  test("a refusal or another account's signature leaves the reservation: close() asks again for the same digest; v = 0 / 1 is taken", async () => {
+  test("a refusal, another account's signature or a signature of another close leaves the reservation: close() asks again for the same digest; v = 0 / 1 is taken", async () => {
     const s = await setup()
     const wallet = new GatedWallet(anvil.wallets[1]!)
     const a = await s.alice(wallet, false, watch(s.hub, s.hub.connect(0)))
@@ -195,10 +195,20 @@ describe('close consent through an external wallet', () => {
     await settle(s.hub, [a, s.bob])
     assert.deepEqual(s.stores[0]!.getOwnSignature(s.channelId, 'close', 0n, 0n), reserved, 'another account’s signature is not stored')
     assert.deepEqual(closeMessages(s.hub, 0), [], 'nor sent')
+    // Our own account's signature, but of another close (the genesis): refused the same way.
+    const fourth = a.close()
+    await settle(s.hub, [a, s.bob])
+    const otherState = assert.rejects(fourth, code('SIGNER_MISMATCH'))
+    await wallet.approve(2, { message: { stateHash: engineOf(a).internals().sm.ledger.fork.stateHash } })
+    await tick()
+    await otherState
+    await settle(s.hub, [a, s.bob])
+    assert.deepEqual(s.stores[0]!.getOwnSignature(s.channelId, 'close', 0n, 0n), reserved, 'a signature of another close is not stored')
+    assert.deepEqual(closeMessages(s.hub, 0), [], 'nor sent')
 
     const third = a.close()
     await settle(s.hub, [a, s.bob])
-    await wallet.approve(2, { form: 'v01' })
+    await wallet.approve(3, { form: 'v01' })
     await tick()
     await settle(s.hub, [a, s.bob])
     const ours = s.stores[0]!.getOwnSignature(s.channelId, 'close', 0n, 0n)!.signature

@@ -4,8 +4,9 @@
  * `eth_signTypedData_v4`), Bob's an EIP-1193 provider over anvil's JSON-RPC; each has a session
  * key for the moves. They play (Alice restarting from her store), close cooperatively — each wallet's close consent asked
  * asynchronously — and are paid exactly, the close sent by Alice's wallet. Then a silent peer:
- * Alice's court accuses Bob and resolves the timeout through her wallet, which settles the channel exactly. And the account
- * option's errors.
+ * Alice's court accuses Bob and resolves the timeout through her wallet, which settles the channel exactly. An accused
+ * peer: Bob (EIP-1193) answers the timeout with his session key's move, sent through his wallet; the
+ * channel goes on and closes exactly. And the account option's errors.
  */
 import { after, before, test } from 'node:test'
 import assert from 'node:assert/strict'
@@ -19,6 +20,7 @@ import { silentLogger } from '../../src/net/logger.js'
 import { recoverSigner } from '../../src/protocol/signatures.js'
 import { DisputeKind, ETH, type ChannelParams, type Hex } from '../../src/protocol/types.js'
 import { MemoryStore } from '../../src/store/MemoryStore.js'
+import { ManualClock } from '../../src/clock/ManualClock.js'
 import { createPeer, type Eip1193Account, type Peer } from '../../src/peer/createPeer.js'
 import { consentSignerFromEip1193, consentSignerFromSigner, createSessionKey, requestOpenConsent } from '../../src/wallet/index.js'
 import type { Wallet } from 'ethers'
@@ -136,6 +138,49 @@ test("a silent peer: the court of a peer whose account is anvil's JsonRpcSigner 
   assert.ok(kinds.includes('timeout') && kinds.includes('resolve'), `Alice's court sent ${kinds.join(', ')}`)
   for (const s of sent) assert.equal((await anvil.provider.getTransactionReceipt(s.hash))!.from.toLowerCase(), addresses[0], `${s.kind} sent by Alice's wallet`)
   await a.stop()
+})
+
+test('accused: the peer whose account is an EIP-1193 provider answers a timeout with its session-key move, sent on-chain through that wallet; the channel goes on and closes exactly', { timeout: 120_000 }, async () => {
+  const { alice, bob, addresses } = await accounts()
+  const keys = [createSessionKey(), createSessionKey()]
+  const { params, channelId } = await open(alice, bob, keys)
+  // Clocks that follow the blocks: anvil's time jumps, which a LogicalClock's median smooths over.
+  const clocks = await Promise.all([0, 1].map(async () => new ManualClock(BigInt(await anvil.now()), { followBlocks: true })))
+  const start = async (i: number) => {
+    const p = await createPeer({ account: [alice, bob][i]!, sessionKey: keys[i]!, manager: stack.manager, channelId, params, store: new MemoryStore(), pollMs: 50, net: net(), clock: clocks[i]! })
+    running.push(p)
+    return p
+  }
+  const [a, b] = [await start(0), await start(1)]
+  const one = await a.channel.propose(pay(1, ETH1 / 4n))
+  await Promise.all([a.channel.waitFinal(one.seq), b.channel.waitFinal(one.seq)])
+  // Bob's turn; he does not move in time: Alice's court accuses him.
+  const sent: { kind: string; hash: Hex }[] = []
+  b.court.on('submitted', ({ action, hash }) => sent.push({ kind: action.kind, hash }))
+  const needed = b.court.next('move-needed')
+  const cancelled = Promise.all([a.court.next('cancelled'), b.court.next('cancelled')])
+  await anvil.increaseTime(params.p2pTime + params.agreementTime + params.chainFallbackTime + 1)
+  assert.equal((await needed).seq, one.seq + 1n, 'the move asked for follows the disputed state')
+  const answered = b.court.next('submitted', { filter: ({ action }) => action.kind === 'respond' })
+  const response = await b.propose(pay(0, ETH1 / 10n))
+  assert.equal(response.via, 'response')
+  const { action, hash } = await answered
+  assert.ok(action.kind === 'respond')
+  assert.equal(recoverSigner(response.digest, action.signature), keys[1]!.address.toLowerCase(), 'the move is signed by the session key')
+  assert.equal((await anvil.provider.getTransactionReceipt(hash))!.from.toLowerCase(), addresses[1], "the response was sent by Bob's wallet")
+  assert.deepEqual((await cancelled).map((x) => x.seq), [response.transaction.seq, response.transaction.seq], 'the response ended the timeout for both')
+  // The channel goes on: Alice took the response from the chain and moves after it (by the court's road).
+  const { transaction: three } = await a.propose(pay(1, ETH1 / 20n))
+  assert.equal(three.seq, response.transaction.seq + 1n)
+  await Promise.all([a.channel.waitFinal(three.seq), b.channel.waitFinal(three.seq)])
+
+  const before = await Promise.all(addresses.map((w) => stack.manager.balanceOf(w, ETH)))
+  const closed = await a.channel.close()
+  const after = await Promise.all(addresses.map((w) => stack.manager.balanceOf(w, ETH)))
+  assert.deepEqual(after.map((x, i) => x - before[i]!), [ETH1 - ETH1 / 4n + ETH1 / 10n - ETH1 / 20n + BOND, ETH1 + ETH1 / 4n - ETH1 / 10n + ETH1 / 20n + BOND])
+  assert.equal(closed.seq, three.seq)
+  assert.deepEqual(sent.map((x) => x.kind), ['respond'])
+  await Promise.all([a.stop(), b.stop()])
 })
 
 test('the account option: one of wallet and account; an external account needs a session key and a channel with session keys', async () => {
