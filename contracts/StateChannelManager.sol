@@ -11,8 +11,10 @@ import {AFinality} from "./manager/AFinality.sol";
 /// delegatecall on its own storage, so both live at this one address, emit their events from
 /// it and see the caller as msg.sender. (One contract would exceed the EIP-170 code size.)
 contract StateChannelManager is AFinality {
-    /// @notice The StateChannelCourt code that serves IDisputeManager's functions.
-    address public immutable court;
+    /// @dev The StateChannelCourt code that serves IDisputeManager's functions, IReclaim and
+    /// IChannelViews. Not a public getter here: the court serves `court()` (its own address),
+    /// so the getter's selector does not lengthen the dispatch every call runs.
+    address private immutable _court;
 
     /// @notice Thrown when the court address has no code.
     error CourtInvalid(address court);
@@ -20,13 +22,13 @@ contract StateChannelManager is AFinality {
     /// @param court_ A deployed StateChannelCourt (same storage layout; checked by the build).
     constructor(address court_) {
         if (court_.code.length == 0) revert CourtInvalid(court_);
-        court = court_;
+        _court = court_;
     }
 
     /// @notice Every call this contract does not serve itself runs the court's code on this
     /// contract's storage; the court's revert data and return data pass through unchanged.
     fallback() external {
-        address target = court;
+        address target = _court;
         assembly ("memory-safe") {
             calldatacopy(0, 0, calldatasize())
             let ok := delegatecall(gas(), target, 0, calldatasize(), 0, 0)

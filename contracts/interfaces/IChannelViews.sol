@@ -33,4 +33,10 @@ interface IChannelViews {
     /// @return phase The channel's phase (None: not open; the word then holds its funding).
     /// @return word The stored word.
     function channelWord(bytes32 channelId) external view returns (Phase phase, bytes32 word);
+
+    /// @notice The StateChannelCourt whose code serves the manager's court functions (the address
+    /// the manager's fallback delegatecalls). Served by the court itself: its own address, which
+    /// is the manager's `court` since the manager runs no other court.
+    /// @return The court's address.
+    function court() external view returns (address);
 }

@@ -211,8 +211,8 @@ interface IChannelsEvents {
 
 /// @title IStateChannelManager
 /// @notice Opens channels, verifies signatures and finality proofs, closes and settles. The
-/// court's functions (IDisputeManager) and the views of IChannelViews are served by the same
-/// address.
+/// court's functions (IDisputeManager), reclaim (IReclaim) and the views of IChannelViews are
+/// served by the same address.
 interface IStateChannelManager is IBalances, IChannelsEvents {
     // ─── Functions ───────────────────────────────────────────────────────────────────────────
     /// @notice Opens a channel: checks every participant's consent signature, locks deposits and
@@ -380,7 +380,14 @@ interface IStateChannelManager is IBalances, IChannelsEvents {
     /// @param amount The amount; for ETH it must equal msg.value. For tokens the funding grows by
     /// what the manager actually received.
     function fund(bytes32 channelId, address asset, uint256 expectedHeld, uint256 amount) external payable;
+}
 
+/// @title IReclaim
+/// @notice The recovery of a funding no open will use. Served by the court (through the
+/// manager's fallback, at the manager's address, on its storage) rather than by the manager
+/// itself: it is rarely called, and every selector the manager serves lengthens the dispatch
+/// that every call to the manager runs (deposit and withdraw included).
+interface IReclaim is IChannelsEvents {
     /// @notice Credits a funding no open will use back to the participants' balances, in funding
     /// order: participant i gets what the funding holds of its deposit and bond; anything beyond
     /// all of them is split equally, dust to participant 0. That is the funding of a channel that

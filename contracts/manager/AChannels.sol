@@ -11,7 +11,8 @@ import {ABalances} from "./ABalances.sol";
 import {AProofs} from "./AProofs.sol";
 
 /// @title AChannels
-/// @notice Opening channels, and the channel views.
+/// @notice Opening and funding channels. (`reclaim`, which returns a funding no open will use,
+/// is the court's: AReclaim.)
 abstract contract AChannels is IStateChannelManager, AProofs, ABalances {
     /// @inheritdoc IStateChannelManager
     function open(ChannelParams calldata params, bytes calldata signatures)
@@ -88,55 +89,6 @@ abstract contract AChannels is IStateChannelManager, AProofs, ABalances {
         emit Funded(channelId, asset, received, held);
     }
 
-    /// @inheritdoc IStateChannelManager
-    function reclaim(ChannelParams calldata params) external nonReentrant {
-        bytes32 channelId = _hashTypedDataV4(ParleyHash.channelParams(params));
-        uint256 n = params.participants.length;
-        if (n < 2 || n > MAX_PARTICIPANTS) revert ChannelParticipantCountInvalid(n);
-        if (params.deposits.length != n) revert ChannelDepositsLengthMismatch(n, params.deposits.length);
-        uint256 held;
-        address asset;
-        if (_phase(_channels[channelId]) == Phase.None) {
-            // The open may still come until the consents expire.
-            if (block.timestamp <= params.openDeadline) revert FundsInUse(channelId);
-            (held, asset) = _funding(channelId);
-            if (held == 0) revert FundsNone(channelId);
-            _setFunding(channelId, 0, address(0));
-        } else {
-            (held, asset) = _unpack(_strayFunding[channelId]);
-            if (held == 0) revert FundsNone(channelId);
-            _strayFunding[channelId] = 0;
-        }
-        _return(channelId, params, asset, held);
-    }
-
-    /// @dev Credits `held` of `asset`, a funding no open will use, back to the participants in
-    /// funding order: participant i gets what it holds of its deposit and bond (computed without
-    /// adding them, so no amount in `params` can overflow); anything beyond every share is split
-    /// equally, dust to participant 0.
-    function _return(bytes32 channelId, ChannelParams calldata params, address asset, uint256 held) private {
-        emit FundsReclaimed(channelId, asset, held);
-        uint256 n = params.participants.length;
-        uint256 bond = params.bond;
-        for (uint256 i; i < n && held != 0; ++i) {
-            uint256 share = held;
-            uint256 d = params.deposits[i];
-            if (d < held) {
-                uint256 rest = held - d;
-                share = d + (bond < rest ? bond : rest);
-            }
-            held -= share;
-            _credit(channelId, params.participants[i], asset, share);
-        }
-        if (held != 0) {
-            uint256 each = held / n;
-            _credit(channelId, params.participants[0], asset, held - each * (n - 1));
-            for (uint256 i = 1; i < n; ++i) {
-                _credit(channelId, params.participants[i], asset, each);
-            }
-        }
-    }
-
     /// @dev Locks the deposits and bonds of `params` (deposits summing to `deposits`) for the
     /// new channel: the channel's funding covers participants in order, each participant's
     /// balance the rest of its share; funding beyond every share joins the deposits. A funding in
@@ -148,13 +100,13 @@ abstract contract AChannels is IStateChannelManager, AProofs, ABalances {
         uint256 n = params.participants.length;
         (uint256 held, address funded) = _funding(channelId);
         if (held != 0 && funded != asset) {
-            // Set aside for reclaim: returning it here would let anyone who funds a junk token
+            // Set aside for reclaim (AReclaim): returning it here would let anyone who funds a junk token
             // make every open pay n credits.
             _strayFunding[channelId] = _pack(held, funded);
             emit FundingSetAside(channelId, funded, held);
             held = 0;
         }
-        // The same funding-order rule as _return's, in its cheap form: open bounded every amount,
+        // The same funding-order rule as AReclaim._return's, in its cheap form: open bounded every amount,
         // so deposit + bond cannot overflow here (_return's overflow-safe form, shared, cost every
         // open ≈ 140 gas per participant when measured).
         for (uint256 i; i < n; ++i) {

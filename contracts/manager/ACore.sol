@@ -70,26 +70,19 @@ abstract contract ACore is IChannelsEvents, ABalanceBook, AMachineCalls, EIP712 
         }
     }
 
-    /// @dev A re-supplied record in memory, copied word for word from calldata. Only for a record
-    /// whose _hashCalldata was just checked against the channel's word: the word was made by
-    /// _hash of a clean record, so a record hashing to it is that record's exact encoding (any
-    /// other would be a second preimage), and the copy needs none of the decoder's checks.
-    function _load(Channel calldata record) internal pure returns (Channel memory ch) {
+    /// @dev A re-supplied record in memory, copied word for word from calldata (one copy), and
+    /// its _hash, computed on that copy (the copy is the calldata words, so it is the hash of the
+    /// record as it lies in calldata). The caller must check `h` against the channel's word
+    /// before it uses `ch`: the word was made by _hash of a clean record, so a record hashing to
+    /// it is that record's exact encoding (any other would be a second preimage), and the copy
+    /// needs none of the decoder's checks. A word with dirty bits hashes to something no word
+    /// commits to.
+    function _load(Channel calldata record) internal pure returns (Channel memory ch, bytes32 h) {
         assembly ("memory-safe") {
             ch := mload(0x40)
             calldatacopy(ch, record, mul(CHANNEL_WORDS, 32))
             mstore(0x40, add(ch, mul(CHANNEL_WORDS, 32)))
-        }
-    }
-
-    /// @dev _hash of a re-supplied record, hashed where it lies in calldata (no copy and
-    /// re-encoding). Equal to _hash of its decoded copy whenever every word is a clean encoding;
-    /// a word with dirty bits hashes to something no word commits to (and fails decoding too).
-    function _hashCalldata(Channel calldata record) internal pure returns (bytes32 h) {
-        assembly ("memory-safe") {
-            let m := mload(0x40)
-            calldatacopy(m, record, mul(CHANNEL_WORDS, 32))
-            h := keccak256(m, mul(CHANNEL_WORDS, 32))
+            h := keccak256(ch, mul(CHANNEL_WORDS, 32))
         }
     }
 
@@ -109,8 +102,9 @@ abstract contract ACore is IChannelsEvents, ABalanceBook, AMachineCalls, EIP712 
         uint256 word = _channels[channelId];
         Phase phase = _phase(word);
         if (phase != Phase.Open) revert ChannelNotOpen(channelId, phase);
-        if (_word(_hashCalldata(record), Phase.Open) != word) revert ChannelRecordMismatch(channelId);
-        ch = _load(record);
+        bytes32 h;
+        (ch, h) = _load(record);
+        if (_word(h, Phase.Open) != word) revert ChannelRecordMismatch(channelId);
         _checkMembers(channelId, ch, participants);
     }
 
@@ -255,11 +249,10 @@ abstract contract ACore is IChannelsEvents, ABalanceBook, AMachineCalls, EIP712 
         uint256 word = _channels[channelId];
         Phase phase = _phase(word);
         if (phase != Phase.Closed) revert ChannelNotClosed(channelId, phase);
-        bytes32 recordHash = _hashCalldata(record);
+        (Channel memory ch, bytes32 recordHash) = _load(record);
         if (_word(keccak256(abi.encode(recordHash, payouts, claimed)), Phase.Closed) != word) {
             revert ClaimsMismatch(channelId);
         }
-        Channel memory ch = _load(record);
         _checkMembers(channelId, ch, participants);
         uint64 unpaid = ch.active;
         // Only entries with something to pay (payout or bond) may be named, each once.

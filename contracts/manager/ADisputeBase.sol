@@ -37,10 +37,11 @@ abstract contract ADisputeBase is IDisputeManager, AProofs {
     ) internal view returns (Channel memory ch) {
         uint256 word = _channels[channelId];
         if (_phase(word) != Phase.Disputed) revert DisputeNotOpen(channelId);
-        if (_word(keccak256(abi.encode(_hashCalldata(channel), dispute)), Phase.Disputed) != word) {
+        bytes32 h;
+        (ch, h) = _load(channel);
+        if (_word(keccak256(abi.encode(h, dispute)), Phase.Disputed) != word) {
             revert DisputeRecordMismatch(channelId);
         }
-        ch = _load(channel);
         _checkMembers(channelId, ch, participants);
     }
 

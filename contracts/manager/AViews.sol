@@ -6,9 +6,18 @@ import {Phase} from "../interfaces/ChannelTypes.sol";
 import {ACore} from "./ACore.sol";
 
 /// @title AViews
-/// @notice The views the court serves for the manager (IChannelViews): a channel's funding and
-/// its stored word.
+/// @notice The views the court serves for the manager (IChannelViews): a channel's funding, its
+/// stored word, and the court's address.
 abstract contract AViews is IChannelViews, ACore {
+    /// @dev This contract's own address, fixed at its deployment (run by delegatecall,
+    /// `address(this)` is the manager's).
+    address private immutable _self = address(this);
+
+    /// @inheritdoc IChannelViews
+    function court() external view returns (address) {
+        return _self;
+    }
+
     /// @inheritdoc IChannelViews
     function funding(bytes32 channelId)
         external
