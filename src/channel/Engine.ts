@@ -173,8 +173,18 @@ export class Engine {
     this.saveNow() // peers' signatures still in memory: stored, no longer announced
   }
 
-  /** Runs `fn` in the queue, then sends what it produced and emits its events in order. */
+  /**
+   * Runs `fn` in the queue, then sends what it produced and emits its events in order. Queued
+   * apart from any store hold it is called from (Store.apart): a job of this channel started
+   * inside another channel's held input on the same store (a turn handler moving here) must
+   * commit that hold before its writes, not write into it and send before it commits.
+   */
   job<T>(fn: () => Promise<T>): Promise<T> {
+    const store = this.o.store
+    return store.apart ? store.apart(() => this.queued(fn)) : this.queued(fn)
+  }
+
+  private queued<T>(fn: () => Promise<T>): Promise<T> {
     return this.queue.run(async () => {
       this.group.input()
       try {

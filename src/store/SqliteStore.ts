@@ -31,6 +31,9 @@ export interface SqliteStoreOptions {
 
 type Row = Record<string, unknown>
 
+/** The async context of code run {@link SqliteStore.apart}: no hold's owner. */
+const APART = Object.freeze({})
+
 /** Page size of a new store file (bytes). */
 const PAGE_SIZE = 2048
 
@@ -203,6 +206,10 @@ export class SqliteStore implements Store {
 
   settle(): void {
     if (this.held !== undefined) this.commitHeld()
+  }
+
+  apart<T>(fn: () => T): T {
+    return this.context.run(APART, fn)
   }
 
   /**

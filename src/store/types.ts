@@ -133,6 +133,14 @@ export interface Store {
   hold?<T>(fn: () => Promise<T>): Promise<T>
   /** Commits what a {@link hold} wrote so far, if one is open (before anything leaves the process). */
   settle?(): void
+  /**
+   * Runs `fn` — and everything it starts — as code outside any {@link hold}, even when called
+   * from inside one: its reads and writes commit the open hold first, never join it. Another
+   * channel's input started by code running inside a hold (a turn handler that moves on a second
+   * channel on the same store) carries the hold's async context; without this it would write into
+   * the hold and send what it wrote before the hold commits. Present with `hold`.
+   */
+  apart?<T>(fn: () => T): T
   stats(channelId: Hex): StoreStats
   close(): void
 }

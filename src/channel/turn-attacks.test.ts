@@ -1,0 +1,123 @@
+/**
+ * Attacks on `Channel.onTurn` and `Store.hold` (docs/protocol.md §7.12, "The answer in the commit
+ * of what it answers"): the rule is that nothing a peer sends — on any channel — is read from its
+ * file before it is committed there. Several channels share one SqliteStore here (one file per
+ * peer, as an application routing between channels would have): a turn handler that moves on
+ * another channel, another channel's input while a hold is open, a store closed during a hold.
+ * Every message is checked as it leaves with a second connection to the sender's file, which
+ * sees committed data only.
+ */
+import { after, before, describe, test } from 'node:test'
+import assert from 'node:assert/strict'
+import { mkdtempSync, rmSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import Database from 'better-sqlite3'
+import { AbiCoder } from 'ethers'
+import { startAnvil, type Anvil } from '../chain/anvil.js'
+import { deployLocalStack, type LocalStack } from '../chain/stack.js'
+import type { Hex } from '../protocol/types.js'
+import type { Message } from '../transport/messages.js'
+import { SqliteStore } from '../store/SqliteStore.js'
+import type { Channel } from './Channel.js'
+import { openPeers, settle, type Peers } from '../../test/helpers/peers.js'
+
+const abi = AbiCoder.defaultAbiCoder()
+const ADD_ONE = abi.encode(['uint64'], [1]) as Hex
+let anvil: Anvil
+let stack: LocalStack
+const dirs: string[] = []
+const opened: Peers[] = []
+const stores: SqliteStore[] = []
+
+before(async () => {
+  anvil = await startAnvil({ accounts: 3 })
+  stack = await deployLocalStack(anvil.wallets[0]!)
+})
+after(async () => {
+  for (const p of opened) for (const c of p.channels) await c.dispose().catch(() => {})
+  for (const s of stores) s.close()
+  await anvil.stop()
+  for (const d of dirs) rmSync(d, { recursive: true, force: true })
+})
+
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms))
+
+/** Two Counter channels X and Y between Alice (0) and Bob (1), each peer's two channels on one SqliteStore. */
+async function twoChannels(label: string): Promise<{ x: Peers; y: Peers; stores: SqliteStore[] }> {
+  const dir = mkdtempSync(join(tmpdir(), `parley-${label}-`))
+  dirs.push(dir)
+  const shared = [0, 1].map((i) => new SqliteStore(join(dir, `peer${i}.db`)))
+  stores.push(...shared)
+  const open = async (salt: string) => {
+    const p = await openPeers({
+      anvil, stack, hasher: await stack.manager.hasher(), machine: 'counter', wallets: anvil.wallets.slice(1, 3),
+      deposits: [0n, 0n], initData: abi.encode(['uint64'], [0]) as Hex, stores: shared, salt: `${label}-${salt}-${Date.now()}`,
+    })
+    opened.push(p)
+    return p
+  }
+  return { x: await open('x'), y: await open('y'), stores: shared }
+}
+
+/**
+ * Checks every message of `peers`' hub as it leaves: the transaction it carries, or our
+ * confirmation, must already be committed in the sender's file. Returns the violations found.
+ */
+function watchCommitted(label: string, peers: Peers, files: SqliteStore[]): { unsaved: string[]; stop(): void } {
+  const readers = files.map((s) => new Database(s.path, { readonly: true }))
+  const unsaved: string[] = []
+  peers.hub.filter = (from: number, _to: number, m: Message) => {
+    const db = readers[from]!
+    if (m.type === 'tx' && !db.prepare('SELECT 1 FROM txs WHERE channel_id = ? AND fork = ? AND seq = ?').get(peers.channelId, m.transaction.fork, m.transaction.seq)) {
+      unsaved.push(`${label}: peer ${from} sent tx ${m.transaction.seq} before committing it`)
+    }
+    if (m.type === 'confirm' && !db.prepare("SELECT 1 FROM own_signatures WHERE channel_id = ? AND kind = 'tx' AND fork = ? AND seq = ?").get(peers.channelId, m.fork, m.seq)) {
+      unsaved.push(`${label}: peer ${from} sent its confirmation of ${m.seq} before committing it`)
+    }
+    return true
+  }
+  return {
+    unsaved,
+    stop() {
+      peers.hub.filter = undefined
+      readers.forEach((r) => r.close())
+    },
+  }
+}
+
+describe('one SqliteStore under several channels: nothing leaves before its commit', () => {
+  test('a router: Alice\'s turn handler on X moves on Y before returning its answer (X\'s hold open): Y\'s transaction is committed before it leaves', { timeout: 30_000 }, async () => {
+    const { x, y, stores: files } = await twoChannels('turn-router')
+    const [xa, xb] = x.channels as [Channel, Channel]
+    const [ya, yb] = y.channels as [Channel, Channel]
+    const wx = watchCommitted('X', x, files)
+    const wy = watchCommitted('Y', y, files)
+    const errors: unknown[] = []
+    const offs = [xa, xb, ya, yb].map((c) => c.on('error', (e) => errors.push(e.error)))
+    const ROUNDS = 4n
+    try {
+      // Bob answers on both channels; Alice answers on X, and moves on Y from inside that answer
+      // (a payment router: paid on X, she pays on Y), then takes a moment before returning.
+      offs.push(xb.onTurn((s) => (s.seq < 2n * ROUNDS ? ADD_ONE : undefined)))
+      offs.push(yb.onTurn(() => ADD_ONE))
+      offs.push(xa.onTurn(async (s) => {
+        if (ya.state.isMyTurn) await ya.propose(ADD_ONE)
+        await sleep(60) // well within TURN_WAIT_MS: the answer is still in X's hold
+        return s.seq < 2n * ROUNDS ? ADD_ONE : undefined
+      }))
+      assert.ok(xa.state.isMyTurn)
+      await xa.propose(ADD_ONE)
+      await xb.waitFinal(2n * ROUNDS)
+      await settle(x.hub, x.channels)
+      await settle(y.hub, y.channels)
+      assert.deepEqual(errors, [])
+      assert.ok(ya.state.seq >= ROUNDS, `Alice moved on Y from her X handler (Y at seq ${ya.state.seq})`)
+      assert.deepEqual([...wx.unsaved, ...wy.unsaved], [], 'every message was committed in its sender\'s file before it left')
+    } finally {
+      offs.forEach((off) => off())
+      wx.stop()
+      wy.stop()
+    }
+  })
+})
