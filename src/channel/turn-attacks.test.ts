@@ -120,4 +120,77 @@ describe('one SqliteStore under several channels: nothing leaves before its comm
       wy.stop()
     }
   })
+
+  test('another channel of the same store proposes, receives and confirms while Alice\'s handler holds X open (slow, within TURN_WAIT_MS): each side commits before it sends; both channels reach their heads', { timeout: 30_000 }, async () => {
+    const { x, y, stores: files } = await twoChannels('turn-interleave')
+    const [xa, xb] = x.channels as [Channel, Channel]
+    const [ya, yb] = y.channels as [Channel, Channel]
+    const wx = watchCommitted('X', x, files)
+    const wy = watchCommitted('Y', y, files)
+    const errors: unknown[] = []
+    const offs = [xa, xb, ya, yb].map((c) => c.on('error', (e) => errors.push(e.error)))
+    const TARGET = 8n
+    try {
+      offs.push(xb.onTurn((s) => (s.seq < TARGET ? ADD_ONE : undefined)))
+      offs.push(xa.onTurn(async (s) => (await sleep(120), s.seq < TARGET ? ADD_ONE : undefined)))
+      offs.push(yb.onTurn((s) => (s.seq < TARGET ? ADD_ONE : undefined)))
+      // Y is driven from outside any hold, every 15 ms: its commits land in the middle of X's holds.
+      let driving = true
+      const drive = (async () => {
+        while (driving && ya.state.seq < TARGET) {
+          if (ya.state.isMyTurn) await ya.propose(ADD_ONE)
+          await sleep(15)
+        }
+      })()
+      await xa.propose(ADD_ONE)
+      await Promise.all([xb.waitFinal(TARGET), yb.waitFinal(TARGET)])
+      driving = false
+      await drive
+      await settle(x.hub, x.channels)
+      await settle(y.hub, y.channels)
+      assert.deepEqual(errors, [])
+      assert.deepEqual([...wx.unsaved, ...wy.unsaved], [], 'every message was committed in its sender\'s file before it left')
+      for (const [p, c] of [[x, xa], [y, ya]] as const) {
+        for (let seq = 1n; seq <= TARGET; seq++) assert.ok(files[0]!.getTx(p.channelId, 0n, seq), `Alice stored seq ${seq} of ${c === xa ? 'X' : 'Y'}`)
+      }
+    } finally {
+      offs.forEach((off) => off())
+      wx.stop()
+      wy.stop()
+    }
+  })
+
+  test('Alice\'s store is closed while her handler holds X open: nothing of that input leaves (no confirmation, no answer), the channel reports STORE_IO and stops; her file holds none of it', { timeout: 30_000 }, async () => {
+    const { x, stores: files } = await twoChannels('turn-close')
+    const [xa, xb] = x.channels as [Channel, Channel]
+    const errors: { code?: string }[] = []
+    const offs = [xa.on('error', (e) => errors.push(e.error as { code?: string }))]
+    const fromAlice: Message[] = []
+    try {
+      await xa.propose(ADD_ONE)
+      await xb.waitFinal(1n)
+      await settle(x.hub, x.channels)
+      let entered!: () => void
+      const inHandler = new Promise<void>((r) => (entered = r))
+      offs.push(xa.onTurn(async () => (entered(), await sleep(100), ADD_ONE)))
+      x.hub.filter = (from: number, _to: number, m: Message) => (from === 0 && fromAlice.push(m), true)
+      await xb.propose(ADD_ONE) // seq 2: Alice's turn
+      await inHandler
+      files[0]!.close() // the application closes the store under the open hold
+      await sleep(300)
+      await settle(x.hub, x.channels).catch(() => {})
+      assert.deepEqual(fromAlice.filter((m) => m.type === 'tx' || m.type === 'confirm'), [], 'nothing signed in the lost hold left')
+      assert.ok(errors.some((e) => e.code === 'STORE_IO'), `STORE_IO reported (${errors.map((e) => e.code).join(', ')})`)
+      const again = new Database(files[0]!.path, { readonly: true })
+      try {
+        assert.equal((again.prepare('SELECT count(*) AS n FROM txs WHERE channel_id = ? AND seq >= 2').get(x.channelId) as { n: number }).n, 0, 'the rolled-back hold left nothing in the file')
+      } finally {
+        again.close()
+      }
+      assert.equal(xb.state.finalSeq, 1n, 'Bob saw no confirmation of seq 2')
+    } finally {
+      x.hub.filter = undefined
+      offs.forEach((off) => off())
+    }
+  })
 })
