@@ -154,9 +154,13 @@ export class Channel {
     return this.e.phase
   }
 
-  /** The latest state, the latest final state, whose turn it is. */
+  /**
+   * The latest state, the latest final state, whose turn it is. Read from outside the input that
+   * holds a commit open (a turn handler awaiting), the hold is committed first: a final state shown
+   * here is on disk (docs/protocol.md §7.12).
+   */
   get state(): ChannelSnapshot {
-    const l = this.e.ledger()
+    const l = this.e.committedLedger()
     return {
       channelId: this.channelId, me: this.me, phase: this.e.phase, fork: l.fork.fork, active: l.fork.active,
       seq: l.head.seq, state: l.head.state, stateHash: l.head.stateHash, timestamp: l.head.timestamp, nextActor: l.head.nextActor,
@@ -256,7 +260,7 @@ export class Channel {
    */
   waitFinal(seq: bigint, opts: { signal?: AbortSignal } = {}): Promise<{ fork: bigint; seq: bigint }> {
     this.usable()
-    const ledger = this.e.ledger()
+    const ledger = this.e.committedLedger()
     const fork = ledger.fork.fork
     if (seq <= ledger.final.seq) return Promise.resolve({ fork, seq: ledger.final.seq })
     return new Promise((resolve, reject) => {

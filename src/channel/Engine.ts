@@ -208,6 +208,16 @@ export class Engine {
     while (this.agreement.unsaved > 0 && !this.disposed) await this.job(async () => this.saveUnsaved())
   }
 
+  /**
+   * The current fork's ledger for a reader outside the channel's inputs (the application, the
+   * court): an open store hold the caller does not run inside is committed first, so a final
+   * state or our signature it reads is on disk (a turn handler awaiting holds one open).
+   */
+  committedLedger(): Ledger {
+    this.o.store.outside?.()
+    return this.sm.ledger
+  }
+
   /** The current fork's ledger, to read (inside a job for a consistent view). */
   ledger(): Ledger {
     return this.sm.ledger
@@ -262,7 +272,7 @@ export class Engine {
       phase: () => this.phase,
       disposed: () => this.disposed,
       job: (fn) => this.job(fn),
-      ledger: () => this.sm.ledger,
+      ledger: () => this.committedLedger(),
       now: () => clock.now(),
       digest: (t) => hasher.transaction(t),
       closeReady: () => this.closer.ready(),

@@ -193,4 +193,33 @@ describe('one SqliteStore under several channels: nothing leaves before its comm
       offs.forEach((off) => off())
     }
   })
+
+  test('the application reads the channel from outside while Alice\'s handler holds X open: a final state it is shown (state.finalSeq, waitFinal) is already committed in her file', { timeout: 30_000 }, async () => {
+    const { x, stores: files } = await twoChannels('turn-final-read')
+    const [xa, xb] = x.channels as [Channel, Channel]
+    const reader = new Database(files[0]!.path, { readonly: true })
+    const committed = (seq: bigint) => reader.prepare("SELECT 1 FROM own_signatures WHERE channel_id = ? AND kind = 'tx' AND fork = 0 AND seq = ?").get(x.channelId, seq) !== undefined
+    const shown: string[] = []
+    let entered!: () => void
+    const inHandler = new Promise<void>((r) => (entered = r))
+    const offs = [xa.onTurn(async (s) => (s.seq === 2n && entered(), await sleep(150), s.seq < 4n ? ADD_ONE : undefined))]
+    try {
+      await xa.propose(ADD_ONE)
+      await xb.waitFinal(1n)
+      await settle(x.hub, x.channels)
+      await xb.propose(ADD_ONE) // seq 2, Bob's: Alice's turn, her handler takes 150 ms
+      await inHandler
+      // A shop, outside the input: is Bob's seq 2 (his payment, say) final? Then it ships.
+      const seen = xa.state.finalSeq
+      if (seen >= 2n && !committed(2n)) shown.push(`state.finalSeq = ${seen} while seq 2 is not committed`)
+      const waited = await Promise.race([xa.waitFinal(2n).then(() => 'final' as const), sleep(20).then(() => 'pending' as const)])
+      if (waited === 'final' && !committed(2n)) shown.push('waitFinal(2) resolved while seq 2 is not committed')
+      await xb.waitFinal(3n)
+      await settle(x.hub, x.channels)
+      assert.deepEqual(shown, [], 'nothing is reported final before it is on disk (docs/protocol.md §7.12)')
+    } finally {
+      offs.forEach((off) => off())
+      reader.close()
+    }
+  })
 })

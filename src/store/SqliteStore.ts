@@ -245,7 +245,7 @@ export class SqliteStore implements Store {
   }
 
   /** A read or write from outside the open hold commits the hold first. */
-  private outside(): void {
+  outside(): void {
     if (this.held !== undefined && this.context.getStore() !== this.held) this.commitHeld()
   }
 

@@ -141,6 +141,12 @@ export interface Store {
    * the hold and send what it wrote before the hold commits. Present with `hold`.
    */
   apart?<T>(fn: () => T): T
+  /**
+   * Commits an open {@link hold} unless the caller runs inside it — what any read or write from
+   * outside does — for a reader of what the store's users hold in memory: a channel's final state
+   * read from outside the input that made it final is on disk first.
+   */
+  outside?(): void
   stats(channelId: Hex): StoreStats
   close(): void
 }
