@@ -231,8 +231,9 @@ export class Channel {
    * transaction, our confirmation of it and our move are stored in **one commit** — one fsync
    * instead of two — and leave together after it. `fn` sees that state before it is on disk: if
    * the process dies before the commit, the state and the move are both lost and nothing of them
-   * left the process (the peer sends the transaction again). The `state` and `final` events come
-   * after the commit, as always. A move the machine refuses (or a handler that throws) goes to the
+   * left the process (the peer sends the transaction again) — its `finalSeq` too: act outside the
+   * channel (deliver what a payment bought) on the `final` event, not from `fn`. The `state` and
+   * `final` events come after the commit, as always. A move the machine refuses (or a handler that throws) goes to the
    * `error` event and no move is made. Inside `fn`, return the move instead of calling `propose`
    * (UsageError `PROPOSE_IN_TURN_HANDLER`: the channel waits for `fn`). The channel's other inputs
    * (its court's too) wait while `fn` decides, so it is waited for 250 ms at most (TURN_WAIT_MS):
