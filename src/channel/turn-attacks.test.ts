@@ -21,6 +21,7 @@ import type { Message } from '../transport/messages.js'
 import { SqliteStore } from '../store/SqliteStore.js'
 import type { Channel } from './Channel.js'
 import { openPeers, settle, type Peers } from '../../test/helpers/peers.js'
+import { Byzantine } from '../../test/helpers/byzantine.js'
 
 const abi = AbiCoder.defaultAbiCoder()
 const ADD_ONE = abi.encode(['uint64'], [1]) as Hex
@@ -220,6 +221,43 @@ describe('one SqliteStore under several channels: nothing leaves before its comm
     } finally {
       offs.forEach((off) => off())
       reader.close()
+    }
+  })
+
+  test('Bob makes it Alice\'s turn, then sends a second version of that move while her handler runs: she answers the first only, signs one transaction per height, and reports Bob\'s equivocation', { timeout: 30_000 }, async () => {
+    const { x, stores: files } = await twoChannels('turn-equivocation')
+    const [xa, xb] = x.channels as [Channel, Channel]
+    const bob = new Byzantine({ wallet: x.wallets[1]!, params: x.params, hasher: await stack.manager.hasher(), manager: stack.manager, machine: await x.machine() })
+    const frauds: { from?: number; code?: string }[] = []
+    let entered!: () => void
+    const inHandler = new Promise<void>((r) => (entered = r))
+    const offs = [
+      xa.on('fraud', (f) => frauds.push({ ...(f.from !== undefined ? { from: f.from } : {}), code: (f.error as { code?: string }).code })),
+      xa.onTurn(async (s) => (s.seq === 2n && entered(), await sleep(120), s.seq === 2n ? ADD_ONE : undefined)),
+    ]
+    try {
+      await xa.propose(ADD_ONE)
+      await xb.waitFinal(1n)
+      await settle(x.hub, x.channels)
+      const one = files[1]!.getTx(x.channelId, 0n, 1n)!
+      const first = await xb.propose(ADD_ONE) // seq 2, Bob's: Alice's turn
+      await inHandler
+      const { transaction: second } = await bob.move(one.transaction, one.state, abi.encode(['uint64'], [2]) as Hex)
+      assert.equal(second.seq, 2n)
+      assert.notEqual((await stack.manager.hasher()).transaction(second), first.digest)
+      x.hub.route(1, 0, { type: 'tx', transaction: second, signature: bob.sign(second) })
+      await sleep(300)
+      await settle(x.hub, x.channels)
+      // Alice signed Bob's first version (her confirmation) and answered it; nothing of the second.
+      const own2 = files[0]!.getOwnSignature(x.channelId, 'tx', 0n, 2n)
+      assert.equal(own2?.digest, first.digest, 'Alice\'s signature at seq 2 is on Bob\'s first version')
+      const three = files[0]!.getTx(x.channelId, 0n, 3n)
+      assert.equal(three?.transaction.actor, 0, 'Alice answered')
+      assert.equal(three?.transaction.previousStateHash, first.transaction.stateHash, 'her answer follows the first version')
+      assert.equal(xb.state.finalSeq, 3n, 'her answer is final at Bob\'s')
+      assert.ok(frauds.some((f) => f.from === 1), `Bob's equivocation reported (${JSON.stringify(frauds)})`)
+    } finally {
+      offs.forEach((off) => off())
     }
   })
 })
