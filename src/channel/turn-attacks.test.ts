@@ -19,7 +19,7 @@ import { deployLocalStack, type LocalStack } from '../chain/stack.js'
 import type { Hex } from '../protocol/types.js'
 import type { Message } from '../transport/messages.js'
 import { SqliteStore } from '../store/SqliteStore.js'
-import type { Channel } from './Channel.js'
+import { courtPortOf, type Channel } from './Channel.js'
 import { openPeers, settle, type Peers } from '../../test/helpers/peers.js'
 import { Byzantine } from '../../test/helpers/byzantine.js'
 
@@ -258,6 +258,46 @@ describe('one SqliteStore under several channels: nothing leaves before its comm
       assert.ok(frauds.some((f) => f.from === 1), `Bob's equivocation reported (${JSON.stringify(frauds)})`)
     } finally {
       offs.forEach((off) => off())
+    }
+  })
+
+  test('the court reads the channel while Alice\'s handler holds X open (N = 2: Bob\'s move final in memory by her confirmation): the finality proof it would send, and the final state it decides on, are on disk first', { timeout: 30_000 }, async () => {
+    const { x, stores: files } = await twoChannels('turn-court-read')
+    const [xa, xb] = x.channels as [Channel, Channel]
+    const reader = new Database(files[0]!.path, { readonly: true })
+    const committed = (seq: bigint) => reader.prepare("SELECT 1 FROM own_signatures WHERE channel_id = ? AND kind = 'tx' AND fork = 0 AND seq = ?").get(x.channelId, seq) !== undefined
+    const port = courtPortOf(xa)
+    const found: string[] = []
+    let entered!: (seq: bigint) => void
+    let inHandler!: Promise<bigint>
+    const arm = () => (inHandler = new Promise<bigint>((r) => (entered = r)))
+    arm()
+    const offs = [xa.onTurn(async (s) => (entered(s.seq), await sleep(150), s.seq <= 4n ? ADD_ONE : undefined))]
+    try {
+      await xa.propose(ADD_ONE)
+      await xb.waitFinal(1n)
+      await settle(x.hub, x.channels)
+      // Bob's seq 2: final at Alice's once she confirms it, inside the hold. The court (a dispute
+      // raised meanwhile) answers with a finality proof, which carries her signature.
+      await xb.propose(ADD_ONE)
+      assert.equal(await inHandler, 2n)
+      arm()
+      const proof = port.finalityProof()
+      const top = proof.reduce((m, e) => (e.transaction.seq > m ? e.transaction.seq : m), 0n)
+      if (top >= 2n && !committed(top)) found.push(`a finality proof of seq ${top}, carrying Alice's signature, before it was committed`)
+      await xb.waitFinal(3n)
+      await settle(x.hub, x.channels)
+      // Bob's seq 4, the same way: the court decides from the final state it reads.
+      await xb.propose(ADD_ONE)
+      assert.equal(await inHandler, 4n)
+      const final = port.ledger().final.seq
+      if (final >= 4n && !committed(4n)) found.push(`the court read final seq ${final} before it was committed`)
+      await xb.waitFinal(5n)
+      await settle(x.hub, x.channels)
+      assert.deepEqual(found, [], 'nothing the court reads as final or sends is uncommitted (docs/protocol.md §7.12)')
+    } finally {
+      offs.forEach((off) => off())
+      reader.close()
     }
   })
 })
