@@ -9,7 +9,7 @@
  */
 import { after, before, describe, test } from 'node:test'
 import assert from 'node:assert/strict'
-import { mkdtempSync, rmSync } from 'node:fs'
+import { copyFileSync, existsSync, mkdtempSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import Database from 'better-sqlite3'
@@ -19,7 +19,7 @@ import { deployLocalStack, type LocalStack } from '../chain/stack.js'
 import type { Hex } from '../protocol/types.js'
 import type { Message } from '../transport/messages.js'
 import { SqliteStore } from '../store/SqliteStore.js'
-import { courtPortOf, type Channel } from './Channel.js'
+import { Channel, courtPortOf } from './Channel.js'
 import { openPeers, settle, type Peers } from '../../test/helpers/peers.js'
 import { Byzantine } from '../../test/helpers/byzantine.js'
 
@@ -298,6 +298,65 @@ describe('one SqliteStore under several channels: nothing leaves before its comm
     } finally {
       offs.forEach((off) => off())
       reader.close()
+    }
+  })
+})
+
+describe('a crash at the last point inside the hold (just before its COMMIT), then a restore', () => {
+  test('Alice dies holding Bob\'s move, her confirmation and her answer uncommitted; restored from what the disk had, she answers differently: Bob never holds two Alice signatures at one height, and the channel goes on', { timeout: 30_000 }, async () => {
+    const { x, stores: files } = await twoChannels('turn-crash')
+    const [xa, xb] = x.channels as [Channel, Channel]
+    const dir = mkdtempSync(join(tmpdir(), 'parley-turn-crash-image-'))
+    dirs.push(dir)
+    const image = join(dir, 'alice.db')
+    const bobFrauds: unknown[] = []
+    const offs = [xb.on('fraud', (f) => bobFrauds.push(f.error)), xa.onTurn(async (s) => (await sleep(30), s.seq === 2n ? ADD_ONE : undefined))]
+    try {
+      await xa.propose(ADD_ONE)
+      await xb.waitFinal(1n)
+      await settle(x.hub, x.channels)
+      // The crash: the moment Alice's hold is about to COMMIT, her disk is copied as SIGKILL
+      // would leave it (committed WAL frames only) and she is cut off — nothing after that leaves.
+      const store = files[0]! as unknown as { commitHeld(): void }
+      const commit = store.commitHeld.bind(store)
+      let crashed = false
+      store.commitHeld = () => {
+        if (!crashed) {
+          crashed = true
+          x.hub.filter = (from, to) => from !== 0 && to !== 0
+          copyFileSync(files[0]!.path, image)
+          if (existsSync(`${files[0]!.path}-wal`)) copyFileSync(`${files[0]!.path}-wal`, `${image}-wal`)
+        }
+        commit()
+      }
+      await xb.propose(ADD_ONE) // seq 2, Bob's: Alice's turn; her handler answers in the hold
+      for (let i = 0; i < 100 && !crashed; i++) await sleep(10)
+      assert.ok(crashed, 'the hold reached its commit')
+      offs.pop()!()
+      await xa.dispose()
+      await settle(x.hub, [xb])
+      assert.equal(files[1]!.getTx(x.channelId, 0n, 3n), undefined, 'Alice\'s answer, signed in the hold, never left before its commit')
+      const bobsTwo = files[1]!.getTx(x.channelId, 0n, 2n)!
+      assert.equal(files[1]!.getSignatures(x.channelId, bobsTwo.digest).has(0), false, 'nor did her confirmation of Bob\'s seq 2')
+      // Restart from the image; the application answers Bob's seq 2 differently this time.
+      x.hub.filter = undefined // back on the network as it restarts
+      const restoredStore = new SqliteStore(image)
+      stores.push(restoredStore)
+      const again = await Channel.restore({ channelId: x.channelId, signer: x.wallets[0]!, machine: await x.machine(), store: restoredStore, transport: x.hub.connect(0), clock: x.clocks[0]!, hasher: await stack.manager.hasher() })
+      opened.push({ ...x, channels: [again] })
+      assert.ok(again.state.seq < 3n, `the image holds no answer of Alice's (head ${again.state.seq})`)
+      await xb.propose(ADD_ONE).catch(() => {}) // (not Bob's turn: refused; Bob's seq 2 reaches Alice by catch-up)
+      for (let i = 0; i < 100 && again.state.seq < 2n; i++) await sleep(20)
+      assert.equal(again.state.seq, 2n, 'Bob\'s seq 2 reached the restarted Alice')
+      const TWO = abi.encode(['uint64'], [2]) as Hex
+      const answer = await again.propose(TWO)
+      await xb.waitFinal(answer.seq)
+      await settle(x.hub, [again, xb])
+      assert.deepEqual(bobFrauds, [], 'Bob holds no second Alice signature at any height')
+      const three = files[1]!.getTx(x.channelId, 0n, 3n)!
+      assert.equal(three.digest, answer.digest, 'Bob\'s seq 3 is the answer Alice gave after the restart')
+    } finally {
+      offs.forEach((off) => off())
     }
   })
 })
