@@ -237,7 +237,9 @@ export class Channel {
    * `error` event and no move is made. Inside `fn`, return the move instead of calling `propose`
    * (UsageError `PROPOSE_IN_TURN_HANDLER`: the channel waits for `fn`). The channel's other inputs
    * (its court's too) wait while `fn` decides, so it is waited for 250 ms at most (TURN_WAIT_MS):
-   * a slower answer is proposed on its own when it comes, in a commit of its own. The first move of
+   * a slower answer is proposed on its own when it comes, in a commit of its own — unless the head
+   * moved on meanwhile (we moved by hand, a peer answered): an answer to a state that is gone is
+   * not made (`error` event, UsageError `TURN_ANSWER_STALE`). The first move of
    * a channel, and a move after our own, are still `propose`d; moves through the chain (a post
    * after our window, a response to a timeout) are the court's (`court.propose`). One handler at
    * a time; returns its removal.

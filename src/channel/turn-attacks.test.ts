@@ -20,6 +20,7 @@ import type { Hex } from '../protocol/types.js'
 import type { Message } from '../transport/messages.js'
 import { SqliteStore } from '../store/SqliteStore.js'
 import { Channel, courtPortOf } from './Channel.js'
+import { TURN_WAIT_MS } from './turn.js'
 import { openPeers, settle, type Peers } from '../../test/helpers/peers.js'
 import { Byzantine } from '../../test/helpers/byzantine.js'
 
@@ -360,3 +361,68 @@ describe('a crash at the last point inside the hold (just before its COMMIT), th
     }
   })
 })
+
+describe('turn handlers that misbehave', () => {
+  test('a handler that throws, returns junk or never resolves: the peer\'s move is still committed and confirmed, the channel\'s inputs wait TURN_WAIT_MS at most, errors are reported, no move is made', { timeout: 30_000 }, async () => {
+    const { x } = await twoChannels('turn-misbehave')
+    const [xa, xb] = x.channels as [Channel, Channel]
+    const errors: unknown[] = []
+    const offs = [xa.on('error', (e) => errors.push(e.error))]
+    try {
+      await xa.propose(ADD_ONE)
+      await xb.waitFinal(1n)
+      const handlers: (() => unknown)[] = [
+        () => { throw new Error('the bot crashed') },
+        () => 42, // not move data
+        () => new Promise(() => {}), // never resolves
+      ]
+      for (const [k, h] of handlers.entries()) {
+        const off = xa.onTurn(h as () => Hex)
+        const seq = xb.state.seq + 1n
+        const started = Date.now()
+        await xb.propose(ADD_ONE) // Bob's move: Alice's turn
+        await xb.waitFinal(seq) // Alice confirmed it (committed first)
+        await settle(x.hub, x.channels)
+        assert.ok(Date.now() - started < TURN_WAIT_MS + 400, `handler ${k}: the input ended in time`)
+        assert.equal(xa.state.seq, seq, `handler ${k}: no move made`)
+        off()
+        await xa.propose(ADD_ONE) // Alice moves by hand; the channel works
+        await xb.waitFinal(seq + 1n)
+      }
+      assert.ok(errors.length >= 2, `the throw and the junk are reported (${errors.length})`)
+    } finally {
+      offs.forEach((off) => off())
+    }
+  })
+
+  test('a late answer (slower than TURN_WAIT_MS) is not proposed on a later state than the one it answered: Alice moved by hand meanwhile and Bob answered', { timeout: 30_000 }, async () => {
+    const { x } = await twoChannels('turn-late-stale')
+    const [xa, xb] = x.channels as [Channel, Channel]
+    const errors: { code?: string }[] = []
+    const offs = [xa.on('error', (e) => errors.push(e.error as { code?: string }))]
+    try {
+      await xa.propose(ADD_ONE)
+      await xb.waitFinal(1n)
+      let release!: (d: Hex) => void
+      let calls = 0
+      offs.push(xa.onTurn(() => (++calls === 1 ? new Promise<Hex>((r) => (release = r)) : undefined)))
+      offs.push(xb.onTurn(() => ADD_ONE))
+      await xb.propose(ADD_ONE) // seq 2: Alice's turn; her handler is slow
+      await sleep(TURN_WAIT_MS + 100)
+      await settle(x.hub, x.channels)
+      assert.deepEqual([xa.state.seq, xa.state.isMyTurn], [2n, true], 'the input ended without her move')
+      await xa.propose(ADD_ONE) // seq 3, by hand (a fallback); Bob answers seq 4; her handler makes no move
+      await xa.waitFinal(4n)
+      await settle(x.hub, x.channels)
+      assert.deepEqual([xa.state.seq, xa.state.isMyTurn], [4n, true])
+      release(abi.encode(['uint64'], [7]) as Hex) // the answer to seq 2 comes now
+      await sleep(100)
+      await settle(x.hub, x.channels)
+      assert.equal(xa.state.seq, 4n, 'the answer to seq 2 is not made at seq 5')
+      assert.ok(errors.some((e) => e.code === 'TURN_ANSWER_STALE'), `reported (${errors.map((e) => e.code).join(', ')})`)
+    } finally {
+      offs.forEach((off) => off())
+    }
+  })
+})
+
