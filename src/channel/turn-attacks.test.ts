@@ -303,6 +303,48 @@ describe('one SqliteStore under several channels: nothing leaves before its comm
   })
 })
 
+describe('a commit of the hold that fails when someone else makes it', () => {
+  test('a reader outside commits Alice\'s open hold and the COMMIT fails (disk error): the hold is rolled back, so nothing of that input may leave — her confirmation and answer stay unsent, STORE_IO is reported', { timeout: 30_000 }, async () => {
+    const { x, stores: files } = await twoChannels('turn-commit-fails')
+    const [xa, xb] = x.channels as [Channel, Channel]
+    const w = watchCommitted('X', x, files)
+    const errors: { code?: string }[] = []
+    let entered!: () => void
+    const inHandler = new Promise<void>((r) => (entered = r))
+    const offs = [xa.on('error', (e) => errors.push(e.error as { code?: string })), xa.onTurn(async (s) => (s.seq === 2n && entered(), await sleep(100), s.seq === 2n ? ADD_ONE : undefined))]
+    try {
+      await xa.propose(ADD_ONE)
+      await xb.waitFinal(1n)
+      await settle(x.hub, x.channels)
+      await xb.propose(ADD_ONE) // seq 2: Alice's turn, her handler holds the commit open
+      await inHandler
+      // The disk fails the next COMMIT, which a reader outside the hold makes (the application reading the state).
+      const db = (files[0]! as unknown as { db: { exec(sql: string): unknown } }).db
+      const exec = db.exec.bind(db)
+      let fail = true
+      db.exec = (sql: string) => {
+        if (sql === 'COMMIT' && fail) {
+          fail = false
+          throw Object.assign(new Error('disk I/O error'), { code: 'SQLITE_IOERR' })
+        }
+        return exec(sql)
+      }
+      assert.throws(() => xa.state, { code: 'STORE_IO' })
+      await sleep(250)
+      await settle(x.hub, x.channels)
+      assert.deepEqual(w.unsaved, [], 'nothing rolled back was sent')
+      assert.ok(errors.some((e) => e.code === 'STORE_IO'), `the channel reports STORE_IO (${errors.map((e) => e.code).join(', ')})`)
+      assert.equal(xb.state.finalSeq, 1n, 'Bob holds no confirmation of seq 2 from Alice')
+      // Nor did the rest of the lost input land on its own: her file has nothing above seq 1.
+      assert.equal(files[0]!.getTx(x.channelId, 0n, 2n), undefined)
+      assert.equal(files[0]!.getOwnSignature(x.channelId, 'tx', 0n, 3n), undefined, 'her answer was not stored without what it answers')
+    } finally {
+      offs.forEach((off) => off())
+      w.stop()
+    }
+  })
+})
+
 describe('a crash at the last point inside the hold (just before its COMMIT), then a restore', () => {
   test('Alice dies holding Bob\'s move, her confirmation and her answer uncommitted; restored from what the disk had, she answers differently: Bob never holds two Alice signatures at one height, and the channel goes on', { timeout: 30_000 }, async () => {
     const { x, stores: files } = await twoChannels('turn-crash')

@@ -51,6 +51,8 @@ export class SqliteStore implements Store {
   private readonly q: ReturnType<typeof prepare>
   /** The open hold's owner (see {@link hold}); the code running inside it carries it as its context. */
   private held: object | undefined
+  /** A hold whose COMMIT, made by someone outside it, failed (rolled back): its owner's `hold` throws when it ends. */
+  private lost: object | undefined
   private readonly context = new AsyncLocalStorage<object>()
 
   constructor(readonly path: string, opts: SqliteStoreOptions = {}) {
@@ -200,7 +202,12 @@ export class SqliteStore implements Store {
     try {
       return await this.context.run(owner, fn)
     } finally {
-      if (this.held === owner) this.commitHeld()
+      if (this.held === owner) this.commitHeld(true)
+      else if (this.lost === owner) {
+        this.lost = undefined
+        // what fn wrote is gone, whatever fn returned: its caller must not act on it
+        throw new RuntimeError('STORE_IO', 'the held transaction was rolled back: its commit, made by a reader outside it, failed')
+      }
     }
   }
 
@@ -249,13 +256,18 @@ export class SqliteStore implements Store {
     if (this.held !== undefined && this.context.getStore() !== this.held) this.commitHeld()
   }
 
-  /** Commits the open hold: one durable commit. A failed COMMIT rolls it back and throws `STORE_IO`. */
-  private commitHeld(): void {
+  /**
+   * Commits the open hold: one durable commit. A failed COMMIT rolls it back and throws `STORE_IO`;
+   * unless it was the hold's own final commit, the hold is marked lost, so its `hold` throws too.
+   */
+  private commitHeld(final = false): void {
+    const owner = this.held
     this.held = undefined
     try {
       this.run(() => this.db.exec('COMMIT'))
     } catch (e) {
       if (this.db.open && this.db.inTransaction) this.db.exec('ROLLBACK')
+      if (!final) this.lost = owner // its owner may not go on as if it had landed
       throw e
     }
     this.durableCommits++
@@ -264,6 +276,10 @@ export class SqliteStore implements Store {
   /** Runs a statement, turning SQLite failures into RuntimeError `STORE_IO`. */
   private run<T>(fn: () => T): T {
     if (!this.db.open) throw new RuntimeError('STORE_CLOSED', 'the store was closed')
+    if (this.lost !== undefined && this.context.getStore() === this.lost) {
+      // The rest of a lost hold writes nothing: it would land without what the hold wrote before.
+      throw new RuntimeError('STORE_IO', 'the held transaction was rolled back: its commit, made by a reader outside it, failed')
+    }
     if (this.held !== undefined) this.outside()
     try {
       return fn()

@@ -128,7 +128,9 @@ export interface Store {
    * channel, a listener, a reader not running inside `fn`) first commits what the hold wrote,
    * so a write or read outside `fn` never joins it nor sees it uncommitted. Where a hold is
    * already open, `fn` just runs (inside it, or after committing it). Only a durable store has
-   * it (one fsync instead of several); callers run `fn` plainly where it is missing.
+   * it (one fsync instead of several); callers run `fn` plainly where it is missing. When such an
+   * outside commit fails, the hold is rolled back: `fn`'s further reads and writes and the hold
+   * itself throw RuntimeError `STORE_IO` (nothing `fn` produced may leave).
    */
   hold?<T>(fn: () => Promise<T>): Promise<T>
   /** Commits what a {@link hold} wrote so far, if one is open (before anything leaves the process). */
