@@ -51,8 +51,8 @@ export class SqliteStore implements Store {
   private readonly q: ReturnType<typeof prepare>
   /** The open hold's owner (see {@link hold}); the code running inside it carries it as its context. */
   private held: object | undefined
-  /** A hold whose COMMIT, made by someone outside it, failed (rolled back): its owner's `hold` throws when it ends. */
-  private lost: object | undefined
+  /** Holds whose COMMIT, made by someone outside them, failed (rolled back): their owners' `hold` throws when it ends. */
+  private readonly lost = new WeakSet<object>()
   private readonly context = new AsyncLocalStorage<object>()
 
   constructor(readonly path: string, opts: SqliteStoreOptions = {}) {
@@ -203,8 +203,7 @@ export class SqliteStore implements Store {
       return await this.context.run(owner, fn)
     } finally {
       if (this.held === owner) this.commitHeld(true)
-      else if (this.lost === owner) {
-        this.lost = undefined
+      else if (this.lost.delete(owner)) {
         // what fn wrote is gone, whatever fn returned: its caller must not act on it
         throw new RuntimeError('STORE_IO', 'the held transaction was rolled back: its commit, made by a reader outside it, failed')
       }
@@ -267,7 +266,7 @@ export class SqliteStore implements Store {
       this.run(() => this.db.exec('COMMIT'))
     } catch (e) {
       if (this.db.open && this.db.inTransaction) this.db.exec('ROLLBACK')
-      if (!final) this.lost = owner // its owner may not go on as if it had landed
+      if (!final && owner) this.lost.add(owner) // its owner may not go on as if it had landed
       throw e
     }
     this.durableCommits++
@@ -276,7 +275,8 @@ export class SqliteStore implements Store {
   /** Runs a statement, turning SQLite failures into RuntimeError `STORE_IO`. */
   private run<T>(fn: () => T): T {
     if (!this.db.open) throw new RuntimeError('STORE_CLOSED', 'the store was closed')
-    if (this.lost !== undefined && this.context.getStore() === this.lost) {
+    const ctx = this.context.getStore()
+    if (ctx !== undefined && this.lost.has(ctx)) {
       // The rest of a lost hold writes nothing: it would land without what the hold wrote before.
       throw new RuntimeError('STORE_IO', 'the held transaction was rolled back: its commit, made by a reader outside it, failed')
     }
