@@ -179,6 +179,7 @@ describe('one SqliteStore under several channels: nothing leaves before its comm
       await xb.propose(ADD_ONE) // seq 2: Alice's turn
       await inHandler
       files[0]!.close() // the application closes the store under the open hold
+      assert.equal(xa.state.seq, 2n, 'the channel can still be read (its memory), the store closed')
       await sleep(300)
       await settle(x.hub, x.channels).catch(() => {})
       assert.deepEqual(fromAlice.filter((m) => m.type === 'tx' || m.type === 'confirm'), [], 'nothing signed in the lost hold left')

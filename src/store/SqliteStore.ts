@@ -240,6 +240,9 @@ export class SqliteStore implements Store {
   }
 
   close(): void {
+    // An open hold is rolled back with the connection: lost for its owner, not left to be committed by a reader.
+    if (this.held !== undefined) this.lost.add(this.held)
+    this.held = undefined
     if (this.db.open) this.db.close()
   }
 
