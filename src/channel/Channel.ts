@@ -157,7 +157,8 @@ export class Channel {
   /**
    * The latest state, the latest final state, whose turn it is. Read from outside the input that
    * holds a commit open (a turn handler awaiting), the hold is committed first: a final state shown
-   * here is on disk (docs/protocol.md §7.12).
+   * here is on disk (docs/protocol.md §7.12); a failure of that commit throws RuntimeError
+   * `STORE_IO` (the input that held it then stops the channel, nothing of it sent).
    */
   get state(): ChannelSnapshot {
     const l = this.e.committedLedger()
