@@ -28,10 +28,10 @@ import { BOND, ETH1, pastDeadline, solvent, travel } from '../helpers/courtPeers
 let ctx: SceneContext
 let wallets: Wallet[]
 before(async () => {
-  const anvil = await startAnvil({ accounts: 5 })
+  const anvil = await startAnvil({ accounts: 6 })
   const stack = await deployLocalStack(anvil.wallets[0]!)
   ctx = { anvil, stack, hasher: await stack.manager.hasher() }
-  wallets = anvil.wallets.slice(1, 5)
+  wallets = anvil.wallets.slice(1, 6)
 })
 after(() => ctx.anvil.stop())
 
@@ -47,7 +47,7 @@ const FRONT = { maxPriorityFeePerGas: 10n ** 11n, maxFeePerGas: 10n ** 12n, gasL
 describe('a fraud-proof join front-running an honest answer (docs/protocol.md §7.11, §11.0)', () => {
   test('Mallory proves Trudy from the genesis; Uma\'s proof of Mallory joins in the same block just ahead of Alice\'s answer, which reverts DisputeRecordMismatch: the court answers again, the channel goes on from Alice\'s latest final state; exact credits, solvent', { timeout: 120_000 }, async () => {
     const [TRUDY, UMA, M] = [1, 2, 3]
-    const s = await scene(ctx, wallets, 'fraud-join-race', { honest: [ALICE] })
+    const s = await scene(ctx, wallets.slice(0, 4), 'fraud-join-race', { honest: [ALICE] })
     const [trudy, uma] = [TRUDY, UMA].map((i) => new Byzantine({ ...s.mallory.o, wallet: s.c.roles[i]!.wallet }))
     const alice = s.c.roles[ALICE]!
     try {
@@ -106,4 +106,61 @@ describe('a fraud-proof join front-running an honest answer (docs/protocol.md §
       await s.c.close()
     }
   })
+
+  test('churn (docs/protocol.md §11.0): each of Alice\'s answers is front-run by another colluder\'s join in its block — Uma proves Mallory, then Victor proves Uma; Alice answers a third time, before the deadline; exact credits, solvent', { timeout: 120_000 }, async () => {
+    const [TRUDY, UMA, VICTOR, M] = [1, 2, 3, 4]
+    const s = await scene(ctx, wallets, 'fraud-join-churn', { honest: [ALICE] })
+    const [trudy, uma, victor] = [TRUDY, UMA, VICTOR].map((i) => new Byzantine({ ...s.mallory.o, wallet: s.c.roles[i]!.wallet }))
+    const alice = s.c.roles[ALICE]!
+    try {
+      const head = await round(ctx, s, { amount: (who) => (who === M ? ETH1 : ETH1 / 10n) })
+      const shares = [...s.m.bal]
+      const g = alice.court!.chain.genesis
+      const parent = heldTx(s, head).transaction
+      const [t1, t2] = equivocation(trudy!, parent)
+      const [m1, m2] = equivocation(s.mallory, parent)
+      const [u1, u2] = equivocation(uma!, parent)
+      const mismatches: string[] = []
+      alice.court!.on('failed', (x) => x.action.kind === 'answer' && mismatches.push((x.error as { code?: string }).code ?? 'ERROR'))
+      const culprits = (1n << BigInt(TRUDY)) | (1n << BigInt(M)) | (1n << BigInt(UMA))
+      const answeredLate = alice.court!.next('answered', { filter: (x) => x.record.seq === head && x.record.removals === culprits })
+
+      let deadline = 0n
+      await manualMining(ctx.anvil.provider, async ({ mine, pending }) => {
+        const proof = s.mallory.call('proveEquivocation', [NO_DISPUTE, t1, t2, [], g.state], 'direct', { gasLimit: 12_000_000n })
+        await pending([s.mallory.o.wallet.address])
+        await mine()
+        let record = (await proof).record!
+        deadline = record.deadline
+        // Twice: Alice's answer waits in the pool; a colluder's join, paying more, is mined ahead of it.
+        for (const [joiner, [a, b]] of [[uma!, [m1, m2]], [victor!, [u1, u2]]] as const) {
+          await pending([alice.wallet.address])
+          const join = joiner.call('proveEquivocation', [record, a, b, [], g.state], 'direct', FRONT)
+          await Promise.race([pending([joiner.o.wallet.address]), join])
+          await mine()
+          record = (await join).record!
+          assert.deepEqual([record.disputer, record.seq, record.deadline], [joiner.me, 0n, deadline], 'the join lands first; candidate and deadline kept')
+        }
+      })
+      await travel(ctx.anvil, s.c, 1)
+      const timer = new Promise<undefined>((r) => setTimeout(() => r(undefined), 8_000))
+      const got = await Promise.race([answeredLate, timer])
+      assert.deepEqual(mismatches.filter((c) => c === 'DISPUTE_RECORD_MISMATCH').length, 2, `both answers lost to a join (${mismatches.join(', ')})`)
+      assert.ok(got, `Alice's court must answer a third time; failures: ${mismatches.join(', ')}`)
+      assert.equal(got.record.deadline, deadline)
+
+      const forked = alice.channel.next('fork')
+      await pastDeadline(ctx.anvil, s.c, { deadline })
+      assert.equal((await forked).fork, 1n)
+      const close = await alice.court!.forceClose()
+      await settledAfter(ctx, s, close.raised.dispute.deadline)
+      // Trudy's bounty went to Mallory, then with Mallory's to Uma, then with Uma's to Victor (§7.6 rule 5).
+      const expected = [shares[ALICE]! + BOND, 0n, 0n, shares[VICTOR]! + BOND + shares[TRUDY]! + BOND + shares[M]! + BOND + shares[UMA]! + BOND, 0n]
+      assert.deepEqual(await deltas(ctx, s), expected)
+      await solvent(ctx.anvil, ctx.stack)
+    } finally {
+      await s.c.close()
+    }
+  })
 })
+
