@@ -426,7 +426,7 @@ describe('turn handlers that misbehave', () => {
         await xb.propose(ADD_ONE) // Bob's move: Alice's turn
         await xb.waitFinal(seq) // Alice confirmed it (committed first)
         await settle(x.hub, x.channels)
-        assert.ok(Date.now() - started < TURN_WAIT_MS + 400, `handler ${k}: the input ended in time`)
+        assert.ok(Date.now() - started < TURN_WAIT_MS + 1000, `handler ${k}: the input ended in time (not waiting for the handler)`)
         assert.equal(xa.state.seq, seq, `handler ${k}: no move made`)
         off()
         await xa.propose(ADD_ONE) // Alice moves by hand; the channel works
