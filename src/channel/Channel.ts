@@ -154,9 +154,14 @@ export class Channel {
     return this.e.phase
   }
 
-  /** The latest state, the latest final state, whose turn it is. */
+  /**
+   * The latest state, the latest final state, whose turn it is. Read from outside the input that
+   * holds a commit open (a turn handler awaiting), the hold is committed first: a final state shown
+   * here is on disk (docs/protocol.md §7.12); a failure of that commit throws RuntimeError
+   * `STORE_IO` (the input that held it then stops the channel, nothing of it sent).
+   */
   get state(): ChannelSnapshot {
-    const l = this.e.ledger()
+    const l = this.e.committedLedger()
     return {
       channelId: this.channelId, me: this.me, phase: this.e.phase, fork: l.fork.fork, active: l.fork.active,
       seq: l.head.seq, state: l.head.state, stateHash: l.head.stateHash, timestamp: l.head.timestamp, nextActor: l.head.nextActor,
@@ -227,12 +232,15 @@ export class Channel {
    * transaction, our confirmation of it and our move are stored in **one commit** — one fsync
    * instead of two — and leave together after it. `fn` sees that state before it is on disk: if
    * the process dies before the commit, the state and the move are both lost and nothing of them
-   * left the process (the peer sends the transaction again). The `state` and `final` events come
-   * after the commit, as always. A move the machine refuses (or a handler that throws) goes to the
+   * left the process (the peer sends the transaction again) — its `finalSeq` too: act outside the
+   * channel (deliver what a payment bought) on the `final` event, not from `fn`. The `state` and
+   * `final` events come after the commit, as always. A move the machine refuses (or a handler that throws) goes to the
    * `error` event and no move is made. Inside `fn`, return the move instead of calling `propose`
    * (UsageError `PROPOSE_IN_TURN_HANDLER`: the channel waits for `fn`). The channel's other inputs
    * (its court's too) wait while `fn` decides, so it is waited for 250 ms at most (TURN_WAIT_MS):
-   * a slower answer is proposed on its own when it comes, in a commit of its own. The first move of
+   * a slower answer is proposed on its own when it comes, in a commit of its own — unless the head
+   * moved on meanwhile (we moved by hand, a peer answered): an answer to a state that is gone is
+   * not made (`error` event, UsageError `TURN_ANSWER_STALE`). The first move of
    * a channel, and a move after our own, are still `propose`d; moves through the chain (a post
    * after our window, a response to a timeout) are the court's (`court.propose`). One handler at
    * a time; returns its removal.
@@ -256,7 +264,7 @@ export class Channel {
    */
   waitFinal(seq: bigint, opts: { signal?: AbortSignal } = {}): Promise<{ fork: bigint; seq: bigint }> {
     this.usable()
-    const ledger = this.e.ledger()
+    const ledger = this.e.committedLedger()
     const fork = ledger.fork.fork
     if (seq <= ledger.final.seq) return Promise.resolve({ fork, seq: ledger.final.seq })
     return new Promise((resolve, reject) => {

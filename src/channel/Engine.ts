@@ -22,7 +22,7 @@
  */
 import { crashPoint } from '../testing/crashPoint.js'
 import type { SigningKey } from 'ethers'
-import { ProtocolError } from '../errors/ParleyError.js'
+import { ProtocolError, UsageError } from '../errors/ParleyError.js'
 import { bitIndices, hasBit } from '../protocol/bitmap.js'
 import { memberList } from '../protocol/members.js'
 import type { ChannelParams, Hex, PackedSignedTransaction } from '../protocol/types.js'
@@ -173,8 +173,17 @@ export class Engine {
     this.saveNow() // peers' signatures still in memory: stored, no longer announced
   }
 
-  /** Runs `fn` in the queue, then sends what it produced and emits its events in order. */
+  /**
+   * Runs `fn` in the queue, then sends what it produced and emits its events in order — apart
+   * from any store hold it is called from (Store.apart: a turn handler of another channel on the
+   * same store moving here commits its hold first, never writes into it and sends before it).
+   */
   job<T>(fn: () => Promise<T>): Promise<T> {
+    const store = this.o.store
+    return store.apart ? store.apart(() => this.queued(fn)) : this.queued(fn)
+  }
+
+  private queued<T>(fn: () => Promise<T>): Promise<T> {
     return this.queue.run(async () => {
       this.group.input()
       try {
@@ -196,6 +205,12 @@ export class Engine {
   async idle(): Promise<void> {
     await this.queue.idle()
     while (this.agreement.unsaved > 0 && !this.disposed) await this.job(async () => this.saveUnsaved())
+  }
+
+  /** The current fork's ledger for a reader outside our inputs (application, court): an open hold it does not run inside is committed first (Store.outside), so what it reads as final is on disk. */
+  committedLedger(): Ledger {
+    this.o.store.outside?.()
+    return this.sm.ledger
   }
 
   /** The current fork's ledger, to read (inside a job for a consistent view). */
@@ -252,7 +267,7 @@ export class Engine {
       phase: () => this.phase,
       disposed: () => this.disposed,
       job: (fn) => this.job(fn),
-      ledger: () => this.sm.ledger,
+      ledger: () => this.committedLedger(),
       now: () => clock.now(),
       digest: (t) => hasher.transaction(t),
       closeReady: () => this.closer.ready(),
@@ -398,7 +413,7 @@ export class Engine {
 
   /**
    * Asks the turn handler for our move (./turn.ts: waited for TURN_WAIT_MS at most) and makes it
-   * (prepared, signed, stored); its failures are reported. A late answer is proposed on its own.
+   * (prepared, signed, stored); its failures are reported. A late answer is proposed on its own while the head is the one it answers.
    */
   private async answer(): Promise<void> {
     const turn = this.turn
@@ -413,8 +428,16 @@ export class Engine {
       this.answering = false
     }
     if (answer.late) {
+      // An answer to a head that has moved on (we moved by hand, a peer answered) is not made.
+      const ledger = this.sm.ledger
+      const asked = ledger.head
       const later = async (data: Hex | undefined) => {
-        if (data !== undefined && !this.disposed && this.isMyTurn()) await this.propose(data)
+        if (data === undefined || this.disposed || !this.isMyTurn()) return
+        if (this.sm.ledger !== ledger || ledger.head !== asked) {
+          const head = this.sm.ledger.head.seq
+          throw new UsageError('TURN_ANSWER_STALE', `the turn handler's late answer to seq ${asked.seq} came when the head is seq ${head}: not made`, { details: { asked: asked.seq, head } })
+        }
+        await this.propose(data)
       }
       answer.late.then((data) => void (this.disposed || this.job(() => later(data)).catch((e) => this.report(e))), (e) => this.report(e))
       return

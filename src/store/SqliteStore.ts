@@ -31,6 +31,9 @@ export interface SqliteStoreOptions {
 
 type Row = Record<string, unknown>
 
+/** The async context of code run {@link SqliteStore.apart}: no hold's owner. */
+const APART = Object.freeze({})
+
 /** Page size of a new store file (bytes). */
 const PAGE_SIZE = 2048
 
@@ -48,6 +51,8 @@ export class SqliteStore implements Store {
   private readonly q: ReturnType<typeof prepare>
   /** The open hold's owner (see {@link hold}); the code running inside it carries it as its context. */
   private held: object | undefined
+  /** Holds whose COMMIT, made by someone outside them, failed (rolled back): their owners' `hold` throws when it ends. */
+  private readonly lost = new WeakSet<object>()
   private readonly context = new AsyncLocalStorage<object>()
 
   constructor(readonly path: string, opts: SqliteStoreOptions = {}) {
@@ -197,12 +202,20 @@ export class SqliteStore implements Store {
     try {
       return await this.context.run(owner, fn)
     } finally {
-      if (this.held === owner) this.commitHeld()
+      if (this.held === owner) this.commitHeld(true)
+      else if (this.lost.delete(owner)) {
+        // what fn wrote is gone, whatever fn returned: its caller must not act on it
+        throw new RuntimeError('STORE_IO', 'the held transaction was rolled back: its commit, made by a reader outside it, failed')
+      }
     }
   }
 
   settle(): void {
     if (this.held !== undefined) this.commitHeld()
+  }
+
+  apart<T>(fn: () => T): T {
+    return this.context.run(APART, fn)
   }
 
   /**
@@ -227,6 +240,9 @@ export class SqliteStore implements Store {
   }
 
   close(): void {
+    // An open hold is rolled back with the connection: lost for its owner, not left to be committed by a reader.
+    if (this.held !== undefined) this.lost.add(this.held)
+    this.held = undefined
     if (this.db.open) this.db.close()
   }
 
@@ -238,17 +254,22 @@ export class SqliteStore implements Store {
   }
 
   /** A read or write from outside the open hold commits the hold first. */
-  private outside(): void {
+  outside(): void {
     if (this.held !== undefined && this.context.getStore() !== this.held) this.commitHeld()
   }
 
-  /** Commits the open hold: one durable commit. A failed COMMIT rolls it back and throws `STORE_IO`. */
-  private commitHeld(): void {
+  /**
+   * Commits the open hold: one durable commit. A failed COMMIT rolls it back and throws `STORE_IO`;
+   * unless it was the hold's own final commit, the hold is marked lost, so its `hold` throws too.
+   */
+  private commitHeld(final = false): void {
+    const owner = this.held
     this.held = undefined
     try {
       this.run(() => this.db.exec('COMMIT'))
     } catch (e) {
       if (this.db.open && this.db.inTransaction) this.db.exec('ROLLBACK')
+      if (!final && owner) this.lost.add(owner) // its owner may not go on as if it had landed
       throw e
     }
     this.durableCommits++
@@ -257,6 +278,11 @@ export class SqliteStore implements Store {
   /** Runs a statement, turning SQLite failures into RuntimeError `STORE_IO`. */
   private run<T>(fn: () => T): T {
     if (!this.db.open) throw new RuntimeError('STORE_CLOSED', 'the store was closed')
+    const ctx = this.context.getStore()
+    if (ctx !== undefined && this.lost.has(ctx)) {
+      // The rest of a lost hold writes nothing: it would land without what the hold wrote before.
+      throw new RuntimeError('STORE_IO', 'the held transaction was rolled back: its commit, made by a reader outside it, failed')
+    }
     if (this.held !== undefined) this.outside()
     try {
       return fn()

@@ -128,11 +128,27 @@ export interface Store {
    * channel, a listener, a reader not running inside `fn`) first commits what the hold wrote,
    * so a write or read outside `fn` never joins it nor sees it uncommitted. Where a hold is
    * already open, `fn` just runs (inside it, or after committing it). Only a durable store has
-   * it (one fsync instead of several); callers run `fn` plainly where it is missing.
+   * it (one fsync instead of several); callers run `fn` plainly where it is missing. When such an
+   * outside commit fails, the hold is rolled back: `fn`'s further reads and writes and the hold
+   * itself throw RuntimeError `STORE_IO` (nothing `fn` produced may leave).
    */
   hold?<T>(fn: () => Promise<T>): Promise<T>
   /** Commits what a {@link hold} wrote so far, if one is open (before anything leaves the process). */
   settle?(): void
+  /**
+   * Runs `fn` — and everything it starts — as code outside any {@link hold}, even when called
+   * from inside one: its reads and writes commit the open hold first, never join it. Another
+   * channel's input started by code running inside a hold (a turn handler that moves on a second
+   * channel on the same store) carries the hold's async context; without this it would write into
+   * the hold and send what it wrote before the hold commits. Present with `hold`.
+   */
+  apart?<T>(fn: () => T): T
+  /**
+   * Commits an open {@link hold} unless the caller runs inside it — what any read or write from
+   * outside does — for a reader of what the store's users hold in memory: a channel's final state
+   * read from outside the input that made it final is on disk first.
+   */
+  outside?(): void
   stats(channelId: Hex): StoreStats
   close(): void
 }

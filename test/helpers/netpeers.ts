@@ -59,6 +59,8 @@ export interface NetPeersOptions {
   sqliteDir?: string
   /** Extra options of every peer's P2PManager (e.g. `probeTimeoutMs`). */
   p2p?: P2PManagerOptions
+  /** Each peer's store at the open, shared with other channels (default: a new one, see sqliteDir). */
+  stores?: Store[]
 }
 
 /** Opens a Counter channel on anvil and starts one networked peer per wallet. */
@@ -80,7 +82,7 @@ export async function openNetPeers(o: NetPeersOptions): Promise<NetPeers> {
   }
   const peers: NetPeer[] = []
   for (let i = 0; i < o.wallets.length; i++) {
-    const r = await runtime(i, openStore(i))
+    const r = await runtime(i, o.stores?.[i] ?? openStore(i))
     const channel = await Channel.create({ params, genesis, signer: o.wallets[i]!, machine: r.machine, store: r.store, transport: r.transport, clock: r.clock, hasher: o.hasher })
     peers.push({ ...r, channel })
   }

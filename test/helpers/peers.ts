@@ -45,6 +45,8 @@ export interface PeersOptions {
   hub?: MemoryHubOptions
   /** A directory: SQLite store per peer there; otherwise in-memory stores. */
   sqliteDir?: string
+  /** Each peer's store, shared with other channels (default: a new one per peer, see sqliteDir). */
+  stores?: Store[]
   salt?: string
   /** Connect the on-chain manager (for close) with each peer's wallet. */
   withChain?: boolean
@@ -69,7 +71,7 @@ export async function openPeers(o: PeersOptions): Promise<Peers> {
   const hub = new MemoryHub(o.hub)
   const machine = () =>
     (o.machineFactory ?? ((address: Hex) => EvmStateMachine.fromChain({ provider: o.anvil.provider, address })))(params.machine)
-  const stores: Store[] = o.wallets.map((_, i) => (o.sqliteDir ? new SqliteStore(join(o.sqliteDir, `peer${i}.db`)) : new MemoryStore()))
+  const stores: Store[] = o.stores ?? o.wallets.map((_, i) => (o.sqliteDir ? new SqliteStore(join(o.sqliteDir, `peer${i}.db`)) : new MemoryStore()))
   const clocks = o.wallets.map(() => new ManualClock(genesis.timestamp))
   const channels: Channel[] = []
   for (let i = 0; i < n; i++) {
