@@ -12,6 +12,7 @@ import { ProtocolError, UsageError } from '../errors/ParleyError.js'
 import { hasBit } from '../protocol/bitmap.js'
 import { normalizeSignature, recoverSigner, signDigest } from '../protocol/signatures.js'
 import type { Hex } from '../protocol/types.js'
+import { ChannelRecords } from '../store/ChannelRecords.js'
 import { RESERVED_SIGNATURE, type ForkRecord, type Store } from '../store/types.js'
 
 /** Our account when an external wallet holds its key: only its address is here. */
@@ -20,9 +21,12 @@ export interface ExternalAccount {
 }
 
 export class SigningGuard {
+  /** The channel's signing log (and the signatures stored with each digest). */
+  private readonly log: ChannelRecords
+
   constructor(
     private readonly store: Store,
-    private readonly channelId: Hex,
+    channelId: Hex,
     private readonly key: SigningKey,
     readonly me: number,
     /**
@@ -31,7 +35,9 @@ export class SigningGuard {
      * {@link recordClose}, not {@link signClose}.
      */
     private readonly closeKey: SigningKey | ExternalAccount = key,
-  ) {}
+  ) {
+    this.log = new ChannelRecords(store, channelId)
+  }
 
   /**
    * Signs transaction `digest` at height `seq` of `fork`. Re-signing the same digest returns
@@ -41,7 +47,7 @@ export class SigningGuard {
    * one move made during a dispute, published by the chain (docs/protocol.md §7.3).
    */
   signTransaction(fork: ForkRecord, seq: bigint, digest: Hex, opts: { response?: boolean } = {}): Hex {
-    const prev = this.store.getOwnSignature(this.channelId, 'tx', fork.fork, seq)
+    const prev = this.log.ownSignature('tx', fork.fork, seq)
     if (prev) {
       if (prev.digest === digest) return prev.signature
       throw new ProtocolError('DOUBLE_SIGN_REFUSED', `we already signed another transaction at fork ${fork.fork}, seq ${seq}`, {
@@ -49,7 +55,7 @@ export class SigningGuard {
       })
     }
     this.usable(fork, opts.response === true)
-    if (this.store.getOwnSignature(this.channelId, 'close', fork.fork, 0n)) {
+    if (this.log.ownSignature('close', fork.fork, 0n)) {
       throw new UsageError('CHANNEL_CLOSING', `we signed CloseChannel on fork ${fork.fork}: no more transactions on it`)
     }
     return this.sign('tx', fork.fork, seq, digest)
@@ -77,7 +83,7 @@ export class SigningGuard {
     const prev = this.closeRecord(fork.fork, digest)
     if (prev !== undefined) return prev === RESERVED_SIGNATURE ? undefined : prev
     this.usable(fork)
-    this.store.putOwnSignature(this.channelId, { kind: 'close', fork: fork.fork, seq: 0n, digest, signature: RESERVED_SIGNATURE })
+    this.log.putOwnSignature({ kind: 'close', fork: fork.fork, seq: 0n, digest, signature: RESERVED_SIGNATURE })
     return undefined
   }
 
@@ -91,7 +97,7 @@ export class SigningGuard {
    * close reserved on `fork`.
    */
   recordClose(fork: bigint, digest: Hex, signature: string): Hex {
-    const prev = this.store.getOwnSignature(this.channelId, 'close', fork, 0n)
+    const prev = this.log.ownSignature('close', fork, 0n)
     if (!prev || prev.digest !== digest) {
       throw new ProtocolError('CLOSE_ALREADY_SIGNED', `the close recorded on fork ${fork} is not the one the wallet signed`, { details: { fork, signed: prev?.digest, requested: digest } })
     }
@@ -103,20 +109,20 @@ export class SigningGuard {
       throw new UsageError('SIGNER_MISMATCH', `the wallet's close consent recovers to ${who}, not to our account ${account}`, { details: { signer: who, account } })
     }
     this.store.transaction(() => {
-      this.store.putOwnSignature(this.channelId, { kind: 'close', fork, seq: 0n, digest, signature: sig })
-      this.store.putSignature(this.channelId, digest, this.me, sig)
+      this.log.putOwnSignature({ kind: 'close', fork, seq: 0n, digest, signature: sig })
+      this.log.putSignature(digest, this.me, sig)
     })
     return sig
   }
 
   /** The CloseChannel digest we signed (or reserved) on `fork`, if any. */
   closeSigned(fork: bigint): Hex | undefined {
-    return this.store.getOwnSignature(this.channelId, 'close', fork, 0n)?.digest
+    return this.log.ownSignature('close', fork, 0n)?.digest
   }
 
   /** The logged close of `fork` if it is `digest` (its signature, or RESERVED_SIGNATURE); throws CLOSE_ALREADY_SIGNED for another. */
   private closeRecord(fork: bigint, digest: Hex): Hex | undefined {
-    const prev = this.store.getOwnSignature(this.channelId, 'close', fork, 0n)
+    const prev = this.log.ownSignature('close', fork, 0n)
     if (!prev) return undefined
     if (prev.digest === digest) return prev.signature
     throw new ProtocolError('CLOSE_ALREADY_SIGNED', `we already signed CloseChannel for another state on fork ${fork}`, {
@@ -137,8 +143,8 @@ export class SigningGuard {
   private sign(kind: 'tx' | 'close', fork: bigint, seq: bigint, digest: Hex): Hex {
     const signature = signDigest(kind === 'close' ? (this.closeKey as SigningKey) : this.key, digest)
     this.store.transaction(() => {
-      this.store.putOwnSignature(this.channelId, { kind, fork, seq, digest, signature })
-      this.store.putSignature(this.channelId, digest, this.me, signature)
+      this.log.putOwnSignature({ kind, fork, seq, digest, signature })
+      this.log.putSignature(digest, this.me, signature)
     })
     return signature
   }

@@ -63,7 +63,7 @@ export class ChainSide {
     const state = ev.state.toLowerCase() as Hex
     if (hashState(state) !== ev.stateHash.toLowerCase()) throw new ProtocolError('STATE_HASH_MISMATCH', 'StateSet state does not hash to its stateHash')
     const fork = { fork: ev.fork, state, stateHash: hashState(state), timestamp: ev.timestamp, active: ev.active, disputed: false }
-    this.h.o.store.putFork(this.h.channelId, fork)
+    this.h.records.putFork(fork)
     this.h.useLedger(new Ledger(fork, await nextActorOf(this.h.o.machine, state)))
     this.h.closer.reset() // a close signed on the old fork is void on the new one
     if (this.h.phase !== ChannelPhase.Open && this.h.phase !== ChannelPhase.Closed) this.h.setPhase(ChannelPhase.Open)
@@ -75,7 +75,7 @@ export class ChainSide {
   dispute(ev: { fork: bigint }, transactionHash?: Hex): void {
     const fork = this.h.sm.ledger.fork
     if (ev.fork !== fork.fork || fork.disputed) return
-    this.h.o.store.setForkDisputed(this.h.channelId, fork.fork)
+    this.h.records.setForkDisputed(fork.fork)
     fork.disputed = true
     if (this.h.phase !== ChannelPhase.Closed) this.h.setPhase(ChannelPhase.Disputed)
     this.h.emitLater('dispute', { fork: fork.fork, ...(transactionHash ? { transactionHash } : {}) })
@@ -86,7 +86,7 @@ export class ChainSide {
   disputeCancelled(ev: { fork: bigint }): void {
     const fork = this.h.sm.ledger.fork
     if (ev.fork !== fork.fork || !fork.disputed) return
-    this.h.o.store.setForkDisputed(this.h.channelId, fork.fork, false)
+    this.h.records.setForkDisputed(fork.fork, false)
     fork.disputed = false
     this.h.reconsider()
     if (this.h.phase !== ChannelPhase.Disputed) return
@@ -110,7 +110,7 @@ export class ChainSide {
     }
     if (after.fork !== fork.fork) return
     if (after.phase === 'open' && fork.disputed) {
-      this.h.o.store.setForkDisputed(this.h.channelId, fork.fork, false)
+      this.h.records.setForkDisputed(fork.fork, false)
       fork.disputed = false
       this.h.reconsider()
     }
@@ -184,7 +184,7 @@ export class ChainSide {
    */
   async chainList(entries: readonly SignedTransaction[], chainTime?: bigint): Promise<void> {
     for (const e of entries) {
-      const out = await fromChain(this.h.sm, this.h.o.store, this.h.channelId, e, chainTime, (x) => this.h.record(x))
+      const out = await fromChain(this.h.sm, this.h.records, e, chainTime, (x) => this.h.record(x))
       if (out.kind === 'rejected') this.h.report(out.error)
       if (out.kind === 'accepted') for (const r of out.result.rejected) this.h.report(r) // held ones it released
       if (out.kind === 'accepted' || out.kind === 'held' || out.kind === 'duplicate') this.confirmFromChain(e)

@@ -56,8 +56,8 @@ export class Engine {
   private readonly agreement: AgreementManager
   private readonly closer: CloseCoordinator
   private readonly guard: SigningGuard
-  phase = ChannelPhase.Open
-  disposed = false
+  private current = ChannelPhase.Open
+  private stopped = false
   private readonly queue = new SerialQueue()
   private offTransport: (() => void) | undefined
   private offPeers: (() => void) | undefined
@@ -74,9 +74,24 @@ export class Engine {
   /** Our move answering a peer's transaction that made it our turn ({@link setTurnHandler}). */
   private turn: TurnHandler | undefined
   /** A turn handler is running (Channel.propose then refuses: the handler returns the move). */
-  answering = false
+  private inTurnHandler = false
   /** What the chain says, applied to this channel (./ChainSide.ts). */
   readonly chain: ChainSide
+
+  /** The channel's local phase (./phase.ts); it changes only through {@link setPhase} and the chain's side. */
+  get phase(): ChannelPhase {
+    return this.current
+  }
+
+  /** Stopped (disposed, or its store lost a held commit): it takes no more input. */
+  get disposed(): boolean {
+    return this.stopped
+  }
+
+  /** A turn handler is deciding our move (Channel.propose then refuses: the handler returns the move). */
+  get answering(): boolean {
+    return this.inTurnHandler
+  }
 
   constructor(
     private readonly o: ChannelRuntimeOptions,
@@ -101,7 +116,7 @@ export class Engine {
     this.group = new GroupCommit({
       waiting: () => this.agreement.unsaved,
       save: () => void this.job(async () => this.saveUnsaved()).catch((e) => this.report(e)),
-      stopped: () => this.disposed,
+      stopped: () => this.stopped,
     })
     this.closer = new CloseCoordinator({
       channelId, participants: p.participants.map((a) => a.toLowerCase() as Hex), members: memberList(p), me, hasher: o.hasher, guard, store: o.store,
@@ -114,7 +129,7 @@ export class Engine {
       signed: (e) => this.emitLater('close-signed', e),
       preempted: (e) => this.emitLater('close-preempted', e),
       run: (fn) => {
-        if (!this.disposed) this.job(async () => fn()).catch((e) => this.report(e)) // after dispose, a restored instance may own the store
+        if (!this.stopped) this.job(async () => fn()).catch((e) => this.report(e)) // after dispose, a restored instance may own the store
       },
     })
     const engine = this
@@ -126,8 +141,8 @@ export class Engine {
       setPhase: (to) => this.setPhase(to),
       undoPhase: (to) => {
         this.records.setPhase(to)
-        this.emitLater('phase', { from: this.phase, to })
-        this.phase = to
+        this.emitLater('phase', { from: this.current, to })
+        this.current = to
       },
       emitLater: (name, payload) => this.emitLater(name, payload),
       report: (e, from) => this.report(e, from),
@@ -145,14 +160,14 @@ export class Engine {
   async start(restored: boolean): Promise<void> {
     this.useLedger(await loadLedger({ channelId: this.channelId, store: this.o.store, machine: this.o.machine }))
     this.announce(this.agreement.refresh())
-    this.phase = parsePhase(this.records.phase())
+    this.current = parsePhase(this.records.phase())
     this.closer.load()
     this.buffered = []
     this.offTransport = this.o.transport.onMessage((from, m) => {
-      if (!this.disposed) this.job(() => this.handle(from, m)).catch((error) => this.report(error, from))
+      if (!this.stopped) this.job(() => this.handle(from, m)).catch((error) => this.report(error, from))
     })
     this.offPeers = this.o.transport.onPeer?.((index, up) => {
-      if (up && !this.disposed) this.job(async () => this.askCatchUp(index)).catch((error) => this.report(error, index))
+      if (up && !this.stopped) this.job(async () => this.askCatchUp(index)).catch((error) => this.report(error, index))
     })
     if (restored) {
       const now = this.o.clock.now()
@@ -165,7 +180,7 @@ export class Engine {
 
   /** Stops listening and waits for the work in progress (not for a close transaction in flight). */
   async stop(): Promise<void> {
-    this.disposed = true
+    this.stopped = true
     this.offTransport?.()
     this.offPeers?.()
     this.closer.dispose()
@@ -191,7 +206,7 @@ export class Engine {
       } finally {
         if (this.agreement.unsaved > 0 && this.o.store.durable !== true) this.saveNow()
         this.flush()
-        while (this.finalMoved && !this.disposed) {
+        while (this.finalMoved && !this.stopped) {
           this.finalMoved = false
           await this.closer.onFinal().catch((e) => this.report(e))
           this.flush()
@@ -204,7 +219,7 @@ export class Engine {
   /** Resolves when every input so far is processed and every peer signature it brought is stored. */
   async idle(): Promise<void> {
     await this.queue.idle()
-    while (this.agreement.unsaved > 0 && !this.disposed) await this.job(async () => this.saveUnsaved())
+    while (this.agreement.unsaved > 0 && !this.stopped) await this.job(async () => this.saveUnsaved())
   }
 
   /** The current fork's ledger for a reader outside our inputs (application, court): an open hold it does not run inside is committed first (Store.outside), so what it reads as final is on disk. */
@@ -264,8 +279,8 @@ export class Engine {
     const id = this.channelId
     this.port = {
       channelId: id, params: this.params, me: this.me, cursorStore: store,
-      phase: () => this.phase,
-      disposed: () => this.disposed,
+      phase: () => this.current,
+      disposed: () => this.stopped,
       job: (fn) => this.job(fn),
       ledger: () => this.committedLedger(),
       now: () => clock.now(),
@@ -287,7 +302,7 @@ export class Engine {
 
   isMyTurn(): boolean {
     const l = this.sm.ledger
-    return l.head.nextActor === this.me && this.phase === ChannelPhase.Open && hasBit(l.fork.active, this.me)
+    return l.head.nextActor === this.me && this.current === ChannelPhase.Open && hasBit(l.fork.active, this.me)
   }
 
   /**
@@ -306,7 +321,7 @@ export class Engine {
 
   private async handle(from: number, m: Message): Promise<void> {
     // Unopened: the chain holds no channel; peers send it again by catch-up once it is back.
-    if (this.phase === ChannelPhase.Closed || this.phase === ChannelPhase.Unopened) return
+    if (this.current === ChannelPhase.Closed || this.current === ChannelPhase.Unopened) return
     switch (m?.type) {
       case 'tx':
         if (this.turn === undefined) {
@@ -316,7 +331,7 @@ export class Engine {
         return heldCommit(this.o.store, async () => void ((await this.onTx(from, m, 'peer')) && (await this.answer())), () => {
           this.outbox = [] // not on disk: nothing of it leaves, and the channel stops
           this.buffered = []
-          this.disposed = true
+          this.stopped = true
         })
       case 'confirm':
         this.agreement.receiveConfirmation(m)
@@ -370,7 +385,7 @@ export class Engine {
    * for a live message by now (§6.4); as catch-up we take them by the sync rules.
    */
   private askCatchUp(peer: number): void {
-    if (this.phase === ChannelPhase.Closed) return
+    if (this.current === ChannelPhase.Closed) return
     this.send(peer, { type: 'sync-request', fork: this.sm.ledger.fork.fork, fromSeq: this.sm.ledger.final.seq + 1n })
   }
 
@@ -417,32 +432,32 @@ export class Engine {
    */
   private async answer(): Promise<void> {
     const turn = this.turn
-    if (turn === undefined || this.disposed || !this.isMyTurn()) return
+    if (turn === undefined || this.stopped || !this.isMyTurn()) return
     let answer: TurnAnswer
-    this.answering = true
+    this.inTurnHandler = true
     try {
       answer = await askTurn(turn)
     } catch (error) {
       return this.report(error)
     } finally {
-      this.answering = false
+      this.inTurnHandler = false
     }
     if (answer.late) {
       // An answer to a head that has moved on (we moved by hand, a peer answered) is not made.
       const ledger = this.sm.ledger
       const asked = ledger.head
       const later = async (data: Hex | undefined) => {
-        if (data === undefined || this.disposed || !this.isMyTurn()) return
+        if (data === undefined || this.stopped || !this.isMyTurn()) return
         if (this.sm.ledger !== ledger || ledger.head !== asked) {
           const head = this.sm.ledger.head.seq
           throw new UsageError('TURN_ANSWER_STALE', `the turn handler's late answer to seq ${asked.seq} came when the head is seq ${head}: not made`, { details: { asked: asked.seq, head } })
         }
         await this.propose(data)
       }
-      answer.late.then((data) => void (this.disposed || this.job(() => later(data)).catch((e) => this.report(e))), (e) => this.report(e))
+      answer.late.then((data) => void (this.stopped || this.job(() => later(data)).catch((e) => this.report(e))), (e) => this.report(e))
       return
     }
-    if (answer.data === undefined || this.disposed || !this.isMyTurn()) return
+    if (answer.data === undefined || this.stopped || !this.isMyTurn()) return
     await this.propose(answer.data).catch((e) => this.report(e))
   }
 
@@ -571,11 +586,11 @@ export class Engine {
   }
 
   setPhase(to: ChannelPhase): void {
-    if (to === this.phase) return
-    assertTransition(this.phase, to)
+    if (to === this.current) return
+    assertTransition(this.current, to)
     this.records.setPhase(to)
-    this.emitLater('phase', { from: this.phase, to })
-    this.phase = to
+    this.emitLater('phase', { from: this.current, to })
+    this.current = to
   }
 
   /** Peer misbehaviour and failures go to `error` listeners; provable ones also to `fraud`. */

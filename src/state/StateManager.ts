@@ -272,11 +272,11 @@ export class StateManager {
 
 /** Builds the view of a fork from its stored genesis and txs (restore, or a new fork). */
 export async function loadLedger(o: { channelId: Hex; store: Store; machine: StateMachine; forkIndex?: number }): Promise<Ledger> {
-  const forks = o.store.getForks(o.channelId)
+  const records = new ChannelRecords(o.store, o.channelId)
+  const forks = records.forks()
   const fork = forks[o.forkIndex ?? forks.length - 1]
   if (!fork) throw new UsageError('CHANNEL_NOT_FOUND', `the store has no fork for channel ${o.channelId}`)
   const ledger = new Ledger(fork, await nextActorOf(o.machine, fork.state))
-  const records = new ChannelRecords(o.store, o.channelId)
   const hint = records.finalHint(fork.fork)
   const entries: Entry[] = records.entries(fork.fork, hint > 0n ? hint : 1n)
   if (hint > 0n && entries[0]) ledger.restoreFinal(entries.shift()!)

@@ -7,7 +7,7 @@
  */
 import { ProtocolError } from '../errors/ParleyError.js'
 import type { Hex, SignedTransaction, Transaction } from '../protocol/types.js'
-import type { Store } from '../store/types.js'
+import type { ChannelRecords } from '../store/ChannelRecords.js'
 import { evidenceOf, reject, withSigners, type Evidence } from './evidence.js'
 import type { ReceiveResult, Recorder, StateManager } from './StateManager.js'
 
@@ -25,9 +25,9 @@ export type ChainOutcome =
  * without evidence (another author on a parent we do not know, say) is equivocation by whoever
  * signed both, when someone did.
  *
- * @example const out = await fromChain(sm, store, channelId, entry, ev.blockTimestamp)
+ * @example const out = await fromChain(sm, records, entry, ev.blockTimestamp)
  */
-export async function fromChain(sm: StateManager, store: Store, channelId: Hex, entry: SignedTransaction, chainTime?: bigint, record?: Recorder): Promise<ChainOutcome> {
+export async function fromChain(sm: StateManager, records: ChannelRecords, entry: SignedTransaction, chainTime?: bigint, record?: Recorder): Promise<ChainOutcome> {
   const t = entry.transaction
   const author = entry.signatures.get(t.actor)
   if (!author) return { kind: 'skipped' }
@@ -41,8 +41,8 @@ export async function fromChain(sm: StateManager, store: Store, channelId: Hex, 
       return { kind: result.kind }
     case 'rejected': {
       const err = result.error
-      const widened = withSigners(err, entry, (d) => store.getSignatures(channelId, d)) as ProtocolError
-      const evidence = evidenceOf(widened) ?? commonSigner(sm, store, channelId, entry)
+      const widened = withSigners(err, entry, (d) => records.signatures(d)) as ProtocolError
+      const evidence = evidenceOf(widened) ?? commonSigner(sm, records, entry)
       if (!evidence) return { kind: 'rejected', error: widened }
       const error = evidenceOf(widened) ? widened : reject('TX_EQUIVOCATION', `participant ${evidence.culprit} signed two transactions at seq ${t.seq}`, { culprit: evidence.culprit, evidence }, err)
       return { kind: 'rejected', error, evidence }
@@ -51,12 +51,12 @@ export async function fromChain(sm: StateManager, store: Store, channelId: Hex, 
 }
 
 /** Equivocation by a participant that signed both our transaction at `entry`'s height and `entry`. */
-function commonSigner(sm: StateManager, store: Store, channelId: Hex, entry: SignedTransaction): Evidence | undefined {
+function commonSigner(sm: StateManager, records: ChannelRecords, entry: SignedTransaction): Evidence | undefined {
   const t = entry.transaction
   if (t.fork !== sm.ledger.fork.fork || t.seq < 1n || t.seq > sm.ledger.head.seq) return undefined
   const held = sm.signedAt(t.seq)
   if (!held || same(held.signed.transaction, t)) return undefined
-  const ours = store.getSignatures(channelId, held.digest)
+  const ours = records.signatures(held.digest)
   const culprit = [...entry.signatures.keys()].filter((i) => ours.has(i)).sort((a, b) => a - b)[0]
   if (culprit === undefined) return undefined
   return {

@@ -67,6 +67,16 @@ export class ChannelRecords {
   signatures(digest: Hex): Map<number, Hex> {
     return this.store.getSignatures(this.channelId, digest)
   }
+  /** Our signature (or reservation) of `kind` at (`fork`, `seq`) in the signing log: one per height, one close per fork (seq 0). */
+  ownSignature(kind: OwnSignatureRecord['kind'], fork: bigint, seq: bigint): OwnSignatureRecord | undefined {
+    return this.store.getOwnSignature(this.channelId, kind, fork, seq)
+  }
+
+  /** Logs our signature (or a reservation) in the signing log (Store.putOwnSignature's rules). */
+  putOwnSignature(record: OwnSignatureRecord): void {
+    this.store.putOwnSignature(this.channelId, record)
+  }
+
   /** Our signatures (the signing log) on `fork` from height `fromSeq` on, ascending. */
   ownSignatures(fork: bigint, fromSeq = 0n): OwnSignatureRecord[] {
     return this.store.getOwnSignatures(this.channelId, fork, fromSeq)
@@ -75,6 +85,16 @@ export class ChannelRecords {
   /** Every fork the chain set for this channel, ascending (fork 0 is the open's genesis). */
   forks(): ForkRecord[] {
     return this.store.getForks(this.channelId)
+  }
+
+  /** Stores a fork the chain set (StateSet). */
+  putFork(f: ForkRecord): void {
+    this.store.putFork(this.channelId, f)
+  }
+
+  /** Marks `fork` disputed on-chain (or no longer). */
+  setForkDisputed(fork: bigint, disputed = true): void {
+    this.store.setForkDisputed(this.channelId, fork, disputed)
   }
 
 

@@ -20,6 +20,7 @@ import type { Evidence } from '../../src/state/evidence.js'
 import { fromChain } from '../../src/state/fromChain.js'
 import { Ledger } from '../../src/state/ledger.js'
 import { StateManager } from '../../src/state/StateManager.js'
+import { ChannelRecords } from '../../src/store/ChannelRecords.js'
 import { MemoryStore } from '../../src/store/MemoryStore.js'
 import { errorName } from './rpc.js'
 import { finalityProof, latestFinalKnown } from './situations.js'
@@ -59,7 +60,7 @@ export async function honestClient(s: Scenario, hasher: World['hasher'], now: bi
 
 /** Feeds one published signed transaction as Engine.chainList does. */
 export async function feed(c: Client, s: Scenario, p: PackedSignedTransaction, chainTime: bigint): Promise<Outcome> {
-  const out = await fromChain(c.sm, c.store, s.channelId, { transaction: p.transaction, signatures: unpackSignatures(p.signers, p.signatures) }, chainTime)
+  const out = await fromChain(c.sm, new ChannelRecords(c.store, s.channelId), { transaction: p.transaction, signatures: unpackSignatures(p.signers, p.signatures) }, chainTime)
   if (out.kind !== 'rejected') return { kind: out.kind }
   return out.evidence ? { kind: 'evidence', code: out.error.code, evidence: out.evidence } : { kind: 'rejected', code: out.error.code }
 }
