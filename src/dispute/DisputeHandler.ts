@@ -47,8 +47,13 @@ export type DisputeHandlerEvents = {
   credited: CreditedEvent
   /** We submitted an action and it was mined. */
   submitted: { action: Action; hash: Hex; gasUsed: bigint }
-  /** Our action reverted (usually someone acted first) or failed; RPC failures are retried. */
-  failed: { action: Action; error: unknown; retried: boolean }
+  /**
+   * Our action reverted (usually someone acted first) or failed; RPC failures are retried.
+   * `open`: the dispute the chain holds open, read when a timeout or conclude we raised was
+   * refused with DisputeAlreadyOpen (another court may have raised the same one first;
+   * `classifyFailure` in ./outcome.ts tells a race lost from a failure).
+   */
+  failed: { action: Action; error: unknown; retried: boolean; open?: DisputeRecord }
   /** A timeout accuses us and it is our turn: call `move(data)` before `deadline` (chain time). */
   'move-needed': { fork: bigint; seq: bigint; state: Hex; deadline: bigint }
   error: { error: unknown }
@@ -385,11 +390,24 @@ export class DisputeHandler {
       if (retried) delete this.done[a.key]
       else this.mark(a.key, `failed:${error instanceof ParleyError ? error.code : 'ERROR'}`)
       this.save()
-      this.events.emit('failed', { action: a, error, retried })
+      const open = retried ? undefined : await this.openAfterRefusal(a, error)
+      this.events.emit('failed', { action: a, error, retried, ...(open ? { open } : {}) })
       throw error
     } finally {
       this.inflight.delete(a.key)
     }
+  }
+
+  /**
+   * The dispute open on-chain when a raise of ours was refused with DisputeAlreadyOpen: raised
+   * after the last event we applied (our view had the channel open), so read from that block.
+   * Undefined when the read fails — the refusal is then reported without it, as a failure.
+   */
+  private async openAfterRefusal(a: Action, error: unknown): Promise<DisputeRecord | undefined> {
+    if ((a.kind !== 'timeout' && a.kind !== 'concludeDispute') || !(error instanceof ProtocolError) || error.code !== 'DISPUTE_ALREADY_OPEN') return undefined
+    if (typeof this.o.manager.currentDispute !== 'function') return undefined
+    const open = await this.o.manager.currentDispute(this.e.channelId, { fromBlock: this.chain.position?.block ?? 0 }).catch(() => undefined)
+    return open?.record
   }
 
   private async askMove(a: Extract<Action, { kind: 'moveNeeded' }>): Promise<void> {
