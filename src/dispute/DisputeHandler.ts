@@ -77,6 +77,9 @@ interface Saved {
   leaving?: { leave: boolean }
 }
 
+/** How long a failed raise waits for the read of the dispute open on-chain (for the `failed` event's `open`). */
+const OPEN_READ_MS = 5_000
+
 /** How many applied events the handler can take back after a reorganisation without reading again from the open. */
 const HISTORY = 512
 
@@ -401,13 +404,20 @@ export class DisputeHandler {
   /**
    * The dispute open on-chain when a raise of ours was refused with DisputeAlreadyOpen: raised
    * after the last event we applied (our view had the channel open), so read from that block.
-   * Undefined when the read fails — the refusal is then reported without it, as a failure.
+   * Undefined when the read fails or takes longer than {@link OPEN_READ_MS} (it must not hold the
+   * court's loop up) — the refusal is then reported without it, as a failure.
    */
   private async openAfterRefusal(a: Action, error: unknown): Promise<DisputeRecord | undefined> {
     if ((a.kind !== 'timeout' && a.kind !== 'concludeDispute') || !(error instanceof ProtocolError) || error.code !== 'DISPUTE_ALREADY_OPEN') return undefined
     if (typeof this.o.manager.currentDispute !== 'function') return undefined
-    const open = await this.o.manager.currentDispute(this.e.channelId, { fromBlock: this.chain.position?.block ?? 0 }).catch(() => undefined)
-    return open?.record
+    let timer: ReturnType<typeof setTimeout> | undefined
+    const late = new Promise<undefined>((resolve) => (timer = setTimeout(() => resolve(undefined), OPEN_READ_MS)))
+    const read = this.o.manager.currentDispute(this.e.channelId, { fromBlock: this.chain.position?.block ?? 0 }).catch(() => undefined)
+    try {
+      return (await Promise.race([read, late]))?.record
+    } finally {
+      clearTimeout(timer)
+    }
   }
 
   private async askMove(a: Extract<Action, { kind: 'moveNeeded' }>): Promise<void> {
