@@ -3,13 +3,15 @@
  * line — readable text, or with `--json` one JSON object per line (`{"event":"final",…}`),
  * bigints as decimal strings, each with `at`, the local time it happened (ISO 8601). Chain-time
  * deadlines are shown in local time too. In text mode errors and warnings go to stderr; in JSON
- * mode everything is one stream on stdout.
+ * mode everything is one stream on stdout. A court call lost to another honest court is not an
+ * error: a `court` line (src/dispute/outcome.ts tells it from a failure).
  */
 import { bitIndices } from '../../src/protocol/bitmap.js'
 import { DisputeKind, type Hex } from '../../src/protocol/types.js'
 import { ParleyError } from '../../src/errors/ParleyError.js'
 import { formatAmount, type Asset } from '../lib/assets.js'
 import { oneLine } from '../lib/errors.js'
+import { classifyFailure, type FailedAction } from '../../src/dispute/outcome.js'
 import type { MachineSpeaker } from '../lib/speaker.js'
 import { out, short, toJson } from '../lib/output.js'
 import type { Clock } from '../../src/clock/Clock.js'
@@ -116,6 +118,22 @@ export class Printer {
     this.toTaps({ event: 'error', at: new Date().toISOString(), code, message, ...(context ? { context } : {}), text: line })
   }
 
+  /**
+   * A court action that failed: a race lost to another honest court (docs/protocol.md §7.11) is
+   * an ordinary `court` line — `outcome` says which (`record-changed`: decided again on the new
+   * record; `done-by-another`: the chain already holds what it was for); anything else an error.
+   */
+  failed(f: FailedAction): void {
+    const outcome = classifyFailure(f)
+    if (outcome === 'error') return this.error(f.error, `court ${f.action.kind}${f.retried ? ' (will retry)' : ''}`)
+    const code = (f.error as ParleyError).code
+    const what = f.action.kind
+    const text = outcome === 'record-changed'
+      ? `${what}: the ${code === 'CHANNEL_RECORD_MISMATCH' ? 'channel' : 'dispute'}'s record changed first (${code}); the court decides again`
+      : `${what}: done by another court first (${code})`
+    this.event('court', { action: what, outcome, code, message: oneLine(f.error instanceof Error ? f.error.message : String(f.error)) }, text)
+  }
+
   /** A state as text (decoded by the machine's speaker, else its hash) and as data. */
   async view(state: Hex, stateHash: Hex): Promise<{ text: string; data: Record<string, unknown> }> {
     const v = await this.o.speaker.describe(state).catch(() => undefined)
@@ -164,7 +182,7 @@ export class Printer {
       court.on('closed', (c) => this.event('closed', { fork: c.fork, stateHash: c.stateHash, payouts: c.payouts },
         `settled on-chain: ${this.amounts(c.payouts)} — \`parley withdraw\` moves yours to your wallet`)),
       court.on('submitted', (s) => this.event('submitted', { action: s.action.kind, why: s.action.why, transactionHash: s.hash, gasUsed: s.gasUsed }, `${s.action.kind} (${s.action.why}): ${s.hash}`)),
-      court.on('failed', (f) => this.error(f.error, `court ${f.action.kind}${f.retried ? ' (will retry)' : ''}`)),
+      court.on('failed', (f) => this.failed(f)),
       court.on('move-needed', (m) => {
         const when = this.deadline(m.deadline)
         this.event('move-needed', { fork: m.fork, seq: m.seq, ...when.data }, `a timeout accuses you: type your move before ${when.text} or be removed`)

@@ -47,8 +47,13 @@ export type DisputeHandlerEvents = {
   credited: CreditedEvent
   /** We submitted an action and it was mined. */
   submitted: { action: Action; hash: Hex; gasUsed: bigint }
-  /** Our action reverted (usually someone acted first) or failed; RPC failures are retried. */
-  failed: { action: Action; error: unknown; retried: boolean }
+  /**
+   * Our action reverted (usually someone acted first) or failed; RPC failures are retried.
+   * `open`: the dispute the chain holds open, read when a timeout or conclude we raised was
+   * refused with DisputeAlreadyOpen (another court may have raised the same one first;
+   * `classifyFailure` in ./outcome.ts tells a race lost from a failure).
+   */
+  failed: { action: Action; error: unknown; retried: boolean; open?: DisputeRecord }
   /** A timeout accuses us and it is our turn: call `move(data)` before `deadline` (chain time). */
   'move-needed': { fork: bigint; seq: bigint; state: Hex; deadline: bigint }
   error: { error: unknown }
@@ -71,6 +76,9 @@ interface Saved {
   evidence: PendingEvidence[]
   leaving?: { leave: boolean }
 }
+
+/** How long a failed raise waits for the read of the dispute open on-chain (for the `failed` event's `open`). */
+const OPEN_READ_MS = 5_000
 
 /** How many applied events the handler can take back after a reorganisation without reading again from the open. */
 const HISTORY = 512
@@ -385,10 +393,30 @@ export class DisputeHandler {
       if (retried) delete this.done[a.key]
       else this.mark(a.key, `failed:${error instanceof ParleyError ? error.code : 'ERROR'}`)
       this.save()
-      this.events.emit('failed', { action: a, error, retried })
+      const open = retried ? undefined : await this.openAfterRefusal(a, error)
+      this.events.emit('failed', { action: a, error, retried, ...(open ? { open } : {}) })
       throw error
     } finally {
       this.inflight.delete(a.key)
+    }
+  }
+
+  /**
+   * The dispute open on-chain when a raise of ours was refused with DisputeAlreadyOpen: raised
+   * after the last event we applied (our view had the channel open), so read from that block.
+   * Undefined when the read fails or takes longer than {@link OPEN_READ_MS} (it must not hold the
+   * court's loop up) — the refusal is then reported without it, as a failure.
+   */
+  private async openAfterRefusal(a: Action, error: unknown): Promise<DisputeRecord | undefined> {
+    if ((a.kind !== 'timeout' && a.kind !== 'concludeDispute') || !(error instanceof ProtocolError) || error.code !== 'DISPUTE_ALREADY_OPEN') return undefined
+    if (typeof this.o.manager.currentDispute !== 'function') return undefined
+    let timer: ReturnType<typeof setTimeout> | undefined
+    const late = new Promise<undefined>((resolve) => (timer = setTimeout(() => resolve(undefined), OPEN_READ_MS)))
+    const read = this.o.manager.currentDispute(this.e.channelId, { fromBlock: this.chain.position?.block ?? 0 }).catch(() => undefined)
+    try {
+      return (await Promise.race([read, late]))?.record
+    } finally {
+      clearTimeout(timer)
     }
   }
 

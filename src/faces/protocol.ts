@@ -21,5 +21,6 @@ export { ChannelPhase, canTransition, assertTransition } from '../channel/phase.
 
 // The court's pure core and its engine
 export { decide } from '../dispute/decide.js'
+export { classifyFailure, type FailureOutcome, type FailedAction } from '../dispute/outcome.js'
 export type { Action, ActionKind, ChainView, LocalView, DisputeView, DisputePolicy, PendingEvidence } from '../dispute/types.js'
 export { DisputeHandler, type DisputeHandlerEvents, type DisputeHandlerOptions } from '../dispute/DisputeHandler.js'

@@ -5,7 +5,8 @@
  * page is checked deterministically: who is connected; a transaction's state decoded by the
  * machine, its signatures arriving one by one, final for this peer by virtual voting; a
  * dispute's deadline counting down in local time; the slash, the removal, the fork and the
- * settlement as the court reports them; balances off-chain, in the manager and paid out; the
+ * settlement as the court reports them; a court call lost to another court as an ordinary line,
+ * a real failure as the red banner; balances off-chain, in the manager and paid out; the
  * Payments pay form and the ABI's forms sending the lines the terminal takes.
  *
  * Skips, saying so, where no Chromium is installed (like live-view.test.ts).
@@ -23,6 +24,7 @@ import { Printer } from '../../cli/run/printer.js'
 import { liveFeed } from '../../cli/ui/feed.js'
 import { startLiveView, type LiveView } from '../../cli/ui/server.js'
 import { Emitter } from '../../src/observe/Emitter.js'
+import { ProtocolError } from '../../src/errors/ParleyError.js'
 import { DisputeKind, type Hex } from '../../src/protocol/types.js'
 
 const CHROMIUM = process.env.PARLEY_CHROMIUM ?? '/usr/bin/chromium'
@@ -40,6 +42,8 @@ const params = {
 const paymentsState = (balances: bigint[], turn: number): Hex =>
   AbiCoder.defaultAbiCoder().encode(['tuple(uint64 active, uint16 turn, uint256[] balances)'], [{ active: 7, turn, balances }]) as Hex
 const HASH = `0x${'ab'.repeat(32)}` as Hex
+/** The page's window, as far as the checks run in it need (this project compiles without the DOM library). */
+type Window = { getComputedStyle(e: unknown): { color: string } }
 
 /** A peer that does what the test says: the emitters the printer and the feed listen to. */
 function scriptedPeer() {
@@ -133,6 +137,24 @@ describe('the live view page, fed by the printer', { skip: missing }, () => {
       assert.equal(await text('#participant-0 .payout'), '0.8 ETH', 'paid out')
       assert.equal(await text('#phase'), 'closed')
       assert.equal(await page.$$eval('#deadlines li', (l) => l.length), 0, 'settled: no deadline left')
+
+      // A race lost to the other honest court is an ordinary log line; a real failure is the red banner.
+      const record = { kind: DisputeKind.Fraud, disputer: 0, seq: 1n, timestamp: CHAIN_NOW, deadline: CHAIN_NOW + 300n, removals: 0n, stateHash: HASH }
+      s.court.emit('failed', { action: { kind: 'proveInvalidTransition', key: 'f' }, error: new ProtocolError('DISPUTE_RECORD_MISMATCH', 'proveInvalidTransition reverted: DisputeRecordMismatch'), retried: true })
+      s.court.emit('failed', { action: { kind: 'resolve', key: 'r', record }, error: new ProtocolError('DISPUTE_NOT_OPEN', 'resolve reverted: DisputeNotOpen'), retried: false })
+      await page.locator('#log li.court').nth(1).waitFor()
+      assert.deepEqual(await page.$$eval('#log li.court', (l) => l.map((e) => e.textContent!.replace(/^\S+ /, ''))), [
+        "court        proveInvalidTransition: the dispute's record changed first (DISPUTE_RECORD_MISMATCH); the court decides again",
+        'court        resolve: done by another court first (DISPUTE_NOT_OPEN)',
+      ])
+      assert.equal(await page.isHidden('#error'), true, 'no error banner for a race lost')
+      // (run in the browser: `globalThis` is the page's window)
+      const colors = await page.$$eval('#log li.court, #log li.ui', (l) => l.map((e) => (globalThis as unknown as Window).getComputedStyle(e).color))
+      assert.equal(new Set(colors).size, 1, `drawn like any other line: ${colors.join(', ')}`)
+      s.court.emit('failed', { action: { kind: 'resolve', key: 'r2', record }, error: new ProtocolError('DISPUTE_TOO_EARLY', 'resolve reverted: DisputeTooEarly'), retried: false })
+      await page.waitForSelector('#error:not([hidden])')
+      assert.equal(await text('#error'), 'error DISPUTE_TOO_EARLY: court resolve: resolve reverted: DisputeTooEarly', 'a real failure is the banner')
+      assert.notEqual(await page.$eval('#log li.error', (e) => (globalThis as unknown as Window).getComputedStyle(e).color), colors[0], 'and a red line')
 
       // Playing: the pay form and the ABI's `pay` form send the lines the terminal takes.
       await page.selectOption('#pay select', '1')
