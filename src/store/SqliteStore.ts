@@ -53,6 +53,8 @@ export class SqliteStore implements Store {
   private held: object | undefined
   /** Holds whose COMMIT, made by someone outside them, failed (rolled back): their owners' `hold` throws when it ends. */
   private readonly lost = new WeakSet<object>()
+  /** Some hold was lost (the per-statement check of {@link lost} is skipped until then). */
+  private anyLost = false
   private readonly context = new AsyncLocalStorage<object>()
 
   constructor(readonly path: string, opts: SqliteStoreOptions = {}) {
@@ -215,7 +217,8 @@ export class SqliteStore implements Store {
   }
 
   apart<T>(fn: () => T): T {
-    return this.context.run(APART, fn)
+    // With no hold open (and none ever lost), no caller can be inside one: nothing to step out of.
+    return this.held === undefined && !this.anyLost ? fn() : this.context.run(APART, fn)
   }
 
   /**
@@ -241,7 +244,7 @@ export class SqliteStore implements Store {
 
   close(): void {
     // An open hold is rolled back with the connection: lost for its owner, not left to be committed by a reader.
-    if (this.held !== undefined) this.lost.add(this.held)
+    if (this.held !== undefined) this.markLost(this.held)
     this.held = undefined
     if (this.db.open) this.db.close()
   }
@@ -251,6 +254,11 @@ export class SqliteStore implements Store {
     const result = this.run(fn)
     if (!this.db.inTransaction) this.durableCommits++
     return result
+  }
+
+  private markLost(owner: object): void {
+    this.lost.add(owner)
+    this.anyLost = true
   }
 
   /** A read or write from outside the open hold commits the hold first. */
@@ -269,7 +277,7 @@ export class SqliteStore implements Store {
       this.run(() => this.db.exec('COMMIT'))
     } catch (e) {
       if (this.db.open && this.db.inTransaction) this.db.exec('ROLLBACK')
-      if (!final && owner) this.lost.add(owner) // its owner may not go on as if it had landed
+      if (!final && owner) this.markLost(owner) // its owner may not go on as if it had landed
       throw e
     }
     this.durableCommits++
@@ -278,10 +286,12 @@ export class SqliteStore implements Store {
   /** Runs a statement, turning SQLite failures into RuntimeError `STORE_IO`. */
   private run<T>(fn: () => T): T {
     if (!this.db.open) throw new RuntimeError('STORE_CLOSED', 'the store was closed')
-    const ctx = this.context.getStore()
-    if (ctx !== undefined && this.lost.has(ctx)) {
-      // The rest of a lost hold writes nothing: it would land without what the hold wrote before.
-      throw new RuntimeError('STORE_IO', 'the held transaction was rolled back: its commit, made by a reader outside it, failed')
+    if (this.anyLost) {
+      const ctx = this.context.getStore()
+      if (ctx !== undefined && this.lost.has(ctx)) {
+        // The rest of a lost hold writes nothing: it would land without what the hold wrote before.
+        throw new RuntimeError('STORE_IO', 'the held transaction was rolled back: its commit, made by a reader outside it, failed')
+      }
     }
     if (this.held !== undefined) this.outside()
     try {
