@@ -153,7 +153,8 @@ async function main(): Promise<void> {
   }
   console.log('# Idle channels benchmark (many channels in one process, Counter machine in the local EVM)\n')
   console.log(machineLine())
-  console.log(`Parameters: ${NS.map(fmt).join(' and ')} idle channels per process; stores: memory, SQLite (one store, one file, for all channels: WAL, synchronous=FULL); ` +
+  if (LOCKSTEP) console.log(`Parameters (--lockstep): ${fmt(Math.max(...NS))} idle channels in A; stores: memory, SQLite (one store, one file, for all of a process's channels: WAL, synchronous=FULL); EVM shared by code hash; ${ROUNDS} rounds of ${PER} moves per process after ${WARMUP} untimed ones.`)
+  else console.log(`Parameters: ${NS.map(fmt).join(' and ')} idle channels per process; stores: memory, SQLite (one store, one file, for all channels: WAL, synchronous=FULL); ` +
     `EVM shared by code hash (after) vs one per channel (before); ${MOVES} timed moves after ${WARMUP} untimed ones in one 2-party channel; ` +
     'every configuration in a fresh `node --expose-gc` process, memory read after two full GCs.')
   console.log('Channels: real Channel instances (Channel.create, then dispose and Channel.restore from the same store) for participant 0, ' +
