@@ -22,7 +22,7 @@
  */
 import { after, before, beforeEach, describe, test } from 'node:test'
 import assert from 'node:assert/strict'
-import { JsonRpcProvider, type Wallet } from 'ethers'
+import { JsonRpcProvider, type TransactionResponse, type Wallet } from 'ethers'
 import { startAnvil, type Anvil } from '../../src/chain/anvil.js'
 import { deployLocalStack, type LocalStack } from '../../src/chain/stack.js'
 import { ChannelPhase } from '../../src/channel/phase.js'
@@ -32,7 +32,7 @@ import { channelStruct } from '../../src/chain/records.js'
 import { memberList } from '../../src/protocol/members.js'
 import { DisputeKind, Phase, type DisputeRecord, type Hex } from '../../src/protocol/types.js'
 import { BOND, ETH1, move, openCourtChannel, pastDeadline, pay, solvent, travel } from '../helpers/courtPeers.js'
-import { Ledger, ALICE, BOB, C, MALLORY, W, assertRemovedEnding, deltas, heldTx, honestCarryOn, round, scene, settledAfter, type SceneContext } from '../helpers/attackPlay.js'
+import { Ledger, ALICE, BOB, C, MALLORY, W, assertRemovedEnding, deltas, heldTx, honestCarryOn, round, scene, settledAfter, type Scene, type SceneContext } from '../helpers/attackPlay.js'
 import { manualMining, nextBlockAt } from '../helpers/byzantine.js'
 import { startRpcProxy, type RpcProxy } from '../helpers/rpcProxy.js'
 
@@ -152,6 +152,30 @@ describe('a stale force-close while the log node lags', () => {
 /** Fees that put a transaction ahead of the honest ones waiting in the same block (anvil orders by fee). */
 const FRONT = { maxPriorityFeePerGas: 10n ** 11n, maxFeePerGas: 10n ** 12n, gasLimit: 12_000_000n }
 
+/**
+ * Mallory's two-transaction churn, sent with a high fee for the block at `t0 + 1` (mined first):
+ * a timeout on the genesis (the empty list: she claims she signed nothing — a lie nobody can
+ * answer, it lives for no block) accusing Alice, and Alice's own move 1 as its response. The
+ * channel stays open, only latestSeq moves (0 → 1) — and with it the record every call re-supplies.
+ */
+async function churn(s: Scene, t0: bigint): Promise<TransactionResponse[]> {
+  const track = (await stack.manager.track(s.c.channelId))!
+  const genesis = s.c.roles[ALICE]!.court!.chain.genesis
+  const one = heldTx(s, 1n).transaction
+  const aliceOnOne = s.c.roles[MALLORY]!.store.getSignatures(s.c.channelId, hasher.transaction(one)).get(ALICE)!
+  await nextBlockAt(anvil.provider, t0 + 1n)
+  const members = memberList(s.c.params)
+  const dispute: DisputeRecord = { kind: DisputeKind.Timeout, disputer: MALLORY, seq: 0n, timestamp: genesis.timestamp, deadline: t0 + 1n + BigInt(C), removals: 1n << BigInt(ALICE), stateHash: genesis.stateHash }
+  const iface = stack.manager.contract.interface
+  const wallet = s.c.roles[MALLORY]!.wallet
+  const nonce = await wallet.getNonce('latest')
+  const to = stack.manager.address
+  return [
+    await wallet.sendTransaction({ to, nonce, ...FRONT, data: iface.encodeFunctionData('disputeTimeout', [s.c.channelId, channelStruct(track.record), members, MALLORY, [], genesis.state]) }),
+    await wallet.sendTransaction({ to, nonce: nonce + 1, ...FRONT, data: iface.encodeFunctionData('respond', [s.c.channelId, channelStruct({ ...track.record, phase: Phase.Disputed }), members, MALLORY, dispute, one, aliceOnOne]) }),
+  ]
+}
+
 describe('churn: a record changed by a byzantine participant just before an honest call', () => {
   test('Mallory, silent on her turn, front-runs the honest timeouts against her with a timeout of her own on the genesis and its response (Alice\'s first move, which she holds): the channel is open again with another latestSeq; the honest courts time her out all the same', { timeout: 120_000 }, async () => {
     const ctx: SceneContext = { anvil, stack, hasher }
@@ -170,10 +194,6 @@ describe('churn: a record changed by a byzantine participant just before an hone
       await travel(anvil, s.c, 60 + 30 + 1)
       await posted
 
-      const track = (await stack.manager.track(s.c.channelId))!
-      const genesis = alice.court!.chain.genesis
-      const one = heldTx(s, 1n).transaction
-      const aliceOnOne = s.c.roles[MALLORY]!.store.getSignatures(s.c.channelId, hasher.transaction(one)).get(ALICE)!
       const refused: string[] = []
       for (const r of [alice, bob]) r.court!.on('failed', (x) => x.action.kind === 'timeout' && refused.push(`${r.channel.me}:${(x.error as { code?: string }).code}:${x.retried}`))
       const raised = alice.court!.next('dispute', { filter: (d) => d.record.kind === DisputeKind.Timeout && d.record.removals === 1n << BigInt(MALLORY) })
@@ -183,22 +203,7 @@ describe('churn: a record changed by a byzantine participant just before an hone
         const due = alice.channel.state.timestamp + BigInt(W) + 1n
         const t0 = await travel(anvil, s.c, Number(due - BigInt(await anvil.now())))
         await pending([alice.wallet.address, bob.wallet.address])
-        // Mallory, ahead of them in the same block: a timeout on the genesis (the empty list:
-        // she claims she signed nothing — a lie nobody can answer, it lives for no block) accusing
-        // Alice, and Alice's own move 1 as its response. Two transactions; the channel stays
-        // open, only latestSeq moved (0 → 1) — and with it the record every call re-supplies.
-        await nextBlockAt(anvil.provider, t0 + 1n)
-        const members = memberList(s.c.params)
-        const record = channelStruct(track.record)
-        const dispute: DisputeRecord = { kind: DisputeKind.Timeout, disputer: MALLORY, seq: 0n, timestamp: genesis.timestamp, deadline: t0 + 1n + BigInt(C), removals: 1n << BigInt(ALICE), stateHash: genesis.stateHash }
-        const iface = stack.manager.contract.interface
-        const wallet = s.c.roles[MALLORY]!.wallet
-        const nonce = await wallet.getNonce('latest')
-        const to = stack.manager.address
-        const sent = [
-          await wallet.sendTransaction({ to, nonce, ...FRONT, data: iface.encodeFunctionData('disputeTimeout', [s.c.channelId, record, members, MALLORY, [], genesis.state]) }),
-          await wallet.sendTransaction({ to, nonce: nonce + 1, ...FRONT, data: iface.encodeFunctionData('respond', [s.c.channelId, channelStruct({ ...track.record, phase: Phase.Disputed }), members, MALLORY, dispute, one, aliceOnOne]) }),
-        ]
+        const sent = await churn(s, t0) // Mallory, ahead of them in the same block
         await mine()
         for (const tx of sent) assert.equal((await tx.wait())!.status, 1, 'Mallory\'s churn is mined first')
       })
@@ -227,27 +232,13 @@ describe('churn against a force-close (docs/protocol.md §11.0, the bound)', () 
     try {
       await round(ctx, s, { amount: (who) => (who === MALLORY ? ETH1 : ETH1 / 10n) })
       await travel(anvil, s.c, W + 1) // the genesis is older than the posting window: a timeout on it may be raised
-      const track = (await stack.manager.track(s.c.channelId))!
-      const genesis = alice.court!.chain.genesis
-      const one = heldTx(s, 1n).transaction
-      const aliceOnOne = s.c.roles[MALLORY]!.store.getSignatures(s.c.channelId, hasher.transaction(one)).get(ALICE)!
       const raised = alice.court!.next('dispute', { filter: (d) => d.record.kind === DisputeKind.ForceClose })
       let first: unknown
       await manualMining(anvil.provider, async ({ mine, pending }) => {
         const t0 = BigInt(await anvil.now())
         const asked = alice.court!.forceClose().then(() => undefined, (e: unknown) => (first = e))
         await pending([alice.wallet.address])
-        await nextBlockAt(anvil.provider, t0 + 1n)
-        const members = memberList(s.c.params)
-        const dispute: DisputeRecord = { kind: DisputeKind.Timeout, disputer: MALLORY, seq: 0n, timestamp: genesis.timestamp, deadline: t0 + 1n + BigInt(C), removals: 1n << BigInt(ALICE), stateHash: genesis.stateHash }
-        const iface = stack.manager.contract.interface
-        const wallet = s.c.roles[MALLORY]!.wallet
-        const nonce = await wallet.getNonce('latest')
-        const to = stack.manager.address
-        const sent = [
-          await wallet.sendTransaction({ to, nonce, ...FRONT, data: iface.encodeFunctionData('disputeTimeout', [s.c.channelId, channelStruct(track.record), members, MALLORY, [], genesis.state]) }),
-          await wallet.sendTransaction({ to, nonce: nonce + 1, ...FRONT, data: iface.encodeFunctionData('respond', [s.c.channelId, channelStruct({ ...track.record, phase: Phase.Disputed }), members, MALLORY, dispute, one, aliceOnOne]) }),
-        ]
+        const sent = await churn(s, t0)
         await mine()
         for (const tx of sent) assert.equal((await tx.wait())!.status, 1, 'Mallory\'s churn is mined first')
         await asked
