@@ -24,7 +24,7 @@ import { startAnvil } from '../src/chain/anvil.js'
 import { deployLocalStack } from '../src/chain/stack.js'
 import { runChild, type ChildConfig, type ChildResult } from './lib/idleChannels.js'
 import { machineLine } from './lib/machine.js'
-import { fmt, progress, table } from './lib/report.js'
+import { fmt, median, progress, quantile, table } from './lib/report.js'
 
 const quick = process.argv.includes('--quick')
 const nArg = process.argv.find((a) => a.startsWith('--n='))
@@ -100,15 +100,7 @@ class Stepped {
   }
 }
 
-const median = (xs: readonly number[]) => {
-  const s = [...xs].sort((a, b) => a - b)
-  return s.length === 0 ? 0 : s.length % 2 ? s[(s.length - 1) / 2]! : (s[s.length / 2 - 1]! + s[s.length / 2]!) / 2
-}
-const quartiles = (xs: readonly number[]) => {
-  const s = [...xs].sort((a, b) => a - b)
-  const q = (f: number) => s[Math.min(s.length - 1, Math.floor(f * s.length))]!
-  return [q(0.25), q(0.75)] as const
-}
+const quartiles = (xs: readonly number[]) => [quantile(xs, 0.25), quantile(xs, 0.75)] as const
 
 /**
  * The goal's comparison, in lockstep: a process with `n` idle channels (A), a one-channel process

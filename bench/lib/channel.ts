@@ -15,6 +15,7 @@ import { ETH, type ChannelParams, type Hex } from '../../src/protocol/types.js'
 import type { Store } from '../../src/store/types.js'
 import type { Transport } from '../../src/transport/Transport.js'
 import { defaultTimes } from '../../src/channel/params.js'
+import { quantile } from './report.js'
 
 const abi = AbiCoder.defaultAbiCoder()
 /** The Counter move every benchmark tx carries: add 1. */
@@ -27,9 +28,7 @@ export interface Latency {
 
 /** p50 and p99 of `samples` (ms). */
 export function latencyStats(samples: readonly number[]): Latency {
-  const s = [...samples].sort((a, b) => a - b)
-  const at = (p: number) => s[Math.min(s.length - 1, Math.floor((p / 100) * s.length))]!
-  return { p50: at(50), p99: at(99) }
+  return { p50: quantile(samples, 0.5), p99: quantile(samples, 0.99) }
 }
 
 export interface OpenedCounter {

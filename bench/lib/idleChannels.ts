@@ -22,7 +22,7 @@ import { SqliteStore } from '../../src/store/SqliteStore.js'
 import type { Store } from '../../src/store/types.js'
 import { MemoryHub } from '../../src/transport/MemoryHub.js'
 import { COUNTER_MOVE } from './channel.js'
-import { progress } from './report.js'
+import { progress, quantile } from './report.js'
 
 const abi = AbiCoder.defaultAbiCoder()
 
@@ -150,9 +150,7 @@ export async function runChild(cfg: ChildConfig): Promise<ChildResult> {
       const c0 = process.cpuUsage()
       for (let i = 0; i < cfg.moves; i++) samples.push(await move())
       const c = process.cpuUsage(c0)
-      samples.sort((x, y) => x - y)
-      const at = (p: number) => samples[Math.min(samples.length - 1, Math.floor((p / 100) * samples.length))]!
-      return { p50: at(50), p95: at(95), cpu: (c.user + c.system) / 1000 / cfg.moves }
+      return { p50: quantile(samples, 0.5), p95: quantile(samples, 0.95), cpu: (c.user + c.system) / 1000 / cfg.moves }
     }
     for (let i = 0; i < cfg.warmup; i++) await move()
     const alone = await timed()
@@ -217,10 +215,7 @@ export async function runChild(cfg: ChildConfig): Promise<ChildResult> {
       }
       progress(`  paired blocks done`)
     }
-    const stat = (x: { samples: number[]; cpuUs: number }) => {
-      const s = [...x.samples].sort((p, q) => p - q)
-      return { p50: s[Math.floor(s.length / 2)] ?? 0, cpu: x.cpuUs / 1000 / Math.max(1, s.length) }
-    }
+    const stat = (x: { samples: number[]; cpuUs: number }) => ({ p50: quantile(x.samples, 0.5), cpu: x.cpuUs / 1000 / Math.max(1, x.samples.length) })
     await Promise.all([...idle, ...pair].map((c) => c.dispose()))
     const per = Math.max(1, cfg.n)
     return {

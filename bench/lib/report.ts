@@ -29,3 +29,16 @@ export function table(headers: readonly string[], rows: readonly (readonly strin
 export function marginal(g1: bigint, n1: number, g2: bigint, n2: number): number {
   return Math.round(Number(g2 - g1) / (n2 - n1))
 }
+
+/** The `f`-quantile (0…1) of `samples` by nearest rank below: the sample at floor(f · count) once sorted. */
+export function quantile(samples: readonly number[], f: number): number {
+  const s = [...samples].sort((a, b) => a - b)
+  return s[Math.min(s.length - 1, Math.floor(f * s.length))] ?? 0
+}
+
+/** The median of `samples`: the middle one, or the mean of the two middle ones. */
+export function median(samples: readonly number[]): number {
+  const s = [...samples].sort((a, b) => a - b)
+  const m = s.length >> 1
+  return s.length === 0 ? 0 : s.length % 2 ? s[m]! : (s[m - 1]! + s[m]!) / 2
+}
