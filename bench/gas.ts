@@ -19,6 +19,7 @@ import { RpcStateMachine } from '../src/chain/RpcStateMachine.js'
 import { deployLocalStack, type LocalStack } from '../src/chain/stack.js'
 import { channelStruct } from '../src/chain/records.js'
 import { RuntimeError } from '../src/errors/ParleyError.js'
+import { closePayouts } from '../src/protocol/close.js'
 import { hashState, type ParleyHasher } from '../src/protocol/eip712.js'
 import { packSignedTransaction, signDigest } from '../src/protocol/signatures.js'
 import { ETH, type ChannelParams, type Hex, type PackedSignedTransaction, type Transaction } from '../src/protocol/types.js'
@@ -141,24 +142,26 @@ async function measure(ctx: Ctx, n: number): Promise<Row> {
   const verifyChain = await measureVerify(ctx, a.channelId, pa.participants, chain, 1n)
   row.verifyChain = verifyChain
   await trace('verifyChain', verifyChain.hash)
-  const closeSigs = new Map(ws.map((w, i) => [i, signCloseConsent(w.signingKey, hasher, a.channelId, 0n, state)]))
+  // The close's payouts: the machine's outcome of the state (every participant active).
+  const payouts = closePayouts(await counter.outcome(state), (1n << BigInt(n)) - 1n)
+  const closeSigs = new Map(ws.map((w, i) => [i, signCloseConsent(w.signingKey, hasher, a.channelId, 0n, state, payouts)]))
   // The same close paying every participant in the same transaction (then taken back).
   const snapshot = (await ctx.anvil.provider.send('evm_snapshot', [])) as string
-  const paid = await manager.closeAndPay(a.channelId, pa.participants, state, closeSigs)
+  const paid = await manager.closeAndPay(a.channelId, pa.participants, state, payouts, closeSigs)
   if (paid.sent !== (1n << BigInt(n)) - 1n) throw new RuntimeError('BENCH_WRONG_RESULT', `N=${n}: closeAndPay credited instead of paying`)
   row.closeAndPay = paid.gasUsed
   await trace('closeAndPay', paid.hash)
   await ctx.anvil.provider.send('evm_revert', [snapshot])
   // The same close recording the payouts as claims, then one claim paying everyone (taken back).
   const snapshot2 = (await ctx.anvil.provider.send('evm_snapshot', [])) as string
-  const recorded = await manager.closeToClaims(a.channelId, pa.participants, state, closeSigs)
+  const recorded = await manager.closeToClaims(a.channelId, pa.participants, state, payouts, closeSigs)
   row.closeToClaims = recorded.gasUsed
   await trace('closeToClaims', recorded.hash)
   const claimed = await manager.claim(a.channelId, pa.participants, recorded.closed.payouts, 0n, (1n << BigInt(n)) - 1n)
   if (claimed.sent !== (1n << BigInt(n)) - 1n) throw new RuntimeError('BENCH_WRONG_RESULT', `N=${n}: claim credited instead of paying`)
   row.claimAll = claimed.gasUsed
   await ctx.anvil.provider.send('evm_revert', [snapshot2])
-  const closed = await manager.close(a.channelId, pa.participants, state, closeSigs)
+  const closed = await manager.close(a.channelId, pa.participants, state, payouts, closeSigs)
   row.close = closed.gasUsed
   await trace('close', closed.hash)
 

@@ -24,6 +24,7 @@ export {
   requestCloseConsent, createSessionKey, type ConsentTypedData, type ConsentSigner, type Eip1193Provider,
 } from './wallet/index.js'
 export { membersOf, memberList } from './protocol/members.js'
+export { closePayouts } from './protocol/close.js'
 export { normalizeSignature } from './protocol/signatures.js'
 
 // Channel facade

@@ -164,6 +164,16 @@ interface IChannelsEvents {
     error FundsNone(bytes32 channelId);
     /// @notice Thrown when the machine's outcome pays more than the locked deposits.
     error OutcomeExceedsLocked(uint256 total, uint256 locked);
+    /// @notice Thrown when a close's payouts give something to participant `index`, which is not
+    /// active (a removed participant was paid at its removal).
+    error PayoutToInactive(uint256 index);
+    /// @notice Thrown when a close's `others` has fewer addresses (`length`) than the channel has
+    /// inactive participants (`minimum`).
+    error CloseOthersInvalid(uint256 length, uint256 minimum);
+    /// @notice Thrown when the accounts recovered from a close's consents, with its `others`, are
+    /// not the channel's member list: a consent signed by another key, or over other terms
+    /// (another fork, state hash or payouts), or `others` not the channel's other members.
+    error CloseSignersMismatch(bytes32 channelId);
 
     // ─── Events ──────────────────────────────────────────────────────────────────────────────
     /// @notice Emitted when a channel opened, with its record (what every later call
@@ -240,20 +250,31 @@ interface IStateChannelManager is IBalances, IChannelsEvents {
         bytes calldata state
     ) external;
 
-    /// @notice Settles a channel from any state that every active participant signed as the
-    /// closing state (EIP-712 type CloseChannel).
+    /// @notice Settles a channel on terms every active participant signed with its own account
+    /// (EIP-712 type CloseChannel(channelId, fork, stateHash, payouts)): the consents are the
+    /// whole authority, so the machine is not called — `stateHash` names the state the
+    /// participants closed on (it is emitted, not checked), `payouts` is what each participant
+    /// gets of the locked deposits (the machine's outcome of that state, as the clients compute
+    /// it), zero for inactive participants. Whatever the payouts leave of the locked deposits is
+    /// split equally among active participants (dust to the lowest active index), and each
+    /// active participant also gets its bond back, credited in the manager. The member list is
+    /// not passed: the contract recovers the active participants' accounts from their consents
+    /// and checks them, with `others`, against the channel's participantsHash. Emits a Credited
+    /// per credit, then ChannelClosed.
     /// @param channelId The channel.
     /// @param channel The channel's record as last committed to (see Channel; from its events).
-    /// @param participants The channel's member list: participants ‖ signers (participants alone without session keys).
-    /// @param state The closing state.
-    /// @param signers Bitmap of signers; must equal the active set.
-    /// @param signatures The signatures, in ascending participant order.
+    /// @param stateHash keccak256 of the closing state.
+    /// @param payouts Participant i's share of the locked deposits (n entries; 0 when inactive).
+    /// @param others The members not recovered from a consent, in member-list order: the inactive
+    /// participants' accounts, then every session key (when the channel has them).
+    /// @param signatures One consent per active participant (65 bytes each, r ‖ s ‖ v), in
+    /// ascending participant order.
     function close(
         bytes32 channelId,
         Channel calldata channel,
-        address[] calldata participants,
-        bytes calldata state,
-        uint64 signers,
+        bytes32 stateHash,
+        uint256[] calldata payouts,
+        address[] calldata others,
         bytes calldata signatures
     ) external;
 
@@ -265,16 +286,16 @@ interface IStateChannelManager is IBalances, IChannelsEvents {
     /// ChannelPaidOut.
     /// @param channelId The channel.
     /// @param channel The channel's record as last committed to (see Channel; from its events).
-    /// @param participants The channel's member list: participants ‖ signers (participants alone without session keys).
-    /// @param state The closing state.
-    /// @param signers Bitmap of signers; must equal the active set.
-    /// @param signatures The signatures, in ascending participant order.
+    /// @param stateHash keccak256 of the closing state.
+    /// @param payouts Participant i's share of the locked deposits (see `close`).
+    /// @param others The members not recovered from a consent (see `close`).
+    /// @param signatures One consent per active participant, in ascending participant order.
     function closeAndPay(
         bytes32 channelId,
         Channel calldata channel,
-        address[] calldata participants,
-        bytes calldata state,
-        uint64 signers,
+        bytes32 stateHash,
+        uint256[] calldata payouts,
+        address[] calldata others,
         bytes calldata signatures
     ) external;
 
@@ -296,20 +317,20 @@ interface IStateChannelManager is IBalances, IChannelsEvents {
 
     /// @notice Settles like `close` (same consent and checks) but pays nobody yet: each
     /// participant's payout plus bond is recorded as a claim, which `claim` pays later. Writes no
-    /// storage per participant (the claims are a commitment in the participants-hash slot).
+    /// storage per participant (the claims are a commitment in the channel's word).
     /// Emits ChannelClosed then ClaimsRecorded.
     /// @param channelId The channel.
     /// @param channel The channel's record as last committed to (see Channel; from its events).
-    /// @param participants The channel's member list: participants ‖ signers (participants alone without session keys).
-    /// @param state The closing state.
-    /// @param signers Bitmap of signers; must equal the active set.
-    /// @param signatures The signatures, in ascending participant order.
+    /// @param stateHash keccak256 of the closing state.
+    /// @param payouts Participant i's share of the locked deposits (see `close`).
+    /// @param others The members not recovered from a consent (see `close`).
+    /// @param signatures One consent per active participant, in ascending participant order.
     function closeToClaims(
         bytes32 channelId,
         Channel calldata channel,
-        address[] calldata participants,
-        bytes calldata state,
-        uint64 signers,
+        bytes32 stateHash,
+        uint256[] calldata payouts,
+        address[] calldata others,
         bytes calldata signatures
     ) external;
 

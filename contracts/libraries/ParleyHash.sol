@@ -17,7 +17,15 @@ library ParleyHash {
     );
 
     bytes32 internal constant CLOSE_TYPEHASH =
-        keccak256("CloseChannel(bytes32 channelId,uint64 fork,bytes32 stateHash)");
+        keccak256("CloseChannel(bytes32 channelId,uint64 fork,bytes32 stateHash,uint256[] payouts)");
+
+    /// @dev `participants` for a member list in memory (see Signatures.recoverMembers): the hash
+    /// of its words, no copy.
+    function memberList(address[] memory ps) internal pure returns (bytes32 h) {
+        assembly ("memory-safe") {
+            h := keccak256(add(ps, 0x20), shl(5, mload(ps)))
+        }
+    }
 
     /// @dev hashStruct(Transaction).
     function transaction(Transaction calldata t) internal pure returns (bytes32) {
@@ -96,8 +104,23 @@ library ParleyHash {
         }
     }
 
-    /// @dev hashStruct(CloseChannel).
-    function close(bytes32 channelId, uint64 fork, bytes32 stateHash) internal pure returns (bytes32) {
-        return keccak256(abi.encode(CLOSE_TYPEHASH, channelId, fork, stateHash));
+    /// @dev hashStruct(CloseChannel): the payouts hash as an EIP-712 uint256[] (keccak256 of
+    /// their words), the struct's five words built in scratch memory (the free pointer unmoved).
+    function close(bytes32 channelId, uint64 fork, bytes32 stateHash, uint256[] calldata payouts)
+        internal
+        pure
+        returns (bytes32 h)
+    {
+        bytes32 typeHash = CLOSE_TYPEHASH;
+        bytes32 amounts = _amounts(payouts);
+        assembly ("memory-safe") {
+            let m := mload(0x40)
+            mstore(m, typeHash)
+            mstore(add(m, 0x20), channelId)
+            mstore(add(m, 0x40), fork)
+            mstore(add(m, 0x60), stateHash)
+            mstore(add(m, 0x80), amounts)
+            h := keccak256(m, 0xa0)
+        }
     }
 }

@@ -49,6 +49,79 @@ library Signatures {
         if (failure != 0) _revert(failure, i, recovered, participants, signers);
     }
 
+    /// @dev The member list a close's consents and `others` make, in memory (one word per
+    /// member): entry i < n is the address recovered from participant i's consent when i is in
+    /// `active` (one 65-byte signature each, in ascending order), otherwise the next word of
+    /// `others`; the words `others` has left follow (the session keys, when the channel has
+    /// them). Nothing here compares an address: the caller hashes the list against the channel's,
+    /// and a consent signed by any other key, or over other terms, recovers another address.
+    /// Reverts SignaturesLengthInvalid, CloseOthersInvalid (fewer words than inactive
+    /// participants), SignatureMalleable(i) (as `verify`) or SignatureInvalid(i) (nothing
+    /// recovered).
+    function recoverMembers(bytes32 digest, uint256 n, uint64 active, address[] calldata others, bytes calldata sigs)
+        internal
+        view
+        returns (address[] memory members)
+    {
+        uint256 count = Bitmap.count(active);
+        if (sigs.length != count * 65) revert I.SignaturesLengthInvalid(count * 65, sigs.length);
+        // active lies below bit n (a channel record's), so count <= n.
+        if (others.length + count < n) revert I.CloseOthersInvalid(others.length, n - count);
+        uint256 failure;
+        uint256 at;
+        assembly ("memory-safe") {
+            members := mload(0x40)
+            let size := add(count, others.length)
+            mstore(members, size)
+            let out := add(members, 0x20)
+            // The precompile input (digest, v, r, s) in the 128 bytes past the list, which the
+            // free memory pointer now points at (scratch use).
+            let m := add(out, shl(5, size))
+            mstore(0x40, m)
+            mstore(m, digest)
+            let p := sigs.offset
+            let j := others.offset
+            for { let i := 0 } lt(i, n) { i := add(i, 1) } {
+                switch and(shr(i, active), 1)
+                case 0 {
+                    mstore(add(out, shl(5, i)), calldataload(j))
+                    j := add(j, 0x20)
+                }
+                default {
+                    let s := calldataload(add(p, 0x20))
+                    if gt(s, HALF_ORDER) {
+                        failure := MALLEABLE
+                        at := i
+                        break
+                    }
+                    // v = 0 / 1 (hardware wallets' raw recovery id) counts as 27 / 28.
+                    let v := byte(0, calldataload(add(p, 0x40)))
+                    mstore(add(m, 0x20), add(v, mul(lt(v, 2), 27)))
+                    mstore(add(m, 0x40), calldataload(p))
+                    mstore(add(m, 0x60), s)
+                    // The precompile writes nothing when it cannot recover: clear the output word.
+                    mstore(0, 0)
+                    if iszero(staticcall(gas(), 1, m, 0x80, 0, 0x20)) { revert(0, 0) }
+                    let r := mload(0)
+                    if iszero(r) {
+                        failure := INVALID
+                        at := i
+                        break
+                    }
+                    mstore(add(out, shl(5, i)), r)
+                    p := add(p, 65)
+                }
+            }
+            // The words of `others` not used for inactive participants follow the n entries
+            // (j - others.offset <= 32 · (n − count) <= 32 · others.length: checked above).
+            if iszero(failure) {
+                calldatacopy(add(out, shl(5, n)), j, sub(add(others.offset, shl(5, others.length)), j))
+            }
+        }
+        if (failure == MALLEABLE) revert I.SignatureMalleable(at);
+        if (failure == INVALID) revert I.SignatureInvalid(at);
+    }
+
     /// @dev Recovers the signature of each set bit of `signers`, lowest first, and compares it
     /// with that participant. Stops at the first failure and returns its kind (0 = none), the
     /// participant index and the recovered address (MISMATCH only). Only the set bits are

@@ -108,6 +108,18 @@ abstract contract ACore is IChannelsEvents, ABalanceBook, AMachineCalls, EIP712 
         _checkMembers(channelId, ch, participants);
     }
 
+    /// @dev The re-supplied record of an open channel, checked against the channel's word
+    /// (ChannelNotOpen in another phase, ChannelRecordMismatch for another record); the caller
+    /// checks the member list its own way.
+    function _openRecord(bytes32 channelId, Channel calldata record) internal view returns (Channel memory ch) {
+        uint256 word = _channels[channelId];
+        Phase phase = _phase(word);
+        if (phase != Phase.Open) revert ChannelNotOpen(channelId, phase);
+        bytes32 h;
+        (ch, h) = _load(record);
+        if (_word(h, Phase.Open) != word) revert ChannelRecordMismatch(channelId);
+    }
+
     /// @dev `participants` must be the member list `ch` commits to.
     function _checkMembers(bytes32 channelId, Channel memory ch, address[] calldata participants) internal pure {
         if (ParleyHash.participants(participants) != ch.participantsHash) {
@@ -176,12 +188,11 @@ abstract contract ACore is IChannelsEvents, ABalanceBook, AMachineCalls, EIP712 
         _settleBy(channelId, ch, participants, state, stateHash, unpaid, prover, Payment.Credit);
     }
 
-    /// @dev _settle with the way of paying. Push (only with every active participant unpaid and
-    /// nobody slashed to pay for): each amount is sent to its payee's account at once and
-    /// credited only where that transfer fails (ChannelPaidOut names those sent). Claims: nothing
-    /// is paid; the channel's word then commits to keccak256(abi.encode(hash of the closed
-    /// record, payouts, claimed)) with `claimed` = 0 (see _claim). Either way the channel's word
-    /// is written (closed) before any transfer, so a recipient that calls back finds it settled.
+    /// @dev _settle with the way of paying: Credit, or Claims (nothing is paid; the channel's
+    /// word then commits to keccak256(abi.encode(hash of the closed record, payouts, claimed))
+    /// with `claimed` = 0, see _claim). Either way the channel's word is written (closed) before
+    /// any transfer, so a recipient that calls back finds it settled. (Push is a close's only:
+    /// _settleSigned.)
     function _settleBy(
         bytes32 channelId,
         Channel memory ch,
@@ -193,26 +204,100 @@ abstract contract ACore is IChannelsEvents, ABalanceBook, AMachineCalls, EIP712 
         Payment payment
     ) internal {
         (uint256[] memory payouts, uint256 remainder) = _outcome(ch, state, unpaid);
-        _distributeRemainder(payouts, remainder, ch.active);
-        uint64 fork = ch.fork;
-        ch.phase = Phase.Closed;
-        ch.locked = 0;
-        if (payment == Payment.Claims) {
-            _channels[channelId] = _word(keccak256(abi.encode(_hash(ch), payouts, uint64(0))), Phase.Closed);
-        } else {
-            _store(channelId, ch);
-        }
+        uint64 fork = _closeRecord(channelId, ch, payouts, remainder, payment);
         if (payment == Payment.Credit) {
             _creditPayouts(channelId, ch, participants, payouts, unpaid, prover);
             emit ChannelClosed(channelId, fork, stateHash, payouts);
-        } else if (payment == Payment.Push) {
-            uint64 sent = _pushPayouts(channelId, ch, participants, payouts, unpaid);
-            emit ChannelClosed(channelId, fork, stateHash, payouts);
-            emit ChannelPaidOut(channelId, sent);
         } else {
             emit ChannelClosed(channelId, fork, stateHash, payouts);
             emit ClaimsRecorded(channelId);
         }
+    }
+
+    /// @dev _settleBy for a close: the payouts the consents signed (checked by _signedOutcome),
+    /// every active participant unpaid, and each amount paid to the participant's own account
+    /// in the member list the consents recovered (`members`, checked against the record): Credit,
+    /// Claims, or Push (each amount sent at once and credited only where that transfer fails;
+    /// ChannelPaidOut names those sent). Only active participants receive anything (see
+    /// _pushPayouts).
+    function _settleSigned(
+        bytes32 channelId,
+        Channel memory ch,
+        address[] memory members,
+        bytes32 stateHash,
+        uint256[] memory payouts,
+        uint256 remainder,
+        Payment payment
+    ) internal {
+        uint64 unpaid = ch.active;
+        uint64 fork = _closeRecord(channelId, ch, payouts, remainder, payment);
+        uint64 sent;
+        if (payment == Payment.Push) {
+            sent = _pushPayouts(channelId, ch, members, payouts, unpaid);
+        } else if (payment == Payment.Credit) {
+            address asset = ch.asset;
+            uint256 bond = ch.bond;
+            for (uint256 i; i < payouts.length; ++i) {
+                uint256 amount = payouts[i];
+                if (Bitmap.has(unpaid, i)) amount += bond;
+                if (amount != 0) _credit(channelId, members[i], asset, amount);
+            }
+        }
+        _emitClosed(channelId, fork, stateHash, payouts, payment, sent);
+    }
+
+    /// @dev Adds the remainder to the payouts and writes the channel's word closed (with the
+    /// claims commitment for Payment.Claims: keccak256(abi.encode(hash of the closed record,
+    /// payouts, claimed)) with `claimed` = 0, see _claim) — before any transfer, so a recipient
+    /// that calls back finds it settled. Returns the fork it closed on.
+    function _closeRecord(
+        bytes32 channelId,
+        Channel memory ch,
+        uint256[] memory payouts,
+        uint256 remainder,
+        Payment payment
+    ) private returns (uint64 fork) {
+        _distributeRemainder(payouts, remainder, ch.active);
+        fork = ch.fork;
+        ch.phase = Phase.Closed;
+        ch.locked = 0;
+        if (payment == Payment.Claims) {
+            _channels[channelId] = _word(_claimsCommitment(_hash(ch), payouts), Phase.Closed);
+        } else {
+            _store(channelId, ch);
+        }
+    }
+
+    /// @dev keccak256(abi.encode(recordHash, payouts, uint64(0))), the claims commitment of a
+    /// settlement (nothing claimed yet; _claim checks and renews it with abi.encode over its
+    /// calldata), with the payouts' words moved by one MCOPY instead of Solidity's word-by-word
+    /// encoding loop. The encoding's words: the hash, the array's offset (0x60), `claimed` (0),
+    /// the array's length, its elements. Scratch use above the free memory pointer.
+    function _claimsCommitment(bytes32 recordHash, uint256[] memory payouts) private pure returns (bytes32 h) {
+        assembly ("memory-safe") {
+            let m := mload(0x40)
+            mstore(m, recordHash)
+            mstore(add(m, 0x20), 0x60)
+            mstore(add(m, 0x40), 0)
+            let size := shl(5, add(mload(payouts), 1))
+            mcopy(add(m, 0x60), payouts, size)
+            h := keccak256(m, add(0x60, size))
+        }
+    }
+
+    /// @dev ChannelClosed, then ChannelPaidOut (Push, with the entries sent) or ClaimsRecorded
+    /// (Claims).
+    function _emitClosed(
+        bytes32 channelId,
+        uint64 fork,
+        bytes32 stateHash,
+        uint256[] memory payouts,
+        Payment payment,
+        uint64 sent
+    ) private {
+        emit ChannelClosed(channelId, fork, stateHash, payouts);
+        if (payment == Payment.Push) emit ChannelPaidOut(channelId, sent);
+        else if (payment == Payment.Claims) emit ClaimsRecorded(channelId);
     }
 
     /// @dev Credits every payout, plus the bond of each unpaid participant.
@@ -265,7 +350,7 @@ abstract contract ACore is IChannelsEvents, ABalanceBook, AMachineCalls, EIP712 
         for (uint256 i; i < payouts.length; ++i) {
             if (Bitmap.has(which, i)) amounts[i] = payouts[i];
         }
-        sent = _pushPayouts(channelId, ch, participants, amounts, unpaid & which);
+        sent = _pushPayouts(channelId, ch, _copy(participants), amounts, unpaid & which);
     }
 
     /// @dev Bitmap of the entries that have something to claim: a payout, or a bond (unpaid).
@@ -275,27 +360,44 @@ abstract contract ACore is IChannelsEvents, ABalanceBook, AMachineCalls, EIP712 
         }
     }
 
-    /// @dev Sends every payout, plus the bond of each participant in `unpaid`, to its payee,
-    /// crediting it in the manager where sending fails. Returns the bitmap of the entries sent.
-    /// Only for settlements nobody slashed is paid from (close, conclude, their claims): the
-    /// payee's prover is 0.
+    /// @dev Sends every payout, plus the bond of each participant in `unpaid`, to that
+    /// participant's account (`payees[i]`), crediting it in the manager where sending fails.
+    /// Returns the bitmap of the entries sent. Only for what a close or a conclude of an open
+    /// channel settled (at once, or as claims): there only active participants receive anything
+    /// (the machine's outcome and a close's signed payouts have nothing for the others, the
+    /// remainder and the bonds go to active ones), and no active participant of an open channel
+    /// is slashed — a slashed one leaves the active set when its fraud dispute resolves, and only
+    /// that resolution reopens the channel (a response cancels timeouts only) — so nobody's
+    /// funds go to a prover (see _payee).
     function _pushPayouts(
         bytes32 channelId,
         Channel memory ch,
-        address[] calldata participants,
+        address[] memory payees,
         uint256[] memory payouts,
         uint64 unpaid
     ) private returns (uint64 sent) {
-        uint64 slashed = ch.slashed;
         address asset = ch.asset;
         uint256 bond = ch.bond;
         for (uint256 i; i < payouts.length; ++i) {
             uint256 amount = payouts[i];
             if (Bitmap.has(unpaid, i)) amount += bond;
             if (amount == 0) continue;
-            address payee = _payee(channelId, participants, slashed, i, 0);
+            address payee = payees[i];
             if (_push(payee, asset, amount)) sent |= Bitmap.bit(i);
             else _credit(channelId, payee, asset, amount);
+        }
+    }
+
+    /// @dev A member list in memory, copied as its calldata words. Only for a list
+    /// _checkMembers accepted: it hashed these exact words against the record's (which was
+    /// made of clean addresses), so no word has dirty high bits and none needs re-validating.
+    function _copy(address[] calldata list) private pure returns (address[] memory out) {
+        assembly ("memory-safe") {
+            out := mload(0x40)
+            mstore(out, list.length)
+            let size := shl(5, list.length)
+            calldatacopy(add(out, 0x20), list.offset, size)
+            mstore(0x40, add(add(out, 0x20), size))
         }
     }
 
@@ -346,6 +448,49 @@ abstract contract ACore is IChannelsEvents, ABalanceBook, AMachineCalls, EIP712 
         uint256 locked = ch.locked;
         if (total > locked) revert OutcomeExceedsLocked(total, locked);
         // Cannot underflow: checked just above.
+        unchecked {
+            remainder = locked - total;
+        }
+    }
+
+    /// @dev A close's signed payouts, checked as _outcome checks the machine's (length n; the
+    /// total at most the locked deposits) and with nothing for an inactive participant
+    /// (PayoutToInactive: the consents must name exactly what is paid), copied to memory; and
+    /// what they leave of the locked deposits. One pass over the calldata words in assembly: it
+    /// runs once per participant on every close.
+    function _signedOutcome(Channel memory ch, uint256[] calldata signed)
+        internal
+        pure
+        returns (uint256[] memory payouts, uint256 remainder)
+    {
+        uint256 n = ch.n;
+        if (signed.length != n) revert OutcomeLengthInvalid(signed.length, n);
+        uint64 active = ch.active;
+        uint256 total;
+        // The first entry paying an inactive participant; n when there is none.
+        uint256 inactive = n;
+        assembly ("memory-safe") {
+            payouts := mload(0x40)
+            mstore(payouts, n)
+            let out := add(payouts, 0x20)
+            calldatacopy(out, signed.offset, shl(5, n))
+            mstore(0x40, add(out, shl(5, n)))
+            for { let i := 0 } lt(i, n) { i := add(i, 1) } {
+                let p := calldataload(add(signed.offset, shl(5, i)))
+                if p {
+                    if iszero(and(shr(i, active), 1)) {
+                        inactive := i
+                        break
+                    }
+                    // Saturates instead of overflowing, as _outcome does.
+                    let t := add(total, p)
+                    total := or(t, sub(0, lt(t, total)))
+                }
+            }
+        }
+        if (inactive != n) revert PayoutToInactive(inactive);
+        uint256 locked = ch.locked;
+        if (total > locked) revert OutcomeExceedsLocked(total, locked);
         unchecked {
             remainder = locked - total;
         }

@@ -37,36 +37,36 @@ abstract contract AFinality is AChannels {
     function close(
         bytes32 channelId,
         Channel calldata channel,
-        address[] calldata participants,
-        bytes calldata state,
-        uint64 signers,
+        bytes32 stateHash,
+        uint256[] calldata payouts,
+        address[] calldata others,
         bytes calldata signatures
     ) external nonReentrant {
-        _close(channelId, channel, participants, state, signers, signatures, Payment.Credit);
+        _close(channelId, channel, stateHash, payouts, others, signatures, Payment.Credit);
     }
 
     /// @inheritdoc IStateChannelManager
     function closeAndPay(
         bytes32 channelId,
         Channel calldata channel,
-        address[] calldata participants,
-        bytes calldata state,
-        uint64 signers,
+        bytes32 stateHash,
+        uint256[] calldata payouts,
+        address[] calldata others,
         bytes calldata signatures
     ) external nonReentrant {
-        _close(channelId, channel, participants, state, signers, signatures, Payment.Push);
+        _close(channelId, channel, stateHash, payouts, others, signatures, Payment.Push);
     }
 
     /// @inheritdoc IStateChannelManager
     function closeToClaims(
         bytes32 channelId,
         Channel calldata channel,
-        address[] calldata participants,
-        bytes calldata state,
-        uint64 signers,
+        bytes32 stateHash,
+        uint256[] calldata payouts,
+        address[] calldata others,
         bytes calldata signatures
     ) external nonReentrant {
-        _close(channelId, channel, participants, state, signers, signatures, Payment.Claims);
+        _close(channelId, channel, stateHash, payouts, others, signatures, Payment.Claims);
     }
 
     /// @inheritdoc IStateChannelManager
@@ -102,24 +102,25 @@ abstract contract AFinality is AChannels {
     }
 
     /// @dev close, closeAndPay and closeToClaims: every active participant signed
-    /// CloseChannel(channelId, fork, keccak256(state)); settles with every active participant
-    /// unpaid.
+    /// CloseChannel(channelId, fork, stateHash, payouts) with its own account (not its session
+    /// key); the member list is the recovered accounts with `others` (Signatures.recoverMembers),
+    /// checked against the record. Settles on the signed payouts, with every active participant
+    /// unpaid; no machine call.
     function _close(
         bytes32 channelId,
         Channel calldata channel,
-        address[] calldata participants,
-        bytes calldata state,
-        uint64 signers,
+        bytes32 stateHash,
+        uint256[] calldata payouts,
+        address[] calldata others,
         bytes calldata signatures,
         Payment payment
     ) private {
-        Channel memory ch = _openChannel(channelId, channel, participants);
-        bytes32 stateHash = keccak256(state);
-        bytes32 digest = _hashTypedDataV4(ParleyHash.close(channelId, ch.fork, stateHash));
-        uint64 active = ch.active;
-        // Close consents are the participants' own (wallet) signatures, not their session keys'.
-        _verifyThreshold(active, participants[:ch.n], digest, signers, signatures, Bitmap.count(active));
-        _settleBy(channelId, ch, participants, state, stateHash, active, 0, payment);
+        Channel memory ch = _openRecord(channelId, channel);
+        bytes32 digest = _hashTypedDataV4(ParleyHash.close(channelId, ch.fork, stateHash, payouts));
+        address[] memory members = Signatures.recoverMembers(digest, ch.n, ch.active, others, signatures);
+        if (ParleyHash.memberList(members) != ch.participantsHash) revert CloseSignersMismatch(channelId);
+        (uint256[] memory amounts, uint256 remainder) = _signedOutcome(ch, payouts);
+        _settleSigned(channelId, ch, members, stateHash, amounts, remainder, payment);
     }
 
     /// @inheritdoc IStateChannelManager

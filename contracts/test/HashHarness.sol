@@ -23,9 +23,13 @@ contract HashHarness is EIP712 {
         return _hashTypedDataV4(ParleyHash.transaction(transaction));
     }
 
-    /// @notice The EIP-712 digest of CloseChannel(channelId, fork, stateHash) under this
-    /// contract's domain.
-    function hashClose(bytes32 channelId, uint64 fork, bytes32 stateHash) external view returns (bytes32) {
-        return _hashTypedDataV4(ParleyHash.close(channelId, fork, stateHash));
+    /// @notice The EIP-712 digest of CloseChannel(channelId, fork, stateHash, payouts) under
+    /// this contract's domain.
+    function hashClose(bytes32 channelId, uint64 fork, bytes32 stateHash, uint256[] calldata payouts)
+        external
+        view
+        returns (bytes32)
+    {
+        return _hashTypedDataV4(ParleyHash.close(channelId, fork, stateHash, payouts));
     }
 }

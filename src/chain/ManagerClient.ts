@@ -5,8 +5,10 @@
  * (contract custom errors decoded, see ./errors.ts). Hashing and signing stay in src/protocol;
  * this file only talks to the chain.
  */
-import type { ContractRunner, Signer } from 'ethers'
+import { Contract, type ContractRunner, type Signer } from 'ethers'
 import { UsageError, ProtocolError } from '../errors/ParleyError.js'
+import { closeOthers, closePayouts } from '../protocol/close.js'
+import { hashState } from '../protocol/eip712.js'
 import { fundingBefore, shareOf } from '../protocol/funding.js'
 import { normalizeSignature, packSignatures } from '../protocol/signatures.js'
 import { ETH, type ChannelParams, type Hex, type PackedSignedTransaction } from '../protocol/types.js'
@@ -169,24 +171,25 @@ export class ManagerClient extends CourtClient {
   }
 
   /**
-   * Settles from `state`, which every active participant signed as CloseChannel(channelId,
-   * fork, keccak(state)); `signatures` maps participant index → signature.
-   * @example await manager.close(channelId, memberList(params), state, new Map([[0, sigA], [1, sigB]]))
+   * Settles on the close every active participant signed: CloseChannel(channelId, fork,
+   * keccak(state), payouts) (see `signCloseConsent`, `closePayouts`); `signatures` maps
+   * participant index → its consent (its own account's, never its session key's). `members` is
+   * the channel's member list (participants ‖ signers): the call passes only the members no
+   * consent recovers (`closeOthers`). The machine is not called: the consents are the authority.
+   * @example await manager.close(channelId, memberList(params), state, payouts, new Map([[0, sigA], [1, sigB]]))
    */
-  async close(channelId: Hex, participants: readonly Hex[], state: Hex, signatures: ReadonlyMap<number, Hex>): Promise<SettleResult> {
-    const { signers, signatures: packed } = packSignatures(normalized(signatures))
-    return this.settled(await this.send('close', [channelId, await this.recordArg(channelId), participants, state, signers, packed]))
+  async close(channelId: Hex, members: readonly Hex[], state: Hex, payouts: readonly bigint[], signatures: ReadonlyMap<number, Hex>): Promise<SettleResult> {
+    return this.settled(await this.send('close', await this.closeArgs(channelId, members, state, payouts, signatures)))
   }
 
   /**
    * Settles like {@link close} and pays every participant in the same transaction: each payout
    * (with its bond) is sent to its account, or credited in the manager where sending fails.
    * `sent` in the result is the bitmap of the payouts sent; `credits` the others.
-   * @example const { sent, credits } = await manager.closeAndPay(channelId, memberList(params), state, sigs)
+   * @example const { sent, credits } = await manager.closeAndPay(channelId, memberList(params), state, payouts, sigs)
    */
-  async closeAndPay(channelId: Hex, participants: readonly Hex[], state: Hex, signatures: ReadonlyMap<number, Hex>): Promise<SettleResult & { sent: bigint }> {
-    const { signers, signatures: packed } = packSignatures(normalized(signatures))
-    const result = this.settled(await this.send('closeAndPay', [channelId, await this.recordArg(channelId), participants, state, signers, packed]))
+  async closeAndPay(channelId: Hex, members: readonly Hex[], state: Hex, payouts: readonly bigint[], signatures: ReadonlyMap<number, Hex>): Promise<SettleResult & { sent: bigint }> {
+    const result = this.settled(await this.send('closeAndPay', await this.closeArgs(channelId, members, state, payouts, signatures)))
     const paid = this.events(result.receipt).find((e) => e.name === 'ChannelPaidOut')
     if (!paid) throw new ProtocolError('EVENT_MISSING', 'closeAndPay emitted no ChannelPaidOut', { details: { hash: result.hash } })
     return { ...result, sent: toChannelPaidOut(paid.args).sent }
@@ -196,15 +199,42 @@ export class ManagerClient extends CourtClient {
    * Settles like {@link close} but pays nobody yet: every payout (with its bond) is recorded as
    * a claim that {@link claim} pays later (anyone may claim for anyone). The result's
    * `closed.payouts` is what every claim re-supplies.
-   * @example const { closed } = await manager.closeToClaims(channelId, memberList(params), state, sigs)
+   * @example const { closed } = await manager.closeToClaims(channelId, memberList(params), state, payouts, sigs)
    */
-  async closeToClaims(channelId: Hex, participants: readonly Hex[], state: Hex, signatures: ReadonlyMap<number, Hex>): Promise<SettleResult> {
-    const { signers, signatures: packed } = packSignatures(normalized(signatures))
-    const result = this.settled(await this.send('closeToClaims', [channelId, await this.recordArg(channelId), participants, state, signers, packed]))
+  async closeToClaims(channelId: Hex, members: readonly Hex[], state: Hex, payouts: readonly bigint[], signatures: ReadonlyMap<number, Hex>): Promise<SettleResult> {
+    const result = this.settled(await this.send('closeToClaims', await this.closeArgs(channelId, members, state, payouts, signatures)))
     if (!this.events(result.receipt).some((e) => e.name === 'ClaimsRecorded')) {
       throw new ProtocolError('EVENT_MISSING', 'closeToClaims emitted no ClaimsRecorded', { details: { hash: result.hash } })
     }
     return result
+  }
+
+  /**
+   * The payouts of a close on `state` as the chain's copy of the machine computes them
+   * (`outcome` by eth_call, inactive participants zeroed: `closePayouts`). For a submitter or a
+   * test; a participant signs payouts its own replica computed, never a node's answer.
+   * @example const payouts = await manager.closePayouts(channelId, state)
+   */
+  async closePayouts(channelId: Hex, state: Hex): Promise<bigint[]> {
+    const record = await this.recordArg(channelId)
+    const runner = this.runner.provider
+    if (!runner) throw new UsageError('PROVIDER_REQUIRED', 'the runner has no provider to call the machine with')
+    const machine = new Contract(record.machine as string, ['function outcome(bytes state) view returns (uint256[])'], runner)
+    let outcome: bigint[]
+    try {
+      outcome = ((await machine.getFunction('outcome').staticCall(state)) as bigint[]).map(BigInt)
+    } catch (e) {
+      throw toParleyError(e, 'compute the outcome of the closing state')
+    }
+    return closePayouts(outcome, BigInt(record.active as bigint))
+  }
+
+  /** The arguments of close, closeAndPay and closeToClaims. */
+  private async closeArgs(channelId: Hex, members: readonly Hex[], state: Hex, payouts: readonly bigint[], signatures: ReadonlyMap<number, Hex>): Promise<unknown[]> {
+    const record = await this.recordArg(channelId)
+    const { signatures: packed } = packSignatures(normalized(signatures))
+    const others = closeOthers(members, Number(record.n), BigInt(record.active as bigint))
+    return [channelId, record, hashState(state), [...payouts], others, packed]
   }
 
   /**

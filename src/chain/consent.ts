@@ -19,11 +19,13 @@ export function signOpenConsent(key: SigningKey, hasher: ParleyHasher, params: C
 }
 
 /**
- * A participant's consent to settle from `state` on `fork`: its signature over
- * CloseChannel(channelId, fork, keccak256(state)). An honest client signs no transaction on
- * that fork afterwards.
- * @example const sig = signCloseConsent(alice.signingKey, hasher, channelId, 0n, latestFinalState)
+ * A participant's consent to settle from `state` on `fork` with `payouts`: its signature over
+ * CloseChannel(channelId, fork, keccak256(state), payouts). `payouts` are the machine's outcome
+ * of `state` with nothing for inactive participants (`closePayouts`), computed by the signer
+ * itself (its machine replica), never taken from someone else. An honest client signs no
+ * transaction on that fork afterwards.
+ * @example const sig = signCloseConsent(alice.signingKey, hasher, channelId, 0n, latestFinalState, closePayouts(outcome, active))
  */
-export function signCloseConsent(key: SigningKey, hasher: ParleyHasher, channelId: Hex, fork: bigint, state: Hex): Hex {
-  return signDigest(key, hasher.close(channelId, fork, hashState(state)))
+export function signCloseConsent(key: SigningKey, hasher: ParleyHasher, channelId: Hex, fork: bigint, state: Hex, payouts: readonly bigint[]): Hex {
+  return signDigest(key, hasher.close(channelId, fork, hashState(state), payouts))
 }

@@ -317,7 +317,9 @@ export class Channel {
       }
       const done = this.e.closeCompleted()
       if (this.e.phase === ChannelPhase.Closed && !done) throw new UsageError('CHANNEL_CLOSED', 'the channel was settled on-chain')
-      return { result: done ? Promise.resolve(done) : this.e.beginClose() }
+      if (done) return { result: Promise.resolve(done) }
+      await this.e.prepareClose()
+      return { result: this.e.beginClose() }
     })
     const { signal } = opts
     if (!signal) return started.result

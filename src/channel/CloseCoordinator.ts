@@ -1,13 +1,15 @@
 /**
  * Cooperative close (docs/protocol.md §9.1): every active participant signs
- * CloseChannel(channelId, fork, stateHash) on one final state, and the close goes on-chain with
- * all signatures. The channel is Closed only when the chain says so (ChannelClosed, fed by the
+ * CloseChannel(channelId, fork, stateHash, payouts) on one final state — the payouts its own
+ * machine gives that state (closePayouts), so every honest peer signs the same digest — and the
+ * close goes on-chain with all signatures. The channel is Closed only when the chain says so (ChannelClosed, fed by the
  * court's listener), never because the signatures are in.
  *
  * The first close message a peer sees is the request: it is signed (once per fork, through
  * the SigningGuard, after which no tx is signed on that fork) when the state is final for us
  * too — held until it is. A request for another state than the one we signed is refused
- * (`CLOSE_CONFLICT`): the channel then needs an on-chain exit.
+ * (`CLOSE_CONFLICT`), and so is one naming other payouts than our machine gives its state: the
+ * channel then needs an on-chain exit.
  *
  * Every signature is stored before it is used or relayed, so a restarted peer resumes the close
  * where it was. When our account is an external wallet (`wallet`), our signature is asked for
@@ -26,6 +28,7 @@
 import { crashPoint } from '../testing/crashPoint.js'
 import { ProtocolError, RuntimeError, UsageError } from '../errors/ParleyError.js'
 import { bitIndices, bitmapOf } from '../protocol/bitmap.js'
+import { MAX_PARTICIPANTS } from '../protocol/types.js'
 import type { ParleyHasher } from '../protocol/eip712.js'
 import { recoverSigner } from '../protocol/signatures.js'
 import type { Hex } from '../protocol/types.js'
@@ -45,6 +48,8 @@ export interface CloseResult {
   seq: bigint
   state: Hex
   stateHash: Hex
+  /** The payouts the consents name (see closePayouts). */
+  payouts: bigint[]
   /** CloseChannel signatures of every active participant. */
   signatures: Map<number, Hex>
   signers: bigint
@@ -58,6 +63,8 @@ export interface CloseReady {
   seq: bigint
   state: Hex
   stateHash: Hex
+  /** The payouts the consents name (see closePayouts). */
+  payouts: bigint[]
   signatures: Map<number, Hex>
   /** Our clock when the last signature came in (the court staggers its submission from there). */
   readyAt: bigint
@@ -81,6 +88,8 @@ export interface CloseContext {
   ledger(): Ledger
   /** State bytes of a final tx at `seq` of the current fork (seq 0 = genesis). */
   finalStateAt(seq: bigint): Hex | undefined
+  /** The payouts of a close on `state` of the current fork: our machine's outcome, inactive participants zeroed (closePayouts). */
+  payoutsOf(state: Hex): Promise<bigint[]>
   /** Our logical clock (seconds). */
   now(): bigint
   broadcast(m: CloseMessage): void
@@ -97,6 +106,7 @@ interface Target {
   seq: bigint
   state: Hex
   stateHash: Hex
+  payouts: bigint[]
   digest: Hex
 }
 
@@ -104,6 +114,7 @@ interface Saved {
   fork: string
   seq: string
   stateHash: Hex
+  payouts?: string[]
   readyAt?: string
   /** Our mined close transaction. */
   mined?: Hex
@@ -142,7 +153,7 @@ export class CloseCoordinator {
   ready(): CloseReady | undefined {
     const t = this.target
     if (!t || this.settled || this.readyAt === undefined) return undefined
-    return { fork: t.fork, seq: t.seq, state: t.state, stateHash: t.stateHash, signatures: this.signatures(), readyAt: this.readyAt, submitting: this.submitting }
+    return { fork: t.fork, seq: t.seq, state: t.state, stateHash: t.stateHash, payouts: [...t.payouts], signatures: this.signatures(), readyAt: this.readyAt, submitting: this.submitting }
   }
 
   /** Reloads a close in progress from the store (restore). */
@@ -151,8 +162,9 @@ export class CloseCoordinator {
     if (!saved) return
     const s = JSON.parse(saved) as Saved
     const state = this.c.finalStateAt(BigInt(s.seq))
-    if (state === undefined || BigInt(s.fork) !== this.c.ledger().fork.fork) return
-    this.target = { fork: BigInt(s.fork), seq: BigInt(s.seq), state, stateHash: s.stateHash, digest: this.c.hasher.close(this.c.channelId, BigInt(s.fork), s.stateHash) }
+    if (state === undefined || s.payouts === undefined || BigInt(s.fork) !== this.c.ledger().fork.fork) return
+    const payouts = s.payouts.map(BigInt)
+    this.target = { fork: BigInt(s.fork), seq: BigInt(s.seq), state, stateHash: s.stateHash, payouts, digest: this.c.hasher.close(this.c.channelId, BigInt(s.fork), s.stateHash, payouts) }
     this.sigs = this.records.signatures(this.target.digest)
     if (s.readyAt !== undefined) this.readyAt = BigInt(s.readyAt)
     if (s.mined !== undefined) this.mined = s.mined
@@ -172,21 +184,33 @@ export class CloseCoordinator {
   }
 
   /**
-   * Our close(): sign the latest final state (or a pending request's), collect, submit. Resolves
-   * with the transaction that closed the channel; throws synchronously when we cannot sign.
+   * Our close(), first part, in the channel's queue: adopts (signs) the close of a pending
+   * request's state, or else of our latest final state, with the payouts our machine gives it.
+   * Nothing when a close is adopted already. Throws ProtocolError `CLOSE_CONFLICT` when the
+   * request names other payouts than ours for its state, and what signing throws (the guard).
+   */
+  async prepare(): Promise<void> {
+    if (this.settled || this.target) return
+    const l = this.c.ledger()
+    // A pending request is joined only on a final state we hold under that very hash: never sign a made-up one.
+    const request = this.held.find((m) => m.fork === l.fork.fork && m.seq <= l.final.seq && seqHash(this.c, m.seq) === m.stateHash.toLowerCase())
+    const seq = request ? request.seq : l.final.seq
+    const state = this.c.finalStateAt(seq)!
+    const stateHash = request ? (request.stateHash.toLowerCase() as Hex) : l.final.stateHash
+    const payouts = await this.c.payoutsOf(state)
+    if (this.target || this.settled) return
+    if (request && !samePayouts(request.payouts, payouts)) throw conflict(request, payouts)
+    this.adopt({ fork: l.fork.fork, seq, state, stateHash, payouts, digest: this.c.hasher.close(this.c.channelId, l.fork.fork, stateHash, payouts) })
+  }
+
+  /**
+   * Our close(), second part (after {@link prepare}): collect, submit. Resolves with the
+   * transaction that closed the channel.
    */
   begin(): Promise<CloseResult> {
     if (this.settled) return Promise.resolve(this.settled)
     if (this.target && this.mined) return Promise.resolve(this.result(this.mined))
-    if (!this.target) {
-      const l = this.c.ledger()
-      // A pending request is joined only on a final state we hold under that very hash: never sign a made-up one.
-      const request = this.held.find((m) => m.fork === l.fork.fork && m.seq <= l.final.seq && seqHash(this.c, m.seq) === m.stateHash.toLowerCase())
-      const seq = request ? request.seq : l.final.seq
-      const state = this.c.finalStateAt(seq)!
-      const stateHash = request ? (request.stateHash.toLowerCase() as Hex) : l.final.stateHash
-      this.adopt({ fork: l.fork.fork, seq, state, stateHash, digest: this.c.hasher.close(this.c.channelId, l.fork.fork, stateHash) })
-    } else if (!this.sigs.has(this.c.me)) {
+    if (this.target && !this.sigs.has(this.c.me)) {
       // Reserved, not signed: the wallet refused, or we restarted while it was asked (with a key now: sign it here).
       if (this.c.wallet) this.askWallet(this.target)
       else this.adopt(this.target)
@@ -209,28 +233,38 @@ export class CloseCoordinator {
   async receive(m: CloseMessage): Promise<void> {
     const n = this.c.participants.length
     if (typeof m.fork !== 'bigint' || typeof m.seq !== 'bigint' || !Number.isInteger(m.signer) || m.signer < 0 || m.signer >= n ||
-      typeof m.stateHash !== 'string' || !/^0x[0-9a-fA-F]{64}$/.test(m.stateHash) || typeof m.signature !== 'string') {
+      typeof m.stateHash !== 'string' || !/^0x[0-9a-fA-F]{64}$/.test(m.stateHash) || typeof m.signature !== 'string' ||
+      !Array.isArray(m.payouts) || m.payouts.length !== n || n > MAX_PARTICIPANTS || !m.payouts.every((p) => typeof p === 'bigint' && p >= 0n && p < 1n << 256n)) {
       throw new ProtocolError('CLOSE_MALFORMED', 'malformed close message')
     }
     const l = this.c.ledger()
     if (m.fork !== l.fork.fork || this.settled) return
     const stateHash = m.stateHash.toLowerCase() as Hex
-    const digest = this.c.hasher.close(this.c.channelId, m.fork, stateHash)
+    const digest = this.c.hasher.close(this.c.channelId, m.fork, stateHash, m.payouts)
     this.verify(digest, m.signer, m.signature)
-    if (this.target) {
-      if (this.target.stateHash !== stateHash) {
-        throw new ProtocolError('CLOSE_CONFLICT', `participant ${m.signer} closes on another state than we signed`, { details: { ours: this.target.stateHash, theirs: stateHash } })
-      }
-      this.add(m.signer, m.signature.toLowerCase() as Hex)
-      return this.complete()
-    }
+    if (this.target) return this.join(m, digest)
     if (m.seq > l.final.seq || !this.c.autoAccept) {
       if (!this.held.some((h) => h.signer === m.signer)) this.held.push(m) // one per signer: relayed copies do not crowd out the others
       return
     }
     const state = this.c.finalStateAt(m.seq)
     if (state === undefined || seqHash(this.c, m.seq) !== stateHash) throw new ProtocolError('CLOSE_STATE_UNKNOWN', `participant ${m.signer} closes on a state we do not hold at seq ${m.seq}`)
-    this.adopt({ fork: m.fork, seq: m.seq, state, stateHash, digest })
+    const payouts = await this.c.payoutsOf(state)
+    if (this.settled || m.fork !== this.c.ledger().fork.fork) return
+    if (this.target) return this.join(m, digest)
+    if (!samePayouts(m.payouts, payouts)) throw conflict(m, payouts)
+    this.adopt({ fork: m.fork, seq: m.seq, state, stateHash, payouts, digest })
+    this.add(m.signer, m.signature.toLowerCase() as Hex)
+    this.complete()
+  }
+
+  /** A verified close signature while we have a close: added when it is over the same digest. */
+  private join(m: CloseMessage, digest: Hex): void {
+    const t = this.target!
+    if (t.digest !== digest) {
+      const what = t.stateHash !== m.stateHash.toLowerCase() ? 'on another state than we signed' : 'with other payouts than we signed'
+      throw new ProtocolError('CLOSE_CONFLICT', `participant ${m.signer} closes ${what}`, { details: { ours: t.stateHash, theirs: m.stateHash.toLowerCase() } })
+    }
     this.add(m.signer, m.signature.toLowerCase() as Hex)
     this.complete()
   }
@@ -300,7 +334,7 @@ export class CloseCoordinator {
       this.c.closing()
       this.c.broadcast(this.message(t, this.c.me, sig))
     })
-    for (const m of this.held.splice(0)) if (m.stateHash.toLowerCase() === t.stateHash) this.add(m.signer, m.signature.toLowerCase() as Hex)
+    for (const m of this.held.splice(0)) if (this.c.hasher.close(this.c.channelId, m.fork, m.stateHash.toLowerCase() as Hex, m.payouts) === t.digest) this.add(m.signer, m.signature.toLowerCase() as Hex)
   }
 
   /**
@@ -318,7 +352,7 @@ export class CloseCoordinator {
       this.c.closing()
       if (sig) this.c.broadcast(this.message(t, this.c.me, sig))
     })
-    for (const m of this.held.splice(0)) if (m.stateHash.toLowerCase() === t.stateHash) this.add(m.signer, m.signature.toLowerCase() as Hex)
+    for (const m of this.held.splice(0)) if (this.c.hasher.close(this.c.channelId, m.fork, m.stateHash.toLowerCase() as Hex, m.payouts) === t.digest) this.add(m.signer, m.signature.toLowerCase() as Hex)
     if (!sig) this.askWallet(t)
   }
 
@@ -333,7 +367,7 @@ export class CloseCoordinator {
     this.asking = t
     const ask = async (): Promise<{ signature: string } | { error: unknown }> => {
       try {
-        return { signature: await wallet.signTypedData(closeConsentTypedData(this.c.hasher.domain, this.c.channelId, t.fork, t.state)) }
+        return { signature: await wallet.signTypedData(closeConsentTypedData(this.c.hasher.domain, this.c.channelId, t.fork, t.state, t.payouts)) }
       } catch (error) {
         return { error }
       }
@@ -383,7 +417,7 @@ export class CloseCoordinator {
     if (this.readyAt === undefined) {
       this.readyAt = this.c.now()
       this.save()
-      this.c.signed({ fork: t.fork, seq: t.seq, state: t.state, stateHash: t.stateHash, signatures: this.signatures() })
+      this.c.signed({ fork: t.fork, seq: t.seq, state: t.state, stateHash: t.stateHash, payouts: [...t.payouts], signatures: this.signatures() })
     }
     if (this.initiator && this.c.chain && !this.submitting && this.mined === undefined && !this.c.ledger().fork.disputed) void this.submit(t)
   }
@@ -394,7 +428,7 @@ export class CloseCoordinator {
     let outcome: { hash: Hex } | { error: unknown }
     try {
       crashPoint('close.signed') // every signature stored, nothing sent (docs/protocol.md §7.12)
-      outcome = { hash: (await this.c.chain!.close(this.c.channelId, this.c.members, t.state, this.signatures())).hash }
+      outcome = { hash: (await this.c.chain!.close(this.c.channelId, this.c.members, t.state, t.payouts, this.signatures())).hash }
     } catch (error) {
       outcome = { error }
     }
@@ -435,17 +469,17 @@ export class CloseCoordinator {
   private result(transactionHash: Hex): CloseResult {
     const t = this.target!
     const signatures = this.signatures()
-    return { fork: t.fork, seq: t.seq, state: t.state, stateHash: t.stateHash, signatures, signers: bitmapOf(signatures.keys()), transactionHash }
+    return { fork: t.fork, seq: t.seq, state: t.state, stateHash: t.stateHash, payouts: [...t.payouts], signatures, signers: bitmapOf(signatures.keys()), transactionHash }
   }
 
   private save(): void {
     const t = this.target!
-    const s: Saved = { fork: String(t.fork), seq: String(t.seq), stateHash: t.stateHash, ...(this.readyAt !== undefined ? { readyAt: String(this.readyAt) } : {}), ...(this.mined ? { mined: this.mined } : {}) }
+    const s: Saved = { fork: String(t.fork), seq: String(t.seq), stateHash: t.stateHash, payouts: t.payouts.map(String), ...(this.readyAt !== undefined ? { readyAt: String(this.readyAt) } : {}), ...(this.mined ? { mined: this.mined } : {}) }
     this.records.setClose(JSON.stringify(s))
   }
 
   private message(t: Target, signer: number, signature: Hex): CloseMessage {
-    return { type: 'close', fork: t.fork, seq: t.seq, stateHash: t.stateHash, signer, signature }
+    return { type: 'close', fork: t.fork, seq: t.seq, stateHash: t.stateHash, payouts: [...t.payouts], signer, signature }
   }
 }
 
@@ -453,6 +487,17 @@ export class CloseCoordinator {
 function walletError(e: unknown): unknown {
   if (e instanceof RuntimeError && e.code === 'WALLET_REJECTED') return e
   return new RuntimeError('WALLET_REJECTED', `the wallet did not sign the close consent: ${(e as Error)?.message ?? String(e)}`, { cause: e })
+}
+
+function samePayouts(a: readonly bigint[], b: readonly bigint[]): boolean {
+  return a.length === b.length && a.every((p, i) => p === b[i])
+}
+
+/** A close request whose payouts are not what our machine gives its state. */
+function conflict(m: CloseMessage, ours: readonly bigint[]): ProtocolError {
+  return new ProtocolError('CLOSE_CONFLICT', `participant ${m.signer} closes with other payouts than our machine gives that state`, {
+    details: { stateHash: m.stateHash.toLowerCase(), ours: ours.map(String), theirs: m.payouts.map(String) },
+  })
 }
 
 /** The state hash we hold at `seq` (final part of the current fork). */

@@ -24,6 +24,7 @@ import { crashPoint } from '../testing/crashPoint.js'
 import type { SigningKey } from 'ethers'
 import { ProtocolError, UsageError } from '../errors/ParleyError.js'
 import { bitIndices, hasBit } from '../protocol/bitmap.js'
+import { closePayouts } from '../protocol/close.js'
 import { memberList } from '../protocol/members.js'
 import type { ChannelParams, Hex, PackedSignedTransaction } from '../protocol/types.js'
 import { AgreementManager, type Recorded } from '../agreement/AgreementManager.js'
@@ -123,6 +124,7 @@ export class Engine {
       autoAccept: o.autoAcceptClose ?? true, ...(o.chain ? { chain: o.chain } : {}), ...(wallet ? { wallet } : {}),
       ledger: () => this.sm.ledger,
       finalStateAt: (seq) => this.finalStateAt(seq),
+      payoutsOf: async (state) => closePayouts(await o.machine.outcome(state), this.sm.ledger.fork.active),
       now: () => o.clock.now(),
       broadcast: (m) => this.outbox.push(m),
       closing: () => this.setPhase(ChannelPhase.Closing),
@@ -254,7 +256,12 @@ export class Engine {
     return this.closer.completed
   }
 
-  /** Starts (or joins) the cooperative close (./CloseCoordinator.ts). */
+  /** Adopts (signs) the close we start, in the channel's queue (./CloseCoordinator.ts). */
+  prepareClose(): Promise<void> {
+    return this.closer.prepare()
+  }
+
+  /** Starts (or joins) the cooperative close after {@link prepareClose} (./CloseCoordinator.ts). */
   beginClose(): Promise<CloseResult> {
     return this.closer.begin()
   }

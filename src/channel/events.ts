@@ -83,6 +83,8 @@ export interface CloseSignedEvent {
   seq: bigint
   state: Hex
   stateHash: Hex
+  /** The payouts the consents name (see closePayouts). */
+  payouts: bigint[]
   signatures: Map<number, Hex>
 }
 

@@ -16,7 +16,7 @@ import type { Transport } from '../transport/Transport.js'
 
 /** Submits a cooperative close on-chain. `ManagerClient` (src/chain) implements it. */
 export interface CloseSubmitter {
-  close(channelId: Hex, participants: readonly Hex[], state: Hex, signatures: ReadonlyMap<number, Hex>): Promise<{ hash: Hex }>
+  close(channelId: Hex, members: readonly Hex[], state: Hex, payouts: readonly bigint[], signatures: ReadonlyMap<number, Hex>): Promise<{ hash: Hex }>
 }
 
 /** What both create and restore need. */

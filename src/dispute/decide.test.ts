@@ -116,7 +116,8 @@ describe('decide: an open channel', () => {
 
 describe('decide: a signed cooperative close', () => {
   const all = new Map([[0, sig], [1, sig], [2, sig]])
-  const signed = { fork: 0n, state: '0x05' as Hex, stateHash: h(5), signatures: all, readyAt: T, submitting: false }
+  const payouts = [3n, 0n, 2n]
+  const signed = { fork: 0n, state: '0x05' as Hex, stateHash: h(5), payouts, signatures: all, readyAt: T, submitting: false }
   const closing = (now: bigint, over: { local?: Partial<DisputeView['local']>; chain?: Partial<DisputeView['chain']>; policy?: Partial<DisputeView['policy']> } = {}) =>
     view({ ...over, chain: { now, ...over.chain }, local: { phase: ChannelPhase.Closing, close: signed, ...over.local } })
   const DUE = T + 60n + 1n // readyAt + p2pTime
@@ -126,6 +127,7 @@ describe('decide: a signed cooperative close', () => {
     const own = [{ signed: { transaction: tx(6n, 0), signature: sig }, digest: h(600), supporters: 0b011n, parentTimestamp: T }]
     const [a, ...rest] = decide(closing(DUE, { local: { own, clock: T + 91n } }))
     assert.ok(a?.kind === 'close' && a.state === '0x05' && a.signatures === all && a.key === `close:0:${h(5)}:0`)
+    assert.deepEqual(a.payouts, payouts, 'submitted with the payouts the consents name')
     assert.deepEqual(rest, [], 'no post while a close can settle everything')
   })
 

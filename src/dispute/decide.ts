@@ -236,7 +236,7 @@ function signedClose(v: DisputeView): Action | undefined {
   const c = local.close
   if (!c || c.fork !== chain.fork || c.submitting || bitIndices(chain.active).some((i) => !c.signatures.has(i))) return undefined
   if (chain.now <= c.readyAt + BigInt(channel.p2pTime) + delay(v, 0n)) return undefined
-  return { kind: 'close', key: `close:${chain.fork}:${c.stateHash}:${chain.latestSeq}`, why: `every participant signed the close on ${c.stateHash} and it is not mined`, state: c.state, signatures: c.signatures }
+  return { kind: 'close', key: `close:${chain.fork}:${c.stateHash}:${chain.latestSeq}`, why: `every participant signed the close on ${c.stateHash} and it is not mined`, state: c.state, payouts: c.payouts, signatures: c.signatures }
 }
 
 /** Our wait in a race of honest clients: our rank among the active, unslashed participants (minus `skip`) times the stagger. */

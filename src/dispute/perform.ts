@@ -17,7 +17,7 @@ export async function perform(manager: ManagerClient, channelId: Hex, participan
     case 'post':
       return manager.postTransaction(channelId, participants, a.transaction, a.signature)
     case 'close':
-      return manager.close(channelId, participants, a.state, a.signatures)
+      return manager.close(channelId, participants, a.state, a.payouts, a.signatures)
     case 'timeout':
     case 'concludeDispute':
       return manager.disputeTimeout(channelId, participants, a.txs, a.state)

@@ -93,6 +93,8 @@ export interface SignedClose {
   fork: bigint
   state: Hex
   stateHash: Hex
+  /** The payouts the consents name (see closePayouts). */
+  payouts: readonly bigint[]
   signatures: ReadonlyMap<number, Hex>
   /** Our clock when the last signature came in: the court's submission is staggered from there. */
   readyAt: bigint
@@ -162,7 +164,7 @@ interface Base {
 /** What the shell performs: a court call, a withdrawal, or asking the application for a move. */
 export type Action =
   | (Base & { kind: 'post'; transaction: Transaction; signature: Hex })
-  | (Base & { kind: 'close'; state: Hex; signatures: ReadonlyMap<number, Hex> })
+  | (Base & { kind: 'close'; state: Hex; payouts: readonly bigint[]; signatures: ReadonlyMap<number, Hex> })
   | (Base & { kind: 'timeout'; txs: PackedSignedTransaction[]; state: Hex; accused: number })
   | (Base & { kind: 'concludeDispute'; txs: PackedSignedTransaction[]; state: Hex })
   | (Base & { kind: 'conclude'; proof: PackedSignedTransaction[]; state: Hex })

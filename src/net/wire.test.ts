@@ -19,6 +19,7 @@ import { CODECS, MAX_SYNC_ENTRIES, TAGS, decodeMessage, encodeMessage, transacti
 const rec: typeof fc.record = ((model: never) => fc.record(model, { noNullPrototype: true })) as never
 const hex = (n: number) => fc.uint8Array({ minLength: n, maxLength: n }).map((b) => `0x${Buffer.from(b).toString('hex')}` as Hex)
 const u64 = fc.bigInt({ min: 0n, max: (1n << 64n) - 1n })
+const u256 = fc.oneof(fc.bigInt({ min: 0n, max: (1n << 256n) - 1n }), fc.constantFrom(0n, (1n << 256n) - 1n))
 const index = fc.integer({ min: 0, max: 63 })
 const arbTx: fc.Arbitrary<Transaction> = rec({
   channelId: hex(32), fork: u64, seq: u64, timestamp: u64, actor: index, previousStateHash: hex(32),
@@ -31,7 +32,7 @@ const arbMessage: fc.Arbitrary<Message> = fc.oneof(
   rec({ type: fc.constant('confirm' as const), fork: u64, seq: u64, digest: hex(32), signer: index, signature: hex(65) }),
   rec({ type: fc.constant('sync-request' as const), fork: u64, fromSeq: u64 }),
   rec({ type: fc.constant('sync-response' as const), fork: u64, entries: fc.array(rec({ transaction: arbTx, signatures: arbSigs }), { maxLength: 4 }) }),
-  rec({ type: fc.constant('close' as const), fork: u64, seq: u64, stateHash: hex(32), signer: index, signature: hex(65) }),
+  rec({ type: fc.constant('close' as const), fork: u64, seq: u64, stateHash: hex(32), payouts: fc.array(u256, { maxLength: 64 }), signer: index, signature: hex(65) }),
   rec({ type: fc.constantFrom('ping' as const, 'pong' as const), nonce: fc.integer({ min: 0, max: 2 ** 32 - 1 }) }),
 )
 
@@ -103,6 +104,22 @@ describe('net wire codecs', () => {
       for (let n = 0; n < bytes.length; n++) assert.throws(() => decodeMessage(bytes.subarray(0, n)), DecodeError)
       assert.throws(() => decodeMessage(Buffer.concat([bytes, extra])), /trailing bytes/)
     }), { numRuns: 60 })
+  })
+
+  it('close payouts: at most 64 uint256 words, each 32 bytes big-endian', () => {
+    const close = { type: 'close' as const, fork: 0n, seq: 1n, stateHash: `0x${'11'.repeat(32)}` as Hex, signer: 0, signature: `0x${'44'.repeat(65)}` as Hex }
+    const max = Array.from({ length: 64 }, (_, i) => (1n << 256n) - 1n - BigInt(i))
+    assert.deepEqual(decodeMessage(encodeMessage({ ...close, payouts: max })), { ...close, payouts: max })
+    const one = Buffer.from(encodeMessage({ ...close, payouts: [0x0102n] }))
+    const at = 1 + 8 + 8 + 32
+    assert.equal(one.readUInt16LE(at), 1)
+    assert.equal(one.subarray(at + 2, at + 34).toString('hex'), '0102'.padStart(64, '0'))
+    assert.throws(() => encodeMessage({ ...close, payouts: [...max, 0n] }), EncodeError)
+    // A count above 64 on the wire is refused before the words are read.
+    const many = Buffer.from(encodeMessage({ ...close, payouts: [] }))
+    many.writeUInt16LE(65, at)
+    assert.throws(() => decodeMessage(Buffer.concat([many.subarray(0, at + 2), Buffer.alloc(65 * 32), many.subarray(at + 2)])), /exceeds the bound/)
+    for (const bad of [-1n, 1n << 256n, 1 as unknown as bigint]) assert.throws(() => encodeMessage({ ...close, payouts: [bad] }), EncodeError)
   })
 
   it('enforces bounds: unknown tag, data size, signer index, sorted signers, entry count', () => {

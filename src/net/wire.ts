@@ -43,6 +43,18 @@ function participant(name: string): Codec<number> {
   }
 }
 
+/** A uint256 as 32 big-endian bytes. */
+const u256: Codec<bigint> = {
+  preencode: (s) => {
+    s.end += 32
+  },
+  encode(s, v) {
+    if (typeof v !== 'bigint' || v < 0n || v >= 1n << 256n) throw new Invalid(`${String(v)} is not a uint256`)
+    bytes32.encode(s, `0x${v.toString(16).padStart(64, '0')}`)
+  },
+  decode: (s) => BigInt(bytes32.decode(s)),
+}
+
 const actor = participant('actor')
 const signer = participant('signer')
 const data = varHex(MAX_DATA_BYTES)
@@ -139,7 +151,7 @@ export const CODECS: { [K in MessageType]: Codec<Body<K>> } = {
   confirm: record<Body<'confirm'>>({ fork: u64, seq: u64, digest: bytes32, signer, signature: sig65 }),
   'sync-request': record<Body<'sync-request'>>({ fork: u64, fromSeq: u64 }),
   'sync-response': record<Body<'sync-response'>>({ fork: u64, entries: list(syncEntry, MAX_SYNC_ENTRIES) }),
-  close: record<Body<'close'>>({ fork: u64, seq: u64, stateHash: bytes32, signer, signature: sig65 }),
+  close: record<Body<'close'>>({ fork: u64, seq: u64, stateHash: bytes32, payouts: list(u256, MAX_PARTICIPANTS), signer, signature: sig65 }),
   ping: nonce,
   pong: nonce,
 }

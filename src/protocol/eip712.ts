@@ -50,6 +50,7 @@ export const TYPES = {
     { name: 'channelId', type: 'bytes32' },
     { name: 'fork', type: 'uint64' },
     { name: 'stateHash', type: 'bytes32' },
+    { name: 'payouts', type: 'uint256[]' },
   ],
 } as const
 
@@ -133,8 +134,7 @@ export function hashParamsStruct(p: ChannelParams): Hex {
 }
 
 function paramsStruct(p: ChannelParams): Uint8Array {
-  const deps = words(p.deposits.length)
-  p.deposits.forEach((d, i) => putUint(deps, 32 * i, d))
+  const deps = amountWords(p.deposits)
   const buf = words(14)
   buf.set(PARAMS_TYPEHASH, 0)
   buf.set(keccak256(addressWords(p.participants)), 32)
@@ -153,6 +153,13 @@ function paramsStruct(p: ChannelParams): Uint8Array {
   return keccak256(buf)
 }
 
+/** A uint256[] as EIP-712 encodes it before hashing: one 32-byte word per amount. */
+function amountWords(list: readonly bigint[]): Buffer {
+  const buf = words(list.length)
+  list.forEach((v, i) => putUint(buf, 32 * i, v))
+  return buf
+}
+
 /** An address[] as EIP-712 encodes it before hashing: one 32-byte word per address. */
 function addressWords(list: readonly Hex[]): Buffer {
   const buf = words(list.length)
@@ -161,16 +168,18 @@ function addressWords(list: readonly Hex[]): Buffer {
 }
 
 /** hashStruct(CloseChannel). */
-export function hashCloseStruct(channelId: Hex, fork: bigint, stateHash: Hex): Hex {
-  return bytesToHex(closeStruct(channelId, fork, stateHash))
+export function hashCloseStruct(channelId: Hex, fork: bigint, stateHash: Hex, payouts: readonly bigint[]): Hex {
+  return bytesToHex(closeStruct(channelId, fork, stateHash, payouts))
 }
 
-function closeStruct(channelId: Hex, fork: bigint, stateHash: Hex): Uint8Array {
-  const buf = words(4)
+function closeStruct(channelId: Hex, fork: bigint, stateHash: Hex, payouts: readonly bigint[]): Uint8Array {
+  const buf = words(5)
   buf.set(CLOSE_TYPEHASH, 0)
   putBytes32(buf, 32, channelId)
   putUint(buf, 64, fork)
   putBytes32(buf, 96, stateHash)
+  for (const v of payouts) if (typeof v !== 'bigint' || v < 0n || v >= 1n << 256n) throw new TypeError(`expected uint256 payouts, got ${String(v)}`)
+  buf.set(keccak256(amountWords(payouts)), 128)
   return keccak256(buf)
 }
 
@@ -198,9 +207,9 @@ export class ParleyHasher {
   transaction(tx: Transaction): Hex {
     return digestOf(this.separatorBytes, transactionStruct(tx))
   }
-  /** The digest of CloseChannel(channelId, fork, stateHash). */
-  close(channelId: Hex, fork: bigint, stateHash: Hex): Hex {
-    return digestOf(this.separatorBytes, closeStruct(channelId, fork, stateHash))
+  /** The digest of CloseChannel(channelId, fork, stateHash, payouts): a close consent. */
+  close(channelId: Hex, fork: bigint, stateHash: Hex, payouts: readonly bigint[]): Hex {
+    return digestOf(this.separatorBytes, closeStruct(channelId, fork, stateHash, payouts))
   }
 }
 

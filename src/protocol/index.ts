@@ -19,6 +19,7 @@ export {
 } from './timing.js'
 export { fullBitmap, hasBit, withBit, bitCount, bitIndices, bitmapOf } from './bitmap.js'
 export { shareOf, fundingBefore, fundingCoverage } from './funding.js'
+export { closePayouts, closeOthers } from './close.js'
 export {
   timeoutDeadline, canRaiseTimeout, challengeDeadline, disputeCommitment, accusedOf, mustSettle, settlementCredits,
   removalCredits, type TimeParams, type GenesisFacts, type SettlementInput, type Credits,

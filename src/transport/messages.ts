@@ -38,14 +38,17 @@ export interface SyncResponseMessage {
 }
 
 /**
- * `signer`'s signature on CloseChannel(channelId, fork, stateHash) for the final state at
- * `seq`. The first one a peer sees is the request to close cooperatively.
+ * `signer`'s signature on CloseChannel(channelId, fork, stateHash, payouts) for the final state
+ * at `seq`. The first one a peer sees is the request to close cooperatively; a peer signs the
+ * same only when its own machine gives the same `payouts` for that state.
  */
 export interface CloseMessage {
   type: 'close'
   fork: bigint
   seq: bigint
   stateHash: Hex
+  /** The payouts the consent names: one per participant (see closePayouts). */
+  payouts: bigint[]
   signer: number
   signature: Hex
 }

@@ -22,13 +22,13 @@ export async function requestOpenConsent(wallet: ConsentSigner, domain: Domain, 
 }
 
 /**
- * The wallet's close consent: settle `channelId` from `state` on `fork`. Errors as
- * {@link requestOpenConsent}.
- * @example const consent = await requestCloseConsent(wallet, hasher.domain, channelId, 0n, finalState)
+ * The wallet's close consent: settle `channelId` from `state` on `fork` with `payouts` (see
+ * `closePayouts`). Errors as {@link requestOpenConsent}.
+ * @example const consent = await requestCloseConsent(wallet, hasher.domain, channelId, 0n, finalState, payouts)
  */
-export async function requestCloseConsent(wallet: ConsentSigner, domain: Domain, channelId: Hex, fork: bigint, state: Hex): Promise<Hex> {
-  const digest = new ParleyHasher(domain).close(channelId, fork, hashState(state))
-  return checked(wallet, closeConsentTypedData(domain, channelId, fork, state), digest)
+export async function requestCloseConsent(wallet: ConsentSigner, domain: Domain, channelId: Hex, fork: bigint, state: Hex, payouts: readonly bigint[]): Promise<Hex> {
+  const digest = new ParleyHasher(domain).close(channelId, fork, hashState(state), payouts)
+  return checked(wallet, closeConsentTypedData(domain, channelId, fork, state, payouts), digest)
 }
 
 async function checked(wallet: ConsentSigner, data: ConsentTypedData, digest: Hex): Promise<Hex> {

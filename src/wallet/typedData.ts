@@ -64,16 +64,17 @@ export function openConsentTypedData(domain: Domain, params: ChannelParams): Con
 }
 
 /**
- * The close consent: settle channel `channelId` from `state` (its bytes) on `fork`. An honest
- * client signs no transaction on that fork afterwards.
- * @example const data = closeConsentTypedData(hasher.domain, channelId, 0n, finalState)
+ * The close consent: settle channel `channelId` on `fork` from `state` (its bytes), paying
+ * participant i `payouts[i]` of the locked deposits (see `closePayouts`; a wallet shows them).
+ * An honest client signs no transaction on that fork afterwards.
+ * @example const data = closeConsentTypedData(hasher.domain, channelId, 0n, finalState, [60n, 40n])
  */
-export function closeConsentTypedData(domain: Domain, channelId: Hex, fork: bigint, state: Hex): ConsentTypedData<'CloseChannel'> {
+export function closeConsentTypedData(domain: Domain, channelId: Hex, fork: bigint, state: Hex, payouts: readonly bigint[]): ConsentTypedData<'CloseChannel'> {
   return {
     domain: typedDataDomain(domain),
     types: { CloseChannel: fields('CloseChannel') },
     primaryType: 'CloseChannel',
-    message: { channelId, fork, stateHash: hashState(state) },
+    message: { channelId, fork, stateHash: hashState(state), payouts: [...payouts] },
   }
 }
 

@@ -15,6 +15,7 @@ import { ETH, type Hex } from '../../src/protocol/types.js'
 import type { ParleyHasher } from '../../src/protocol/eip712.js'
 import { parseEvents, toChannelClosed } from '../../src/chain/events.js'
 import { signDigest } from '../../src/protocol/signatures.js'
+import { closePayouts } from '../../src/protocol/close.js'
 import { openPeers, play, settle } from '../helpers/peers.js'
 
 const abi = AbiCoder.defaultAbiCoder()
@@ -92,10 +93,59 @@ describe('cooperative close', () => {
     await b.dispose() // participant 1 talks raw protocol
     const mallory = p.hub.connect(1)
     const made = keccak256('0xbad0') as Hex
-    await mallory.send(0, { type: 'close', fork: 0n, seq: 2n, stateHash: made, signer: 1, signature: signDigest(wallets[1]!.signingKey, hasher.close(p.channelId, 0n, made)) })
+    const payouts = [10n ** 18n, 10n ** 18n]
+    await mallory.send(0, { type: 'close', fork: 0n, seq: 2n, stateHash: made, payouts, signer: 1, signature: signDigest(wallets[1]!.signingKey, hasher.close(p.channelId, 0n, made, payouts)) })
     await settle(p.hub, [a])
     await assert.rejects(a.close({ signal: AbortSignal.timeout(300) }), (e: Error) => e.name === 'TimeoutError', 'Mallory never signs ours')
-    assert.equal(p.stores[0]!.getOwnSignature(p.channelId, 'close', 0n, 0n)?.digest, hasher.close(p.channelId, 0n, a.state.finalStateHash), 'signed on our own final state')
+    const ours = closePayouts(await new RpcStateMachine(p.params.machine, anvil.provider).outcome(a.state.finalState), a.state.active)
+    assert.equal(p.stores[0]!.getOwnSignature(p.channelId, 'close', 0n, 0n)?.digest, hasher.close(p.channelId, 0n, a.state.finalStateHash, ours), 'signed on our own final state, with our machine’s payouts')
+    await a.dispose()
+  })
+
+  /** Two Payments peers, two moves final; participant 1 then talks raw protocol (Mallory). */
+  async function withMallory(salt: string, manualClose: number[]) {
+    const wallets = anvil.wallets.slice(9, 11)
+    const p = await openPeers({ anvil, stack, hasher, machine: 'payments', wallets, salt, manualClose })
+    await play(p.channels, 2, (who) => abi.encode(['uint16', 'uint256'], [1 - who, 5]) as Hex)
+    const [a, b] = p.channels as [Channel, Channel]
+    await b.dispose()
+    const ours = closePayouts(await new RpcStateMachine(p.params.machine, anvil.provider).outcome(a.state.finalState), a.state.active)
+    // Mallory's request: our final state, signed by her account, but paying her 5 wei more than the machine does.
+    const theirs = [ours[0]! - 5n, ours[1]! + 5n]
+    const request = { type: 'close' as const, fork: 0n, seq: a.state.finalSeq, stateHash: a.state.finalStateHash, payouts: theirs, signer: 1, signature: signDigest(wallets[1]!.signingKey, hasher.close(p.channelId, 0n, a.state.finalStateHash, theirs)) }
+    return { p, a, ours, theirs, request, mallory: p.hub.connect(1) }
+  }
+
+  test('a close request naming other payouts than our machine gives its state is refused CLOSE_CONFLICT: nothing signed', async () => {
+    const { p, a, request, mallory } = await withMallory('payouts-conflict-auto', [])
+    const errors: { error: unknown; from?: number }[] = []
+    a.on('error', (e) => errors.push(e))
+    await mallory.send(0, request)
+    await settle(p.hub, [a])
+    assert.deepEqual(errors.map((e) => [(e.error as { code?: string }).code, e.from]), [['CLOSE_CONFLICT', 1]])
+    assert.equal(p.stores[0]!.getOwnSignature(p.channelId, 'close', 0n, 0n), undefined, 'no close signed')
+    assert.equal(a.phase, ChannelPhase.Open)
+    await a.dispose()
+  })
+
+  test('close() does not join a held request whose payouts are not our machine’s: CLOSE_CONFLICT, nothing signed', async () => {
+    const { p, a, request, mallory } = await withMallory('payouts-conflict-held', [0])
+    await mallory.send(0, request)
+    await settle(p.hub, [a])
+    await assert.rejects(a.close({ signal: AbortSignal.timeout(2000) }), (e: Error & { code?: string }) => e.code === 'CLOSE_CONFLICT')
+    assert.equal(p.stores[0]!.getOwnSignature(p.channelId, 'close', 0n, 0n), undefined, 'no close signed')
+    assert.equal(a.phase, ChannelPhase.Open)
+    await a.dispose()
+  })
+
+  test('a close request with the machine’s payouts is signed: the digest both hold names them', async () => {
+    const { p, a, ours, mallory } = await withMallory('payouts-agree', [])
+    const digest = hasher.close(p.channelId, 0n, a.state.finalStateHash, ours)
+    const wallets = anvil.wallets.slice(9, 11)
+    await mallory.send(0, { type: 'close', fork: 0n, seq: a.state.finalSeq, stateHash: a.state.finalStateHash, payouts: ours, signer: 1, signature: signDigest(wallets[1]!.signingKey, digest) })
+    await settle(p.hub, [a])
+    assert.equal(p.stores[0]!.getOwnSignature(p.channelId, 'close', 0n, 0n)?.digest, digest)
+    assert.equal(a.phase, ChannelPhase.Closing)
     await a.dispose()
   })
 

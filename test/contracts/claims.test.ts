@@ -35,7 +35,8 @@ afterEach(() => restore())
 
 const params = async (over: Partial<ChannelParams> = {}): Promise<ChannelParams> =>
   makeParams(ws, (await f.counter.getAddress()) as Hex, { deposits: DEPOSITS, bond: BOND, initData: abi.encode(['uint64'], [3]) as Hex, ...over })
-const sigMap = (id: Hex, state: Hex) => new Map(signEach(ws, f.hasher.close(id, 0n, hashState(state))).map((s, i) => [i, s]))
+/** Every participant's consent to close `id` on `state` with `payouts` (the Counter outcome: the state's deposits). */
+const sigMap = (id: Hex, state: Hex, payouts: bigint[]) => new Map(signEach(ws, f.hasher.close(id, 0n, hashState(state), payouts)).map((s, i) => [i, s]))
 const ethOf = (i: number) => f.anvil.provider.getBalance(ws[i]!.address)
 const creditOf = (i: number) => f.manager.getFunction('balanceOf')(ws[i]!.address, ETH) as Promise<bigint>
 const deltas = async (run: () => Promise<unknown>) => {
@@ -50,7 +51,8 @@ async function closedToClaims(over: Partial<ChannelParams> = {}, state?: Hex) {
   const { channelId: id, genesis } = await openChannel(f, ws, p)
   const s = state ?? genesis
   const before = await Promise.all([0, 1, 2].map(ethOf))
-  const r = await client.closeToClaims(id, p.participants, s, sigMap(id, s))
+  const payouts = await client.closePayouts(id, s)
+  const r = await client.closeToClaims(id, p.participants, s, payouts, sigMap(id, s, payouts))
   return { id, p, state: s, r, before }
 }
 
@@ -66,21 +68,26 @@ describe('closeToClaims', () => {
     assert.equal(Number((await f.manager.getFunction('getChannel')(id)).phase), Phase.Closed)
     const [report] = await assertSolvent(f, [ETH])
     assert.equal(report!.locked, PAID.reduce((a, b) => a + b)) // the unclaimed claims
-    const sigs = join(signEach(ws, f.hasher.close(id, 0n, hashState(state))))
+    const sigs = join(signEach(ws, f.hasher.close(id, 0n, hashState(state), DEPOSITS)))
     for (const fn of ['close', 'closeAndPay', 'closeToClaims']) {
-      await expectRevert(f.manager.getFunction(fn).staticCall(id, p.participants, state, 0b111n, sigs), 'ChannelNotOpen', [id, Phase.Closed])
+      await expectRevert(f.manager.getFunction(fn).staticCall(id, hashState(state), DEPOSITS, [], sigs), 'ChannelNotOpen', [id, Phase.Closed])
     }
   })
 
-  test('the same consent as close: too few signers, another fork, another participant list', async () => {
+  test('the same consent as close: too few signers, another fork, other payouts, another member list', async () => {
     const p = await params()
     const { channelId: id, genesis } = await openChannel(f, ws, p)
     const h = hashState(genesis)
-    const call = (signers: bigint, sigs: Hex, participants = p.participants) =>
-      f.manager.getFunction('closeToClaims').staticCall(id, participants, genesis, signers, sigs)
-    await expectRevert(call(0b011n, join(signEach(ws.slice(0, 2), f.hasher.close(id, 0n, h)))), 'SignaturesBelowThreshold', [2n, 3n])
-    await expectRevert(call(0b111n, join(signEach(ws, f.hasher.close(id, 1n, h)))), 'SignerNotParticipant')
-    await expectRevert(call(0b111n, join(signEach(ws, f.hasher.close(id, 0n, h))), [...p.participants].reverse()), 'ChannelParticipantsMismatch', [id])
+    const call = (sigs: Hex, others: Hex[] = [], payouts = DEPOSITS) =>
+      f.manager.getFunction('closeToClaims').staticCall(id, h, payouts, others, sigs)
+    // One consent per active participant: two of three is the wrong length.
+    await expectRevert(call(join(signEach(ws.slice(0, 2), f.hasher.close(id, 0n, h, DEPOSITS)))), 'SignaturesLengthInvalid', [195n, 130n])
+    await expectRevert(call(join(signEach(ws, f.hasher.close(id, 1n, h, DEPOSITS)))), 'CloseSignersMismatch', [id])
+    await expectRevert(call(join(signEach(ws, f.hasher.close(id, 0n, h, [11n, 20n, 30n]))), [], DEPOSITS), 'CloseSignersMismatch', [id])
+    // Every participant is active: a member in `others` makes a list the record does not commit to.
+    await expectRevert(call(join(signEach(ws, f.hasher.close(id, 0n, h, DEPOSITS))), [p.participants[0]!]), 'CloseSignersMismatch', [id])
+    // The consents in another order recover the members in another order.
+    await expectRevert(call(join(signEach([...ws].reverse(), f.hasher.close(id, 0n, h, DEPOSITS)))), 'CloseSignersMismatch', [id])
   })
 })
 
@@ -181,7 +188,7 @@ describe('claim', () => {
     const q = await params()
     const open = await openChannel(f, ws, q)
     await expectRevert(call({ id: open.channelId, participants: q.participants }), 'ChannelNotClosed', [open.channelId, Phase.Open])
-    await (await (f.manager.connect(f.wallets[0]!) as Contract).getFunction('close')(open.channelId, q.participants, open.genesis, 0b111n, join(signEach(ws, f.hasher.close(open.channelId, 0n, hashState(open.genesis)))))).wait()
+    await (await (f.manager.connect(f.wallets[0]!) as Contract).getFunction('close')(open.channelId, hashState(open.genesis), DEPOSITS, [], join(signEach(ws, f.hasher.close(open.channelId, 0n, hashState(open.genesis), DEPOSITS))))).wait()
     await expectRevert(call({ id: open.channelId, participants: q.participants, payouts: DEPOSITS }), 'ClaimsMismatch', [open.channelId])
   })
 })

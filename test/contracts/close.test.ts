@@ -8,7 +8,7 @@ import assert from 'node:assert/strict'
 import { Wallet, hexlify, randomBytes } from 'ethers'
 import { setup, snapshot, makeParams, openChannel, signTx, step, abi, type Fixture } from '../helpers/fixture.js'
 import { expectEvents, expectRevert } from '../helpers/revert.js'
-import { join, signEach } from '../helpers/sigs.js'
+import { highS, join, signEach, trim, withV } from '../helpers/sigs.js'
 import { assertSolvent } from '../helpers/solvency.js'
 import { hashState } from '../../src/protocol/eip712.js'
 import { ETH, Phase, type ChannelParams, type Hex, type Transaction } from '../../src/protocol/types.js'
@@ -49,9 +49,10 @@ afterEach(() => restore())
 const bal = (i: number) => f.manager.getFunction('balanceOf')(ws[i]!.address, ETH) as Promise<bigint>
 const conclude = (proof: unknown[], state: Hex, channelId = id, participants = parts, over: object = {}) =>
   f.manager.getFunction('conclude').staticCall(channelId, participants, proof, state, over)
-const closeSigs = (stateHash: Hex, fork = 0n, channelId = id) => join(signEach(ws, f.hasher.close(channelId, fork, stateHash)))
-const close = (state: Hex, signers: bigint, sigs: Hex, channelId = id, participants = parts, over: object = {}) =>
-  f.manager.getFunction('close').staticCall(channelId, participants, state, signers, sigs, over)
+/** Every participant's consent (in order) to close on `stateHash` with `payouts` (default: the Counter outcome of the genesis, its deposits). */
+const closeSigs = (stateHash: Hex, fork = 0n, channelId = id, payouts = DEPOSITS) => join(signEach(ws, f.hasher.close(channelId, fork, stateHash, payouts)))
+const close = (stateHash: Hex, payouts: bigint[], sigs: Hex, channelId = id, others: Hex[] = [], over: object = {}) =>
+  f.manager.getFunction('close').staticCall(channelId, stateHash, payouts, others, sigs, over)
 const all = (tx: Transaction) => signTx(f, ws, tx, [0, 1, 2])
 
 describe('conclude', () => {
@@ -65,7 +66,7 @@ describe('conclude', () => {
     assert.equal(ch.locked, 0n)
     await assertSolvent(f)
     await expectRevert(conclude([all(txs[2]!)], states[3]!), 'ChannelNotOpen', [id, Phase.Closed])
-    await expectRevert(close(states[3]!, 0b111n, closeSigs(hashState(states[3]!))), 'ChannelNotOpen', [id, Phase.Closed])
+    await expectRevert(close(hashState(states[3]!), DEPOSITS, closeSigs(hashState(states[3]!))), 'ChannelNotOpen', [id, Phase.Closed])
   })
 
   const t3 = (over: Partial<Transaction>) => ({ ...txs[2]!, ...over })
@@ -103,54 +104,87 @@ describe('conclude', () => {
   })
 })
 
+
 describe('close', () => {
   test('every participant signed CloseChannel: settles from any state', async () => {
     const h = hashState(states[1]!)
-    const receipt = (await (await f.manager.getFunction('close')(id, parts, states[1]!, 0b111n, closeSigs(h))).wait())!
+    const receipt = (await (await f.manager.getFunction('close')(id, h, DEPOSITS, [], closeSigs(h))).wait())!
     expectEvents(receipt, f.manager, 'ChannelClosed', [[id, 0n, h, DEPOSITS]])
     expectEvents(receipt, f.manager, 'Credited', ws.map((w, i) => [id, w.address, ETH, DEPOSITS[i]! + BOND]))
     assert.equal(Number((await f.manager.getFunction('getChannel')(id)).phase), Phase.Closed)
     await assertSolvent(f)
   })
 
-  test('what the outcome leaves is split among active participants, dust to the lowest', async () => {
+  test('what the payouts leave is split among active participants, dust to the lowest', async () => {
     const state = counterState([1n, 1n, 1n]) // locked 61, outcome 3: 58 = 3 × 19 + 1
-    const receipt = (await (await f.manager.getFunction('close')(id, parts, state, 0b111n, closeSigs(hashState(state)))).wait())!
+    const h = hashState(state)
+    const receipt = (await (await f.manager.getFunction('close')(id, h, [1n, 1n, 1n], [], closeSigs(h, 0n, id, [1n, 1n, 1n]))).wait())!
     const payouts = [21n, 20n, 20n]
-    expectEvents(receipt, f.manager, 'ChannelClosed', [[id, 0n, hashState(state), payouts]])
+    expectEvents(receipt, f.manager, 'ChannelClosed', [[id, 0n, h, payouts]])
     assert.deepEqual([await bal(0), await bal(1), await bal(2)], payouts.map((p) => p + BOND))
     await assertSolvent(f)
   })
 
+  test('the consents are the authority: payouts other than the machine’s outcome, signed by everyone, are paid', async () => {
+    // The Counter outcome of states[1] is its deposits [10, 20, 31]; everyone signed [30, 20, 11] instead.
+    const h = hashState(states[1]!)
+    const signed = [30n, 20n, 11n]
+    assert.notDeepEqual(((await f.counter.getFunction('outcome')(states[1]!)) as bigint[]).map(BigInt), signed)
+    const receipt = (await (await f.manager.getFunction('close')(id, h, signed, [], closeSigs(h, 0n, id, signed))).wait())!
+    expectEvents(receipt, f.manager, 'ChannelClosed', [[id, 0n, h, signed]])
+    expectEvents(receipt, f.manager, 'Credited', ws.map((w, i) => [id, w.address, ETH, signed[i]! + BOND]))
+    assert.deepEqual([await bal(0), await bal(1), await bal(2)], signed.map((p) => p + BOND))
+    await assertSolvent(f)
+  })
+
+  test('the machine is not called: a close on bytes it cannot decode settles on the signed payouts', async () => {
+    const h = hashState('0x1234')
+    const receipt = (await (await f.manager.getFunction('close')(id, h, DEPOSITS, [], closeSigs(h))).wait())!
+    expectEvents(receipt, f.manager, 'ChannelClosed', [[id, 0n, h, DEPOSITS]])
+    assert.deepEqual([await bal(0), await bal(1), await bal(2)], DEPOSITS.map((d) => d + BOND))
+    await assertSolvent(f)
+  })
+
   const h1 = () => hashState(states[1]!)
-  type Case = { name: string; state?: () => Hex; signers?: bigint; sigs: () => Hex; error: string; args?: () => unknown[] }
+  const MAX = 2n ** 256n - 1n
+  type Case = { name: string; hash?: () => Hex; payouts?: bigint[]; others?: () => Hex[]; sigs: () => Hex; error: string; args?: () => unknown[] }
   const cases: Case[] = [
-    { name: 'two of three signed', signers: 0b011n, sigs: () => join(signEach(ws.slice(0, 2), f.hasher.close(id, 0n, h1()))), error: 'SignaturesBelowThreshold', args: () => [2n, 3n] },
-    { name: 'signer bit beyond n', signers: 0b1111n, sigs: () => closeSigs(h1()), error: 'SignerInactive', args: () => [3n] },
-    { name: 'signed for another fork', sigs: () => closeSigs(h1(), 1n), error: 'SignerNotParticipant' },
-    { name: 'signed another state', state: () => states[2]!, sigs: () => closeSigs(h1()), error: 'SignerNotParticipant' },
-    { name: 'signed for another channel', sigs: () => closeSigs(h1(), 0n, rand32()), error: 'SignerNotParticipant' },
-    { name: 'transaction signatures are not CloseChannel', sigs: () => all(txs[0]!).signatures, error: 'SignerNotParticipant' },
-    { name: 'outcome above the locked deposits', state: () => counterState([60n, 1n, 1n]), sigs: () => closeSigs(hashState(counterState([60n, 1n, 1n]))), error: 'OutcomeExceedsLocked', args: () => [62n, 61n] },
-    { name: 'outcome that overflows uint256', state: () => counterState([2n ** 256n - 1n, 1n, 0n]), sigs: () => closeSigs(hashState(counterState([2n ** 256n - 1n, 1n, 0n]))), error: 'OutcomeExceedsLocked' },
-    { name: 'outcome shorter than n', state: () => counterState([1n, 1n]), sigs: () => closeSigs(hashState(counterState([1n, 1n]))), error: 'OutcomeLengthInvalid', args: () => [2n, 3n] },
-    { name: 'outcome empty', state: () => counterState([]), sigs: () => closeSigs(hashState(counterState([]))), error: 'OutcomeLengthInvalid', args: () => [0n, 3n] },
-    // Longer than n words is more return data than the type can need: a failed call, nothing copied.
-    { name: 'outcome longer than n', state: () => counterState([1n, 1n, 1n, 1n]), sigs: () => closeSigs(hashState(counterState([1n, 1n, 1n, 1n]))), error: 'MachineCallFailed', args: () => [f.counter.interface.getFunction('outcome')!.selector, '0x'] },
-    { name: 'state the machine cannot decode', state: () => '0x1234', sigs: () => closeSigs(hashState('0x1234')), error: 'MachineCallFailed', args: () => [f.counter.interface.getFunction('outcome')!.selector, '0x'] },
+    // One 65-byte consent per active participant, no more, no less.
+    { name: 'two of three signed', sigs: () => join(signEach(ws.slice(0, 2), f.hasher.close(id, 0n, h1(), DEPOSITS))), error: 'SignaturesLengthInvalid', args: () => [195n, 130n] },
+    { name: 'a fourth consent (a signer beyond n)', sigs: () => join([...signEach(ws, f.hasher.close(id, 0n, h1(), DEPOSITS)), signEach([f.wallets[0]!], f.hasher.close(id, 0n, h1(), DEPOSITS))[0]!]), error: 'SignaturesLengthInvalid', args: () => [195n, 260n] },
+    { name: 'signatures one byte short', sigs: () => trim(closeSigs(h1()), 1), error: 'SignaturesLengthInvalid', args: () => [195n, 194n] },
+    // A consent over other terms, or by another key, recovers another account: the member list is not the record's.
+    { name: 'signed for another fork', sigs: () => closeSigs(h1(), 1n), error: 'CloseSignersMismatch', args: () => [id] },
+    { name: 'signed another state', hash: () => hashState(states[2]!), sigs: () => closeSigs(h1()), error: 'CloseSignersMismatch', args: () => [id] },
+    { name: 'signed for another channel', sigs: () => closeSigs(h1(), 0n, rand32()), error: 'CloseSignersMismatch', args: () => [id] },
+    { name: 'signed other payouts than submitted', payouts: [11n, 20n, 30n], sigs: () => closeSigs(h1()), error: 'CloseSignersMismatch', args: () => [id] },
+    { name: 'one consent by another key', sigs: () => join(signEach([ws[0]!, new Wallet(rand32()), ws[2]!], f.hasher.close(id, 0n, h1(), DEPOSITS))), error: 'CloseSignersMismatch', args: () => [id] },
+    { name: 'the consents in another order', sigs: () => join(signEach([ws[1]!, ws[0]!, ws[2]!], f.hasher.close(id, 0n, h1(), DEPOSITS))), error: 'CloseSignersMismatch', args: () => [id] },
+    { name: 'transaction signatures are not CloseChannel', sigs: () => all(txs[0]!).signatures, error: 'CloseSignersMismatch', args: () => [id] },
+    { name: 'every participant active, yet others not empty', others: () => [parts[0]!], sigs: () => closeSigs(h1()), error: 'CloseSignersMismatch', args: () => [id] },
+    { name: 'a malleable (high-s) consent', sigs: () => join(signEach(ws, f.hasher.close(id, 0n, h1(), DEPOSITS)).map((s, i) => (i === 1 ? highS(s) : s))), error: 'SignatureMalleable', args: () => [1n] },
+    { name: 'a consent nothing recovers (bad v)', sigs: () => join(signEach(ws, f.hasher.close(id, 0n, h1(), DEPOSITS)).map((s, i) => (i === 2 ? withV(s, 29) : s))), error: 'SignatureInvalid', args: () => [2n] },
+    // The payouts, signed by everyone, checked as the machine's outcome was.
+    { name: 'payouts above the locked deposits', payouts: [60n, 1n, 1n], sigs: () => closeSigs(h1(), 0n, id, [60n, 1n, 1n]), error: 'OutcomeExceedsLocked', args: () => [62n, 61n] },
+    { name: 'payouts that overflow uint256', payouts: [MAX, 1n, 0n], sigs: () => closeSigs(h1(), 0n, id, [MAX, 1n, 0n]), error: 'OutcomeExceedsLocked', args: () => [MAX, 61n] },
+    { name: 'payouts shorter than n', payouts: [1n, 1n], sigs: () => closeSigs(h1(), 0n, id, [1n, 1n]), error: 'OutcomeLengthInvalid', args: () => [2n, 3n] },
+    { name: 'payouts empty', payouts: [], sigs: () => closeSigs(h1(), 0n, id, []), error: 'OutcomeLengthInvalid', args: () => [0n, 3n] },
+    { name: 'payouts longer than n', payouts: [1n, 1n, 1n, 1n], sigs: () => closeSigs(h1(), 0n, id, [1n, 1n, 1n, 1n]), error: 'OutcomeLengthInvalid', args: () => [4n, 3n] },
   ]
   for (const c of cases) {
     test(`${c.name} → ${c.error}`, async () => {
-      await expectRevert(close(c.state?.() ?? states[1]!, c.signers ?? 0b111n, c.sigs()), c.error, c.args?.())
+      await expectRevert(close(c.hash?.() ?? h1(), c.payouts ?? DEPOSITS, c.sigs(), id, c.others?.() ?? []), c.error, c.args?.())
       assert.equal(Number((await f.manager.getFunction('getChannel')(id)).phase), Phase.Open)
     })
   }
 
-  test('wrong participant list, unknown channel, starved machine call', async () => {
+  test('wrong others, unknown channel; no machine call to starve', async () => {
     const sigs = closeSigs(h1())
-    await expectRevert(close(states[1]!, 0b111n, sigs, id, [...parts].reverse()), 'ChannelParticipantsMismatch', [id])
+    await expectRevert(close(h1(), DEPOSITS, sigs, id, [...parts].reverse()), 'CloseSignersMismatch', [id])
+    await expectRevert(close(h1(), DEPOSITS, sigs, id, [rand32().slice(0, 42) as Hex]), 'CloseSignersMismatch', [id])
     const other = rand32()
-    await expectRevert(close(states[1]!, 0b111n, sigs, other), 'ChannelNotOpen', [other, Phase.None])
-    await expectRevert(close(states[1]!, 0b111n, sigs, id, parts, { gasLimit: 1_500_000 }), 'MachineGasTooLow')
+    await expectRevert(close(h1(), DEPOSITS, sigs, other), 'ChannelNotOpen', [other, Phase.None])
+    // The gas that starves conclude's machine call (MachineGasTooLow above) is plenty for a close.
+    await close(h1(), DEPOSITS, sigs, id, [], { gasLimit: 1_500_000 })
   })
 })

@@ -41,7 +41,8 @@ afterEach(() => restore())
 const managerAt = async () => (await f.manager.getAddress()) as Hex
 const params = async (asset: Hex = ETH): Promise<ChannelParams> =>
   makeParams(ws, (await f.counter.getAddress()) as Hex, { deposits: DEPOSITS, bond: BOND, asset, initData: abi.encode(['uint64'], [3]) as Hex })
-const closeSigs = (id: Hex, state: Hex) => new Map(signEach(ws, f.hasher.close(id, 0n, hashState(state))).map((s, i) => [i, s]))
+/** Every participant's consent to close `id` on `state` with `payouts` (default: the Counter outcome of the genesis, the deposits). */
+const closeSigs = (id: Hex, state: Hex, payouts = DEPOSITS) => new Map(signEach(ws, f.hasher.close(id, 0n, hashState(state), payouts)).map((s, i) => [i, s]))
 const ethOf = (i: number) => f.anvil.provider.getBalance(ws[i]!.address)
 const tokenOf = (i: number) => quirky.getFunction('balanceOf')(ws[i]!.address) as Promise<bigint>
 const creditOf = (i: number, asset: Hex) => f.manager.getFunction('balanceOf')(ws[i]!.address, asset) as Promise<bigint>
@@ -61,10 +62,11 @@ async function openQuirky(): Promise<{ id: Hex; genesis: Hex; p: ChannelParams }
   return { id: f.hasher.channelId(p), genesis: set!.args.state as Hex, p }
 }
 
-/** closeAndPay from the genesis (the Counter's outcome = the deposits), sent by a non-participant. */
-async function closeAndPay(id: Hex, p: ChannelParams, state: Hex) {
+/** closeAndPay from `state` with `payouts` (default: the machine's, by eth_call — the Counter's outcome = the deposits), sent by a non-participant. */
+async function closeAndPay(id: Hex, p: ChannelParams, state: Hex, payouts?: bigint[]) {
   const client = new ManagerClient(await managerAt(), f.wallets[0]!)
-  return client.closeAndPay(id, p.participants, state, closeSigs(id, state))
+  const terms = payouts ?? (await client.closePayouts(id, state))
+  return client.closeAndPay(id, p.participants, state, terms, closeSigs(id, state, terms))
 }
 
 describe('closeAndPay: ETH', () => {
@@ -84,9 +86,9 @@ describe('closeAndPay: ETH', () => {
     assert.equal(Number((await f.manager.getFunction('getChannel')(id)).phase), Phase.Closed)
     await assertSolvent(f, [ETH])
     // Settled once: neither close nor closeAndPay again.
-    const sigs = join(signEach(ws, f.hasher.close(id, 0n, hashState(genesis))))
-    await expectRevert(f.manager.getFunction('closeAndPay').staticCall(id, p.participants, genesis, 0b111n, sigs), 'ChannelNotOpen', [id, Phase.Closed])
-    await expectRevert(f.manager.getFunction('close').staticCall(id, p.participants, genesis, 0b111n, sigs), 'ChannelNotOpen', [id, Phase.Closed])
+    const sigs = join(signEach(ws, f.hasher.close(id, 0n, hashState(genesis), DEPOSITS)))
+    await expectRevert(f.manager.getFunction('closeAndPay').staticCall(id, hashState(genesis), DEPOSITS, [], sigs), 'ChannelNotOpen', [id, Phase.Closed])
+    await expectRevert(f.manager.getFunction('close').staticCall(id, hashState(genesis), DEPOSITS, [], sigs), 'ChannelNotOpen', [id, Phase.Closed])
   })
 
   test('an account whose code reverts or spins is credited instead; the others are still paid', async () => {
@@ -128,15 +130,30 @@ describe('closeAndPay: ETH', () => {
     await assertSolvent(f, [ETH])
   })
 
+  test('payouts other than the machine’s outcome, signed by everyone, are what is paid', async () => {
+    const p = await params()
+    const { channelId: id, genesis } = await openChannel(f, ws, p)
+    const signed = [31n, 10n, 20n] // the outcome is [10, 20, 31]
+    const before = await Promise.all([0, 1, 2].map(ethOf))
+    const r = await closeAndPay(id, p, genesis, signed)
+    assert.equal(r.sent, 0b111n)
+    assert.deepEqual(r.closed.payouts, signed)
+    const got = await Promise.all([0, 1, 2].map(ethOf))
+    assert.deepEqual(got.map((b, i) => b - before[i]!), signed.map((x) => x + BOND))
+    await assertSolvent(f, [ETH])
+  })
+
   test('the same consent as close: every revert of close applies', async () => {
     const p = await params()
     const { channelId: id, genesis } = await openChannel(f, ws, p)
     const h = hashState(genesis)
-    const call = (signers: bigint, sigs: Hex, participants = p.participants) =>
-      f.manager.getFunction('closeAndPay').staticCall(id, participants, genesis, signers, sigs)
-    await expectRevert(call(0b011n, join(signEach(ws.slice(0, 2), f.hasher.close(id, 0n, h)))), 'SignaturesBelowThreshold', [2n, 3n])
-    await expectRevert(call(0b111n, join(signEach(ws, f.hasher.close(id, 1n, h)))), 'SignerNotParticipant')
-    await expectRevert(call(0b111n, join(signEach(ws, f.hasher.close(id, 0n, h))), [...p.participants].reverse()), 'ChannelParticipantsMismatch', [id])
+    const call = (sigs: Hex, others: Hex[] = [], payouts = DEPOSITS) =>
+      f.manager.getFunction('closeAndPay').staticCall(id, h, payouts, others, sigs)
+    await expectRevert(call(join(signEach(ws.slice(0, 2), f.hasher.close(id, 0n, h, DEPOSITS)))), 'SignaturesLengthInvalid', [195n, 130n])
+    await expectRevert(call(join(signEach(ws, f.hasher.close(id, 1n, h, DEPOSITS)))), 'CloseSignersMismatch', [id])
+    await expectRevert(call(join(signEach(ws, f.hasher.close(id, 0n, h, [20n, 10n, 31n]))), [], DEPOSITS), 'CloseSignersMismatch', [id])
+    await expectRevert(call(join(signEach(ws, f.hasher.close(id, 0n, h, DEPOSITS))), [p.participants[0]!]), 'CloseSignersMismatch', [id])
+    await expectRevert(call(join(signEach(ws, f.hasher.close(id, 0n, h, [60n, 1n, 1n]))), [], [60n, 1n, 1n]), 'OutcomeExceedsLocked', [62n, 61n])
     assert.equal(Number((await f.manager.getFunction('getChannel')(id)).phase), Phase.Open)
   })
 })

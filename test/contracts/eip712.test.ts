@@ -96,10 +96,10 @@ test('ChannelParams: hasher = ethers TypedDataEncoder = channelIdOf', async () =
 
 test('CloseChannel: hasher = ethers TypedDataEncoder = hashClose', async () => {
   await fc.assert(
-    fc.asyncProperty(bytes32, uint(64), bytes32, async (channelId, fork, stateHash) => {
-      const ours = hasher.close(channelId, fork, stateHash)
-      assert.equal(ours, TypedDataEncoder.hash(domain, types('CloseChannel'), { channelId, fork, stateHash }))
-      assert.equal(ours, await harness.getFunction('hashClose')(channelId, fork, stateHash))
+    fc.asyncProperty(bytes32, uint(64), bytes32, fc.array(uint(256), { maxLength: 64 }), async (channelId, fork, stateHash, payouts) => {
+      const ours = hasher.close(channelId, fork, stateHash, payouts)
+      assert.equal(ours, TypedDataEncoder.hash(domain, types('CloseChannel'), { channelId, fork, stateHash, payouts }))
+      assert.equal(ours, await harness.getFunction('hashClose')(channelId, fork, stateHash, payouts))
     }),
     { numRuns: RUNS },
   )
@@ -114,4 +114,17 @@ test('every field is bound: changing any one changes the digest', async () => {
   const digests = new Set([tx, ...variants].map((t) => hasher.transaction(t)))
   assert.equal(digests.size, variants.length + 1)
   for (const v of variants) assert.equal(await harness.getFunction('hashTransaction')(v), hasher.transaction(v))
+})
+
+test('CloseChannel: every field is bound, each payout and their number too', async () => {
+  const c = { channelId: `0x${'01'.repeat(32)}` as Hex, fork: 0n, stateHash: `0x${'02'.repeat(32)}` as Hex, payouts: [3n, 4n, 0n] }
+  const variants = [
+    { ...c, channelId: `0x${'04'.repeat(32)}` as Hex }, { ...c, fork: 1n }, { ...c, stateHash: `0x${'05'.repeat(32)}` as Hex },
+    { ...c, payouts: [4n, 3n, 0n] }, { ...c, payouts: [3n, 4n, 1n] }, { ...c, payouts: [3n, 4n] }, { ...c, payouts: [3n, 4n, 0n, 0n] }, { ...c, payouts: [] },
+  ]
+  const digest = (v: typeof c) => hasher.close(v.channelId, v.fork, v.stateHash, v.payouts)
+  assert.equal(new Set([c, ...variants].map(digest)).size, variants.length + 1)
+  for (const v of variants) assert.equal(await harness.getFunction('hashClose')(v.channelId, v.fork, v.stateHash, v.payouts), digest(v))
+  assert.throws(() => hasher.close(c.channelId, c.fork, c.stateHash, [-1n]), TypeError)
+  assert.throws(() => hasher.close(c.channelId, c.fork, c.stateHash, [2n ** 256n]), TypeError)
 })

@@ -62,8 +62,8 @@ test('token deposit → open → pay → close → withdraw keeps the manager so
   const final = [100n - 30n + 10n - 5n, 50n - 10n + 5n, 30n]
   assert.deepEqual([...(await f.payments.getFunction('outcome')(prev.state))], final)
 
-  const sigs = join(signEach(ws, f.hasher.close(channelId, 0n, hashState(prev.state))))
-  const receipt = (await (await f.manager.getFunction('close')(channelId, params.participants, prev.state, 0b111n, sigs)).wait())!
+  const sigs = join(signEach(ws, f.hasher.close(channelId, 0n, hashState(prev.state), final)))
+  const receipt = (await (await f.manager.getFunction('close')(channelId, hashState(prev.state), final, [], sigs)).wait())!
   expectEvents(receipt, f.manager, 'Credited', ws.map((w, i) => [channelId, w.address, token, final[i]! + bond]))
   await assertSolvent(f)
 

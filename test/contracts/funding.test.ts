@@ -129,8 +129,8 @@ describe('open from funding', () => {
     await expectRevert(m(outsider).getFunction('open').staticCall(p, signOpen(f, ws, p)), 'ChannelExists', [id])
     // Close from the genesis: the outcome pays the deposits, the remainder 7 is split 3/2/2.
     const genesis = (await f.counter.getFunction('initialState')(p.deposits, p.initData)) as Hex
-    const sigs = join(signEach(ws, f.hasher.close(id, 0n, hashState(genesis))))
-    await (await f.manager.getFunction('close')(id, p.participants, genesis, 0b111n, sigs)).wait()
+    const sigs = join(signEach(ws, f.hasher.close(id, 0n, hashState(genesis), p.deposits)))
+    await (await f.manager.getFunction('close')(id, hashState(genesis), p.deposits, [], sigs)).wait()
     assert.deepEqual(await balances(p), [6n, 7n, 9n])
     await assertSolvent(f)
   })
@@ -277,7 +277,7 @@ test('ERC-20 funding: fund from an approval, open, close, withdraw — exact and
   await expectRevert(m(ws[0]!).getFunction('fund').staticCall(id, token, 21n, 1n, { value: 1n }), 'BalanceValueMismatch', [1n, 0n])
   await openTx(p)
   const genesis = (await f.counter.getFunction('initialState')(p.deposits, p.initData)) as Hex
-  await (await f.manager.getFunction('close')(id, p.participants, genesis, 0b111n, join(signEach(ws, f.hasher.close(id, 0n, hashState(genesis)))))).wait()
+  await (await f.manager.getFunction('close')(id, hashState(genesis), p.deposits, [], join(signEach(ws, f.hasher.close(id, 0n, hashState(genesis), p.deposits))))).wait()
   assert.deepEqual(await balances(p), [5n, 7n, 9n])
   await assertSolvent(f)
 })

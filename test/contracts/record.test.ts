@@ -17,9 +17,6 @@ import { sendViaRelay } from '../helpers/relay.js'
 import { deploy } from '../../src/chain/deploy.js'
 import { channelStruct, channelWordOf, type ChannelRecord } from '../../src/chain/records.js'
 import { ManagerClient } from '../../src/chain/ManagerClient.js'
-import { hashState } from '../../src/protocol/eip712.js'
-import { packSignatures, signDigest } from '../../src/protocol/signatures.js'
-import { bitIndices } from '../../src/protocol/bitmap.js'
 import { DisputeKind, ETH, Phase, type Hex } from '../../src/protocol/types.js'
 
 const ALICE = 0
@@ -67,12 +64,11 @@ describe('a record other than the committed one is refused', () => {
   test('open channel: every field changed → ChannelRecordMismatch on close, posts, timeouts, exits, fraud proofs and proof checks', async () => {
     const r = await current()
     const head = sim.head
-    const closeDigest = f.hasher.close(sim.channelId, 0n, head.hash)
-    const { signers, signatures } = packSignatures(new Map(bitIndices(sim.active).map((i) => [i, signDigest(sim.wallets[i]!.signingKey, closeDigest)])))
+    const terms = await sim.closeTerms(head.state)
     const t = sim.entry(2n).tx
     for (const [field, bad] of tampered(r)) {
       const rec = channelStruct(bad)
-      await expectRevert(raw(ALICE, 'close', sim.channelId, rec, sim.participants, head.state, signers, signatures), 'ChannelRecordMismatch', [sim.channelId])
+      await expectRevert(raw(ALICE, 'close', sim.channelId, rec, ...terms), 'ChannelRecordMismatch', [sim.channelId])
       await expectRevert(raw(ALICE, 'postTransaction', sim.channelId, rec, sim.participants, t, sim.sig(t, BOB)), 'ChannelRecordMismatch', [sim.channelId])
       await expectRevert(raw(CAROL, 'disputeTimeout', sim.channelId, rec, sim.participants, CAROL, sim.chain(1n, 2n, () => [CAROL]), head.state), 'ChannelRecordMismatch', [sim.channelId])
       await expectRevert(raw(ALICE, 'verifyFinalityProof', sim.channelId, rec, sim.participants, sim.final(2n)), 'ChannelRecordMismatch', [sim.channelId])
@@ -141,9 +137,7 @@ describe('a record other than the committed one is refused', () => {
 
   test('claims: a closed record changed (locked, active, bond) → ClaimsMismatch; the committed one pays', async () => {
     const state = sim.head.state
-    const digest = f.hasher.close(sim.channelId, 0n, hashState(state))
-    const { signers, signatures } = packSignatures(new Map(bitIndices(sim.active).map((i) => [i, signDigest(sim.wallets[i]!.signingKey, digest)])))
-    const receipt = await sim.send(ALICE, 'closeToClaims', sim.channelId, sim.participants, state, signers, signatures)
+    const receipt = await sim.send(ALICE, 'closeToClaims', sim.channelId, ...(await sim.closeTerms(state)))
     assert.ok(receipt.status === 1)
     const t = (await trackOf(f.rawManager, sim.channelId))!
     assert.ok(t.claims)
@@ -199,10 +193,9 @@ describe('the record a client rebuilds from the events', () => {
     const forwarder = (await deploy('Forwarder', f.wallets[0]!)).address
     const to = await f.rawManager.getAddress()
     const state = sim.head.state
-    const digest = f.hasher.close(sim.channelId, 0n, hashState(state))
-    const { signers, signatures } = packSignatures(new Map(bitIndices(sim.active).map((i) => [i, signDigest(sim.wallets[i]!.signingKey, digest)])))
+    const terms = await sim.closeTerms(state)
     const r = await current()
-    const closeWith = (rec: ChannelRecord) => f.rawManager.interface.encodeFunctionData('close', [sim.channelId, channelStruct(rec), sim.participants, state, signers, signatures]) as Hex
+    const closeWith = (rec: ChannelRecord) => f.rawManager.interface.encodeFunctionData('close', [sim.channelId, channelStruct(rec), ...terms]) as Hex
     // The relay bubbles the manager's revert data: the stale record's typed error comes back.
     await expectRevert(sendViaRelay(forwarder, f.wallets[4]!, to, closeWith({ ...r, latestSeq: 7n })), 'ChannelRecordMismatch', [sim.channelId])
     await sendViaRelay(forwarder, f.wallets[4]!, to, closeWith(r))
@@ -228,9 +221,7 @@ const word = async () => (await manager().getFunction('channelWord')(sim.channel
 
 /** Closes the channel cooperatively from the head, to claims; returns the track after it. */
 async function closedToClaims() {
-  const digest = f.hasher.close(sim.channelId, 0n, hashState(sim.head.state))
-  const { signers, signatures } = packSignatures(new Map(bitIndices(sim.active).map((i) => [i, signDigest(sim.wallets[i]!.signingKey, digest)])))
-  await sim.send(ALICE, 'closeToClaims', sim.channelId, sim.participants, sim.head.state, signers, signatures)
+  await sim.send(ALICE, 'closeToClaims', sim.channelId, ...(await sim.closeTerms(sim.head.state)))
   return (await trackOf(f.rawManager, sim.channelId))!
 }
 

@@ -121,11 +121,19 @@ describe('an open channel with session keys', () => {
 
   test('conclude from a proof the session keys signed pays the wallets; close consents must be the wallets’', async () => {
     const state = sim.entry(3n).state
-    const digest = f.hasher.close(sim.channelId, 0n, hashState(state))
+    const [stateHash, payouts, others] = await sim.closeTerms(state)
+    assert.deepEqual(others, sim.participants.slice(3), 'every participant active: others = the session keys')
+    const digest = f.hasher.close(sim.channelId, 0n, stateHash, payouts)
     const byKeys = packSignatures(new Map(keys.map((k, i) => [i, signDigest(k.signingKey, digest)])))
+    // Consents by the session keys recover the keys in the wallets' places: not the channel's member list.
     await expectRevert(
-      f.manager.getFunction('close').staticCall(sim.channelId, sim.participants, state, byKeys.signers, byKeys.signatures),
-      'SignerNotParticipant', [0, keys[0]!.address],
+      f.manager.getFunction('close').staticCall(sim.channelId, stateHash, payouts, others, byKeys.signatures),
+      'CloseSignersMismatch', [sim.channelId],
+    )
+    // Nor with the wallets passed in `others` instead of the keys (a list of the keys twice, then the wallets).
+    await expectRevert(
+      f.manager.getFunction('close').staticCall(sim.channelId, stateHash, payouts, sim.params.participants, byKeys.signatures),
+      'CloseSignersMismatch', [sim.channelId],
     )
     const before = await sim.balances()
     await sim.closeCoop(state)
@@ -182,9 +190,10 @@ describe('an open channel with session keys', () => {
     await expectRevert(asThief.getFunction('open').staticCall(steal, consents), 'SignerNotParticipant', [1, keys[BOB]!.address])
     // Close the first channel on a state of its choosing: close consents are the wallets'.
     const head = sim.entry(3n).state
-    const digest = f.hasher.close(sim.channelId, 0n, hashState(head))
+    const [headHash, headPayouts, headOthers] = await sim.closeTerms(head)
+    const digest = f.hasher.close(sim.channelId, 0n, headHash, headPayouts)
     const byKey = packSignatures(new Map([[ALICE, signDigest(ws[ALICE]!.signingKey, digest)], [BOB, signDigest(keys[BOB]!.signingKey, digest)], [CAROL, signDigest(ws[CAROL]!.signingKey, digest)]]))
-    await expectRevert(asThief.getFunction('close').staticCall(sim.channelId, sim.participants, head, byKey.signers, byKey.signatures), 'SignerNotParticipant', [BOB, keys[BOB]!.address])
+    await expectRevert(asThief.getFunction('close').staticCall(sim.channelId, headHash, headPayouts, headOthers, byKey.signatures), 'CloseSignersMismatch', [sim.channelId])
     // Sign for Bob in his other channel: that channel knows another key.
     const tx = other.forge({ actor: BOB, data: inc(1n) })
     const stolen = packSignatures(new Map([[BOB, signDigest(keys[BOB]!.signingKey, f.hasher.transaction(tx))]]))

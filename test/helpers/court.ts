@@ -13,6 +13,7 @@ import {
   DisputeKind, type ChannelParams, type DisputeRecord, type Hex, type PackedSignedTransaction, type Transaction,
 } from '../../src/protocol/types.js'
 import { memberList } from '../../src/protocol/members.js'
+import { closeOthers, closePayouts } from '../../src/protocol/close.js'
 import { abi, makeParams, openChannel, type Fixture } from './fixture.js'
 
 /** One transaction of the simulated history with its resulting state. */
@@ -281,11 +282,26 @@ export class Sim {
   post(i: number, tx: Transaction, signature: Hex) {
     return this.send(i, 'postTransaction', this.channelId, this.participants, tx, signature)
   }
-  /** Closes cooperatively from `state`: every active participant signs CloseChannel. */
-  closeCoop(state: Hex, by = bitIndices(this.active)[0]!) {
-    const digest = this.f.hasher.close(this.channelId, this.fork, hashState(state))
-    const { signers, signatures } = packSignatures(new Map(bitIndices(this.active).map((i) => [i, signDigest(this.wallets[i]!.signingKey, digest)])))
-    return this.send(by, 'close', this.channelId, this.participants, state, signers, signatures)
+  /** The payouts of a close on `state`: the machine's outcome with nothing for inactive participants (closePayouts). */
+  async closePayouts(state: Hex): Promise<bigint[]> {
+    return closePayouts(((await this.machine.getFunction('outcome')(state)) as bigint[]).map(BigInt), this.active)
+  }
+
+  /**
+   * The arguments of close / closeAndPay / closeToClaims after the channel id (and record) for
+   * a close on `state`: [stateHash, payouts, others, signatures], every active participant's
+   * wallet consenting to the machine's payouts of `state` (or `payouts`).
+   */
+  async closeTerms(state: Hex, payouts?: bigint[]): Promise<[Hex, bigint[], Hex[], Hex]> {
+    const pay = payouts ?? (await this.closePayouts(state))
+    const digest = this.f.hasher.close(this.channelId, this.fork, hashState(state), pay)
+    const { signatures } = packSignatures(new Map(bitIndices(this.active).map((i) => [i, signDigest(this.wallets[i]!.signingKey, digest)])))
+    return [hashState(state), pay, closeOthers(this.participants, this.params.participants.length, this.active), signatures]
+  }
+
+  /** Closes cooperatively from `state`: every active participant signs CloseChannel with the machine's payouts of `state` (or `payouts`). */
+  async closeCoop(state: Hex, by = bitIndices(this.active)[0]!, payouts?: bigint[]) {
+    return this.send(by, 'close', this.channelId, ...(await this.closeTerms(state, payouts)))
   }
 
   /** The machine's next actor of the head state. */

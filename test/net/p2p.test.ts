@@ -78,7 +78,7 @@ describe('P2PManager on a local HyperDHT', () => {
       { type: 'confirm', fork: 0n, seq: 1n, digest: `0x${'cc'.repeat(32)}`, signer: 1, signature: sig },
       { type: 'sync-request', fork: 0n, fromSeq: 1n },
       { type: 'sync-response', fork: 0n, entries: [{ transaction: tx(channelId).transaction, signatures: [[0, sig], [1, sig]] }] },
-      { type: 'close', fork: 0n, seq: 1n, stateHash: `0x${'dd'.repeat(32)}`, signer: 0, signature: sig },
+      { type: 'close', fork: 0n, seq: 1n, stateHash: `0x${'dd'.repeat(32)}`, payouts: [5n, 0n, 2n ** 256n - 1n], signer: 0, signature: sig },
       { type: 'ping', nonce: 42 },
       { type: 'pong', nonce: 42 },
     ]

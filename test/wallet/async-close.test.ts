@@ -21,6 +21,7 @@ import { EvmStateMachine } from '../../src/machine/EvmStateMachine.js'
 import type { ParleyHasher } from '../../src/protocol/eip712.js'
 import type { ChannelParams, Hex } from '../../src/protocol/types.js'
 import { MemoryStore } from '../../src/store/MemoryStore.js'
+import { closePayouts } from '../../src/protocol/close.js'
 import { RESERVED_SIGNATURE, type Store } from '../../src/store/types.js'
 import { MemoryHub } from '../../src/transport/MemoryHub.js'
 import type { Transport } from '../../src/transport/Transport.js'
@@ -104,6 +105,17 @@ async function setup(): Promise<Setup> {
   return { params, channelId: bob.channelId, hub, stores, clocks, keys, genesis, alice, bob }
 }
 
+/** The payouts of a close of `c` on `state` (default: its latest final state): its machine's outcome, inactive participants zeroed. */
+async function payoutsOf(c: Channel, state: Hex = c.state.finalState): Promise<bigint[]> {
+  const machine = await EvmStateMachine.fromChain({ provider: anvil.provider, address: stack.machines.payments })
+  return closePayouts(await machine.outcome(state), c.state.active)
+}
+
+/** The CloseChannel digest of `c`'s latest final state with its machine's payouts. */
+async function closeDigest(s: Setup, c: Channel): Promise<Hex> {
+  return hasher.close(s.channelId, 0n, c.state.finalStateHash, await payoutsOf(c))
+}
+
 /** Two moves, final for both. */
 async function playTwo(s: Setup, a: Channel): Promise<void> {
   const one = await a.propose(pay(1, ETH1 / 4n))
@@ -132,7 +144,7 @@ describe('close consent through an external wallet', () => {
     store = s.stores[0]!
     const a = await s.alice(wallet, false, watch(s.hub, s.hub.connect(0)))
     await playTwo(s, a)
-    const digest = hasher.close(s.channelId, 0n, a.state.finalStateHash)
+    const digest = await closeDigest(s, a)
 
     const closing = a.close()
     const again = a.close() // a second close joins the first: one wallet request
@@ -145,13 +157,20 @@ describe('close consent through an external wallet', () => {
     // While the wallet is asked, the fork takes no other close and no transaction of ours.
     const guard = engineOf(a).internals().guard
     const fork = engineOf(a).internals().sm.ledger.fork
-    assert.throws(() => guard.reserveClose(fork, hasher.close(s.channelId, 0n, fork.stateHash)), code('CLOSE_ALREADY_SIGNED'))
+    const genesisPayouts = await payoutsOf(a, s.genesis.state)
+    assert.throws(() => guard.reserveClose(fork, hasher.close(s.channelId, 0n, fork.stateHash, genesisPayouts)), code('CLOSE_ALREADY_SIGNED'))
     assert.throws(() => guard.signTransaction(fork, 3n, digest), code('CHANNEL_CLOSING'))
     await assert.rejects(a.propose(pay(1, 1n)), code('CHANNEL_NOT_OPEN'))
     // A peer's request to close on another state (the genesis) is a conflict, not a second consent.
-    const other = { type: 'close' as const, fork: 0n, seq: 0n, stateHash: fork.stateHash, signer: 1, signature: signCloseConsent(anvil.wallets[2]!.signingKey, hasher, s.channelId, 0n, s.genesis.state) }
+    const other = { type: 'close' as const, fork: 0n, seq: 0n, stateHash: fork.stateHash, payouts: genesisPayouts, signer: 1, signature: signCloseConsent(anvil.wallets[2]!.signingKey, hasher, s.channelId, 0n, s.genesis.state, genesisPayouts) }
     await assert.rejects(engineOf(a).internals().closer.receive(other), code('CLOSE_CONFLICT'))
+    // So is one on our state with other payouts than we asked the wallet to sign.
+    const mine = await payoutsOf(a)
+    const skewed = [mine[0]! + 1n, mine[1]! - 1n]
+    const otherPayouts = { type: 'close' as const, fork: 0n, seq: a.state.finalSeq, stateHash: a.state.finalStateHash, payouts: skewed, signer: 1, signature: signCloseConsent(anvil.wallets[2]!.signingKey, hasher, s.channelId, 0n, a.state.finalState, skewed) }
+    await assert.rejects(engineOf(a).internals().closer.receive(otherPayouts), code('CLOSE_CONFLICT'))
     assert.equal(wallet.asks.length, 1)
+    assert.deepEqual(wallet.asks[0]!.data.message.payouts, mine, 'the wallet is shown the payouts of our machine')
 
     const given = await wallet.approve(0, { form: 'compact' })
 
@@ -169,12 +188,12 @@ describe('close consent through an external wallet', () => {
     await s.bob.dispose()
   })
 
-  test("a refusal, another account's signature or a signature of another close leaves the reservation: close() asks again for the same digest; v = 0 / 1 is taken", async () => {
+  test("a refusal, another account's signature or a signature of another close (state or payouts) leaves the reservation: close() asks again for the same digest; v = 0 / 1 is taken", async () => {
     const s = await setup()
     const wallet = new GatedWallet(anvil.wallets[1]!)
     const a = await s.alice(wallet, false, watch(s.hub, s.hub.connect(0)))
     await playTwo(s, a)
-    const digest = hasher.close(s.channelId, 0n, a.state.finalStateHash)
+    const digest = await closeDigest(s, a)
     const reserved = { kind: 'close', fork: 0n, seq: 0n, digest, signature: RESERVED_SIGNATURE }
 
     const first = a.close()
@@ -205,10 +224,21 @@ describe('close consent through an external wallet', () => {
     await settle(s.hub, [a, s.bob])
     assert.deepEqual(s.stores[0]!.getOwnSignature(s.channelId, 'close', 0n, 0n), reserved, 'a signature of another close is not stored')
     assert.deepEqual(closeMessages(s.hub, 0), [], 'nor sent')
+    // Our own account's signature of our state, but with other payouts: refused the same way.
+    const fifth = a.close()
+    await settle(s.hub, [a, s.bob])
+    const otherPayouts = assert.rejects(fifth, code('SIGNER_MISMATCH'))
+    const mine = await payoutsOf(a)
+    await wallet.approve(3, { message: { payouts: [mine[0]! + 1n, mine[1]! - 1n] } })
+    await tick()
+    await otherPayouts
+    await settle(s.hub, [a, s.bob])
+    assert.deepEqual(s.stores[0]!.getOwnSignature(s.channelId, 'close', 0n, 0n), reserved, 'a signature of other payouts is not stored')
+    assert.deepEqual(closeMessages(s.hub, 0), [], 'nor sent')
 
     const third = a.close()
     await settle(s.hub, [a, s.bob])
-    await wallet.approve(3, { form: 'v01' })
+    await wallet.approve(4, { form: 'v01' })
     await tick()
     await settle(s.hub, [a, s.bob])
     const ours = s.stores[0]!.getOwnSignature(s.channelId, 'close', 0n, 0n)!.signature
@@ -226,7 +256,7 @@ describe('close consent through an external wallet', () => {
     const t = mutable(s.hub.connect(0))
     const a = await s.alice(wallet, false, t)
     await playTwo(s, a)
-    const digest = hasher.close(s.channelId, 0n, a.state.finalStateHash)
+    const digest = await closeDigest(s, a)
     const closing = a.close()
     await settle(s.hub, [a, s.bob])
     t.muted = true // the process dies between the store write and the send
@@ -255,7 +285,7 @@ describe('close consent through an external wallet', () => {
     const wallet = new GatedWallet(anvil.wallets[1]!)
     const a = await s.alice(wallet)
     await playTwo(s, a)
-    const digest = hasher.close(s.channelId, 0n, a.state.finalStateHash)
+    const digest = await closeDigest(s, a)
     const closing = a.close()
     await settle(s.hub, [a, s.bob])
     await a.dispose()
@@ -288,7 +318,7 @@ describe('close consent through an external wallet', () => {
     const wallet = new GatedWallet(anvil.wallets[1]!)
     const a = await s.alice(wallet)
     await playTwo(s, a)
-    const digest = hasher.close(s.channelId, 0n, a.state.finalStateHash)
+    const digest = await closeDigest(s, a)
     const closing = a.close()
     await settle(s.hub, [a, s.bob])
     await a.dispose()

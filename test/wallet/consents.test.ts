@@ -18,6 +18,7 @@ import { decodeManagerLog } from '../../src/chain/decode.js'
 import { ParleyError } from '../../src/errors/ParleyError.js'
 import { hashState } from '../../src/protocol/eip712.js'
 import { memberList } from '../../src/protocol/members.js'
+import { closeOthers } from '../../src/protocol/close.js'
 import { packSignatures } from '../../src/protocol/signatures.js'
 import { ETH, type ChannelParams, type Hex } from '../../src/protocol/types.js'
 import {
@@ -68,8 +69,12 @@ describe('typed data', () => {
     const params = sessionParams([createSessionKey(), createSessionKey()])
     const open = openConsentTypedData(f.hasher.domain, params)
     assert.equal(TypedDataEncoder.hash(open.domain, open.types, open.message), f.hasher.channelId(params))
-    const close = closeConsentTypedData(f.hasher.domain, f.hasher.channelId(params), 3n, '0x1234')
-    assert.equal(TypedDataEncoder.hash(close.domain, close.types, close.message), f.hasher.close(f.hasher.channelId(params), 3n, hashState('0x1234')))
+    const payouts = [5n, 0n, 2n ** 256n - 1n]
+    const close = closeConsentTypedData(f.hasher.domain, f.hasher.channelId(params), 3n, '0x1234', payouts)
+    assert.equal(TypedDataEncoder.hash(close.domain, close.types, close.message), f.hasher.close(f.hasher.channelId(params), 3n, hashState('0x1234'), payouts))
+    // The wallet shows what each participant gets: the payouts are in the message, a copy of them.
+    assert.deepEqual(close.message.payouts, payouts)
+    assert.notEqual(close.message.payouts, payouts)
   })
 
   test('a channel without session keys opens under the id its params have without signers', async () => {
@@ -102,13 +107,16 @@ test('anvil’s eth_signTypedData_v4 consents open a channel with session keys; 
   assert.deepEqual([stateHash, seq], [sim.entry(3n).tx.stateHash, 3n])
 
   const final = sim.entry(3n).state
+  const payouts = await sim.closePayouts(final)
+  assert.deepEqual(payouts, [ETH1 - 2n * BOND, ETH1 + 2n * BOND])
   const closeSigs = [
-    await requestCloseConsent(alice, f.hasher.domain, channelId, 0n, final),
-    await requestCloseConsent(bob, f.hasher.domain, channelId, 0n, final),
+    await requestCloseConsent(alice, f.hasher.domain, channelId, 0n, final, payouts),
+    await requestCloseConsent(bob, f.hasher.domain, channelId, 0n, final, payouts),
   ]
-  const { signers, signatures } = packSignatures(new Map(closeSigs.map((s, i) => [i, s])))
+  const { signatures } = packSignatures(new Map(closeSigs.map((s, i) => [i, s])))
   const before = await sim.balances()
-  await sim.send(0, 'close', channelId, memberList(params), final, signers, signatures)
+  // Every participant active: `others` is the session keys (the wallets come back from the consents).
+  await sim.send(0, 'close', channelId, hashState(final), payouts, closeOthers(memberList(params), 2, 0b11n), signatures)
   const d = (await sim.balances()).map((b, i) => b - before[i]!)
   assert.deepEqual(d, [ETH1 - 2n * BOND + BOND, ETH1 + 2n * BOND + BOND])
   for (const k of keys) assert.equal(await f.manager.getFunction('balanceOf')(k.address, ETH), 0n)

@@ -97,7 +97,8 @@ test('external wallets as the accounts of running peers: they play with session 
   assert.deepEqual(after.map((x, i) => x - before[i]!), [ETH1 - ETH1 / 4n + ETH1 / 10n + BOND, ETH1 + ETH1 / 4n - ETH1 / 10n + BOND])
   for (const k of keys) assert.equal(await stack.manager.balanceOf(k.address as Hex, ETH), 0n)
   // The consents are the wallets' own (not the session keys'), and Alice's wallet sent the close.
-  const digest = (await stack.manager.hasher()).close(channelId, 0n, result.stateHash)
+  assert.deepEqual(result.payouts, [ETH1 - ETH1 / 4n + ETH1 / 10n, ETH1 + ETH1 / 4n - ETH1 / 10n], 'the consents name the machine’s payouts')
+  const digest = (await stack.manager.hasher()).close(channelId, 0n, result.stateHash, result.payouts)
   assert.deepEqual([...result.signatures.entries()].map(([i, s]) => [i, recoverSigner(digest, s)]), [[0, addresses[0]], [1, addresses[1]]])
   const receipt = await anvil.provider.getTransactionReceipt(result.transactionHash)
   assert.equal(receipt!.from.toLowerCase(), addresses[0])
