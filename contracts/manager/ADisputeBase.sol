@@ -14,63 +14,96 @@ import {AProofs} from "./AProofs.sol";
 abstract contract ADisputeBase is IDisputeManager, AProofs {
     // ─── Channel, caller and record ──────────────────────────────────────────────────────────
 
-    /// @dev The record of a channel in phase Open (checked, with `participants`) and an active
-    /// caller; DisputeAlreadyOpen when a dispute is open.
-    function _openForDispute(bytes32 channelId, Channel calldata channel, address[] calldata participants, uint256 index)
-        internal
-        view
-        returns (Channel memory ch)
-    {
-        if (_phase(_channels[channelId]) == Phase.Disputed) revert DisputeAlreadyOpen(channelId);
-        ch = _openChannel(channelId, channel, participants);
+    // Every check below takes the re-supplied record already in memory, `ch` with its hash `h`
+    // (ACore._load: one copy of the calldata words), and returns nothing: a helper returning a
+    // `Channel memory` makes Solidity allocate and zero a fresh 17-word struct for its return
+    // value (about 350 gas) before the assignment that replaces it.
+
+    /// @dev A channel in phase Open whose word commits to `h`, `participants` its member list,
+    /// and an active caller; DisputeAlreadyOpen when a dispute is open.
+    function _openForDispute(
+        bytes32 channelId,
+        Channel memory ch,
+        bytes32 h,
+        address[] calldata participants,
+        uint256 index
+    ) internal view {
+        uint256 word = _channels[channelId];
+        if (_phase(word) == Phase.Disputed) revert DisputeAlreadyOpen(channelId);
+        _requireOpen(channelId, word, h);
+        _checkMembers(channelId, ch, participants);
         _requireCaller(participants, index, ch);
     }
 
-    /// @dev The record of a Disputed channel: `channel` and `dispute` must be the ones the
+    /// @dev ACore._openChannel's checks of the channel's `word` (ChannelNotOpen in another phase,
+    /// ChannelRecordMismatch unless it commits to the record of hash `h`); the member list is the
+    /// caller's to check.
+    function _requireOpen(bytes32 channelId, uint256 word, bytes32 h) internal pure {
+        Phase phase = _phase(word);
+        if (phase != Phase.Open) revert ChannelNotOpen(channelId, phase);
+        if (_word(h, Phase.Open) != word) revert ChannelRecordMismatch(channelId);
+    }
+
+    /// @dev A channel in phase Open (its record `ch` of hash `h`, checked with `participants`), as
+    /// ACore._openChannel checks it.
+    function _open(bytes32 channelId, Channel memory ch, bytes32 h, address[] calldata participants) internal view {
+        _requireOpen(channelId, _channels[channelId], h);
+        _checkMembers(channelId, ch, participants);
+    }
+
+    /// @dev A Disputed channel: the record `ch` (hash `h`) and `dispute` must be the ones the
     /// channel's word commits to (DisputeRecordMismatch otherwise), and `participants` the
     /// record's member list.
     function _disputed(
         bytes32 channelId,
-        Channel calldata channel,
+        Channel memory ch,
+        bytes32 h,
         address[] calldata participants,
         DisputeRecord calldata dispute
-    ) internal view returns (Channel memory ch) {
+    ) internal view {
         uint256 word = _channels[channelId];
         if (_phase(word) != Phase.Disputed) revert DisputeNotOpen(channelId);
-        bytes32 h;
-        (ch, h) = _load(channel);
+        _requireRecord(channelId, word, h, dispute);
+        _checkMembers(channelId, ch, participants);
+    }
+
+    /// @dev The Disputed channel's `word` must commit to the record of hash `h` and `dispute`.
+    function _requireRecord(bytes32 channelId, uint256 word, bytes32 h, DisputeRecord calldata dispute) private pure {
         if (_word(keccak256(abi.encode(h, dispute)), Phase.Disputed) != word) {
             revert DisputeRecordMismatch(channelId);
         }
-        _checkMembers(channelId, ch, participants);
     }
 
     /// @dev A channel open, or disputed with `dispute` its record (for calls that may replace or
     /// join an open dispute: fraud proofs, and exits over a timeout), and an active caller.
     function _openOrDisputed(
         bytes32 channelId,
-        Channel calldata channel,
+        Channel memory ch,
+        bytes32 h,
         address[] calldata participants,
         uint256 index,
         DisputeRecord calldata dispute
-    ) internal view returns (Channel memory ch) {
-        if (_phase(_channels[channelId]) == Phase.Disputed) {
-            ch = _disputed(channelId, channel, participants, dispute);
+    ) internal view {
+        uint256 word = _channels[channelId];
+        if (_phase(word) == Phase.Disputed) {
+            _requireRecord(channelId, word, h, dispute);
         } else {
-            ch = _openChannel(channelId, channel, participants);
+            _requireOpen(channelId, word, h);
         }
+        _checkMembers(channelId, ch, participants);
         _requireCaller(participants, index, ch);
     }
 
     /// @dev Like _disputed, for challenges and answers: before the deadline, by an active caller.
     function _challengeable(
         bytes32 channelId,
-        Channel calldata channel,
+        Channel memory ch,
+        bytes32 h,
         address[] calldata participants,
         uint256 index,
         DisputeRecord calldata record
-    ) internal view returns (Channel memory ch) {
-        ch = _disputed(channelId, channel, participants, record);
+    ) internal view {
+        _disputed(channelId, ch, h, participants, record);
         if (block.timestamp > record.deadline) revert DisputeExpired(block.timestamp, record.deadline);
         _requireCaller(participants, index, ch);
     }

@@ -19,7 +19,8 @@ abstract contract ADisputeManager is ADisputes, AFraud {
         DisputeRecord calldata dispute,
         bytes calldata state
     ) external {
-        Channel memory ch = _disputed(channelId, channel, participants, dispute);
+        (Channel memory ch, bytes32 h) = _load(channel);
+        _disputed(channelId, ch, h, participants, dispute);
         if (block.timestamp <= dispute.deadline) revert DisputePending(block.timestamp, dispute.deadline);
         _requireStateHash(state, dispute.stateHash);
         emit DisputeResolved(channelId, ch.fork, dispute);

@@ -20,7 +20,8 @@ abstract contract ADisputes is ADisputeBase {
     ) external {
         // Open channels only: while a dispute is open nobody signs on the fork, and the one move
         // that matters then (the accused's) is published by respond.
-        Channel memory ch = _openChannel(channelId, channel, participants);
+        (Channel memory ch, bytes32 h) = _load(channel);
+        _open(channelId, ch, h, participants);
         bytes32 digest = _checkMove(channelId, ch, participants, transaction, signature, ch.genesisTimestamp);
         emit TransactionPosted(channelId, digest, transaction, signature);
     }
@@ -34,7 +35,8 @@ abstract contract ADisputes is ADisputeBase {
         SignedTransaction[] calldata txs,
         bytes calldata state
     ) external {
-        Channel memory ch = _openForDispute(channelId, channel, participants, index);
+        (Channel memory ch, bytes32 h) = _load(channel);
+        _openForDispute(channelId, ch, h, participants, index);
         if (state.length > MAX_STATE_BYTES) revert StateTooLarge(state.length, MAX_STATE_BYTES);
         DisputeRecord memory record;
         record.disputer = uint16(index);
@@ -85,7 +87,8 @@ abstract contract ADisputes is ADisputeBase {
         bool leave,
         bytes calldata state
     ) external {
-        Channel memory ch = _openOrDisputed(channelId, channel, participants, index, dispute);
+        (Channel memory ch, bytes32 h) = _load(channel);
+        _openOrDisputed(channelId, ch, h, participants, index, dispute);
         // A timeout can be answered with a move and raised again at once (in one transaction, even),
         // for ever: leaving must not wait on that, so an exit or force-close replaces an open
         // timeout. Anything else open is resolved first (each resolution removes someone or settles).
@@ -117,7 +120,8 @@ abstract contract ADisputes is ADisputeBase {
         Transaction calldata transaction,
         bytes calldata signature
     ) external {
-        Channel memory ch = _challengeable(channelId, channel, participants, index, dispute);
+        (Channel memory ch, bytes32 h) = _load(channel);
+        _challengeable(channelId, ch, h, participants, index, dispute);
         if (dispute.kind != DisputeKind.Timeout) revert DisputeKindInvalid(dispute.kind);
         uint64 seq = transaction.seq;
         if (
@@ -143,7 +147,8 @@ abstract contract ADisputes is ADisputeBase {
         SignedTransaction[] calldata proof,
         bytes calldata state
     ) external {
-        Channel memory ch = _challengeable(channelId, channel, participants, index, dispute);
+        (Channel memory ch, bytes32 h) = _load(channel);
+        _challengeable(channelId, ch, h, participants, index, dispute);
         DisputeRecord memory next = dispute;
         _candidate(next, channelId, ch, participants, proof, false);
         if (next.seq <= dispute.seq) revert CandidateNotLater(next.seq, dispute.seq);
@@ -167,7 +172,8 @@ abstract contract ADisputes is ADisputeBase {
         SignedTransaction[] calldata txs,
         bytes calldata state
     ) external {
-        Channel memory ch = _challengeable(channelId, channel, participants, index, dispute);
+        (Channel memory ch, bytes32 h) = _load(channel);
+        _challengeable(channelId, ch, h, participants, index, dispute);
         if (dispute.kind != DisputeKind.Exit && dispute.kind != DisputeKind.ForceClose) revert DisputeKindInvalid(dispute.kind);
         // The last extension must stay open to fraud proofs for a full challenge time.
         uint256 until = dispute.deadline - ch.challengeTime;
@@ -193,7 +199,8 @@ abstract contract ADisputes is ADisputeBase {
         SignedTransaction[] calldata checkpoint,
         bytes calldata state
     ) external {
-        Channel memory ch = _challengeable(channelId, channel, participants, index, dispute);
+        (Channel memory ch, bytes32 h) = _load(channel);
+        _challengeable(channelId, ch, h, participants, index, dispute);
         if (dispute.kind != DisputeKind.Timeout && dispute.kind != DisputeKind.Conclude) {
             revert DisputeKindInvalid(dispute.kind);
         }

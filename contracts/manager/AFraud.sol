@@ -25,7 +25,8 @@ abstract contract AFraud is ADisputeBase {
         SignedTransaction[] calldata checkpoint,
         bytes calldata state
     ) external {
-        Channel memory ch = _openOrDisputed(channelId, channel, participants, index, dispute);
+        (Channel memory ch, bytes32 h) = _load(channel);
+        _openOrDisputed(channelId, ch, h, participants, index, dispute);
         Transaction calldata t = fraud.transaction;
         Signatures.verify(_checkTransaction(channelId, ch, t, ch.genesisTimestamp), _signersOf(participants, ch), fraud.signers, fraud.signatures);
         _requireStateHash(previousState, t.previousStateHash);
@@ -45,7 +46,8 @@ abstract contract AFraud is ADisputeBase {
         SignedTransaction[] calldata checkpoint,
         bytes calldata state
     ) external {
-        Channel memory ch = _openOrDisputed(channelId, channel, participants, index, dispute);
+        (Channel memory ch, bytes32 h) = _load(channel);
+        _openOrDisputed(channelId, ch, h, participants, index, dispute);
         bytes32 a = _checkTransaction(channelId, ch, first.transaction, ch.genesisTimestamp);
         bytes32 b = _checkTransaction(channelId, ch, second.transaction, ch.genesisTimestamp);
         if (a == b || first.transaction.seq != second.transaction.seq) revert EquivocationInvalid();
