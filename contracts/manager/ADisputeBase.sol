@@ -67,11 +67,27 @@ abstract contract ADisputeBase is IDisputeManager, AProofs {
         _checkMembers(channelId, ch, participants);
     }
 
-    /// @dev The Disputed channel's `word` must commit to the record of hash `h` and `dispute`.
+    /// @dev Words of `abi.encode(DisputeRecord)`: every field is static, so a record lies in
+    /// calldata as exactly these words.
+    uint256 private constant RECORD_WORDS = 7;
+
+    /// @dev The Disputed channel's `word` must commit to the record of hash `h` and `dispute`:
+    /// keccak256(abi.encode(h, dispute)) as _storeRecord wrote it, hashed over the calldata words
+    /// as they are (as ACore._load hashes the channel's record) instead of re-encoding them field
+    /// by field. _storeRecord encoded a clean record, so a `dispute` hashing to it is that
+    /// record's exact encoding; a word with dirty bits (or a kind out of range) hashes to
+    /// something no word commits to.
     function _requireRecord(bytes32 channelId, uint256 word, bytes32 h, DisputeRecord calldata dispute) private pure {
-        if (_word(keccak256(abi.encode(h, dispute)), Phase.Disputed) != word) {
-            revert DisputeRecordMismatch(channelId);
+        bytes32 committed;
+        // The decoder checked that the record's words lie in calldata. Scratch use above the free
+        // memory pointer, which stays unmoved.
+        assembly ("memory-safe") {
+            let m := mload(0x40)
+            mstore(m, h)
+            calldatacopy(add(m, 0x20), dispute, mul(RECORD_WORDS, 32))
+            committed := keccak256(m, mul(add(RECORD_WORDS, 1), 32))
         }
+        if (_word(committed, Phase.Disputed) != word) revert DisputeRecordMismatch(channelId);
     }
 
     /// @dev A channel open, or disputed with `dispute` its record (for calls that may replace or
