@@ -57,7 +57,8 @@ library Signatures {
     /// and a consent signed by any other key, or over other terms, recovers another address.
     /// Reverts SignaturesLengthInvalid, CloseOthersInvalid (fewer words than inactive
     /// participants), SignatureMalleable(i) (as `verify`) or SignatureInvalid(i) (nothing
-    /// recovered).
+    /// recovered). The recovery lines are the verify loop's, written out again: each loop is one
+    /// assembly block, and a shared Solidity function would cost a call per signature.
     function recoverMembers(bytes32 digest, uint256 n, uint64 active, address[] calldata others, bytes calldata sigs)
         internal
         view

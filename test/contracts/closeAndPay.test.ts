@@ -15,7 +15,7 @@ import { hashState } from '../../src/protocol/eip712.js'
 import { ETH, Phase, type ChannelParams, type Hex } from '../../src/protocol/types.js'
 import { setup, snapshot, makeParams, openChannel, signOpen, abi, type Fixture } from '../helpers/fixture.js'
 import { expectEvents, expectRevert } from '../helpers/revert.js'
-import { join, signEach } from '../helpers/sigs.js'
+import { expectSharedCloseReverts, join, signEach } from '../helpers/sigs.js'
 import { assertSolvent } from '../helpers/solvency.js'
 
 let f: Fixture
@@ -149,10 +149,7 @@ describe('closeAndPay: ETH', () => {
     const h = hashState(genesis)
     const call = (sigs: Hex, others: Hex[] = [], payouts = DEPOSITS) =>
       f.manager.getFunction('closeAndPay').staticCall(id, h, payouts, others, sigs)
-    await expectRevert(call(join(signEach(ws.slice(0, 2), f.hasher.close(id, 0n, h, DEPOSITS)))), 'SignaturesLengthInvalid', [195n, 130n])
-    await expectRevert(call(join(signEach(ws, f.hasher.close(id, 1n, h, DEPOSITS)))), 'CloseSignersMismatch', [id])
-    await expectRevert(call(join(signEach(ws, f.hasher.close(id, 0n, h, [20n, 10n, 31n]))), [], DEPOSITS), 'CloseSignersMismatch', [id])
-    await expectRevert(call(join(signEach(ws, f.hasher.close(id, 0n, h, DEPOSITS))), [p.participants[0]!]), 'CloseSignersMismatch', [id])
+    await expectSharedCloseReverts(f.hasher, ws, id, h, DEPOSITS, call)
     await expectRevert(call(join(signEach(ws, f.hasher.close(id, 0n, h, [60n, 1n, 1n]))), [], [60n, 1n, 1n]), 'OutcomeExceedsLocked', [62n, 61n])
     assert.equal(Number((await f.manager.getFunction('getChannel')(id)).phase), Phase.Open)
   })

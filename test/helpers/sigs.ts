@@ -1,9 +1,12 @@
 /**
- * Signature tampering for revert tests: malleable twins, bad v, wrong lengths, concatenation.
+ * Signature tampering for revert tests: malleable twins, bad v, wrong lengths, concatenation;
+ * the reverts every close entry point shares.
  */
 import { concat, getBytes, hexlify, type Wallet } from 'ethers'
+import type { ParleyHasher } from '../../src/protocol/eip712.js'
 import { signDigest } from '../../src/protocol/signatures.js'
 import type { Hex } from '../../src/protocol/types.js'
+import { expectRevert } from './revert.js'
 
 /** secp256k1 group order. */
 export const SECP256K1_N = 0xfffffffffffffffffffffffffffffffebaaedce6af48a03bbfd25e8cd0364141n
@@ -46,4 +49,26 @@ export function withWord(sig: Hex, word: 0 | 1, value: bigint): Hex {
 export function trim(sig: Hex, n: number): Hex {
   const b = getBytes(sig)
   return hexlify(n >= 0 ? b.subarray(0, b.length - n) : concat([b, new Uint8Array(-n)])) as Hex
+}
+
+/**
+ * The reverts every close entry point shares, for a channel whose participants `ws` are all
+ * active, closing on state hash `h` with `payouts`: one consent fewer (the wrong length), consents
+ * on another fork or over other payouts, and a member in `others` (a list the record does not
+ * commit to). `call(signatures, others, payouts)` sends close, closeAndPay or closeToClaims.
+ */
+export async function expectSharedCloseReverts(
+  hasher: ParleyHasher,
+  ws: readonly Wallet[],
+  id: Hex,
+  h: Hex,
+  payouts: readonly bigint[],
+  call: (signatures: Hex, others: Hex[], payouts: bigint[]) => Promise<unknown>,
+): Promise<void> {
+  const sign = (fork: bigint, terms: readonly bigint[], by = ws) => join(signEach(by, hasher.close(id, fork, h, [...terms])))
+  const n = BigInt(ws.length)
+  await expectRevert(call(sign(0n, payouts, ws.slice(1)), [], [...payouts]), 'SignaturesLengthInvalid', [65n * n, 65n * (n - 1n)])
+  await expectRevert(call(sign(1n, payouts), [], [...payouts]), 'CloseSignersMismatch', [id])
+  await expectRevert(call(sign(0n, [...payouts].reverse()), [], [...payouts]), 'CloseSignersMismatch', [id])
+  await expectRevert(call(sign(0n, payouts), [ws[0]!.address as Hex], [...payouts]), 'CloseSignersMismatch', [id])
 }
