@@ -227,7 +227,7 @@ abstract contract ADisputeBase is IDisputeManager, AProofs {
         uint256 signer,
         bytes calldata signature
     ) internal view {
-        Signatures.verify(digest, _signersOf(participants, ch), Bitmap.bit(signer), signature);
+        Signatures.verifyOne(digest, _signersOf(participants, ch), signer, signature);
     }
 
     // ─── Slashing ────────────────────────────────────────────────────────────────────────────

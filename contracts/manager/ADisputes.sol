@@ -23,7 +23,7 @@ abstract contract ADisputes is ADisputeBase {
         (Channel memory ch, bytes32 h) = _load(channel);
         _open(channelId, ch, h, participants);
         bytes32 digest = _checkMove(channelId, ch, participants, transaction, signature, ch.genesisTimestamp);
-        emit TransactionPosted(channelId, digest, transaction, signature);
+        _emitPosted(channelId, digest, transaction, signature);
     }
 
     /// @inheritdoc IDisputeManager
@@ -133,7 +133,7 @@ abstract contract ADisputes is ADisputeBase {
         ch.phase = Phase.Open;
         ch.latestSeq = seq;
         _store(channelId, ch);
-        emit TransactionPosted(channelId, digest, transaction, signature);
+        _emitPosted(channelId, digest, transaction, signature);
         emit DisputeCancelled(channelId, ch.fork, seq);
     }
 
@@ -231,5 +231,45 @@ abstract contract ADisputes is ADisputeBase {
         if (!Bitmap.has(ch.active, actor)) revert TransactionActorInvalid(actor);
         digest = _checkTransaction(channelId, ch, transaction, earliest);
         _verifyOne(digest, participants, ch, actor, signature);
+    }
+
+    /// @dev emit TransactionPosted(channelId, digest, t, signature), its data encoded from the
+    /// calldata words instead of Solidity's field-by-field re-encoding (≈ 400 gas less on every
+    /// post and response). The bytes are exactly `abi.encode(digest, t, signature)`: the head
+    /// words of `t` copied (the four integers must be clean — a dirty one reverts, as Solidity's
+    /// decoder would), the data's offset written canonically (0x100) whatever the caller's
+    /// encoding put there, the data's and the signature's bytes copied from where the decoder
+    /// found them, and their padding zeroed. Scratch use above the free memory pointer.
+    function _emitPosted(bytes32 channelId, bytes32 digest, Transaction calldata t, bytes calldata signature) private {
+        bytes calldata data = t.data;
+        bytes32 topic = TransactionPosted.selector;
+        bool dirty;
+        assembly ("memory-safe") {
+            let m := mload(0x40)
+            mstore(m, digest)
+            mstore(add(m, 0x20), 0x60)
+            let h := add(m, 0x60)
+            // channelId, fork, seq, timestamp, actor, previousStateHash, (data offset), stateHash
+            calldatacopy(h, t, 0x100)
+            dirty := or(
+                or(shr(64, mload(add(h, 0x20))), shr(64, mload(add(h, 0x40)))),
+                or(shr(64, mload(add(h, 0x60))), shr(16, mload(add(h, 0x80))))
+            )
+            mstore(add(h, 0xc0), 0x100)
+            let len := data.length
+            mstore(add(h, 0x100), len)
+            calldatacopy(add(h, 0x120), data.offset, len)
+            mstore(add(add(h, 0x120), len), 0)
+            // The signature follows the transaction's padded encoding.
+            let sig := add(add(h, 0x120), and(add(len, 31), not(31)))
+            mstore(add(m, 0x40), sub(sig, m))
+            let slen := signature.length
+            mstore(sig, slen)
+            calldatacopy(add(sig, 0x20), signature.offset, slen)
+            mstore(add(add(sig, 0x20), slen), 0)
+            let end := add(add(sig, 0x20), and(add(slen, 31), not(31)))
+            if iszero(dirty) { log2(m, sub(end, m), topic, channelId) }
+        }
+        if (dirty) revert();
     }
 }

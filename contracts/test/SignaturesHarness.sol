@@ -22,6 +22,27 @@ contract SignaturesHarness {
         return true;
     }
 
+    /// @notice Signatures.verifyOne (one signer, index `i`); returns true when it accepts.
+    function verifyOne(bytes32 digest, address[] calldata participants, uint256 i, bytes calldata sig)
+        external
+        view
+        returns (bool)
+    {
+        Signatures.verifyOne(digest, participants, i, sig);
+        return true;
+    }
+
+    /// @notice verifyOne next to the reference on the signer set {i}, as `compare` does.
+    function compareOne(bytes32 digest, address[] calldata participants, uint256 i, bytes calldata sig)
+        external
+        view
+        returns (bool ok, bytes memory data, bool okReference, bytes memory dataReference)
+    {
+        (ok, data) = address(this).staticcall(abi.encodeCall(this.verifyOne, (digest, participants, i, sig)));
+        (okReference, dataReference) =
+            address(this).staticcall(abi.encodeCall(this.verifyReference, (digest, participants, Bitmap.bit(i), sig)));
+    }
+
     /// @notice The OpenZeppelin reference; returns true when it accepts.
     function verifyReference(bytes32 digest, address[] calldata participants, uint64 signers, bytes calldata sigs)
         external

@@ -151,6 +151,39 @@ describe('Signatures (assembly) ≡ OpenZeppelin ECDSA.tryRecover reference', ()
     }
   })
 
+  test(`${RUNS} single signers: verifyOne (a move's author) ≡ the reference on the set {i}`, async () => {
+    const single = fc.record({
+      digest: fc.uint8Array({ minLength: 32, maxLength: 32 }).map((b) => hexlify(b) as Hex),
+      order: fc.shuffledSubarray(Array.from({ length: POOL }, (_, i) => i), { minLength: POOL, maxLength: POOL }),
+      n: fc.oneof(fc.integer({ min: 1, max: 8 }), fc.integer({ min: 1, max: 64 })),
+      // Mostly a participant's index; sometimes one past the list, or beyond 64.
+      at: fc.oneof({ weight: 8, arbitrary: fc.double({ min: 0, max: 0.999, noNaN: true }) }, { weight: 1, arbitrary: fc.constantFrom(1, 1.5, 3) }),
+      zeroParticipant: fc.boolean(),
+      entry,
+      lengthDelta: fc.oneof({ weight: 9, arbitrary: fc.constant(0) }, { weight: 1, arbitrary: fc.integer({ min: -65, max: 70 }) }),
+    })
+    const seen = new Map<string, number>()
+    await fc.assert(
+      fc.asyncProperty(single, async (sc) => {
+        const members = sc.order.slice(0, sc.n).map((k) => pool[k]!)
+        const participants = members.map((w) => w.address)
+        const i = Math.floor(sc.at * sc.n)
+        const self = members[Math.min(i, sc.n - 1)]!
+        if (sc.zeroParticipant && i < sc.n) participants[i] = '0x' + '00'.repeat(20)
+        let sig = entryFor(sc.entry, self, sc.digest, word(1n) as Hex)
+        if (sc.lengthDelta !== 0) sig = trim(sig, sc.lengthDelta)
+        const [ok, data, okRef, dataRef] = (await harness.getFunction('compareOne')(sc.digest, participants, i, sig)) as [boolean, string, boolean, string]
+        const lib = { ok, data: ok ? iface.encodeFunctionResult('verify', [true]) : data }
+        assert.deepEqual(lib, { ok: okRef, data: dataRef }, `n=${sc.n} i=${i} entry=${sc.entry.kind}`)
+        seen.set(outcomeName(lib), (seen.get(outcomeName(lib)) ?? 0) + 1)
+      }),
+      { numRuns: RUNS },
+    )
+    // The run reached both the fast path and the errors the slow path names.
+    assert.ok((seen.get('accepted') ?? 0) > RUNS / 8, JSON.stringify([...seen]))
+    for (const name of ['SignatureMalleable', 'SignerMismatch', 'SignaturesLengthInvalid']) assert.ok(seen.has(name), `${name}: ${JSON.stringify([...seen])}`)
+  })
+
   test('s exactly at the bound is accepted by the precompile rules, one above is malleable', async () => {
     // OZ rejects s > secp256k1n / 2 only; s = n / 2 itself goes to ecrecover (here: an invalid
     // or foreign signature, never SignatureMalleable).

@@ -1,0 +1,104 @@
+/**
+ * TransactionPosted is the evidence every client reads a posted move and a response from
+ * (never the transaction input). The court writes its data from the calldata words (ADisputes
+ * _emitPosted) instead of Solidity's re-encoding, so its bytes are held here to exactly
+ * `abi.encode(digest, transaction, signature)` — the encoding ethers makes of the event — for
+ * data of every length around a word boundary, and for a caller whose calldata is not the
+ * canonical encoding (dirty padding after the data, the data placed elsewhere): the log is the
+ * canonical encoding all the same. A response (respond) writes the same event.
+ */
+import { after, afterEach, before, beforeEach, describe, test } from 'node:test'
+import assert from 'node:assert/strict'
+import { AbiCoder, hexlify, randomBytes, type Log, type TransactionReceipt } from 'ethers'
+import { setup, type Fixture } from '../helpers/fixture.js'
+import { Sim, inc } from '../helpers/court.js'
+import { trackOf } from '../helpers/records.js'
+import { channelStruct } from '../../src/chain/records.js'
+import type { Hex, Transaction } from '../../src/protocol/types.js'
+
+const ALICE = 0
+const BOB = 1
+let f: Fixture
+let sim: Sim
+let restore: () => Promise<void>
+
+before(async () => {
+  f = await setup(4)
+  sim = await Sim.open(f, f.wallets.slice(1, 4), f.counter)
+})
+after(() => f.stop())
+beforeEach(async () => (restore = await sim.checkpoint()))
+afterEach(() => restore())
+
+const iface = () => f.rawManager.interface
+/** What ethers encodes for TransactionPosted(channelId, digest, tx, signature): topics and data. */
+const expected = (tx: Transaction, signature: Hex) =>
+  iface().encodeEventLog('TransactionPosted', [sim.channelId, f.hasher.transaction(tx), tx, signature])
+const postedLog = (receipt: TransactionReceipt): Log => {
+  const topic = iface().getEvent('TransactionPosted')!.topicHash
+  const logs = receipt.logs.filter((l) => l.topics[0] === topic)
+  assert.equal(logs.length, 1, 'one TransactionPosted')
+  return logs[0]!
+}
+const moveWith = (data: Hex, actor = ALICE): Transaction => sim.forge({ actor, data })
+
+describe('TransactionPosted: the bytes of abi.encode(digest, transaction, signature)', () => {
+  for (const size of [0, 1, 31, 32, 33, 64, 65, 100]) {
+    test(`postTransaction with ${size} bytes of data`, async () => {
+      const tx = moveWith(hexlify(randomBytes(size)) as Hex)
+      const signature = sim.sig(tx, ALICE)
+      const log = postedLog(await sim.post(ALICE, tx, signature))
+      const want = expected(tx, signature)
+      assert.equal(log.data, want.data)
+      assert.deepEqual([...log.topics], want.topics)
+    })
+  }
+
+  test('a caller’s non-canonical calldata (dirty padding, the data placed after the signature) still logs the canonical encoding', async () => {
+    const data = hexlify(randomBytes(33)) as Hex
+    const tx = moveWith(data)
+    const signature = sim.sig(tx, ALICE)
+    const record = channelStruct((await trackOf(f.rawManager, sim.channelId))!.record)
+    const canonical = iface().encodeFunctionData('postTransaction', [sim.channelId, record, sim.participants, tx, signature])
+    // The data's 33 bytes, then 31 bytes of padding: make the padding dirty.
+    const at = canonical.indexOf(data.slice(2), 10)
+    assert.ok(at > 0 && canonical.indexOf(data.slice(2), at + 1) < 0, 'the data occurs once in the calldata')
+    const padStart = at + 66
+    const dirty = canonical.slice(0, padStart) + 'ff'.repeat(31) + canonical.slice(padStart + 62)
+    // The data placed elsewhere: a copy appended after the signature, the tuple's data offset
+    // (head word 6, 0x100) pointing at it, and the old place overwritten with other bytes — a
+    // court that read the old place would hash other data and refuse the signature.
+    const coder = AbiCoder.defaultAbiCoder()
+    const lengthAt = at - 64
+    assert.equal(BigInt('0x' + dirty.slice(lengthAt, at)), 33n)
+    const offsetAt = lengthAt - 2 * 64 // the data offset word, then stateHash, then the length
+    assert.equal(BigInt('0x' + dirty.slice(offsetAt, offsetAt + 64)), 0x100n)
+    const tupleAt = offsetAt - 6 * 64
+    const appended = coder.encode(['bytes'], [data]).slice(2 + 64) // length word, data, zero padding
+    const newOffset = (dirty.length - tupleAt) / 2
+    const moved = dirty.slice(0, offsetAt) + coder.encode(['uint256'], [newOffset]).slice(2) + dirty.slice(offsetAt + 64, at) + 'ee'.repeat(33) + dirty.slice(at + 66) + appended
+    for (const calldata of [canonical, dirty, moved]) {
+      const before = await sim.checkpoint()
+      const sent = await f.wallets[1]!.sendTransaction({ to: await f.rawManager.getAddress(), data: calldata })
+      const log = postedLog((await sent.wait())!)
+      assert.equal(log.data, expected(tx, signature).data)
+      await before()
+    }
+  })
+
+  test('respond logs the same encoding for the accused’s move', async () => {
+    for (const actor of [ALICE, BOB]) await sim.move(actor, inc())
+    // A timeout on the head once its time is up, answered by the accused's move.
+    const accused = await sim.turn()
+    const T = sim.head.timestamp
+    const wait = T + BigInt(sim.params.p2pTime + sim.params.agreementTime + sim.params.chainFallbackTime) + 1n - (await sim.now())
+    if (wait > 0n) await f.anvil.increaseTime(Number(wait))
+    const disputer = [0, 1, 2].find((i) => i !== accused)!
+    await sim.timeout(disputer, sim.chain(1n, 2n, () => [disputer]), sim.head.state)
+    const move = await sim.move(accused, inc())
+    const signature = sim.sig(move.tx, accused)
+    const log = postedLog(await sim.respond(accused, move.tx, signature))
+    assert.equal(log.data, expected(move.tx, signature).data)
+    assert.ok(sim.last.has('DisputeCancelled'))
+  })
+})
