@@ -5,7 +5,7 @@
  * (contract custom errors decoded, see ./errors.ts). Hashing and signing stay in src/protocol;
  * this file only talks to the chain.
  */
-import { Contract, type ContractRunner, type Signer } from 'ethers'
+import type { ContractRunner, Signer } from 'ethers'
 import { UsageError, ProtocolError } from '../errors/ParleyError.js'
 import { closeOthers, closePayouts } from '../protocol/close.js'
 import { hashState } from '../protocol/eip712.js'
@@ -13,6 +13,7 @@ import { fundingBefore, shareOf } from '../protocol/funding.js'
 import { normalizeSignature, packSignatures } from '../protocol/signatures.js'
 import { ETH, type ChannelParams, type Hex, type PackedSignedTransaction } from '../protocol/types.js'
 import { CourtClient } from './CourtClient.js'
+import { RpcStateMachine } from './RpcStateMachine.js'
 import { deploy } from './deploy.js'
 import { toParleyError } from './errors.js'
 import { toChannelClosed, toChannelPaidOut, toCredited, toPayoutsClaimed, toStateSet } from './events.js'
@@ -219,13 +220,7 @@ export class ManagerClient extends CourtClient {
     const record = await this.recordArg(channelId)
     const runner = this.runner.provider
     if (!runner) throw new UsageError('PROVIDER_REQUIRED', 'the runner has no provider to call the machine with')
-    const machine = new Contract(record.machine as string, ['function outcome(bytes state) view returns (uint256[])'], runner)
-    let outcome: bigint[]
-    try {
-      outcome = ((await machine.getFunction('outcome').staticCall(state)) as bigint[]).map(BigInt)
-    } catch (e) {
-      throw toParleyError(e, 'compute the outcome of the closing state')
-    }
+    const outcome = await new RpcStateMachine(record.machine as string, runner).outcome(state)
     return closePayouts(outcome, BigInt(record.active as bigint))
   }
 

@@ -199,6 +199,8 @@ export class CloseCoordinator {
     const stateHash = request ? (request.stateHash.toLowerCase() as Hex) : l.final.stateHash
     const payouts = await this.c.payoutsOf(state)
     if (this.target || this.settled) return
+    // A fork that changed meanwhile (a dispute resolved) has another final state and active set.
+    if (this.c.ledger().fork.fork !== l.fork.fork) return this.prepare()
     if (request && !samePayouts(request.payouts, payouts)) throw conflict(request, payouts)
     this.adopt({ fork: l.fork.fork, seq, state, stateHash, payouts, digest: this.c.hasher.close(this.c.channelId, l.fork.fork, stateHash, payouts) })
   }
@@ -256,6 +258,13 @@ export class CloseCoordinator {
     this.adopt({ fork: m.fork, seq: m.seq, state, stateHash, payouts, digest })
     this.add(m.signer, m.signature.toLowerCase() as Hex)
     this.complete()
+  }
+
+  /** The held requests' signatures over `t`'s digest (each was verified when it came in). */
+  private takeHeld(t: Target): void {
+    for (const m of this.held.splice(0)) {
+      if (this.c.hasher.close(this.c.channelId, m.fork, m.stateHash.toLowerCase() as Hex, m.payouts) === t.digest) this.add(m.signer, m.signature.toLowerCase() as Hex)
+    }
   }
 
   /** A verified close signature while we have a close: added when it is over the same digest. */
@@ -334,7 +343,7 @@ export class CloseCoordinator {
       this.c.closing()
       this.c.broadcast(this.message(t, this.c.me, sig))
     })
-    for (const m of this.held.splice(0)) if (this.c.hasher.close(this.c.channelId, m.fork, m.stateHash.toLowerCase() as Hex, m.payouts) === t.digest) this.add(m.signer, m.signature.toLowerCase() as Hex)
+    this.takeHeld(t)
   }
 
   /**
@@ -352,7 +361,7 @@ export class CloseCoordinator {
       this.c.closing()
       if (sig) this.c.broadcast(this.message(t, this.c.me, sig))
     })
-    for (const m of this.held.splice(0)) if (this.c.hasher.close(this.c.channelId, m.fork, m.stateHash.toLowerCase() as Hex, m.payouts) === t.digest) this.add(m.signer, m.signature.toLowerCase() as Hex)
+    this.takeHeld(t)
     if (!sig) this.askWallet(t)
   }
 
