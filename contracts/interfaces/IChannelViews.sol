@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: MIT
 pragma solidity ^0.8.24;
 
-import {Phase} from "./ChannelTypes.sol";
+import {Channel, Phase} from "./ChannelTypes.sol";
 
 /// @title IChannelViews
 /// @notice Views a manager serves through its court (the fallback's delegatecall), so that their
@@ -33,6 +33,25 @@ interface IChannelViews {
     /// @return phase The channel's phase (None: not open; the word then holds its funding).
     /// @return word The stored word.
     function channelWord(bytes32 channelId) external view returns (Phase phase, bytes32 word);
+
+    /// @notice Verifies k-of-N signatures on any digest for a channel's active participants.
+    /// @param channelId The channel.
+    /// @param channel The channel's record as last committed to (see Channel; from its events).
+    /// @param participants The channel's member list: participants ‖ signers (participants alone without session keys).
+    /// @param digest The signed digest.
+    /// @param signers Bitmap of signers.
+    /// @param signatures The signatures, in ascending participant order.
+    /// @param threshold How many active participants must have signed (k).
+    /// @return The verified signer bitmap.
+    function verifySignatures(
+        bytes32 channelId,
+        Channel calldata channel,
+        address[] calldata participants,
+        bytes32 digest,
+        uint64 signers,
+        bytes calldata signatures,
+        uint256 threshold
+    ) external view returns (uint64);
 
     /// @notice The StateChannelCourt whose code serves the manager's court functions (the address
     /// the manager's fallback delegatecalls). Served by the court itself: its own address, which

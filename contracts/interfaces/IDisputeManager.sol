@@ -3,13 +3,9 @@ pragma solidity ^0.8.24;
 
 import {Channel, DisputeKind, DisputeRecord, SignedTransaction, Transaction} from "./ChannelTypes.sol";
 
-/// @title IDisputeManager
-/// @notice The on-chain court: calldata posts, timeout disputes and their challenges, exit and
-/// force-close, fraud proofs with slashing, and resolution into a new fork or a settlement.
-/// @dev Only participants may dispute, challenge, answer or prove fraud (`participants[index]`
-/// must be msg.sender and active), so the slashed funds a proof earns always go to a party of the
-/// channel and a proof copied from the mempool is worthless. Rules: docs/protocol.md, "Disputes".
-interface IDisputeManager {
+/// @title IDisputeEvents
+/// @notice The errors and events of the court: what IRespond and IDisputeManager revert with and emit.
+interface IDisputeEvents {
     // ─── Callers and phases ──────────────────────────────────────────────────────────────────
     /// @notice Thrown when `participants[index]` is not the caller.
     error CallerNotParticipant(uint256 index, address caller);
@@ -111,7 +107,42 @@ interface IDisputeManager {
     /// @notice Emitted when a participant was slashed: it can no longer act, and at resolution it
     /// is removed and its bond and outcome share go to `beneficiary`.
     event ParticipantSlashed(bytes32 indexed channelId, uint16 index, uint16 beneficiary);
+}
 
+/// @title IRespond
+/// @notice The accused's response to a timeout: its move cancels the dispute. Served by
+/// StateChannelManager itself, not by the court's code behind its fallback, whose delegatecall
+/// would add a cold account access (2,600 gas) and a copy of the calldata: a response is the
+/// court call an honest participant makes whenever a peer disputes instead of waiting.
+interface IRespond is IDisputeEvents {
+    /// @notice Challenges a timeout with the accused's move on the candidate state (posted
+    /// earlier or supplied now, stamped no earlier than the candidate); cancels the dispute.
+    /// @param channelId The disputed channel.
+    /// @param channel The channel's record as last committed to (see Channel; from its events).
+    /// @param participants The channel's member list: participants ‖ signers (participants alone without session keys).
+    /// @param index The caller's participant index.
+    /// @param dispute The open dispute's record.
+    /// @param transaction The accused's transaction at the candidate's seq + 1.
+    /// @param signature The accused's signature on it.
+    function respond(
+        bytes32 channelId,
+        Channel calldata channel,
+        address[] calldata participants,
+        uint256 index,
+        DisputeRecord calldata dispute,
+        Transaction calldata transaction,
+        bytes calldata signature
+    ) external;
+}
+
+/// @title IDisputeManager
+/// @notice The on-chain court: calldata posts, timeout disputes and their challenges, exit and
+/// force-close, fraud proofs with slashing, and resolution into a new fork or a settlement. (The
+/// accused's response to a timeout, `respond`, is IRespond's.)
+/// @dev Only participants may dispute, challenge, answer or prove fraud (`participants[index]`
+/// must be msg.sender and active), so the slashed funds a proof earns always go to a party of the
+/// channel and a proof copied from the mempool is worthless. Rules: docs/protocol.md, "Disputes".
+interface IDisputeManager is IDisputeEvents {
     // ─── Functions ───────────────────────────────────────────────────────────────────────────
     /// @notice Posts a transaction as calldata (data availability when peers do not confirm).
     /// Checks channel, fork, author, data size and timestamp bounds and the author's signature;
@@ -173,25 +204,6 @@ interface IDisputeManager {
         SignedTransaction[] calldata proof,
         bool leave,
         bytes calldata state
-    ) external;
-
-    /// @notice Challenges a timeout with the accused's move on the candidate state (posted
-    /// earlier or supplied now, stamped no earlier than the candidate); cancels the dispute.
-    /// @param channelId The disputed channel.
-    /// @param channel The channel's record as last committed to (see Channel; from its events).
-    /// @param participants The channel's member list: participants ‖ signers (participants alone without session keys).
-    /// @param index The caller's participant index.
-    /// @param dispute The open dispute's record.
-    /// @param transaction The accused's transaction at the candidate's seq + 1.
-    /// @param signature The accused's signature on it.
-    function respond(
-        bytes32 channelId,
-        Channel calldata channel,
-        address[] calldata participants,
-        uint256 index,
-        DisputeRecord calldata dispute,
-        Transaction calldata transaction,
-        bytes calldata signature
     ) external;
 
     /// @notice Answers a dispute with a later final state. On an exit, force-close or fraud

@@ -220,9 +220,10 @@ interface IChannelsEvents {
 }
 
 /// @title IStateChannelManager
-/// @notice Opens channels, verifies signatures and finality proofs, closes and settles. The
-/// court's functions (IDisputeManager), reclaim (IReclaim) and the views of IChannelViews are
-/// served by the same address.
+/// @notice Opens channels, verifies finality proofs, closes and settles. The accused's response
+/// to a timeout (IRespond) is served here too; the court's functions (IDisputeManager), reclaim
+/// (IReclaim), the views of IChannelViews (k-of-N signature checks among them) and the EIP-712
+/// domain (ERC-5267) are served by the same address.
 interface IStateChannelManager is IBalances, IChannelsEvents {
     // ─── Functions ───────────────────────────────────────────────────────────────────────────
     /// @notice Opens a channel: checks every participant's consent signature, locks deposits and
@@ -368,25 +369,6 @@ interface IStateChannelManager is IBalances, IChannelsEvents {
         address[] calldata participants,
         SignedTransaction[] calldata proof
     ) external view returns (bytes32 stateHash, uint64 seq);
-
-    /// @notice Verifies k-of-N signatures on any digest for a channel's active participants.
-    /// @param channelId The channel.
-    /// @param channel The channel's record as last committed to (see Channel; from its events).
-    /// @param participants The channel's member list: participants ‖ signers (participants alone without session keys).
-    /// @param digest The signed digest.
-    /// @param signers Bitmap of signers.
-    /// @param signatures The signatures, in ascending participant order.
-    /// @param threshold How many active participants must have signed (k).
-    /// @return The verified signer bitmap.
-    function verifySignatures(
-        bytes32 channelId,
-        Channel calldata channel,
-        address[] calldata participants,
-        bytes32 digest,
-        uint64 signers,
-        bytes calldata signatures,
-        uint256 threshold
-    ) external view returns (uint64);
 
     /// @notice Funds a channel that is not open yet, straight from the caller (ETH as
     /// msg.value, or an ERC-20 token approved to the manager): no balance slot per participant.

@@ -44,6 +44,33 @@ library ParleyHash {
         );
     }
 
+    /// @dev `transaction`, hashed from the calldata words of `t` instead of Solidity's
+    /// field-by-field re-encoding: the type hash, then the struct's eight head words as they lie
+    /// in calldata with the data's offset replaced by keccak256(data) — which is exactly
+    /// `transaction`'s encoding when the four integers' words are clean. A dirty one reverts
+    /// (without data), as Solidity's decoder would when `transaction` reads it. Used where a
+    /// single move is checked (ADisputeBase._checkTransaction): a second call site of
+    /// `transaction` in the manager made the optimizer stop inlining it into the finality-proof
+    /// loop. Scratch use above the free memory pointer, which stays unmoved.
+    function transactionAt(Transaction calldata t) internal pure returns (bytes32 h) {
+        bytes calldata data = t.data;
+        bytes32 typeHash = TRANSACTION_TYPEHASH;
+        assembly ("memory-safe") {
+            let m := mload(0x40)
+            calldatacopy(m, data.offset, data.length)
+            let dataHash := keccak256(m, data.length)
+            mstore(m, typeHash)
+            // channelId, fork, seq, timestamp, actor, previousStateHash, (data offset), stateHash
+            calldatacopy(add(m, 0x20), t, 0x100)
+            if or(
+                or(shr(64, mload(add(m, 0x40))), shr(64, mload(add(m, 0x60)))),
+                or(shr(64, mload(add(m, 0x80))), shr(16, mload(add(m, 0xa0))))
+            ) { revert(0, 0) }
+            mstore(add(m, 0xe0), dataHash)
+            h := keccak256(m, 0x120)
+        }
+    }
+
     /// @dev hashStruct(ChannelParams). Arrays hash as keccak256 of their 32-byte-padded elements.
     function channelParams(ChannelParams calldata p) internal pure returns (bytes32) {
         bytes memory head = abi.encode(

@@ -1,20 +1,20 @@
 // SPDX-License-Identifier: MIT
 pragma solidity ^0.8.24;
 
-import {EIP712} from "@openzeppelin/contracts/utils/cryptography/EIP712.sol";
 import {IChannelsEvents} from "../interfaces/IStateChannelManager.sol";
 import {Channel, Phase} from "../interfaces/ChannelTypes.sol";
 import {Bitmap} from "../libraries/Bitmap.sol";
 import {ParleyHash} from "../libraries/ParleyHash.sol";
 import {ABalanceBook} from "./ABalanceBook.sol";
 import {AMachineCalls} from "./AMachineCalls.sol";
+import {ADomain} from "./ADomain.sol";
 
 /// @title ACore
 /// @notice What the manager and its court share: the channels' storage, the EIP-712 domain,
 /// machine calls and settlement. Every storage variable of both contracts is declared in this
 /// file's bases and here, in one order, so the court (run by delegatecall) sees the manager's
 /// layout; the build compares both layouts.
-abstract contract ACore is IChannelsEvents, ABalanceBook, AMachineCalls, EIP712 {
+abstract contract ACore is IChannelsEvents, ABalanceBook, AMachineCalls, ADomain {
     /// @notice Most participants a channel may have (bitmaps are 64 bits; bounds every loop).
     uint256 internal constant MAX_PARTICIPANTS = 64;
     /// @notice Upper bound of every time parameter (30 days; so three of them fit in 24 bits).
@@ -42,8 +42,6 @@ abstract contract ACore is IChannelsEvents, ABalanceBook, AMachineCalls, EIP712 
     /// @dev A funding in another asset than its channel's, set aside by the open (packed as a
     /// funding is) until reclaim returns it: the open never pays for returning it.
     mapping(bytes32 channelId => uint256) internal _strayFunding;
-
-    constructor() EIP712("Parley", "1") {}
 
     /// @dev The phase a channel word records in its two low bits (None: a funding, or nothing).
     function _phase(uint256 word) internal pure returns (Phase) {
@@ -78,10 +76,9 @@ abstract contract ACore is IChannelsEvents, ABalanceBook, AMachineCalls, EIP712 
     /// needs none of the decoder's checks. A word with dirty bits hashes to something no word
     /// commits to.
     function _load(Channel calldata record) internal pure returns (Channel memory ch, bytes32 h) {
+        // Solidity has already allocated `ch`, zeroed: the words are copied over it.
         assembly ("memory-safe") {
-            ch := mload(0x40)
             calldatacopy(ch, record, mul(CHANNEL_WORDS, 32))
-            mstore(0x40, add(ch, mul(CHANNEL_WORDS, 32)))
             h := keccak256(ch, mul(CHANNEL_WORDS, 32))
         }
     }
@@ -342,24 +339,23 @@ abstract contract ACore is IChannelsEvents, ABalanceBook, AMachineCalls, EIP712 
         }
         _checkMembers(channelId, ch, participants);
         uint64 unpaid = ch.active;
-        // Only entries with something to pay (payout or bond) may be named, each once.
-        if (which == 0 || which & claimed != 0 || which & ~_claimable(payouts, unpaid, ch.bond) != 0) {
+        // One pass: the entries with something to claim (a payout, or a bond: unpaid) and the
+        // amounts of those named.
+        uint256 bond = ch.bond;
+        uint64 claimable;
+        uint256[] memory amounts = new uint256[](payouts.length);
+        for (uint256 i; i < payouts.length; ++i) {
+            uint256 amount = payouts[i];
+            if (amount != 0 || (bond != 0 && Bitmap.has(unpaid, i))) claimable |= Bitmap.bit(i);
+            if (Bitmap.has(which, i)) amounts[i] = amount;
+        }
+        // Only entries with something to pay may be named, each once.
+        if (which == 0 || which & claimed != 0 || which & ~claimable != 0) {
             revert ClaimsInvalid(channelId, which, claimed);
         }
         nowClaimed = claimed | which;
         _channels[channelId] = _word(keccak256(abi.encode(recordHash, payouts, nowClaimed)), Phase.Closed);
-        uint256[] memory amounts = new uint256[](payouts.length);
-        for (uint256 i; i < payouts.length; ++i) {
-            if (Bitmap.has(which, i)) amounts[i] = payouts[i];
-        }
         sent = _pushPayouts(channelId, ch, _copy(participants), amounts, unpaid & which);
-    }
-
-    /// @dev Bitmap of the entries that have something to claim: a payout, or a bond (unpaid).
-    function _claimable(uint256[] calldata payouts, uint64 unpaid, uint256 bond) private pure returns (uint64 bits) {
-        for (uint256 i; i < payouts.length; ++i) {
-            if (payouts[i] != 0 || (bond != 0 && Bitmap.has(unpaid, i))) bits |= Bitmap.bit(i);
-        }
     }
 
     /// @dev Sends every payout, plus the bond of each participant in `unpaid`, to that

@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: MIT
 pragma solidity ^0.8.24;
 
-import {IDisputeManager} from "../interfaces/IDisputeManager.sol";
+import {IDisputeEvents} from "../interfaces/IDisputeManager.sol";
 import {Channel, DisputeKind, DisputeRecord, Phase, SignedTransaction, Transaction} from "../interfaces/ChannelTypes.sol";
 import {Bitmap} from "../libraries/Bitmap.sol";
 import {ParleyHash} from "../libraries/ParleyHash.sol";
@@ -11,7 +11,7 @@ import {AProofs} from "./AProofs.sol";
 /// @title ADisputeBase
 /// @notice Storage and shared checks of the court: the one-slot dispute record, callers,
 /// candidates, single transactions, resolvability and slashing.
-abstract contract ADisputeBase is IDisputeManager, AProofs {
+abstract contract ADisputeBase is IDisputeEvents, AProofs {
     // ─── Channel, caller and record ──────────────────────────────────────────────────────────
 
     // Every check below takes the re-supplied record already in memory, `ch` with its hash `h`
@@ -213,9 +213,12 @@ abstract contract ADisputeBase is IDisputeManager, AProofs {
         if (t.fork != fork) revert TransactionForkMismatch(t.fork, fork);
         uint256 size = t.data.length;
         if (size > MAX_DATA_BYTES) revert TransactionDataTooLarge(size, MAX_DATA_BYTES);
-        uint256 latest = _latestTimestamp(ch);
+        // _latestTimestamp, written out: a second call site in the manager (through AMoves) made
+        // the optimizer stop inlining it into _verifyList (+19 gas on every finality proof).
+        uint256 skew = ch.agreementTime / 2;
+        uint256 latest = block.timestamp + (skew == 0 ? 1 : skew);
         if (t.timestamp < earliest || t.timestamp > latest) revert TransactionTimestampInvalid(t.timestamp, earliest, latest);
-        return _hashTypedDataV4(ParleyHash.transaction(t));
+        return _hashTypedDataV4(ParleyHash.transactionAt(t));
     }
 
     /// @dev Verifies participant `signer`'s single 65-byte signature on `digest`, made by its
@@ -228,6 +231,62 @@ abstract contract ADisputeBase is IDisputeManager, AProofs {
         bytes calldata signature
     ) internal view {
         Signatures.verifyOne(digest, _signersOf(participants, ch), signer, signature);
+    }
+
+    /// @dev A move by an active author on the current fork (data and timestamp within bounds,
+    /// not stamped before `earliest`), signed by its author. Returns its digest.
+    function _checkMove(
+        bytes32 channelId,
+        Channel memory ch,
+        address[] calldata participants,
+        Transaction calldata transaction,
+        bytes calldata signature,
+        uint256 earliest
+    ) internal view returns (bytes32 digest) {
+        uint16 actor = transaction.actor;
+        if (!Bitmap.has(ch.active, actor)) revert TransactionActorInvalid(actor);
+        digest = _checkTransaction(channelId, ch, transaction, earliest);
+        _verifyOne(digest, participants, ch, actor, signature);
+    }
+
+    /// @dev emit TransactionPosted(channelId, digest, t, signature), its data encoded from the
+    /// calldata words instead of Solidity's field-by-field re-encoding (≈ 400 gas less on every
+    /// post and response). The bytes are exactly `abi.encode(digest, t, signature)`: the head
+    /// words of `t` copied (the four integers must be clean — a dirty one reverts, as Solidity's
+    /// decoder would), the data's offset written canonically (0x100) whatever the caller's
+    /// encoding put there, the data's and the signature's bytes copied from where the decoder
+    /// found them, and their padding zeroed. Scratch use above the free memory pointer.
+    function _emitPosted(bytes32 channelId, bytes32 digest, Transaction calldata t, bytes calldata signature) internal {
+        bytes calldata data = t.data;
+        bytes32 topic = TransactionPosted.selector;
+        bool dirty;
+        assembly ("memory-safe") {
+            let m := mload(0x40)
+            mstore(m, digest)
+            mstore(add(m, 0x20), 0x60)
+            let h := add(m, 0x60)
+            // channelId, fork, seq, timestamp, actor, previousStateHash, (data offset), stateHash
+            calldatacopy(h, t, 0x100)
+            dirty := or(
+                or(shr(64, mload(add(h, 0x20))), shr(64, mload(add(h, 0x40)))),
+                or(shr(64, mload(add(h, 0x60))), shr(16, mload(add(h, 0x80))))
+            )
+            mstore(add(h, 0xc0), 0x100)
+            let len := data.length
+            mstore(add(h, 0x100), len)
+            calldatacopy(add(h, 0x120), data.offset, len)
+            mstore(add(add(h, 0x120), len), 0)
+            // The signature follows the transaction's padded encoding.
+            let sig := add(add(h, 0x120), and(add(len, 31), not(31)))
+            mstore(add(m, 0x40), sub(sig, m))
+            let slen := signature.length
+            mstore(sig, slen)
+            calldatacopy(add(sig, 0x20), signature.offset, slen)
+            mstore(add(add(sig, 0x20), slen), 0)
+            let end := add(add(sig, 0x20), and(add(slen, 31), not(31)))
+            if iszero(dirty) { log2(m, sub(end, m), topic, channelId) }
+        }
+        if (dirty) revert();
     }
 
     // ─── Slashing ────────────────────────────────────────────────────────────────────────────

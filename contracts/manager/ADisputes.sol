@@ -7,9 +7,9 @@ import {Bitmap} from "../libraries/Bitmap.sol";
 import {ADisputeBase} from "./ADisputeBase.sol";
 
 /// @title ADisputes
-/// @notice Calldata posts, timeout and conclude disputes with their challenges, exit and
-/// force-close with answers and extensions.
-abstract contract ADisputes is ADisputeBase {
+/// @notice Calldata posts, timeout and conclude disputes, exit and force-close with answers and
+/// extensions. (The accused's response to a timeout: ARespond, in the manager itself.)
+abstract contract ADisputes is IDisputeManager, ADisputeBase {
     /// @inheritdoc IDisputeManager
     function postTransaction(
         bytes32 channelId,
@@ -111,33 +111,6 @@ abstract contract ADisputes is ADisputeBase {
     }
 
     /// @inheritdoc IDisputeManager
-    function respond(
-        bytes32 channelId,
-        Channel calldata channel,
-        address[] calldata participants,
-        uint256 index,
-        DisputeRecord calldata dispute,
-        Transaction calldata transaction,
-        bytes calldata signature
-    ) external {
-        (Channel memory ch, bytes32 h) = _load(channel);
-        _challengeable(channelId, ch, h, participants, index, dispute);
-        if (dispute.kind != DisputeKind.Timeout) revert DisputeKindInvalid(dispute.kind);
-        uint64 seq = transaction.seq;
-        if (
-            Bitmap.bit(transaction.actor) != dispute.removals || seq != dispute.seq + 1
-                || transaction.previousStateHash != dispute.stateHash
-        ) revert ResponseInvalid();
-        bytes32 digest = _checkMove(channelId, ch, participants, transaction, signature, dispute.timestamp);
-
-        ch.phase = Phase.Open;
-        ch.latestSeq = seq;
-        _store(channelId, ch);
-        _emitPosted(channelId, digest, transaction, signature);
-        emit DisputeCancelled(channelId, ch.fork, seq);
-    }
-
-    /// @inheritdoc IDisputeManager
     function answer(
         bytes32 channelId,
         Channel calldata channel,
@@ -215,61 +188,5 @@ abstract contract ADisputes is ADisputeBase {
         _convictDisputer(channelId, ch, index, next);
         _requireResolvable(ch, next.kind, next.removals, state);
         _answered(channelId, ch, next, state, checkpoint);
-    }
-
-    /// @dev A move by an active author on the current fork (data and timestamp within bounds,
-    /// not stamped before `earliest`), signed by its author. Returns its digest.
-    function _checkMove(
-        bytes32 channelId,
-        Channel memory ch,
-        address[] calldata participants,
-        Transaction calldata transaction,
-        bytes calldata signature,
-        uint256 earliest
-    ) private view returns (bytes32 digest) {
-        uint16 actor = transaction.actor;
-        if (!Bitmap.has(ch.active, actor)) revert TransactionActorInvalid(actor);
-        digest = _checkTransaction(channelId, ch, transaction, earliest);
-        _verifyOne(digest, participants, ch, actor, signature);
-    }
-
-    /// @dev emit TransactionPosted(channelId, digest, t, signature), its data encoded from the
-    /// calldata words instead of Solidity's field-by-field re-encoding (≈ 400 gas less on every
-    /// post and response). The bytes are exactly `abi.encode(digest, t, signature)`: the head
-    /// words of `t` copied (the four integers must be clean — a dirty one reverts, as Solidity's
-    /// decoder would), the data's offset written canonically (0x100) whatever the caller's
-    /// encoding put there, the data's and the signature's bytes copied from where the decoder
-    /// found them, and their padding zeroed. Scratch use above the free memory pointer.
-    function _emitPosted(bytes32 channelId, bytes32 digest, Transaction calldata t, bytes calldata signature) private {
-        bytes calldata data = t.data;
-        bytes32 topic = TransactionPosted.selector;
-        bool dirty;
-        assembly ("memory-safe") {
-            let m := mload(0x40)
-            mstore(m, digest)
-            mstore(add(m, 0x20), 0x60)
-            let h := add(m, 0x60)
-            // channelId, fork, seq, timestamp, actor, previousStateHash, (data offset), stateHash
-            calldatacopy(h, t, 0x100)
-            dirty := or(
-                or(shr(64, mload(add(h, 0x20))), shr(64, mload(add(h, 0x40)))),
-                or(shr(64, mload(add(h, 0x60))), shr(16, mload(add(h, 0x80))))
-            )
-            mstore(add(h, 0xc0), 0x100)
-            let len := data.length
-            mstore(add(h, 0x100), len)
-            calldatacopy(add(h, 0x120), data.offset, len)
-            mstore(add(add(h, 0x120), len), 0)
-            // The signature follows the transaction's padded encoding.
-            let sig := add(add(h, 0x120), and(add(len, 31), not(31)))
-            mstore(add(m, 0x40), sub(sig, m))
-            let slen := signature.length
-            mstore(sig, slen)
-            calldatacopy(add(sig, 0x20), signature.offset, slen)
-            mstore(add(add(sig, 0x20), slen), 0)
-            let end := add(add(sig, 0x20), and(add(slen, 31), not(31)))
-            if iszero(dirty) { log2(m, sub(end, m), topic, channelId) }
-        }
-        if (dirty) revert();
     }
 }

@@ -132,19 +132,4 @@ abstract contract AFinality is AChannels {
     ) external view returns (bytes32 stateHash, uint64 seq) {
         return _verifyFinality(channelId, _openChannel(channelId, channel, participants), participants, proof);
     }
-
-    /// @inheritdoc IStateChannelManager
-    function verifySignatures(
-        bytes32 channelId,
-        Channel calldata channel,
-        address[] calldata participants,
-        bytes32 digest,
-        uint64 signers,
-        bytes calldata signatures,
-        uint256 threshold
-    ) external view returns (uint64) {
-        Channel memory ch = _openChannel(channelId, channel, participants);
-        _verifyThreshold(ch.active, _signersOf(participants, ch), digest, signers, signatures, threshold);
-        return signers;
-    }
 }

@@ -12,7 +12,7 @@ import {ADisputeBase} from "./ADisputeBase.sol";
 /// @notice Self-contained fraud proofs (invalid transition, equivocation). Accepted whenever
 /// the channel is open or disputed, before resolution; they take precedence over any open
 /// dispute.
-abstract contract AFraud is ADisputeBase {
+abstract contract AFraud is IDisputeManager, ADisputeBase {
     /// @inheritdoc IDisputeManager
     function proveInvalidTransition(
         bytes32 channelId,

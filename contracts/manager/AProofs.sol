@@ -115,6 +115,7 @@ abstract contract AProofs is ACore {
     /// @dev The latest timestamp a transaction may carry in this block: the block's time plus
     /// the channel's skew, max(1, agreementTime / 2) — the tolerance clients apply to their own
     /// clocks by default, so no transaction an honest client signed is refused for its time.
+    /// (ADisputeBase._checkTransaction writes the same two lines out.)
     function _latestTimestamp(Channel memory ch) internal view returns (uint256) {
         uint256 skew = ch.agreementTime / 2;
         return block.timestamp + (skew == 0 ? 1 : skew);

@@ -1,14 +1,15 @@
 /**
  * The court split (docs/contracts.md §1): StateChannelManager serves balances, channels and
  * finality itself and runs StateChannelCourt's code by delegatecall from its fallback for every
- * dispute function — one address, one storage, one ABI. Called straight, the court sees an empty
- * store: every dispute call reverts and nothing changes anywhere. Through the manager, the
+ * dispute function but the one it serves itself (IRespond: respond), and for the views
+ * (verifySignatures, eip712Domain, …) — one address, one storage, one ABI. Called straight,
+ * the court sees an empty store: every dispute call reverts and nothing changes anywhere. Through the manager, the
  * court's custom errors pass unchanged, events come from the manager, and channelWord reads the
  * manager's storage.
  */
 import { after, afterEach, before, beforeEach, describe, test } from 'node:test'
 import assert from 'node:assert/strict'
-import { Contract, ZeroHash } from 'ethers'
+import { Contract, Interface, ZeroHash } from 'ethers'
 import { setup, type Fixture } from '../helpers/fixture.js'
 import { Sim, inc, NO_DISPUTE, expectRevert, assertSolvent } from '../helpers/court.js'
 import { deploy } from '../../src/chain/deploy.js'
@@ -90,6 +91,27 @@ describe('through the manager', () => {
     const expected = f.manager.interface.encodeErrorResult('ChannelNotOpen', [other, Phase.None])
     assert.equal(await raw(await f.manager.getAddress()), expected)
     assert.equal(await raw(await court.getAddress()), expected)
+  })
+
+  test('respond (IRespond) is the manager\'s own: the court has no code for it', async () => {
+    const abi = new Interface(loadArtifact('StateChannelManager').abi as never)
+    const t = sim.entry(1n).tx
+    const data = abi.encodeFunctionData('respond', [sim.channelId, await rec(), sim.participants, BOB, sim.record, t, sim.sig(t, ALICE)])
+    assert.equal(court.interface.getFunction('respond'), null, 'the court\'s ABI has respond')
+    // Called straight, the court has no function of this selector and no fallback: no data.
+    await assert.rejects(f.anvil.provider.call({ to: await court.getAddress(), data }), (e: { data?: string }) => (e.data ?? '0x') === '0x')
+    // Through the manager it runs there, on the manager's storage: no dispute is open.
+    await expectRevert(f.anvil.provider.call({ to: await f.manager.getAddress(), data, from: f.wallets[2]!.address }), 'DisputeNotOpen', [sim.channelId])
+  })
+
+  test('verifySignatures and eip712Domain are the court\'s views: at the manager\'s address, with the manager\'s domain', async () => {
+    for (const name of ['verifySignatures', 'eip712Domain']) assert.ok(court.interface.getFunction(name), `the court's ABI lacks ${name}`)
+    const d = await f.manager.getFunction('eip712Domain')()
+    assert.equal(d.verifyingContract, await f.manager.getAddress())
+    assert.equal(d.name, 'Parley')
+    // Straight at the court, the domain is the court's own address: it is the delegatecall that
+    // makes it the manager's.
+    assert.equal((await court.getFunction('eip712Domain')()).verifyingContract, await court.getAddress())
   })
 
   test('a selector neither contract serves reverts without data', async () => {

@@ -1,9 +1,11 @@
 /**
  * EIP-712 digests: for random Transactions, ChannelParams and CloseChannel values, the
  * TypeScript hasher (src/protocol/eip712.ts), ethers' generic TypedDataEncoder and the
- * contracts' own hashing (ParleyHash under OpenZeppelin's EIP712, exposed by
+ * contracts' own hashing (ParleyHash under ADomain, exposed by
  * contracts/test/HashHarness.sol at its own address: the manager keeps its digests internal) agree
- * byte for byte; and the manager's EIP-5267 domain is the one the client hashes under.
+ * byte for byte — ParleyHash.transactionAt (a move's digest hashed from its calldata words) included,
+ * on canonical and non-canonical encodings; and the manager's EIP-5267 domain is the one the
+ * client hashes under.
  */
 import { after, before, test } from 'node:test'
 import assert from 'node:assert/strict'
@@ -78,8 +80,38 @@ test('Transaction: hasher = ethers TypedDataEncoder = hashTransaction', async ()
       const ours = hasher.transaction(tx)
       assert.equal(ours, TypedDataEncoder.hash(domain, types('Transaction'), tx))
       assert.equal(ours, await harness.getFunction('hashTransaction')(tx))
+      assert.equal(ours, await harness.getFunction('hashTransactionAt')(tx))
     }),
     { numRuns: RUNS },
+  )
+})
+
+/** Calldata of `fn(tx)` as 32-byte words after the selector: [0] the tuple's offset, [1..8] its head. */
+function words(fn: string, tx: Transaction): { selector: string; w: string[] } {
+  const data = harness.interface.encodeFunctionData(fn, [tx])
+  const body = data.slice(10)
+  return { selector: data.slice(0, 10), w: body.match(/.{64}/g)! }
+}
+const call = (selector: string, w: string[]) => f.anvil.provider.call({ to: harness.target as string, data: selector + w.join('') })
+
+test('transactionAt: a relocated data field hashes as the canonical encoding; a dirty integer reverts like the decoder', async () => {
+  await fc.assert(
+    fc.asyncProperty(transaction, fc.integer({ min: 1, max: 4 }), fc.integer({ min: 1, max: 4 }), async (tx, gap, which) => {
+      const expected = hasher.transaction(tx)
+      for (const fn of ['hashTransaction', 'hashTransactionAt']) {
+        // Data moved `gap` words further (offset word 7 of the head, relative to the tuple): same hash.
+        const { selector, w } = words(fn, tx)
+        const moved = [...w.slice(0, 9), ...Array(gap).fill('00'.repeat(32)), ...w.slice(9)]
+        moved[7] = (BigInt('0x' + w[7]) + 32n * BigInt(gap)).toString(16).padStart(64, '0')
+        assert.equal(await call(selector, moved), expected, `${fn}: relocated data`)
+        // A dirty bit above fork, seq, timestamp (64 bits) or actor (16 bits): both revert.
+        const dirty = [...w]
+        const bits = which === 4 ? 16n : 64n
+        dirty[1 + which] = (BigInt('0x' + w[1 + which]) | (1n << bits)).toString(16).padStart(64, '0')
+        await assert.rejects(call(selector, dirty), `${fn}: dirty word ${which}`)
+      }
+    }),
+    { numRuns: 20 },
   )
 })
 
