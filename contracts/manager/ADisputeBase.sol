@@ -249,7 +249,8 @@ abstract contract ADisputeBase is IDisputeEvents, AProofs {
         _verifyOne(digest, participants, ch, actor, signature);
     }
 
-    /// @dev emit TransactionPosted(channelId, digest, t, signature), its data encoded from the
+    /// @dev emit TransactionPosted(channelId, digest, t, signature) — or DisputeCancelled, same
+    /// fields, for a response: `topic` is the event's selector — its data encoded from the
     /// calldata words instead of Solidity's field-by-field re-encoding (≈ 400 gas less on every
     /// post and response). The bytes are exactly `abi.encode(digest, t, signature)`: the head
     /// words of `t` copied (the four integers must be clean — a dirty one reverts, as Solidity's
@@ -257,8 +258,14 @@ abstract contract ADisputeBase is IDisputeEvents, AProofs {
     /// encoding put there, the data's and the signature's bytes copied from where the decoder
     /// found them, and their padding zeroed. Scratch use above the free memory pointer.
     function _emitPosted(bytes32 channelId, bytes32 digest, Transaction calldata t, bytes calldata signature) internal {
+        _emitMove(TransactionPosted.selector, channelId, digest, t, signature);
+    }
+
+    /// @dev _emitPosted with the event's selector as `topic` (DisputeCancelled for a response).
+    function _emitMove(bytes32 topic, bytes32 channelId, bytes32 digest, Transaction calldata t, bytes calldata signature)
+        internal
+    {
         bytes calldata data = t.data;
-        bytes32 topic = TransactionPosted.selector;
         bool dirty;
         assembly ("memory-safe") {
             let m := mload(0x40)

@@ -35,7 +35,7 @@ abstract contract ARespond is IRespond, ADisputeBase {
         ch.phase = Phase.Open;
         ch.latestSeq = seq;
         _store(channelId, ch);
-        _emitPosted(channelId, digest, transaction, signature);
-        emit DisputeCancelled(channelId, ch.fork, seq);
+        // The move is the evidence, published with the cancellation in one log.
+        _emitMove(DisputeCancelled.selector, channelId, digest, transaction, signature);
     }
 }

@@ -98,7 +98,10 @@ const CONVERT: { [K in ManagerEventName]: (a: Args) => ManagerEventArgs[K] } = {
   DisputeAnswered: (a) => ({
     channelId: lower(a.channelId), fork: big(a.fork), dispute: toRecord(a.dispute as Args), state: lower(a.state), txs: toPackedList(a.txs),
   }),
-  DisputeCancelled: (a) => ({ channelId: lower(a.channelId), fork: big(a.fork), seq: big(a.seq) }),
+  DisputeCancelled: (a) => {
+    const transaction = toTransaction(a.transaction as Args)
+    return { channelId: lower(a.channelId), fork: transaction.fork, seq: transaction.seq, digest: lower(a.digest), transaction, signature: lower(a.signature) }
+  },
   DisputeResolved: (a) => ({ channelId: lower(a.channelId), fork: big(a.fork), dispute: toRecord(a.dispute as Args) }),
   ParticipantRemoved: (a) => ({ channelId: lower(a.channelId), index: Number(a.index) }),
   ParticipantSlashed: (a) => ({ channelId: lower(a.channelId), index: Number(a.index), beneficiary: Number(a.beneficiary) }),

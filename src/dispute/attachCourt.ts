@@ -98,6 +98,9 @@ export function attachCourt(channel: Channel, opts: CourtOptions): Court {
         await evidence(ev)
         break
       case 'DisputeCancelled':
+        // The response's move comes in this event (no TransactionPosted): the move first, as a
+        // post's, then the cancellation.
+        if (ev.args.transaction.fork >= channel.state.fork) await channel.applyPostedTransaction(ev.args.transaction, ev.args.signature, ev.blockTimestamp)
         await channel.applyDisputeCancelled(ev.args)
         break
       case 'TransactionPosted':

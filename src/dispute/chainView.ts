@@ -59,6 +59,8 @@ export function applyChainEvent(view: ChainView, ev: ChainEvent, account: Hex): 
       v.dispute = { record: ev.args.dispute, state: ev.args.state, ...(v.dispute?.raisedAt === undefined ? {} : { raisedAt: v.dispute.raisedAt }) }
       break
     case 'DisputeCancelled':
+      // The response's move, published in this event (a response emits no TransactionPosted).
+      if (ev.args.transaction.fork === v.fork) v.posted = [...v.posted, ev.args.digest]
       v.phase = 'open'
       v.latestSeq = ev.args.seq
       delete v.dispute

@@ -51,8 +51,9 @@ describe('chain view', () => {
 
   test('a cancelled timeout reopens the fork and records the move', () => {
     let v = applyChainEvent(start, at({ name: 'DisputeRaised', args: { channelId: CH, fork: 0n, dispute: rec(), state: '0x' } }), ME)
-    v = applyChainEvent(v, at({ name: 'DisputeCancelled', args: { channelId: CH, fork: 0n, seq: 4n } }), ME)
-    assert.deepEqual([v.phase, v.latestSeq, v.dispute], ['open', 4n, undefined])
+    const move = { channelId: CH, fork: 0n, seq: 4n, timestamp: 9n, actor: 2, previousStateHash: h(3), data: '0x' as Hex, stateHash: h(4) }
+    v = applyChainEvent(v, at({ name: 'DisputeCancelled', args: { channelId: CH, fork: 0n, seq: 4n, digest: h(44), transaction: move, signature: '0x' } }), ME)
+    assert.deepEqual([v.phase, v.latestSeq, v.dispute, v.posted], ['open', 4n, undefined, [h(44)]])
   })
 })
 

@@ -134,11 +134,19 @@ export interface DisputeAnswered {
   txs: PackedSignedTransaction[]
 }
 
-/** Contract event `DisputeCancelled`: the accused's move at `seq` answered a timeout. */
+/**
+ * Contract event `DisputeCancelled`: the accused's move answered a timeout, published in the
+ * event itself (`digest`, `transaction`, `signature`, as `TransactionPosted` publishes a post; a
+ * response emits no `TransactionPosted`). `fork` and `seq` are the move's (`transaction.fork`,
+ * `transaction.seq`): the channel is open again at that height.
+ */
 export interface DisputeCancelled {
   channelId: Hex
   fork: bigint
   seq: bigint
+  digest: Hex
+  transaction: Transaction
+  signature: Hex
 }
 
 /** Contract event `DisputeResolved`; `StateSet` or `ChannelClosed` follows. */

@@ -90,6 +90,8 @@ export class Byzantine {
         }
         break
       case 'DisputeCancelled':
+        // The response's move comes in this event (as attachCourt takes it).
+        if (ev.args.transaction.fork >= ch.state.fork) await ch.applyPostedTransaction(ev.args.transaction, ev.args.signature, ev.blockTimestamp)
         await ch.applyDisputeCancelled(ev.args)
         break
       case 'TransactionPosted':

@@ -5,7 +5,8 @@
  * `abi.encode(digest, transaction, signature)` — the encoding ethers makes of the event — for
  * data of every length around a word boundary, and for a caller whose calldata is not the
  * canonical encoding (dirty padding after the data, the data placed elsewhere): the log is the
- * canonical encoding all the same. A response (respond) writes the same event.
+ * canonical encoding all the same. A response (respond) writes the same bytes in its one event,
+ * DisputeCancelled (the cancellation carries the move), and no TransactionPosted.
  */
 import { after, afterEach, before, beforeEach, describe, test } from 'node:test'
 import assert from 'node:assert/strict'
@@ -31,13 +32,16 @@ beforeEach(async () => (restore = await sim.checkpoint()))
 afterEach(() => restore())
 
 const iface = () => f.rawManager.interface
-/** What ethers encodes for TransactionPosted(channelId, digest, tx, signature): topics and data. */
-const expected = (tx: Transaction, signature: Hex) =>
-  iface().encodeEventLog('TransactionPosted', [sim.channelId, f.hasher.transaction(tx), tx, signature])
-const postedLog = (receipt: TransactionReceipt): Log => {
-  const topic = iface().getEvent('TransactionPosted')!.topicHash
-  const logs = receipt.logs.filter((l) => l.topics[0] === topic)
-  assert.equal(logs.length, 1, 'one TransactionPosted')
+/** What ethers encodes for `event`(channelId, digest, tx, signature): topics and data. */
+const expected = (tx: Transaction, signature: Hex, event = 'TransactionPosted') =>
+  iface().encodeEventLog(event, [sim.channelId, f.hasher.transaction(tx), tx, signature])
+const logsOf = (receipt: TransactionReceipt, event: string): Log[] => {
+  const topic = iface().getEvent(event)!.topicHash
+  return receipt.logs.filter((l) => l.topics[0] === topic)
+}
+const postedLog = (receipt: TransactionReceipt, event = 'TransactionPosted'): Log => {
+  const logs = logsOf(receipt, event)
+  assert.equal(logs.length, 1, `one ${event}`)
   return logs[0]!
 }
 const moveWith = (data: Hex, actor = ALICE): Transaction => sim.forge({ actor, data })
@@ -86,7 +90,7 @@ describe('TransactionPosted: the bytes of abi.encode(digest, transaction, signat
     }
   })
 
-  test('respond logs the same encoding for the accused’s move', async () => {
+  test('respond logs the same encoding for the accused’s move, in DisputeCancelled alone', async () => {
     for (const actor of [ALICE, BOB]) await sim.move(actor, inc())
     // A timeout on the head once its time is up, answered by the accused's move.
     const accused = await sim.turn()
@@ -97,8 +101,13 @@ describe('TransactionPosted: the bytes of abi.encode(digest, transaction, signat
     await sim.timeout(disputer, sim.chain(1n, 2n, () => [disputer]), sim.head.state)
     const move = await sim.move(accused, inc())
     const signature = sim.sig(move.tx, accused)
-    const log = postedLog(await sim.respond(accused, move.tx, signature))
-    assert.equal(log.data, expected(move.tx, signature).data)
-    assert.ok(sim.last.has('DisputeCancelled'))
+    const receipt = await sim.respond(accused, move.tx, signature)
+    const log = postedLog(receipt, 'DisputeCancelled')
+    const want = expected(move.tx, signature, 'DisputeCancelled')
+    assert.equal(log.data, want.data)
+    assert.deepEqual([...log.topics], want.topics)
+    assert.equal(log.data, expected(move.tx, signature).data, 'the bytes a post of the move logs')
+    assert.equal(logsOf(receipt, 'TransactionPosted').length, 0, 'no TransactionPosted')
+    assert.equal(receipt.logs.length, 1, 'one log')
   })
 })

@@ -181,7 +181,7 @@ async function publish(w: World, s: Scenario, cs: ChainState, call: EntryCall, f
   for (const log of receipt.logs) {
     const ev = decodeManagerLog(w.iface, log)
     if (!ev) continue
-    if (ev.name === 'TransactionPosted') {
+    if (ev.name === 'TransactionPosted' || ev.name === 'DisputeCancelled') {
       lists.push([{ transaction: ev.args.transaction, signers: 1n << BigInt(ev.args.transaction.actor), signatures: ev.args.signature }])
     } else if (ev.name === 'DisputeRaised' || ev.name === 'DisputeAnswered') {
       lists.push(ev.args.txs)

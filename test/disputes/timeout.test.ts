@@ -192,8 +192,12 @@ describe('respond: the accused moves', () => {
     await bobTimesOutCarol()
     const move = await sim.move(CAROL, inc())
     await sim.respond(CAROL, move.tx, sim.sig(move.tx, CAROL))
-    assert.equal(sim.events('DisputeCancelled')[0]!.seq, 3n)
-    assert.equal(sim.events('TransactionPosted')[0]!.digest, f.hasher.transaction(move.tx))
+    // The move is published in the cancellation itself (no TransactionPosted); its seq is the
+    // channel's latestSeq from now on.
+    const [cancelled] = sim.events('DisputeCancelled')
+    assert.equal((cancelled!.transaction as { seq: bigint }).seq, 3n)
+    assert.equal(cancelled!.digest, f.hasher.transaction(move.tx))
+    assert.equal(sim.events('TransactionPosted').length, 0)
     assert.equal(Number((await sim.channel()).phase), Phase.Open)
     assert.equal(sim.record, NO_DISPUTE)
   })
