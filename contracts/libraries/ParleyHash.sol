@@ -48,7 +48,9 @@ library ParleyHash {
     /// field-by-field re-encoding: the type hash, then the struct's eight head words as they lie
     /// in calldata with the data's offset replaced by keccak256(data) — which is exactly
     /// `transaction`'s encoding when the four integers' words are clean. A dirty one reverts
-    /// (without data), as Solidity's decoder would when `transaction` reads it. Used where a
+    /// (without data), as Solidity's decoder would when `transaction` reads it, and so does data
+    /// reaching past the calldata (an empty `data` at an offset the accessor lets through, such as
+    /// a "negative" one, which `transaction`'s copy of the data refuses). Used where a
     /// single move is checked (ADisputeBase._checkTransaction): a second call site of
     /// `transaction` in the manager made the optimizer stop inlining it into the finality-proof
     /// loop. Scratch use above the free memory pointer, which stays unmoved.
@@ -56,6 +58,7 @@ library ParleyHash {
         bytes calldata data = t.data;
         bytes32 typeHash = TRANSACTION_TYPEHASH;
         assembly ("memory-safe") {
+            if gt(add(data.offset, data.length), calldatasize()) { revert(0, 0) }
             let m := mload(0x40)
             calldatacopy(m, data.offset, data.length)
             let dataHash := keccak256(m, data.length)

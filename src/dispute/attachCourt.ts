@@ -99,8 +99,13 @@ export function attachCourt(channel: Channel, opts: CourtOptions): Court {
         break
       case 'DisputeCancelled':
         // The response's move comes in this event (no TransactionPosted): the move first, as a
-        // post's, then the cancellation.
-        if (ev.args.transaction.fork >= channel.state.fork) await channel.applyPostedTransaction(ev.args.transaction, ev.args.signature, ev.blockTimestamp)
+        // post's, then the cancellation — which must land even when taking the move fails (it
+        // was a log of its own): the failure is reported, not allowed to skip it.
+        try {
+          if (ev.args.transaction.fork >= channel.state.fork) await channel.applyPostedTransaction(ev.args.transaction, ev.args.signature, ev.blockTimestamp)
+        } catch (error) {
+          handler.events.emit('error', { error })
+        }
         await channel.applyDisputeCancelled(ev.args)
         break
       case 'TransactionPosted':

@@ -115,6 +115,21 @@ test('transactionAt: a relocated data field hashes as the canonical encoding; a 
   )
 })
 
+test('transactionAt: empty data at an offset past the calldata (a "negative" one) reverts, as transaction does', async () => {
+  const tx = { ...fc.sample(transaction, 1)[0]!, data: '0x' as Hex }
+  for (const fn of ['hashTransaction', 'hashTransactionAt']) {
+    const { selector, w } = words(fn, tx)
+    assert.equal(await call(selector, w), hasher.transaction(tx), `${fn}: canonical`)
+    const at = (offset: bigint) => { const x = [...w]; x[7] = offset.toString(16).padStart(64, '0'); return x }
+    // Before the calldata's start: the decoder lets these through with a length read as 0.
+    for (const offset of [1n << 255n, (1n << 256n) - 0x400n]) {
+      await assert.rejects(call(selector, at(offset)), `${fn}: data offset ${offset.toString(16)}`)
+    }
+    // −0x40 lands the (empty) data inside the calldata: both take it, with the same hash.
+    assert.equal(await call(selector, at((1n << 256n) - 0x40n)), hasher.transaction(tx), `${fn}: data offset −0x40`)
+  }
+})
+
 test('ChannelParams: hasher = ethers TypedDataEncoder = channelIdOf', async () => {
   await fc.assert(
     fc.asyncProperty(channelParams, async (p) => {

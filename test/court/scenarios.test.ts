@@ -314,6 +314,41 @@ describe('the court acts by itself', () => {
     }
   })
 
+  test('(e) a client that fails to take the response\'s move still takes the cancellation (one event carries both)', { timeout: 120_000 }, async () => {
+    const { c, m } = await start('respond-move-fails')
+    const [alice, bob, mallory] = [c.roles[ALICE]!, c.roles[BOB]!, c.roles[MALLORY]!]
+    try {
+      const all = c.roles.map((r) => r.channel)
+      const four = await move(alice.channel, pay(BOB, m.pay(ALICE, BOB, ETH1 / 5n)), all)
+      await Promise.all(all.map((ch) => ch.waitFinal(four)))
+      await travel(anvil, c, 30)
+      c.hub.filter = (from, to) => from !== MALLORY && to !== MALLORY
+      await move(bob.channel, pay(ALICE, m.pay(BOB, ALICE, ETH1 / 4n)), [alice.channel])
+      const T4 = mallory.channel.state.timestamp
+      await travel(anvil, c, Number(T4 + 211n - BigInt(await anvil.now())))
+      const rec = mallory.store.getTx(c.channelId, 0n, four)!
+      const genesisHash = mallory.store.getForks(c.channelId)[0]!.stateHash
+      const anchor = timeoutCandidates([{ transaction: rec.transaction, signatures: mallory.store.getSignatures(c.channelId, rec.digest) }], genesisHash, 0b111n)!
+      const cancelled = bob.court!.next('cancelled')
+      await mallory.manager.disputeTimeout(c.channelId, c.params.participants, anchor, rec.state)
+      await cancelled
+      // Mallory's client fails on Bob's move (say its store throws): the cancellation in the same
+      // event must land all the same, and the failure is reported.
+      const failure = new Error('store unavailable')
+      const apply = mallory.channel.applyPostedTransaction.bind(mallory.channel)
+      mallory.channel.applyPostedTransaction = async () => { throw failure }
+      const court = c.attach(MALLORY)
+      const signal = AbortSignal.timeout(30_000) // without the cancellation, a clear failure
+      const [error] = await Promise.all([court.next('error', { signal }), court.next('cancelled', { signal })])
+      assert.equal(error.error, failure)
+      assert.equal(mallory.channel.phase, ChannelPhase.Open)
+      assert.equal(court.chain.phase, 'open')
+      mallory.channel.applyPostedTransaction = apply
+    } finally {
+      await c.close()
+    }
+  })
+
   test('(e) a slow accused answers a timeout with a fresh move by itself (autoMove) and play resumes', { timeout: 120_000 }, async () => {
     const wallets = anvil.wallets.slice(1, 4)
     const before = await balances(stack, wallets)
