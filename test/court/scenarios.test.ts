@@ -125,6 +125,27 @@ async function settleAfterSlash(c: CourtChannel, m: Ledger, before: bigint[], sh
   await solvent(anvil, stack)
 }
 
+/**
+ * Seq 4 final for all, then Mallory cut off while Bob moves (seq 5, which she never receives); the
+ * chain's clock past Bob's deadline after seq 4. `accuse()` sends Mallory's timeout from seq 4.
+ */
+async function malloryWillAccuseBob(c: CourtChannel, m: Ledger): Promise<{ four: bigint; accuse: () => ReturnType<CourtChannel['roles'][number]['manager']['disputeTimeout']> }> {
+  const [alice, bob, mallory] = [c.roles[ALICE]!, c.roles[BOB]!, c.roles[MALLORY]!]
+  const all = c.roles.map((r) => r.channel)
+  const four = await move(alice.channel, pay(BOB, m.pay(ALICE, BOB, ETH1 / 5n)), all)
+  await Promise.all(all.map((ch) => ch.waitFinal(four)))
+  await travel(anvil, c, 30)
+  c.hub.filter = (from, to) => from !== MALLORY && to !== MALLORY
+  await move(bob.channel, pay(ALICE, m.pay(BOB, ALICE, ETH1 / 4n)), [alice.channel])
+  // Mallory's latest signature is on seq 4: she accuses Bob once his deadline after it passed.
+  const T4 = mallory.channel.state.timestamp
+  await travel(anvil, c, Number(T4 + 211n - BigInt(await anvil.now())))
+  const rec = mallory.store.getTx(c.channelId, 0n, four)!
+  const genesisHash = mallory.store.getForks(c.channelId)[0]!.stateHash
+  const anchor = timeoutCandidates([{ transaction: rec.transaction, signatures: mallory.store.getSignatures(c.channelId, rec.digest) }], genesisHash, 0b111n)!
+  return { four, accuse: () => mallory.manager.disputeTimeout(c.channelId, c.params.participants, anchor, rec.state) }
+}
+
 describe('the court acts by itself', () => {
   test('(a) Mallory goes silent on her turn: timeout, unanswered, resolved; Alice and Bob continue and close', { timeout: 120_000 }, async () => {
     const { c, m, before } = await start('silent')
@@ -267,23 +288,12 @@ describe('the court acts by itself', () => {
     const [alice, bob, mallory] = [c.roles[ALICE]!, c.roles[BOB]!, c.roles[MALLORY]!]
     try {
       const all = c.roles.map((r) => r.channel)
-      const four = await move(alice.channel, pay(BOB, m.pay(ALICE, BOB, ETH1 / 5n)), all)
-      await Promise.all(all.map((ch) => ch.waitFinal(four)))
-      await travel(anvil, c, 30)
-      c.hub.filter = (from, to) => from !== MALLORY && to !== MALLORY
-      await move(bob.channel, pay(ALICE, m.pay(BOB, ALICE, ETH1 / 4n)), [alice.channel])
-
-      // Mallory's latest signature is on seq 4: she accuses Bob once his deadline after it passed.
-      const T4 = mallory.channel.state.timestamp
-      await travel(anvil, c, Number(T4 + 211n - BigInt(await anvil.now())))
-      const rec = mallory.store.getTx(c.channelId, 0n, four)!
-      const genesisHash = mallory.store.getForks(c.channelId)[0]!.stateHash
-      const anchor = timeoutCandidates([{ transaction: rec.transaction, signatures: mallory.store.getSignatures(c.channelId, rec.digest) }], genesisHash, 0b111n)!
+      const { four, accuse } = await malloryWillAccuseBob(c, m)
       // Both courts report the cancellation only after their channel applied it: wait for both
       // (Bob's listener may see the event after Alice's) before reading the phases.
       const cancelled = Promise.all([alice.court!.next('cancelled'), bob.court!.next('cancelled')])
       const responded = bob.court!.next('submitted', { filter: (x) => x.action.kind === 'respond' })
-      const { raised } = await mallory.manager.disputeTimeout(c.channelId, c.params.participants, anchor, rec.state)
+      const { raised } = await accuse()
       assert.equal(raised.dispute.removals, 1n << BigInt(BOB), 'Bob is accused')
       assert.deepEqual((await cancelled).map((x) => x.seq), [four + 1n, four + 1n])
       assert.equal((await responded).action.key.startsWith('respond:'), true)
@@ -316,21 +326,11 @@ describe('the court acts by itself', () => {
 
   test('(e) a client that fails to take the response\'s move still takes the cancellation (one event carries both)', { timeout: 120_000 }, async () => {
     const { c, m } = await start('respond-move-fails')
-    const [alice, bob, mallory] = [c.roles[ALICE]!, c.roles[BOB]!, c.roles[MALLORY]!]
+    const [bob, mallory] = [c.roles[BOB]!, c.roles[MALLORY]!]
     try {
-      const all = c.roles.map((r) => r.channel)
-      const four = await move(alice.channel, pay(BOB, m.pay(ALICE, BOB, ETH1 / 5n)), all)
-      await Promise.all(all.map((ch) => ch.waitFinal(four)))
-      await travel(anvil, c, 30)
-      c.hub.filter = (from, to) => from !== MALLORY && to !== MALLORY
-      await move(bob.channel, pay(ALICE, m.pay(BOB, ALICE, ETH1 / 4n)), [alice.channel])
-      const T4 = mallory.channel.state.timestamp
-      await travel(anvil, c, Number(T4 + 211n - BigInt(await anvil.now())))
-      const rec = mallory.store.getTx(c.channelId, 0n, four)!
-      const genesisHash = mallory.store.getForks(c.channelId)[0]!.stateHash
-      const anchor = timeoutCandidates([{ transaction: rec.transaction, signatures: mallory.store.getSignatures(c.channelId, rec.digest) }], genesisHash, 0b111n)!
+      const { accuse } = await malloryWillAccuseBob(c, m)
       const cancelled = bob.court!.next('cancelled')
-      await mallory.manager.disputeTimeout(c.channelId, c.params.participants, anchor, rec.state)
+      await accuse()
       await cancelled
       // Mallory's client fails on Bob's move (say its store throws): the cancellation in the same
       // event must land all the same, and the failure is reported.
