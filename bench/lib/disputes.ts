@@ -154,7 +154,7 @@ export async function measureDisputes(ctx: DisputeCtx, n: number): Promise<Dispu
   // The head, final (signed by all), accuses participant 0 (its next actor), who signed it.
   await fresh()
   const timeout = await send(last, 'disputeTimeout', [channelId, participants, last, final(head), states[head]], 'timeout')
-  await send(1 % n, 'respond', [channelId, participants, 1 % n, recordOf(timeout.receipt), move, sig(move, 0)], 'respond')
+  await send(1 % n, 'respond', [channelId, participants, 1 % n, recordOf(timeout.receipt), move.timestamp, move.data, move.stateHash, sig(move, 0)], 'respond')
   await fresh()
   const t2 = await send(last, 'disputeTimeout', [channelId, participants, last, final(head), states[head]])
   await pastDeadline(recordOf(t2.receipt))

@@ -62,8 +62,6 @@ interface IDisputeEvents {
     /// @notice Thrown when a transaction is stamped before `earliest` (its parent's timestamp,
     /// or the fork genesis) or after the block's time plus the channel's skew (`latest`).
     error TransactionTimestampInvalid(uint64 timestamp, uint256 earliest, uint256 latest);
-    /// @notice Thrown when a response is not the accused's move on the candidate state.
-    error ResponseInvalid();
 
     // ─── Fraud ───────────────────────────────────────────────────────────────────────────────
     /// @notice Thrown when the transaction is a valid transition: nothing to slash.
@@ -119,20 +117,29 @@ interface IDisputeEvents {
 interface IRespond is IDisputeEvents {
     /// @notice Challenges a timeout with the accused's move on the candidate state (posted
     /// earlier or supplied now, stamped no earlier than the candidate); cancels the dispute.
+    /// The caller supplies only what the chain cannot know of the move (timestamp, data,
+    /// stateHash); its other fields are the dispute's: the channel and its fork, seq = the
+    /// candidate's seq + 1, actor = the accused (the record's one removal), previousStateHash =
+    /// the candidate's state hash. The accused's signature must be on that whole transaction;
+    /// DisputeCancelled publishes it.
     /// @param channelId The disputed channel.
     /// @param channel The channel's record as last committed to (see Channel; from its events).
     /// @param participants The channel's member list: participants ‖ signers (participants alone without session keys).
     /// @param index The caller's participant index.
     /// @param dispute The open dispute's record.
-    /// @param transaction The accused's transaction at the candidate's seq + 1.
-    /// @param signature The accused's signature on it.
+    /// @param timestamp The accused's move's timestamp, no earlier than the candidate's.
+    /// @param data The move's data.
+    /// @param stateHash The hash of the state the move leads to.
+    /// @param signature The accused's signature on that transaction.
     function respond(
         bytes32 channelId,
         Channel calldata channel,
         address[] calldata participants,
         uint256 index,
         DisputeRecord calldata dispute,
-        Transaction calldata transaction,
+        uint64 timestamp,
+        bytes calldata data,
+        bytes32 stateHash,
         bytes calldata signature
     ) external;
 }

@@ -25,6 +25,19 @@ library Bitmap {
         return uint64(uint256(1) << i);
     }
 
+    /// @dev The index of the one bit set in `x` (the inverse of `bit`: index(bit(i)) == i), by a
+    /// binary search over the 64 bits; 0 for x == 0. For several bits set, the highest one's.
+    function index(uint64 x) internal pure returns (uint256 i) {
+        assembly ("memory-safe") {
+            i := shl(5, gt(x, 0xffffffff))
+            i := or(i, shl(4, gt(shr(i, x), 0xffff)))
+            i := or(i, shl(3, gt(shr(i, x), 0xff)))
+            i := or(i, shl(2, gt(shr(i, x), 0xf)))
+            i := or(i, shl(1, gt(shr(i, x), 0x3)))
+            i := or(i, gt(shr(i, x), 0x1))
+        }
+    }
+
     /// @dev Whether bit `i` is set.
     function has(uint64 x, uint256 i) internal pure returns (bool) {
         return (x >> i) & 1 == 1;

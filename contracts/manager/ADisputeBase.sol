@@ -211,14 +211,19 @@ abstract contract ADisputeBase is IDisputeEvents, AProofs {
         if (t.channelId != channelId) revert TransactionChannelMismatch(t.channelId);
         uint64 fork = ch.fork;
         if (t.fork != fork) revert TransactionForkMismatch(t.fork, fork);
-        uint256 size = t.data.length;
+        _checkStamp(ch, t.data.length, t.timestamp, earliest);
+        return _hashTypedDataV4(ParleyHash.transactionAt(t));
+    }
+
+    /// @dev A move's data of `size` bytes within MAX_DATA_BYTES and its `timestamp` in
+    /// [earliest, block time + skew].
+    function _checkStamp(Channel memory ch, uint256 size, uint64 timestamp, uint256 earliest) internal view {
         if (size > MAX_DATA_BYTES) revert TransactionDataTooLarge(size, MAX_DATA_BYTES);
         // _latestTimestamp, written out: a second call site in the manager (through AMoves) made
         // the optimizer stop inlining it into _verifyList (+19 gas on every finality proof).
         uint256 skew = ch.agreementTime / 2;
         uint256 latest = block.timestamp + (skew == 0 ? 1 : skew);
-        if (t.timestamp < earliest || t.timestamp > latest) revert TransactionTimestampInvalid(t.timestamp, earliest, latest);
-        return _hashTypedDataV4(ParleyHash.transactionAt(t));
+        if (timestamp < earliest || timestamp > latest) revert TransactionTimestampInvalid(timestamp, earliest, latest);
     }
 
     /// @dev Verifies participant `signer`'s single 65-byte signature on `digest`, made by its

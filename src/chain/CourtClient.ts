@@ -4,6 +4,7 @@
  * the signer's address. Part of {@link ManagerClient}.
  */
 import { UsageError } from '../errors/ParleyError.js'
+import { responseArgs } from '../protocol/disputes.js'
 import { Phase } from '../protocol/types.js'
 import type {
   DisputeAnswered, DisputeCancelled, DisputeRecord, Hex, PackedSignedTransaction, ParticipantSlashed, Transaction, TransactionPosted,
@@ -47,11 +48,12 @@ export class CourtClient extends ManagerBase {
   }
 
   /**
-   * Cancels a timeout with the accused's move at the candidate's seq + 1 (ours or relayed).
+   * Cancels a timeout with the accused's move at the candidate's seq + 1 (ours or relayed). Only
+   * its timestamp, data and state hash are sent: the contract takes the rest from `dispute`.
    * @example await manager.respond(channelId, participants, record, move, moveSignature)
    */
   async respond(channelId: Hex, participants: readonly Hex[], dispute: DisputeRecord, transaction: Transaction, signature: Hex): Promise<CourtResult & { cancelled: DisputeCancelled }> {
-    const r = await this.court('respond', [channelId, await this.recordArg(channelId), participants, await this.callerIndex(participants), dispute, transaction, signature])
+    const r = await this.court('respond', [channelId, await this.recordArg(channelId), participants, await this.callerIndex(participants), dispute, ...responseArgs(transaction), signature])
     return { ...r, cancelled: this.one(r, 'DisputeCancelled') }
   }
 

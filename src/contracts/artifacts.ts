@@ -9,7 +9,7 @@ import { RuntimeError } from '../errors/ParleyError.js'
 import type { Hex } from '../protocol/types.js'
 
 /** Contracts the build produces. */
-export type ContractName = 'StateChannelManager' | 'StateChannelCourt' | 'Counter' | 'Payments' | 'TicTacToe' | 'RockPaperScissors' | 'TestToken' | 'QuirkyToken' | 'ReentrantReceiver' | 'Relay' | 'LoopingMachine' | 'SignaturesHarness' | 'HashHarness' | 'HardforkProbeMachine' | 'Forwarder'
+export type ContractName = 'StateChannelManager' | 'StateChannelCourt' | 'Counter' | 'Payments' | 'TicTacToe' | 'RockPaperScissors' | 'TestToken' | 'QuirkyToken' | 'ReentrantReceiver' | 'Relay' | 'LoopingMachine' | 'SignaturesHarness' | 'HashHarness' | 'BitmapHarness' | 'HardforkProbeMachine' | 'Forwarder'
 
 export interface Artifact {
   contractName: ContractName

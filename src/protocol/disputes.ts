@@ -8,7 +8,7 @@ import { AbiCoder, keccak256 } from 'ethers'
 import { UsageError } from '../errors/ParleyError.js'
 import { bitCount, bitIndices, hasBit } from './bitmap.js'
 import { postingDeadline } from './timing.js'
-import { DisputeKind, type ChannelParams, type DisputeRecord, type Hex } from './types.js'
+import { DisputeKind, type ChannelParams, type DisputeRecord, type Hex, type Transaction } from './types.js'
 
 /** The time parameters a deadline depends on. */
 export type TimeParams = Pick<ChannelParams, 'p2pTime' | 'agreementTime' | 'chainFallbackTime'>
@@ -75,6 +75,30 @@ export function accusedOf(r: DisputeRecord): number {
     throw new UsageError('DISPUTE_NOT_TIMEOUT', `record of kind ${DisputeKind[r.kind]} has no accused`)
   }
   return bitIndices(r.removals)[0]!
+}
+
+/**
+ * What `respond` sends of the accused's move: its timestamp, data and state hash. The contract
+ * takes every other field from the dispute ({@link responseTransaction}), so a move signed with
+ * another channel, fork, height, author or previous state fails the signature check.
+ *
+ * @example await manager.contract.respond(id, record, members, me, dispute, ...responseArgs(move), signature)
+ */
+export function responseArgs(move: Transaction): [timestamp: bigint, data: Hex, stateHash: Hex] {
+  return [move.timestamp, move.data, move.stateHash]
+}
+
+/**
+ * The transaction the contract checks and publishes (DisputeCancelled) for a response to the
+ * timeout `r` on fork `fork` of `channelId`: `move`'s timestamp, data and state hash, at seq
+ * `r.seq + 1`, by the accused (the highest bit of `r.removals`, as `Bitmap.index`: a timeout's
+ * only one), on the candidate state `r.stateHash`.
+ *
+ * @example const t = responseTransaction(channelId, fork, dispute, move) // what the accused must have signed
+ */
+export function responseTransaction(channelId: Hex, fork: bigint, r: DisputeRecord, move: Transaction): Transaction {
+  const actor = bitIndices(r.removals).at(-1) ?? 0
+  return { channelId, fork, seq: r.seq + 1n, timestamp: move.timestamp, actor, previousStateHash: r.stateHash, data: move.data, stateHash: move.stateHash }
 }
 
 /** What the machine says about a new fork's genesis (after every `onRemove`). */

@@ -21,6 +21,6 @@ export { fullBitmap, hasBit, withBit, bitCount, bitIndices, bitmapOf } from './b
 export { shareOf, fundingBefore, fundingCoverage } from './funding.js'
 export { closePayouts, closeOthers } from './close.js'
 export {
-  timeoutDeadline, canRaiseTimeout, challengeDeadline, disputeCommitment, accusedOf, mustSettle, settlementCredits,
+  timeoutDeadline, canRaiseTimeout, challengeDeadline, disputeCommitment, accusedOf, responseArgs, responseTransaction, mustSettle, settlementCredits,
   removalCredits, type TimeParams, type GenesisFacts, type SettlementInput, type Credits,
 } from './disputes.js'

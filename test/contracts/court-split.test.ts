@@ -17,6 +17,7 @@ import { loadArtifact } from '../../src/contracts/artifacts.js'
 import { channelStruct, channelWordOf, NO_CHANNEL } from '../../src/chain/records.js'
 import { recordArg, trackOf } from '../helpers/records.js'
 import { Phase, type Hex } from '../../src/protocol/types.js'
+import { responseArgs } from '../../src/protocol/disputes.js'
 
 const ALICE = 0
 const BOB = 1
@@ -96,7 +97,7 @@ describe('through the manager', () => {
   test('respond (IRespond) is the manager\'s own: the court has no code for it', async () => {
     const abi = new Interface(loadArtifact('StateChannelManager').abi as never)
     const t = sim.entry(1n).tx
-    const data = abi.encodeFunctionData('respond', [sim.channelId, await rec(), sim.participants, BOB, sim.record, t, sim.sig(t, ALICE)])
+    const data = abi.encodeFunctionData('respond', [sim.channelId, await rec(), sim.participants, BOB, sim.record, ...responseArgs(t), sim.sig(t, ALICE)])
     assert.equal(court.interface.getFunction('respond'), null, 'the court\'s ABI has respond')
     // Called straight, the court has no function of this selector and no fallback: no data.
     await assert.rejects(f.anvil.provider.call({ to: await court.getAddress(), data }), (e: { data?: string }) => (e.data ?? '0x') === '0x')

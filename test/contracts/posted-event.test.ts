@@ -6,7 +6,9 @@
  * data of every length around a word boundary, and for a caller whose calldata is not the
  * canonical encoding (dirty padding after the data, the data placed elsewhere): the log is the
  * canonical encoding all the same. A response (respond) writes the same bytes in its one event,
- * DisputeCancelled (the cancellation carries the move), and no TransactionPosted.
+ * DisputeCancelled (the cancellation carries the move), and no TransactionPosted: there the court
+ * builds the move from the dispute and the caller's timestamp, data and state hash, for data of
+ * every length and dirty padding alike.
  */
 import { after, afterEach, before, beforeEach, describe, test } from 'node:test'
 import assert from 'node:assert/strict'
@@ -15,6 +17,7 @@ import { setup, type Fixture } from '../helpers/fixture.js'
 import { Sim, inc } from '../helpers/court.js'
 import { trackOf } from '../helpers/records.js'
 import { channelStruct } from '../../src/chain/records.js'
+import { responseArgs } from '../../src/protocol/disputes.js'
 import type { Hex, Transaction } from '../../src/protocol/types.js'
 
 const ALICE = 0
@@ -90,24 +93,63 @@ describe('TransactionPosted: the bytes of abi.encode(digest, transaction, signat
     }
   })
 
-  test('respond logs the same encoding for the accused’s move, in DisputeCancelled alone', async () => {
+  /** Two moves, then a timeout on the head once its time is up: returns the accused. */
+  const timedOut = async (): Promise<number> => {
     for (const actor of [ALICE, BOB]) await sim.move(actor, inc())
-    // A timeout on the head once its time is up, answered by the accused's move.
     const accused = await sim.turn()
     const T = sim.head.timestamp
     const wait = T + BigInt(sim.params.p2pTime + sim.params.agreementTime + sim.params.chainFallbackTime) + 1n - (await sim.now())
     if (wait > 0n) await f.anvil.increaseTime(Number(wait))
     const disputer = [0, 1, 2].find((i) => i !== accused)!
     await sim.timeout(disputer, sim.chain(1n, 2n, () => [disputer]), sim.head.state)
-    const move = await sim.move(accused, inc())
-    const signature = sim.sig(move.tx, accused)
-    const receipt = await sim.respond(accused, move.tx, signature)
+    return accused
+  }
+  const cancelled = (receipt: TransactionReceipt, tx: Transaction, signature: Hex) => {
     const log = postedLog(receipt, 'DisputeCancelled')
-    const want = expected(move.tx, signature, 'DisputeCancelled')
+    const want = expected(tx, signature, 'DisputeCancelled')
     assert.equal(log.data, want.data)
     assert.deepEqual([...log.topics], want.topics)
-    assert.equal(log.data, expected(move.tx, signature).data, 'the bytes a post of the move logs')
+    assert.equal(log.data, expected(tx, signature).data, 'the bytes a post of the move logs')
     assert.equal(logsOf(receipt, 'TransactionPosted').length, 0, 'no TransactionPosted')
     assert.equal(receipt.logs.length, 1, 'one log')
+  }
+
+  test('respond logs the same encoding for the accused’s move, in DisputeCancelled alone', async () => {
+    const accused = await timedOut()
+    const move = await sim.move(accused, inc())
+    const signature = sim.sig(move.tx, accused)
+    cancelled(await sim.respond(accused, move.tx, signature), move.tx, signature)
+  })
+
+  // respond takes the move's timestamp, data and state hash; the court builds the transaction
+  // (the rest from the dispute), hashes it and writes the event in one memory image: its padding
+  // and offsets are the court's, whatever the caller's encoding.
+  for (const size of [0, 1, 31, 32, 33, 64, 65, 100]) {
+    test(`respond with ${size} bytes of data: the whole move, rebuilt from the dispute, in DisputeCancelled`, async () => {
+      const accused = await timedOut()
+      const tx = sim.forge({ actor: accused, data: hexlify(randomBytes(size)) as Hex, stateHash: hexlify(randomBytes(32)) as Hex })
+      const signature = sim.sig(tx, accused)
+      cancelled(await sim.respond(accused, tx, signature), tx, signature)
+    })
+  }
+
+  test('a response’s non-canonical calldata (dirty padding after the data and the signature) still logs the canonical encoding', async () => {
+    const accused = await timedOut()
+    const data = hexlify(randomBytes(33)) as Hex
+    const tx = sim.forge({ actor: accused, data })
+    const signature = sim.sig(tx, accused)
+    const record = channelStruct((await trackOf(f.rawManager, sim.channelId))!.record)
+    const canonical = iface().encodeFunctionData('respond', [sim.channelId, record, sim.participants, accused, sim.record, ...responseArgs(tx), signature])
+    const dirtyAfter = (hex: string, bytes: string, pad: number): string => {
+      const at = hex.indexOf(bytes.slice(2), 10)
+      assert.ok(at > 0 && hex.indexOf(bytes.slice(2), at + 1) < 0, 'the bytes occur once in the calldata')
+      const padStart = at + bytes.length - 2
+      return hex.slice(0, padStart) + 'ff'.repeat(pad) + hex.slice(padStart + 2 * pad)
+    }
+    // 33 bytes of data then 31 of padding; 65 bytes of signature then 31.
+    const dirty = dirtyAfter(dirtyAfter(canonical, data, 31), signature, 31)
+    assert.notEqual(dirty, canonical)
+    const sent = await f.wallets[1 + accused]!.sendTransaction({ to: await f.rawManager.getAddress(), data: dirty })
+    cancelled((await sent.wait())!, tx, signature)
   })
 })

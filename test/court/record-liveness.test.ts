@@ -30,6 +30,7 @@ import type { ParleyHasher } from '../../src/protocol/eip712.js'
 import { NO_DISPUTE } from '../../src/chain/ManagerClient.js'
 import { channelStruct } from '../../src/chain/records.js'
 import { memberList } from '../../src/protocol/members.js'
+import { responseArgs } from '../../src/protocol/disputes.js'
 import { DisputeKind, Phase, type DisputeRecord, type Hex } from '../../src/protocol/types.js'
 import { BOND, ETH1, move, openCourtChannel, pastDeadline, pay, solvent, travel } from '../helpers/courtPeers.js'
 import { Ledger, ALICE, BOB, C, MALLORY, W, assertRemovedEnding, deltas, heldTx, honestCarryOn, round, scene, settledAfter, type Scene, type SceneContext } from '../helpers/attackPlay.js'
@@ -172,7 +173,7 @@ async function churn(s: Scene, t0: bigint): Promise<TransactionResponse[]> {
   const to = stack.manager.address
   return [
     await wallet.sendTransaction({ to, nonce, ...FRONT, data: iface.encodeFunctionData('disputeTimeout', [s.c.channelId, channelStruct(track.record), members, MALLORY, [], genesis.state]) }),
-    await wallet.sendTransaction({ to, nonce: nonce + 1, ...FRONT, data: iface.encodeFunctionData('respond', [s.c.channelId, channelStruct({ ...track.record, phase: Phase.Disputed }), members, MALLORY, dispute, one, aliceOnOne]) }),
+    await wallet.sendTransaction({ to, nonce: nonce + 1, ...FRONT, data: iface.encodeFunctionData('respond', [s.c.channelId, channelStruct({ ...track.record, phase: Phase.Disputed }), members, MALLORY, dispute, ...responseArgs(one), aliceOnOne]) }),
   ]
 }
 

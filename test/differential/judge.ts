@@ -13,7 +13,8 @@
 import { decodeManagerLog } from '../../src/chain/decode.js'
 import { NO_DISPUTE } from '../../src/chain/ManagerClient.js'
 import { admission, type ChainFacts, type EntryCall } from '../../src/protocol/admission/index.js'
-import { Phase, type DisputeRecord, type Hex, type PackedSignedTransaction } from '../../src/protocol/types.js'
+import { responseArgs } from '../../src/protocol/disputes.js'
+import { Phase, type DisputeRecord, type Hex, type PackedSignedTransaction, type Transaction } from '../../src/protocol/types.js'
 import { feed, honestClient, prove, type ChainAfter, type Outcome } from './client.js'
 import { materialize, materializePeer } from './materialize.js'
 import type { CaseRecipe, PeerRecipe } from './recipes.js'
@@ -58,7 +59,8 @@ export function encodeCall(w: World, channelId: Hex, c: EntryCall, record: unkno
     postTransaction: [...head, a.transaction, a.signature],
     disputeTimeout: [...head, idx, a.txs, a.state],
     exit: [...head, idx, a.record, a.proof, a.leave, a.state],
-    respond: [...head, idx, a.record, a.transaction, a.signature],
+    // respond takes the move's timestamp, data and state hash (the rest is the dispute's).
+    respond: [...head, idx, a.record, ...(c.point === 'respond' ? responseArgs(a.transaction as Transaction) : []), a.signature],
     answer: [...head, idx, a.record, a.proof, a.state],
     extend: [...head, idx, a.record, a.txs, a.state],
     refute: [...head, idx, a.record, a.transaction, a.signature, a.checkpoint, a.state],

@@ -18,6 +18,7 @@ import type { ManagerClient } from '../../src/chain/ManagerClient.js'
 import { timeoutCandidates } from '../../src/dispute/anchor.js'
 import type { StateMachine } from '../../src/machine/StateMachine.js'
 import { hashState, type ParleyHasher } from '../../src/protocol/eip712.js'
+import { responseArgs } from '../../src/protocol/disputes.js'
 import { packSignatures, signDigest, unpackSignatures } from '../../src/protocol/signatures.js'
 import type { ChannelParams, DisputeRecord, Hex, PackedSignedTransaction, Transaction } from '../../src/protocol/types.js'
 import type { Store } from '../../src/store/types.js'
@@ -59,6 +60,9 @@ export interface CourtArgs {
 
 /** A court entry point. */
 export type CourtMethod = keyof CourtArgs
+
+/** respond's contract arguments from the whole move: the record, the move's own fields, the signature. */
+const responseCall = ([dispute, move, signature]: CourtArgs['respond']): unknown[] => [dispute, ...responseArgs(move), signature]
 
 /**
  * EIP-1559 fees of a call (anvil orders a block's transactions by fee), and a gas limit, which
@@ -157,7 +161,9 @@ export class Byzantine {
   /** The arguments of `method`: the channel id, `record`, the member list, the caller's index where the method takes it, then `args`. */
   private full<M extends CourtMethod>(method: M, args: CourtArgs[M], record: unknown): unknown[] {
     const { params } = this.o
-    return WITHOUT_INDEX.has(method) ? [this.channelId, record, memberList(params), ...args] : [this.channelId, record, memberList(params), this.me, ...args]
+    // respond takes the move's timestamp, data and state hash only (the rest is the dispute's).
+    const own: unknown[] = method === 'respond' ? responseCall(args as CourtArgs['respond']) : args
+    return WITHOUT_INDEX.has(method) ? [this.channelId, record, memberList(params), ...own] : [this.channelId, record, memberList(params), this.me, ...own]
   }
 
   /**

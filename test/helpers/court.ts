@@ -14,6 +14,7 @@ import {
 } from '../../src/protocol/types.js'
 import { memberList } from '../../src/protocol/members.js'
 import { closeOthers, closePayouts } from '../../src/protocol/close.js'
+import { responseArgs } from '../../src/protocol/disputes.js'
 import { abi, makeParams, openChannel, type Fixture } from './fixture.js'
 
 /** One transaction of the simulated history with its resulting state. */
@@ -244,7 +245,7 @@ export class Sim {
     return this.send(i, 'exit', this.channelId, this.participants, i, this.record, proof, leave, state)
   }
   respond(i: number, tx: Transaction, signature: Hex) {
-    return this.send(i, 'respond', this.channelId, this.participants, i, this.record, tx, signature)
+    return this.send(i, 'respond', this.channelId, this.participants, i, this.record, ...responseArgs(tx), signature)
   }
   answer(i: number, proof: PackedSignedTransaction[], state = this.stateOf(proof[0])) {
     return this.send(i, 'answer', this.channelId, this.participants, i, this.record, proof, state)

@@ -4,6 +4,7 @@
  * AFinality.sol), from the shared checks of ./rules.ts.
  */
 import { hasBit } from '../bitmap.js'
+import { responseTransaction } from '../disputes.js'
 import { DisputeKind, MAX_STATE_BYTES, Phase, type DisputeRecord, type Hex, type PackedSignedTransaction } from '../types.js'
 import {
   Refusal, candidate, challengeable, checkMove, checkTransaction, convicts, isInvalid, must, openChannel, openForDispute,
@@ -59,9 +60,8 @@ const JUDGES: { [K in EntryPoint]: Judge<K> } = {
     challengeable(f, a.participants, a.caller, a.record)
     const r = a.record
     if (r.kind !== DisputeKind.Timeout) refuse('DisputeKindInvalid')
-    const t = a.transaction
-    if (bit(t.actor) !== r.removals || t.seq !== r.seq + 1n || t.previousStateHash.toLowerCase() !== r.stateHash.toLowerCase()) refuse('ResponseInvalid')
-    checkMove(f, a.participants, t, a.signature, r.timestamp)
+    // The contract takes only the move's timestamp, data and state hash; the rest is the dispute's.
+    checkMove(f, a.participants, responseTransaction(f.channelId, f.fork, r, a.transaction), a.signature, r.timestamp)
   },
 
   async answer(f, a, m) {
