@@ -7,9 +7,14 @@
  *
  * The first close message a peer sees is the request: it is signed (once per fork, through
  * the SigningGuard, after which no tx is signed on that fork) when the state is final for us
- * too — held until it is. A request for another state than the one we signed is refused
- * (`CLOSE_CONFLICT`), and so is one naming other payouts than our machine gives its state: the
- * channel then needs an on-chain exit.
+ * too — held until it is — and only on our latest final state, never for less than a later
+ * state we signed that can still become final gives us: a close of an older state would undo what
+ * moved since (a payment to us), and so would one signed while such a later state is pending (the
+ * requester could make it final once our consent is out, and close on the older one all the
+ * same). A request on an older final state is refused (`CLOSE_STALE`); one on our final state
+ * while such a later state is pending is held (and stale once that one is final). A request for another state than
+ * the one we signed is refused (`CLOSE_CONFLICT`), and so is one naming other payouts than our
+ * machine gives its state: the channel then needs an on-chain exit.
  *
  * Every signature is stored before it is used or relayed, so a restarted peer resumes the close
  * where it was. When our account is an external wallet (`wallet`), our signature is asked for
@@ -192,16 +197,23 @@ export class CloseCoordinator {
   async prepare(): Promise<void> {
     if (this.settled || this.target) return
     const l = this.c.ledger()
-    // A pending request is joined only on a final state we hold under that very hash: never sign a made-up one.
-    const request = this.held.find((m) => m.fork === l.fork.fork && m.seq <= l.final.seq && seqHash(this.c, m.seq) === m.stateHash.toLowerCase())
-    const seq = request ? request.seq : l.final.seq
+    // A pending request is joined only on our latest final state, held under that very hash: never sign a made-up or an older one.
+    const request = this.held.find((m) => m.fork === l.fork.fork && m.seq === l.final.seq && seqHash(this.c, m.seq) === m.stateHash.toLowerCase())
+    const seq = l.final.seq
     const state = this.c.finalStateAt(seq)!
-    const stateHash = request ? (request.stateHash.toLowerCase() as Hex) : l.final.stateHash
+    const stateHash = l.final.stateHash
     const payouts = await this.c.payoutsOf(state)
     if (this.target || this.settled) return
     // A fork that changed meanwhile (a dispute resolved) has another final state and active set.
     if (this.c.ledger().fork.fork !== l.fork.fork) return this.prepare()
     if (request && !samePayouts(request.payouts, payouts)) throw conflict(request, payouts)
+    const pending = await this.pendingGain(seq, payouts)
+    if (this.target || this.settled) return
+    if (pending !== undefined) {
+      throw new UsageError('CLOSE_PENDING', `we signed seq ${pending}, which is not final yet and gives us more: a close of seq ${seq} would undo it; close once it is final (waitFinal)`, {
+        details: { final: seq, pending },
+      })
+    }
     this.adopt({ fork: l.fork.fork, seq, state, stateHash, payouts, digest: this.c.hasher.close(this.c.channelId, l.fork.fork, stateHash, payouts) })
   }
 
@@ -245,6 +257,11 @@ export class CloseCoordinator {
     const digest = this.c.hasher.close(this.c.channelId, m.fork, stateHash, m.payouts)
     this.verify(digest, m.signer, m.signature)
     if (this.target) return this.join(m, digest)
+    if (m.seq < l.final.seq) {
+      throw new ProtocolError('CLOSE_STALE', `participant ${m.signer} closes on seq ${m.seq}, older than our latest final state (seq ${l.final.seq})`, {
+        details: { seq: m.seq, final: l.final.seq },
+      })
+    }
     if (m.seq > l.final.seq || !this.c.autoAccept) {
       if (!this.held.some((h) => h.signer === m.signer)) this.held.push(m) // one per signer: relayed copies do not crowd out the others
       return
@@ -255,6 +272,14 @@ export class CloseCoordinator {
     if (this.settled || m.fork !== this.c.ledger().fork.fork) return
     if (this.target) return this.join(m, digest)
     if (!samePayouts(m.payouts, payouts)) throw conflict(m, payouts)
+    // A later state we signed, which can still become final, gives us more: held (stale once it is final).
+    const pending = await this.pendingGain(m.seq, payouts)
+    if (this.settled || m.fork !== this.c.ledger().fork.fork) return
+    if (this.target) return this.join(m, digest)
+    if (pending !== undefined) {
+      if (!this.held.some((h) => h.signer === m.signer)) this.held.push(m)
+      return
+    }
     this.adopt({ fork: m.fork, seq: m.seq, state, stateHash, payouts, digest })
     this.add(m.signer, m.signature.toLowerCase() as Hex)
     this.complete()
@@ -278,12 +303,36 @@ export class CloseCoordinator {
     this.complete()
   }
 
-  /** Finality moved: a held request may now be signable. */
+  /** Finality moved: a held request may now be signable (or stale). Throws the first refusal, after trying every one. */
   async onFinal(): Promise<void> {
     if (this.target || !this.c.autoAccept) return
     const ready = this.held.filter((m) => m.seq <= this.c.ledger().final.seq)
     this.held = this.held.filter((m) => !ready.includes(m))
-    for (const m of ready) await this.receive(m)
+    let refused: unknown
+    for (const m of ready) await this.receive(m).catch((e: unknown) => void (refused ??= e))
+    if (refused !== undefined) throw refused
+  }
+
+  /**
+   * A transaction above `seq` on the current fork that we signed and that gives us more than
+   * `payouts` (a close of `seq`) does: its seq, if any. Our signature is out, so it can still
+   * become final, and a close of `seq` would then undo what it gives us. (A later state we did
+   * not sign cannot become final without us; one that gives us no more is the close's gain.)
+   */
+  /** The payouts of a close on `state` of the current fork (our machine's, as we sign them). */
+  payoutsAt(state: Hex): Promise<bigint[]> {
+    return this.c.payoutsOf(state)
+  }
+
+  async pendingGain(seq: bigint, payouts: readonly bigint[]): Promise<bigint | undefined> {
+    const l = this.c.ledger()
+    const me = this.c.me
+    for (let s = l.head.seq; s > seq; s--) {
+      const entry = l.get(s)
+      if (!entry || !this.c.store.getOwnSignature(this.c.channelId, 'tx', l.fork.fork, s)) continue
+      if ((await this.c.payoutsOf(entry.state))[me]! > payouts[me]!) return s
+    }
+    return undefined
   }
 
   /** A dispute was raised on `fork` (DisputeRaised): a close signed there cannot be mined while it is open. */

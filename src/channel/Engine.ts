@@ -256,6 +256,17 @@ export class Engine {
     return this.closer.completed
   }
 
+  /** Whether we signed a transaction above the final state (one that may still become final). */
+  signedPending(): boolean {
+    return this.sm.ledger.pending().some((e) => this.o.store.getOwnSignature(this.channelId, 'tx', e.transaction.fork, e.transaction.seq) !== undefined)
+  }
+
+  /** A transaction we signed above the final state that gives us more than a close of it: a close waits for it (./CloseCoordinator.ts). */
+  async closePending(): Promise<bigint | undefined> {
+    const l = this.sm.ledger
+    return this.closer.pendingGain(l.final.seq, await this.closer.payoutsAt(l.final.state))
+  }
+
   /** Adopts (signs) the close we start, in the channel's queue (./CloseCoordinator.ts). */
   prepareClose(): Promise<void> {
     return this.closer.prepare()
