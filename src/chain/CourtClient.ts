@@ -4,7 +4,7 @@
  * the signer's address. Part of {@link ManagerClient}.
  */
 import { UsageError } from '../errors/ParleyError.js'
-import { responseArgs } from '../protocol/disputes.js'
+import { responseArgs, responseTransaction } from '../protocol/disputes.js'
 import { Phase } from '../protocol/types.js'
 import type {
   DisputeAnswered, DisputeCancelled, DisputeRecord, Hex, PackedSignedTransaction, ParticipantSlashed, Transaction, TransactionPosted,
@@ -53,6 +53,13 @@ export class CourtClient extends ManagerBase {
    * @example await manager.respond(channelId, participants, record, move, moveSignature)
    */
   async respond(channelId: Hex, participants: readonly Hex[], dispute: DisputeRecord, transaction: Transaction, signature: Hex): Promise<CourtResult & { cancelled: DisputeCancelled }> {
+    // The contract checks the signature on the move it builds from the dispute: another move would fail there, as a forged signature.
+    const t = responseTransaction(channelId.toLowerCase() as Hex, transaction.fork, dispute, transaction)
+    if (t.channelId !== transaction.channelId.toLowerCase() || t.seq !== transaction.seq || t.actor !== transaction.actor || t.previousStateHash.toLowerCase() !== transaction.previousStateHash.toLowerCase()) {
+      throw new UsageError('RESPONSE_MISMATCH', `the move is not the accused's at seq ${t.seq} on the candidate (actor ${t.actor})`, {
+        details: { seq: transaction.seq, actor: transaction.actor, expectedSeq: t.seq, expectedActor: t.actor },
+      })
+    }
     const r = await this.court('respond', [channelId, await this.recordArg(channelId), participants, await this.callerIndex(participants), dispute, ...responseArgs(transaction), signature])
     return { ...r, cancelled: this.one(r, 'DisputeCancelled') }
   }

@@ -96,6 +96,22 @@ describe('ManagerClient court calls', () => {
     assert.ok(again instanceof ProtocolError && again.code === 'DISPUTE_RECORD_MISMATCH', String(again))
   })
 
+  test('respond: a move that is not the accused\'s on the candidate is a UsageError before anything is sent; the accused\'s cancels the timeout', async () => {
+    const { p, channelId, genesis, tx, sigs } = await channel()
+    const [alice, bob] = users.map((w) => stack.manager.connect(w))
+    await anvil.increaseTime(211)
+    // Bob accuses Alice on the genesis (he hides tx 1); Alice answers with tx 1 itself.
+    const { raised } = await bob!.disputeTimeout(channelId, p.participants, [], genesis.state)
+    const block = await anvil.provider.getBlockNumber()
+    for (const wrong of [{ ...tx, seq: 2n }, { ...tx, actor: 1 }, { ...tx, previousStateHash: tx.stateHash }, { ...tx, channelId: tx.stateHash }]) {
+      const e = await alice!.respond(channelId, p.participants, raised.dispute, wrong, sigs.get(0)!).catch((x: unknown) => x)
+      assert.ok(e instanceof UsageError && e.code === 'RESPONSE_MISMATCH', String(e))
+    }
+    assert.equal(await anvil.provider.getBlockNumber(), block, 'nothing sent')
+    const { cancelled } = await alice!.respond(channelId, p.participants, raised.dispute, tx, sigs.get(0)!)
+    assert.deepEqual([cancelled.seq, cancelled.transaction.stateHash, cancelled.signature], [1n, tx.stateHash, sigs.get(0)!.toLowerCase()])
+  })
+
   test('a signer that is not a participant: UsageError before anything is sent', async () => {
     const { p, channelId } = await channel()
     const stranger = stack.manager.connect(new Wallet(keccak256(toUtf8Bytes('stranger')), anvil.provider))

@@ -12,7 +12,7 @@
  */
 import { after, afterEach, before, beforeEach, describe, test } from 'node:test'
 import assert from 'node:assert/strict'
-import { AbiCoder, hexlify, randomBytes, type Log, type TransactionReceipt } from 'ethers'
+import { AbiCoder, Wallet, hexlify, randomBytes, type Log, type TransactionReceipt } from 'ethers'
 import { setup, type Fixture } from '../helpers/fixture.js'
 import { Sim, inc } from '../helpers/court.js'
 import { trackOf } from '../helpers/records.js'
@@ -27,7 +27,7 @@ let sim: Sim
 let restore: () => Promise<void>
 
 before(async () => {
-  f = await setup(4)
+  f = await setup(12)
   sim = await Sim.open(f, f.wallets.slice(1, 4), f.counter)
 })
 after(() => f.stop())
@@ -94,22 +94,22 @@ describe('TransactionPosted: the bytes of abi.encode(digest, transaction, signat
   })
 
   /** Two moves, then a timeout on the head once its time is up: returns the accused. */
-  const timedOut = async (): Promise<number> => {
-    for (const actor of [ALICE, BOB]) await sim.move(actor, inc())
-    const accused = await sim.turn()
-    const T = sim.head.timestamp
-    const wait = T + BigInt(sim.params.p2pTime + sim.params.agreementTime + sim.params.chainFallbackTime) + 1n - (await sim.now())
+  const timedOut = async (s = sim): Promise<number> => {
+    for (const actor of [ALICE, BOB]) await s.move(actor, inc())
+    const accused = await s.turn()
+    const T = s.head.timestamp
+    const wait = T + BigInt(s.params.p2pTime + s.params.agreementTime + s.params.chainFallbackTime) + 1n - (await s.now())
     if (wait > 0n) await f.anvil.increaseTime(Number(wait))
     const disputer = [0, 1, 2].find((i) => i !== accused)!
-    await sim.timeout(disputer, sim.chain(1n, 2n, () => [disputer]), sim.head.state)
+    await s.timeout(disputer, s.chain(1n, 2n, () => [disputer]), s.head.state)
     return accused
   }
-  const cancelled = (receipt: TransactionReceipt, tx: Transaction, signature: Hex) => {
+  const cancelled = (receipt: TransactionReceipt, tx: Transaction, signature: Hex, s = sim) => {
     const log = postedLog(receipt, 'DisputeCancelled')
-    const want = expected(tx, signature, 'DisputeCancelled')
+    const want = iface().encodeEventLog('DisputeCancelled', [s.channelId, f.hasher.transaction(tx), tx, signature])
     assert.equal(log.data, want.data)
     assert.deepEqual([...log.topics], want.topics)
-    assert.equal(log.data, expected(tx, signature).data, 'the bytes a post of the move logs')
+    assert.equal(log.data, iface().encodeEventLog('TransactionPosted', [s.channelId, f.hasher.transaction(tx), tx, signature]).data, 'the bytes a post of the move logs')
     assert.equal(logsOf(receipt, 'TransactionPosted').length, 0, 'no TransactionPosted')
     assert.equal(receipt.logs.length, 1, 'one log')
   }
@@ -151,5 +151,23 @@ describe('TransactionPosted: the bytes of abi.encode(digest, transaction, signat
     assert.notEqual(dirty, canonical)
     const sent = await f.wallets[1 + accused]!.sendTransaction({ to: await f.rawManager.getAddress(), data: dirty })
     cancelled((await sent.wait())!, tx, signature)
+  })
+
+  // The court hashes the member list and the dispute record in scratch memory above the free
+  // pointer, where the event is then written: with ten participants and their session keys (20
+  // member words), stale words lie under the data's and the signature's padding. The padding
+  // must be zeroed, not left as found (a byte of data: 31 bytes of padding).
+  test('with 10 participants and session keys: the padding of a post’s and a response’s event is zeroed over stale scratch memory', async () => {
+    const wallets = f.wallets.slice(1, 11)
+    const keys = wallets.map(() => new Wallet(Wallet.createRandom().privateKey))
+    const big = await Sim.open(f, wallets, f.counter, {}, keys)
+    const data = '0xab' as Hex
+    const post = big.forge({ actor: await big.turn(), data })
+    const posted = postedLog(await big.post(ALICE, post, big.sig(post, post.actor)))
+    assert.equal(posted.data, iface().encodeEventLog('TransactionPosted', [big.channelId, f.hasher.transaction(post), post, big.sig(post, post.actor)]).data)
+    const accused = await timedOut(big)
+    const tx = big.forge({ actor: accused, data })
+    const signature = big.sig(tx, accused)
+    cancelled(await big.respond(accused, tx, signature), tx, signature, big)
   })
 })
