@@ -18,6 +18,7 @@ import { signer, type GameContext, type World } from './context.js'
 import { balanceIn } from './payments.js'
 import type { TraceEvent } from './invariants.js'
 import type { NetMode, Schedule } from './schedule.js'
+import type { CloseMessage } from '../../src/transport/messages.js'
 
 /** Counters of one game. */
 export interface GameStats {
@@ -28,6 +29,10 @@ export interface GameStats {
   mutants: Record<string, number>
   /** Honest court actions submitted. */
   honestActions: number
+  /** Skewed close requests sent (./closeAttack.ts), by terms. */
+  skewedCloses: Record<string, number>
+  /** Of those, how many every active participant consented to (an honest consent to skewed terms: each one is a finding). */
+  skewedCloseConsents: number
 }
 
 export class Game {
@@ -35,7 +40,9 @@ export class Game {
   readonly honest: number[]
   readonly traces = new Map<number, TraceEvent[]>()
   readonly net = new Map<number, { mode: NetMode; peer: number }>()
-  readonly stats: GameStats = { steps: 0, calls: {}, mutants: {}, honestActions: 0 }
+  readonly stats: GameStats = { steps: 0, calls: {}, mutants: {}, honestActions: 0, skewedCloses: {}, skewedCloseConsents: 0 }
+  /** Every close message an honest participant sent (requests and consents), as the network carried it. */
+  readonly closeMessages: CloseMessage[] = []
   /** Who asked to leave (force-close) and when (chain time), if anyone did. */
   out: { h: number; at: bigint } | undefined
   private readonly crafted = new WeakSet<object>()
@@ -61,7 +68,10 @@ export class Game {
       sign: signer(hasher),
     }
     const game = new Game(world, c, ctx, schedule)
-    c.hub.filter = (from, to, message) => game.crafted.has(message) || game.delivers(from, to, message.type)
+    c.hub.filter = (from, to, message) => {
+      if (message.type === 'close' && honest.includes(from) && !game.closeMessages.includes(message)) game.closeMessages.push(message)
+      return game.crafted.has(message) || game.delivers(from, to, message.type)
+    }
     for (const i of honest) {
       const trace: TraceEvent[] = []
       game.traces.set(i, trace)

@@ -13,6 +13,7 @@ import type { Byzantine, Candidate, Via } from './Byzantine.js'
 import { forgeSplit, type ForgeKind, type Forged } from './forge.js'
 import type { Game } from './Game.js'
 import { choices } from './choices.js'
+import { skewedClose } from './closeAttack.js'
 import { mutant } from './mutant.js'
 import { chooseMove } from './payments.js'
 import type { CandidateKind, Step } from './schedule.js'
@@ -186,6 +187,8 @@ async function perform(g: Game, s: Step, fees?: Fees): Promise<string> {
       const r = await g.role(h).court!.exit().then(() => 'ok', (e: { code?: string }) => e.code ?? 'error')
       return `P${h} exits: ${r}`
     }
+    case 'skewedClose':
+      return skewedClose(g, b!, s.skew)
     case 'coopClose': {
       const h = g.honest[s.h % g.honest.length]!
       g.role(h).channel.close({ signal: AbortSignal.timeout(5_000) }).catch(() => undefined)

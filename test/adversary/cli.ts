@@ -75,6 +75,9 @@ const wall = rs.map((r) => r.wallMs / 1000)
 const notes = rs.reduce((a, r) => a + r.notes.length, 0)
 console.log(`\ntotals: ${rs.length} runs, ${sum((r) => r.steps)} steps, ${sum((r) => r.disputes)} disputes raised, ${sum((r) => r.slashes)} slashes, ${sum((r) => r.forks)} forks, ${sum((r) => r.honestActions)} honest court actions`)
 console.log(`adversary calls: ${Object.entries(calls).sort((a, b) => b[1] - a[1]).map(([k, v]) => `${k} ${v}`).join(', ')}`)
+const skewed: Record<string, number> = {}
+for (const r of rs) for (const [k, v] of Object.entries(r.skewedCloses ?? {})) skewed[k] = (skewed[k] ?? 0) + v
+console.log(`skewed close requests (each refused unless a violation says otherwise): ${Object.values(skewed).reduce((a, b) => a + b, 0)}${Object.keys(skewed).length ? ` — ${Object.entries(skewed).sort((a, b) => (a[0] < b[0] ? -1 : 1)).map(([k, v]) => `${k} ${v}`).join(', ')}` : ''}`)
 const mutants: Record<string, number> = {}
 for (const r of rs) for (const [k, v] of Object.entries(r.mutants ?? {})) mutants[k] = (mutants[k] ?? 0) + v
 const mutantCalls = Object.entries(mutants).filter(([k]) => !k.endsWith(' skipped')).reduce((a, [, v]) => a + v, 0)

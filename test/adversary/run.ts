@@ -28,6 +28,8 @@ export interface RunResult {
   /** Mutant steps by use and outcome (Game `stats.mutants`). */
   mutants: Record<string, number>
   honestActions: number
+  /** Skewed close requests sent (./closeAttack.ts), by terms. */
+  skewedCloses: Record<string, number>
   /** Chain seconds from the end of the schedule to the settlement. */
   settleSeconds?: bigint
   wallMs: number
@@ -63,7 +65,7 @@ export async function runSchedule(
     log.push(line)
     opts.trace?.(line)
   }
-  const r: RunResult = { violations: [], notes: [], log, steps: 0, disputes: 0, slashes: 0, forks: 0, calls: {}, mutants: {}, honestActions: 0, wallMs: 0 }
+  const r: RunResult = { violations: [], notes: [], log, steps: 0, disputes: 0, slashes: 0, forks: 0, calls: {}, mutants: {}, honestActions: 0, skewedCloses: {}, wallMs: 0 }
   let g: Game | undefined
   try {
     g = await Game.open(world, schedule, `adversary-${process.pid}-${games++}`)
@@ -80,6 +82,7 @@ export async function runSchedule(
     r.calls = g.stats.calls
     r.mutants = g.stats.mutants
     r.honestActions = g.stats.honestActions
+    r.skewedCloses = g.stats.skewedCloses
   } catch (e) {
     r.violations.push(`harness: ${(e as Error).stack ?? String(e)}`)
   } finally {
@@ -108,6 +111,8 @@ function check(g: Game, o: Observation, end: bigint, r: RunResult): void {
     ...(g.out !== undefined && g.out.at < end ? { wantedOut: g.out.at } : {}),
   }))
   if (o.insolvent) r.violations.push(`insolvent: ${o.insolvent}`)
+  // docs/protocol.md §9.1: an honest participant signs a close only on its latest final state, with its machine's payouts.
+  if (g.stats.skewedCloseConsents > 0) r.violations.push(`close: every active participant consented to skewed close terms (${g.stats.skewedCloseConsents} time(s))`)
   const own = [...o.own.values()].reduce((a, b) => a + b, 0n)
   if (own !== o.total) r.violations.push(`harness: own shares add up to ${own}, the credits to ${o.total}`)
 }

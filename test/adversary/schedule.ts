@@ -7,6 +7,7 @@
  */
 import fc from 'fast-check'
 import { mutationArb, TIMESTAMPS, type Mutation } from '../differential/recipes.js'
+import { CLOSE_SKEWS, type CloseSkew } from './closeAttack.js'
 import { FORGE_KINDS, type ForgeKind } from './forge.js'
 import type { Via } from './Byzantine.js'
 
@@ -87,6 +88,8 @@ export type Step =
   | { kind: 'forceClose'; h: number }
   | { kind: 'exitHonest'; h: number }
   | { kind: 'coopClose'; h: number }
+  /** Byzantine `b` asks the honest peers to close on terms they must refuse (./closeAttack.ts). */
+  | { kind: 'skewedClose'; b: number; skew: CloseSkew }
 
 export interface Schedule {
   n: number
@@ -150,6 +153,7 @@ export const stepArb: fc.Arbitrary<Step> = fc.oneof(
   { weight: 1, arbitrary: fc.record({ kind: fc.constant('forceClose' as const), h }) },
   { weight: 1, arbitrary: fc.record({ kind: fc.constant('exitHonest' as const), h }) },
   { weight: 1, arbitrary: fc.record({ kind: fc.constant('coopClose' as const), h }) },
+  { weight: 3, arbitrary: fc.record({ kind: fc.constant('skewedClose' as const), b, skew: fc.constantFrom(...CLOSE_SKEWS) }) },
 )
 
 const playArb = fc.record({ kind: fc.constant('play' as const), share: fc.nat({ max: 4 }), to: fc.nat({ max: 3 }) })

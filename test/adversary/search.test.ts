@@ -88,6 +88,20 @@ describe("the byzantine client's reach", () => {
     assert.equal(r.slashes, 1)
   })
 
+  test('close requests on terms an honest peer must refuse — an older final state, the genesis, a share taken, payouts above the deposits: none is signed, nothing reaches the chain', { timeout: 60_000 }, async () => {
+    const r = await runSchedule(world, {
+      n: 3, byzantine: [2], steps: [
+        ...plays(5),
+        ...(['older', 'genesis', 'take', 'overLocked'] as const).map((skew) => ({ kind: 'skewedClose' as const, b: 0, skew })),
+        ...plays(2),
+      ],
+    })
+    assert.deepEqual(r.violations, [])
+    const asked = r.log.filter((l) => /M2 asks to close \((older|genesis|take|overLocked), seq \d+\): 0 honest consent\(s\), none on-chain/.test(l))
+    assert.equal(asked.length, 4, r.log.join('\n'))
+    assert.deepEqual(r.skewedCloses, { older: 1, genesis: 1, take: 1, overLocked: 1 })
+  })
+
   test('control: with the honest courts detached, the checker reports the theft', { timeout: 60_000 }, async () => {
     const r = await runSchedule(world, {
       n: 2, byzantine: [1], steps: [...plays(2), { kind: 'travel', seconds: 211 }, { kind: 'timeout', t: 'calm', b: 0, cand: 'forged', race: false, via: 'direct' }, { kind: 'travel', seconds: 601 }, { kind: 'resolve', t: 'calm', b: 0, via: 'direct' }],
