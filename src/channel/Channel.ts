@@ -292,9 +292,10 @@ export class Channel {
 
   /**
    * Cooperative close on the latest final state. A later transaction we signed (ours, or a
-   * peer's we confirmed) that gives us more may still become final, and a close before it would
-   * undo it: close() first waits for it to be final (`signal` bounds the wait), then closes on it;
-   * a state only our own next move could make final stays out. Signs CloseChannel, collects every active
+   * peer's we confirmed) may still become final, and a close before it would undo it (peers it
+   * pays refuse such a close): close() first waits for every such transaction to be final
+   * (`signal` bounds the wait), then closes on the latest; a state only our own next move could
+   * make final stays out. Signs CloseChannel, collects every active
    * participant's signature over the transport and, with a chain client, submits `close`
    * on-chain as soon as they are in; the attached court submits it too (staggered) if ours does
    * not get through. No transaction is signed on this fork afterwards, and the phase stays
@@ -313,9 +314,10 @@ export class Channel {
    */
   async close(opts: { signal?: AbortSignal } = {}): Promise<CloseResult> {
     this.usable()
-    // A later transaction we signed may still become final: a close of the final state before it would undo it, so wait.
-    // (Checked only when there is such a transaction, so that a close with none enters the queue at once, ahead of what follows it.)
-    const pending = this.e.signedPending() ? await this.e.closePending() : undefined
+    // A later transaction we signed may still become final. A close of the state before it would undo it — for us when it
+    // gives us more, and for a peer it pays, who would then refuse our close (CLOSE_STALE) — so wait until it is final.
+    // (Synchronous when there is none, so that the close enters the queue at once, ahead of what follows it.)
+    const pending = this.e.signedPending()
     if (pending !== undefined) await this.waitFinal(pending, opts)
     const started = await this.e.job(async () => {
       if (this.e.phase === ChannelPhase.Disputed || this.e.phase === ChannelPhase.Unopened) {

@@ -319,12 +319,7 @@ export class CloseCoordinator {
    * become final, and a close of `seq` would then undo what it gives us. (A later state we did
    * not sign cannot become final without us; one that gives us no more is the close's gain.)
    */
-  /** The payouts of a close on `state` of the current fork (our machine's, as we sign them). */
-  payoutsAt(state: Hex): Promise<bigint[]> {
-    return this.c.payoutsOf(state)
-  }
-
-  async pendingGain(seq: bigint, payouts: readonly bigint[]): Promise<bigint | undefined> {
+  private async pendingGain(seq: bigint, payouts: readonly bigint[]): Promise<bigint | undefined> {
     const l = this.c.ledger()
     const me = this.c.me
     for (let s = l.head.seq; s > seq; s--) {

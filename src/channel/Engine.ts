@@ -256,15 +256,10 @@ export class Engine {
     return this.closer.completed
   }
 
-  /** Whether we signed a transaction above the final state (one that may still become final). */
-  signedPending(): boolean {
-    return this.sm.ledger.pending().some((e) => this.o.store.getOwnSignature(this.channelId, 'tx', e.transaction.fork, e.transaction.seq) !== undefined)
-  }
-
-  /** A transaction we signed above the final state that gives us more than a close of it: a close waits for it (./CloseCoordinator.ts). */
-  async closePending(): Promise<bigint | undefined> {
-    const l = this.sm.ledger
-    return this.closer.pendingGain(l.final.seq, await this.closer.payoutsAt(l.final.state))
+  /** The highest transaction above the final state that we signed (it may still become final), if any: close() waits for it. */
+  signedPending(): bigint | undefined {
+    const signed = this.sm.ledger.pending().filter((e) => this.o.store.getOwnSignature(this.channelId, 'tx', e.transaction.fork, e.transaction.seq) !== undefined)
+    return signed.at(-1)?.transaction.seq
   }
 
   /** Adopts (signs) the close we start, in the channel's queue (./CloseCoordinator.ts). */

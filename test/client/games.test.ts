@@ -253,4 +253,25 @@ describe('close requests that would undo a later state', () => {
     assert.notEqual(own?.digest, digest, 'never signed the close of seq 2')
     for (const ch of p.channels) await ch.dispose()
   })
+
+  test('(3) close() by a peer whose later signed move pays someone else waits for it to be final: the close is on it, and the peer it pays signs', async () => {
+    const wallets = anvil.wallets.slice(3, 6)
+    // Alice's confirmation of seq 3 reaches Bob late: until then seq 3 (Carol pays Alice) is signed by Bob but not final for him.
+    const p = await openPeers({
+      anvil, stack, hasher, machine: 'payments', wallets, withChain: true, salt: 'close-waits-for-pending',
+      hub: { delayMs: (from, to, m) => (from === 0 && to === 1 && m.type === 'confirm' && m.seq === 3n ? 400 : 0) },
+    })
+    await play(p.channels, 2, (who) => pay((who + 1) % 3, 1n))
+    const [a, b, c] = p.channels as [Channel, Channel, Channel]
+    const applied = b.next('state', { filter: (s) => s.seq === 3n })
+    await c.propose(pay(0, 7n))
+    await applied
+    for (let i = 0; i < 100 && !p.stores[1]!.getOwnSignature(p.channelId, 'tx', 0n, 3n); i++) await new Promise((r) => setTimeout(r, 10))
+    assert.equal(b.state.finalSeq, 2n, 'seq 3 is not final for Bob yet')
+    const errors = errorsOf(a)
+    const result = await b.close({ signal: AbortSignal.timeout(20_000) })
+    assert.equal(result.seq, 3n, 'closed on the state that pays Alice')
+    assert.deepEqual(errors, [], 'Alice refused nothing')
+    for (const ch of p.channels) await ch.dispose()
+  })
 })
