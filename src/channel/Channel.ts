@@ -294,8 +294,9 @@ export class Channel {
    * Cooperative close on the latest final state. A later transaction we signed (ours, or a
    * peer's we confirmed) may still become final, and a close before it would undo it (peers it
    * pays refuse such a close): close() first waits for every such transaction to be final
-   * (`signal` bounds the wait), then closes on the latest; a state only our own next move could
-   * make final stays out. Signs CloseChannel, collects every active
+   * (`signal` bounds the wait; a dispute resolved into a new fork meanwhile rejects it with
+   * UsageError `FORK_CHANGED`, nothing signed), then closes on the latest; a state only our own
+   * next move could make final stays out. Signs CloseChannel, collects every active
    * participant's signature over the transport and, with a chain client, submits `close`
    * on-chain as soon as they are in; the attached court submits it too (staggered) if ours does
    * not get through. No transaction is signed on this fork afterwards, and the phase stays

@@ -38,7 +38,7 @@ import type { ParleyHasher } from '../protocol/eip712.js'
 import { recoverSigner } from '../protocol/signatures.js'
 import type { Hex } from '../protocol/types.js'
 import type { SigningGuard } from '../agreement/SigningGuard.js'
-import type { Ledger } from '../state/ledger.js'
+import type { Entry, Ledger } from '../state/ledger.js'
 import type { Store } from '../store/types.js'
 import type { CloseMessage } from '../transport/messages.js'
 import type { ClosePreemptedEvent, CloseSignedEvent } from './events.js'
@@ -320,14 +320,15 @@ export class CloseCoordinator {
    * not sign cannot become final without us; one that gives us no more is the close's gain.)
    */
   private async pendingGain(seq: bigint, payouts: readonly bigint[]): Promise<bigint | undefined> {
-    const l = this.c.ledger()
     const me = this.c.me
-    for (let s = l.head.seq; s > seq; s--) {
-      const entry = l.get(s)
-      if (!entry || !this.c.store.getOwnSignature(this.c.channelId, 'tx', l.fork.fork, s)) continue
-      if ((await this.c.payoutsOf(entry.state))[me]! > payouts[me]!) return s
-    }
+    for (const e of this.signedAbove(seq)) if ((await this.c.payoutsOf(e.state))[me]! > payouts[me]!) return e.transaction.seq
     return undefined
+  }
+
+  /** The transactions above `seq` on the current fork that we signed (each can still become final), highest first. */
+  signedAbove(seq: bigint): Entry[] {
+    const fork = this.c.ledger().fork.fork
+    return this.c.ledger().pending().filter((e) => e.transaction.seq > seq && this.c.store.getOwnSignature(this.c.channelId, 'tx', fork, e.transaction.seq)).reverse()
   }
 
   /** A dispute was raised on `fork` (DisputeRaised): a close signed there cannot be mined while it is open. */

@@ -258,8 +258,7 @@ export class Engine {
 
   /** The highest transaction above the final state that we signed (it may still become final), if any: close() waits for it. */
   signedPending(): bigint | undefined {
-    const signed = this.sm.ledger.pending().filter((e) => this.o.store.getOwnSignature(this.channelId, 'tx', e.transaction.fork, e.transaction.seq) !== undefined)
-    return signed.at(-1)?.transaction.seq
+    return this.closer.signedAbove(this.sm.ledger.final.seq)[0]?.transaction.seq
   }
 
   /** Adopts (signs) the close we start, in the channel's queue (./CloseCoordinator.ts). */
