@@ -254,24 +254,24 @@ abstract contract ADisputeBase is IDisputeEvents, AProofs {
         _verifyOne(digest, participants, ch, actor, signature);
     }
 
-    /// @dev emit TransactionPosted(channelId, digest, t, signature) — or DisputeCancelled, same
-    /// fields, for a response: `topic` is the event's selector — its data encoded from the
+    /// @dev emit TransactionPosted(channelId, digest, t, signature), its data encoded from the
     /// calldata words instead of Solidity's field-by-field re-encoding (≈ 400 gas less on every
-    /// post and response). The bytes are exactly `abi.encode(digest, t, signature)`: the head
+    /// post). (A response builds its DisputeCancelled itself: ARespond._responseLog.) The bytes are exactly `abi.encode(digest, t, signature)`: the head
     /// words of `t` copied (the four integers must be clean — a dirty one reverts, as Solidity's
     /// decoder would), the data's offset written canonically (0x100) whatever the caller's
     /// encoding put there, the data's and the signature's bytes copied from where the decoder
     /// found them, and their padding zeroed. Scratch use above the free memory pointer.
-    /// (A wrapper: postTransaction calling _emitMove with the selector itself measured +13 gas on
-    /// every court call, for the same reason.)
+    /// (postTransaction is the only caller since 2659480, and _checkMove's. Merging this wrapper
+    /// into _emitMove, or moving both into ADisputes, measured +13 … +22 gas on every court call
+    /// and 765 bytes more court code, from the optimizer's layout: kept as it is.)
     function _emitPosted(bytes32 channelId, bytes32 digest, Transaction calldata t, bytes calldata signature) internal {
         _emitMove(TransactionPosted.selector, channelId, digest, t, signature);
     }
 
-    /// @dev _emitPosted with the event's selector as `topic` (DisputeCancelled for a response).
-    /// (Its callers' ParleyHash.transactionAt has already refused dirty integer words: the check
+    /// @dev _emitPosted with the event's selector as `topic`.
+    /// (Its caller's ParleyHash.transactionAt has already refused dirty integer words: the check
     /// here is the same, kept because removing it measured +13 … +22 gas on every other court
-    /// call, from the optimizer's layout of the court's code, against −30 on posts and responses.)
+    /// call, from the optimizer's layout of the court's code, against −30 on posts.)
     function _emitMove(bytes32 topic, bytes32 channelId, bytes32 digest, Transaction calldata t, bytes calldata signature)
         internal
     {
